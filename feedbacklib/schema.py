@@ -13,7 +13,7 @@ __all__ = [
     "RESPONSE_ID", "SOURCE", "PLATFORM", "RECEIVED_AT", "MONTH", "TEAM",
     "SERVICE_MODEL", "VENDOR", "CHANNEL", "CSAT", "NPS", "TEXT",
     "FIRST_RESPONSE_HOURS", "RESOLUTION_HOURS", "RESOLVED_REPORTED", "REOPENED",
-    "CUSTOMER_KEY", "CATEGORY", "SOURCE_FILE", "SOURCE_ROW",
+    "CUSTOMER_KEY", "CATEGORY", "SENTIMENT", "SENTIMENT_LABEL", "THEME_EVIDENCE", "SOURCE_FILE", "SOURCE_ROW",
     "CANONICAL_COLUMNS", "CANONICAL_DTYPES", "SOURCES", "SERVICE_MODELS", "CHANNELS",
     "IN_HOUSE", "OUTSOURCED", "UNKNOWN",
     "QUARANTINE_REASON", "QUARANTINE_COLUMNS",
@@ -39,6 +39,11 @@ REOPENED = "reopened"
 CUSTOMER_KEY = "customer_key"
 # Contact reason / complaint category as the platform states it (case-mix adjustment).
 CATEGORY = "category"
+# Added by the sentiment step (not part of the cleaned canonical frame).
+SENTIMENT = "sentiment"
+SENTIMENT_LABEL = "sentiment_label"
+# Added by the theme step: the phrases or terms that made each theme fire.
+THEME_EVIDENCE = "theme_evidence"
 # Lineage: which file and which data row (0-based, after the header rows) a row came from.
 SOURCE_FILE = "source_file"
 SOURCE_ROW = "source_row"

@@ -1,0 +1,110 @@
+"""Generic exports: columns already named like the canonical ones, or mapped in config.
+
+CSV/TSV, XLSX (first sheet), JSON (a list of records, or an object holding one
+such list) and Parquet. At least a text column is needed: ``text`` or a common
+synonym (comment, feedback, ...), or ``[platforms.generic.columns] text = "..."``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .. import schema as S
+from ..errors import InputError
+from ._common import (
+    CUSTOMER_ID, REJECT, STRING, Export, Staged, as_string_frame, columns_override, decode,
+    find_column, frame_from_rows, read_bytes, read_csv_text, read_xlsx_rows, sniff_delimiter,
+)
+from .zendesk import load_json
+
+__all__ = ["detect", "read", "stage", "resolve_columns", "SYNONYMS"]
+
+NAME = "generic"
+#: Column names accepted for each canonical field, first match wins.
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    S.TEXT: (S.TEXT, "comment", "comments", "feedback", "verbatim", "response", "message", "review"),
+    S.RESPONSE_ID: (S.RESPONSE_ID, "id", "response id", "responseid"),
+    S.RECEIVED_AT: (S.RECEIVED_AT, "date", "created_at", "timestamp", "submitted_at"),
+    S.TEAM: (S.TEAM, "queue", "group"),
+    S.CHANNEL: (S.CHANNEL,),
+    S.CSAT: (S.CSAT, "satisfaction"),
+    S.NPS: (S.NPS,),
+    S.CATEGORY: (S.CATEGORY, "contact_reason", "reason"),
+    S.FIRST_RESPONSE_HOURS: (S.FIRST_RESPONSE_HOURS,),
+    S.RESOLUTION_HOURS: (S.RESOLUTION_HOURS,),
+    S.RESOLVED_REPORTED: (S.RESOLVED_REPORTED,),
+    S.REOPENED: (S.REOPENED,),
+    CUSTOMER_ID: (CUSTOMER_ID, "customer id", "customer"),
+}
+
+
+def resolve_columns(columns: list[str], config: Any = None) -> dict[str, str]:
+    """Canonical name -> export column, config overrides first."""
+    override = columns_override(config, NAME)
+    found: dict[str, str] = {}
+    for canonical, names in SYNONYMS.items():
+        if canonical in override:
+            hit = find_column(columns, override[canonical])
+        else:
+            hit = find_column(columns, *names)
+        if hit is not None:
+            found[canonical] = hit
+    return found
+
+
+def detect(header: list[str], config: Any = None) -> float:
+    found = resolve_columns([str(h) for h in header], config)
+    if S.TEXT not in found:
+        return 0.0
+    return round(min(0.9, 0.4 + 0.05 * len(found)), 2)
+
+
+def _records(data: Any) -> list[dict[str, Any]] | None:
+    if isinstance(data, list) and all(isinstance(r, dict) for r in data):
+        return data
+    if isinstance(data, dict):
+        lists = [v for v in data.values() if isinstance(v, list) and all(isinstance(r, dict) for r in v)]
+        if len(lists) == 1:
+            return lists[0]
+    return None
+
+
+def read(path: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm", ".xls"):
+        _, rows = read_xlsx_rows(path)
+        if not rows:
+            return frame_from_rows([], [S.TEXT]), {}
+        return frame_from_rows(rows[1:], [str(c) for c in rows[0]]), {}
+    if suffix == ".parquet":
+        try:
+            return as_string_frame(pd.read_parquet(path)), {}
+        except Exception as exc:
+            raise InputError(f"Cannot read the Parquet export {path.name!r}: {exc}") from None
+    data_head = read_bytes(path)[:64].lstrip()
+    if data_head[:1] in (b"[", b"{") or suffix == ".json":
+        records = _records(load_json(path))
+        if records is None:
+            raise InputError(
+                f"The JSON export {path.name!r} is not a list of records (objects with one key per column)."
+            )
+        frame = pd.DataFrame.from_records(records) if records else pd.DataFrame(columns=[S.TEXT])
+        return as_string_frame(frame), {}
+    text, _ = decode(read_bytes(path))
+    delimiter = sniff_delimiter(text[: text.find("\n") + 1 or None], suffix)
+    return read_csv_text(text, path, delimiter=delimiter), {}
+
+
+def stage(export: Export, config: Any) -> Staged:
+    raw = export.raw
+    found = resolve_columns(list(raw.columns), config)
+    empty = pd.Series(pd.NA, index=raw.index, dtype=STRING)
+    frame = pd.DataFrame({c: raw[found[c]] if c in found else empty for c in SYNONYMS}, index=raw.index)
+    frame[REJECT] = empty
+    settings = config.platform(NAME) if config is not None else {}
+    return Staged(frame=frame.astype(STRING), source=str(settings.get("source", "survey")),
+                  date_column=found.get(S.RECEIVED_AT, S.RECEIVED_AT),
+                  timezone=settings.get("timezone"), dayfirst=bool(settings.get("dayfirst", True)))

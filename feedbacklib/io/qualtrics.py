@@ -1,0 +1,176 @@
+"""Qualtrics CSV exports: the current 3-header-row layout and the legacy 2-row one.
+
+Current layout: row 1 column ids, row 2 question text, row 3 ``{"ImportId": ...}``
+JSON (date columns may add ``"timeZone"``). Legacy (before 2017): row 1
+``V1..Vn``/``Qn``, row 2 labels such as ``ResponseID``; a ``Vn`` column takes
+its label as name.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .. import schema as S
+from ._common import (
+    CUSTOMER_ID, REJECT, STRING, Export, Staged, columns_override, decode, find_column,
+    head_rows, read_bytes, read_csv_text, sniff_delimiter,
+)
+
+__all__ = ["detect", "read", "stage"]
+
+NAME = "qualtrics"
+_KNOWN = {
+    "startdate", "enddate", "status", "ipaddress", "progress", "duration (in seconds)",
+    "finished", "recordeddate", "responseid", "distributionchannel", "userlanguage",
+    "recipientemail", "externalreference",
+}
+_LEGACY = re.compile(r"^V[0-9]+$")
+# Numeric Status codes of older exports.
+_STATUS_CODES = {
+    "0": "IP Address", "1": "Survey Preview", "2": "Survey Test", "4": "Imported",
+    "8": "Spam", "9": "Survey Preview Spam", "12": "Imported Spam", "16": "Offline",
+    "17": "Offline Survey Preview",
+}
+_TEXT_ID = re.compile(r"^QID[0-9]+_TEXT$")
+_EXCLUDED_STATUS = re.compile(r"preview|test|spam", re.IGNORECASE)
+
+
+def _is_import_row(row: list[str]) -> bool:
+    cells = [c for c in row if c.strip()]
+    return bool(cells) and sum('"ImportId"' in c for c in cells) >= max(1, len(cells) // 2)
+
+
+def detect(rows: list[list[str]]) -> float:
+    """Confidence that the first CSV records are a Qualtrics export."""
+    if not rows:
+        return 0.0
+    if len(rows) >= 3 and _is_import_row(rows[2]):
+        return 0.99
+    first = {c.strip().casefold() for c in rows[0]}
+    if len(rows) >= 2 and sum(bool(_LEGACY.match(c.strip())) for c in rows[0]) >= 5:
+        second = {c.strip().casefold() for c in rows[1]}
+        if {"responseid", "startdate"} <= second:
+            return 0.9
+    hits = len(first & _KNOWN)
+    if "responseid" in first and hits >= 4:
+        return 0.8
+    return 0.0
+
+
+def read(path: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
+    text, _ = decode(read_bytes(path))
+    delimiter = sniff_delimiter(text[: text.find("\n") + 1 or None], path.suffix.lower())
+    rows = head_rows(text, delimiter, 3)
+    meta: dict[str, Any] = {"questions": {}, "import_ids": {}, "timezones": {}}
+    if len(rows) >= 3 and _is_import_row(rows[2]):
+        names = rows[0]
+        for name, question, imp in zip(names, rows[1], rows[2]):
+            meta["questions"][name] = question
+            try:
+                info = json.loads(imp)
+            except ValueError:
+                info = {}
+            if isinstance(info, dict):
+                if "ImportId" in info:
+                    meta["import_ids"][name] = str(info["ImportId"])
+                if info.get("timeZone"):
+                    meta["timezones"][name] = str(info["timeZone"])
+        raw = read_csv_text(text, path, delimiter=delimiter, header_rows=3, names=names)
+        meta["layout"] = "current"
+    elif len(rows) >= 2 and sum(bool(_LEGACY.match(c.strip())) for c in rows[0]) >= 5:
+        names = [lab if _LEGACY.match(col.strip()) and lab.strip() else col
+                 for col, lab in zip(rows[0], rows[1] + [""] * len(rows[0]))]
+        meta["questions"] = dict(zip(names, rows[1]))
+        raw = read_csv_text(text, path, delimiter=delimiter, header_rows=2, names=names)
+        meta["layout"] = "legacy"
+    else:
+        raw = read_csv_text(text, path, delimiter=delimiter, header_rows=1)
+        meta["layout"] = "single-header"
+    return raw, meta
+
+
+def _by_question(meta: dict[str, Any], columns: list[str]) -> dict[str, str]:
+    """Bonus mapping from question text / ImportId when the ids are not Q1/Q2/Q3."""
+    found: dict[str, str] = {}
+    questions = meta.get("questions", {})
+    import_ids = meta.get("import_ids", {})
+    for col in columns:
+        q = str(questions.get(col, "")).casefold()
+        if S.NPS not in found and "recommend" in q:
+            found[S.NPS] = col
+        elif S.CSAT not in found and ("satisf" in q or "csat" in q):
+            found[S.CSAT] = col
+        elif S.TEXT not in found and _TEXT_ID.match(import_ids.get(col, "")) and (
+            "comment" in q or "tell us" in q or "why" in q or "feedback" in q
+        ):
+            found[S.TEXT] = col
+    return found
+
+
+def stage(export: Export, config: Any) -> Staged:
+    raw = export.raw
+    cols = list(raw.columns)
+    meta = dict(export.meta)
+    override = columns_override(config, NAME)
+    guessed = _by_question(meta, cols)
+
+    import_ids = meta.get("import_ids", {})
+    text_columns = [c for c in cols if _TEXT_ID.match(import_ids.get(c, ""))]
+
+    def col(canonical: str, *defaults: str) -> str | None:
+        if canonical in override:
+            return find_column(cols, override[canonical])
+        hit = find_column(cols, *defaults)
+        if hit is not None and canonical in (S.CSAT, S.NPS) and hit in text_columns:
+            hit = None  # a free-text question is not a score (e.g. Q2 in older surveys)
+        if hit is None and canonical == S.TEXT and text_columns and S.TEXT not in guessed:
+            hit = next((c for c in text_columns if c not in override.values()), None)
+        return hit or guessed.get(canonical)
+
+    empty = pd.Series(pd.NA, index=raw.index, dtype=STRING)
+
+    def get(name: str | None) -> pd.Series:
+        return raw[name] if name is not None else empty
+
+    recorded = col(S.RECEIVED_AT, "RecordedDate")
+    end = find_column(cols, "EndDate")
+    received = get(recorded).fillna(get(end)) if recorded else get(end)
+    date_column = recorded or end or "RecordedDate"
+    tz = meta.get("timezones", {}).get(date_column) or meta.get("timezones", {}).get(end or "")
+
+    rid = col(S.RESPONSE_ID, "ResponseId", "ResponseID", "_recordId")
+    frame = pd.DataFrame({
+        S.RESPONSE_ID: get(rid),
+        S.RECEIVED_AT: received,
+        S.CSAT: get(col(S.CSAT, "Q1")),
+        S.NPS: get(col(S.NPS, "Q2")),
+        S.TEXT: get(col(S.TEXT, "Q3")),
+        S.TEAM: get(col(S.TEAM, "team")),
+        S.CHANNEL: get(col(S.CHANNEL, "channel")),
+        S.CATEGORY: get(col(S.CATEGORY, "contact_reason")),
+        CUSTOMER_ID: get(col(CUSTOMER_ID, "customer_id")),
+    }, index=raw.index)
+    # In the legacy layout Q2 is the free-text question; do not read it as NPS.
+    if meta.get("layout") == "legacy" and S.NPS not in override:
+        frame[S.NPS] = empty
+
+    reject = empty.copy()
+    status_col = find_column(cols, "Status")
+    if status_col is not None:
+        status = raw[status_col].str.strip()
+        status = status.replace(_STATUS_CODES)
+        bad = status.str.contains(_EXCLUDED_STATUS.pattern, case=False, regex=True).fillna(False)
+        reject = reject.mask(bad, "status " + status)
+    finished_col = find_column(cols, "Finished")
+    unfinished_policy = str((config.platform(NAME) if config else {}).get("unfinished", "keep"))
+    if finished_col is not None and unfinished_policy == "quarantine":
+        unfinished = raw[finished_col].str.strip().str.lower().isin(["false", "0", "no"])
+        reject = reject.mask(unfinished & reject.isna(), "unfinished response")
+    frame[REJECT] = reject
+    return Staged(frame=frame.astype(STRING), source="survey", date_column=date_column,
+                  timezone=tz, dayfirst=False)

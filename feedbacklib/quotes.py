@@ -1,0 +1,59 @@
+"""Choosing quotes that represent a theme, not the longest or the first comment.
+
+For a theme, the comments that carry it are embedded with TF-IDF and ranked by
+cosine similarity to their centroid: the top ones say what most of them say.
+Near-duplicates are skipped, and very short or very long comments are avoided
+so a quote reads well in a report.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+__all__ = ["representative_quotes"]
+
+
+def representative_quotes(
+    texts: pd.Series,
+    k: int = 3,
+    *,
+    min_chars: int = 25,
+    max_chars: int = 400,
+) -> pd.Series:
+    """The ``k`` most representative texts of ``texts`` (index preserved).
+
+    Deterministic: ties are broken by the original order.
+
+    >>> s = pd.Series(["on hold for an hour", "on hold for ages again", "kept on hold forever", "ok"])
+    >>> representative_quotes(s, 2, min_chars=5).size
+    2
+    """
+    texts = texts.dropna().astype(str)
+    texts = texts[texts.str.strip().str.len() > 0]
+    if texts.empty or k <= 0:
+        return texts.iloc[0:0]
+    lengths = texts.str.len()
+    pool = texts[(lengths >= min_chars) & (lengths <= max_chars)]
+    if len(pool) < k:
+        pool = texts
+    if len(pool) <= 1:
+        return pool.head(k)
+    try:
+        matrix = TfidfVectorizer(sublinear_tf=True, stop_words="english", min_df=1).fit_transform(pool)
+    except ValueError:  # only stop words: nothing to rank by
+        return pool.head(k)
+    centroid = np.asarray(matrix.mean(axis=0)).ravel()
+    norm = np.linalg.norm(centroid) or 1.0
+    scores = matrix @ (centroid / norm)
+    order = np.argsort(-scores, kind="stable")
+    chosen: list[int] = []
+    for i in order:
+        row = matrix[i]
+        if any((row @ matrix[j].T).toarray()[0, 0] > 0.8 for j in chosen):
+            continue  # a near-duplicate of a quote already chosen
+        chosen.append(int(i))
+        if len(chosen) == k:
+            break
+    return pool.iloc[chosen]

@@ -1,0 +1,132 @@
+"""Plain-language sentences generated from the statistics.
+
+Every sentence states only what a table or chart further down shows, and no
+sentence claims a difference that is not statistically clear (adjusted p below
+0.05) or that rests on a group smaller than the configured minimum.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .. import schema as S
+from ..compare import benjamini_hochberg, two_proportion_test
+from ..trends import theme_trends
+
+__all__ = ["summary_sentences", "trend_sentences", "gap_sentences", "driver_sentences", "praise_sentences",
+           "team_praise"]
+
+ALPHA = 0.05
+
+
+def _month_name(month: str) -> str:
+    from .sections import month_label
+    return month_label(month)
+
+
+def _overall(result) -> str:
+    frame = result.frame
+    all_row = result.kpis[result.kpis["group"].astype("string") == "all"]
+    text = f"In {_month_name(result.month)} we heard from {len(frame):,} customers"
+    if not all_row.empty:
+        r = all_row.iloc[0]
+        if not pd.isna(r["csat_mean"]):
+            text += f"; mean satisfaction was {r['csat_mean']:.2f} out of 5"
+        if not pd.isna(r["nps"]):
+            text += f" and NPS {r['nps']:.0f}"
+    return text + "."
+
+
+def _best(frame: pd.DataFrame) -> pd.DataFrame:
+    sig = frame[frame["significant"].fillna(False).astype(bool)]
+    key = "q_value" if "q_value" in sig and sig["q_value"].notna().any() else "p_value"
+    return sig.assign(_k=sig[key].fillna(sig["p_value"])).sort_values("_k")
+
+
+def summary_sentences(result) -> list[str]:
+    """Three to six sentences for leaders, most important first."""
+    out = [_overall(result)]
+    comp = _best(result.comparison)
+    headline = comp[comp["metric"].isin(["satisfied_share", "csat_mean", "nps"])]
+    if not headline.empty:
+        out.append(headline.iloc[0]["finding"])
+    else:
+        out.append("Satisfaction does not differ clearly between outsourced and in-house service this month.")
+    vend = _best(result.vendors)
+    vend = vend[vend["metric"].str.startswith("rate_")]
+    for _, row in vend.drop_duplicates("vendor").head(2).iterrows():
+        out.append(row["finding"])
+    out.extend(gap_sentences(result)[:1])
+    trend = theme_trends(result.history, result.month, result.theme_ids, min_n=result.config.min_group_size)
+    out.extend(trend_sentences(result, trend)[:1])
+    out.extend(praise_sentences(result)[:1])
+    return [s for s in out if s][:6]
+
+
+def trend_sentences(result, trend: pd.DataFrame) -> list[str]:
+    out = []
+    for _, r in trend[trend["spike"] | trend["drop"]].sort_values("q_baseline").iterrows():
+        label = result.taxonomy.label(r["theme"])
+        verb = "rose" if r["spike"] else "fell"
+        ratio = r["rate"] / r["baseline_rate"] if r["baseline_rate"] else np.nan
+        times = f" ({ratio:.1f} times the recent average)" if r["spike"] and ratio >= 1.5 else ""
+        out.append(
+            f"{label} complaints {verb} to {r['rate']:.1f} per 100 comments, from a recent average of "
+            f"{r['baseline_rate']:.1f}{times}."
+        )
+    return out
+
+
+def gap_sentences(result) -> list[str]:
+    gap = result.gap
+    if gap.empty or "significant" not in gap:
+        return []
+    inhouse = gap[gap["provider"] == "In-house"]
+    out = []
+    for _, r in gap[gap["significant"].fillna(False).astype(bool)].iterrows():
+        if r["provider"] == "In-house":
+            continue
+        base = f" against {inhouse.iloc[0]['any_share']:.0%} in-house" if not inhouse.empty else ""
+        out.append(
+            f"{r['provider']} reported {int(r['n_reported_solved'])} cases solved, but in {r['any_share']:.0%} of them "
+            f"the customer says it is not fixed, rates 1–2, reopens or complains of slowness{base}."
+        )
+    return out
+
+
+def driver_sentences(result) -> list[str]:
+    impact = result.impact.dropna(subset=["impact"])
+    impact = impact[impact["impact"] < 0]
+    if "impact_hi" in impact:
+        impact = impact[impact["impact_hi"] < 0]
+    if impact.empty:
+        return ["No theme clearly pulls mean satisfaction down this month."]
+    names = [f"{result.taxonomy.label(t)} ({v:+.2f})" for t, v in zip(impact["theme"], impact["impact"])][:3]
+    return ["The themes that pull mean CSAT down most are " + ", ".join(names) + " points on the 1–5 scale."]
+
+
+def team_praise(result) -> pd.DataFrame:
+    """Praise rate per team against all other teams, with BH-adjusted p-values."""
+    frame = result.frame[result.frame[S.TEXT].fillna("").str.len() > 0]
+    col = S.theme_column("praise")
+    rows = []
+    for team, sub in frame.groupby(S.TEAM, observed=True):
+        rest = frame[frame[S.TEAM] != team]
+        x, n, xr, nr = int(sub[col].sum()), len(sub), int(rest[col].sum()), len(rest)
+        rows.append({"team": team, "n": n, "rate": x / n if n else np.nan,
+                     "rest_rate": xr / nr if nr else np.nan, "p_value": two_proportion_test(x, n, xr, nr)})
+    out = pd.DataFrame(rows, columns=["team", "n", "rate", "rest_rate", "p_value"])
+    out["q_value"] = benjamini_hochberg(out["p_value"].to_numpy(dtype=float)) if len(out) else []
+    out["significant"] = (out["q_value"] < ALPHA) & (out["rate"] > out["rest_rate"]) & (out["n"] >= result.config.min_group_size)
+    return out.sort_values("q_value")
+
+
+def praise_sentences(result) -> list[str]:
+    out = []
+    for _, r in team_praise(result).query("significant").iterrows():
+        out.append(
+            f"{r['team']} stands out for praise: {r['rate']:.0%} of its comments praise the service, "
+            f"against {r['rest_rate']:.0%} for other teams — worth recognising."
+        )
+    return out

@@ -1,0 +1,140 @@
+"""Charts as matplotlib Figure objects (object-oriented API, no pyplot state).
+
+Every chart has a title, axis labels and its n, and uses the Okabe-Ito
+colour-blind-safe palette. ``figure_html`` embeds a figure as a PNG data URI so
+the exported report stays one self-contained file.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")  # never needs a display; safe under cron
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from ..safety import escape
+
+__all__ = ["PALETTE", "FigureImage", "theme_rates_figure", "sentiment_figure", "trend_figure"]
+
+# Okabe & Ito (2008), safe for the common colour-vision deficiencies.
+PALETTE = {
+    "in_house": "#0072B2",
+    "outsourced": "#E69F00",
+    "unknown": "#999999",
+    "negative": "#D55E00",
+    "neutral": "#BBBBBB",
+    "positive": "#009E73",
+    "accent": "#CC79A7",
+}
+MODEL_LABELS = {"in_house": "In-house", "outsourced": "Outsourced", "unknown": "Unknown"}
+
+
+class FigureImage:
+    """A rendered figure that displays as an embedded PNG with alt text and caption."""
+
+    def __init__(self, figure: Figure, alt: str, caption: str = ""):
+        self.figure = figure
+        self.alt = alt
+        self.caption = caption
+        buf = io.BytesIO()
+        # metadata={"Software": None} keeps the PNG bytes free of version stamps (reruns match).
+        figure.savefig(buf, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
+        self.png = buf.getvalue()
+
+    def _repr_html_(self) -> str:
+        data = base64.b64encode(self.png).decode("ascii")
+        caption = f"<figcaption>{escape(self.caption)}</figcaption>" if self.caption else ""
+        return (
+            f'<figure class="fb-figure"><img src="data:image/png;base64,{data}" '
+            f'alt="{escape(self.alt)}">{caption}</figure>'
+        )
+
+    def _repr_png_(self) -> bytes:
+        return self.png
+
+
+def _new_figure(width: float, height: float) -> tuple[Figure, object]:
+    fig = Figure(figsize=(width, height), layout="constrained")
+    ax = fig.add_subplot()
+    ax.spines[["top", "right"]].set_visible(False)
+    return fig, ax
+
+
+def theme_rates_figure(rates: pd.DataFrame, title: str) -> Figure:
+    """Horizontal grouped bars: theme rate per 100 comments by group, with 95% intervals.
+
+    ``rates`` has columns ``theme`` (label), ``group`` (service model), ``rate``,
+    ``lo``, ``hi`` (per 100) and ``n`` (comments in the group).
+    """
+    groups = list(dict.fromkeys(rates["group"]))
+    themes = list(dict.fromkeys(rates["theme"]))
+    fig, ax = _new_figure(7.5, 0.45 * len(themes) + 1.6)
+    height = 0.8 / max(len(groups), 1)
+    y = np.arange(len(themes))
+    for i, group in enumerate(groups):
+        sub = rates[rates["group"] == group].set_index("theme").reindex(themes)
+        n = int(sub["n"].max()) if sub["n"].notna().any() else 0
+        err = np.vstack([(sub["rate"] - sub["lo"]).clip(lower=0), (sub["hi"] - sub["rate"]).clip(lower=0)])
+        ax.barh(
+            y + (i - (len(groups) - 1) / 2) * height,
+            sub["rate"],
+            height=height,
+            xerr=np.nan_to_num(err),
+            color=PALETTE.get(group, PALETTE["accent"]),
+            error_kw={"ecolor": "#333333", "capsize": 2, "lw": 0.8},
+            label=f"{MODEL_LABELS.get(group, group)} (n={n:,} comments)",
+        )
+    ax.set_yticks(y, themes)
+    ax.invert_yaxis()
+    ax.set_xlabel("Comments mentioning the theme, per 100 comments (bars: 95% interval)")
+    ax.set_title(title, loc="left", fontsize=11)
+    ax.legend(loc="lower right", frameon=False, fontsize=8)
+    return fig
+
+
+def sentiment_figure(shares: pd.DataFrame, title: str) -> Figure:
+    """Stacked horizontal bars of negative / neutral / positive shares per group.
+
+    ``shares`` has one row per group (index = label) with columns ``negative``,
+    ``neutral``, ``positive`` (fractions) and ``n``.
+    """
+    fig, ax = _new_figure(7.5, 0.5 * len(shares) + 1.4)
+    left = np.zeros(len(shares))
+    labels = [f"{g} (n={int(n):,})" for g, n in zip(shares.index, shares["n"])]
+    for part in ("negative", "neutral", "positive"):
+        values = shares[part].to_numpy(dtype=float) * 100
+        bars = ax.barh(labels, values, left=left, color=PALETTE[part], label=part.capitalize())
+        ax.bar_label(bars, labels=[f"{v:.0f}%" if v >= 8 else "" for v in values], label_type="center", fontsize=8)
+        left += values
+    ax.invert_yaxis()
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("Share of comments (%)")
+    ax.set_title(title, loc="left", fontsize=11)
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, -0.55), ncols=3, frameon=False, fontsize=8)
+    return fig
+
+
+def trend_figure(trend: pd.DataFrame, title: str, ylabel: str) -> Figure:
+    """Lines of a metric by month, one per series, with 95% interval bands.
+
+    ``trend`` has columns ``month``, ``series``, ``value``, ``lo``, ``hi``, ``n``.
+    """
+    fig, ax = _new_figure(7.5, 3.2)
+    colours = list(PALETTE.values())
+    for i, (name, sub) in enumerate(trend.groupby("series", sort=False)):
+        sub = sub.sort_values("month")
+        colour = PALETTE.get(name, colours[i % len(colours)])
+        ax.plot(sub["month"], sub["value"], marker="o", color=colour,
+                label=f"{MODEL_LABELS.get(name, name)} (n={int(sub['n'].sum()):,})")
+        ax.fill_between(sub["month"], sub["lo"], sub["hi"], color=colour, alpha=0.15, linewidth=0)
+    ax.set_xlabel("Month")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, loc="left", fontsize=11)
+    ax.legend(frameon=False, fontsize=8)
+    return fig

@@ -1,0 +1,411 @@
+"""The report's sections, one function each, called by the report notebook.
+
+Each function takes the :class:`~feedbacklib.pipeline.MonthResult` and returns
+an object Jupyter displays (``Html`` or ``FigureImage``). The notebook holds no
+logic: what a section shows is decided and tested here.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+
+import numpy as np
+import pandas as pd
+
+from .. import schema as S
+from ..compare import kpi_table
+from ..quotes import representative_quotes
+from ..safety import escape
+from ..trends import monthly_theme_rates, theme_trends
+from . import narrative
+from .html import Html, fmt_interval, fmt_num, fmt_pct, paragraphs, table
+from .plots import MODEL_LABELS, FigureImage, sentiment_figure, theme_rates_figure, trend_figure
+
+__all__ = [
+    "SECTIONS", "title_block", "executive_summary", "headline_tiles", "comparison_table",
+    "vendor_table", "theme_chart", "sentiment_chart", "theme_trend_table", "perception_gap_table",
+    "drivers_table", "call_list", "recognition", "quotes", "data_quality", "method_notes",
+]
+
+# (anchor, heading) in report order; the notebook's markdown headings carry these anchors.
+SECTIONS = (
+    ("summary", "Summary"),
+    ("headline", "Headline figures"),
+    ("comparison", "Outsourced and in-house compared"),
+    ("vendors", "Each vendor against in-house"),
+    ("themes", "What customers talk about"),
+    ("sentiment", "Sentiment"),
+    ("changes", "What changed since last month"),
+    ("gap", "Perception gap: reported solved, customer not happy"),
+    ("drivers", "What pulls satisfaction down"),
+    ("call-list", "Call list"),
+    ("recognition", "Recognition"),
+    ("quotes", "In customers' words"),
+    ("data-quality", "Data quality"),
+    ("method", "Method notes"),
+)
+
+def month_label(month: str) -> str:
+    return _dt.date(int(month[:4]), int(month[5:7]), 1).strftime("%B %Y")
+
+
+def _label(result, theme_id: str) -> str:
+    return result.taxonomy.label(theme_id)
+
+
+def title_block(result, generated_at: str | None = None) -> Html:
+    """Report title, month, sources and a table of contents."""
+    generated_at = generated_at or _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    counts = result.frame[S.SOURCE].value_counts()
+    sources = ", ".join(f"{int(n):,} {src}s" for src, n in counts.items() if n)
+    toc = "".join(f'<li><a href="#{a}">{escape(h)}</a></li>' for a, h in SECTIONS)
+    return Html(
+        f'<header class="fb-title"><h1>Customer feedback report — {escape(month_label(result.month))}</h1>'
+        f'<p class="fb-sub">{len(result.frame):,} pieces of feedback ({escape(sources)}). '
+        f'<span class="fb-generated">Generated {escape(generated_at)}.</span></p></header>'
+        f'<nav class="fb-toc" aria-label="Contents"><h2>Contents</h2><ol>{toc}</ol></nav>'
+    )
+
+
+def executive_summary(result) -> Html:
+    """Three to six plain-language sentences, each backed by a figure further down."""
+    sentences = narrative.summary_sentences(result)
+    return Html('<div class="fb-summary">' + paragraphs(sentences, tag="li").markup.join(["<ul>", "</ul>"]) + "</div>")
+
+
+def _kpi_cells(row: pd.Series | None, prev: pd.Series | None) -> list[tuple[str, str, str]]:
+    def change(col: str, scale: float = 1.0, digits: int = 1, unit: str = "") -> str:
+        if row is None or prev is None or pd.isna(row.get(col)) or pd.isna(prev.get(col)):
+            return ""
+        delta = (row[col] - prev[col]) * scale
+        return f"{'+' if delta >= 0 else '−'}{abs(delta):.{digits}f}{unit} vs last month"
+
+    if row is None:
+        return []
+    return [
+        ("Responses", f"{int(row['n']):,}", change("n", digits=0)),
+        ("Mean CSAT (1–5)", fmt_num(row["csat_mean"], 2),
+         f"95% CI {fmt_interval(row['csat_mean_lo'], row['csat_mean_hi'], 2)}; n={int(row['csat_n']):,}"),
+        ("Satisfied (4–5)", fmt_pct(row["satisfied_share"]),
+         f"95% CI {fmt_interval(row['satisfied_share_lo'], row['satisfied_share_hi'], 0, 100, '%')}"),
+        ("NPS", fmt_num(row["nps"], 0),
+         f"95% CI {fmt_interval(row['nps_lo'], row['nps_hi'], 0)}; n={int(row['nps_n']):,}"),
+        ("Negative comments", fmt_pct(row["negative_share"]),
+         change("negative_share", 100, 0, " pts")),
+    ]
+
+
+def headline_tiles(result) -> Html:
+    """KPI tiles for in-house and outsourced side by side, with change since last month."""
+    prev_month = result.previous_month
+    prev = None
+    if prev_month:
+        prev_frame = result.history[result.history[S.MONTH] == prev_month]
+        prev = kpi_table(prev_frame, by=S.SERVICE_MODEL, themes=[], min_n=result.config.min_group_size)
+    blocks = []
+    for model in (S.IN_HOUSE, S.OUTSOURCED, "all"):
+        row = _group_row(result.kpis, S.SERVICE_MODEL, model)
+        prow = _group_row(prev, S.SERVICE_MODEL, model) if prev is not None else None
+        if row is None:
+            continue
+        tiles = "".join(
+            f'<div class="fb-tile"><div class="fb-tile-label">{escape(label)}</div>'
+            f'<div class="fb-tile-value">{escape(value)}</div><div class="fb-tile-note">{escape(note)}</div></div>'
+            for label, value, note in _kpi_cells(row, prow)
+        )
+        title = "All teams" if model == "all" else MODEL_LABELS[model]
+        blocks.append(f'<section class="fb-tiles"><h3>{escape(title)}</h3><div class="fb-tile-row">{tiles}</div></section>')
+    return Html("".join(blocks))
+
+
+def _group_row(kpis: pd.DataFrame | None, by: str, group: str) -> pd.Series | None:
+    if kpis is None or kpis.empty:
+        return None
+    match = kpis[kpis["group"].astype("string") == group]
+    return None if match.empty else match.iloc[0]
+
+
+def _metric_label(result, metric: str) -> str:
+    names = {
+        "satisfied_share": "Satisfied (CSAT 4–5)",
+        "csat_mean": "Mean CSAT (1–5)",
+        "nps": "NPS",
+        "negative_share": "Negative comments",
+    }
+    if metric in names:
+        return names[metric]
+    theme = metric.removeprefix("rate_")
+    return f"{_label(result, theme)} (per 100 comments)"
+
+
+def _fmt_value(metric: str, value, lo=None, hi=None) -> str:
+    if metric in ("satisfied_share", "negative_share"):
+        core = fmt_pct(value)
+        ci = fmt_interval(lo, hi, 0, 100, "%")
+    elif metric == "csat_mean":
+        core, ci = fmt_num(value, 2), fmt_interval(lo, hi, 2)
+    elif metric == "nps":
+        core, ci = fmt_num(value, 0), fmt_interval(lo, hi, 0)
+    else:
+        core, ci = fmt_num(value, 1), fmt_interval(lo, hi, 1)
+    return f"{core} ({ci})" if ci else core
+
+
+def _fmt_diff(metric: str, row: dict) -> str:
+    scale, digits, unit = (100, 1, " pts") if metric in ("satisfied_share", "negative_share") else (1, 2 if metric == "csat_mean" else 1, "")
+    if pd.isna(row["diff"]):
+        return "–"
+    ci = fmt_interval(row["diff_lo"], row["diff_hi"], digits, scale)
+    return f"{row['diff'] * scale:+.{digits}f}{unit}" + (f" ({ci})" if ci else "")
+
+
+def _comparison_columns(result, a_label: str):
+    return [
+        ("metric", "Measure", lambda m: _metric_label(result, m)),
+        ("*", a_label, lambda r: _fmt_value(r["metric"], r["value_a"], r["lo_a"], r["hi_a"])),
+        ("*", "In-house", lambda r: _fmt_value(r["metric"], r["value_b"], r["lo_b"], r["hi_b"])),
+        ("*", "Difference (95% CI)", lambda r: _fmt_diff(r["metric"], r)),
+        ("*", "Adjusted p", lambda r: "–" if pd.isna(r.get("q_value", r["p_value"])) else f"{(r['q_value'] if not pd.isna(r.get('q_value')) else r['p_value']):.3f}"),
+        ("significant", "Clear difference?", lambda v: "yes" if v else "no"),
+    ]
+
+
+def comparison_table(result) -> Html:
+    """Outsourced against in-house for every headline measure and theme, with intervals and tests."""
+    comp = result.comparison
+    findings = [f for f in comp["finding"].fillna("") if f]
+    intro = paragraphs(findings or ["No measure differs clearly between outsourced and in-house service this month."])
+    n_a = int(comp["n_a"].max()) if len(comp) else 0
+    n_b = int(comp["n_b"].max()) if len(comp) else 0
+    return intro + table(
+        comp, _comparison_columns(result, "Outsourced"),
+        caption=f"Outsourced (n={n_a:,}) against in-house (n={n_b:,}). Values with 95% intervals; "
+        "theme p-values adjusted for testing many themes (Benjamini-Hochberg).",
+    )
+
+
+def vendor_table(result) -> Html:
+    """Each vendor against in-house: only clear, large-enough differences are stated."""
+    vend = result.vendors
+    if vend.empty:
+        return paragraphs(["No outsourced vendor has feedback this month."])
+    findings = [f for f in vend["finding"].fillna("") if f]
+    parts = [paragraphs(findings or ["No vendor differs clearly from in-house service this month."])]
+    for vendor, sub in vend.groupby("vendor", sort=True):
+        n_a = int(sub["n_a"].max())
+        parts.append(Html(f"<h3>{escape(vendor)}</h3>"))
+        parts.append(table(sub, _comparison_columns(result, str(vendor)),
+                           caption=f"{vendor} (n={n_a:,}) against in-house."))
+    return Html("".join(p.markup for p in parts))
+
+
+def _rates_long(result) -> pd.DataFrame:
+    rows = []
+    for model in (S.IN_HOUSE, S.OUTSOURCED):
+        row = _group_row(result.kpis, S.SERVICE_MODEL, model)
+        if row is None:
+            continue
+        for theme in result.theme_ids:
+            rows.append({"theme": _label(result, theme), "group": model, "rate": row[f"rate_{theme}"],
+                         "lo": row[f"rate_{theme}_lo"], "hi": row[f"rate_{theme}_hi"], "n": row["n_text"]})
+    return pd.DataFrame(rows)
+
+
+def theme_chart(result) -> FigureImage:
+    """Theme rates per 100 comments, in-house against outsourced, with 95% intervals."""
+    rates = _rates_long(result)
+    fig = theme_rates_figure(rates, f"Themes by service model, {month_label(result.month)}")
+    return FigureImage(fig, alt="Bar chart of theme rates per 100 comments for in-house and outsourced teams.",
+                       caption="Bars show the share of comments that mention each theme; whiskers are 95% Wilson intervals.")
+
+
+def sentiment_chart(result) -> FigureImage:
+    """Share of negative, neutral and positive comments per service model and vendor."""
+    frame = result.frame[result.frame[S.SENTIMENT_LABEL].notna()]
+    group = np.where(frame[S.SERVICE_MODEL].astype("string") == S.OUTSOURCED,
+                     frame[S.VENDOR].fillna("Outsourced").astype(str), "In-house")
+    group = pd.Series(group, index=frame.index)
+    group[frame[S.SERVICE_MODEL].astype("string") == S.UNKNOWN] = "Unknown team"
+    shares = pd.crosstab(group, frame[S.SENTIMENT_LABEL], normalize="index")
+    for part in ("negative", "neutral", "positive"):
+        if part not in shares:
+            shares[part] = 0.0
+    shares["n"] = group.value_counts()
+    fig = sentiment_figure(shares, f"Sentiment of comments, {month_label(result.month)}")
+    return FigureImage(fig, alt="Stacked bars of negative, neutral and positive comment shares per team type.",
+                       caption="Sentiment is VADER's compound score: negative below −0.05, positive above 0.05.")
+
+
+def theme_trend_table(result) -> Html:
+    """Month-over-month theme movement with spikes against the recent average, plus a chart."""
+    themes = result.theme_ids
+    trend = theme_trends(result.history, result.month, themes, min_n=result.config.min_group_size)
+    sentences = narrative.trend_sentences(result, trend)
+    shown = trend.sort_values("change_vs_baseline", ascending=False, key=lambda s: s.abs())
+    tbl = table(shown, [
+        ("theme", "Theme", lambda t: _label(result, t)),
+        ("rate", "This month (per 100)", lambda v: fmt_num(v, 1)),
+        ("prev_rate", "Last month", lambda v: fmt_num(v, 1)),
+        ("baseline_rate", "Recent average", lambda v: fmt_num(v, 1)),
+        ("change_vs_baseline", "Change vs average", lambda v: "–" if pd.isna(v) else f"{v:+.1f}"),
+        ("q_baseline", "Adjusted p", lambda v: "–" if pd.isna(v) else f"{v:.3f}"),
+        ("*", "Flag", lambda r: "spike" if r["spike"] else ("drop" if r["drop"] else "")),
+    ], caption="Rates per 100 comments. The recent average pools up to three earlier months.")
+    top = shown.head(3)["theme"].tolist()
+    history = monthly_theme_rates(result.history, top)
+    parts = [paragraphs(sentences or ["No theme moved clearly against the recent average."]), tbl]
+    if history[S.MONTH].nunique() > 1:
+        history = history.assign(series=history["theme"].map(lambda t: _label(result, t)), month=history[S.MONTH])
+        fig = trend_figure(history, "Largest movers by month", "Per 100 comments")
+        parts.append(Html(FigureImage(fig, alt="Line chart of the themes that moved most, by month.",
+                                      caption="Shaded bands are 95% intervals.")._repr_html_()))
+    return Html("".join(p.markup for p in parts))
+
+
+def perception_gap_table(result) -> Html:
+    """Among cases the provider reported solved: how often the customer disagrees."""
+    gap = result.gap
+    sentences = narrative.gap_sentences(result)
+    if gap.empty:
+        return paragraphs(["No case was reported solved by a provider this month."])
+    return paragraphs(sentences or ["No vendor shows a clearer gap than in-house this month."]) + table(gap, [
+        ("provider", "Provider", None),
+        ("n_reported_solved", "Reported solved", lambda v: fmt_num(v, 0)),
+        ("*", "Customer says not fixed", lambda r: _pct_ci(r, "not_fixed")),
+        ("*", "Rated 1–2", lambda r: _pct_ci(r, "low_rating")),
+        ("*", "Reopened", lambda r: _pct_ci(r, "reopened")),
+        ("*", "Complains of slowness", lambda r: _pct_ci(r, "slow")),
+        ("*", "Any of these", lambda r: _pct_ci(r, "any")),
+        ("p_value", "p vs in-house", lambda v: "–" if pd.isna(v) else f"{v:.3f}"),
+    ], caption="Cases the team or vendor marked solved. Shares with 95% Wilson intervals.")
+
+
+def _pct_ci(row: dict, key: str) -> str:
+    ci = fmt_interval(row.get(f"{key}_share_lo"), row.get(f"{key}_share_hi"), 0, 100, "%")
+    return f"{fmt_pct(row.get(f'{key}_share'))}" + (f" ({ci})" if ci else "")
+
+
+def drivers_table(result) -> Html:
+    """Themes ranked by how much they pull mean CSAT down."""
+    impact = result.impact
+    sentences = narrative.driver_sentences(result)
+    return paragraphs(sentences) + table(impact, [
+        ("theme", "Theme", lambda t: _label(result, t)),
+        ("n_with", "Comments with it", lambda v: fmt_num(v, 0)),
+        ("score_with", "Mean CSAT with", lambda v: fmt_num(v, 2)),
+        ("score_without", "Mean CSAT without", lambda v: fmt_num(v, 2)),
+        ("*", "Score impact (95% CI)", lambda r: "–" if pd.isna(r["impact"]) else
+         f"{r['impact']:+.3f}" + (f" ({fmt_interval(r['impact_lo'], r['impact_hi'], 3)})" if not pd.isna(r.get("impact_lo")) else "")),
+    ], caption="Score impact: how much the overall mean CSAT moves because of the theme's comments "
+               "(overall mean minus the mean without them). Negative = the theme pulls satisfaction down.")
+
+
+def _short(text: str, limit: int = 280) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def call_list(result) -> Html:
+    """Customers a leader should call this month: unhappy, unresolved or at risk, most recent first."""
+    frame = result.frame
+    churn = frame[S.theme_column("churn_risk")] if S.theme_column("churn_risk") in frame else False
+    unhappy = (frame[S.CSAT].astype("Float64") <= 2).fillna(False) | (frame[S.SENTIMENT_LABEL] == "negative").fillna(False)
+    unresolved = (frame[S.RESOLVED_REPORTED] == False).fillna(False) | frame[S.theme_column("not_fixed")]  # noqa: E712
+    score = churn.astype(int) * 4 + unresolved.astype(int) * 2 + unhappy.astype(int)
+    picked = frame.assign(_score=score)[(score >= 3) & (frame[S.TEXT].fillna("").str.len() > 0)]
+    picked = picked.sort_values(["_score", S.RECEIVED_AT], ascending=[False, False]).head(result.config.call_list_size)
+    why = lambda r: ", ".join(w for w, on in (("churn risk", r[S.theme_column("churn_risk")]),
+                                               ("not fixed", r[S.theme_column("not_fixed")]),
+                                               ("unhappy", True)) if on)
+    return paragraphs([
+        f"{len(picked)} customers to call personally this month (up to {result.config.call_list_size}): "
+        "at risk of leaving first, then unresolved, most recent first. Look them up by id; "
+        "no contact details appear in this report."
+    ]) + table(picked, [
+        (S.RESPONSE_ID, "Id", None),
+        (S.RECEIVED_AT, "Date", lambda v: v.strftime("%d %b") if not pd.isna(v) else ""),
+        (S.TEAM, "Team", None),
+        (S.VENDOR, "Vendor", lambda v: "in-house" if pd.isna(v) else str(v)),
+        ("*", "Why", why),
+        (S.TEXT, "What they said", _short),
+    ], empty="No customer meets the call-list criteria this month.")
+
+
+def recognition(result) -> Html:
+    """Praise worth recognising at the next team meeting, grouped by team."""
+    col = S.theme_column("praise")
+    praised = result.frame[result.frame[col] & (result.frame[S.SENTIMENT_LABEL] == "positive").fillna(False)]
+    if praised.empty:
+        return paragraphs(["No praise this month."])
+    sentences = narrative.praise_sentences(result)
+    parts = [paragraphs(sentences)]
+    counts = praised[S.TEAM].value_counts()
+    for team, count in counts.items():
+        texts = praised.loc[praised[S.TEAM] == team, S.TEXT]
+        chosen = representative_quotes(texts, 2)
+        quotes_html = "".join(f"<blockquote>{escape(_short(q))}</blockquote>" for q in chosen)
+        parts.append(Html(f"<h3>{escape(team)} — {int(count)} comments of praise</h3>{quotes_html}"))
+    return Html("".join(p.markup for p in parts))
+
+
+def quotes(result) -> Html:
+    """Two or three representative, PII-redacted quotes for each of the most frequent themes."""
+    frame = result.frame
+    rates = {t: int(frame[S.theme_column(t)].sum()) for t in result.theme_ids if t != "praise"}
+    top = [t for t, n in sorted(rates.items(), key=lambda kv: -kv[1]) if n > 0][:5]
+    parts = []
+    for theme in top:
+        sub = frame[frame[S.theme_column(theme)]]
+        chosen = representative_quotes(sub[S.TEXT], result.config.quotes_per_theme)
+        items = "".join(
+            f"<blockquote>{escape(_short(frame.at[i, S.TEXT]))}"
+            f"<footer>{escape(frame.at[i, S.TEAM] or 'unknown team')}, {escape(frame.at[i, S.SOURCE])}</footer></blockquote>"
+            for i in chosen.index
+        )
+        parts.append(f"<h3>{escape(_label(result, theme))} — {len(sub):,} comments</h3>{items}")
+    return Html("".join(parts) or "<p>No theme was mentioned this month.</p>")
+
+
+def data_quality(result) -> Html:
+    """Rows read, kept and quarantined by file and by reason."""
+    q = result.quality
+    total_read = int(q["rows_read"].sum())
+    kept = int(q["rows_kept"].sum())
+    quarantined = int(q["rows_quarantined"].sum())
+    reasons = (result.quarantine[S.QUARANTINE_REASON].value_counts().rename_axis("reason").reset_index(name="rows")
+               if len(result.quarantine) else pd.DataFrame(columns=["reason", "rows"]))
+    return paragraphs([
+        f"{total_read:,} rows read from {len(q)} files: {kept:,} kept and {quarantined:,} set aside in "
+        f"quarantine.csv with their reason ({kept + quarantined:,} accounted for). "
+        f"This month has {len(result.frame):,} of the kept rows.",
+    ]) + table(q, [
+        ("file", "File", None),
+        ("platform", "Detected as", None),
+        ("rows_read", "Read", lambda v: fmt_num(v, 0)),
+        ("rows_kept", "Kept", lambda v: fmt_num(v, 0)),
+        ("rows_quarantined", "Quarantined", lambda v: fmt_num(v, 0)),
+    ], caption="Every input file, whole (all months).") + table(
+        reasons, [("reason", "Quarantine reason", None), ("rows", "Rows", lambda v: fmt_num(v, 0))],
+        empty="No row was quarantined.")
+
+
+def method_notes(result) -> Html:
+    """Definitions, tests and minimum sizes, in plain language."""
+    m = result.config.min_group_size
+    return paragraphs([
+        "CSAT is the 1–5 satisfaction rating; 'satisfied' means 4 or 5. NPS is the share of promoters (9–10) "
+        "minus the share of detractors (0–6), from −100 to 100. Zendesk's good/bad rating is mapped onto the "
+        "CSAT scale as configured in feedback.toml.",
+        "Theme rates count comments that mention a theme, per 100 comments with text; one comment can carry "
+        "several themes. Themes come from the taxonomy file (seed phrases with negation handling, so 'no hidden "
+        "fees' does not count as a surprise charge) plus a learned model that catches paraphrases.",
+        "Sentiment is nltk's VADER compound score on each comment's original text.",
+        "Intervals are 95%: Wilson for proportions, Newcombe for differences of proportions, t for mean CSAT, "
+        "and a fixed-seed bootstrap for NPS. Differences are tested with two-proportion tests (Fisher's exact "
+        "test for small counts) and Mann-Whitney for ratings; across themes, p-values are adjusted with "
+        "Benjamini-Hochberg.",
+        f"No finding is stated for a group with fewer than {m} responses, nor for a difference that is not "
+        "statistically clear. 'Clear' means an adjusted p-value below 0.05.",
+        "Customer text is redacted of emails, phone and card numbers before analysis; customers are identified "
+        "only by salted hashes and response ids.",
+    ])

@@ -1,0 +1,112 @@
+"""Known-answer tests: the statistics find the effects planted in the sample data."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from feedbacklib import schema as S
+from feedbacklib.errors import InputError, NoDataError
+from feedbacklib.pipeline import kpis_document, resolve_month, run_month, save_outputs
+from feedbacklib.report.narrative import summary_sentences, team_praise
+from feedbacklib.trends import theme_trends
+
+from .conftest import CONFIG, SAMPLE
+
+
+def test_rows_in_equal_rows_kept_plus_quarantined(sample_result):
+    q = sample_result.quality
+    assert (q["rows_read"] == q["rows_kept"] + q["rows_quarantined"]).all()
+    assert int(q["rows_quarantined"].sum()) == len(sample_result.quarantine)
+    assert set(sample_result.quarantine[S.QUARANTINE_REASON]) and sample_result.quarantine[S.QUARANTINE_REASON].notna().all()
+
+
+def test_month_frame_is_canonical_and_only_the_month(sample_result):
+    frame = sample_result.frame
+    assert set(S.CANONICAL_COLUMNS) <= set(frame.columns)
+    assert (frame[S.MONTH] == "2026-10").all()
+    assert 1000 <= len(frame) <= 2000
+    assert {S.IN_HOUSE, S.OUTSOURCED} <= set(frame[S.SERVICE_MODEL].astype(str))
+
+
+def test_planted_vendor_responsiveness_is_found(sample_result):
+    v = sample_result.vendors
+    row = v[(v["vendor"] == "Northwind BPO") & (v["metric"] == "rate_responsiveness")].iloc[0]
+    assert row["significant"]
+    assert row["diff_lo"] > 0  # the 95% interval of the difference excludes zero
+    assert row["value_a"] > 1.5 * row["value_b"]
+    assert "Northwind BPO" in row["finding"]
+
+
+def test_planted_surprise_charge_jump_is_found(sample_result):
+    trend = theme_trends(sample_result.history, "2026-10", sample_result.theme_ids)
+    row = trend.set_index("theme").loc["surprise_charges"]
+    assert row["spike"] and row["rate"] > 2 * row["baseline_rate"]
+
+
+def test_planted_perception_gap_is_found(sample_result):
+    gap = sample_result.gap.set_index("provider")
+    assert gap.loc["Sunrise Contact Services", "significant"]
+    assert gap.loc["Sunrise Contact Services", "any_share"] > 2 * gap.loc["In-house", "any_share"]
+
+
+def test_planted_praise_team_is_found(sample_result):
+    praise = team_praise(sample_result).set_index("team")
+    assert praise.loc["Customer Care London", "significant"]
+    assert praise["significant"].sum() == 1
+
+
+def test_summary_states_the_planted_effects(sample_result):
+    text = " ".join(summary_sentences(sample_result))
+    assert 3 <= len(summary_sentences(sample_result)) <= 6
+    for needle in ("Northwind BPO", "Sunrise Contact Services", "Customer Care London"):
+        assert needle in text
+    assert sample_result.taxonomy.label("surprise_charges") in text
+
+
+def test_a_month_without_planted_vendor_effect_makes_no_claim_about_sunrise_rates(sample_result):
+    v = sample_result.vendors
+    sunrise = v[(v["vendor"] == "Sunrise Contact Services") & (v["metric"] == "rate_responsiveness")].iloc[0]
+    assert not sunrise["significant"] and sunrise["finding"] in ("", None) or pd.isna(sunrise["finding"])
+
+
+def test_outputs_are_written_and_reproducible(sample_result, tmp_path):
+    a = save_outputs(sample_result, tmp_path / "a")
+    b = save_outputs(sample_result, tmp_path / "b")
+    assert a["kpis"].read_bytes() == b["kpis"].read_bytes()
+    doc = json.loads(a["kpis"].read_text())
+    assert doc["month"] == "2026-10" and doc["responses"] == len(sample_result.frame)
+    back = pd.read_parquet(a["feedback"])
+    assert len(back) == len(sample_result.frame)
+    assert save_outputs(sample_result, "") == {}
+
+
+def test_kpis_document_has_intervals_and_n(sample_result):
+    doc = kpis_document(sample_result)
+    row = next(r for r in doc["by_service_model"] if r["group"] == S.OUTSOURCED)
+    assert row["n"] > 0 and row["satisfied_share_lo"] <= row["satisfied_share"] <= row["satisfied_share_hi"]
+
+
+def test_resolve_month():
+    assert resolve_month("last", ["2026-07", "2026-10"]) == "2026-10"
+    with pytest.raises(InputError):
+        resolve_month("2026-13", [])
+    with pytest.raises(InputError):
+        resolve_month("__import__('os')", [])
+    with pytest.raises(NoDataError):
+        resolve_month("last", [])
+
+
+def test_missing_month_is_no_data(salt_env):
+    with pytest.raises(NoDataError, match="2025-01"):
+        run_month("2025-01", SAMPLE, CONFIG)
+
+
+def test_pipeline_runs_offline(no_network, salt_env, tmp_path, monkeypatch):
+    """The whole analysis with sockets blocked and no nltk_data anywhere on the machine."""
+    monkeypatch.setenv("NLTK_DATA", str(tmp_path))
+    result = run_month("2026-09", SAMPLE, CONFIG)
+    assert len(result.frame) > 1000
+    assert result.frame["sentiment"].notna().sum() > 500

@@ -1,0 +1,118 @@
+"""The rendered report: self-contained, no code, expected sections, no PII, escaped text."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pandas as pd
+import pytest
+
+from feedbacklib.report import SECTIONS
+from feedbacklib.report.html import table
+from feedbacklib.runner import export_html
+
+pytestmark = pytest.mark.slow
+
+EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+PHONE = re.compile(r"(?:\+44 ?20 ?7946 ?0958|07700 ?900[0-9]{3}|\(555\) ?[0-9]{3}-[0-9]{4})")
+CARD = re.compile(r"4111[ -]?1111[ -]?1111[ -]?1111")
+
+
+@pytest.fixture(scope="module")
+def html(rendered_report):
+    return rendered_report.html.read_text(encoding="utf-8")
+
+
+def test_run_writes_every_output(rendered_report):
+    folder = rendered_report.folder
+    assert folder.name == "2026-10"
+    for name in ("report.html", "report.ipynb", "feedback.parquet", "kpis.json", "quarantine.csv", "run.log"):
+        assert (folder / name).is_file(), name
+    assert not (folder / ".timings.json").exists()
+    assert not list(folder.parent.glob(".staging-*"))
+    log = (folder / "run.log").read_text()
+    assert "outcome: success" in log and "sha256" in log and "step themes" in log
+
+
+def test_html_has_no_code_and_every_section(html):
+    assert "run_month(" not in html and "import " not in html and "jp-InputArea-editor" not in html
+    assert "In&nbsp;[" not in html
+    for anchor, heading in SECTIONS:
+        assert f'id="{anchor}"' in html, anchor
+        assert f'href="#{anchor}"' in html
+    assert "Customer feedback report — October 2026" in html
+
+
+def test_html_is_self_contained(html):
+    assert "<script" not in html.lower()
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html, re.I)
+    assert "@import" not in html and "url(http" not in html
+    assert html.count("data:image/png;base64,") >= 3
+
+
+def test_no_pii_in_any_output(rendered_report):
+    for name in ("report.html", "report.ipynb", "kpis.json", "run.log"):
+        text = (rendered_report.folder / name).read_text(encoding="utf-8")
+        # the only e-mail-like strings allowed are none at all
+        assert not EMAIL.search(text), (name, EMAIL.search(text))
+        assert not PHONE.search(text), name
+        assert not CARD.search(text), name
+    frame = pd.read_parquet(rendered_report.folder / "feedback.parquet")
+    joined = "\n".join(frame["text"].fillna(""))
+    assert not EMAIL.search(joined) and not PHONE.search(joined) and not CARD.search(joined)
+
+
+def test_quarantine_csv_cannot_carry_formulas(rendered_report):
+    q = pd.read_csv(rendered_report.folder / "quarantine.csv", dtype=str, keep_default_na=False)
+    assert len(q) > 0 and "reason" in q.columns
+    for col in q.columns:
+        assert not q[col].str.match(r"^[=+\-@\t\r]").any(), col
+
+
+def test_kpis_json_matches_the_report(rendered_report, html):
+    doc = json.loads((rendered_report.folder / "kpis.json").read_text())
+    assert doc["month"] == "2026-10"
+    assert f"{doc['responses']:,} pieces of feedback" in html
+
+
+def test_planted_effects_appear_in_the_rendered_summary(html):
+    summary = html.split('id="summary"', 1)[1].split('id="headline"', 1)[0]
+    for needle in ("Northwind BPO", "Sunrise Contact Services", "Customer Care London", "Surprise"):
+        assert needle in summary, needle
+
+
+def test_html_table_escapes_untrusted_text():
+    frame = pd.DataFrame({"team": ["<img src=x onerror=alert(1)>"], "text": ["<script>alert('x')</script>"]})
+    out = table(frame, [("team", "Team <b>", None), ("text", "Text", None)]).markup
+    assert "<script>" not in out and "<img" not in out and "Team &lt;b&gt;" in out
+
+
+PAYLOADS = [
+    "<script>alert('x')</script>",
+    "<img src=x onerror=alert(1)>",
+    "\"><svg onload=alert(1)>",
+    "<a href=\"javascript:alert(1)\">click</a>",
+    "<iframe src=//evil.example></iframe>",
+]
+
+
+def test_hostile_text_in_every_section_renders_as_text(sample_result):
+    import dataclasses
+
+    from feedbacklib import report
+    from feedbacklib import schema as S
+
+    frame = sample_result.frame.copy()
+    n = len(frame)
+    frame[S.TEXT] = [PAYLOADS[i % len(PAYLOADS)] + " I was charged twice and I will cancel" for i in range(n)]
+    frame[S.TEAM] = frame[S.TEAM].where(frame.index % 2 == 0, PAYLOADS[1])
+    frame[S.VENDOR] = frame[S.VENDOR].where(frame[S.VENDOR].isna(), PAYLOADS[2])
+    hostile = dataclasses.replace(sample_result, frame=frame)
+    for name in report.__all__:
+        if name == "SECTIONS":
+            continue
+        out = getattr(report, name)(hostile)._repr_html_()
+        low = out.lower()
+        assert "<script" not in low and "<img src=x" not in low and "<svg" not in low, name
+        assert "<iframe" not in low and 'href="javascript' not in low, name

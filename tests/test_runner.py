@@ -1,0 +1,94 @@
+"""The monthly command: atomic publication, lock, clear errors."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+
+import pytest
+
+from feedbacklib.errors import InputError, LockError, NoDataError, RenderError
+from feedbacklib.runner import _lock, _publish, _recover, run_report
+
+from .conftest import CONFIG, SAMPLE
+
+pytestmark = pytest.mark.slow
+
+
+def _digest(folder):
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+
+
+@pytest.fixture
+def published(tmp_path, rendered_report):
+    """An output root holding a copy of a rendered 2026-10 report."""
+    root = tmp_path / "reports"
+    shutil.copytree(rendered_report.folder, root / "2026-10")
+    return root
+
+
+def test_failed_run_leaves_previous_report_untouched(published, salt_env):
+    before = _digest(published / "2026-10")
+    with pytest.raises(NoDataError) as err:
+        run_report("2025-01", SAMPLE, CONFIG, published)
+    assert err.value.exit_code == 3
+    assert "2025-01" in str(err.value)
+    assert _digest(published / "2026-10") == before
+    assert (published / "last-failure.log").is_file()
+    assert not list(published.glob(".staging-*"))
+
+
+def test_corrupt_notebook_is_a_clear_error(published, tmp_path, salt_env):
+    bad = tmp_path / "broken.ipynb"
+    bad.write_text("{not json")
+    before = _digest(published / "2026-10")
+    with pytest.raises(RenderError):
+        run_report("2026-10", SAMPLE, CONFIG, published, notebook=bad)
+    assert _digest(published / "2026-10") == before
+
+
+def test_bad_month_and_missing_input_fail_before_execution(tmp_path):
+    with pytest.raises(InputError, match="YYYY-MM"):
+        run_report("__import__('os').system('true')", SAMPLE, CONFIG, tmp_path)
+    with pytest.raises(InputError, match="does not exist"):
+        run_report("last", tmp_path / "nope", CONFIG, tmp_path)
+    assert not any(tmp_path.iterdir())
+
+
+def test_lock_refuses_a_second_run_and_clears_a_stale_one(tmp_path):
+    with _lock(tmp_path):
+        with pytest.raises(LockError) as err:
+            with _lock(tmp_path):
+                pass
+        assert err.value.exit_code == 4
+    assert not (tmp_path / ".lock").exists()
+    # a lock left by a process that no longer exists is stale
+    (tmp_path / ".lock").write_text(json.dumps({"pid": 2**22 + 12345, "host": os.uname().nodename}))
+    with _lock(tmp_path):
+        pass
+    assert not (tmp_path / ".lock").exists()
+
+
+def test_locked_output_gives_exit_code_4(published, salt_env):
+    with _lock(published):
+        with pytest.raises(LockError):
+            run_report("2026-10", SAMPLE, CONFIG, published)
+
+
+def test_publish_swaps_and_recover_restores_an_interrupted_swap(tmp_path):
+    root = tmp_path
+    (root / "2026-10").mkdir()
+    (root / "2026-10" / "report.html").write_text("old")
+    staging = root / ".staging-x"
+    staging.mkdir()
+    (staging / "report.html").write_text("new")
+    _publish(staging, root / "2026-10")
+    assert (root / "2026-10" / "report.html").read_text() == "new"
+    # simulate a kill between the two renames
+    os.replace(root / "2026-10", root / ".old-2026-10-999")
+    (root / ".staging-y").mkdir()
+    _recover(root)
+    assert (root / "2026-10" / "report.html").read_text() == "new"
+    assert not list(root.glob(".old-*")) and not list(root.glob(".staging-*"))
