@@ -29,6 +29,7 @@ import datetime as dt
 import io
 import json
 import re
+import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -1017,7 +1018,18 @@ def _xlsx_bytes(rows: list[list]) -> bytes:
     wb.properties.modified = fixed
     buf = io.BytesIO()
     wb.save(buf)
-    return buf.getvalue()
+    # openpyxl stamps zip entries with the current time: rewrite them with a fixed
+    # one so the workbook bytes, not only its cells, are reproducible.
+    src, out = zipfile.ZipFile(buf), io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            fixed_info = zipfile.ZipInfo(info.filename, date_time=(2026, 1, 1, 0, 0, 0))
+            fixed_info.compress_type = zipfile.ZIP_DEFLATED
+            data = src.read(info.filename)
+            if info.filename == "docProps/core.xml":  # openpyxl sets "modified" to now on save
+                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>2026-01-01T00:00:00Z", data)
+            dst.writestr(fixed_info, data)
+    return out.getvalue()
 
 
 # ---------------------------------------------------------------------------

@@ -1,0 +1,254 @@
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+
+from feedbacklib.errors import ConfigError
+from feedbacklib.schema import TEXT, theme_column
+from feedbacklib.themes import THEME_EVIDENCE, Taxonomy, Theme, ThemeTagger, load_taxonomy, tag_themes
+
+FIXTURES = Path(__file__).parent / "fixtures" / "themes"
+
+EXPECTED_IDS = (
+    "responsiveness", "surprise_charges", "listening", "not_fixed", "courtesy", "knowledge",
+    "honest_guidance", "protection", "follow_up", "churn_risk", "praise",
+)
+
+
+@pytest.fixture(scope="module")
+def seed_tagger():
+    return ThemeTagger(learned=False).fit([])
+
+
+def themes_of(tagger, text):
+    row = tagger.transform([text]).iloc[0]
+    return {c for c in row.index if row[c]}
+
+
+# -- taxonomy -------------------------------------------------------------------------------
+def test_default_taxonomy():
+    tax = load_taxonomy()
+    assert tax.ids == EXPECTED_IDS
+    assert all(isinstance(t, Theme) and t.seeds for t in tax)
+    assert tax.label("surprise_charges") == "Surprise charges"
+    assert {t.polarity for t in tax} == {"negative", "positive"}
+    assert [t.id for t in tax] == list(tax.ids)
+
+
+def write(tmp_path, text):
+    p = tmp_path / "themes.toml"
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+@pytest.mark.parametrize(
+    "body, expected",
+    [
+        ('[[theme]]\nlabel = "x"\nseeds = ["a"]\n', ["theme #1", "missing id"]),
+        ('[[theme]]\nid = "wait"\nseeds = ["a"]\n[[theme]]\nid = "wait"\nseeds = ["b"]\n',
+         ["theme #2 ('wait')", "duplicate id 'wait'"]),
+        ('[[theme]]\nid = "wait"\nseeds = []\n', ["'wait'", "empty seeds"]),
+        ('[[theme]]\nid = "wait"\nseeds = ["a"]\nkeywords = ["b"]\n', ["'wait'", "unknown key 'keywords'"]),
+        ('[[theme]]\nid = "wait"\nseeds = ["a"]\npolarity = "bad"\n', ["'wait'", "bad polarity 'bad'"]),
+    ],
+)
+def test_taxonomy_errors_name_theme_and_problem(tmp_path, body, expected):
+    with pytest.raises(ConfigError) as err:
+        load_taxonomy(write(tmp_path, body))
+    for part in expected:
+        assert part in str(err.value)
+
+
+def test_taxonomy_collects_every_problem(tmp_path):
+    body = '[[theme]]\nid = "a"\nseeds = []\n[[theme]]\nid = "b"\nseeds = ["x"]\npolarity = "meh"\n'
+    with pytest.raises(ConfigError, match="2 problems"):
+        load_taxonomy(write(tmp_path, body))
+
+
+def test_taxonomy_missing_file_and_bad_toml(tmp_path):
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_taxonomy(tmp_path / "nope.toml")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_taxonomy(write(tmp_path, "[[theme]\n"))
+
+
+# -- seed matching -------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "text, present, absent",
+    [
+        ("No hidden fees, thankfully", set(), {"surprise_charges"}),
+        ("Not rude at all", set(), {"courtesy"}),
+        ("I was on hold for an hour", {"responsiveness"}, set()),
+        ("I didn't have to wait long", set(), {"responsiveness"}),
+        ("The agent was not helpful", set(), {"praise"}),
+        ("The agent wasn't polite", {"courtesy"}, {"praise"}),
+        ("Thank you so much, brilliant service", {"praise"}, set()),
+        ("They charged me twice and never called me back", {"surprise_charges", "follow_up"}, set()),
+        ("I had to repeat myself three times", {"listening"}, set()),
+        ("Still not working after the engineer came out", {"not_fixed"}, set()),
+        ("I will switch provider next month", {"churn_risk"}, set()),
+        ("Thanks for the feedback form", set(), {"surprise_charges"}),
+        ("The helpline was no help", set(), {"praise"}),
+        ("The agent caught a mistake in my order", {"protection"}, set()),
+    ],
+)
+def test_seed_rules(seed_tagger, text, present, absent):
+    found = themes_of(seed_tagger, text)
+    assert present <= found
+    assert not (absent & found)
+
+
+def test_hold_on_is_not_waiting(seed_tagger):
+    assert themes_of(seed_tagger, "hold on, I was charged twice") == {"surprise_charges"}
+
+
+def test_exclusion_vetoes_only_the_overlapping_seed(seed_tagger):
+    assert "responsiveness" not in themes_of(seed_tagger, "They put a hold on my account")
+    assert "responsiveness" in themes_of(seed_tagger, "They put a hold on my account and I was on hold for ages.")
+
+
+def test_multi_label_and_evidence(seed_tagger):
+    texts = pd.Series(
+        ["I was on hold for an hour and then charged twice.", "Lovely staff", ""], index=[10, 11, 12]
+    )
+    tags = seed_tagger.transform(texts)
+    assert list(tags.columns) == list(EXPECTED_IDS)
+    assert list(tags.index) == [10, 11, 12]
+    assert tags.dtypes.eq(bool).all()
+    assert tags.loc[10, "responsiveness"] and tags.loc[10, "surprise_charges"]
+    assert not tags.loc[12].any()
+    ev = seed_tagger.evidence(texts)
+    assert ev[10] == "responsiveness: 'on hold'; surprise_charges: 'charged twice'"
+    assert ev[11] == "courtesy: 'Lovely'"
+    assert ev[12] == ""
+
+
+# -- learned expansion ---------------------------------------------------------------------
+def corpus(n=40):
+    rng = np.random.RandomState(1)
+    waits = [
+        "I was on hold for {k} minutes and the jingle music drove me mad",
+        "waited {k} minutes in line, the jingle music never stopped",
+        "on hold again, {k} minutes of jingle music",
+    ]
+    fees = [
+        "hidden fee of {k} pounds on my bill",
+        "they added an extra charge of {k} to the bill",
+        "surprise fee on the bill: {k} pounds",
+    ]
+    other = ["the delivery van was blue", "my order arrived on {k} March", "I live in flat {k}"]
+    texts = []
+    for i in range(n):
+        k = int(rng.randint(2, 90))
+        texts += [waits[i % 3].format(k=k), fees[i % 3].format(k=k), other[i % 3].format(k=k)]
+    # texts without any seed but with the learned context words
+    texts += ["minutes of jingle music", "endless jingle music today"]
+    return texts
+
+
+def test_learned_expansion_adds_explained_tags():
+    texts = corpus()
+    tagger = ThemeTagger(random_state=0).fit(texts)
+    assert "responsiveness" in tagger.models_
+    assert set(tagger.thresholds_) == set(tagger.models_)
+    new = ["jingle music for ages, endless jingle music"]
+    tags = tagger.transform(new)
+    ev = tagger.evidence(new)[0]
+    if tags.loc[0, "responsiveness"]:
+        assert ev.startswith("responsiveness: learned: ") and "jingle" in ev
+    # a learned tag is never added where no feature is known
+    assert not tagger.transform(["zzz qqq"]).iloc[0].any()
+
+
+def test_fixed_threshold_and_learned_off():
+    texts = corpus()
+    tagger = ThemeTagger(threshold=0.5).fit(texts)
+    assert all(t == 0.5 for t in tagger.thresholds_.values())
+    tags = tagger.transform(["minutes of jingle music"])
+    assert tags.loc[0, "responsiveness"]
+    assert "learned: " in tagger.evidence(["minutes of jingle music"])[0]
+    off = ThemeTagger(learned=False).fit(texts)
+    assert off.models_ == {} and not off.transform(["minutes of jingle music"]).iloc[0].any()
+
+
+def test_min_seed_docs_skips_rare_themes():
+    tagger = ThemeTagger(min_seed_docs=10_000).fit(corpus())
+    assert tagger.models_ == {}
+
+
+def test_determinism():
+    texts = corpus()
+    a = ThemeTagger(random_state=3).fit(texts)
+    b = ThemeTagger(random_state=3).fit(texts)
+    probe = texts + ["endless jingle music", "blue van music"]
+    pd.testing.assert_frame_equal(a.transform(probe), b.transform(probe))
+    pd.testing.assert_series_equal(a.evidence(probe), b.evidence(probe))
+    assert a.thresholds_ == b.thresholds_
+
+
+# -- scikit-learn contract -----------------------------------------------------------------
+def test_sklearn_contract():
+    tagger = ThemeTagger(learned=False, min_seed_docs=3, random_state=7)
+    params = tagger.get_params()
+    assert params["min_seed_docs"] == 3 and params["random_state"] == 7
+    cloned = clone(tagger)
+    assert cloned.get_params() == params
+    cloned.set_params(threshold=0.7, learned=True)
+    assert cloned.threshold == 0.7 and cloned.learned is True
+    with pytest.raises(NotFittedError):
+        tagger.transform(["on hold"])
+    assert tagger.fit(["on hold"]) is tagger
+    assert list(tagger.get_feature_names_out()) == list(EXPECTED_IDS)
+    assert all(k.endswith("_") for k in vars(tagger) if k not in params)
+
+
+def test_custom_taxonomy_object():
+    tax = Taxonomy((Theme("late", "Late", "", "negative", ("late delivery",), ()),))
+    tagger = ThemeTagger(tax, learned=False).fit([])
+    assert list(tagger.transform(["a late delivery again"]).columns) == ["late"]
+    assert clone(tagger).taxonomy == tax
+
+
+def test_in_pipeline():
+    texts = corpus(10)
+    y = [("hold" in t or "jingle" in t) for t in texts]
+    pipe = Pipeline([("themes", ThemeTagger(learned=False)), ("clf", LogisticRegression())])
+    pipe.fit(texts, y)
+    assert pipe.predict(["I was on hold forever"])[0]
+    tagger = ThemeTagger(learned=False).set_output(transform="pandas").fit(texts)
+    assert list(tagger.transform(texts).columns) == list(EXPECTED_IDS)
+
+
+# -- tag_themes ----------------------------------------------------------------------------
+def test_tag_themes_returns_new_frame():
+    frame = pd.DataFrame({TEXT: ["hold on, I was charged twice", None, "on hold for ages"], "x": [1, 2, 3]})
+    before = frame.copy()
+    out = tag_themes(frame, ThemeTagger(learned=False))
+    pd.testing.assert_frame_equal(frame, before)
+    assert out is not frame
+    assert out[theme_column("surprise_charges")].tolist() == [True, False, False]
+    assert out[theme_column("responsiveness")].tolist() == [False, False, True]
+    assert out[THEME_EVIDENCE].tolist()[1] == ""
+    default = tag_themes(frame)  # fits a default tagger
+    assert theme_column("praise") in default.columns
+
+
+# -- real complaints -----------------------------------------------------------------------
+def test_cfpb_sample_themes(seed_tagger):
+    sample = pd.read_csv(FIXTURES / "cfpb_sample.csv", dtype=str, keep_default_na=False)
+    assert len(sample) >= 15
+    tags = seed_tagger.transform(sample["narrative"])
+    for i, row in sample.iterrows():
+        expected = {t for t in row["expected_themes"].split(";") if t}
+        found = {c for c in tags.columns if tags.loc[i, c]}
+        if expected:
+            assert expected <= found, (row["complaint_id"], found)
+        else:
+            assert not found, (row["complaint_id"], found)
+    fee_rows = sample["issue"].str.contains("fees or interest") & sample["expected_themes"].eq("surprise_charges")
+    assert tags.loc[fee_rows, "surprise_charges"].all()
