@@ -89,10 +89,12 @@ class CleanResult:
 
 def repair_mojibake(texts: pd.Series) -> pd.Series:
     """Undo UTF-8 read as cp1252 ("donâ€™t" -> "don’t") where the round trip is exact."""
-    out = texts.astype(STRING, copy=True)
+    out = texts.astype(STRING)
     hint = out.str.contains(_MOJIBAKE_HINT, regex=True).fillna(False).to_numpy(dtype=bool)
     if hint.any():
-        out.loc[hint] = [_unmojibake(t) for t in out.loc[hint]]
+        sub = out.loc[hint]
+        fixes = {t: _unmojibake(t) for t in sub.unique()}  # repeated texts are fixed once
+        out.loc[hint] = sub.map(fixes).astype(STRING)
     return out
 
 
@@ -110,7 +112,7 @@ def _unmojibake(text: str) -> str:
 
 def normalise_whitespace(texts: pd.Series) -> pd.Series:
     """Any whitespace run (and lone tab/newline) becomes one space; ends stripped."""
-    out = texts.astype(STRING, copy=True)
+    out = texts.astype(STRING)
     out = out.str.replace(f"{_WS}{{2,}}|[\t\r\n\f\v\u00a0]", " ", regex=True)
     return out.str.strip()
 
@@ -153,13 +155,15 @@ def parse_timestamps(values: pd.Series, *, timezone: str, dayfirst: bool = True)
         if len(naive) - naive.null_count == have_text:
             break
         naive = pc.coalesce(naive, pc.strptime(arr, format=fmt, unit="s", error_is_null=True))
-    local = pd.Series(naive.to_pandas(), index=values.index)  # datetime64[s]
+    local = _in_bounds(pd.Series(naive.to_pandas(), index=values.index)).astype("datetime64[ns]")
     todo = local.isna() & text.notna()
     if todo.any():
         serial = todo & text.str.match(_EXCEL_SERIAL).fillna(False)
         if serial.any():
             days = pd.to_numeric(text[serial], errors="coerce").astype("float64")
-            local.loc[serial] = pd.Timestamp("1899-12-30") + pd.to_timedelta(days.round(6), unit="D")
+            days = days.where((days > 25569) & (days < 109575))  # 1970..2200
+            local.loc[serial] = (pd.Timestamp("1899-12-30") + pd.to_timedelta(days.round(6), unit="D")
+                                 ).astype("datetime64[ns]")
         todo &= ~serial
         aware = todo & text.str.contains(_AWARE, regex=True).fillna(False)
         if aware.any():
@@ -168,8 +172,10 @@ def parse_timestamps(values: pd.Series, *, timezone: str, dayfirst: bool = True)
             result.loc[aware] = parsed.where(ok).astype("datetime64[ns, UTC]")
         rest = todo & ~aware
         if rest.any():  # fractional seconds and other ISO variants
-            local.loc[rest] = pd.to_datetime(text[rest].astype(object), format="ISO8601", errors="coerce")
-    local = local.where((local >= _LOW) & (local < _HIGH))
+            parsed = pd.to_datetime(text[rest].astype(object), format="ISO8601", errors="coerce")
+            if getattr(parsed.dt, "tz", None) is None:
+                local.loc[rest] = _in_bounds(parsed).astype("datetime64[ns]")
+    local = _in_bounds(local)
     have = local.notna()
     if have.any():
         zoned = (local[have].astype("datetime64[ns]")
@@ -178,6 +184,11 @@ def parse_timestamps(values: pd.Series, *, timezone: str, dayfirst: bool = True)
                  .dt.tz_convert("UTC"))
         result.loc[have] = zoned
     return result
+
+
+def _in_bounds(stamps: pd.Series) -> pd.Series:
+    """NaT outside 1970..2200 (implausible for feedback, and safe for nanoseconds)."""
+    return stamps.where((stamps >= _LOW) & (stamps < _HIGH))
 
 
 def reporting_month(received_at: pd.Series, timezone: str) -> pd.Series:

@@ -71,12 +71,14 @@ def redact_pii(texts: pd.Series) -> pd.Series:
     Placeholders are ``[email]``, ``[phone]`` and ``[card]``; nulls stay null;
     the input is not modified. Redacting twice changes nothing more.
     """
-    out = texts.astype(pd.StringDtype("pyarrow"), copy=True)
+    out = texts.astype(pd.StringDtype("pyarrow"))
     out = out.str.replace(_EMAIL_RE, EMAIL, regex=True)
     candidates = out.str.contains(_CARD_CANDIDATE, regex=True).fillna(False).to_numpy(dtype=bool)
     if candidates.any():
         idx = out.index[candidates]
-        out.loc[idx] = [_redact_cards(t) for t in out.loc[idx]]
+        sub = out.loc[idx]
+        fixes = {t: _redact_cards(t) for t in sub.unique()}  # repeated texts are checked once
+        out.loc[idx] = sub.map(fixes).astype(out.dtype)
     before = out
     out = out.str.replace(_PHONE_RE, r"\1" + PHONE + r"\2", regex=True)
     # Two phones separated by one character share that character as boundary;

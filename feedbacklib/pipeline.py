@@ -8,6 +8,7 @@ that the report functions render and :func:`save_outputs` writes to disk.
 
 from __future__ import annotations
 
+import datetime as _dt
 import json
 import logging
 import re
@@ -72,15 +73,32 @@ class MonthResult:
         return months[-1] if months else None
 
 
-def resolve_month(month: str, months_present: list[str]) -> str:
-    """Turn ``"last"`` into the latest month present; validate ``YYYY-MM``."""
+def resolve_month(month: str, months_present: list[str], *, current_month: str | None = None) -> str:
+    """Turn ``"last"`` into the latest month that has ended; validate ``YYYY-MM``.
+
+    ``"last"`` skips the current (unfinished) month and any later one, so the
+    few responses that arrive after the export cut-off never make a one-row
+    report. ``current_month`` defaults to today's month.
+    """
     if month == "last":
-        if not months_present:
-            raise NoDataError("The input holds no dated feedback at all, so there is no latest month to report.")
-        return max(months_present)
+        current = current_month or _dt.date.today().strftime("%Y-%m")
+        ended = [m for m in months_present if m < current]
+        if not ended:
+            raise NoDataError(
+                "The input holds no feedback for a month that has ended"
+                + (f" (it has only {', '.join(months_present)})" if months_present else "")
+                + ", so there is no latest month to report. Pass --month YYYY-MM."
+            )
+        return max(ended)
     if not isinstance(month, str) or not MONTH_PATTERN.match(month):
         raise InputError(f"The month must be YYYY-MM (for example 2026-10) or 'last'; got {month!r}.")
     return month
+
+
+def _current_month(cfg: Config) -> str:
+    from zoneinfo import ZoneInfo
+
+    return _dt.datetime.now(ZoneInfo(cfg.timezone)).strftime("%Y-%m")
 
 
 class _Timer:
@@ -129,7 +147,7 @@ def run_month(
         cleaned: CleanResult = clean_responses(exports, cfg)
     frame = cleaned.frame
     months_present = sorted(frame[S.MONTH].dropna().unique().tolist())
-    month = resolve_month(month, months_present)
+    month = resolve_month(month, months_present, current_month=_current_month(cfg))
     if month not in months_present:
         raise NoDataError(
             f"No feedback for {month} in {folder}: the input holds "

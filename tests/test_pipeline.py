@@ -49,7 +49,8 @@ def test_planted_surprise_charge_jump_is_found(sample_result):
 def test_planted_perception_gap_is_found(sample_result):
     gap = sample_result.gap.set_index("provider")
     assert gap.loc["Sunrise Contact Services", "significant"]
-    assert gap.loc["Sunrise Contact Services", "any_share"] > 2 * gap.loc["In-house", "any_share"]
+    assert gap.loc["Sunrise Contact Services", "any_share"] > 1.5 * gap.loc["In-house", "any_share"]
+    assert gap.loc["Sunrise Contact Services", "any_diff_lo"] > 0
 
 
 def test_planted_praise_team_is_found(sample_result):
@@ -90,7 +91,11 @@ def test_kpis_document_has_intervals_and_n(sample_result):
 
 
 def test_resolve_month():
-    assert resolve_month("last", ["2026-07", "2026-10"]) == "2026-10"
+    assert resolve_month("last", ["2026-07", "2026-10"], current_month="2026-11") == "2026-10"
+    # the unfinished current month (late survey responses) is not "last"
+    assert resolve_month("last", ["2026-10", "2026-11"], current_month="2026-11") == "2026-10"
+    with pytest.raises(NoDataError):
+        resolve_month("last", ["2026-11"], current_month="2026-11")
     with pytest.raises(InputError):
         resolve_month("2026-13", [])
     with pytest.raises(InputError):

@@ -1,8 +1,8 @@
 """Generic exports: columns already named like the canonical ones, or mapped in config.
 
 CSV/TSV, XLSX (first sheet), JSON (a list of records, or an object holding one
-such list) and Parquet. At least a text column is needed: ``text`` or a common
-synonym (comment, feedback, ...), or ``[platforms.generic.columns] text = "..."``.
+such list) and Parquet. At least a text column is needed: ``text`` (any case),
+or the column named by ``[platforms.generic.columns] text = "..."``.
 """
 
 from __future__ import annotations
@@ -23,21 +23,12 @@ from .zendesk import load_json
 __all__ = ["detect", "read", "stage", "resolve_columns", "SYNONYMS"]
 
 NAME = "generic"
-#: Column names accepted for each canonical field, first match wins.
+#: Column names accepted for each canonical field (case-insensitive); config overrides win.
 SYNONYMS: dict[str, tuple[str, ...]] = {
-    S.TEXT: (S.TEXT, "comment", "comments", "feedback", "verbatim", "response", "message", "review"),
-    S.RESPONSE_ID: (S.RESPONSE_ID, "id", "response id", "responseid"),
-    S.RECEIVED_AT: (S.RECEIVED_AT, "date", "created_at", "timestamp", "submitted_at"),
-    S.TEAM: (S.TEAM, "queue", "group"),
-    S.CHANNEL: (S.CHANNEL,),
-    S.CSAT: (S.CSAT, "satisfaction"),
-    S.NPS: (S.NPS,),
-    S.CATEGORY: (S.CATEGORY, "contact_reason", "reason"),
-    S.FIRST_RESPONSE_HOURS: (S.FIRST_RESPONSE_HOURS,),
-    S.RESOLUTION_HOURS: (S.RESOLUTION_HOURS,),
-    S.RESOLVED_REPORTED: (S.RESOLVED_REPORTED,),
-    S.REOPENED: (S.REOPENED,),
-    CUSTOMER_ID: (CUSTOMER_ID, "customer id", "customer"),
+    name: (name,) for name in (
+        S.TEXT, S.RESPONSE_ID, S.RECEIVED_AT, S.TEAM, S.CHANNEL, S.CSAT, S.NPS, S.CATEGORY,
+        S.FIRST_RESPONSE_HOURS, S.RESOLUTION_HOURS, S.RESOLVED_REPORTED, S.REOPENED, CUSTOMER_ID,
+    )
 }
 
 

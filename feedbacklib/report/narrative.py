@@ -45,7 +45,12 @@ def _best(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def summary_sentences(result) -> list[str]:
-    """Three to six sentences for leaders, most important first."""
+    """Three to six sentences for leaders, most important first.
+
+    One sentence each: the month's volume and scores; outsourced against
+    in-house satisfaction; the perception gap; the clearest theme difference of
+    each vendor not already named by the gap; a spike; praise worth recognising.
+    """
     out = [_overall(result)]
     comp = _best(result.comparison)
     headline = comp[comp["metric"].isin(["satisfied_share", "csat_mean", "nps"])]
@@ -53,11 +58,13 @@ def summary_sentences(result) -> list[str]:
         out.append(headline.iloc[0]["finding"])
     else:
         out.append("Satisfaction does not differ clearly between outsourced and in-house service this month.")
+    gap = gap_sentences(result)[:1]
+    out.extend(gap)
     vend = _best(result.vendors)
     vend = vend[vend["metric"].str.startswith("rate_")]
-    for _, row in vend.drop_duplicates("vendor").head(2).iterrows():
+    named = [v for v in vend["vendor"].unique() if any(v in g for g in gap)]
+    for _, row in vend[~vend["vendor"].isin(named)].drop_duplicates("vendor").head(2).iterrows():
         out.append(row["finding"])
-    out.extend(gap_sentences(result)[:1])
     trend = theme_trends(result.history, result.month, result.theme_ids, min_n=result.config.min_group_size)
     out.extend(trend_sentences(result, trend)[:1])
     out.extend(praise_sentences(result)[:1])

@@ -372,7 +372,9 @@ def data_quality(result) -> Html:
     total_read = int(q["rows_read"].sum())
     kept = int(q["rows_kept"].sum())
     quarantined = int(q["rows_quarantined"].sum())
-    reasons = (result.quarantine[S.QUARANTINE_REASON].value_counts().rename_axis("reason").reset_index(name="rows")
+    # "duplicate of R_123" -> "duplicate": one line per kind of reason
+    kinds = result.quarantine[S.QUARANTINE_REASON].astype("string").str.replace(r" (of|in) .*$| \(.*\)$", "", regex=True)
+    reasons = (kinds.value_counts().rename_axis("reason").reset_index(name="rows")
                if len(result.quarantine) else pd.DataFrame(columns=["reason", "rows"]))
     return paragraphs([
         f"{total_read:,} rows read from {len(q)} files: {kept:,} kept and {quarantined:,} set aside in "

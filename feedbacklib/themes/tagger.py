@@ -63,9 +63,26 @@ class SeedHit:
     end: int
 
 
+_DERIVATIONAL = ("fully", "ful", "less", "ness", "ly")
+
+
+def _key(tok: str) -> str:
+    """Stem plus a derivational-suffix guard: "helpful" must not match "help".
+
+    Snowball folds "helpful", "respectfully", "rudely" onto their root; seed
+    matching keeps inflections together ("charge", "charged", "charges") but
+    tells these derived words apart.
+    """
+    st = stem(tok)
+    for suffix in _DERIVATIONAL:
+        if tok.endswith(suffix) and len(tok) > len(suffix) + 2 and stem(tok[: -len(suffix)]) == st:
+            return f"{st}~{suffix}"
+    return st
+
+
 def _compile(phrase: str) -> tuple[str, ...]:
     toks = [t for t, _, _ in token_spans(phrase) if t not in _ARTICLES]
-    return tuple(_NEG if t == "not" else stem(t) for t in toks)
+    return tuple(_NEG if t == "not" else _key(t) for t in toks)
 
 
 class _Clause:
@@ -74,7 +91,7 @@ class _Clause:
     def __init__(self, text: str, cs: int, ce: int):
         spans = [(t, s + cs, e + cs) for t, s, e in token_spans(text[cs:ce]) if t not in _ARTICLES]
         self.toks = [t for t, _, _ in spans]
-        self.stems = [stem(t) for t in self.toks]
+        self.stems = [_key(t) for t in self.toks]
         self.starts = [s for _, s, _ in spans]
         self.ends = [e for _, _, e in spans]
         # a comma (or bracket/quote) between two tokens starts a new negation scope

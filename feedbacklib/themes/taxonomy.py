@@ -53,7 +53,7 @@ class Taxonomy:
     """An ordered, immutable collection of :class:`Theme`."""
 
     themes: tuple[Theme, ...]
-    source: str = "<built-in>"
+    source: str = "<in memory>"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "themes", tuple(self.themes))
