@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-import textwrap
 from pathlib import Path
 
 from . import __version__
@@ -111,7 +110,11 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+    # The terminal (and cron mail) gets warnings and the final message; run.log gets everything.
+    console = logging.StreamHandler()
+    console.setLevel(logging.INFO if args.debug else logging.WARNING)
+    console.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    logging.getLogger().addHandler(console)
     try:
         if args.command == "run":
             return _cmd_run(args)
@@ -119,8 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     except FeedbackError as exc:
         if args.debug:
             raise
-        message = "\n".join(textwrap.fill(p, 100) for p in str(exc).splitlines() if p.strip())
-        print(f"feedback-report: error: {message}", file=sys.stderr)
+        print(f"feedback-report: error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("feedback-report: interrupted; the previous report is unchanged.", file=sys.stderr)

@@ -113,7 +113,8 @@ def _project_kernel():
         spec = Path(tmp) / "kernels" / KERNEL_NAME
         spec.mkdir(parents=True)
         (spec / "kernel.json").write_text(json.dumps({
-            "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+            "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
+                     "--IPKernelApp.log_level=ERROR"],
             "display_name": "Python (feedbacklib)",
             "language": "python",
             "env": {"MPLBACKEND": "Agg", "PYTHONHASHSEED": "0"},
@@ -208,6 +209,9 @@ def run_report(
         _recover(out_root)
         try:
             staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out_root))
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(staging, 0o777 & ~umask)  # mkdtemp makes it private; a report is meant to be read
         except OSError as exc:
             raise InputError(f"Cannot write to the output folder {out_root}: {exc.strerror}.") from None
         return _render(month, input_dir, cfg, out_root, staging, notebook, cell_timeout, progress,

@@ -45,10 +45,18 @@ def fmt_pct(value: Any, digits: int = 0) -> str:
     return "–" if _missing(value) else f"{100 * value:.{digits}f}%"
 
 
+def _signed(value: float, digits: int) -> str:
+    text = f"{value:.{digits}f}"
+    return text.replace("-", "\u2212") if text.lstrip("-").strip("0.") else text.lstrip("-")
+
+
 def fmt_interval(lo: Any, hi: Any, digits: int = 1, scale: float = 1.0, suffix: str = "") -> str:
+    """An interval as "lo–hi", or "lo to hi" when a bound is negative (so minus signs stay readable)."""
     if _missing(lo) or _missing(hi):
         return ""
-    return f"{lo * scale:.{digits}f}–{hi * scale:.{digits}f}{suffix}"
+    a, b = _signed(lo * scale, digits), _signed(hi * scale, digits)
+    sep = " to " if (a.startswith("\u2212") or b.startswith("\u2212")) else "–"
+    return f"{a}{sep}{b}{suffix}"
 
 
 def table(

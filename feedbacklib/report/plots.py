@@ -130,8 +130,7 @@ def trend_figure(trend: pd.DataFrame, title: str, ylabel: str) -> Figure:
     for i, (name, sub) in enumerate(trend.groupby("series", sort=False)):
         sub = sub.sort_values("month")
         colour = PALETTE.get(name, colours[i % len(colours)])
-        ax.plot(sub["month"], sub["value"], marker="o", color=colour,
-                label=f"{MODEL_LABELS.get(name, name)} (n={int(sub['n'].sum()):,})")
+        ax.plot(sub["month"], sub["value"], marker="o", color=colour, label=MODEL_LABELS.get(name, name))
         ax.fill_between(sub["month"], sub["lo"], sub["hi"], color=colour, alpha=0.15, linewidth=0)
     ax.set_xlabel("Month")
     ax.set_ylabel(ylabel)

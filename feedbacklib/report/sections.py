@@ -156,7 +156,7 @@ def _fmt_diff(metric: str, row: dict) -> str:
     if pd.isna(row["diff"]):
         return "–"
     ci = fmt_interval(row["diff_lo"], row["diff_hi"], digits, scale)
-    return f"{row['diff'] * scale:+.{digits}f}{unit}" + (f" ({ci})" if ci else "")
+    return f"{row['diff'] * scale:+.{digits}f}".replace("-", "\u2212") + unit + (f" ({ci})" if ci else "")
 
 
 def _comparison_columns(result, a_label: str):
@@ -255,10 +255,13 @@ def theme_trend_table(result) -> Html:
     history = monthly_theme_rates(result.history, top)
     parts = [paragraphs(sentences or ["No theme moved clearly against the recent average."]), tbl]
     if history[S.MONTH].nunique() > 1:
-        history = history.assign(series=history["theme"].map(lambda t: _label(result, t)), month=history[S.MONTH])
+        history = history.assign(series=history["theme"].map(lambda t: _label(result, t)), value=history["rate"])
         fig = trend_figure(history, "Largest movers by month", "Per 100 comments")
+        per_month = history.groupby(S.MONTH)["n"].first()
+        caption = (f"Comments with text per month: n = {int(per_month.min()):,}–{int(per_month.max()):,}. "
+                   "Shaded bands are 95% intervals.")
         parts.append(Html(FigureImage(fig, alt="Line chart of the themes that moved most, by month.",
-                                      caption="Shaded bands are 95% intervals.")._repr_html_()))
+                                      caption=caption)._repr_html_()))
     return Html("".join(p.markup for p in parts))
 
 
