@@ -11,6 +11,8 @@ INPUT ?= data/sample
 CONFIG ?= feedback.toml
 OUTPUT ?= reports
 PYTEST_ARGS ?=
+# JupyterLab refuses to run as root unless told to (containers, CI runners).
+LAB_FLAGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
 
 .PHONY: help install report test lab bench sample lock clean
 
@@ -32,7 +34,7 @@ test: $(STAMP)  ## run the whole test suite
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lab: $(STAMP)  ## open the notebooks in JupyterLab with the project's kernel
-	$(BIN)/jupyter lab --notebook-dir=notebooks --MappingKernelManager.default_kernel_name=feedbacklib
+	$(BIN)/jupyter lab --notebook-dir=notebooks --MappingKernelManager.default_kernel_name=feedbacklib $(LAB_FLAGS)
 
 bench: $(STAMP)  ## run the benchmarks and print their figures
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)

@@ -1,12 +1,20 @@
-"""Pipeline benchmark: rows/s per stage against the measured floor.
+"""Pipeline benchmark: rows/s and peak memory per stage, the floor, and the whole `feedback-report run`.
 
-    python -m benchmarks --rows 100000 [1000000 ...] [--json benchmarks/results/latest.json]
+    python -m benchmarks                                   # 100,000 and 1,000,000 rows
+    python -m benchmarks --rows 100000 --json out.json     # one size
+    python -m benchmarks --rows 100000 --no-e2e            # stages only, no notebook run
+    python -m benchmarks --dask 5000000                    # also the Dask path on 5M rows (bench_dask)
+    make bench BENCH_ARGS="--rows 1000000"
 
-For each size, a Qualtrics-layout CSV is generated with the sample generator
-(realistic comments), then timed stage by stage in this process: read, clean,
-tag (fit on up to 50k comments, transform all), sentiment, compare. The floor is
-``pyarrow.csv.read_csv`` of the same file plus ``HashingVectorizer.transform`` of
-its comments, measured in the same run.
+Each size runs in a fresh subprocess (``benchmarks.bench_e2e``) so peak memory
+is per size. Inside it: the real ``feedback-report run`` (CLI, papermill kernel,
+HTML export) on a folder holding the generated month, then the floor
+(``pyarrow.csv.read_csv`` + ``HashingVectorizer.transform`` of the same comments),
+then ``run_month`` stage by stage with a memory sampler, then every report
+section rendered in-process. Generated inputs are cached in ``benchmarks/data/``.
+
+Targets (2 cores): at 1M rows read+clean+themes+sentiment within 5x the floor,
+peak memory < 4 GB, the whole run < 3 min; at 100k rows the whole run < 45 s.
 """
 
 from __future__ import annotations
@@ -15,115 +23,106 @@ import argparse
 import json
 import os
 import platform
-import resource
+import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-
-def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def _floor(path: Path) -> float:
-    import pyarrow.csv as pacsv
-    from sklearn.feature_extraction.text import HashingVectorizer
-
-    t0 = time.perf_counter()
-    table = pacsv.read_csv(path, parse_options=pacsv.ParseOptions(newlines_in_values=True),
-                           read_options=pacsv.ReadOptions(skip_rows_after_names=2))
-    texts = table.column("Q3").to_pylist()
-    HashingVectorizer(n_features=2**20).transform([t or "" for t in texts])
-    return time.perf_counter() - t0
+ROOT = Path(__file__).resolve().parents[1]
+STAGES = ("read", "clean", "themes", "sentiment", "compare", "render")
 
 
-def bench(rows: int, workdir: Path) -> dict:
-    from feedbacklib import schema as S
-    from feedbacklib.clean import clean_responses
-    from feedbacklib.compare import compare_groups, kpi_table
-    from feedbacklib.config import load_config
-    from feedbacklib.io import read_export
-    from feedbacklib.sample import write_qualtrics_csv
-    from feedbacklib.sentiment import score_sentiment
-    from feedbacklib.themes import ThemeTagger, load_taxonomy
+def _run_size(rows: int, args: argparse.Namespace) -> dict:
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        out = Path(tmp) / "result.json"
+        cmd = [sys.executable, "-m", "benchmarks.bench_e2e", "--rows", str(rows), "--out", str(out),
+               "--workdir", str(args.workdir), "--texts", args.texts]
+        if not args.e2e:
+            cmd.append("--no-e2e")
+        proc = subprocess.run(cmd, cwd=ROOT)
+        if proc.returncode != 0 or not out.exists():
+            return {"rows": rows, "error": f"benchmark subprocess exited {proc.returncode}"}
+        return json.loads(out.read_text())
 
-    root = Path(__file__).resolve().parents[1]
-    cfg = load_config(root / "feedback.toml")
-    os.environ.setdefault(cfg.pii_salt_env, "benchmark-salt")
-    path = workdir / f"qualtrics_{rows}.csv"
-    if not path.exists():
-        print(f"generating {rows:,} rows ...", file=sys.stderr)
-        write_qualtrics_csv(path, rows, seed=7, month="2026-10")
-    stages: dict[str, float] = {}
 
-    t0 = time.perf_counter()
-    export = read_export(path, config=cfg)
-    stages["read"] = time.perf_counter() - t0
+def _run_dask(rows: int, args: argparse.Namespace) -> dict:
+    with tempfile.TemporaryDirectory(prefix="bench-dask-") as tmp:
+        out = Path(tmp) / "result.json"
+        cmd = [sys.executable, "-m", "benchmarks.bench_dask", "--rows", str(rows), "--out", str(out),
+               "--workdir", str(args.workdir)]
+        proc = subprocess.run(cmd, cwd=ROOT)
+        if proc.returncode != 0 or not out.exists():
+            return {"rows": rows, "error": f"dask benchmark subprocess exited {proc.returncode}"}
+        return json.loads(out.read_text())
 
-    t0 = time.perf_counter()
-    cleaned = clean_responses([export], cfg)
-    stages["clean"] = time.perf_counter() - t0
-    frame = cleaned.frame
 
-    t0 = time.perf_counter()
-    taxonomy = load_taxonomy()
-    tagger = ThemeTagger(taxonomy, random_state=0)
-    fit_texts = frame[S.TEXT].sample(min(len(frame), 50_000), random_state=0)
-    tagger.fit(fit_texts)
-    tags = tagger.transform(frame[S.TEXT])
-    frame = frame.assign(**{S.theme_column(t): tags[t].to_numpy(dtype=bool) for t in tags.columns})
-    stages["tag"] = time.perf_counter() - t0
+def _fmt(v, spec: str, none: str = "–") -> str:
+    return none if v is None else format(v, spec)
 
-    t0 = time.perf_counter()
-    scores = score_sentiment(frame[S.TEXT])
-    frame = frame.assign(**{S.SENTIMENT: scores[S.SENTIMENT].to_numpy(),
-                            S.SENTIMENT_LABEL: scores[S.SENTIMENT_LABEL].to_numpy()})
-    stages["sentiment"] = time.perf_counter() - t0
 
-    t0 = time.perf_counter()
-    kpi_table(frame, themes=list(taxonomy.ids))
-    compare_groups(frame, themes=list(taxonomy.ids))
-    stages["compare"] = time.perf_counter() - t0
-
-    floor = _floor(path)
-    analysis = sum(stages[s] for s in ("read", "clean", "tag", "sentiment"))
-    return {
-        "rows": rows,
-        "rows_kept": int(len(frame)),
-        "stages_s": {k: round(v, 3) for k, v in stages.items()},
-        "rows_per_s": {k: round(rows / v) for k, v in stages.items() if v > 0},
-        "floor_s": round(floor, 3),
-        "analysis_s": round(analysis, 3),
-        "ratio_to_floor": round(analysis / floor, 2),
-        "peak_rss_mb": round(_peak_rss_mb(), 1),
-        "end_to_end_s": None,  # the whole `feedback-report run` is measured in issue 7's benchmark
-    }
+def print_table(runs: list[dict]) -> None:
+    ok = [r for r in runs if "error" not in r]
+    for r in runs:
+        if "error" in r:
+            print(f"{r['rows']:>10,} rows: {r['error']}")
+    if not ok:
+        return
+    head = f"{'stage':<12}" + "".join(f"{r['rows']:>14,} rows          " for r in ok)
+    print("\n" + head)
+    print(f"{'':<12}" + "".join(f"{'s':>9} {'rows/s':>10} {'peak MB':>8} " for _ in ok))
+    for stage in STAGES:
+        cells = []
+        for r in ok:
+            s = r["stages_s"].get(stage)
+            cells.append(f"{_fmt(s, '9.2f'):>9} {_fmt(r['rows_per_s'].get(stage), ',d'):>10} "
+                         f"{_fmt(r['stage_peak_rss_mb'].get(stage), '8.0f'):>8} ")
+        print(f"{stage:<12}" + "".join(cells))
+    lines = [
+        ("floor", lambda r: f"{r['floor_s']:.2f} s (read {r['floor_read_s']:.2f} + hashing {r['floor_hashing_s']:.2f})"),
+        ("analysis", lambda r: f"{r['analysis_s']:.2f} s = {r['ratio_to_floor']:.1f}x floor"),
+        ("peak RSS", lambda r: f"{r['peak_rss_mb']:.0f} MB in-process"),
+        ("e2e run", lambda r: (f"{r['end_to_end_s']:.1f} s, peak {r['end_to_end_peak_rss_mb']:.0f} MB"
+                               + ("" if r.get("end_to_end_ok") else " FAILED")) if r.get("end_to_end_s") else "–"),
+        ("report.html", lambda r: f"{r['html_bytes'] / 1024:.0f} KiB" if r.get("html_bytes") else "–"),
+        ("distinct", lambda r: f"{r['distinct_texts']:,} texts"),
+    ]
+    for name, fn in lines:
+        print(f"{name:<12}" + "".join(f"{fn(r):<39}" for r in ok))
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rows", type=int, nargs="+", default=[100_000], help="sizes to run (default 100000)")
-    parser.add_argument("--json", type=Path, default=Path("benchmarks/results/latest.json"), help="write results here")
-    parser.add_argument("--workdir", type=Path, default=Path("benchmarks/data"), help="where generated inputs are cached")
+    parser.add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000],
+                        help="sizes to run, each in a fresh process (default 100000 1000000)")
+    parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "results" / "latest.json",
+                        help="write results here (default benchmarks/results/latest.json)")
+    parser.add_argument("--workdir", type=Path, default=ROOT / "benchmarks" / "data",
+                        help="where generated inputs are cached")
+    parser.add_argument("--texts", choices=("distinct", "pool"), default="distinct",
+                        help="distinct: ~every comment differs, as in real exports (default); "
+                             "pool: the sample generator's 4,000 comments repeated")
+    parser.add_argument("--no-e2e", dest="e2e", action="store_false", help="skip the feedback-report run")
+    parser.add_argument("--dask", type=int, nargs="*", default=None, metavar="ROWS",
+                        help="also run the Dask benchmark on ROWS (default 5000000)")
     args = parser.parse_args(argv)
     args.workdir.mkdir(parents=True, exist_ok=True)
     runs = []
     for rows in args.rows:
-        # each size in a fresh process would isolate peak memory; here sizes run in order, smallest first
-        runs.append(bench(rows, args.workdir))
-        r = runs[-1]
-        print(f"\n{r['rows']:>10,} rows   floor {r['floor_s']:.2f} s   analysis {r['analysis_s']:.2f} s   "
-              f"ratio {r['ratio_to_floor']:.1f}x   peak RSS {r['peak_rss_mb']:.0f} MB")
-        for stage, secs in r["stages_s"].items():
-            print(f"    {stage:<10} {secs:8.2f} s   {r['rows_per_s'][stage]:>10,} rows/s")
-    doc = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
+        print(f"--- {rows:,} rows", file=sys.stderr, flush=True)
+        runs.append(_run_size(rows, args))
+    print_table(runs)
+    doc = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
+                       "platform": platform.platform(), "load_avg": os.getloadavg()},
            "runs": runs}
+    if args.dask is not None:
+        doc["dask"] = [_run_dask(n, args) for n in (args.dask or [5_000_000])]
+        for d in doc["dask"]:
+            print(f"\ndask {d.get('rows', 0):,} rows: " + json.dumps({k: v for k, v in d.items() if k != 'rows'}))
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(doc, indent=2) + "\n")
     print(f"\nwritten {args.json}")
-    return 0
+    return 0 if all("error" not in r for r in runs) else 1
 
 
 if __name__ == "__main__":

@@ -13,6 +13,23 @@ original cells as a JSON object (original column name -> text, ``null`` for an
 empty cell). One JSON column keeps files with different columns in one table
 and is safe to open in a spreadsheet (it always starts with ``{``).
 
+Configuration (``feedback.toml``; every key optional)::
+
+    [cleaning]
+    duplicate_window_hours = 24      # same customer + same text within this window -> "repeat"; 0 = off
+    csat_scale = [1, 5]              # numeric scale the exports use for satisfaction (e.g. [1, 10])
+    nps_scale = [0, 10]
+    [cleaning.csat_labels]           # added to CSAT_LABELS (case-insensitive)
+    "Loved it" = 5
+    [cleaning.nps_labels]
+    "Definitely" = 10
+    [platforms.surveymonkey]         # per-platform scale wins over [cleaning]
+    csat_scale = [1, 10]
+
+Duplicates: the same (platform, response_id) twice keeps the copy with the
+newest version (Zendesk ``generated_timestamp`` / ``updated_at``; the older is
+"superseded by a later copy of ..."), else the first ("duplicate of ...").
+
 >>> from feedbacklib.io import read_exports                  # doctest: +SKIP
 >>> result = clean_responses(read_exports(cfg.input, cfg), cfg)  # doctest: +SKIP
 >>> result.quality[["file", "rows_read", "rows_kept", "rows_quarantined"]]  # doctest: +SKIP
@@ -22,6 +39,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -34,14 +52,15 @@ import pyarrow.compute as pc
 from . import schema as S
 from .errors import SchemaError
 from .io import Export, stage_export
-from .io._common import CUSTOMER_ID, REJECT, STRING
+from .io._common import CUSTOMER_ID, REJECT, STRING, TRUNCATED_ROWS, VERSION, settings_table
 from .pii import redact_pii
 
 __all__ = [
     "CleanResult", "clean_responses", "validate_canonical", "ORIGINAL", "REASON_KINDS",
     "QUALITY_COLUMNS", "reason_kind", "repair_mojibake", "normalise_whitespace", "clean_text",
     "parse_timestamps", "reporting_month", "parse_score", "parse_bool", "lookup_teams",
-    "normalise_channel", "customer_keys",
+    "normalise_channel", "customer_keys", "CSAT_LABELS", "NPS_LABELS", "cleaning_settings",
+    "DEFAULT_DUPLICATE_WINDOW_HOURS",
 ]
 
 #: The quarantine's column of original values (a JSON object per row).
@@ -50,7 +69,24 @@ ORIGINAL = "original"
 REASON_KINDS = (
     "excluded status", "unfinished response", "deleted ticket", "unparseable date",
     "csat not a number", "csat out of range", "nps not a number", "nps out of range", "duplicate",
+    "superseded", "repeat", "truncated record",
 )
+#: Rating labels -> canonical score, declared once. ``[cleaning.csat_labels]`` and
+#: ``[cleaning.nps_labels]`` in feedback.toml add to or override them (keys case-insensitive).
+CSAT_LABELS: dict[str, int] = {
+    "very satisfied": 5, "extremely satisfied": 5, "completely satisfied": 5, "satisfied": 4,
+    "somewhat satisfied": 4, "mostly satisfied": 4, "neutral": 3,
+    "neither satisfied nor dissatisfied": 3, "somewhat dissatisfied": 2, "dissatisfied": 2,
+    "very dissatisfied": 1, "extremely dissatisfied": 1, "completely dissatisfied": 1,
+    "excellent": 5, "very good": 4, "good": 4, "average": 3, "fair": 3, "poor": 2, "very poor": 1,
+    "terrible": 1,
+}
+NPS_LABELS: dict[str, int] = {
+    "extremely likely": 10, "very likely": 9, "not at all likely": 0, "extremely unlikely": 0,
+    "not likely at all": 0,
+}
+#: Same customer, same text, within this many hours: the later copy is quarantined as a repeat.
+DEFAULT_DUPLICATE_WINDOW_HOURS = 24.0
 QUALITY_COLUMNS = ("file", S.PLATFORM, "confidence", "rows_read", "rows_kept", "rows_quarantined")
 #: Comments that say nothing: the row is kept with text "".
 BLANK_TEXTS = ("n/a", "na", "-", "none", "nothing", ".", "nil", "--")
@@ -98,12 +134,23 @@ def repair_mojibake(texts: pd.Series) -> pd.Series:
     return out
 
 
+# A UTF-8 lead byte read as cp1252 (Â..ô) followed by 1-3 continuation bytes read as cp1252.
+_CONT = "\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013\u2014\u2018-\u201a\u201c-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122"
+_MOJIBAKE_RUN = re.compile(f"[\u00c2-\u00f4][{_CONT}]{{1,3}}")
+
+
 def _unmojibake(text: str) -> str:
-    for _ in range(2):  # double-encoded text needs two rounds
+    """Repair each mojibake run on its own, so genuine non-ASCII text around it is kept."""
+
+    def fix(match: re.Match[str]) -> str:
+        run = match.group(0)
         try:
-            fixed = text.encode("cp1252").decode("utf-8")
+            return run.encode("cp1252").decode("utf-8")
         except (UnicodeEncodeError, UnicodeDecodeError):
-            return text
+            return run
+
+    for _ in range(2):  # double-encoded text needs two rounds
+        fixed = _MOJIBAKE_RUN.sub(fix, text)
         if fixed == text:
             return text
         text = fixed
@@ -131,10 +178,13 @@ _ISO = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H
         "%Y-%m-%d", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d")
 _DAYFIRST = ("%d/%m/%Y", "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%d.%m.%Y", "%d-%m-%Y",
              "%d/%m/%y")
-_MONTHFIRST = ("%m/%d/%Y", "%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S", "%m/%d/%y")
+_MONTHFIRST = ("%m/%d/%Y", "%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S", "%m/%d/%y",
+               "%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %I:%M %p", "%m/%d/%y %H:%M")
 _AWARE = "(?:Z|[+-][0-9]{2}:?[0-9]{2})$"
 _EXCEL_SERIAL = "^[0-9]{5}(?:[.][0-9]+)?$"
 _LOW, _HIGH = pd.Timestamp("1970-01-01"), pd.Timestamp("2200-01-01")
+_LOW_PA = pa.scalar(_LOW.to_pydatetime(), pa.timestamp("s"))
+_HIGH_PA = pa.scalar(_HIGH.to_pydatetime(), pa.timestamp("s"))
 
 
 def parse_timestamps(values: pd.Series, *, timezone: str, dayfirst: bool = True) -> pd.Series:
@@ -154,7 +204,13 @@ def parse_timestamps(values: pd.Series, *, timezone: str, dayfirst: bool = True)
     for fmt in _ISO + (_DAYFIRST if dayfirst else _MONTHFIRST):
         if len(naive) - naive.null_count == have_text:
             break
-        naive = pc.coalesce(naive, pc.strptime(arr, format=fmt, unit="s", error_is_null=True))
+        parsed = pc.strptime(arr, format=fmt, unit="s", error_is_null=True)
+        if parsed.null_count == n:
+            continue
+        # "%Y" reads "25" as year 25: keep only plausible years so "%y" gets its turn
+        plausible = pc.and_(pc.greater_equal(parsed, _LOW_PA), pc.less(parsed, _HIGH_PA))
+        parsed = pc.if_else(plausible, parsed, pa.scalar(None, pa.timestamp("s")))
+        naive = pc.coalesce(naive, parsed)
     local = _in_bounds(pd.Series(naive.to_pandas(), index=values.index)).astype("datetime64[ns]")
     todo = local.isna() & text.notna()
     if todo.any():
@@ -205,11 +261,46 @@ def _short(values: pd.Series) -> pd.Series:
     return values.str.slice(0, _MAX_REASON_VALUE)
 
 
-def parse_score(values: pd.Series, *, low: int, high: int, name: str) -> tuple[pd.Series, pd.Series]:
-    """Scores as ``Int8`` and a reason per row (``<NA>`` when fine, blank included)."""
+_LEADING_NUMBER = "^[ \t]*([0-9]+(?:[.][0-9]+)?)(?:[ \t]*(?:[-(:=/]|[a-zA-Z]).*)?$"
+
+
+def parse_score(values: pd.Series, *, low: int, high: int, name: str,
+                labels: dict[str, int] | None = None,
+                scale: tuple[float, float] | None = None) -> tuple[pd.Series, pd.Series]:
+    """Scores as ``Int8`` and a reason per row (``<NA>`` when fine, blank included).
+
+    Accepts numbers, a number with its label ("5 - Extremely satisfied",
+    "10 (Extremely likely)") and bare labels found in ``labels`` (case-insensitive).
+    ``scale = (lo, hi)`` declares the platform's numeric scale (e.g. 1-10): its
+    numbers are mapped linearly onto ``low..high`` and rounded. Labels are
+    already on the canonical scale.
+    """
     text = values.astype(STRING).str.strip()
     text = text.mask(text == "", None)
     number = pd.to_numeric(text, errors="coerce").astype("Float64")
+    from_label = pd.Series(False, index=values.index)
+    todo = (text.notna() & number.isna()).fillna(False).to_numpy(dtype=bool)
+    if todo.any():
+        sub = text[todo]
+        lookup = {str(k).strip().casefold(): float(v) for k, v in (labels or {}).items()}
+        lead = re.compile(_LEADING_NUMBER)
+        found: dict[str, float] = {}
+        labelled: set[str] = set()
+        for u in sub.dropna().unique():  # per unique text, so a million rows cost a few lookups
+            key = u.casefold().strip(" .!")
+            if key in lookup:
+                found[u], _ = lookup[key], labelled.add(u)
+            elif (m := lead.match(u)) is not None:
+                found[u] = float(m.group(1))
+        if found:
+            number = number.copy()
+            number.loc[sub.index] = sub.map(found).astype("Float64")
+            from_label.loc[sub.index] = sub.isin(list(labelled)).fillna(False).to_numpy(dtype=bool)
+    if scale is not None and (float(scale[0]), float(scale[1])) != (float(low), float(high)):
+        lo, hi = float(scale[0]), float(scale[1])
+        on_scale = (number.notna() & (number >= lo) & (number <= hi)).fillna(False) & ~from_label
+        rescaled = (low + (number - lo) * (high - low) / (hi - lo)).round()
+        number = number.mask(on_scale, rescaled)
     not_number = text.notna() & number.isna()
     bad_range = number.notna() & ((number < low) | (number > high) | (number != number.round()))
     bad_range = bad_range.fillna(False)
@@ -297,11 +388,21 @@ def _canonical(export: Export, config: Any) -> pd.DataFrame:
         return f[name] if name in f.columns else empty
 
     tz = staged.timezone or config.timezone
+    settings = cleaning_settings(config, export.platform)
     received = parse_timestamps(repair_mojibake(col(S.RECEIVED_AT)), timezone=tz, dayfirst=staged.dayfirst)
     date_reason = empty.mask(received.isna(), f"unparseable date in {staged.date_column}")
-    csat, csat_reason = parse_score(col(S.CSAT), low=1, high=5, name=S.CSAT)
-    nps, nps_reason = parse_score(col(S.NPS), low=0, high=10, name=S.NPS)
-    reason = col(REJECT).astype(STRING).fillna(date_reason).fillna(csat_reason).fillna(nps_reason)
+    csat, csat_reason = _per_unique(col(S.CSAT), lambda v: parse_score(
+        v, low=1, high=5, name=S.CSAT, labels=settings["csat_labels"], scale=settings["csat_scale"]))
+    nps, nps_reason = _per_unique(col(S.NPS), lambda v: parse_score(
+        v, low=0, high=10, name=S.NPS, labels=settings["nps_labels"], scale=settings["nps_scale"]))
+    truncated = empty
+    cut = [r for r in export.meta.get(TRUNCATED_ROWS, ()) if 0 <= r < len(index)]
+    if cut:
+        truncated = empty.copy()
+        truncated.iloc[cut] = "truncated record (the file ends inside it)"
+    reason = (truncated.fillna(col(REJECT).astype(STRING)).fillna(date_reason).fillna(csat_reason)
+              .fillna(nps_reason))
+    version = _versions(col(VERSION)) if VERSION in f.columns else pd.Series(np.nan, index=index)
 
     rid = normalise_whitespace(repair_mojibake(col(S.RESPONSE_ID)))
     missing = rid.isna() | (rid == "")
@@ -311,8 +412,8 @@ def _canonical(export: Export, config: Any) -> pd.DataFrame:
         rid = rid.copy()
         rid.loc[rows] = _row_hash_ids(export.raw, rows, export.platform)
 
-    teams = lookup_teams(repair_mojibake(col(S.TEAM)), config)
-    category = normalise_whitespace(repair_mojibake(col(S.CATEGORY)))
+    teams = _per_unique(col(S.TEAM), lambda v: lookup_teams(repair_mojibake(v), config))
+    category = _per_unique(col(S.CATEGORY), lambda v: normalise_whitespace(repair_mojibake(v)))
     source = staged.source if staged.source in S.SOURCES else "survey"
     out = pd.DataFrame({
         S.RESPONSE_ID: rid,
@@ -323,21 +424,98 @@ def _canonical(export: Export, config: Any) -> pd.DataFrame:
         S.TEAM: teams[S.TEAM],
         S.SERVICE_MODEL: teams[S.SERVICE_MODEL],
         S.VENDOR: teams[S.VENDOR],
-        S.CHANNEL: normalise_channel(col(S.CHANNEL)),
+        S.CHANNEL: _per_unique(col(S.CHANNEL), normalise_channel),
         S.CSAT: csat,
         S.NPS: nps,
         S.TEXT: clean_text(col(S.TEXT)),
-        S.FIRST_RESPONSE_HOURS: parse_hours(col(S.FIRST_RESPONSE_HOURS)),
-        S.RESOLUTION_HOURS: parse_hours(col(S.RESOLUTION_HOURS)),
-        S.RESOLVED_REPORTED: parse_bool(col(S.RESOLVED_REPORTED)),
-        S.REOPENED: parse_bool(col(S.REOPENED)),
-        S.CUSTOMER_KEY: customer_keys(col(CUSTOMER_ID), config),
+        S.FIRST_RESPONSE_HOURS: _per_unique(col(S.FIRST_RESPONSE_HOURS), parse_hours),
+        S.RESOLUTION_HOURS: _per_unique(col(S.RESOLUTION_HOURS), parse_hours),
+        S.RESOLVED_REPORTED: _per_unique(col(S.RESOLVED_REPORTED), parse_bool),
+        S.REOPENED: _per_unique(col(S.REOPENED), parse_bool),
+        S.CUSTOMER_KEY: _per_unique(col(CUSTOMER_ID), lambda v: customer_keys(v, config)),
         S.CATEGORY: category.mask(category == "", None),
         S.SOURCE_FILE: export.path.name,
         S.SOURCE_ROW: pd.Series(np.arange(len(index)), index=index, dtype="Int64"),
         S.QUARANTINE_REASON: reason,
+        VERSION: version.to_numpy(dtype="float64"),
     }, index=index)
     return out
+
+
+def _versions(values: pd.Series) -> pd.Series:
+    """Epoch seconds of a record's version (a Unix time or a timestamp text); NaN when unknown."""
+    number = pd.to_numeric(values, errors="coerce").astype("float64")
+    todo = number.isna() & values.notna()
+    if todo.any():
+        stamps = parse_timestamps(values[todo], timezone="UTC", dayfirst=False)
+        secs = (stamps - pd.Timestamp("1970-01-01", tz="UTC")).dt.total_seconds()
+        number = number.copy()
+        number.loc[todo] = secs.astype("float64").to_numpy()
+    return number
+
+
+def cleaning_settings(config: Any, platform: str | None = None) -> dict[str, Any]:
+    """The ``[cleaning]`` table of feedback.toml with defaults, plus per-platform scales.
+
+    Keys: ``duplicate_window_hours`` (default 24; 0 switches the repeat check off),
+    ``csat_scale`` / ``nps_scale`` (``[low, high]`` of the numbers an export uses,
+    default ``[1, 5]`` / ``[0, 10]``; ``[platforms.<name>] csat_scale`` wins for
+    one platform), ``csat_labels`` / ``nps_labels`` (label -> score, added to
+    :data:`CSAT_LABELS` / :data:`NPS_LABELS`).
+    """
+    table = settings_table(config, "cleaning")
+    per = config.platform(platform) if (config is not None and platform) else {}
+
+    def scale(key: str) -> tuple[float, float] | None:
+        value = per.get(key, table.get(key))
+        if isinstance(value, (list, tuple)) and len(value) == 2:
+            return float(value[0]), float(value[1])
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 1:
+            return (1.0, float(value))
+        return None
+
+    def labels(key: str, default: dict[str, int]) -> dict[str, int]:
+        extra = table.get(key, {})
+        out = dict(default)
+        if isinstance(extra, dict):
+            out.update({str(k).casefold(): int(v) for k, v in extra.items()})
+        return out
+
+    window = table.get("duplicate_window_hours", DEFAULT_DUPLICATE_WINDOW_HOURS)
+    try:
+        window = float(window)
+    except (TypeError, ValueError):
+        window = DEFAULT_DUPLICATE_WINDOW_HOURS
+    return {"duplicate_window_hours": window, "csat_scale": scale("csat_scale"),
+            "nps_scale": scale("nps_scale"), "csat_labels": labels("csat_labels", CSAT_LABELS),
+            "nps_labels": labels("nps_labels", NPS_LABELS)}
+
+
+def _per_unique(values: pd.Series, fn: Any) -> Any:
+    """``fn`` applied to the distinct values only, spread back to every row (same index).
+
+    Team names, channels, scores and customer ids repeat a lot: a million rows
+    often hold a few thousand distinct values, so the work shrinks accordingly.
+    """
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    if len(uniques) > len(values) // 2:
+        return fn(values)
+    distinct = pd.Series(pd.array(list(uniques) + [pd.NA], dtype=values.dtype))
+    result = fn(distinct)
+    take = np.where(codes < 0, len(uniques), codes)
+
+    def spread(col: pd.Series) -> pd.Series:
+        out = col.take(take)
+        out.index = values.index
+        return out
+
+    if isinstance(result, tuple):
+        return tuple(spread(r) for r in result)
+    if isinstance(result, pd.DataFrame):
+        out = result.take(take)
+        out.index = values.index
+        return out
+    return spread(result)
 
 
 def _cast(frame: pd.DataFrame) -> pd.DataFrame:
@@ -354,6 +532,12 @@ def reason_kind(reason: str) -> str:
         return "unparseable date"
     if reason.startswith("duplicate of"):
         return "duplicate"
+    if reason.startswith("superseded"):
+        return "superseded"
+    if reason.startswith("repeat of"):
+        return "repeat"
+    if reason.startswith("truncated record"):
+        return "truncated record"
     return reason.split(" (", 1)[0]
 
 
@@ -372,30 +556,96 @@ def clean_responses(exports: Sequence[Export], config: Any) -> CleanResult:
         allrows = pd.concat([_cast(p) if len(p) else p for p in parts], ignore_index=True)
         allrows = allrows.astype({S.QUARANTINE_REASON: STRING})
     else:
-        allrows = S.empty_canonical_frame().assign(**{S.QUARANTINE_REASON: pd.Series(dtype=STRING)})
+        allrows = S.empty_canonical_frame().assign(**{S.QUARANTINE_REASON: pd.Series(dtype=STRING),
+                                                      VERSION: pd.Series(dtype="float64")})
     allrows = _cast(allrows)
     file_no = np.repeat(np.arange(len(parts)), [len(p) for p in parts])
 
-    # Duplicates: the first clean copy of (platform, response_id) wins; later ones are quarantined.
-    ok = allrows[S.QUARANTINE_REASON].isna().to_numpy(dtype=bool)
-    if ok.any():
-        keyed = allrows.loc[ok, [S.PLATFORM, S.RESPONSE_ID]]
-        dup = keyed.duplicated(keep="first")
-        dup_rows = keyed.index[dup.to_numpy(dtype=bool)]
-        if len(dup_rows):
-            allrows.loc[dup_rows, S.QUARANTINE_REASON] = (
-                "duplicate of " + allrows.loc[dup_rows, S.RESPONSE_ID]
-            ).astype(STRING)
+    _mark_duplicates(allrows)
+    _mark_repeats(allrows, cleaning_settings(config)["duplicate_window_hours"])
 
     bad = allrows[S.QUARANTINE_REASON].notna().to_numpy(dtype=bool)
     frame = allrows.loc[~bad, list(S.CANONICAL_COLUMNS)]
-    frame = frame.sort_values([S.RECEIVED_AT, S.RESPONSE_ID], kind="stable").reset_index(drop=True)
+    frame = frame.take(_time_order(frame)).reset_index(drop=True)
     frame = _cast(frame)
     validate_canonical(frame)
 
     quarantine = _quarantine(allrows.loc[bad], file_no[bad], exports)
     quality = _quality(exports, file_no, bad, allrows[S.QUARANTINE_REASON])
     return CleanResult(frame=frame, quarantine=quarantine, quality=quality)
+
+
+def _time_order(frame: pd.DataFrame) -> np.ndarray:
+    """Positions sorting ``frame`` by (received_at, response_id); strings compared only on ties."""
+    stamps = frame[S.RECEIVED_AT].to_numpy(dtype="datetime64[ns]").view("int64")
+    order = np.argsort(stamps, kind="stable")
+    if len(order) < 2:
+        return order
+    sorted_stamps = stamps[order]
+    tie = np.flatnonzero(sorted_stamps[1:] == sorted_stamps[:-1])
+    if len(tie) == 0:
+        return order
+    # only rows that share a timestamp need their response ids compared
+    tied = order[np.unique(np.concatenate([tie, tie + 1]))]
+    codes, _ = pd.factorize(frame[S.RESPONSE_ID].iloc[tied].fillna("\uffff"), sort=True)
+    rank = np.zeros(len(order), dtype=np.int64)
+    rank[tied] = codes
+    return np.lexsort((rank, stamps))
+
+
+def _mark_duplicates(allrows: pd.DataFrame) -> None:
+    """Same (platform, response_id): keep the newest version, else the first copy; mark the rest."""
+    ok = allrows[S.QUARANTINE_REASON].isna().to_numpy(dtype=bool)
+    if not ok.any():
+        return
+    keyed = allrows.loc[ok, [S.PLATFORM, S.RESPONSE_ID, VERSION]]
+    dup_any = keyed.duplicated([S.PLATFORM, S.RESPONSE_ID], keep=False).to_numpy(dtype=bool)
+    if not dup_any.any():
+        return
+    sub = keyed.loc[dup_any].copy()
+    sub["_order"] = np.arange(len(sub))
+    sub["_neg_version"] = -sub[VERSION].fillna(-np.inf)
+    sub = sub.sort_values([S.PLATFORM, S.RESPONSE_ID, "_neg_version", "_order"], kind="stable")
+    later = sub.duplicated([S.PLATFORM, S.RESPONSE_ID], keep="first")
+    losers = sub.loc[later.to_numpy(dtype=bool)]
+    if losers.empty:
+        return
+    best = sub.loc[~later.to_numpy(dtype=bool)].set_index([S.PLATFORM, S.RESPONSE_ID])[VERSION]
+    best_version = best.reindex(pd.MultiIndex.from_frame(losers[[S.PLATFORM, S.RESPONSE_ID]])).to_numpy()
+    older = (losers[VERSION].to_numpy() < best_version)
+    rid = allrows.loc[losers.index, S.RESPONSE_ID].astype(str).to_numpy()
+    reasons = np.where(older, np.char.add("superseded by a later copy of ", rid.astype("U")),
+                       np.char.add("duplicate of ", rid.astype("U")))
+    allrows.loc[losers.index, S.QUARANTINE_REASON] = pd.array(reasons, dtype=STRING)
+
+
+def _mark_repeats(allrows: pd.DataFrame, window_hours: float) -> None:
+    """Same customer, same non-empty text (case-insensitive, after whitespace clean-up) within
+    ``window_hours`` of the previous copy: the later copy is a repeat."""
+    if not window_hours or window_hours <= 0:
+        return
+    ok = (allrows[S.QUARANTINE_REASON].isna() & allrows[S.CUSTOMER_KEY].notna()
+          & (allrows[S.TEXT].fillna("") != "")).to_numpy(dtype=bool)
+    if not ok.any():
+        return
+    sub = allrows.loc[ok, [S.PLATFORM, S.CUSTOMER_KEY, S.TEXT, S.RECEIVED_AT, S.RESPONSE_ID]]
+    keys = pd.DataFrame({"c": (sub[S.PLATFORM].astype(STRING) + "\x00" + sub[S.CUSTOMER_KEY]),
+                         "t": pd.factorize(sub[S.TEXT].str.lower())[0]}, index=sub.index)
+    same = keys.duplicated(keep=False).to_numpy(dtype=bool)
+    if not same.any():
+        return
+    cand = keys.loc[same].assign(at=sub.loc[same, S.RECEIVED_AT], rid=sub.loc[same, S.RESPONSE_ID])
+    cand = cand.sort_values(["c", "t", "at"], kind="stable")
+    prev_same = (cand["c"].eq(cand["c"].shift()) & cand["t"].eq(cand["t"].shift())).to_numpy(dtype=bool)
+    gap = (cand["at"] - cand["at"].shift()).dt.total_seconds().to_numpy(dtype="float64", na_value=np.inf)
+    repeat = prev_same & (gap <= window_hours * 3600)
+    if not repeat.any():
+        return
+    first = cand["rid"].where(~pd.Series(repeat, index=cand.index)).ffill()
+    rows = cand.index[repeat]
+    allrows.loc[rows, S.QUARANTINE_REASON] = (
+        "repeat of " + first.loc[rows].astype(str) + f" (same customer and text within {window_hours:g}h)"
+    ).astype(STRING)
 
 
 def _quarantine(rows: pd.DataFrame, file_no: np.ndarray, exports: Sequence[Export]) -> pd.DataFrame:
@@ -439,39 +689,7 @@ def _quality(exports: Sequence[Export], file_no: np.ndarray, bad: np.ndarray,
 
 
 def validate_canonical(frame: pd.DataFrame) -> None:
-    """Raise ``SchemaError`` listing every way ``frame`` breaks the canonical schema."""
-    problems: list[str] = []
-    missing = [c for c in S.CANONICAL_COLUMNS if c not in frame.columns]
-    extra = [c for c in frame.columns if c not in S.CANONICAL_COLUMNS]
-    if missing:
-        problems.append(f"missing columns: {missing}")
-    if extra:
-        problems.append(f"unexpected columns: {extra}")
-    for col, dtype in S.CANONICAL_DTYPES.items():
-        if col in frame.columns and str(frame[col].dtype) != str(pd.api.types.pandas_dtype(dtype)):
-            problems.append(f"column {col!r} has dtype {frame[col].dtype}, expected {dtype}")
-    if S.RESPONSE_ID in frame.columns and frame[S.RESPONSE_ID].isna().any():
-        problems.append(f"{int(frame[S.RESPONSE_ID].isna().sum())} rows have no response_id")
-    if S.RECEIVED_AT in frame.columns and frame[S.RECEIVED_AT].isna().any():
-        problems.append(f"{int(frame[S.RECEIVED_AT].isna().sum())} rows have no received_at")
-    for col, low, high in ((S.CSAT, 1, 5), (S.NPS, 0, 10)):
-        if col in frame.columns:
-            values = pd.to_numeric(frame[col], errors="coerce")
-            out = ((values < low) | (values > high)).fillna(False)
-            if out.any():
-                problems.append(f"{int(out.sum())} rows have {col} outside {low}..{high}, "
-                                f"e.g. {values[out].iloc[0]}")
-    if S.MONTH in frame.columns:
-        ok = frame[S.MONTH].astype(STRING).str.fullmatch("[0-9]{4}-(0[1-9]|1[0-2])").fillna(False)
-        if not ok.all():
-            problems.append(f"{int((~ok).sum())} rows have a month not shaped YYYY-MM")
-    for col, cats in ((S.SOURCE, S.SOURCES), (S.SERVICE_MODEL, S.SERVICE_MODELS), (S.CHANNEL, S.CHANNELS)):
-        if col in frame.columns:
-            nulls = frame[col].isna()
-            if nulls.any():
-                problems.append(f"{int(nulls.sum())} rows have a {col} outside {', '.join(cats)}")
-    if problems:
-        raise SchemaError(
-            f"The canonical frame breaks its schema in {len(problems)} way(s):\n  - "
-            + "\n  - ".join(problems)
-        )
+    """Raise ``SchemaError`` listing every way ``frame`` breaks the canonical schema (pandera, lazy)."""
+    from .validation import validate_frame
+
+    validate_frame(frame)

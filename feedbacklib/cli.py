@@ -14,6 +14,7 @@ from pathlib import Path
 
 from . import __version__
 from .errors import FeedbackError
+from .runlog import SafeFormatter, sanitise
 
 EXIT_CODES = """\
 exit codes:
@@ -53,8 +54,14 @@ def _parser() -> argparse.ArgumentParser:
                      help="root of the report folders (default: [project] output in the config, reports/)")
     run.add_argument("--notebook", type=Path, default=None, metavar="FILE",
                      help="report notebook to execute (default: notebooks/monthly_report.ipynb of this install)")
-    run.add_argument("--cell-timeout", type=int, default=600, metavar="SECONDS",
-                     help="longest a single notebook cell may run (default: 600)")
+    run.add_argument("--cell-timeout", type=int, default=None, metavar="SECONDS",
+                     help="longest a single notebook cell may run (default: [run] cell_timeout_seconds, else 600)")
+    run.add_argument("--timeout", type=int, default=None, metavar="SECONDS",
+                     help="longest the whole run may take; the kernel is stopped after that "
+                     "(default: [run] timeout_seconds, else 3600)")
+    run.add_argument("--dry-run", action="store_true",
+                     help="check the configuration, inputs, month, notebook and output folder, print what would "
+                     "be produced, and write nothing (same exit codes)")
     run.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                      help="show a progress bar (default: only when stderr is a terminal)")
 
@@ -70,15 +77,36 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _cmd_run(args: argparse.Namespace) -> int:
-    from .runner import run_report
+def _print_quality(quality: list[dict], reasons: dict) -> None:
+    for row in quality:
+        print(f"  {sanitise(row['file'])}: {row['platform']} (confidence {row['confidence']:.2f}); "
+              f"{row['rows_read']} read, {row['rows_kept']} kept, {row['rows_quarantined']} quarantined")
+    for reason, count in reasons.items():
+        print(f"    quarantined: {count} x {sanitise(reason)}")
 
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from .runner import plan_report, run_report
+
+    if args.dry_run:
+        plan = plan_report(args.month, args.input, args.config, args.output, notebook=args.notebook,
+                           cell_timeout=args.cell_timeout, timeout=args.timeout)
+        print(f"Dry run: nothing was rendered or written.\nconfig: {sanitise(plan.config_path)}")
+        print(f"input: {sanitise(plan.input_dir)} ({len(plan.quality)} export(s))")
+        _print_quality(plan.quality, plan.quarantine_reasons)
+        print(f"months in the input: {', '.join(plan.months_present)}")
+        print(f"month: {plan.month} ({plan.responses} responses)")
+        print(f"notebook: {sanitise(plan.notebook)}; time limits {plan.limits.cell_timeout} s per cell, "
+              f"{plan.limits.timeout} s in all")
+        action = "replace the report in" if plan.replaces else "create"
+        print(f"would {action} {sanitise(plan.folder)}: {', '.join(plan.files)}")
+        return 0
     progress = sys.stderr.isatty() if args.progress is None else args.progress
     outcome = run_report(
         args.month, args.input, args.config, args.output,
-        notebook=args.notebook, cell_timeout=args.cell_timeout, progress=progress,
+        notebook=args.notebook, cell_timeout=args.cell_timeout, timeout=args.timeout, progress=progress,
     )
-    print(f"Report for {outcome.month} written to {outcome.html} ({outcome.seconds:.1f} s).")
+    print(f"Report for {outcome.month} written to {sanitise(outcome.html)} ({outcome.seconds:.1f} s).")
     return 0
 
 
@@ -91,30 +119,40 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     cfg = load_config(args.config)
     folder = args.input or cfg.input
     if not Path(folder).is_dir():
-        raise InputError(f"The input folder {folder} does not exist or is not a folder.")
+        raise InputError(f"The input folder {sanitise(folder)} does not exist or is not a folder.")
     exports = read_exports(folder, cfg)
     result = clean_responses(exports, cfg)
-    quality = result.quality
-    print(f"{len(exports)} file(s) in {folder}")
-    for row in quality.to_dict(orient="records"):
-        print(f"  {row['file']}: {row['platform']} (confidence {row['confidence']:.2f}); "
-              f"{row['rows_read']} read, {row['rows_kept']} kept, {row['rows_quarantined']} quarantined")
+    print(f"{len(exports)} file(s) in {sanitise(folder)}")
     reasons = result.quarantine["reason"].value_counts() if len(result.quarantine) else {}
-    for reason, count in dict(reasons).items():
-        print(f"    quarantined: {count} x {reason}")
+    _print_quality(result.quality.to_dict(orient="records"), dict(reasons))
     months = result.frame["month"].value_counts().sort_index()
     print("months: " + ", ".join(f"{m} ({n})" for m, n in months.items()))
     return 0
 
 
+def _shorten(message: str, limit: int = 2000) -> str:
+    """Keep a message mail-sized: a hostile header can make it megabytes long."""
+    if len(message) <= limit:
+        return message
+    head, tail = message[: limit - 500], message[-400:]
+    return f"{head} [... {len(message) - len(head) - len(tail)} characters omitted ...] {tail}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    # The terminal (and cron mail) gets warnings and the final message; run.log gets everything.
+    # The terminal (and cron mail) gets feedbacklib's warnings and the final message, one line each,
+    # control characters escaped; run.log gets everything. Library warnings go to run.log, not the mail.
     console = logging.StreamHandler()
     console.setLevel(logging.INFO if args.debug else logging.WARNING)
-    console.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
-    logging.getLogger().addHandler(console)
+    console.setFormatter(SafeFormatter("%(levelname)s: %(message)s"))
+    if not args.debug:  # errors reach the terminal once, as the final message below
+        console.addFilter(lambda record: record.levelno < logging.ERROR)
+    logging.captureWarnings(not args.debug)
+    package_logger = logging.getLogger("feedbacklib")
+    package_logger.addHandler(console)
+    quiet = logging.NullHandler()  # other libraries' records go to run.log only, never to stderr
+    logging.getLogger().addHandler(quiet)
     try:
         if args.command == "run":
             return _cmd_run(args)
@@ -122,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     except FeedbackError as exc:
         if args.debug:
             raise
-        print(f"feedback-report: error: {exc}", file=sys.stderr)
+        print(f"feedback-report: error: {_shorten(sanitise(exc, keep_newlines=True))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("feedback-report: interrupted; the previous report is unchanged.", file=sys.stderr)
@@ -130,9 +168,13 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # a bug: keep the promise of no traceback, but say where to look
         if args.debug:
             raise
-        print(f"feedback-report: unexpected error: {type(exc).__name__}: {exc}. Run again with --debug "
-              "for the traceback, and see last-failure.log in the output folder.", file=sys.stderr)
+        print(f"feedback-report: unexpected error: {type(exc).__name__}: {sanitise(exc)}. Run again with "
+              "--debug for the traceback, and see last-failure.log in the output folder.", file=sys.stderr)
         return 1
+    finally:
+        package_logger.removeHandler(console)
+        logging.getLogger().removeHandler(quiet)
+        logging.captureWarnings(False)
 
 
 if __name__ == "__main__":

@@ -37,6 +37,7 @@ from scipy import stats
 from feedbacklib.errors import SchemaError
 from feedbacklib.schema import (
     CSAT,
+    FIRST_RESPONSE_HOURS,
     IN_HOUSE,
     NPS,
     OUTSOURCED,
@@ -46,6 +47,7 @@ from feedbacklib.schema import (
     SENTIMENT_LABEL,
     SERVICE_MODEL,
     TEXT,
+    THEME_EVIDENCE,
     UNKNOWN,
     VENDOR,
     theme_column,
@@ -489,7 +491,9 @@ def _themes_of(frame: pd.DataFrame, themes: Iterable[str] | None) -> list[str]:
     if themes is not None:
         return list(themes)
     prefix = theme_column("")
-    return [c[len(prefix):] for c in frame.columns if isinstance(c, str) and c.startswith(prefix)]
+    return [c[len(prefix):] for c in frame.columns
+            if isinstance(c, str) and c.startswith(prefix) and c != THEME_EVIDENCE
+            and (pd.api.types.is_bool_dtype(frame[c]) or frame[c].dtype == object)]
 
 
 def _numbers(frame: pd.DataFrame, column: str) -> np.ndarray:
@@ -894,11 +898,15 @@ def compare_vendors(
 # =========================================================================== #
 # Perception gap: reported solved vs what customers say
 # =========================================================================== #
-def perception_gap(frame: pd.DataFrame, *, min_n: int = 30, alpha: float = 0.05) -> pd.DataFrame:
-    """Among cases the provider reported resolved, how often the customer disagrees.
+def perception_gap(frame: pd.DataFrame, *, min_n: int = 30, alpha: float = 0.05,
+                   sla_first_response_hours: float | None = None) -> pd.DataFrame:
+    """Among cases the provider reported resolved (or within SLA), how often the customer disagrees.
 
     Rows: ``"In-house"`` first, then one per vendor. Only rows with
-    ``resolved_reported`` True count. Each measure has its own denominator,
+    ``resolved_reported`` True count, or, when ``sla_first_response_hours`` is
+    given, also rows whose ``first_response_hours`` is within that SLA (what
+    the provider's own dashboard counts as good service); ``n_reported_solved``
+    is then the number of such "reported good" rows. Each measure has its own denominator,
     the rows where it can be observed:
 
     - ``not_fixed``: the comment mentions the ``not_fixed`` theme (among comments);
@@ -920,7 +928,10 @@ def perception_gap(frame: pd.DataFrame, *, min_n: int = 30, alpha: float = 0.05)
         (``n_reported_solved >= min_n``) and ``finding`` (sentence or ``""``).
         Test columns are NaN / False / ``""`` on the in-house row.
     """
-    solved = frame.loc[_flags(frame, RESOLVED_REPORTED)] if len(frame) else frame
+    reported_good = _flags(frame, RESOLVED_REPORTED)
+    if sla_first_response_hours is not None:
+        reported_good = reported_good | (_numbers(frame, FIRST_RESPONSE_HOURS) <= sla_first_response_hours)
+    solved = frame.loc[reported_good] if len(frame) else frame
     groups: list[tuple[str, pd.DataFrame]] = []
     if SERVICE_MODEL in frame.columns:
         groups.append((IN_HOUSE_LABEL, solved.loc[_equals(solved, SERVICE_MODEL, IN_HOUSE)]))

@@ -46,6 +46,7 @@ class Config:
     min_group_size: int = 30
     call_list_size: int = 15
     quotes_per_theme: int = 3
+    sla_first_response_hours: float = 24.0
     pii_salt_env: str = "FEEDBACK_PII_SALT"
     salt_file: Path | None = None
     teams: tuple[Team, ...] = ()
@@ -111,7 +112,7 @@ def _parse(data: dict[str, Any], root: Path, source: Path | None) -> Config:
         project = {}
     known = {
         "input", "output", "timezone", "taxonomy", "min_group_size", "call_list_size",
-        "quotes_per_theme", "pii_salt_env", "salt_file",
+        "quotes_per_theme", "pii_salt_env", "salt_file", "sla_first_response_hours",
     }
     for key in sorted(set(project) - known):
         problems.append(f"[project] has an unknown key {key!r} (known: {', '.join(sorted(known))})")
@@ -153,6 +154,10 @@ def _parse(data: dict[str, Any], root: Path, source: Path | None) -> Config:
             seen[key] = name
         teams.append(Team(name=name, service_model=model, vendor=str(vendor) if vendor else None, aliases=aliases))
 
+    sla = project.get("sla_first_response_hours", 24)
+    if isinstance(sla, bool) or not isinstance(sla, (int, float)) or sla <= 0:
+        problems.append(f"[project] sla_first_response_hours must be a positive number of hours, found {sla!r}")
+        sla = 24
     platforms = data.get("platforms", {})
     if not isinstance(platforms, dict):
         problems.append("[platforms] must be a table of tables")
@@ -173,6 +178,7 @@ def _parse(data: dict[str, Any], root: Path, source: Path | None) -> Config:
         teams=tuple(teams),
         platforms={k: dict(v) for k, v in platforms.items() if isinstance(v, dict)},
         source_path=source,
+        sla_first_response_hours=float(sla),
         **ints,
     )
 

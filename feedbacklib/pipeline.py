@@ -14,6 +14,7 @@ import logging
 import re
 import time
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -28,12 +29,19 @@ from .compare import (
     perception_gap,
     theme_impact,
 )
+from .actions import fix_first, select_call_list, select_recognition
+from .casemix import adjusted_compare
 from .config import Config, load_config
+from .drivers import theme_drivers
+from .service import compare_service, service_kpis
+from .trends import theme_trends
 from .errors import InputError, NoDataError
 from .io import read_exports
+from .progress import progress_bar
 from .safety import neutralise_formulas
 from .sentiment import score_sentiment
 from .themes import Taxonomy, ThemeTagger, load_taxonomy
+from .themes.tagger import tag_themes
 
 __all__ = ["MonthResult", "run_month", "save_outputs", "resolve_month", "MONTH_PATTERN"]
 
@@ -72,6 +80,69 @@ class MonthResult:
         months = sorted(m for m in self.history[S.MONTH].dropna().unique() if m < self.month)
         return months[-1] if months else None
 
+    # The tables below are derived from the ones above on first use (both the
+    # pandas and the Dask path share them), then kept.
+
+    @cached_property
+    def theme_trend(self) -> pd.DataFrame:
+        """Each theme this month against last month and the recent average (spikes)."""
+        return theme_trends(self.history, self.month, self.theme_ids, min_n=self.config.min_group_size)
+
+    @cached_property
+    def service(self) -> pd.DataFrame:
+        """Service KPIs (times, SLA met, reopen, repeat contact, FCR) by service model."""
+        return service_kpis(self.frame, self.history, by=S.SERVICE_MODEL,
+                            sla_first_response_hours=self.config.sla_first_response_hours,
+                            min_n=self.config.min_group_size)
+
+    @cached_property
+    def service_comparison(self) -> pd.DataFrame:
+        """Outsourced against in-house on the service KPIs, with tests."""
+        return compare_service(self.frame, self.history,
+                               sla_first_response_hours=self.config.sla_first_response_hours,
+                               min_n=self.config.min_group_size)
+
+    @cached_property
+    def adjusted(self) -> pd.DataFrame:
+        """Outsourced against in-house adjusted for channel and contact reason, next to the raw figures."""
+        return adjusted_compare(self.frame, group_col=S.SERVICE_MODEL, a=S.OUTSOURCED, b=S.IN_HOUSE,
+                                themes=self.theme_ids, min_n=self.config.min_group_size)
+
+    @cached_property
+    def drivers(self) -> pd.DataFrame:
+        """Regression effect of each theme on CSAT, per service model."""
+        return theme_drivers(self.frame, score=S.CSAT, by=S.SERVICE_MODEL, themes=self.theme_ids,
+                             min_n=self.config.min_group_size)
+
+    @cached_property
+    def call_list(self) -> pd.DataFrame:
+        return select_call_list(self.frame, self.config.call_list_size)
+
+    @cached_property
+    def recognition(self) -> pd.DataFrame:
+        return select_recognition(self.frame)
+
+    @cached_property
+    def emerging(self) -> tuple[list, pd.DataFrame]:
+        """Candidate themes among this month's comments that no taxonomy theme covers, with their growth.
+
+        Returns (candidates, growth); both empty when fewer than 30 comments are uncovered.
+        """
+        from .themes.discovery import ThemeDiscovery, candidate_growth, uncovered_texts
+
+        current = uncovered_texts(self.frame)
+        if len(current) < 30:
+            return [], pd.DataFrame()
+        discovery = ThemeDiscovery(k_min=3, k_max=8, n_quotes=2, random_state=0).fit(current)
+        history = self.history[self.history[S.MONTH] <= self.month]
+        past = uncovered_texts(history)
+        growth = candidate_growth(discovery, past, history.loc[past.index, S.MONTH], current=self.month)
+        return list(discovery.candidates_), growth
+
+    @cached_property
+    def fix_first(self) -> pd.DataFrame:
+        return fix_first(self.impact, self.frame, self.theme_trend, min_n=self.config.min_group_size)
+
 
 def resolve_month(month: str, months_present: list[str], *, current_month: str | None = None) -> str:
     """Turn ``"last"`` into the latest month that has ended; validate ``YYYY-MM``.
@@ -102,16 +173,20 @@ def _current_month(cfg: Config) -> str:
 
 
 class _Timer:
-    def __init__(self, timings: dict[str, float], name: str):
-        self.timings, self.name = timings, name
+    def __init__(self, timings: dict[str, float], name: str, bar=None):
+        self.timings, self.name, self.bar = timings, name, bar
 
     def __enter__(self):
         self.start = time.perf_counter()
         log.info("%s ...", self.name)
+        if self.bar is not None:
+            self.bar.set_postfix_str(self.name)
         return self
 
     def __exit__(self, *exc):
         self.timings[self.name] = round(time.perf_counter() - self.start, 3)
+        if self.bar is not None:
+            self.bar.update(1)
         if exc[0] is None:
             log.info("%s done in %.2f s", self.name, self.timings[self.name])
 
@@ -120,6 +195,10 @@ def run_month(
     month: str = "last",
     input_dir: str | Path | None = None,
     config: Config | str | Path = "feedback.toml",
+    *,
+    progress: bool | None = False,
+    engine: str | None = None,
+    scheduler: Any = None,
 ) -> MonthResult:
     """Run the whole analysis for one month.
 
@@ -131,6 +210,17 @@ def run_month(
         Folder of raw exports; defaults to the configured input folder.
     config : Config or path
         A loaded configuration or the path of ``feedback.toml``.
+    progress : bool or None
+        Show a progress bar over the steps (read, clean, themes, sentiment,
+        compare). ``False`` (the default, so the report notebook never shows
+        one), ``True``, or ``None`` to decide automatically; see
+        :mod:`feedbacklib.progress`.
+    engine : "pandas", "dask" or None
+        Where cleaning, tagging and sentiment run. None: ``FEEDBACK_ENGINE``, else
+        ``[run] engine`` in feedback.toml, else pandas. See :mod:`feedbacklib.scale`.
+    scheduler : str or distributed.Client, optional
+        Dask only: a scheduler address (``tcp://host:8786``) or a client; None:
+        ``FEEDBACK_DASK_SCHEDULER``, else ``[run] scheduler``, else a local cluster.
 
     Examples
     --------
@@ -140,10 +230,25 @@ def run_month(
     cfg = config if isinstance(config, Config) else load_config(config)
     folder = Path(input_dir) if input_dir is not None else cfg.input
     timings: dict[str, float] = {}
+    # --- scale-out hook (issue 7): the Dask engine runs read/clean/themes/sentiment partition-wise
+    from .scale import resolve_engine, run_month_dask
 
-    with _Timer(timings, "read"):
+    engine, scheduler = resolve_engine(cfg, engine, scheduler)
+    if engine == "dask":
+        return run_month_dask(month, folder, cfg, scheduler=scheduler, timings=timings)
+    # --- end of hook
+    with progress_bar(total=len(_STEPS), desc="Analysing feedback", unit="step", progress=progress) as bar:
+        return _run_month(month, folder, cfg, timings, bar)
+
+
+#: The timed steps of :func:`run_month`, in order (one progress-bar tick each).
+_STEPS = ("read", "clean", "themes", "sentiment", "compare")
+
+
+def _run_month(month: str, folder: Path, cfg: Config, timings: dict[str, float], bar) -> MonthResult:
+    with _Timer(timings, "read", bar):
         exports = read_exports(folder, cfg)
-    with _Timer(timings, "clean"):
+    with _Timer(timings, "clean", bar):
         cleaned: CleanResult = clean_responses(exports, cfg)
     frame = cleaned.frame
     months_present = sorted(frame[S.MONTH].dropna().unique().tolist())
@@ -158,21 +263,22 @@ def run_month(
     # Never analyse future months against a report month: history is up to the month.
     frame = frame[frame[S.MONTH] <= month].reset_index(drop=True)
     taxonomy = load_taxonomy(cfg.taxonomy)
-    with _Timer(timings, "themes"):
+    with _Timer(timings, "themes", bar):
         tagger = ThemeTagger(taxonomy, random_state=0)
         tagger.fit(frame[S.TEXT])
-        tags = tagger.transform(frame[S.TEXT])
+        # one tagging pass gives flags and evidence (transform() then evidence() tagged twice)
+        tagged = tag_themes(frame[[S.TEXT]], tagger)
         frame = frame.assign(
-            **{S.theme_column(t): tags[t].to_numpy(dtype=bool) for t in tags.columns},
-            **{THEME_EVIDENCE: tagger.evidence(frame[S.TEXT]).to_numpy()},
+            **{S.theme_column(t): tagged[S.theme_column(t)].to_numpy(dtype=bool) for t in tagger.theme_ids_},
+            **{THEME_EVIDENCE: tagged[THEME_EVIDENCE].to_numpy()},
         )
-    with _Timer(timings, "sentiment"):
+    with _Timer(timings, "sentiment", bar):
         scores = score_sentiment(frame[S.TEXT])
         frame = frame.assign(**{S.SENTIMENT: scores[S.SENTIMENT].to_numpy(), S.SENTIMENT_LABEL: scores[S.SENTIMENT_LABEL].to_numpy()})
 
     current = frame[frame[S.MONTH] == month].reset_index(drop=True)
     themes = list(taxonomy.ids)
-    with _Timer(timings, "compare"):
+    with _Timer(timings, "compare", bar):
         kpis = kpi_table(current, by=S.SERVICE_MODEL, themes=themes, min_n=cfg.min_group_size)
         vendor_kpis = kpi_table(current, by=S.VENDOR, themes=themes, min_n=cfg.min_group_size)
         comparison = compare_groups(current, themes=themes, min_n=cfg.min_group_size)

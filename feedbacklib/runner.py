@@ -2,42 +2,70 @@
 
 The flow of one run::
 
-    lock <output>/.lock  ->  stage in <output>/.staging-XXXX (same file system)
+    flock <output>/.lock  ->  stage in <output>/.staging-XXXX (same file system)
       -> papermill executes notebooks/monthly_report.ipynb on the project's kernel
       -> nbconvert exports report.html (no code, images embedded, no scripts)
-      -> rename the staging folder to <output>/<YYYY-MM> (the old one kept until then)
+      -> swap the staging folder with <output>/<YYYY-MM> in one atomic rename
 
-Any failure leaves ``<output>/<YYYY-MM>`` exactly as it was, and raises a
-:class:`~feedbacklib.errors.FeedbackError` whose message says what to do.
+Any failure, including ``kill -9`` at any point, leaves ``<output>/<YYYY-MM>``
+exactly as it was; a failed run raises a :class:`~feedbacklib.errors.FeedbackError`
+whose message says what to do, and leaves its log in ``<output>/last-failure.log``.
+
+Test-only fault injection
+-------------------------
+``FEEDBACKLIB_FAULT="<point>:<action>[,<point>:<action>...]"`` makes a run fail
+on purpose at a named point, so the tests can prove the promises above. Points:
+``locked`` (lock taken), ``reading`` (checksumming the inputs), ``staging``
+(staging folder made), ``executing`` (the kernel is half-way through the
+notebook), ``export`` (before writing report.html), ``publish`` (just before the
+swap), ``between_renames`` (only where the atomic exchange is unsupported),
+``swapped`` (just after the swap), and ``kernel`` (kernelspec written).
+Actions: ``kill`` (SIGKILL itself), ``enospc`` (raise "No space left on
+device"), ``pause`` (create ``$FEEDBACKLIB_FAULT_DIR/<point>.reached`` and wait
+until ``<point>.go`` appears) and, for ``kernel`` only, ``missing`` (a
+kernelspec whose interpreter does not exist). Never set it in production.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import datetime as _dt
+import errno
+import fcntl
 import hashlib
 import json
 import logging
 import os
 import platform as _platform
 import shutil
+import signal
 import socket
 import sys
 import tempfile
+import threading
 import time
-from dataclasses import dataclass
+import tomllib
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import __version__
-from .config import load_config
+from .config import Config, load_config
 from .errors import ConfigError, FeedbackError, InputError, LockError, NoDataError, RenderError
 from .pipeline import MONTH_PATTERN, TIMINGS_FILE
+from .runlog import SafeFormatter, quality_lines, sanitise, versions
 
-__all__ = ["RunOutcome", "run_report", "default_notebook", "export_html", "KERNEL_NAME"]
+__all__ = ["RunOutcome", "RunPlan", "RunLimits", "OutputError", "run_report", "plan_report", "default_notebook",
+           "export_html", "run_limits", "KERNEL_NAME", "OUTPUT_FILES", "FAULT_ENV"]
 
 log = logging.getLogger("feedbacklib.run")
 KERNEL_NAME = "feedbacklib"
 TEMPLATE_DIR = Path(__file__).parent / "report" / "templates"
+OUTPUT_FILES = ("report.html", "report.ipynb", "feedback.parquet", "kpis.json", "quarantine.csv", "run.log")
+FAULT_ENV = "FEEDBACKLIB_FAULT"
+FAULT_DIR_ENV = "FEEDBACKLIB_FAULT_DIR"
+DEFAULT_CELL_TIMEOUT = 600
+DEFAULT_TIMEOUT = 3600
 
 # Errors raised inside the kernel arrive by name; map them back to our classes.
 _KERNEL_ERRORS: dict[str, type[FeedbackError]] = {
@@ -48,6 +76,12 @@ _KERNEL_ERRORS: dict[str, type[FeedbackError]] = {
 }
 
 
+class OutputError(FeedbackError):
+    """The output folder cannot be written (read-only, full, not a folder)."""
+
+    exit_code = 2
+
+
 @dataclass(frozen=True)
 class RunOutcome:
     month: str
@@ -56,64 +90,167 @@ class RunOutcome:
     seconds: float
 
 
+@dataclass(frozen=True)
+class RunLimits:
+    """Time limits of one run, in seconds: per notebook cell and for the whole run."""
+
+    cell_timeout: int = DEFAULT_CELL_TIMEOUT
+    timeout: int = DEFAULT_TIMEOUT
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """What a run would do (``feedback-report run --dry-run``)."""
+
+    month: str
+    config_path: Path | None
+    input_dir: Path
+    output_root: Path
+    folder: Path
+    notebook: Path
+    limits: RunLimits
+    replaces: bool
+    responses: int
+    months_present: list[str]
+    quality: list[dict] = field(default_factory=list)
+    quarantine_reasons: dict[str, int] = field(default_factory=dict)
+    files: tuple[str, ...] = OUTPUT_FILES
+
+
 def default_notebook() -> Path:
     """The report notebook of this checkout (``notebooks/monthly_report.ipynb``)."""
     return Path(__file__).resolve().parents[1] / "notebooks" / "monthly_report.ipynb"
 
 
+# --------------------------------------------------------------------------- fault injection (tests only)
+
+def _fault(point: str, path: Path | None = None) -> None:
+    spec = os.environ.get(FAULT_ENV)
+    if not spec:
+        return
+    for item in spec.split(","):
+        name, _, action = item.strip().partition(":")
+        if name != point:
+            continue
+        action = action or "kill"
+        if action == "kill":
+            os.kill(os.getpid(), signal.SIGKILL)
+        elif action == "enospc":
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path or ""))
+        elif action == "pause":
+            folder = Path(os.environ.get(FAULT_DIR_ENV) or tempfile.gettempdir())
+            (folder / f"{point}.reached").write_text(str(os.getpid()))
+            deadline = time.monotonic() + 300
+            while not (folder / f"{point}.go").exists() and time.monotonic() < deadline:
+                time.sleep(0.05)
+
+
+def _fault_requested(point: str) -> bool:
+    return any(item.strip().partition(":")[0] == point for item in os.environ.get(FAULT_ENV, "").split(","))
+
+
+def _fault_action(point: str) -> str | None:
+    for item in os.environ.get(FAULT_ENV, "").split(","):
+        name, _, action = item.strip().partition(":")
+        if name == point:
+            return action or "kill"
+    return None
+
+
+# --------------------------------------------------------------------------- the lock
+
+def _read_owner(fd: int) -> dict:
+    try:
+        os.lseek(fd, 0, os.SEEK_SET)
+        data = os.read(fd, 4096)
+        owner = json.loads(data.decode("utf-8") or "{}")
+    except (OSError, ValueError):
+        return {}
+    return owner if isinstance(owner, dict) else {}
+
+
+def _open_locked(path: Path) -> tuple[int, dict]:
+    """Open and ``flock`` the lock file; ``(fd, previous owner)``, or raise :class:`LockError`.
+
+    The lock is the kernel's ``flock`` on the open file, not the file's existence:
+    a run killed with ``kill -9`` loses its lock with its file descriptors, so a
+    lock can never go stale. The file only carries who holds it, for the message.
+    """
+    while True:
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except OSError as exc:
+            raise OutputError(f"Cannot create the lock file {path}: {exc.strerror}. "
+                              "Check that the output folder is writable.") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            owner = _read_owner(fd)
+            os.close(fd)
+            pid, host = owner.get("pid", "?"), owner.get("host", "?")
+            started = owner.get("started")
+            since = (f", started {_dt.datetime.fromtimestamp(started, _dt.timezone.utc):%Y-%m-%d %H:%M UTC}"
+                     if isinstance(started, (int, float)) else "")
+            raise LockError(
+                f"Another report run holds the lock {path} (pid {pid} on {host}{since}). "
+                "Wait for it to finish; the lock is released automatically when that process ends."
+            ) from None
+        # A finishing run unlinks the file while holding it: make sure we locked the file at `path`.
+        try:
+            same = os.fstat(fd).st_ino == os.stat(path).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            return fd, _read_owner(fd)
+        os.close(fd)
+
+
 @contextlib.contextmanager
 def _lock(folder: Path):
-    """An exclusive lock on ``folder`` for the whole run; a stale lock of a dead process is cleared."""
+    """An exclusive lock on ``folder`` for the whole run (``flock`` on ``folder/.lock``)."""
     path = folder / ".lock"
-    for attempt in range(2):
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        except FileExistsError:
-            try:
-                owner = json.loads(path.read_text() or "{}")
-            except (OSError, ValueError):
-                owner = {}
-            pid, host = owner.get("pid"), owner.get("host")
-            alive = True
-            if host == socket.gethostname() and isinstance(pid, int):
-                try:
-                    os.kill(pid, 0)
-                except ProcessLookupError:
-                    alive = False
-                except PermissionError:
-                    alive = True
-            elif not owner:
-                # An empty or unreadable lock: only stale if old (a writer may be mid-write).
-                alive = time.time() - path.stat().st_mtime < 60
-            if alive or attempt:
-                raise LockError(
-                    f"Another report run holds the lock {path} (pid {pid} on {host}). Wait for it to finish; "
-                    "if no run is active, delete the lock file."
-                ) from None
-            log.warning("Clearing a stale lock left by pid %s", pid)
-            path.unlink(missing_ok=True)
-            continue
-        with os.fdopen(fd, "w") as fh:
-            json.dump({"pid": os.getpid(), "host": socket.gethostname(), "started": time.time()}, fh)
-        break
+    fd, previous = _open_locked(path)
     try:
+        if previous.get("pid"):
+            log.warning("Cleared a stale lock left by pid %s on %s (that run was killed)",
+                        previous.get("pid"), previous.get("host"))
+        info = json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "started": time.time()})
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, info.encode("utf-8"), 0)
         yield
     finally:
-        path.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            path.unlink()  # while still holding the lock, see _open_locked
+        os.close(fd)
 
+
+def lock_holder(folder: Path) -> None:
+    """Raise :class:`LockError` when a run holds the lock on ``folder`` (without taking it)."""
+    path = folder / ".lock"
+    if not path.exists():
+        return
+    fd, _ = _open_locked(path)
+    os.close(fd)  # we got it, so nobody holds it
+
+
+# --------------------------------------------------------------------------- the kernel
 
 @contextlib.contextmanager
 def _project_kernel():
     """A kernelspec named ``feedbacklib`` that runs *this* interpreter, whatever PATH says.
 
     Cron has a minimal PATH and no activated virtualenv, so the kernel must not be
-    looked up by ``python`` on PATH: it is pinned to ``sys.executable``.
+    looked up by ``python`` on PATH: it is pinned to ``sys.executable``, and the
+    spec lives in a private folder put first on ``JUPYTER_PATH`` for this run.
     """
     with tempfile.TemporaryDirectory(prefix="feedbacklib-kernel-") as tmp:
         spec = Path(tmp) / "kernels" / KERNEL_NAME
         spec.mkdir(parents=True)
+        python = sys.executable
+        if _fault_action("kernel") == "missing":
+            python = str(Path(tmp) / "no-such-python")
         (spec / "kernel.json").write_text(json.dumps({
-            "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
+            "argv": [python, "-m", "ipykernel_launcher", "-f", "{connection_file}",
                      "--IPKernelApp.log_level=ERROR"],
             "display_name": "Python (feedbacklib)",
             "language": "python",
@@ -128,6 +265,69 @@ def _project_kernel():
                 os.environ.pop("JUPYTER_PATH", None)
             else:
                 os.environ["JUPYTER_PATH"] = old
+
+
+def _kernel_processes() -> list:
+    """This process's kernel children (to stop them when the overall time limit is reached)."""
+    try:
+        import psutil
+    except ImportError:  # pragma: no cover - psutil comes with ipykernel
+        return []
+    found = []
+    for child in psutil.Process().children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            if any("ipykernel_launcher" in part for part in child.cmdline()):
+                found.append(child)
+    return found
+
+
+class _Watchdog:
+    """Kill the kernel when the whole run exceeds its time limit, so the run ends instead of hanging."""
+
+    def __init__(self, seconds: float):
+        self.fired = False
+        self._timer = threading.Timer(max(seconds, 0.0), self._fire)
+        self._timer.daemon = True
+
+    def _fire(self) -> None:
+        self.fired = True
+        for proc in _kernel_processes():
+            with contextlib.suppress(Exception):
+                proc.kill()
+
+    def __enter__(self):
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._timer.cancel()
+
+
+@contextlib.contextmanager
+def _stderr_to_log(max_lines: int = 200):
+    """Send what the kernel and nbclient write to stderr into run.log instead of cron mail.
+
+    The kernel inherits file descriptor 2 when it starts, so the descriptor itself is
+    redirected (to a temporary file) for the duration; the text is then logged line
+    by line, escaped like everything else in run.log.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as tmp:
+        os.dup2(tmp.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            tmp.seek(0)
+            lines = tmp.read().decode("utf-8", "replace").splitlines()
+            for line in lines[:max_lines]:
+                if line.strip():
+                    log.info("kernel stderr: %s", line)
+            if len(lines) > max_lines:
+                log.info("kernel stderr: ... %d more lines", len(lines) - max_lines)
 
 
 def export_html(notebook_path: Path, html_path: Path) -> None:
@@ -145,6 +345,7 @@ def export_html(notebook_path: Path, html_path: Path) -> None:
         embed_images=True,
     )
     body, _ = exporter.from_notebook_node(nb)
+    _fault("export", html_path)
     html_path.write_text(body, encoding="utf-8")
 
 
@@ -158,20 +359,182 @@ def _sha256(path: Path) -> str:
 
 def _log_inputs(input_dir: Path) -> None:
     files = sorted(p for p in input_dir.iterdir() if p.is_file() and not p.name.startswith("."))
-    for p in files:
-        log.info("input %s (%d bytes, sha256 %s)", p.name, p.stat().st_size, _sha256(p)[:16])
+    log.info("input folder %s: %d file(s)", input_dir, len(files))
+    for i, p in enumerate(files):
+        try:
+            log.info("input %s (%d bytes, sha256 %s)", p.name, p.stat().st_size, _sha256(p)[:16])
+        except OSError as exc:
+            raise InputError(f"Cannot read the export {sanitise(p)!r}: {exc.strerror}.") from None
+        if i == 0:
+            _fault("reading")
 
 
-def _kernel_error(exc: Exception, log_path: Path) -> FeedbackError:
+def _kernel_error(exc: Exception, log_path: Path, limits: RunLimits, watchdog: _Watchdog) -> FeedbackError:
     ename = getattr(exc, "ename", "")
     evalue = getattr(exc, "evalue", str(exc))
+    name = type(exc).__name__
+    if watchdog.fired:
+        return RenderError(
+            f"The report run exceeded its overall time limit of {limits.timeout} s and was stopped. "
+            f"Raise it with --timeout or [run] timeout_seconds in the configuration. See {log_path}."
+        )
     if ename in _KERNEL_ERRORS:
         return _KERNEL_ERRORS[ename](evalue)
-    if "DeadKernel" in type(exc).__name__ or "died" in str(exc).lower():
-        return RenderError(f"The notebook's kernel died (out of memory?) while executing the report. See {log_path}.")
-    if "Timeout" in type(exc).__name__:
-        return RenderError(f"A report cell ran longer than the time limit. See {log_path}.")
-    return RenderError(f"The report notebook failed: {ename or type(exc).__name__}: {evalue}. See {log_path}.")
+    if "DeadKernel" in name or "died" in str(exc).lower():
+        return RenderError(
+            "The notebook's kernel died while executing the report (killed, most likely out of memory). "
+            f"Check the machine's memory and the size of the input. See {log_path}."
+        )
+    if "Timeout" in name or "timed out" in str(exc).lower():
+        if "kernel" in str(exc).lower() and "start" in str(exc).lower():
+            return RenderError(f"The notebook's kernel did not start in time: {exc}. See {log_path}.")
+        return RenderError(
+            f"A report cell ran longer than the per-cell time limit of {limits.cell_timeout} s. "
+            f"Raise it with --cell-timeout or [run] cell_timeout_seconds in the configuration. See {log_path}."
+        )
+    if isinstance(exc, (FileNotFoundError, PermissionError)) or "NoSuchKernel" in name:
+        return RenderError(
+            f"The notebook kernel could not be started ({name}: {exc}). The kernel runs {sys.executable} "
+            "-m ipykernel_launcher: check that ipykernel is installed in that environment "
+            f"(make install). See {log_path}."
+        )
+    return RenderError(f"The report notebook failed: {ename or name}: {evalue}. See {log_path}.")
+
+
+# --------------------------------------------------------------------------- limits and checks
+
+def run_limits(cfg: Config, *, cell_timeout: int | None = None, timeout: int | None = None) -> RunLimits:
+    """The time limits: command-line values first, then ``[run]`` in the configuration, then defaults.
+
+    ``[run]`` accepts ``timeout_seconds`` (the whole run) and ``cell_timeout_seconds``.
+    """
+    table: dict = {}
+    if cfg.source_path is not None:
+        try:
+            table = tomllib.loads(Path(cfg.source_path).read_text(encoding="utf-8")).get("run", {})
+        except (OSError, ValueError):
+            table = {}  # load_config has already read and validated the file
+    problems = []
+    if not isinstance(table, dict):
+        problems.append("[run] must be a table")
+        table = {}
+    for key in sorted(set(table) - {"timeout_seconds", "cell_timeout_seconds"}):
+        problems.append(f"[run] has an unknown key {key!r} (known: cell_timeout_seconds, timeout_seconds)")
+    values = {}
+    for key, given, default in (("cell_timeout_seconds", cell_timeout, DEFAULT_CELL_TIMEOUT),
+                                ("timeout_seconds", timeout, DEFAULT_TIMEOUT)):
+        value = given if given is not None else table.get(key, default)
+        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+            where = "on the command line" if given is not None else f"[run] {key}"
+            problems.append(f"{where} must be a positive number of seconds, found {value!r}")
+            value = default
+        values[key] = value
+    if problems:
+        raise ConfigError(f"The run settings in {cfg.source_path} have {len(problems)} problem(s):\n  - "
+                          + "\n  - ".join(problems))
+    return RunLimits(cell_timeout=values["cell_timeout_seconds"], timeout=values["timeout_seconds"])
+
+
+def _check_notebook(notebook: Path) -> None:
+    """The notebook exists, is a valid notebook, and has a cell tagged ``parameters``."""
+    import nbformat
+
+    if not notebook.is_file():
+        raise RenderError(f"The report notebook {sanitise(notebook)} is missing. Pass --notebook PATH.")
+    try:
+        nb = nbformat.read(notebook, as_version=4)
+    except Exception as exc:  # nbformat raises json, validation and unicode errors
+        raise RenderError(
+            f"The report notebook {sanitise(notebook)} is not a valid notebook ({type(exc).__name__}: "
+            f"{sanitise(str(exc)[:200])}). Restore it from version control (git checkout notebooks/)."
+        ) from None
+    if not any("parameters" in c.get("metadata", {}).get("tags", []) for c in nb.cells):
+        raise RenderError(f"The report notebook {sanitise(notebook)} has no cell tagged 'parameters', "
+                          "so the month and paths cannot be passed to it. Restore it from version control.")
+
+
+def _check_kernel() -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("ipykernel") is None:
+        raise RenderError(f"The notebook kernel cannot start: ipykernel is not installed for {sys.executable}. "
+                          "Run make install.")
+
+
+def _resolve(month, input_dir, config_path, output_dir, notebook, cell_timeout, timeout):
+    """Validate everything that can be checked before any work: parameters, paths, limits."""
+    if month != "last" and not (isinstance(month, str) and MONTH_PATTERN.match(month)):
+        raise InputError(f"--month must be YYYY-MM (for example 2026-10) or 'last'; got {sanitise(repr(month))}.")
+    cfg = load_config(config_path)
+    input_dir = Path(input_dir).resolve() if input_dir else cfg.input.resolve()
+    if not input_dir.is_dir():
+        raise InputError(f"The input folder {sanitise(input_dir)} does not exist or is not a folder. Pass --input DIR.")
+    out_root = Path(output_dir).resolve() if output_dir else cfg.output.resolve()
+    notebook = Path(notebook).resolve() if notebook else default_notebook()
+    _check_notebook(notebook)
+    limits = run_limits(cfg, cell_timeout=cell_timeout, timeout=timeout)
+    return cfg, input_dir, out_root, notebook, limits
+
+
+def _writable_root(out_root: Path) -> None:
+    """Raise :class:`OutputError` unless ``out_root`` exists or can be created as a folder."""
+    probe = out_root
+    while not probe.exists():
+        probe = probe.parent
+    if not probe.is_dir():
+        raise OutputError(f"Cannot create the output folder {sanitise(out_root)}: {sanitise(probe)} is a file, "
+                          "not a folder. Pass --output DIR.")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise OutputError(f"The output folder {sanitise(probe)} is not writable by this user. Pass --output DIR.")
+
+
+def plan_report(
+    month: str = "last",
+    input_dir: str | Path | None = None,
+    config_path: str | Path = "feedback.toml",
+    output_dir: str | Path | None = None,
+    *,
+    notebook: str | Path | None = None,
+    cell_timeout: int | None = None,
+    timeout: int | None = None,
+) -> RunPlan:
+    """Check a run without rendering or writing anything (``--dry-run``).
+
+    Validates the parameters, configuration, notebook and kernel, reads and
+    cleans every input, resolves the month, and checks the output folder and its
+    lock. Raises the same errors, with the same exit codes, as :func:`run_report`.
+    """
+    from .clean import clean_responses
+    from .io import read_exports
+    from .pipeline import _current_month, resolve_month
+
+    cfg, input_dir, out_root, notebook, limits = _resolve(
+        month, input_dir, config_path, output_dir, notebook, cell_timeout, timeout)
+    _check_kernel()
+    _writable_root(out_root)
+    if out_root.is_dir():
+        lock_holder(out_root)
+    exports = read_exports(input_dir, cfg)
+    cleaned = clean_responses(exports, cfg)
+    from . import schema as S
+
+    present = sorted(cleaned.frame[S.MONTH].dropna().unique().tolist())
+    resolved = resolve_month(month, present, current_month=_current_month(cfg))
+    if resolved not in present:
+        raise NoDataError(
+            f"No feedback for {resolved} in {sanitise(input_dir)}: the input holds "
+            + (f"{', '.join(present)}." if present else "no dated rows.")
+            + " Check --month or add that month's exports to the input folder."
+        )
+    reasons = cleaned.quarantine[S.QUARANTINE_REASON].value_counts() if len(cleaned.quarantine) else {}
+    return RunPlan(
+        month=resolved, config_path=cfg.source_path, input_dir=input_dir, output_root=out_root,
+        folder=out_root / resolved, notebook=notebook, limits=limits,
+        replaces=(out_root / resolved).exists(),
+        responses=int((cleaned.frame[S.MONTH] == resolved).sum()), months_present=present,
+        quality=cleaned.quality.to_dict(orient="records"),
+        quarantine_reasons={str(k): int(v) for k, v in dict(reasons).items()},
+    )
 
 
 def run_report(
@@ -181,40 +544,42 @@ def run_report(
     output_dir: str | Path | None = None,
     *,
     notebook: str | Path | None = None,
-    cell_timeout: int = 600,
+    cell_timeout: int | None = None,
+    timeout: int | None = None,
     progress: bool = False,
     generated_at: str | None = None,
 ) -> RunOutcome:
     """Render the monthly report into ``<output_dir>/<YYYY-MM>/``, atomically.
 
+    ``cell_timeout`` and ``timeout`` (seconds) default to ``[run]`` in the
+    configuration, else 600 s per cell and 3600 s for the whole run.
     Raises a :class:`FeedbackError` subclass on any failure; the previous
     report of that month is then left untouched.
     """
     started = time.perf_counter()
-    if month != "last" and not (isinstance(month, str) and MONTH_PATTERN.match(month)):
-        raise InputError(f"--month must be YYYY-MM (for example 2026-10) or 'last'; got {month!r}.")
-    cfg = load_config(config_path)
-    input_dir = Path(input_dir).resolve() if input_dir else cfg.input.resolve()
-    if not input_dir.is_dir():
-        raise InputError(f"The input folder {input_dir} does not exist or is not a folder. Pass --input DIR.")
-    out_root = Path(output_dir).resolve() if output_dir else cfg.output.resolve()
-    notebook = Path(notebook).resolve() if notebook else default_notebook()
-    if not notebook.is_file():
-        raise RenderError(f"The report notebook {notebook} is missing. Pass --notebook PATH.")
+    cfg, input_dir, out_root, notebook, limits = _resolve(
+        month, input_dir, config_path, output_dir, notebook, cell_timeout, timeout)
+    _writable_root(out_root)
     try:
         out_root.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise InputError(f"Cannot create the output folder {out_root}: {exc.strerror}.") from None
+        raise OutputError(f"Cannot create the output folder {sanitise(out_root)}: {exc.strerror}. "
+                          "Pass --output DIR.") from None
     with _lock(out_root):
-        _recover(out_root)
+        _fault("locked")
         try:
+            _recover(out_root)
             staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out_root))
             umask = os.umask(0)
             os.umask(umask)
             os.chmod(staging, 0o777 & ~umask)  # mkdtemp makes it private; a report is meant to be read
+            _fault("staging", staging)
         except OSError as exc:
-            raise InputError(f"Cannot write to the output folder {out_root}: {exc.strerror}.") from None
-        return _render(month, input_dir, cfg, out_root, staging, notebook, cell_timeout, progress,
+            with contextlib.suppress(UnboundLocalError, OSError):
+                shutil.rmtree(staging, ignore_errors=True)
+            raise OutputError(f"Cannot write to the output folder {sanitise(out_root)}: "
+                              f"{exc.strerror or exc}. Free some space or pass --output DIR.") from None
+        return _render(month, input_dir, cfg, out_root, staging, notebook, limits, progress,
                        generated_at, started)
 
 
@@ -232,25 +597,34 @@ def _recover(out_root: Path) -> None:
         shutil.rmtree(stale, ignore_errors=True)
 
 
-def _render(month, input_dir, cfg, out_root, staging, notebook, cell_timeout, progress, generated_at, started):
+def _render(month, input_dir, cfg, out_root, staging, notebook, limits, progress, generated_at, started):
     log_path = staging / "run.log"
     failure_log = out_root / "last-failure.log"
     handler = logging.FileHandler(log_path, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root_logger = logging.getLogger("feedbacklib")
-    root_logger.addHandler(handler)
-    root_logger.setLevel(logging.INFO)
+    handler.setFormatter(SafeFormatter())
+    # feedbacklib's own records at INFO; other libraries' (papermill, nbclient, warnings) at WARNING.
+    handler.addFilter(lambda r: r.name.startswith("feedbacklib") or r.levelno >= logging.WARNING)
+    loggers = [logging.getLogger()]  # feedbacklib.* propagate to the root logger
+    for logger in loggers:
+        logger.addHandler(handler)
+    logging.getLogger("feedbacklib").setLevel(logging.INFO)
     published = False
     try:
-        log.info("feedbacklib %s, Python %s on %s", __version__, _platform.python_version(), _platform.platform())
+        log.info("feedbacklib %s, Python %s (%s) on %s", __version__, _platform.python_version(),
+                 sys.executable, _platform.platform())
+        log.info("versions: %s", versions())
         log.info("month=%s input=%s config=%s output=%s", month, input_dir, cfg.source_path, out_root)
+        log.info("time limits: %d s per cell, %d s for the whole run", limits.cell_timeout, limits.timeout)
         _log_inputs(input_dir)
         executed = staging / "report.ipynb"
         stamp = generated_at or _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
         t0 = time.perf_counter()
         import papermill as pm
 
-        with _project_kernel() as kernel:
+        remaining = limits.timeout - (time.perf_counter() - started)
+        with _project_kernel() as kernel, _stderr_to_log(), _Watchdog(remaining) as watchdog:
+            if _fault_requested("executing"):
+                _fault_when(staging / "kpis.json", "executing")
             try:
                 pm.execute_notebook(
                     str(notebook), str(executed),
@@ -258,39 +632,63 @@ def _render(month, input_dir, cfg, out_root, staging, notebook, cell_timeout, pr
                         "month": month, "input_dir": str(input_dir), "config_path": str(cfg.source_path),
                         "output_dir": str(staging), "generated_at": stamp,
                     },
-                    kernel_name=kernel, progress_bar=progress, log_output=False,
-                    cwd=str(notebook.parent), execution_timeout=cell_timeout, start_timeout=120,
+                    kernel_name=kernel, language="python", progress_bar=progress, log_output=False,
+                    cwd=str(notebook.parent), execution_timeout=int(max(1, min(limits.cell_timeout, remaining))),
+                    start_timeout=min(120, max(1, int(remaining))),
                 )
             except Exception as exc:  # papermill wraps kernel errors; translate them
-                log.error("notebook execution failed: %s", exc)
-                raise _kernel_error(exc, failure_log) from exc
+                # Only the error's name and value: a cell's traceback could quote customer data.
+                log.error("notebook execution failed: %s: %s", type(exc).__name__,
+                          str(getattr(exc, "evalue", exc))[:500])
+                raise _kernel_error(exc, failure_log, limits, watchdog) from exc
         log.info("notebook executed in %.2f s", time.perf_counter() - t0)
+        _stable_cell_ids(executed)
         timings_path = staging / TIMINGS_FILE
         if timings_path.exists():
             for step, secs in json.loads(timings_path.read_text()).items():
                 log.info("step %s: %.2f s", step, secs)
             timings_path.unlink()
-        month_done = json.loads((staging / "kpis.json").read_text())["month"]
+        if not (staging / "kpis.json").is_file():
+            raise RenderError(f"The report notebook {sanitise(notebook)} ran but wrote no kpis.json: it must call "
+                              f"save_outputs(result, output_dir). See {failure_log}.")
+        kpis = json.loads((staging / "kpis.json").read_text())
+        month_done = kpis["month"]
+        log.info("report month %s: %s responses", month_done, kpis.get("responses"))
+        for line in quality_lines(kpis.get("data_quality") or []):
+            log.info("%s", line)
         t0 = time.perf_counter()
         try:
             export_html(executed, staging / "report.html")
+        except OSError:
+            raise
         except Exception as exc:
             raise RenderError(f"Exporting the report to HTML failed: {exc}. See {failure_log}.") from exc
-        log.info("HTML exported in %.2f s (%d bytes)", time.perf_counter() - t0, (staging / "report.html").stat().st_size)
-        log.info("outcome: success, %s published", month_done)
+        log.info("step export_html: %.2f s (%d bytes)", time.perf_counter() - t0,
+                 (staging / "report.html").stat().st_size)
+        if time.perf_counter() - started > limits.timeout:
+            raise RenderError(f"The report run exceeded its overall time limit of {limits.timeout} s. "
+                              f"Raise it with --timeout or [run] timeout_seconds. See {failure_log}.")
+        log.info("outcome: success, %s published to %s in %.1f s", month_done, out_root / month_done,
+                 time.perf_counter() - started)
         handler.flush()
-        final = out_root / month_done
-        _publish(staging, final)
+        _publish(staging, out_root / month_done)
         published = True
+        final = out_root / month_done
         return RunOutcome(month_done, final, final / "report.html", time.perf_counter() - started)
     except FeedbackError as exc:
-        log.error("outcome: failed: %s", exc)
+        log.error("outcome: failed (exit code %d): %s", exc.exit_code, exc)
         raise
+    except OSError as exc:
+        log.error("outcome: failed writing the output: %s", exc)
+        raise OutputError(f"Cannot write the report into {sanitise(out_root)}: {exc.strerror or exc}. "
+                          f"Free some space or check permissions; the previous report is unchanged. "
+                          f"See {failure_log}.") from exc
     except Exception as exc:
         log.exception("outcome: unexpected error")
         raise FeedbackError(f"Unexpected error: {type(exc).__name__}: {exc}. Details in {failure_log}.") from exc
     finally:
-        root_logger.removeHandler(handler)
+        for logger in loggers:
+            logger.removeHandler(handler)
         handler.close()
         if not published:
             with contextlib.suppress(OSError):
@@ -299,17 +697,97 @@ def _render(month, input_dir, cfg, out_root, staging, notebook, cell_timeout, pr
             shutil.rmtree(staging, ignore_errors=True)
 
 
+def _stable_cell_ids(path: Path) -> None:
+    """Papermill gives its injected-parameters cell a random id; a rerun must give the same HTML."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+            cell["id"] = "injected-parameters"
+    nbformat.write(nb, path)
+
+
+def _fault_when(path: Path, point: str) -> None:
+    """Fire the fault ``point`` from a thread once ``path`` exists (the kernel is mid-notebook)."""
+    def wait():
+        while not path.exists():
+            time.sleep(0.02)
+        _fault(point)
+
+    threading.Thread(target=wait, daemon=True).start()
+
+
+def _fsync_tree(folder: Path) -> None:
+    """Flush the staged files to disk so a power cut after the swap cannot publish empty files."""
+    for p in folder.iterdir():
+        if p.is_file():
+            with contextlib.suppress(OSError):
+                fd = os.open(p, os.O_RDONLY)
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+
+
+def _fsync_dir(folder: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two paths (Linux ``renameat2(RENAME_EXCHANGE)``); False when unsupported."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    rc = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
+    if rc == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSUP):
+        return False
+    raise OSError(err, os.strerror(err), str(b))
+
+
 def _publish(staging: Path, final: Path) -> None:
-    """Swap ``staging`` in as ``final`` with renames; the old folder survives until the new one is in place."""
+    """Put ``staging`` in place of ``final``; the old folder survives until the new one is in place.
+
+    On Linux the two folders are exchanged in one atomic ``renameat2`` call, so
+    ``final`` always names a complete report. Elsewhere (or on a file system
+    without it) two renames are used and :func:`_recover` repairs a swap that a
+    kill interrupted between them.
+    """
+    _fsync_tree(staging)
+    _fault("publish", final)
+    if final.exists() and _exchange(staging, final):
+        _fsync_dir(final.parent)
+        _fault("swapped", final)
+        shutil.rmtree(staging, ignore_errors=True)  # now the old report
+        return
     old = None
     if final.exists():
         old = final.with_name(f".old-{final.name}-{os.getpid()}")
         os.replace(final, old)
+        _fault("between_renames", final)
     try:
         os.replace(staging, final)
     except OSError:
         if old is not None:
             os.replace(old, final)
         raise
+    _fsync_dir(final.parent)
+    _fault("swapped", final)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)

@@ -13,7 +13,7 @@ import pandas as pd
 from . import schema as S
 from .compare import benjamini_hochberg, two_proportion_test, wilson_interval
 
-__all__ = ["theme_trends", "monthly_theme_rates"]
+__all__ = ["theme_trends", "monthly_theme_rates", "kpi_trends", "kpi_changes", "KPI_SERIES"]
 
 
 def _has_text(frame: pd.DataFrame) -> pd.Series:
@@ -87,3 +87,166 @@ def theme_trends(
     out["spike"] = big_enough & (out["q_baseline"] < alpha) & (out["change_vs_baseline"] > 0)
     out["drop"] = big_enough & (out["q_baseline"] < alpha) & (out["change_vs_baseline"] < 0)
     return out
+
+
+# --------------------------------------------------------------------------- #
+# KPI history (long format) and month-over-month KPI changes
+# --------------------------------------------------------------------------- #
+# (series, kind) of the headline KPIs followed month by month; ``kind`` says how
+# the value reads: share 0..1, mean 1..5, nps -100..100, hours.
+KPI_SERIES = (
+    ("csat_mean", "mean"), ("satisfied_share", "share"), ("nps", "nps"), ("negative_share", "share"),
+    ("first_response_median", "hours"), ("first_response_p90", "hours"),
+    ("resolution_median", "hours"), ("resolution_p90", "hours"),
+    ("sla_met_share", "share"), ("reopen_share", "share"),
+    ("repeat_7d_share", "share"), ("repeat_30d_share", "share"), ("fcr_share", "share"),
+)
+# the denominator column of each series in group_kpis
+_SERIES_N = {
+    "csat_mean": "csat_n", "satisfied_share": "csat_n", "nps": "nps_n", "negative_share": "n_text",
+    "first_response_median": "first_response_n", "first_response_p90": "first_response_n",
+    "resolution_median": "resolution_n", "resolution_p90": "resolution_n",
+    "sla_met_share": "sla_met_n", "reopen_share": "reopen_n", "repeat_7d_share": "repeat_7d_n",
+    "repeat_30d_share": "repeat_30d_n", "fcr_share": "fcr_n",
+}
+_KPI_NAMES = {
+    "satisfied_share": "the share of satisfied customers (4-5)", "csat_mean": "mean CSAT",
+    "nps": "NPS", "negative_share": "the share of negative comments",
+    "first_response_median": "the median first-response time (hours)",
+    "first_response_p90": "the 90th-percentile first-response time (hours)",
+    "resolution_median": "the median resolution time (hours)",
+    "resolution_p90": "the 90th-percentile resolution time (hours)",
+    "sla_met_share": "the share of first responses within the SLA",
+    "resolution_sla_met_share": "the share of resolutions within the SLA",
+    "reopen_share": "the reopen rate", "repeat_7d_share": "the 7-day repeat-contact rate",
+    "repeat_30d_share": "the 30-day repeat-contact rate", "fcr_share": "first-contact resolution",
+}
+TREND_COLUMNS = ("month", "group", "series", "kind", "value", "lo", "hi", "n", "reportable")
+
+
+def _months_up_to(history: pd.DataFrame, month: str, months: int) -> list[str]:
+    present = sorted(m for m in history[S.MONTH].dropna().unique() if m <= month)
+    return present[-months:]
+
+
+def kpi_trends(
+    history: pd.DataFrame,
+    month: str,
+    *,
+    months: int = 12,
+    by: str | None = S.SERVICE_MODEL,
+    themes: list[str] | None = None,
+    min_n: int = 30,
+    n_resamples: int = 2000,
+    random_state: int | None = 0,
+    **service_options,
+) -> pd.DataFrame:
+    """Up to ``months`` months (ending with ``month``) of every headline KPI and theme rate, long format.
+
+    Each month is computed exactly as the month's own report would compute it
+    (:func:`feedbacklib.service.group_kpis` on that month's rows, with the
+    whole ``history`` for repeat contacts), so a figure never changes between
+    the month it is reported and the trend chart. ``service_options`` go to
+    :func:`~feedbacklib.service.service_kpis` (``sla_first_response_hours``...).
+    ``themes`` (default: every theme column) become series ``rate_<theme>``;
+    pass the top few to keep the frame small.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``month, group, series, kind, value, lo, hi, n, reportable``:
+        one row per month x group (groups of ``by`` plus ``"all"``; only
+        ``"all"`` when ``by`` is None) x series. ``series`` is one of
+        :data:`KPI_SERIES` or ``rate_<theme>``; ``kind`` is ``share`` (0..1),
+        ``mean`` (CSAT 1..5), ``nps`` (-100..100), ``hours`` or ``rate`` (per
+        100 comments); ``lo``/``hi`` the 95% interval; ``n`` the series'
+        denominator; ``reportable`` is ``n >= min_n``. Sorted by month.
+    """
+    from . import compare as C
+    from .service import group_kpis
+
+    theme_ids = C._themes_of(history, themes)
+    series = list(KPI_SERIES) + [(C.rate_column(t), "rate") for t in theme_ids]
+    rows = []
+    for m in _months_up_to(history, month, months):
+        part = history[history[S.MONTH] == m]
+        # by=None: group by the (single) month and keep only the "all" row
+        table = group_kpis(part, history, by or S.MONTH, themes=theme_ids, min_n=min_n,
+                           n_resamples=n_resamples, random_state=random_state, **service_options)
+        if by is None:
+            table = table[table["group"] == C.ALL]
+        for rec in table.to_dict("records"):
+            for name, kind in series:
+                n_col = _SERIES_N.get(name, "n_text")
+                n = rec.get(n_col, np.nan)
+                rows.append({"month": m, "group": rec["group"], "series": name, "kind": kind,
+                             "value": rec.get(name, np.nan), "lo": rec.get(f"{name}_lo", np.nan),
+                             "hi": rec.get(f"{name}_hi", np.nan), "n": n,
+                             "reportable": bool(pd.notna(n) and n >= min_n)})
+    return pd.DataFrame(rows, columns=list(TREND_COLUMNS))
+
+
+def kpi_changes(
+    history: pd.DataFrame,
+    month: str,
+    *,
+    group_col: str | None = None,
+    group: str | None = None,
+    themes: list[str] | None = None,
+    min_n: int = 30,
+    alpha: float = 0.05,
+    n_resamples: int = 2000,
+    random_state: int | None = 0,
+    **service_options,
+) -> pd.DataFrame:
+    """Every headline KPI this month against last month, with intervals and tests.
+
+    ``month`` (a) is compared with the latest earlier month present (b), on the
+    rows where ``group_col == group`` (all rows by default): the metrics and
+    tests of :func:`feedbacklib.compare.compare_groups` (satisfaction, CSAT,
+    NPS, negative share, theme rates) followed by those of
+    :func:`feedbacklib.service.compare_service` (times, SLA, reopens, repeat
+    contacts, FCR). Benjamini-Hochberg runs over the whole table.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``month``, ``prev_month`` then the columns of ``compare_groups``
+        (``a`` = month, ``b`` = previous month, ``diff`` = this month minus
+        last). ``finding`` is a neutral sentence ("<metric> rose from x to y")
+        on significant rows. Empty (same columns) when there is no earlier month.
+    """
+    from . import compare as C
+    from .service import compare_service
+
+    months = sorted(m for m in history[S.MONTH].dropna().unique() if m < month)
+    columns = ["month", "prev_month", *C.COMPARE_COLUMNS]
+    if not months:
+        return pd.DataFrame(columns=columns)
+    prev = months[-1]
+    rows = history[history[S.MONTH].isin([month, prev])]
+    if group_col is not None:
+        rows = rows[rows[group_col].astype("string") == group]
+    theme_ids = C._themes_of(history, themes)
+    exp = C.compare_groups(rows, group_col=S.MONTH, a=month, b=prev, themes=theme_ids, min_n=min_n,
+                           alpha=alpha, n_resamples=n_resamples, random_state=random_state)
+    svc = compare_service(rows, history, group_col=S.MONTH, a=month, b=prev, min_n=min_n, alpha=alpha,
+                          n_resamples=n_resamples, random_state=random_state, **service_options)
+    out = pd.concat([exp, svc], ignore_index=True)
+    big = (out[C.N_A] >= min_n) & (out[C.N_B] >= min_n)
+    out[C.Q_VALUE] = benjamini_hochberg(np.where(big, out[C.P_VALUE].to_numpy(dtype=float), np.nan))
+    out[C.SIGNIFICANT] = (big & (out[C.Q_VALUE] < alpha)).fillna(False).astype(bool)
+
+    def sentence(r: dict) -> str:
+        if not r[C.SIGNIFICANT]:
+            return ""
+        scale, digits, unit = (100, 1, "%") if r[C.KIND] == C.KIND_PROPORTION and not r[C.THEME] else (1, 2 if r[C.METRIC] == C.CSAT_MEAN else 1, "")
+        verb = "rose" if r[C.DIFF] > 0 else "fell"
+        name = (f"{r[C.THEME].replace('_', ' ')} mentions per 100 comments" if r[C.THEME]
+                else _KPI_NAMES.get(r[C.METRIC], r[C.METRIC].replace("_", " ")))
+        return (f"{name[0].upper()}{name[1:]} {verb} from {scale * r[C.VALUE_B]:.{digits}f}{unit} in {prev} to "
+                f"{scale * r[C.VALUE_A]:.{digits}f}{unit} in {month} (95% CI of the change "
+                f"{scale * r[C.DIFF_LO]:+.{digits}f} to {scale * r[C.DIFF_HI]:+.{digits}f}).")
+
+    out[C.FINDING] = [sentence(r) for r in out.to_dict("records")]
+    return out.assign(month=month, prev_month=prev)[columns]

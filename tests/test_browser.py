@@ -90,6 +90,10 @@ PAYLOADS = [
 ]
 
 
+FILE_PAYLOAD = "<img src=x onerror=\"window.__pwned=6\">.csv"
+HEADER_PAYLOAD = "<script>window.__pwned=7</script>"
+
+
 @pytest.fixture(scope="module")
 def hostile_report(tmp_path_factory, salt_env):
     """A full report whose comments, team names and vendor names carry HTML/JS payloads."""
@@ -110,7 +114,9 @@ def hostile_report(tmp_path_factory, salt_env):
             "csat": 1 + i % 5,
             "text": PAYLOADS[i % len(PAYLOADS)] + " I was charged twice and kept on hold, I will cancel.",
         })
-    pd.DataFrame(rows).to_csv(inputs / "web_feedback.csv", index=False)
+    frame = pd.DataFrame(rows)
+    frame[HEADER_PAYLOAD] = "extra column"  # a hostile column header (ignored by the generic reader)
+    frame.to_csv(inputs / FILE_PAYLOAD, index=False)  # a hostile file name, shown in the data-quality table
     outcome = run_report("2026-10", inputs, CONFIG, root / "out", generated_at="x")
     return outcome
 
@@ -120,6 +126,7 @@ def test_payloads_render_as_text_and_never_execute(browser, hostile_report):
 
     html = hostile_report.html.read_text(encoding="utf-8")
     assert "&lt;script&gt;" in html or "&lt;img" in html  # the payloads are there, as text
+    assert "&lt;img src=x onerror=" in html  # the hostile file name, escaped in the data-quality table
     _load(browser, hostile_report.html)
     with pytest.raises(NoAlertPresentException):
         browser.switch_to.alert  # noqa: B018 - raises when no dialog is open

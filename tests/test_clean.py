@@ -21,8 +21,8 @@ from feedbacklib.io import Export, read_export
 
 FIX = Path(__file__).parent / "fixtures" / "io"
 FILES = ("qualtrics_small.csv", "zendesk_small.json", "complaints_small.csv", "generic_small.csv",
-         "qualtrics_real_ldi_excerpt.csv", "qualtrics_real_sample.csv", "qualtrics_real_legacy.csv",
-         "zendesk_real_3tickets.json")
+         "qualtrics_ldi_layout_own.csv", "qualtrics_real_sample.csv", "qualtrics_real_legacy.csv",
+         "zendesk_api_layout_own.json")
 
 TOML = """
 [project]
@@ -135,9 +135,10 @@ def test_quarantine_reasons(result):
     assert reasons(result, "zendesk_small.json") == {3: "deleted ticket"}
     assert reasons(result, "complaints_small.csv") == {2: "unparseable date in Date received"}
     assert reasons(result, "generic_small.csv") == {2: "unparseable date in received_at"}
-    assert reasons(result, "qualtrics_real_ldi_excerpt.csv") == {
+    assert reasons(result, "qualtrics_ldi_layout_own.csv") == {
         2: "status Survey Preview", 3: "status Survey Preview"}
-    assert reasons(result, "zendesk_real_3tickets.json") == {2: "deleted ticket"}
+    assert reasons(result, "zendesk_api_layout_own.json") == {
+        1: "repeat of zd-28 (same customer and text within 24h)", 2: "deleted ticket"}
 
 
 def test_unfinished_policy(exports, tmp_path, monkeypatch):
@@ -330,3 +331,85 @@ def test_property_invariant(config, exps):
     validate_canonical(res.frame)
     for e, b in zip(exps, before):
         pd.testing.assert_frame_equal(e.raw, b)
+
+
+# --------------------------------------------------------------------------- issue 3
+
+def test_rating_labels_and_scales(config):
+    from feedbacklib.clean import parse_score, CSAT_LABELS, NPS_LABELS
+    s = pd.Series(["Very satisfied", "5 - Extremely satisfied", "neutral", "2", "Awful", None,
+                   "10 (Extremely likely)"], dtype="string")
+    csat, reason = parse_score(s, low=1, high=5, name="csat", labels=CSAT_LABELS)
+    assert csat.tolist()[:5] == [5, 5, 3, 2, pd.NA] and reason.iloc[4].startswith("csat not a number")
+    assert reason.iloc[6].startswith("csat out of range")
+    ten = pd.Series(["1", "10", "6", "Very satisfied"], dtype="string")
+    csat10, _ = parse_score(ten, low=1, high=5, name="csat", labels=CSAT_LABELS, scale=(1, 10))
+    assert csat10.tolist() == [1, 5, 3, 5]
+    nps, _ = parse_score(pd.Series(["10 (Extremely likely)", "Not at all likely", "7"], dtype="string"),
+                         low=0, high=10, name="nps", labels=NPS_LABELS)
+    assert nps.tolist() == [10, 0, 7]
+
+
+def test_cleaning_settings_from_toml(tmp_path, monkeypatch):
+    from feedbacklib.clean import cleaning_settings
+    monkeypatch.setenv("FEEDBACK_PII_SALT", "s")
+    toml = tmp_path / "feedback.toml"
+    toml.write_text('[cleaning]\nduplicate_window_hours = 2\ncsat_scale = [0, 10]\n'
+                    '[cleaning.csat_labels]\n"Loved it" = 5\n[platforms.generic]\ncsat_scale = [1, 7]\n',
+                    encoding="utf-8")
+    cfg = load_config(toml)
+    s = cleaning_settings(cfg)
+    assert s["duplicate_window_hours"] == 2 and s["csat_scale"] == (0.0, 10.0)
+    assert s["csat_labels"]["loved it"] == 5 and s["csat_labels"]["very satisfied"] == 5
+    assert cleaning_settings(cfg, "generic")["csat_scale"] == (1.0, 7.0)
+
+
+def _generic(tmp_path, name, rows):
+    path = tmp_path / name
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return read_export(path, platform="generic")
+
+
+def test_repeat_within_window_is_quarantined(tmp_path, config):
+    rows = {"response_id": ["a", "b", "c", "d"],
+            "received_at": ["2026-07-01 10:00", "2026-07-01 20:00", "2026-07-03 10:00", "2026-07-01 11:00"],
+            "customer_id": ["C1", "C1", "C1", "C2"],
+            "text": ["Still broken", "still  broken", "Still broken", "Still broken"]}
+    res = clean_responses([_generic(tmp_path, "g.csv", rows)], config)
+    assert sorted(res.frame[S.RESPONSE_ID]) == ["a", "c", "d"]
+    assert res.quarantine["reason"].tolist() == ["repeat of a (same customer and text within 24h)"]
+    assert res.quality["repeat"].tolist() == [1]
+
+
+def test_newest_copy_of_a_ticket_wins_across_files(tmp_path, config):
+    base = json.loads((FIX / "zendesk_small.json").read_text(encoding="utf-8"))
+    newer = json.loads(json.dumps(base))
+    for t in newer["tickets"]:
+        t["updated_at"] = "2026-12-01T00:00:00Z"
+        t["generated_timestamp"] = 1796083200
+        t["description"] = "newer state"
+    (tmp_path / "a.json").write_text(json.dumps(newer), encoding="utf-8")
+    (tmp_path / "b.json").write_text(json.dumps(base), encoding="utf-8")
+    exports = [read_export(tmp_path / "a.json", config=config), read_export(tmp_path / "b.json", config=config)]
+    res = clean_responses(exports, config)
+    reasons_b = res.quarantine[res.quarantine[S.SOURCE_FILE] == "b.json"]["reason"]
+    assert reasons_b.str.startswith("superseded by a later copy of zd-").sum() == 4
+    assert (res.frame[S.SOURCE_FILE] == "a.json").sum() == 4
+
+
+def test_sample_month_keeps_the_later_ticket_state(config):
+    from feedbacklib.io import read_export as rx
+    sample = Path(__file__).resolve().parents[1] / "data" / "sample" / "zendesk_tickets_2026-10.json"
+    res = clean_responses([rx(sample, config=config)], config)
+    q = res.quarantine
+    assert q["reason"].str.startswith("superseded by a later copy of zd-493511").sum() == 1
+    assert q["reason"].str.startswith("duplicate of zd-494486").sum() == 1
+
+
+def test_truncated_and_mojibake_mixed(tmp_path, config):
+    path = tmp_path / "g.csv"
+    path.write_text('response_id,received_at,text\nr1,2026-07-01,"caf\u00c3\u00a9 \u2014 ok"\n'
+                    'r2,2026-07-02,"cut off', encoding="utf-8")
+    res = clean_responses([read_export(path, platform="generic")], config)
+    assert res.frame[S.TEXT].tolist() == ["caf\u00e9 \u2014 ok"]
+    assert res.quality["truncated record"].tolist() == [1]

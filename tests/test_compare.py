@@ -385,3 +385,24 @@ def test_theme_impact_ranks_planted_theme_first():
     pd.testing.assert_frame_equal(impact, cmp.theme_impact(frame))   # deterministic
     nps = cmp.theme_impact(frame, score=NPS, themes=["surprise_charges"])
     assert nps.loc[0, cmp.SCORE_OVERALL] == pytest.approx(cmp.nps_score(frame[NPS]))
+
+
+def test_perception_gap_counts_within_sla_as_reported_good():
+    rng = np.random.default_rng(11)
+    frame = make_frame(
+        make_group(rng, 300, model=OUTSOURCED, vendor="Acme", resolved_p=0.0),
+        make_group(rng, 300, model=IN_HOUSE, resolved_p=0.0),
+    )
+    frame["first_response_hours"] = pd.array(np.where(rng.random(600) < 0.5, 2.0, 48.0), dtype="Float64")
+    plain = cmp.perception_gap(frame).set_index("provider")
+    assert (plain["n_reported_solved"] == 0).all()
+    sla = cmp.perception_gap(frame, sla_first_response_hours=24).set_index("provider")
+    within = frame["first_response_hours"] <= 24
+    assert sla.loc["Acme", "n_reported_solved"] == int((within & frame[VENDOR].eq("Acme").fillna(False)).sum())
+    assert sla.loc["In-house", "n_reported_solved"] == int((within & (frame[SERVICE_MODEL] == IN_HOUSE)).sum())
+
+
+def test_theme_columns_ignore_theme_evidence():
+    frame = pd.DataFrame({TEXT: ["a"], theme_column("x"): [True], "theme_evidence": ["x: a"],
+                          SERVICE_MODEL: [IN_HOUSE]})
+    assert list(cmp.kpi_table(frame).filter(like="rate_").columns) == ["rate_x", "rate_x_lo", "rate_x_hi"]

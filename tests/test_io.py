@@ -117,7 +117,7 @@ def test_qualtrics_real_exports_parse(config):
     assert legacy.platform == "qualtrics" and len(legacy.raw) == 1
     assert legacy.raw.loc[0, "ResponseID"] == "R_2YPOQ602ER1jkf1"
 
-    ldi = read_export(FIX / "qualtrics_real_ldi_excerpt.csv")
+    ldi = read_export(FIX / "qualtrics_ldi_layout_own.csv")
     assert len(ldi.raw) == 5
     assert ldi.meta["timezones"]["RecordedDate"] == "America/New_York"
     assert (ldi.raw["Status"] == "Survey Preview").sum() == 2
@@ -166,7 +166,7 @@ def test_zendesk_bare_list_and_pages():
 
 
 def test_zendesk_real_tickets(config):
-    export = read_export(FIX / "zendesk_real_3tickets.json")
+    export = read_export(FIX / "zendesk_api_layout_own.json")
     assert export.platform == "zendesk" and len(export.raw) == 3
     assert set(export.raw["status"]) == {"new", "deleted"}
 
@@ -245,7 +245,7 @@ def test_tsv_and_json_generic(tmp_path):
     ("qualtrics_small.csv", "qualtrics"),
     ("qualtrics_real_sample.csv", "qualtrics"),
     ("qualtrics_real_legacy.csv", "qualtrics"),
-    ("qualtrics_real_ldi_excerpt.csv", "qualtrics"),
+    ("qualtrics_ldi_layout_own.csv", "qualtrics"),
     ("zendesk_small.json", "zendesk"),
     ("zendesk_bare_list.json", "zendesk"),
     ("zendesk_pages.json", "zendesk"),
@@ -306,7 +306,7 @@ def test_input_errors(tmp_path):
     with pytest.raises(InputError, match="ragged.csv"):
         read_export(ragged)
     with pytest.raises(InputError, match="Unknown platform"):
-        read_export(FIX / "generic_small.csv", platform="surveymonkey")
+        read_export(FIX / "generic_small.csv", platform="typeform")
 
 
 def test_read_exports_sorted_by_name(tmp_path):
@@ -322,3 +322,59 @@ def test_read_exports_sorted_by_name(tmp_path):
     assert all(isinstance(e, Export) for e in exports)
     with pytest.raises(InputError):
         read_exports(tmp_path / "nope")
+
+
+# --------------------------------------------------------------------------- issue 3: more layouts
+
+def test_detection_error_names_closest_layout(tmp_path):
+    path = tmp_path / "may.csv"
+    path.write_text("Respondent,Started,Finished,Comment\n1,2026-05-01,2026-05-01,ok\n", encoding="utf-8")
+    with pytest.raises(DetectionError) as info:
+        read_export(path)
+    msg = str(info.value)
+    assert "may.csv" in msg and "'Respondent'" in msg and "Closest:" in msg
+    assert "[platforms.generic.columns]" in msg and "[input.platforms]" in msg
+    for name in ("qualtrics", "surveymonkey", "cfpb", "zendesk", "google_forms", "microsoft_forms"):
+        assert name in msg
+
+
+def test_platform_override_in_config(tmp_path, monkeypatch):
+    monkeypatch.setenv("FEEDBACK_PII_SALT", "s")
+    data = tmp_path / "may.csv"
+    data.write_text("Comment,When\nslow reply,2026-05-01\n", encoding="utf-8")
+    toml = tmp_path / "feedback.toml"
+    toml.write_text('[input.platforms]\n"may*.csv" = "generic"\n'
+                    '[platforms.generic.columns]\ntext = "Comment"\nreceived_at = "When"\n',
+                    encoding="utf-8")
+    cfg = load_config(toml)
+    assert detect_platform(data, config=cfg) == ("generic", 1.0)
+    assert read_export(data, config=cfg).platform == "generic"
+    toml.write_text('[input]\nplatform = "typeform"\n', encoding="utf-8")
+    with pytest.raises(InputError, match="typeform"):
+        detect_platform(data, config=load_config(toml))
+
+
+def test_read_exports_picks_up_parquet(tmp_path):
+    pd.DataFrame({"text": ["fine", "slow"], "received_at": ["2026-07-01", "2026-07-02"]}).to_parquet(
+        tmp_path / "z.parquet")
+    shutil.copy(FIX / "generic_small.csv", tmp_path / "a.csv")
+    exports = read_exports(tmp_path)
+    assert [e.path.name for e in exports] == ["a.csv", "z.parquet"]
+    assert exports[1].platform == "generic" and len(exports[1].raw) == 2
+
+
+def test_legacy_qualtrics_free_text_is_the_comment(config):
+    from feedbacklib.clean import clean_responses
+    res = clean_responses([read_export(FIX / "qualtrics_real_legacy.csv")], config)
+    assert res.frame[S.TEXT].tolist() == ["Hello World!"]
+
+
+def test_utf16_without_bom_and_truncated_unquoted_record(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_bytes("text,received_at\nhello,2026-07-01\nbye,2026-07-0".encode("utf-16-le"))
+    export = read_export(path)
+    assert len(export.raw) == 2 and export.raw.loc[0, "text"] == "hello"
+    cut = tmp_path / "cut.csv"
+    cut.write_text("text,received_at,team\nhello,2026-07-01,A\nbye,2026-07-02", encoding="utf-8")
+    export = read_export(cut)
+    assert len(export.raw) == 2 and export.meta.get("truncated_rows") == [1]

@@ -63,3 +63,117 @@ def test_luhn():
 def test_object_and_str_dtype_inputs():
     out = redact_pii(pd.Series(["x@y.org"], dtype=object))
     assert out.iloc[0] == "[email]"
+
+
+# --------------------------------------------------------------------------- PII corpus
+
+def _luhn_complete(prefix: str, length: int, rng) -> str:
+    from feedbacklib.pii import luhn_valid
+    body = prefix + "".join(str(rng.integers(0, 10)) for _ in range(length - len(prefix) - 1))
+    return next(body + str(d) for d in range(10) if luhn_valid(body + str(d)))
+
+
+def _iban(country: str, bban: str) -> str:
+    digits = "".join(str(int(c, 36)) for c in bban + country + "00")
+    check = 98 - int(digits) % 97
+    return f"{country}{check:02d}{bban}"
+
+
+def _group4(s: str) -> str:
+    return " ".join(s[i:i + 4] for i in range(0, len(s), 4))
+
+
+def pii_corpus(seed: int = 7):
+    """(text, planted value or None, kind): >= 200 planted items and >= 100 look-alikes."""
+    import numpy as np
+    rng = np.random.default_rng(seed)
+    planted: list[tuple[str, str]] = []
+    names = ["ann", "bob.smith", "j_doe+tag", "maria.garcia", "li.wei", "o'neil", "x"]
+    hosts = ["example.com", "mail.example.co.uk", "corp-mail.example.org", "ex.io"]
+    for i in range(35):
+        planted.append((f"{names[i % len(names)].replace(chr(39), '')}{i}@{hosts[i % len(hosts)]}", "email"))
+    for i in range(40):
+        a, b, c = rng.integers(200, 999), rng.integers(200, 999), rng.integers(1000, 9999)
+        fmt = i % 8
+        phone = [f"{a}-{b}-{c}", f"({a}) {b}-{c}", f"{a}.{b}.{c}", f"+1 {a} {b} {c}",
+                 f"07700 {b}{rng.integers(100, 999)}", f"+44 20 7946 0{rng.integers(100, 999)}",
+                 f"+33 1 23 45 {rng.integers(10, 99)} {rng.integers(10, 99)}",
+                 f"020 7946 {c}"][fmt]
+        planted.append((phone, "phone"))
+    prefixes = [("4", 16), ("51", 16), ("37", 15), ("6011", 16)]
+    for i in range(35):
+        p, n = prefixes[i % 4]
+        card = _luhn_complete(p, n, rng)
+        planted.append((card if i % 3 == 0 else (_group4(card) if i % 3 == 1 else "-".join(
+            card[j:j + 4] for j in range(0, len(card), 4))), "card"))
+    for i in range(35):
+        country, n = [("GB", 18), ("DE", 18), ("FR", 23), ("NL", 14), ("ES", 20)][i % 5]
+        if country in ("GB", "NL"):
+            bban = "".join(chr(65 + rng.integers(0, 26)) for _ in range(4)) + "".join(
+                str(rng.integers(0, 10)) for _ in range(n - 4))
+        else:
+            bban = "".join(str(rng.integers(0, 10)) for _ in range(n))
+        iban = _iban(country, bban)
+        planted.append((_group4(iban) if i % 2 else iban, "iban"))
+    for i in range(30):
+        area = int(rng.integers(1, 899))
+        area = 123 if area in (666, 0) else area
+        ssn = f"{area:03d}-{rng.integers(1, 99):02d}-{rng.integers(1, 9999):04d}"
+        planted.append((ssn if i % 5 else f"SSN {ssn.replace('-', '')}", "ssn"))
+    streets = ["Baker Street", "Elm St", "Pennsylvania Avenue", "Old Kent Road", "Sunset Blvd",
+               "Maple Drive", "Church Lane", "High St.", "Oak Tree Close", "Park Avenue"]
+    for i in range(30):
+        planted.append((f"{rng.integers(1, 9999)} {streets[i % len(streets)]}", "address"))
+    lookalikes = []
+    for i in range(25):
+        lookalikes.append(f"order {rng.integers(10**12, 10**13)}{rng.integers(0, 10)}")
+    for i in range(15):
+        lookalikes.append(f"ticket #{rng.integers(10000, 999999)}")
+    for i in range(15):
+        lookalikes.append(f"on {rng.integers(2019, 2027)}-{rng.integers(1, 13):02d}-{rng.integers(1, 29):02d}")
+    for i in range(10):
+        lookalikes.append(f"{rng.integers(1, 13):02d}/{rng.integers(1, 29):02d}/{rng.integers(2019, 2027)}")
+    for i in range(15):
+        lookalikes.append(f"${rng.integers(1, 9999):,}.{rng.integers(0, 99):02d}")
+    for i in range(10):
+        lookalikes.append(f"version {rng.integers(1, 20)}.{rng.integers(0, 20)}.{rng.integers(0, 99)}")
+    for i in range(10):
+        lookalikes.append(f"ORD-{rng.integers(2019, 2027)}-{rng.integers(100000, 999999)}")
+    for i in range(10):
+        lookalikes.append(f"waited {rng.integers(2, 60)} minutes on 3 calls")
+    for i in range(10):
+        good = _iban("GB", f"WEST{rng.integers(1000, 9999)}00000000")
+        bad_check = (int(good[2:4]) + 1 + i) % 97 + 2
+        lookalikes.append(_group4(f"GB{bad_check:02d}{good[4:]}"))
+    # invalid cards (fail Luhn) and invalid SSNs (area 000/666/9xx)
+    for i in range(10):
+        card = _luhn_complete("4", 16, rng)
+        lookalikes.append(card[:-1] + str((int(card[-1]) + 1) % 10))
+    for i in range(5):
+        lookalikes.append(f"{rng.choice([0, 666, 912])}-{rng.integers(10, 99)}-{rng.integers(1000, 9999)}")
+    return planted, lookalikes
+
+
+def test_pii_corpus_recall_and_false_positives():
+    planted, lookalikes = pii_corpus()
+    assert len(planted) >= 200 and len(lookalikes) >= 100
+    templates = ["Please contact me at {} thanks", "{}", "my details: {}.", "Call/Write: {}, asap",
+                 "It's {} (do not share)"]
+    texts = [templates[i % len(templates)].format(v) for i, (v, _) in enumerate(planted)]
+    out = redact_pii(pd.Series(texts, dtype="string"))
+    found = [v not in o for (v, _), o in zip(planted, out)]
+    recall = sum(found) / len(found)
+    by_kind: dict[str, list[bool]] = {}
+    for (v, kind), ok in zip(planted, found):
+        by_kind.setdefault(kind, []).append(ok)
+    missed = [v for (v, _), ok in zip(planted, found) if not ok]
+    look_texts = [f"About {v} - still waiting" for v in lookalikes]
+    look_out = redact_pii(pd.Series(look_texts, dtype="string"))
+    survived = [a == b for a, b in zip(look_texts, look_out)]
+    kept = sum(survived) / len(survived)
+    false_pos = [a for a, ok in zip(look_texts, survived) if not ok]
+    print(f"\nPII corpus: {len(planted)} planted, recall {recall:.3f} "
+          + ", ".join(f"{k} {sum(v)}/{len(v)}" for k, v in by_kind.items())
+          + f"; {len(lookalikes)} look-alikes, {kept:.3f} survived ({len(false_pos)} false positives)")
+    assert recall >= 0.98, missed
+    assert kept >= 0.98, false_pos

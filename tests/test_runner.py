@@ -92,3 +92,43 @@ def test_publish_swaps_and_recover_restores_an_interrupted_swap(tmp_path):
     _recover(root)
     assert (root / "2026-10" / "report.html").read_text() == "new"
     assert not list(root.glob(".old-*")) and not list(root.glob(".staging-*"))
+
+
+def test_a_kill_9_releases_the_lock_and_the_message_names_the_holder(tmp_path):
+    """The lock is an flock: a holder killed with SIGKILL loses it with its file descriptors."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    code = ("import sys, time; from pathlib import Path; from feedbacklib.runner import _lock\n"
+            "with _lock(Path(sys.argv[1])):\n    print('locked', flush=True); time.sleep(120)\n")
+    holder = subprocess.Popen([sys.executable, "-c", code, str(tmp_path)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        with pytest.raises(LockError) as err:
+            with _lock(tmp_path):
+                pass
+        assert f"pid {holder.pid}" in str(err.value)
+        holder.send_signal(signal.SIGKILL)
+        holder.wait()
+        assert (tmp_path / ".lock").exists()  # left behind, but no longer held
+        t0 = time.monotonic()
+        with _lock(tmp_path):
+            assert json.loads((tmp_path / ".lock").read_text())["pid"] == os.getpid()
+        assert time.monotonic() - t0 < 5
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_publish_is_one_atomic_exchange(tmp_path):
+    from feedbacklib.runner import _exchange
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "f").write_text("a")
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "f").write_text("b")
+    if not _exchange(tmp_path / "a", tmp_path / "b"):
+        pytest.skip("renameat2(RENAME_EXCHANGE) is not supported here; the two-rename fallback is tested above")
+    assert (tmp_path / "a" / "f").read_text() == "b" and (tmp_path / "b" / "f").read_text() == "a"

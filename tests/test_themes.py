@@ -252,3 +252,25 @@ def test_cfpb_sample_themes(seed_tagger):
             assert not found, (row["complaint_id"], found)
     fee_rows = sample["issue"].str.contains("fees or interest") & sample["expected_themes"].eq("surprise_charges")
     assert tags.loc[fee_rows, "surprise_charges"].all()
+
+
+def test_evidence_keeps_the_longest_phrase(seed_tagger):
+    # "charges" also matches "charged": the evidence names the phrase that contains it
+    assert seed_tagger.evidence(["I was charged twice."])[0] == "surprise_charges: 'charged twice'"
+    assert seed_tagger.evidence(["They charged interest."])[0] == "surprise_charges: 'charged interest'"
+
+
+def test_charged_off_is_not_a_charge(seed_tagger):
+    assert "surprise_charges" not in themes_of(seed_tagger, "The account was charged off in 2019")
+
+
+def test_parallel_seed_matching_matches_serial(monkeypatch):
+    import feedbacklib.themes.tagger as tg
+
+    texts = [f"{w} number {i}" for i in range(40) for w in ("on hold for ages", "charged twice", "lovely staff")]
+    serial = ThemeTagger(random_state=0).fit(texts)
+    monkeypatch.setattr(tg, "PARALLEL_MIN_TEXTS", 10)
+    parallel = ThemeTagger(random_state=0).fit(texts)
+    assert serial.seed_counts_ == parallel.seed_counts_
+    pd.testing.assert_frame_equal(serial.transform(texts), parallel.transform(texts))
+    pd.testing.assert_series_equal(serial.evidence(texts), parallel.evidence(texts))

@@ -15,7 +15,7 @@ from types import ModuleType
 from typing import Any
 
 from ..errors import DetectionError, InputError
-from . import complaints, generic, qualtrics, zendesk
+from . import cfpb, complaints, forms, generic, qualtrics, surveymonkey, zendesk
 from ._common import Export, Staged
 from .detect import PLATFORMS, detect_platform
 
@@ -23,10 +23,20 @@ __all__ = ["Export", "Staged", "read_export", "read_exports", "detect_platform",
            "READERS", "PLATFORMS", "EXPORT_SUFFIXES"]
 
 #: One reader module per platform: ``read(path) -> (raw, meta)``, ``stage(export, config) -> Staged``.
-READERS: dict[str, ModuleType] = {
-    "qualtrics": qualtrics, "zendesk": zendesk, "complaints": complaints, "generic": generic,
+class _Reader:
+    """A ``read``/``stage`` pair for platforms that share a module (Google and Microsoft Forms)."""
+
+    def __init__(self, read, stage):
+        self.read, self.stage = read, stage
+
+
+READERS: dict[str, Any] = {
+    "qualtrics": qualtrics, "surveymonkey": surveymonkey, "cfpb": cfpb, "zendesk": zendesk,
+    "microsoft_forms": _Reader(forms.read, forms.stage_microsoft),
+    "google_forms": _Reader(forms.read, forms.stage_google),
+    "complaints": complaints, "generic": generic,
 }
-EXPORT_SUFFIXES = (".csv", ".tsv", ".json", ".xlsx")
+EXPORT_SUFFIXES = (".csv", ".tsv", ".json", ".xlsx", ".parquet")
 
 
 def read_export(path: str | os.PathLike[str], *, platform: str | None = None,
@@ -39,6 +49,10 @@ def read_export(path: str | os.PathLike[str], *, platform: str | None = None,
     path = Path(path)
     if platform is None:
         platform, confidence = detect_platform(path, config=config)
+        if platform not in READERS:
+            raise InputError(
+                f"Unknown platform {platform!r} for {path.name!r}: choose one of {', '.join(READERS)}."
+            )
     else:
         if platform not in READERS:
             raise InputError(
@@ -53,13 +67,21 @@ def read_export(path: str | os.PathLike[str], *, platform: str | None = None,
 
 
 def read_exports(folder: str | os.PathLike[str], config: Any = None) -> list[Export]:
-    """Every ``*.csv``/``*.tsv``/``*.json``/``*.xlsx`` in ``folder`` (not recursive), sorted by name."""
+    """Every ``*.csv``/``*.tsv``/``*.json``/``*.xlsx``/``*.parquet`` in ``folder``
+    (not recursive, hidden files and Excel lock files skipped), sorted by name."""
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError(f"The input folder {str(folder)!r} does not exist or is not a folder.")
     files = sorted(p for p in folder.iterdir()
                    if p.is_file() and p.suffix.lower() in EXPORT_SUFFIXES and not p.name.startswith((".", "~$")))
-    return [read_export(p, config=config) for p in files]
+    exports = []
+    for p in files:
+        try:
+            exports.append(read_export(p, config=config))
+        except (RecursionError, MemoryError) as exc:  # hostile input: deeply nested JSON, a huge record
+            raise InputError(f"Cannot read the export {p.name!r}: it is too deeply nested or too large to read "
+                             f"({type(exc).__name__}). Check that it is a genuine export.") from None
+    return exports
 
 
 def stage_export(export: Export, config: Any) -> Staged:

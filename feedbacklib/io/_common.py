@@ -27,7 +27,8 @@ from ..errors import InputError
 __all__ = [
     "Export", "Staged", "STRING", "CUSTOMER_ID", "REJECT",
     "read_bytes", "decode", "sniff_delimiter", "read_csv_text", "read_xlsx_rows",
-    "frame_from_rows", "as_string_frame", "find_column", "columns_override",
+    "frame_from_rows", "as_string_frame", "find_column", "columns_override", "split_truncated",
+    "TRUNCATED_ROWS", "settings_table", "VERSION", "PLACEHOLDERS", "read_rows",
 ]
 
 #: dtype of every raw and staged cell.
@@ -36,6 +37,14 @@ STRING = pd.StringDtype("pyarrow")
 CUSTOMER_ID = "customer_id"
 #: Staged-only column: a platform rule's quarantine reason (``<NA>`` = keep the row).
 REJECT = "_reject"
+#: Staged-only column: which copy of a record is newest (a timestamp); the newest is kept.
+VERSION = "_version"
+#: ``Export.meta`` key: data rows that were cut off by the end of the file (quarantined).
+TRUNCATED_ROWS = "truncated_rows"
+#: More columns than this in a CSV's first line is not an export (a million-column line).
+MAX_COLUMNS = 10_000
+#: Cells some platforms write for "no value" (CFPB: ``None``, ``N/A``).
+PLACEHOLDERS = ("None", "N/A", "n/a", "NA", "null", "NULL")
 
 
 @dataclass(frozen=True)
@@ -96,6 +105,11 @@ def decode(data: bytes) -> tuple[str, str]:
         return data[3:].decode("utf-8", errors="replace"), "utf-8-sig"
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return data.decode("utf-16", errors="replace"), "utf-16"
+    head = data[:4096]
+    if len(head) >= 4 and head.count(0) * 3 >= len(head):  # UTF-16 without a BOM
+        odd_zero = head[1::2].count(0) >= head[0::2].count(0)
+        enc = "utf-16-le" if odd_zero else "utf-16-be"
+        return data[: len(data) // 2 * 2].decode(enc, errors="replace"), enc
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -138,15 +152,65 @@ def head_rows(text: str, delimiter: str, n: int = 4) -> list[list[str]]:
     return rows
 
 
+def split_truncated(text: str) -> tuple[str, str]:
+    """``(complete records, cut-off last record)``: a file cut inside a quoted field.
+
+    An odd number of ``"`` means the last record never closed its quote; the
+    record starts after the last newline that has an even number of quotes before it.
+    """
+    total = text.count('"')
+    if total % 2 == 0:
+        return text, ""
+    pos = len(text)
+    after = 0
+    while True:
+        nl = text.rfind("\n", 0, pos)
+        if nl < 0:
+            return text, ""
+        after += text.count('"', nl + 1, pos)
+        if (total - after) % 2 == 0:
+            return text[: nl + 1], text[nl + 1:]
+        pos = nl
+
+
 def read_csv_text(text: str, path: Path, *, delimiter: str, header_rows: int = 1,
-                  names: list[str] | None = None) -> pd.DataFrame:
-    """Every record after ``header_rows`` as text; column names from ``names`` or the first record."""
+                  names: list[str] | None = None, meta: dict[str, Any] | None = None) -> pd.DataFrame:
+    """Every record after ``header_rows`` as text; column names from ``names`` or the first record.
+
+    A last record cut off by the end of the file is kept as a row (cells padded)
+    and its row number is listed in ``meta[TRUNCATED_ROWS]`` so cleaning
+    quarantines it with that reason instead of failing.
+    """
+    first_line = text[: text.find("\n") if "\n" in text else len(text)]
+    if first_line.count(delimiter) >= MAX_COLUMNS:  # a hostile or binary file: refuse before parsing
+        raise InputError(f"The export {path.name!r} has {first_line.count(delimiter) + 1} columns in its first "
+                         f"line, more than the {MAX_COLUMNS} any export has: check that it is a genuine export "
+                         "and that its delimiter is right.")
     if names is None:
         first = head_rows(text, delimiter, 1)
         if not first:
             raise InputError(f"The export {path.name!r} is empty: it has no header row.")
         names = first[0]
     names = _unique_names(list(names))
+    text, tail = split_truncated(text)
+    frame = _read_csv_body(text, path, delimiter=delimiter, header_rows=header_rows, names=names,
+                           meta=meta)
+    if tail.strip():
+        row = next(csv.reader(io.StringIO(tail + '"'), delimiter=delimiter), [])
+        row = (row + [""] * len(names))[: len(names)]
+        extra = frame_from_rows([row], names)
+        extra.index = pd.RangeIndex(len(frame), len(frame) + 1)
+        frame = pd.concat([frame, extra]) if len(frame) else extra
+        frame.index = pd.RangeIndex(len(frame))
+        if meta is not None:
+            meta.setdefault(TRUNCATED_ROWS, []).append(len(frame) - 1)
+    return frame
+
+
+def _read_csv_body(text: str, path: Path, *, delimiter: str, header_rows: int,
+                   names: list[str], meta: dict[str, Any] | None) -> pd.DataFrame:
+    if len(head_rows(text, delimiter, header_rows + 1)) <= header_rows:
+        return frame_from_rows([], names)
     body = text.encode("utf-8")
     try:
         table = pacsv.read_csv(
@@ -164,18 +228,34 @@ def read_csv_text(text: str, path: Path, *, delimiter: str, header_rows: int = 1
         if "Expected" in msg and "columns" in msg:
             # Trailing empty fields (common in legacy exports) or ragged rows.
             return _read_csv_python(text, path, delimiter=delimiter, header_rows=header_rows,
-                                    names=names, arrow_message=msg)
+                                    names=names, arrow_message=msg, meta=meta)
         raise InputError(f"Cannot parse the CSV export {path.name!r}: {msg}") from None
-    return as_string_frame(table.to_pandas(types_mapper={pa.string(): STRING}.get))
+    # strings_can_be_null already turned empty cells into nulls: no per-column pass needed
+    frame = table.to_pandas(types_mapper={pa.string(): STRING, pa.large_string(): STRING}.get)
+    if all(frame[c].dtype == STRING for c in frame.columns):
+        frame.index = pd.RangeIndex(len(frame))
+        return frame
+    return as_string_frame(frame)
 
 
 def _read_csv_python(text: str, path: Path, *, delimiter: str, header_rows: int,
-                     names: list[str], arrow_message: str) -> pd.DataFrame:
-    """Slow path for ragged files: pad short records; refuse records with extra non-empty fields."""
-    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))[header_rows:]
+                     names: list[str], arrow_message: str,
+                     meta: dict[str, Any] | None = None) -> pd.DataFrame:
+    """Slow path for ragged files: pad short records; refuse records with extra non-empty fields.
+
+    A short last record in a file that does not end with a newline was cut off:
+    it is padded and listed in ``meta[TRUNCATED_ROWS]``.
+    """
+    try:
+        rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))[header_rows:]
+    except csv.Error as exc:
+        raise InputError(f"Cannot parse the CSV export {path.name!r}: {exc}.") from None
     width = len(names)
+    cut = not text.endswith(("\n", "\r"))
     fixed = []
     for i, row in enumerate(rows):
+        if cut and i == len(rows) - 1 and 0 < len(row) < width and meta is not None:
+            meta.setdefault(TRUNCATED_ROWS, []).append(len(fixed))
         if len(row) > width:
             if any(cell.strip() for cell in row[width:]):
                 raise InputError(
@@ -255,6 +335,50 @@ def find_column(columns: list[str], *candidates: str) -> str | None:
         if hit is not None:
             return hit
     return None
+
+
+def read_rows(path: Path, data: bytes | None = None, *, limit: int | None = None,
+              sheet: str | None = None) -> tuple[str, list[list[str]], str]:
+    """``(kind, rows, delimiter)``: the records of a CSV/TSV or the first sheet of a workbook, as text."""
+    data = read_bytes(path) if data is None else data
+    if data.startswith(b"PK\x03\x04"):
+        _, rows = read_xlsx_rows(path, sheet)
+        rows = rows[:limit] if limit else rows
+        return "xlsx", [[_text(c) or "" for c in r] for r in rows], ""
+    text, _ = decode(data if limit is None else data[: 1 << 20])
+    delimiter = sniff_delimiter(text[: text.find("\n") + 1 or None], path.suffix.lower())
+    return "csv", head_rows(text, delimiter, limit or 10), delimiter
+
+
+_SETTINGS_CACHE: dict[tuple[str, float], dict[str, Any]] = {}
+
+
+def settings_table(config: Any, name: str) -> dict[str, Any]:
+    """A top-level table of feedback.toml that ``Config`` does not model yet (``[input]``, ``[cleaning]``).
+
+    Taken from ``config.<name>`` when the config carries it, else re-read from
+    ``config.source_path``; empty when there is no file.
+    """
+    if config is None:
+        return {}
+    value = getattr(config, name, None)
+    if isinstance(value, dict):
+        return dict(value)
+    source = getattr(config, "source_path", None)
+    if source is None:
+        return {}
+    try:
+        key = (str(source), Path(source).stat().st_mtime)
+    except OSError:
+        return {}
+    if key not in _SETTINGS_CACHE:
+        import tomllib
+        try:
+            _SETTINGS_CACHE[key] = tomllib.loads(Path(source).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            _SETTINGS_CACHE[key] = {}
+    table = _SETTINGS_CACHE[key].get(name, {})
+    return dict(table) if isinstance(table, dict) else {}
 
 
 def columns_override(config: Any, platform: str) -> dict[str, str]:

@@ -48,9 +48,10 @@ def read(path: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
         while body and not any(str(c).strip() for c in body[-1]):
             body.pop()
         return frame_from_rows(body, header), {"sheet": sheet}
-    text, _ = decode(read_bytes(path))
+    text, encoding = decode(read_bytes(path))
     delimiter = sniff_delimiter(text[: text.find("\n") + 1 or None], path.suffix.lower())
-    return read_csv_text(text, path, delimiter=delimiter), {}
+    meta: dict[str, Any] = {"encoding": encoding}
+    return read_csv_text(text, path, delimiter=delimiter, meta=meta), meta
 
 
 def stage(export: Export, config: Any) -> Staged:

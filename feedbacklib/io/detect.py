@@ -2,33 +2,74 @@
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import os
 from pathlib import Path
 from typing import Any
 
 from ..errors import DetectionError, InputError
-from . import complaints, generic, qualtrics, zendesk
-from ._common import decode, head_rows, read_xlsx_rows, sniff_delimiter
+from . import cfpb, complaints, forms, generic, qualtrics, surveymonkey, zendesk
+from ._common import decode, head_rows, read_rows, sniff_delimiter
 
-__all__ = ["detect_platform", "PLATFORMS", "MIN_CONFIDENCE"]
+__all__ = ["detect_platform", "PLATFORMS", "MIN_CONFIDENCE", "SIGNATURES", "closest_layout"]
 
-#: The layouts this package can read, in the order they are tried.
-PLATFORMS = ("qualtrics", "zendesk", "complaints", "generic")
+#: The layouts this package can read, in the order they are tried (ties go to the first).
+PLATFORMS = ("qualtrics", "surveymonkey", "cfpb", "zendesk", "microsoft_forms", "google_forms",
+             "complaints", "generic")
 #: Below this confidence a file is not recognised.
 MIN_CONFIDENCE = 0.3
 _ZIP = b"PK\x03\x04"
 _PARQUET = b"PAR1"
+#: Each layout's tell-tale columns, for the "closest match" in a detection error.
+SIGNATURES: dict[str, tuple[str, ...]] = {
+    "qualtrics": ("StartDate", "EndDate", "Status", "IPAddress", "Progress", "Duration (in seconds)",
+                  "Finished", "RecordedDate", "ResponseId", "DistributionChannel", "UserLanguage"),
+    "surveymonkey": surveymonkey.HEADER,
+    "cfpb": cfpb.HEADER,
+    "zendesk": zendesk.CSV_HEADER,
+    "microsoft_forms": forms.MICROSOFT_HEADER,
+    "google_forms": forms.GOOGLE_HEADER,
+    "complaints": complaints.HEADER,
+    "generic": ("text", "response_id", "received_at", "team", "channel", "csat", "nps", "customer_id"),
+}
+_HOW = {
+    "qualtrics": "three header rows, the third with ImportId JSON (or legacy V1..Vn + labels)",
+    "surveymonkey": "two header rows: questions, then Response / Open-Ended Response",
+    "cfpb": "the CFPB complaint database columns",
+    "zendesk": "JSON with \"tickets\", or a CSV view export with ID, Subject, Requester, Group, ...",
+    "microsoft_forms": "Id, Start time, Completion time, Email, Name, then one column per question",
+    "google_forms": "Timestamp, then one column per question",
+    "complaints": "the complaints register columns",
+    "generic": "a 'text' column (or one mapped in [platforms.generic.columns])",
+}
+
+
+def _scores_for_rows(rows: list[list[str]]) -> dict[str, float]:
+    header = rows[0] if rows else []
+    return {
+        "qualtrics": qualtrics.detect(rows),
+        "surveymonkey": surveymonkey.detect(rows),
+        "cfpb": cfpb.detect(rows),
+        "zendesk": zendesk.detect_csv(rows),
+        "microsoft_forms": forms.detect_microsoft(rows),
+        "google_forms": forms.detect_google(rows),
+        "complaints": complaints.detect(header),
+    }
 
 
 def _header_of(path: Path, data: bytes) -> tuple[str, list[str], dict[str, float]]:
     """The file's kind, its header as shown to a person, and the platform scores."""
     stripped = data.lstrip()
     if data.startswith(_ZIP):
-        _, rows = read_xlsx_rows(path, complaints.SHEET)
-        first = next((r for r in rows if any(str(c).strip() for c in r)), [])
-        header = [str(c) for c in first]
-        return "xlsx", header, {"complaints": complaints.detect(header)}
+        _, rows, _ = read_rows(path, data, limit=10)
+        scores = _scores_for_rows(rows)
+        # the complaints register keeps its data on the "Complaints" sheet
+        _, sheet_rows, _ = read_rows(path, data, limit=10, sheet=complaints.SHEET)
+        first = next((r for r in sheet_rows if any(c.strip() for c in r)), [])
+        scores["complaints"] = complaints.detect(first)
+        header = first if scores["complaints"] else (rows[0] if rows else [])
+        return "xlsx", header, scores
     if data.startswith(_PARQUET):
         import pyarrow.parquet as pq
         try:
@@ -37,10 +78,10 @@ def _header_of(path: Path, data: bytes) -> tuple[str, list[str], dict[str, float
             raise InputError(f"Cannot read the Parquet export {path.name!r}: {exc}") from None
         return "parquet", header, {}
     text, _ = decode(data[: 1 << 20])
-    body = text.lstrip()
+    body = text.lstrip("\ufeff \t\r\n")
     if body[:1] in ("{", "[") or stripped[:1] in (b"{", b"["):
         try:
-            obj: Any = json.loads(decode(data)[0])
+            obj: Any = json.loads(decode(data)[0].lstrip("\ufeff"))
         except ValueError:
             obj = None
         if obj is not None:
@@ -49,25 +90,44 @@ def _header_of(path: Path, data: bytes) -> tuple[str, list[str], dict[str, float
             header = list(records[0]) if records else (list(obj)[:20] if isinstance(obj, dict) else [])
             return "json", [str(h) for h in header], scores
     delimiter = sniff_delimiter(text[: text.find("\n") + 1 or None], path.suffix.lower())
-    rows = head_rows(text, delimiter, 3)
-    header = rows[0] if rows else []
-    scores = {"qualtrics": qualtrics.detect(rows), "complaints": complaints.detect(header)}
+    rows = head_rows(text, delimiter, 10)
+    scores = _scores_for_rows(rows)
+    i = cfpb.header_index(rows)
+    header = rows[i] if i is not None else (rows[0] if rows else [])
     return "csv", header, scores
+
+
+def _override(path: Path, config: Any) -> str | None:
+    """``[input] platform`` or the first matching ``[input.platforms]`` glob, if any."""
+    from ._common import settings_table
+
+    settings = settings_table(config, "input")
+    table = settings.get("platforms", {})
+    if isinstance(table, dict):
+        for pattern, name in table.items():
+            if fnmatch.fnmatch(path.name, pattern) or fnmatch.fnmatch(str(path), pattern):
+                return str(name)
+    value = settings.get("platform")
+    return str(value) if value else None
 
 
 def detect_platform(path: str | os.PathLike[str], *, config: Any = None) -> tuple[str, float]:
     """The platform that wrote ``path`` and a confidence between 0 and 1.
 
-    Looks at the first bytes (BOM, JSON, zip), the header rows (Qualtrics'
-    three rows with ImportId JSON, the complaints register's columns, Zendesk
-    ticket objects, canonical-like column names) — never at the file name.
+    Looks at the first bytes (BOM, JSON, zip, Parquet) and the first records
+    (Qualtrics' ImportId row, SurveyMonkey's sub-header row, the CFPB columns
+    after any preamble, Forms' first columns, Zendesk tickets, canonical-like
+    column names) — never at the file name. A platform named in feedback.toml
+    (``[input] platform`` or ``[input.platforms] "<glob>" = "<name>"``) wins,
+    with confidence 1.0.
 
     Raises
     ------
     InputError
         The file cannot be read.
     DetectionError
-        No known layout matches; the message shows the header and how to map it.
+        No known layout matches; the message shows the header, the closest
+        layout with its missing and extra columns, and how to map the columns.
 
     Examples
     --------
@@ -77,6 +137,15 @@ def detect_platform(path: str | os.PathLike[str], *, config: Any = None) -> tupl
     path = Path(path)
     from ._common import read_bytes
 
+    forced = _override(path, config)
+    if forced is not None:
+        if forced not in PLATFORMS:
+            raise InputError(
+                f"feedback.toml names the platform {forced!r} for {path.name!r}: choose one of "
+                f"{', '.join(PLATFORMS)}."
+            )
+        read_bytes(path)
+        return forced, 1.0
     data = read_bytes(path)
     if not data.strip():
         raise InputError(f"The export {path.name!r} is empty.")
@@ -88,14 +157,34 @@ def detect_platform(path: str | os.PathLike[str], *, config: Any = None) -> tupl
     return best, float(scores[best])
 
 
+def closest_layout(header: list[str]) -> tuple[str, list[str], list[str]]:
+    """The known layout sharing most columns with ``header``: ``(name, missing, extra)``."""
+    have = {str(h).strip().casefold(): str(h) for h in header if str(h).strip()}
+
+    def score(name: str) -> float:
+        sig = {c.casefold() for c in SIGNATURES[name]}
+        return len(sig & set(have)) / len(sig | set(have)) if sig | set(have) else 0.0
+
+    name = max(SIGNATURES, key=lambda k: (score(k), -PLATFORMS.index(k)))
+    sig = SIGNATURES[name]
+    missing = [c for c in sig if c.casefold() not in have]
+    extra = [v for k, v in have.items() if k not in {c.casefold() for c in sig}]
+    return name, missing, extra
+
+
 def _unrecognised(path: Path, kind: str, header: list[str]) -> str:
     shown = header[:12] + (["..."] if len(header) > 12 else [])
+    name, missing, extra = closest_layout(header)
+
+    def some(cols: list[str]) -> str:
+        return repr(cols[:8] + (["..."] if len(cols) > 8 else []))
+
+    layouts = "; ".join(f"{k} ({v})" for k, v in _HOW.items())
     return (
         f"Could not detect the export platform of {path.name!r}: its {kind} header {shown!r} "
-        f"matches no known layout ({', '.join(PLATFORMS)}). Known layouts: qualtrics (three "
-        "header rows, the third with ImportId JSON), zendesk (JSON with \"tickets\"), complaints "
-        f"(columns {', '.join(complaints.HEADER)}), generic (a 'text' column, optionally "
-        "response_id, received_at, team, channel, csat, nps, customer_id). Pass --platform generic "
-        "(platform=\"generic\") and map the columns in feedback.toml under [platforms.generic.columns], "
-        "e.g. text = \"Comment\"."
+        f"matches no known layout ({', '.join(PLATFORMS)}). Closest: {name}, which would also "
+        f"need {some(missing)} and does not expect {some(extra)}. Known layouts: {layouts}. "
+        "Pass --platform generic (platform=\"generic\") and map the columns in feedback.toml "
+        "under [platforms.generic.columns], e.g. text = \"Comment\", response_id = \"Resp ID\"; "
+        "or name the platform for such files under [input.platforms], e.g. \"may*.csv\" = \"qualtrics\"."
     )

@@ -84,9 +84,10 @@ def read(path: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
             )
         frame = pd.DataFrame.from_records(records) if records else pd.DataFrame(columns=[S.TEXT])
         return as_string_frame(frame), {}
-    text, _ = decode(read_bytes(path))
-    delimiter = sniff_delimiter(text[: text.find("\n") + 1 or None], suffix)
-    return read_csv_text(text, path, delimiter=delimiter), {}
+    text, encoding = decode(read_bytes(path))
+    delimiter = sniff_delimiter(text[: text.find("\n") + 1 or None], path.suffix.lower())
+    meta: dict[str, Any] = {"encoding": encoding}
+    return read_csv_text(text, path, delimiter=delimiter, meta=meta), meta
 
 
 def stage(export: Export, config: Any) -> Staged:

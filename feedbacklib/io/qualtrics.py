@@ -1,4 +1,6 @@
-"""Qualtrics CSV exports: the current 3-header-row layout and the legacy 2-row one.
+"""Qualtrics exports: the current 3-header-row layout and the legacy 2-row one.
+
+Read from CSV (UTF-8 with or without BOM), the TSV export (UTF-16) and XLSX.
 
 Current layout: row 1 column ids, row 2 question text, row 3 ``{"ImportId": ...}``
 JSON (date columns may add ``"timeZone"``). Legacy (before 2017): row 1
@@ -18,7 +20,7 @@ import pandas as pd
 from .. import schema as S
 from ._common import (
     CUSTOMER_ID, REJECT, STRING, Export, Staged, columns_override, decode, find_column,
-    head_rows, read_bytes, read_csv_text, sniff_delimiter,
+    frame_from_rows, head_rows, read_bytes, read_csv_text, read_xlsx_rows, sniff_delimiter, _text,
 )
 
 __all__ = ["detect", "read", "stage"]
@@ -62,11 +64,8 @@ def detect(rows: list[list[str]]) -> float:
     return 0.0
 
 
-def read(path: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
-    text, _ = decode(read_bytes(path))
-    delimiter = sniff_delimiter(text[: text.find("\n") + 1 or None], path.suffix.lower())
-    rows = head_rows(text, delimiter, 3)
-    meta: dict[str, Any] = {"questions": {}, "import_ids": {}, "timezones": {}}
+def _layout(rows: list[list[str]], meta: dict[str, Any]) -> tuple[list[str] | None, int]:
+    """Column names and number of header rows, filling ``meta`` from the header rows."""
     if len(rows) >= 3 and _is_import_row(rows[2]):
         names = rows[0]
         for name, question, imp in zip(names, rows[1], rows[2]):
@@ -80,17 +79,36 @@ def read(path: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
                     meta["import_ids"][name] = str(info["ImportId"])
                 if info.get("timeZone"):
                     meta["timezones"][name] = str(info["timeZone"])
-        raw = read_csv_text(text, path, delimiter=delimiter, header_rows=3, names=names)
         meta["layout"] = "current"
-    elif len(rows) >= 2 and sum(bool(_LEGACY.match(c.strip())) for c in rows[0]) >= 5:
+        return names, 3
+    if len(rows) >= 2 and sum(bool(_LEGACY.match(c.strip())) for c in rows[0]) >= 5:
         names = [lab if _LEGACY.match(col.strip()) and lab.strip() else col
                  for col, lab in zip(rows[0], rows[1] + [""] * len(rows[0]))]
         meta["questions"] = dict(zip(names, rows[1]))
-        raw = read_csv_text(text, path, delimiter=delimiter, header_rows=2, names=names)
         meta["layout"] = "legacy"
-    else:
-        raw = read_csv_text(text, path, delimiter=delimiter, header_rows=1)
-        meta["layout"] = "single-header"
+        return names, 2
+    meta["layout"] = "single-header"
+    return None, 1
+
+
+def read(path: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
+    data = read_bytes(path)
+    meta: dict[str, Any] = {"questions": {}, "import_ids": {}, "timezones": {}}
+    if data.startswith(b"PK\x03\x04"):
+        sheet, cells = read_xlsx_rows(path)
+        rows = [[_text(c) or "" for c in r] for r in cells]
+        while rows and not any(rows[-1]):
+            rows.pop()
+        names, skip = _layout(rows[:3], meta)
+        names = names or (rows[0] if rows else [])
+        meta["sheet"] = sheet
+        return frame_from_rows(cells[skip:len(rows)], names), meta
+    text, encoding = decode(data)
+    meta["encoding"] = encoding
+    delimiter = sniff_delimiter(text[: text.find("\n") + 1 or None], path.suffix.lower())
+    rows = head_rows(text, delimiter, 3)
+    names, skip = _layout(rows, meta)
+    raw = read_csv_text(text, path, delimiter=delimiter, header_rows=skip, names=names, meta=meta)
     return raw, meta
 
 
@@ -110,6 +128,22 @@ def _by_question(meta: dict[str, Any], columns: list[str]) -> dict[str, str]:
         ):
             found[S.TEXT] = col
     return found
+
+
+def _free_text_column(raw: pd.DataFrame, meta: dict[str, Any]) -> str | None:
+    """Legacy layout: the question column whose answers are words, not codes."""
+    best, best_len = None, 0.0
+    for col in raw.columns:
+        if not re.match(r"^Q[0-9]+", col) and "free text" not in str(meta["questions"].get(col, "")).lower():
+            continue
+        values = raw[col].dropna()
+        if values.empty:
+            continue
+        numeric = pd.to_numeric(values, errors="coerce").notna().mean()
+        mean_len = float(values.str.len().mean())
+        if numeric < 0.5 and mean_len > best_len:
+            best, best_len = col, mean_len
+    return best
 
 
 def stage(export: Export, config: Any) -> Staged:
@@ -158,6 +192,10 @@ def stage(export: Export, config: Any) -> Staged:
     # In the legacy layout Q2 is the free-text question; do not read it as NPS.
     if meta.get("layout") == "legacy" and S.NPS not in override:
         frame[S.NPS] = empty
+    if meta.get("layout") == "legacy" and S.TEXT not in override and frame[S.TEXT].isna().all():
+        free = _free_text_column(raw, meta)
+        if free is not None:
+            frame[S.TEXT] = raw[free]
 
     reject = empty.copy()
     status_col = find_column(cols, "Status")

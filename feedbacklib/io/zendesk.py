@@ -1,4 +1,4 @@
-"""Zendesk incremental ticket export (JSON).
+"""Zendesk tickets: the incremental ticket export (JSON) and the CSV view export.
 
 Accepted shapes: the API envelope ``{"tickets": [...], "groups": [...], ...}``,
 a bare list of tickets, and a list of envelopes (pages). The raw frame has one
@@ -6,6 +6,14 @@ row per ticket; scalar fields keep their names, nested objects are flattened
 with dots (``via.channel``, ``satisfaction_rating.score``), each custom field
 becomes ``custom_fields.<id>``, and anything else nested is kept as JSON text.
 Side-loaded groups go to ``Export.meta["groups"]`` (id -> name).
+
+The same ticket can appear twice (an incremental export lists a ticket again
+each time it changes): the copy with the highest ``generated_timestamp`` (else
+``updated_at``) is kept and older copies are quarantined as superseded.
+
+CSV view export: ``ID, Subject, Requester, Group, Assignee, Status, Created /
+Requested, Updated, Via, Satisfaction, Satisfaction Comment, Description ...``
+(the view's columns; ``[platforms.zendesk.columns]`` maps others).
 """
 
 from __future__ import annotations
@@ -19,10 +27,16 @@ import pandas as pd
 from .. import schema as S
 from ..errors import InputError
 from ._common import (
-    CUSTOMER_ID, REJECT, STRING, Export, Staged, as_string_frame, decode, read_bytes,
+    CUSTOMER_ID, REJECT, STRING, VERSION, Export, Staged, as_string_frame, columns_override,
+    decode, find_column, read_bytes, read_csv_text, sniff_delimiter,
 )
 
-__all__ = ["detect", "read", "stage", "load_json"]
+__all__ = ["detect", "detect_csv", "read", "stage", "load_json", "CSV_HEADER"]
+
+CSV_HEADER = ("ID", "Subject", "Requester", "Requester email", "Group", "Assignee", "Status",
+              "Created", "Updated", "Via", "Satisfaction", "Satisfaction Comment", "Description")
+_CSV_FOLDED = {h.casefold() for h in CSV_HEADER} | {"requested", "request date", "priority", "type",
+                                                    "ticket id", "channel", "satisfaction score"}
 
 NAME = "zendesk"
 _TICKET_KEYS = {"id", "created_at", "via", "status", "requester_id", "description",
@@ -88,7 +102,25 @@ def _flatten(ticket: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
+def detect_csv(rows: list[list[str]]) -> float:
+    """Confidence that a CSV header is a Zendesk view export."""
+    if not rows:
+        return 0.0
+    names = {c.strip().casefold() for c in rows[0]}
+    if not names & {"id", "ticket id"}:
+        return 0.0
+    hits = len(names & _CSV_FOLDED)
+    return round(min(0.9, 0.3 + 0.1 * hits), 2) if hits >= 4 else 0.0
+
+
 def read(path: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
+    data_bytes = read_bytes(path)
+    if data_bytes.lstrip()[:1] not in (b"{", b"[") and not data_bytes.startswith(
+            (b"\xef\xbb\xbf{", b"\xef\xbb\xbf[")):
+        text, encoding = decode(data_bytes)
+        delimiter = sniff_delimiter(text[: text.find("\n") + 1 or None], path.suffix.lower())
+        meta: dict[str, Any] = {"layout": "csv", "encoding": encoding}
+        return read_csv_text(text, path, delimiter=delimiter, meta=meta), meta
     data = load_json(path)
     pages = _pages(data)
     if pages is None:
@@ -115,7 +147,48 @@ def read(path: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
     return as_string_frame(frame), {"groups": groups}
 
 
+def _stage_csv(export: Export, config: Any) -> Staged:
+    raw = export.raw
+    cols = list(raw.columns)
+    override = columns_override(config, NAME)
+    settings = config.platform(NAME) if config is not None else {}
+    empty = pd.Series(pd.NA, index=raw.index, dtype=STRING)
+
+    def get(canonical: str, *defaults: str) -> pd.Series:
+        hit = find_column(cols, override[canonical]) if canonical in override else find_column(cols, *defaults)
+        return raw[hit] if hit is not None else empty
+
+    score = get(S.CSAT, "Satisfaction", "Satisfaction Score", "Satisfaction rating").str.strip().str.lower()
+    csat = score.mask((score == "good").fillna(False), str(settings.get("good_csat", 5)))
+    csat = csat.mask((score == "bad").fillna(False), str(settings.get("bad_csat", 1)))
+    csat = csat.mask(score.isin(["offered", "unoffered", "not offered"]).fillna(False), None)
+    comment = get("_comment", "Satisfaction Comment", "Satisfaction comment")
+    text = comment.where(comment.str.strip().fillna("") != "", get(S.TEXT, "Description", "Subject"))
+    ids = get(S.RESPONSE_ID, "ID", "Ticket ID").str.strip().str.lstrip("#")
+    created = find_column(cols, override.get(S.RECEIVED_AT, "Created"), "Requested", "Request date",
+                          "Created at")
+    frame = pd.DataFrame({
+        S.RESPONSE_ID: ("zd-" + ids).astype(STRING),
+        S.RECEIVED_AT: raw[created] if created else empty,
+        S.CSAT: csat,
+        S.TEXT: text,
+        S.TEAM: get(S.TEAM, "Group"),
+        S.CHANNEL: get(S.CHANNEL, "Via", "Channel"),
+        S.CATEGORY: get(S.CATEGORY, "Type", "Category"),
+        S.FIRST_RESPONSE_HOURS: get(S.FIRST_RESPONSE_HOURS, "First reply time in hours"),
+        S.RESOLUTION_HOURS: get(S.RESOLUTION_HOURS, "Full resolution time in hours"),
+        CUSTOMER_ID: get(CUSTOMER_ID, "Requester email", "Requester ID", "Requester"),
+        VERSION: get(VERSION, "Updated", "Updated at"),
+    }, index=raw.index)
+    deleted = get("_status", "Status").str.strip().str.lower() == "deleted"
+    frame[REJECT] = empty.mask(deleted.fillna(False), "deleted ticket")
+    return Staged(frame=frame.astype(STRING), source="ticket", date_column=created or "Created",
+                  timezone=settings.get("timezone"), dayfirst=bool(settings.get("dayfirst", False)))
+
+
 def stage(export: Export, config: Any) -> Staged:
+    if export.meta.get("layout") == "csv":
+        return _stage_csv(export, config)
     raw = export.raw
     settings = config.platform(NAME) if config is not None else {}
     empty = pd.Series(pd.NA, index=raw.index, dtype=STRING)
@@ -155,6 +228,7 @@ def stage(export: Export, config: Any) -> Staged:
         S.RESOLVED_REPORTED: custom("resolved_reported_field"),
         S.REOPENED: custom("reopened_field"),
         CUSTOMER_ID: get("requester_id"),
+        VERSION: get("generated_timestamp").fillna(get("updated_at")),
     }, index=raw.index)
     deleted = get("status").str.strip().str.lower() == "deleted"
     frame[REJECT] = empty.mask(deleted.fillna(False), "deleted ticket")

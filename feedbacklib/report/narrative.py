@@ -12,7 +12,6 @@ import pandas as pd
 
 from .. import schema as S
 from ..compare import benjamini_hochberg, two_proportion_test
-from ..trends import theme_trends
 
 __all__ = ["summary_sentences", "trend_sentences", "gap_sentences", "driver_sentences", "praise_sentences",
            "team_praise"]
@@ -65,8 +64,7 @@ def summary_sentences(result) -> list[str]:
     named = [v for v in vend["vendor"].unique() if any(v in g for g in gap)]
     for _, row in vend[~vend["vendor"].isin(named)].drop_duplicates("vendor").head(2).iterrows():
         out.append(row["finding"])
-    trend = theme_trends(result.history, result.month, result.theme_ids, min_n=result.config.min_group_size)
-    out.extend(trend_sentences(result, trend)[:1])
+    out.extend(trend_sentences(result, result.theme_trend)[:1])
     out.extend(praise_sentences(result)[:1])
     return [s for s in out if s][:6]
 

@@ -16,7 +16,7 @@ from .. import schema as S
 from ..compare import kpi_table
 from ..quotes import representative_quotes
 from ..safety import escape
-from ..trends import monthly_theme_rates, theme_trends
+from ..trends import kpi_trends, monthly_theme_rates
 from . import narrative
 from .html import Html, fmt_interval, fmt_num, fmt_pct, paragraphs, table
 from .plots import MODEL_LABELS, FigureImage, sentiment_figure, theme_rates_figure, trend_figure
@@ -24,7 +24,8 @@ from .plots import MODEL_LABELS, FigureImage, sentiment_figure, theme_rates_figu
 __all__ = [
     "SECTIONS", "title_block", "executive_summary", "headline_tiles", "comparison_table",
     "vendor_table", "theme_chart", "sentiment_chart", "theme_trend_table", "perception_gap_table",
-    "drivers_table", "call_list", "recognition", "quotes", "data_quality", "method_notes",
+    "drivers_table", "fix_first_section", "emerging_themes", "casemix_table", "call_list", "recognition", "quotes", "data_quality",
+    "method_notes",
 ]
 
 # (anchor, heading) in report order; the notebook's markdown headings carry these anchors.
@@ -35,15 +36,18 @@ SECTIONS = (
     ("vendors", "Each vendor against in-house"),
     ("themes", "What customers talk about"),
     ("sentiment", "Sentiment"),
-    ("changes", "What changed since last month"),
-    ("gap", "Perception gap: reported solved, customer not happy"),
     ("drivers", "What pulls satisfaction down"),
+    ("fix-first", "Fix first"),
+    ("gap", "Perception gap: reported solved, customer not happy"),
+    ("changes", "What changed since last month"),
+    ("emerging", "Emerging themes"),
     ("call-list", "Call list"),
     ("recognition", "Recognition"),
     ("quotes", "In customers' words"),
     ("data-quality", "Data quality"),
     ("method", "Method notes"),
 )
+
 
 def month_label(month: str) -> str:
     return _dt.date(int(month[:4]), int(month[5:7]), 1).strftime("%B %Y")
@@ -113,9 +117,37 @@ def headline_tiles(result) -> Html:
             f'<div class="fb-tile-value">{escape(value)}</div><div class="fb-tile-note">{escape(note)}</div></div>'
             for label, value, note in _kpi_cells(row, prow)
         )
+        service = _group_row(result.service, S.SERVICE_MODEL, model)
+        tiles += "".join(
+            f'<div class="fb-tile fb-tile-service"><div class="fb-tile-label">{escape(label)}</div>'
+            f'<div class="fb-tile-value">{escape(value)}</div><div class="fb-tile-note">{escape(note)}</div></div>'
+            for label, value, note in _service_cells(service, result.config.sla_first_response_hours)
+        )
         title = "All teams" if model == "all" else MODEL_LABELS[model]
         blocks.append(f'<section class="fb-tiles"><h3>{escape(title)}</h3><div class="fb-tile-row">{tiles}</div></section>')
     return Html("".join(blocks))
+
+
+def _service_cells(row: pd.Series | None, sla: float) -> list[tuple[str, str, str]]:
+    if row is None:
+        return []
+
+    def share(key: str, label: str, note: str) -> tuple[str, str, str]:
+        n = row.get(f"{key}_n")
+        ci = fmt_interval(row.get(f"{key}_share_lo"), row.get(f"{key}_share_hi"), 0, 100, "%")
+        return (label, fmt_pct(row.get(f"{key}_share")),
+                f"{note}; 95% CI {ci}; n={int(n):,}" if ci and not pd.isna(n) else note)
+
+    cells = []
+    if not pd.isna(row.get("first_response_median")):
+        ci = fmt_interval(row["first_response_median_lo"], row["first_response_median_hi"], 1)
+        cells.append(("First reply (median)", f"{row['first_response_median']:.1f} h",
+                      f"95% CI {ci} h; slowest 10% over {row['first_response_p90']:.0f} h"))
+    cells.append(share("sla_met", "Replied within SLA", f"SLA {sla:g} h, as reported by the provider"))
+    cells.append(share("reopen", "Reopened", "cases that came back"))
+    cells.append(share("repeat_30d", "Repeat contact", "contacted again within 30 days"))
+    cells.append(share("fcr", "Resolved first time", "solved, not reopened, no contact within 7 days"))
+    return [c for c in cells if c[1] != "–"]
 
 
 def _group_row(kpis: pd.DataFrame | None, by: str, group: str) -> pd.Series | None:
@@ -131,6 +163,16 @@ def _metric_label(result, metric: str) -> str:
         "csat_mean": "Mean CSAT (1–5)",
         "nps": "NPS",
         "negative_share": "Negative comments",
+        "first_response_median": "First reply, median (hours)",
+        "first_response_p90": "First reply, slowest 10% (hours)",
+        "resolution_median": "Resolution, median (hours)",
+        "resolution_p90": "Resolution, slowest 10% (hours)",
+        "sla_met_share": "Replied within SLA",
+        "resolution_sla_met_share": "Resolved within SLA",
+        "reopen_share": "Reopened",
+        "repeat_7d_share": "Repeat contact within 7 days",
+        "repeat_30d_share": "Repeat contact within 30 days",
+        "fcr_share": "Resolved first time",
     }
     if metric in names:
         return names[metric]
@@ -138,8 +180,12 @@ def _metric_label(result, metric: str) -> str:
     return f"{_label(result, theme)} (per 100 comments)"
 
 
+def _is_share(metric: str) -> bool:
+    return metric.endswith("_share")
+
+
 def _fmt_value(metric: str, value, lo=None, hi=None) -> str:
-    if metric in ("satisfied_share", "negative_share"):
+    if _is_share(metric):
         core = fmt_pct(value)
         ci = fmt_interval(lo, hi, 0, 100, "%")
     elif metric == "csat_mean":
@@ -152,7 +198,7 @@ def _fmt_value(metric: str, value, lo=None, hi=None) -> str:
 
 
 def _fmt_diff(metric: str, row: dict) -> str:
-    scale, digits, unit = (100, 1, " pts") if metric in ("satisfied_share", "negative_share") else (1, 2 if metric == "csat_mean" else 1, "")
+    scale, digits, unit = (100, 1, " pts") if _is_share(metric) else (1, 2 if metric == "csat_mean" else 1, "")
     if pd.isna(row["diff"]):
         return "–"
     ci = fmt_interval(row["diff_lo"], row["diff_hi"], digits, scale)
@@ -171,17 +217,52 @@ def _comparison_columns(result, a_label: str):
 
 
 def comparison_table(result) -> Html:
-    """Outsourced against in-house for every headline measure and theme, with intervals and tests."""
+    """Outsourced against in-house: every measure and theme, the service KPIs, and the case-mix check."""
     comp = result.comparison
-    findings = [f for f in comp["finding"].fillna("") if f]
+    service = result.service_comparison
+    findings = [f for f in pd.concat([comp["finding"], service["finding"]]).fillna("") if f]
     intro = paragraphs(findings or ["No measure differs clearly between outsourced and in-house service this month."])
     n_a = int(comp["n_a"].max()) if len(comp) else 0
     n_b = int(comp["n_b"].max()) if len(comp) else 0
-    return intro + table(
+    parts = [intro, table(
         comp, _comparison_columns(result, "Outsourced"),
         caption=f"Outsourced (n={n_a:,}) against in-house (n={n_b:,}). Values with 95% intervals; "
-        "theme p-values adjusted for testing many themes (Benjamini-Hochberg).",
-    )
+        "p-values adjusted for testing many measures at once (Benjamini-Hochberg).",
+    )]
+    parts.append(Html("<h3>Service times and resolution</h3>"))
+    parts.append(table(service, _comparison_columns(result, "Outsourced"),
+                       caption="Times in hours (medians: bootstrap intervals, Mann-Whitney test; 90th percentiles: "
+                       "intervals only). Contacts are tickets and complaints."))
+    parts.append(Html("<h3>Like for like: adjusted for channel and contact reason</h3>"))
+    parts.append(casemix_table(result))
+    return Html("".join(p.markup for p in parts))
+
+
+def casemix_table(result) -> Html:
+    """Raw against adjusted differences; says plainly where the contact mix explains a gap."""
+    adj = result.adjusted
+    if adj.empty:
+        return paragraphs(["Too few comparable contacts to adjust for channel and contact reason."])
+    notes = [f for f in adj.loc[adj["disagree"].fillna(False).astype(bool), "finding"].fillna("") if f]
+    intro = paragraphs(notes or [
+        "Comparing contacts of the same channel and contact reason does not change any conclusion above."])
+
+    def diff(kind: str):
+        def fmt(r: dict) -> str:
+            metric = r["metric"]
+            row = {"diff": r[f"{kind}_diff"], "diff_lo": r[f"{kind}_diff_lo"], "diff_hi": r[f"{kind}_diff_hi"]}
+            return _fmt_diff(metric, row)
+        return fmt
+
+    return intro + table(adj, [
+        ("metric", "Measure", lambda m: _metric_label(result, m)),
+        ("*", "Raw difference (95% CI)", diff("raw")),
+        ("raw_significant", "Clear?", lambda v: "yes" if v else "no"),
+        ("*", "Adjusted difference (95% CI)", diff("adj")),
+        ("adj_significant", "Clear?", lambda v: "yes" if v else "no"),
+        ("adj_method", "Adjustment", lambda v: {"mantel_haenszel": "Mantel-Haenszel", "ols_hc1": "regression"}.get(v, v or "")),
+    ], caption="Outsourced minus in-house. Adjusted: Mantel-Haenszel across channel × contact-reason strata for "
+               "rates, linear regression with robust errors for CSAT and NPS.")
 
 
 def vendor_table(result) -> Html:
@@ -239,7 +320,7 @@ def sentiment_chart(result) -> FigureImage:
 def theme_trend_table(result) -> Html:
     """Month-over-month theme movement with spikes against the recent average, plus a chart."""
     themes = result.theme_ids
-    trend = theme_trends(result.history, result.month, themes, min_n=result.config.min_group_size)
+    trend = result.theme_trend
     sentences = narrative.trend_sentences(result, trend)
     shown = trend.sort_values("change_vs_baseline", ascending=False, key=lambda s: s.abs())
     tbl = table(shown, [
@@ -254,6 +335,16 @@ def theme_trend_table(result) -> Html:
     top = shown.head(3)["theme"].tolist()
     history = monthly_theme_rates(result.history, top)
     parts = [paragraphs(sentences or ["No theme moved clearly against the recent average."]), tbl]
+    kpi = kpi_trends(result.history, result.month, months=12, themes=[], by=S.SERVICE_MODEL,
+                     min_n=result.config.min_group_size,
+                     sla_first_response_hours=result.config.sla_first_response_hours)
+    sat = kpi[(kpi["series"] == "satisfied_share") & kpi["group"].isin([S.IN_HOUSE, S.OUTSOURCED])]
+    if sat["month"].nunique() > 1:
+        sat = sat.assign(series=sat["group"], value=100 * sat["value"], lo=100 * sat["lo"], hi=100 * sat["hi"])
+        fig = trend_figure(sat, "Satisfied customers (CSAT 4–5) by month", "% satisfied")
+        n_range = f"{int(sat['n'].min()):,}–{int(sat['n'].max()):,}"
+        parts.append(Html(FigureImage(fig, alt="Line chart of the share of satisfied customers by month, in-house and outsourced.",
+                                      caption=f"Ratings per group and month: n = {n_range}. Bands are 95% Wilson intervals.")._repr_html_()))
     if history[S.MONTH].nunique() > 1:
         history = history.assign(series=history["theme"].map(lambda t: _label(result, t)), value=history["rate"])
         fig = trend_figure(history, "Largest movers by month", "Per 100 comments")
@@ -262,6 +353,32 @@ def theme_trend_table(result) -> Html:
                    "Shaded bands are 95% intervals.")
         parts.append(Html(FigureImage(fig, alt="Line chart of the themes that moved most, by month.",
                                       caption=caption)._repr_html_()))
+    return Html("".join(p.markup for p in parts))
+
+
+def emerging_themes(result) -> Html:
+    """Groups of comments no taxonomy theme covers: candidates for new themes, with their growth."""
+    candidates, growth = result.emerging
+    if not candidates:
+        return paragraphs(["Too few comments fall outside the known themes this month to look for new ones."])
+    by_cluster = growth.set_index("cluster") if len(growth) else pd.DataFrame()
+    uncovered = sum(c.size for c in candidates)
+    parts = [paragraphs([
+        f"{uncovered:,} comments this month mention none of the known themes. They fall into "
+        f"{len(candidates)} groups, labelled by their most distinctive words. An analyst can promote a group "
+        "into the theme taxonomy (see the tune_themes notebook)."])]
+    rows = []
+    for c in candidates:
+        g = by_cluster.loc[c.cluster] if c.cluster in by_cluster.index else None
+        growth_txt = "–"
+        if g is not None and not pd.isna(g["growth"]):
+            growth_txt = "new this month" if np.isinf(g["growth"]) else f"{g['growth']:.1f}× earlier months"
+        rows.append({"label": c.label, "size": c.size, "growth": growth_txt,
+                     "quote": c.quotes[0] if c.quotes else ""})
+    parts.append(table(pd.DataFrame(rows), [
+        ("label", "Candidate theme", None), ("size", "Comments", lambda v: fmt_num(v, 0)),
+        ("growth", "Share against earlier months", None), ("quote", "A representative comment", _short),
+    ], caption="Clusters of TF-IDF/LSA vectors (spherical k-means, k chosen by silhouette within 3–8, fixed seed)."))
     return Html("".join(p.markup for p in parts))
 
 
@@ -289,18 +406,58 @@ def _pct_ci(row: dict, key: str) -> str:
 
 
 def drivers_table(result) -> Html:
-    """Themes ranked by how much they pull mean CSAT down."""
+    """Themes ranked by how much they pull mean CSAT down: score impact, and a regression effect."""
     impact = result.impact
     sentences = narrative.driver_sentences(result)
-    return paragraphs(sentences) + table(impact, [
+    parts = [paragraphs(sentences), table(impact, [
         ("theme", "Theme", lambda t: _label(result, t)),
         ("n_with", "Comments with it", lambda v: fmt_num(v, 0)),
         ("score_with", "Mean CSAT with", lambda v: fmt_num(v, 2)),
         ("score_without", "Mean CSAT without", lambda v: fmt_num(v, 2)),
         ("*", "Score impact (95% CI)", lambda r: "–" if pd.isna(r["impact"]) else
-         f"{r['impact']:+.3f}" + (f" ({fmt_interval(r['impact_lo'], r['impact_hi'], 3)})" if not pd.isna(r.get("impact_lo")) else "")),
+         f"{r['impact']:+.3f}".replace("-", "\u2212") + (f" ({fmt_interval(r['impact_lo'], r['impact_hi'], 3)})" if not pd.isna(r.get("impact_lo")) else "")),
     ], caption="Score impact: how much the overall mean CSAT moves because of the theme's comments "
-               "(overall mean minus the mean without them). Negative = the theme pulls satisfaction down.")
+               "(overall mean minus the mean without them). Negative = the theme pulls satisfaction down.")]
+    drivers = result.drivers
+    if not drivers.empty:
+        wide = drivers[drivers["reportable"].fillna(False).astype(bool)].copy()
+        wide["cell"] = [
+            "too few comments" if pd.isna(e) else f"{e:+.2f}".replace("-", "\u2212") + f" ({fmt_interval(lo, hi, 2)})" + (" *" if sig else "")
+            for e, lo, hi, sig in zip(wide["effect"], wide["effect_lo"], wide["effect_hi"], wide["significant"].fillna(False))
+        ]
+        pivot = wide.pivot_table(index="theme", columns="group", values="cell", aggfunc="first").reset_index()
+        pivot = pivot.fillna("too few comments")
+        cols = [("theme", "Theme", lambda t: _label(result, t))]
+        for group in (S.IN_HOUSE, S.OUTSOURCED):
+            if group in pivot:
+                n = int(wide.loc[wide["group"] == group, "n"].max())
+                cols.append((group, f"{MODEL_LABELS[group]} (n={n:,})", None))
+        parts.append(Html("<h3>Effect of each theme, other themes held equal</h3>"))
+        parts.append(table(pivot, cols, caption="CSAT points (1–5) from a regression of CSAT on all themes at once, "
+                           "per service model, with robust 95% intervals; * = clear after adjusting for many tests."))
+    return Html("".join(p.markup for p in parts))
+
+
+def _where(dimension: str, value: str) -> str:
+    return {"team": f"team {value}", "channel": f"the {value} channel"}.get(dimension, str(value))
+
+
+def fix_first_section(result) -> Html:
+    """The two or three themes to fix first: largest score impact, where they concentrate, how they moved."""
+    ff = result.fix_first
+    if ff.empty:
+        return paragraphs(["No theme clearly pulls satisfaction down this month, so nothing stands out to fix first."])
+    items = []
+    for theme, sub in ff.groupby("theme", sort=False):
+        first = sub.iloc[0]
+        where = [f"{_where(r['dimension'], r['where'])} ({r['where_rate']:.1f} per 100 comments against {r['rest_rate']:.1f} elsewhere)"
+                 for _, r in sub[sub["concentrated"].fillna(False).astype(bool)].iterrows()]
+        moved = {"up": "up since last month", "down": "down since last month"}.get(first.get("moved") or "", "no clear change since last month")
+        text = (f"{_label(result, theme)}: costs {abs(first['impact']):.2f} points of mean CSAT; "
+                + (f"concentrated at {'; '.join(where)}" if where else "spread across teams and channels")
+                + f"; {moved}.")
+        items.append(text)
+    return Html('<ol class="fb-fix-first">' + "".join(f"<li>{escape(t)}</li>" for t in items) + "</ol>")
 
 
 def _short(text: str, limit: int = 280) -> str:
@@ -309,45 +466,37 @@ def _short(text: str, limit: int = 280) -> str:
 
 
 def call_list(result) -> Html:
-    """Customers a leader should call this month: unhappy, unresolved or at risk, most recent first."""
-    frame = result.frame
-    churn = frame[S.theme_column("churn_risk")] if S.theme_column("churn_risk") in frame else False
-    unhappy = (frame[S.CSAT].astype("Float64") <= 2).fillna(False) | (frame[S.SENTIMENT_LABEL] == "negative").fillna(False)
-    unresolved = (frame[S.RESOLVED_REPORTED] == False).fillna(False) | frame[S.theme_column("not_fixed")]  # noqa: E712
-    score = churn.astype(int) * 4 + unresolved.astype(int) * 2 + unhappy.astype(int)
-    picked = frame.assign(_score=score)[(score >= 3) & (frame[S.TEXT].fillna("").str.len() > 0)]
-    picked = picked.sort_values(["_score", S.RECEIVED_AT], ascending=[False, False]).head(result.config.call_list_size)
-    why = lambda r: ", ".join(w for w, on in (("churn risk", r[S.theme_column("churn_risk")]),
-                                               ("not fixed", r[S.theme_column("not_fixed")]),
-                                               ("unhappy", True)) if on)
+    """Customers a leader should call this month: at risk, unresolved or unhappy, most recent first."""
+    picked = result.call_list
     return paragraphs([
         f"{len(picked)} customers to call personally this month (up to {result.config.call_list_size}): "
-        "at risk of leaving first, then unresolved, most recent first. Look them up by id; "
-        "no contact details appear in this report."
+        "at risk of leaving first, then unresolved, most recent first; one line per customer. Look them up by "
+        "id; no contact details appear in this report."
     ]) + table(picked, [
         (S.RESPONSE_ID, "Id", None),
         (S.RECEIVED_AT, "Date", lambda v: v.strftime("%d %b") if not pd.isna(v) else ""),
         (S.TEAM, "Team", None),
         (S.VENDOR, "Vendor", lambda v: "in-house" if pd.isna(v) else str(v)),
-        ("*", "Why", why),
+        ("reasons", "Why", None),
         (S.TEXT, "What they said", _short),
     ], empty="No customer meets the call-list criteria this month.")
 
 
 def recognition(result) -> Html:
-    """Praise worth recognising at the next team meeting, grouped by team."""
-    col = S.theme_column("praise")
-    praised = result.frame[result.frame[col] & (result.frame[S.SENTIMENT_LABEL] == "positive").fillna(False)]
-    if praised.empty:
+    """Praise worth recognising at the next team meeting, grouped by team (and agent where named)."""
+    rec = result.recognition
+    if rec.empty:
         return paragraphs(["No praise this month."])
-    sentences = narrative.praise_sentences(result)
-    parts = [paragraphs(sentences)]
-    counts = praised[S.TEAM].value_counts()
-    for team, count in counts.items():
-        texts = praised.loc[praised[S.TEAM] == team, S.TEXT]
-        chosen = representative_quotes(texts, 2)
-        quotes_html = "".join(f"<blockquote>{escape(_short(q))}</blockquote>" for q in chosen)
-        parts.append(Html(f"<h3>{escape(team)} — {int(count)} comments of praise</h3>{quotes_html}"))
+    parts = [paragraphs(narrative.praise_sentences(result))]
+    for team, sub in rec.groupby(S.TEAM, sort=False):
+        agents = [a for a in sub["agent"].fillna("").unique() if a]
+        named = f" — staff named: {', '.join(agents[:6])}" if agents else ""
+        chosen = sub.head(3)
+        quotes_html = "".join(
+            f"<blockquote>{escape(_short(t))}" + (f"<footer>about {escape(a)}</footer>" if a else "") + "</blockquote>"
+            for t, a in zip(chosen[S.TEXT], chosen["agent"].fillna("")))
+        parts.append(Html(f"<h3>{escape(team)} — {int(sub['team_praise'].iloc[0])} comments of praise{escape(named)}</h3>"
+                          f"{quotes_html}"))
     return Html("".join(p.markup for p in parts))
 
 
@@ -411,6 +560,17 @@ def method_notes(result) -> Html:
         "Benjamini-Hochberg.",
         f"No finding is stated for a group with fewer than {m} responses, nor for a difference that is not "
         "statistically clear. 'Clear' means an adjusted p-value below 0.05.",
+        "Service measures: first reply and resolution times come from the ticketing system (medians with "
+        f"bootstrap intervals). 'Replied within SLA' means a first reply within {result.config.sla_first_response_hours:g} "
+        "hours, as the provider reports it. A contact is a ticket or complaint; a repeat contact is the same customer "
+        "contacting again within 7 or 30 days before it; 'resolved first time' means marked solved, not reopened, "
+        "and no further contact within 7 days.",
+        "Like-for-like comparisons compare outsourced and in-house contacts of the same channel and contact reason "
+        "(Mantel-Haenszel for rates, a regression with robust errors for CSAT and NPS). When the raw and adjusted "
+        "results disagree the report says so: the difference may then come from the kind of contacts each handles.",
+        "Drivers: the score impact is the overall mean CSAT minus the mean without a theme's comments; the "
+        "regression effect holds the other themes equal. The call list ranks customers by risk of leaving "
+        "(x4), an unresolved case (x2) and unhappiness (x1).",
         "Customer text is redacted of emails, phone and card numbers before analysis; customers are identified "
         "only by salted hashes and response ids.",
     ])

@@ -10,6 +10,7 @@ matched, so every tag can be explained.
 from __future__ import annotations
 
 import math
+import multiprocessing
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -46,6 +47,9 @@ _NEG_WINDOW = 3
 _MIN_PRECISION = 0.8
 _MIN_THRESHOLD = 0.5
 _EVIDENCE_TERMS = 3
+#: Distinct texts above which seed matching uses a fork-based Pool(2) (as sentiment does).
+PARALLEL_MIN_TEXTS = 20_000
+_POOL_STATE: tuple = ()  # (matcher, texts), inherited by forked workers
 
 
 def _is_verbal_negator(tok: str) -> bool:
@@ -189,6 +193,36 @@ def _identity(doc):
     return doc
 
 
+def _hits_range(bounds: tuple[int, int]) -> list[list[SeedHit]]:
+    matcher, texts = _POOL_STATE
+    return [matcher.hits(t) for t in texts[bounds[0]:bounds[1]]]
+
+
+def _all_hits(matcher: SeedMatcher, texts: list[str]) -> list[list[SeedHit]]:
+    """``matcher.hits`` of every text; two forked workers above PARALLEL_MIN_TEXTS texts."""
+    global _POOL_STATE
+    if len(texts) <= PARALLEL_MIN_TEXTS or "fork" not in multiprocessing.get_all_start_methods():
+        return [matcher.hits(t) for t in texts]
+    _POOL_STATE = (matcher, texts)
+    try:
+        step = max(1, -(-len(texts) // 16))
+        bounds = [(i, min(i + step, len(texts))) for i in range(0, len(texts), step)]
+        with multiprocessing.get_context("fork").Pool(2) as pool:
+            parts = pool.map(_hits_range, bounds)
+    finally:
+        _POOL_STATE = ()
+    return [hs for part in parts for hs in part]
+
+
+def _outermost(hits: list[SeedHit]) -> list[SeedHit]:
+    """Hits not inside a longer hit of the same theme ("charged twice" hides "charged")."""
+    return [
+        h for h in hits
+        if not any(o is not h and o.theme == h.theme and o.start <= h.start and h.end <= o.end
+                   and (o.end - o.start) > (h.end - h.start) for o in hits)
+    ]
+
+
 def _features(text: str, hits: list[SeedHit]) -> tuple[list[str], dict[str, str]]:
     """Stemmed unigrams and bigrams of ``text`` outside seed hits, and stem -> surface word."""
     covered = [(h.start, h.end) for h in hits]
@@ -262,6 +296,13 @@ class ThemeTagger(TransformerMixin, BaseEstimator):
     max_fit_docs : int
         At most this many distinct texts are used to fit (sampled).
 
+    Notes
+    -----
+    Each distinct text is matched once; above ``PARALLEL_MIN_TEXTS`` distinct texts the
+    seed matching runs in two forked worker processes. The per-theme models are
+    ``LogisticRegression(solver="liblinear", class_weight="balanced")`` (liblinear is
+    several times faster than lbfgs on these wide sparse matrices).
+
     Attributes
     ----------
     taxonomy_ : Taxonomy
@@ -316,7 +357,7 @@ class ThemeTagger(TransformerMixin, BaseEstimator):
         if len(uniq) > self.max_fit_docs:
             keep = np.sort(rng.choice(len(uniq), self.max_fit_docs, replace=False))
             uniq = [uniq[i] for i in keep]
-        hits = [matcher.hits(t) for t in uniq]
+        hits = _all_hits(matcher, uniq)
         Y = np.zeros((len(uniq), len(tax)), dtype=bool)
         col = {tid: k for k, tid in enumerate(tax.ids)}
         for r, hs in enumerate(hits):
@@ -349,7 +390,7 @@ class ThemeTagger(TransformerMixin, BaseEstimator):
                 thr = float(self.threshold)
             else:
                 thr = self._held_out_threshold(M, y_t)
-            model = LogisticRegression(class_weight="balanced", random_state=self.random_state, max_iter=1000)
+            model = LogisticRegression(class_weight="balanced", solver="liblinear", random_state=self.random_state, max_iter=1000)
             model.fit(M, y_t)
             self.models_[tid] = model
             self.thresholds_[tid] = thr
@@ -364,7 +405,7 @@ class ThemeTagger(TransformerMixin, BaseEstimator):
             return math.inf
         if y[te].sum() < 2 or y[tr].sum() < 2:
             return math.inf
-        model = LogisticRegression(class_weight="balanced", random_state=self.random_state, max_iter=1000)
+        model = LogisticRegression(class_weight="balanced", solver="liblinear", random_state=self.random_state, max_iter=1000)
         model.fit(M[tr], y[tr])
         return _choose_threshold(y[te], model.predict_proba(M[te])[:, 1])
 
@@ -376,11 +417,10 @@ class ThemeTagger(TransformerMixin, BaseEstimator):
         col = {tid: k for k, tid in enumerate(ids)}
         T = np.zeros((len(texts), len(ids)), dtype=bool)
         ev: list[dict[str, list[str]]] = [dict() for _ in texts]
-        all_hits = []
+        all_hits = _all_hits(matcher, texts)
         for r, text in enumerate(texts):
-            hs = matcher.hits(text)
-            all_hits.append(hs)
-            for h in hs:
+            hs = all_hits[r]
+            for h in _outermost(hs) if len(hs) > 1 else hs:
                 T[r, col[h.theme]] = True
                 quoted = f"'{text[h.start:h.end]}'"
                 lst = ev[r].setdefault(h.theme, [])
@@ -403,7 +443,9 @@ class ThemeTagger(TransformerMixin, BaseEstimator):
                 for r, p in zip(todo[proba >= thr], proba[proba >= thr]):
                     row = M[r]
                     contrib = row.data * coef[row.indices]
-                    order = np.argsort(-contrib, kind="stable")
+                    # ties (equal rounded contributions) broken by term name, so reruns match
+                    term_names = np.array([names[i] for i in row.indices])
+                    order = np.lexsort((term_names, -np.round(contrib, 9)))
                     terms = [names[row.indices[o]] for o in order[:_EVIDENCE_TERMS] if contrib[o] > 0]
                     if not terms:
                         continue

@@ -1,0 +1,141 @@
+"""Cleaning benchmark: read_export + clean_responses (incl. validation) against the floor.
+
+    python benchmarks/bench_clean.py --rows 1000000 --json OUT.json
+
+Generates N rows in the Qualtrics layout with ``feedbacklib.sample.write_qualtrics_csv``
+(cached under benchmarks/data/, git-ignored), then, each in a fresh child process so the
+peak memory figures do not mix:
+
+- clean: ``read_export`` + ``clean_responses`` (normalise, dedupe, PII redaction, pandera
+  validation), timed stage by stage; rows/s and peak RSS (``resource.getrusage``);
+- floor: ``pyarrow.csv.read_csv`` (``newlines_in_values``) of the same file plus
+  ``HashingVectorizer(n_features=2**20).transform`` of its comments (one process).
+
+Targets (issue 3): >= 100,000 rows/s, <= half the floor's time, peak memory < 3 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "benchmarks" / "data"
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def data_file(rows: int, seed: int = 20261001, month: str = "2026-07") -> Path:
+    from feedbacklib.sample import write_qualtrics_csv
+
+    DATA.mkdir(parents=True, exist_ok=True)
+    path = DATA / f"qualtrics_{rows}_{seed}_{month}.csv"
+    if not path.exists():
+        tmp = path.with_suffix(".tmp")
+        write_qualtrics_csv(tmp, rows, seed=seed, month=month)
+        tmp.rename(path)
+    return path
+
+
+def run_clean(path: Path) -> dict:
+    os.environ.setdefault("FEEDBACK_PII_SALT", "benchmark-salt")
+    sys.path.insert(0, str(ROOT))
+    from feedbacklib.clean import clean_responses
+    from feedbacklib.config import default_config
+    from feedbacklib.io import read_export
+    from feedbacklib.validation import canonical_schema
+
+    canonical_schema()  # import pandera (about 1-3 s, once per process) before the clock starts
+    cfg = default_config(ROOT, timezone="Europe/London")
+    t0 = time.perf_counter()
+    export = read_export(path, config=cfg)
+    t1 = time.perf_counter()
+    result = clean_responses([export], cfg)
+    t2 = time.perf_counter()
+    return {"read_s": t1 - t0, "clean_s": t2 - t1, "total_s": t2 - t0, "peak_rss_mb": _peak_mb(),
+            "rows_read": len(export.raw), "rows_kept": len(result.frame),
+            "rows_quarantined": len(result.quarantine)}
+
+
+def run_floor(path: Path) -> dict:
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    t0 = time.perf_counter()
+    # The header is 3 rows: read the names from the first, skip all three.
+    with open(path, encoding="utf-8-sig") as fh:
+        names = fh.readline().rstrip("\r\n").split(",")
+    table = pacsv.read_csv(
+        path, read_options=pacsv.ReadOptions(column_names=names, skip_rows=3, block_size=1 << 24),
+        parse_options=pacsv.ParseOptions(newlines_in_values=True),
+    )
+    t1 = time.perf_counter()
+    texts = table.column("Q3").to_pylist()
+    HashingVectorizer(n_features=2 ** 20).transform(t if t is not None else "" for t in texts)
+    t2 = time.perf_counter()
+    return {"read_s": t1 - t0, "hash_s": t2 - t1, "total_s": t2 - t0, "peak_rss_mb": _peak_mb()}
+
+
+def _child(stage: str, path: Path) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--child", stage, "--file", str(path)],
+                         cwd=ROOT, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--json", type=Path, default=None, help="write the figures here")
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each; the median is reported")
+    parser.add_argument("--child", choices=("clean", "floor"), help=argparse.SUPPRESS)
+    parser.add_argument("--file", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        fn = run_clean if args.child == "clean" else run_floor
+        print(json.dumps(fn(args.file)))
+        return 0
+
+    t0 = time.perf_counter()
+    path = data_file(args.rows)
+    gen_s = time.perf_counter() - t0
+    cleans = [_child("clean", path) for _ in range(args.repeat)]
+    floors = [_child("floor", path) for _ in range(args.repeat)]
+    clean = sorted(cleans, key=lambda r: r["total_s"])[len(cleans) // 2]
+    floor = sorted(floors, key=lambda r: r["total_s"])[len(floors) // 2]
+    result = {
+        "rows": args.rows, "file_mb": round(path.stat().st_size / 2**20, 1),
+        "generate_s": round(gen_s, 2),
+        "clean": clean, "floor": floor,
+        "clean_rows_per_s": round(args.rows / clean["total_s"]),
+        "floor_rows_per_s": round(args.rows / floor["total_s"]),
+        "clean_over_floor": round(clean["total_s"] / floor["total_s"], 3),
+        "targets": {"rows_per_s>=100k": args.rows / clean["total_s"] >= 100_000,
+                    "clean<=half_floor": clean["total_s"] <= floor["total_s"] / 2,
+                    "peak<3GB": clean["peak_rss_mb"] < 3072},
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
+                    "platform": platform.platform()},
+    }
+    print(f"{args.rows:,} rows ({result['file_mb']} MB)")
+    print(f"  clean: {clean['total_s']:.2f} s (read {clean['read_s']:.2f} + clean {clean['clean_s']:.2f}) "
+          f"= {result['clean_rows_per_s']:,} rows/s, peak {clean['peak_rss_mb']:.0f} MB")
+    print(f"  floor: {floor['total_s']:.2f} s (read {floor['read_s']:.2f} + hash {floor['hash_s']:.2f}), "
+          f"peak {floor['peak_rss_mb']:.0f} MB")
+    print(f"  clean / floor = {result['clean_over_floor']:.2f}; targets: {result['targets']}")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,276 @@
+"""What a leader does with the report: whom to call, whom to thank, what to fix first.
+
+Pure functions over the month's tagged frame (and the statistics already
+computed for it); the report's sections only format what they return.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from . import compare as C
+from . import schema as S
+
+__all__ = ["select_call_list", "select_recognition", "detect_agent", "fix_first",
+           "CALL_LIST_COLUMNS", "RECOGNITION_COLUMNS", "FIX_FIRST_COLUMNS"]
+
+CHURN_THEME = "churn_risk"
+NOT_FIXED_THEME = "not_fixed"
+PRAISE_THEME = "praise"
+REASON_CHURN = "churn risk"
+REASON_UNRESOLVED = "not resolved"
+REASON_UNHAPPY = "unhappy"
+
+CALL_LIST_COLUMNS = (S.RESPONSE_ID, S.RECEIVED_AT, S.TEAM, S.VENDOR, S.SERVICE_MODEL, S.CHANNEL,
+                     "priority", "reasons", S.TEXT)
+RECOGNITION_COLUMNS = (S.TEAM, S.VENDOR, "team_praise", "agent", S.RESPONSE_ID, S.RECEIVED_AT, S.TEXT)
+FIX_FIRST_COLUMNS = (
+    "rank", "theme", "impact", "impact_lo", "impact_hi", "n_with",
+    "dimension", "where", "where_n", "where_rate", "where_rate_lo", "where_rate_hi", "rest_rate",
+    "where_p_value", "where_q_value", "concentrated",
+    "rate", "prev_rate", "change", "q_prev", "moved", "spike",
+)
+
+
+def _col(frame: pd.DataFrame, column: str, default=None) -> pd.Series:
+    if column in frame.columns:
+        return frame[column]
+    return pd.Series(default, index=frame.index)
+
+
+# =========================================================================== #
+# Call list
+# =========================================================================== #
+def select_call_list(frame: pd.DataFrame, size: int = 15, *, one_per_customer: bool = True) -> pd.DataFrame:
+    """Up to ``size`` customers a leader should call personally, most urgent first.
+
+    Signals per row (all need a non-empty comment, so the leader knows what
+    the call is about):
+
+    - churn risk: the ``churn_risk`` theme (weight 4);
+    - not resolved: ``resolved_reported`` is False, or the ``not_fixed`` theme
+      (weight 2);
+    - unhappy: CSAT 1-2, or a negative comment (weight 1).
+
+    A row is listed when its priority (sum of weights) is at least 3, i.e.
+    churn risk, or not resolved *and* unhappy. Order: priority, then most
+    recent first; with ``one_per_customer`` only the most urgent row of a
+    ``customer_key`` is kept (no customer is called twice).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``response_id, received_at, team, vendor, service_model,
+        channel, priority`` (int 3..7), ``reasons`` (str, e.g.
+        ``"churn risk, not resolved, unhappy"``), ``text``. No contact
+        details: the id is enough to look the customer up.
+    """
+    if frame.empty:
+        return pd.DataFrame(columns=list(CALL_LIST_COLUMNS))
+    churn = C._flags(frame, S.theme_column(CHURN_THEME))
+    not_fixed = C._flags(frame, S.theme_column(NOT_FIXED_THEME))
+    reported_unresolved = C._known(frame, S.RESOLVED_REPORTED) & ~C._flags(frame, S.RESOLVED_REPORTED)
+    unresolved = reported_unresolved | not_fixed
+    csat = C._numbers(frame, S.CSAT)
+    negative = np.array(_col(frame, S.SENTIMENT_LABEL).astype("string").eq(C.NEGATIVE_LABEL).fillna(False),
+                        dtype=bool)
+    unhappy = (csat <= C.LOW_RATING_MAX_CSAT) | negative
+    priority = 4 * churn.astype(int) + 2 * unresolved.astype(int) + unhappy.astype(int)
+    keep = (priority >= 3) & C._has_text(frame)
+    reasons = [", ".join(name for name, on in ((REASON_CHURN, c), (REASON_UNRESOLVED, u), (REASON_UNHAPPY, h)) if on)
+               for c, u, h in zip(churn, unresolved, unhappy)]
+    out = frame.assign(priority=priority, reasons=reasons).loc[keep]
+    out = out.assign(_t=pd.to_datetime(_col(out, S.RECEIVED_AT), utc=True))
+    out = out.sort_values(["priority", "_t"], ascending=[False, False], kind="mergesort", na_position="last")
+    if one_per_customer and S.CUSTOMER_KEY in out.columns:
+        known = out[S.CUSTOMER_KEY].notna()
+        out = pd.concat([out[known].drop_duplicates(S.CUSTOMER_KEY), out[~known]]).sort_values(
+            ["priority", "_t"], ascending=[False, False], kind="mergesort", na_position="last")
+    out = out.head(size)
+    for col in CALL_LIST_COLUMNS:
+        if col not in out.columns:
+            out[col] = pd.NA
+    return out[list(CALL_LIST_COLUMNS)].reset_index(drop=True)
+
+
+# =========================================================================== #
+# Recognition
+# =========================================================================== #
+_NAME = r"([A-Z][a-z]{1,20}(?:[ -][A-Z][a-z]{1,20})?)"
+_AFTER = re.compile(
+    r"\b(?:agent|advisor|adviser|representative|rep|colleague|engineer|thanks to|thank you to|"
+    r"thank you|thanks|help from|service from|shout[- ]?out to|kudos to|spoke (?:to|with)|"
+    r"dealt with by|helped by)\s*,?\s+" + _NAME)
+_BEFORE = re.compile(
+    _NAME + r"\s+(?:was (?:a star|brilliant|amazing|fantastic|great|excellent|so helpful|very helpful|lovely|"
+    r"wonderful|patient|superb)|went above and beyond|is a credit|deserves|really helped|sorted)")
+_NOT_NAMES = frozenset("""
+The A An I He She They We You Your It This That These Those My Our His Her Their Everyone Everybody
+Someone Team Staff Customer Service Support Agent Thanks Thank Great Brilliant Amazing Fantastic
+Excellent Superb Very So All Best Honestly Outstanding Wonderful Lovely Nothing Nobody Mr Mrs Ms Dr
+Phone Email Chat Web Monday Tuesday Wednesday Thursday Friday Saturday Sunday Today Yesterday
+""".split())
+
+
+def detect_agent(text) -> str:
+    """The staff member a comment names, when it names one ("thanks to Sarah", "Thabo went above and beyond").
+
+    Case-sensitive (a name is capitalised); common capitalised words that are
+    not names ("The", "Everyone", weekdays) are ignored. ``""`` when none.
+
+    Examples
+    --------
+    >>> detect_agent("Excellent service, Sarah was a star.")
+    'Sarah'
+    >>> detect_agent("Thank you so much, the agent was great")
+    ''
+    """
+    if not isinstance(text, str) or not text:
+        return ""
+    for pattern in (_AFTER, _BEFORE):
+        for match in pattern.finditer(text):
+            words = [w for w in re.split(r"[ -]", match.group(1))]
+            if words[0] in _NOT_NAMES:
+                continue
+            name = " ".join(w for w in words if w not in _NOT_NAMES)
+            if name:
+                return name
+    return ""
+
+
+def select_recognition(frame: pd.DataFrame, *, per_team: int | None = None) -> pd.DataFrame:
+    """Praise worth recognising at the next team meeting, grouped by team.
+
+    Praise = the ``praise`` theme on a comment whose sentiment is not
+    negative (when sentiment is known), so "great service but..." complaints
+    are left out. ``agent`` is the staff member named in the comment
+    (:func:`detect_agent`), ``""`` when none.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``team, vendor, team_praise`` (praise comments of the team this
+        month), ``agent, response_id, received_at, text``. Teams in order of
+        praise count (then name), named agents first within a team, then most
+        recent first; at most ``per_team`` rows per team when given.
+    """
+    col = S.theme_column(PRAISE_THEME)
+    if frame.empty or col not in frame.columns:
+        return pd.DataFrame(columns=list(RECOGNITION_COLUMNS))
+    praise = C._flags(frame, col) & C._has_text(frame)
+    if S.SENTIMENT_LABEL in frame.columns:
+        praise &= ~np.array(frame[S.SENTIMENT_LABEL].astype("string").eq(C.NEGATIVE_LABEL).fillna(False), dtype=bool)
+    out = frame.loc[praise].copy()
+    for column in (S.TEAM, S.VENDOR, S.RESPONSE_ID, S.RECEIVED_AT):
+        if column not in out.columns:
+            out[column] = pd.NA
+    out[S.TEAM] = out[S.TEAM].astype("string").fillna("unknown team")
+    out["agent"] = [detect_agent(t) for t in out[S.TEXT]]
+    out["team_praise"] = out.groupby(S.TEAM)[S.TEAM].transform("size").astype(int)
+    out = out.assign(_named=out["agent"] == "", _t=pd.to_datetime(out[S.RECEIVED_AT], utc=True))
+    out = out.sort_values(["team_praise", S.TEAM, "_named", "_t"], ascending=[False, True, True, False],
+                          kind="mergesort", na_position="last")
+    if per_team is not None:
+        out = out.groupby(S.TEAM, sort=False).head(per_team)
+    return out[list(RECOGNITION_COLUMNS)].reset_index(drop=True)
+
+
+# =========================================================================== #
+# Fix first
+# =========================================================================== #
+def fix_first(
+    impact: pd.DataFrame,
+    frame: pd.DataFrame,
+    trend: pd.DataFrame | None = None,
+    *,
+    size: int = 3,
+    dimensions: Sequence[str] = (S.VENDOR, S.TEAM, S.CHANNEL),
+    min_n: int = 30,
+    alpha: float = 0.05,
+    exclude: Sequence[str] = (PRAISE_THEME,),
+) -> pd.DataFrame:
+    """The ``size`` themes that cost the score most, where they concentrate and how they moved.
+
+    Parameters
+    ----------
+    impact : DataFrame
+        :func:`feedbacklib.compare.theme_impact` output. Only themes whose
+        impact interval lies wholly below zero (``impact_hi < 0``) qualify,
+        most negative first.
+    frame : DataFrame
+        The month's tagged rows, to locate each theme.
+    trend : DataFrame, optional
+        :func:`feedbacklib.trends.theme_trends` output for the month.
+    dimensions : columns to search (vendor, team, channel by default).
+
+    For each theme and dimension, ``where`` is the group (with at least
+    ``min_n`` comments) with the highest theme rate, tested against all other
+    comments (two-proportion test; BH across every theme x dimension row);
+    ``concentrated`` is True when that test is significant *and* the group's
+    rate is higher than the rest.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per theme x dimension: ``rank`` (1 = fix first), ``theme``,
+        ``impact, impact_lo, impact_hi, n_with`` (from ``impact``),
+        ``dimension``, ``where`` (group or ``""`` if none is large enough),
+        ``where_n`` (comments), ``where_rate, where_rate_lo, where_rate_hi``
+        (per 100 comments, Wilson), ``rest_rate``, ``where_p_value``,
+        ``where_q_value``, ``concentrated``; from ``trend`` (NaN / False
+        without it): ``rate, prev_rate, change`` (per 100), ``q_prev``,
+        ``moved`` (``"up"``, ``"down"`` or ``""``: significant change since
+        last month, q < alpha, both months >= min_n) and ``spike``.
+    """
+    if impact is None or impact.empty:
+        return pd.DataFrame(columns=list(FIX_FIRST_COLUMNS))
+    chosen = impact[(impact["impact"] < 0) & (impact["impact_hi"] < 0) & ~impact["theme"].isin(list(exclude))]
+    chosen = chosen.sort_values("impact", kind="mergesort").head(size)
+    text = C._has_text(frame)
+    trend_by_theme = trend.set_index("theme") if trend is not None and not trend.empty else None
+    rows = []
+    for rank, rec in enumerate(chosen.to_dict("records"), start=1):
+        hit = C._flags(frame, S.theme_column(rec["theme"])) & text
+        for dim in dimensions:
+            row = {"rank": rank, "theme": rec["theme"], "impact": rec["impact"], "impact_lo": rec["impact_lo"],
+                   "impact_hi": rec["impact_hi"], "n_with": rec.get("n_with", np.nan), "dimension": dim,
+                   "where": "", "where_n": 0, "where_rate": np.nan, "where_rate_lo": np.nan,
+                   "where_rate_hi": np.nan, "rest_rate": np.nan, "where_p_value": np.nan}
+            if dim in frame.columns:
+                labels = frame[dim].astype("string")
+                if dim == S.VENDOR and S.SERVICE_MODEL in frame.columns:
+                    in_house = C._equals(frame, S.SERVICE_MODEL, S.IN_HOUSE)
+                    labels = labels.mask(labels.isna() & in_house, C.IN_HOUSE_LABEL)
+                counts = pd.DataFrame({"g": labels[text], "y": hit[text]}).dropna(subset=["g"]).groupby("g")["y"].agg(
+                    ["sum", "size"])
+                counts = counts[counts["size"] >= min_n]
+                if not counts.empty:
+                    rate = counts["sum"] / counts["size"]
+                    best = rate.sort_values(ascending=False, kind="mergesort").index[0]
+                    x, n = int(counts.loc[best, "sum"]), int(counts.loc[best, "size"])
+                    xr, nr = int(hit[text].sum()) - x, int(text.sum()) - n
+                    low, high = C.wilson_interval(x, n)
+                    row.update({"where": str(best), "where_n": n, "where_rate": 100 * x / n,
+                                "where_rate_lo": 100 * low, "where_rate_hi": 100 * high,
+                                "rest_rate": 100 * xr / nr if nr else np.nan,
+                                "where_p_value": C.two_proportion_test(x, n, xr, nr) if nr else np.nan})
+            t = trend_by_theme.loc[rec["theme"]] if trend_by_theme is not None and rec["theme"] in trend_by_theme.index else None
+            if t is not None:
+                big = t["n"] >= min_n and t.get("prev_n", 0) >= min_n
+                q = t.get("q_prev", np.nan)
+                moved = "up" if t["change"] > 0 else "down"
+                row.update({"rate": t["rate"], "prev_rate": t["prev_rate"], "change": t["change"], "q_prev": q,
+                            "moved": moved if big and pd.notna(q) and q < alpha else "",
+                            "spike": bool(t.get("spike", False))})
+            else:
+                row.update({"rate": np.nan, "prev_rate": np.nan, "change": np.nan, "q_prev": np.nan,
+                            "moved": "", "spike": False})
+            rows.append(row)
+    out = pd.DataFrame(rows, columns=[c for c in FIX_FIRST_COLUMNS if c not in ("where_q_value", "concentrated")])
+    out["where_q_value"] = C.benjamini_hochberg(out["where_p_value"].to_numpy(dtype=float))
+    out["concentrated"] = ((out["where_q_value"] < alpha) & (out["where_rate"] > out["rest_rate"])).fillna(False).astype(bool)
+    return out[list(FIX_FIRST_COLUMNS)]

@@ -1,0 +1,419 @@
+"""Discover emerging themes: cluster the comments that no taxonomy theme covers.
+
+The method, chosen on real complaint narratives (see ``benchmarks/eval_themes.py``):
+
+1. clean: drop redaction tokens (``XXXX``, ``XX/XX/XXXX``), amounts (``{$12.00}``) and digits;
+2. TF-IDF with sublinear term frequency, unigrams and bigrams, ``min_df`` / ``max_df``;
+3. LSA: :class:`~sklearn.decomposition.TruncatedSVD` to ``n_components`` dimensions, rows
+   scaled to unit length (so Euclidean geometry is cosine geometry: spherical clustering);
+4. Ward agglomerative clustering (deterministic, no random start) gives, for every k, a
+   partition whose centroids start one k-means refinement. Ward replaces the many random
+   k-means starts whose disagreement makes topic models unstable from run to run;
+5. k is the value in ``[k_min, k_max]`` with the best cosine silhouette (ties: the smaller).
+
+Nothing in steps 1-5 draws random numbers except the randomized SVD (``svd_random_state``,
+fixed by default) and, on large inputs, the samples Ward and the silhouette are computed on
+(``random_state``).
+
+Each cluster becomes a :class:`Candidate`: its most distinctive terms (mean TF-IDF inside the
+cluster minus outside), its most representative quotes (closest to the centroid), its size
+and share. :func:`candidate_growth` counts each candidate month by month; and
+:func:`promote_candidate` appends a candidate to a taxonomy TOML file.
+
+Examples
+--------
+>>> texts = ["the app crashes at login", "app crashes at login again", "my app crashes at login",
+...          "parcel soaked in the rain", "my parcel soaked in the rain", "parcel soaked in rain again"] * 3
+>>> disc = ThemeDiscovery(k_min=2, k_max=4, random_state=0).fit(texts)
+>>> disc.n_clusters_, sorted(c.size for c in disc.candidates_)
+(2, [9, 9])
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.cluster.hierarchy import fcluster, linkage
+from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
+from sklearn.cluster import KMeans
+from sklearn.decomposition import TruncatedSVD
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
+from sklearn.metrics import silhouette_score
+from sklearn.preprocessing import normalize
+from sklearn.utils.validation import check_is_fitted
+
+from feedbacklib.errors import ConfigError
+from feedbacklib.schema import TEXT, theme_column
+from feedbacklib.themes.taxonomy import load_taxonomy
+
+__all__ = [
+    "Candidate",
+    "ThemeDiscovery",
+    "candidate_growth",
+    "promote_candidate",
+    "uncovered_texts",
+    "clean_for_discovery",
+]
+
+# CFPB-style redactions (XXXX, XX/XX/XXXX), bracketed amounts and numbers carry no topic.
+_REDACTION_RE = re.compile(r"X{2,}(?:/X{2,})*|\{\$[0-9.,]+\}|[0-9]+(?:[.,/:-][0-9]+)*")
+_TOKEN_PATTERN = r"(?u)\b[a-zA-Z][a-zA-Z']+\b"
+_MAX_WARD_DOCS = 6000  # Ward needs O(n^2) memory: above this, cluster a sample, then k-means all
+_SILHOUETTE_SAMPLE = 3000
+
+
+def clean_for_discovery(text: object) -> str:
+    """Text without redaction tokens, amounts and numbers (``""`` for missing values)."""
+    if not isinstance(text, str):
+        return ""
+    return _REDACTION_RE.sub(" ", text)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A candidate theme found by :class:`ThemeDiscovery`.
+
+    Attributes
+    ----------
+    cluster : cluster number (``labels_`` value)
+    label : a readable name made of the top terms, e.g. ``"app crash / login"``
+    terms : the most distinctive terms (words and two-word phrases), best first
+    quotes : the most representative texts (closest to the cluster centre)
+    size : number of fitted texts in the cluster
+    share : size / number of fitted texts
+    """
+
+    cluster: int
+    label: str
+    terms: tuple[str, ...]
+    quotes: tuple[str, ...]
+    size: int
+    share: float
+    phrases: tuple[str, ...] = field(default=())
+
+    def seeds(self, n: int = 6) -> list[str]:
+        """Seed phrases for a taxonomy: two-word phrases first, then single words."""
+        out: list[str] = []
+        for term in list(self.phrases) + list(self.terms):
+            if term not in out and not any(term in o.split() for o in out):
+                out.append(term)
+            if len(out) >= n:
+                break
+        return out
+
+
+def _as_texts(X) -> list[str]:
+    if isinstance(X, pd.DataFrame):
+        if X.shape[1] != 1:
+            raise ValueError(f"ThemeDiscovery expects one text column, got {X.shape[1]}: {list(X.columns)}")
+        X = X.iloc[:, 0]
+    values = X.tolist() if isinstance(X, (pd.Series, np.ndarray)) else list(X)
+    return [v if isinstance(v, str) else "" for v in values]
+
+
+class ThemeDiscovery(ClusterMixin, TransformerMixin, BaseEstimator):
+    """Cluster texts into candidate themes (LSA + Ward-initialised spherical k-means).
+
+    Parameters
+    ----------
+    k_min, k_max : int
+        Bounds of the number of clusters; k is chosen in between by cosine silhouette.
+        ``k_min == k_max`` fixes k.
+    n_components : int
+        LSA dimensions (capped by the data).
+    min_df : int or float
+        Minimum document frequency of a term (capped so tiny inputs still have terms).
+    max_df : float
+        Terms in a larger share of texts are ignored.
+    n_terms, n_quotes : int
+        Terms and quotes kept per candidate.
+    random_state : int
+        Seed of the sampling done on large inputs (the Ward sample above 6,000 texts, the
+        silhouette sample above 3,000); same input and seeds give identical results.
+    svd_random_state : int
+        Seed of the randomized SVD. It is separate and fixed by default because the
+        clusters are sensitive to the LSA basis: on 3,656 CFPB narratives, two SVD seeds
+        agree only at ARI ~0.5 (see ``benchmarks/eval_themes.py``), so one corpus must
+        always get the same basis for month-to-month comparisons to mean something.
+
+    Attributes
+    ----------
+    labels_ : ndarray of int, the cluster of each fitted text (-1 for empty texts)
+    n_clusters_ : int, the chosen k
+    silhouette_ : dict k -> silhouette score of the candidates considered
+    candidates_ : list of :class:`Candidate`, largest first
+    vectorizer_, svd_, kmeans_ : the fitted steps
+    """
+
+    def __init__(
+        self,
+        *,
+        k_min: int = 3,
+        k_max: int = 12,
+        n_components: int = 150,
+        min_df: int | float = 3,
+        max_df: float = 0.5,
+        n_terms: int = 8,
+        n_quotes: int = 3,
+        random_state: int = 0,
+        svd_random_state: int = 0,
+    ):
+        self.k_min = k_min
+        self.k_max = k_max
+        self.n_components = n_components
+        self.min_df = min_df
+        self.max_df = max_df
+        self.n_terms = n_terms
+        self.n_quotes = n_quotes
+        self.random_state = random_state
+        self.svd_random_state = svd_random_state
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        return tags
+
+    # -- fitting ---------------------------------------------------------------------------
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        M = self.vectorizer_.transform([clean_for_discovery(t) for t in texts])
+        return normalize(self.svd_.transform(M))
+
+    def fit(self, X, y=None):
+        """Cluster the texts ``X``; empty texts are left out (label -1)."""
+        if not 1 <= self.k_min <= self.k_max:
+            raise ValueError(f"ThemeDiscovery needs 1 <= k_min <= k_max, got k_min={self.k_min}, k_max={self.k_max}")
+        texts = _as_texts(X)
+        keep = np.array([bool(clean_for_discovery(t).strip()) for t in texts], dtype=bool)
+        docs = [clean_for_discovery(t) for t, k in zip(texts, keep) if k]
+        n = len(docs)
+        if n < 2:
+            raise ValueError(f"ThemeDiscovery needs at least 2 non-empty texts, got {n}")
+        min_df = self.min_df if isinstance(self.min_df, float) or n >= 10 * self.min_df else 1
+        self.vectorizer_ = TfidfVectorizer(
+            sublinear_tf=True,
+            ngram_range=(1, 2),
+            min_df=min_df,
+            max_df=self.max_df if n >= 20 else 1.0,
+            stop_words=sorted(ENGLISH_STOP_WORDS),  # negators carry no topic here
+            token_pattern=_TOKEN_PATTERN,
+            dtype=np.float64,
+        )
+        M = self.vectorizer_.fit_transform(docs)
+        dims = max(1, min(self.n_components, M.shape[1] - 1, n - 1))
+        self.svd_ = TruncatedSVD(dims, random_state=self.svd_random_state)
+        Z = normalize(self.svd_.fit_transform(M))
+
+        rng = np.random.RandomState(self.random_state)
+        ward_rows = np.arange(n)
+        if n > _MAX_WARD_DOCS:
+            ward_rows = np.sort(rng.choice(n, _MAX_WARD_DOCS, replace=False))
+        tree = linkage(Z[ward_rows], method="ward")
+        k_hi = min(self.k_max, n - 1) if n > 2 else 1
+        k_lo = min(self.k_min, k_hi)
+        sample = None
+        if n > _SILHOUETTE_SAMPLE:
+            sample = np.sort(rng.choice(n, _SILHOUETTE_SAMPLE, replace=False))
+        self.silhouette_ = {}
+        best = None
+        for k in range(k_lo, k_hi + 1):
+            km = self._refine(Z, Z[ward_rows], fcluster(tree, k, criterion="maxclust"))
+            if k_lo == k_hi:
+                best = (np.nan, k, km)
+                break
+            labels = km.labels_
+            if len(np.unique(labels)) < 2:
+                continue
+            idx = sample if sample is not None else slice(None)
+            score = float(silhouette_score(Z[idx], labels[idx], metric="cosine"))
+            self.silhouette_[k] = score
+            if best is None or score > best[0] + 1e-12:
+                best = (score, k, km)
+        if best is None:  # every k collapsed: keep the smallest
+            best = (np.nan, k_lo, self._refine(Z, Z[ward_rows], fcluster(tree, k_lo, criterion="maxclust")))
+        _, self.n_clusters_, self.kmeans_ = best
+        labels = np.full(len(texts), -1, dtype=int)
+        labels[keep] = self.kmeans_.labels_
+        self.labels_ = labels
+        self.candidates_ = self._describe(M, Z, self.kmeans_.labels_, [t for t, k in zip(texts, keep) if k])
+        return self
+
+    def _refine(self, Z: np.ndarray, Zw: np.ndarray, ward_labels: np.ndarray) -> KMeans:
+        groups = np.unique(ward_labels)
+        centres = np.vstack([Zw[ward_labels == g].mean(axis=0) for g in groups])
+        km = KMeans(len(groups), init=centres, n_init=1, max_iter=100, random_state=self.random_state)
+        return km.fit(Z)
+
+    def _describe(self, M, Z: np.ndarray, labels: np.ndarray, texts: list[str]) -> list[Candidate]:
+        names = self.vectorizer_.get_feature_names_out()
+        n = len(labels)
+        total = np.asarray(M.sum(axis=0)).ravel()
+        out = []
+        for c in range(self.n_clusters_):
+            rows = np.flatnonzero(labels == c)
+            if not len(rows):
+                continue
+            inside = np.asarray(M[rows].sum(axis=0)).ravel()
+            outside_n = max(n - len(rows), 1)
+            score = inside / len(rows) - (total - inside) / outside_n
+            order = np.argsort(-score, kind="stable")
+            terms = [names[i] for i in order[: self.n_terms * 3] if score[i] > 0]
+            words = tuple(terms[: self.n_terms])
+            phrases = tuple(t for t in terms if " " in t)[: self.n_terms]
+            centre = Z[rows].mean(axis=0)
+            closest = rows[np.argsort(-(Z[rows] @ centre), kind="stable")[: self.n_quotes]]
+            quotes = tuple(_quote(texts[i]) for i in closest)
+            label = " / ".join(words[:3]) if words else f"cluster {c}"
+            out.append(Candidate(c, label, words, quotes, len(rows), len(rows) / n, phrases))
+        out.sort(key=lambda cand: (-cand.size, cand.cluster))
+        return out
+
+    # -- using a fitted model --------------------------------------------------------------
+    def predict(self, X) -> np.ndarray:
+        """Nearest candidate of each text (-1 for empty texts)."""
+        check_is_fitted(self, "kmeans_")
+        texts = _as_texts(X)
+        out = np.full(len(texts), -1, dtype=int)
+        keep = np.array([bool(clean_for_discovery(t).strip()) for t in texts], dtype=bool)
+        if keep.any():
+            out[keep] = self.kmeans_.predict(self._embed([t for t, k in zip(texts, keep) if k]))
+        return out
+
+    def transform(self, X) -> np.ndarray:
+        """Cosine similarity of each text to each candidate centre (n_texts x n_clusters)."""
+        check_is_fitted(self, "kmeans_")
+        Z = self._embed(_as_texts(X))
+        return Z @ normalize(self.kmeans_.cluster_centers_).T
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        check_is_fitted(self, "kmeans_")
+        return np.asarray([f"candidate{c}" for c in range(self.n_clusters_)], dtype=object)
+
+    def candidates_frame(self) -> pd.DataFrame:
+        """The candidates as a table: cluster, label, size, share, terms, quotes."""
+        check_is_fitted(self, "candidates_")
+        return pd.DataFrame(
+            {
+                "cluster": [c.cluster for c in self.candidates_],
+                "label": [c.label for c in self.candidates_],
+                "size": [c.size for c in self.candidates_],
+                "share": [c.share for c in self.candidates_],
+                "terms": [", ".join(c.terms) for c in self.candidates_],
+                "quotes": [" | ".join(c.quotes) for c in self.candidates_],
+            }
+        )
+
+
+def _quote(text: str, limit: int = 240) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "\u2026"
+
+
+def uncovered_texts(frame: pd.DataFrame, *, text_col: str = TEXT) -> pd.Series:
+    """Texts of ``frame`` (output of ``tag_themes``) that no ``theme_<id>`` column flags."""
+    prefix = theme_column("")
+    cols = [c for c in frame.columns if c.startswith(prefix) and frame[c].dtype == bool]
+    covered = frame[cols].any(axis=1) if cols else pd.Series(False, index=frame.index)
+    texts = frame.loc[~covered, text_col]
+    return texts[texts.map(lambda t: isinstance(t, str) and bool(t.strip()))]
+
+
+def candidate_growth(
+    discovery: ThemeDiscovery, texts: Sequence[str] | pd.Series, months: Sequence | pd.Series, *, current=None
+) -> pd.DataFrame:
+    """Size of each candidate month by month, and its growth against the previous months.
+
+    ``texts`` and ``months`` (the month column, e.g. ``"2026-07"`` or a Period) cover the
+    current and earlier months, typically the uncovered comments of each month. Texts are
+    assigned to the nearest candidate with :meth:`ThemeDiscovery.predict`.
+
+    Returns one row per candidate (largest first) with ``cluster``, ``label``, the count in
+    ``current`` (default: the latest month), its share of that month's texts, the mean share
+    over the earlier months, and ``growth`` = current share / earlier mean share (``inf``
+    when the candidate is new, NaN when there is no earlier month).
+    """
+    texts = pd.Series(list(texts), dtype=object)
+    months = pd.Series(list(months), dtype=object)
+    if len(texts) != len(months):
+        raise ValueError(f"candidate_growth: {len(texts)} texts but {len(months)} months")
+    labels = pd.Series(discovery.predict(texts))
+    current = max(months.dropna().unique()) if current is None else current
+    table = pd.crosstab(labels[labels >= 0], months[labels >= 0])
+    per_month = months.value_counts()
+    shares = table.div(per_month.reindex(table.columns), axis=1)
+    earlier = [m for m in shares.columns if m < current]
+    rows = []
+    for cand in discovery.candidates_:
+        c = cand.cluster
+        now_n = int(table.loc[c, current]) if c in table.index and current in table.columns else 0
+        now_share = now_n / per_month.get(current, np.nan) if per_month.get(current, 0) else np.nan
+        before = float(shares.loc[c, earlier].mean()) if earlier and c in shares.index else (0.0 if earlier else np.nan)
+        if not earlier:
+            growth = np.nan
+        elif before == 0:
+            growth = np.inf if now_n else np.nan
+        else:
+            growth = now_share / before
+        rows.append(
+            {"cluster": c, "label": cand.label, "month": current, "count": now_n, "share": now_share,
+             "previous_share": before, "growth": growth}
+        )
+    return pd.DataFrame(rows, columns=["cluster", "label", "month", "count", "share", "previous_share", "growth"])
+
+
+def _toml_str(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
+
+
+def promote_candidate(
+    candidate: Candidate,
+    taxonomy_path: str | Path,
+    theme_id: str,
+    *,
+    label: str | None = None,
+    description: str | None = None,
+    polarity: str = "negative",
+    seeds: Sequence[str] | None = None,
+    n_seeds: int = 6,
+):
+    """Append ``candidate`` as a new ``[[theme]]`` to the taxonomy file and return the taxonomy.
+
+    The file is only appended to (its comments and other themes are kept byte for byte);
+    the result is loaded with :func:`load_taxonomy` and, if it does not load, the file is
+    restored and the error is raised. ``seeds`` default to the candidate's top phrases and
+    terms (:meth:`Candidate.seeds`); review them before the next report.
+    """
+    path = Path(taxonomy_path)
+    before = load_taxonomy(path)
+    if theme_id in before:
+        raise ConfigError(
+            f"Cannot promote candidate {candidate.label!r}: the taxonomy '{path}' already has a theme "
+            f"{theme_id!r}. Choose another id."
+        )
+    seed_list = list(seeds) if seeds is not None else candidate.seeds(n_seeds)
+    original = path.read_bytes()
+    text = original.decode("utf-8")
+    block = (
+        ("" if text.endswith("\n") or not text else "\n")
+        + f"\n# Promoted from discovered candidate {candidate.cluster} ({candidate.size} texts, "
+        f"{candidate.share:.1%} of those clustered).\n"
+        "[[theme]]\n"
+        f"id = {_toml_str(theme_id)}\n"
+        f"label = {_toml_str(label or candidate.label)}\n"
+        f"description = {_toml_str(description or 'Discovered theme: ' + ', '.join(candidate.terms[:5]) + '.')}\n"
+        f"polarity = {_toml_str(polarity)}\n"
+        "seeds = [" + ", ".join(_toml_str(s) for s in seed_list) + "]\n"
+        "exclusions = []\n"
+    )
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write(block)
+    try:
+        return load_taxonomy(path)
+    except ConfigError:
+        path.write_bytes(original)
+        raise

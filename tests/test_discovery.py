@@ -1,0 +1,173 @@
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+
+from feedbacklib.errors import ConfigError
+from feedbacklib.schema import TEXT
+from feedbacklib.themes import ThemeTagger, load_taxonomy, tag_themes
+from feedbacklib.themes.discovery import (
+    Candidate,
+    ThemeDiscovery,
+    candidate_growth,
+    clean_for_discovery,
+    promote_candidate,
+    uncovered_texts,
+)
+
+GROUPS = {
+    "app": [
+        "the app crashes at login",
+        "app crashes at login again",
+        "my app crashes at login every day",
+        "the app crashes at login on my phone",
+    ],
+    "parcel": [
+        "parcel soaked in the rain",
+        "the parcel soaked in the rain",
+        "parcel soaked in the rain again",
+        "the parcel was soaked in the rain outside",
+    ],
+    "password": [
+        "password reset email never arrives",
+        "the password reset email never arrives",
+        "password reset email never arrives again",
+        "my password reset email never arrives at all",
+    ],
+}
+
+
+def corpus(copies=3):
+    texts, truth = [], []
+    rng = np.random.RandomState(0)
+    for c in range(copies):
+        for g, items in GROUPS.items():
+            for t in items:
+                texts.append(t if c == 0 else f"{t}{'!' * c}")
+                truth.append(g)
+    order = rng.permutation(len(texts))
+    return [texts[i] for i in order], [truth[i] for i in order]
+
+
+def test_clean_removes_redactions_and_numbers():
+    assert clean_for_discovery("On XX/XX/XXXX XXXX charged {$25.00} twice 3 times").split() == [
+        "On", "charged", "twice", "times"]
+    assert clean_for_discovery(None) == ""
+
+
+def test_finds_planted_groups_and_k_within_bounds():
+    # one copy of each text: with exact duplicates, silhouette rewards splitting them off
+    texts, truth = corpus(copies=1)
+    disc = ThemeDiscovery(k_min=2, k_max=5, min_df=1, random_state=0).fit(texts)
+    assert 2 <= disc.n_clusters_ <= 5
+    assert set(disc.silhouette_) <= set(range(2, 6))
+    assert disc.n_clusters_ == 3
+    table = pd.crosstab(pd.Series(truth), pd.Series(disc.labels_))
+    assert (table.gt(0).sum(axis=1) == 1).all()  # every planted group in one cluster
+    cands = disc.candidates_
+    assert sum(c.size for c in cands) == len(texts)
+    assert all(isinstance(c, Candidate) and c.terms and len(c.quotes) == 3 for c in cands)
+    labels = " ".join(c.label for c in cands)
+    assert "parcel" in labels or "rain" in labels or "courier" in labels
+    # representative quotes come from the candidate's own cluster
+    for c in cands:
+        members = {t for t, lab in zip(texts, disc.labels_) if lab == c.cluster}
+        assert all(q in members for q in c.quotes)
+    frame = disc.candidates_frame()
+    assert list(frame.columns) == ["cluster", "label", "size", "share", "terms", "quotes"]
+
+
+def test_fixed_k_and_empty_texts():
+    texts, _ = corpus()
+    disc = ThemeDiscovery(k_min=4, k_max=4, min_df=1).fit(texts + ["", None, "   "])
+    assert disc.n_clusters_ == 4
+    assert list(disc.labels_[-3:]) == [-1, -1, -1]
+    assert list(disc.predict(["", "parcel soaked in the rain"]))[0] == -1
+    assert disc.transform(["parcel soaked in the rain"]).shape == (1, 4)
+    assert list(disc.get_feature_names_out()) == ["candidate0", "candidate1", "candidate2", "candidate3"]
+
+
+def test_determinism():
+    texts, _ = corpus()
+    a = ThemeDiscovery(k_min=2, k_max=6, min_df=1, random_state=5).fit(texts)
+    b = ThemeDiscovery(k_min=2, k_max=6, min_df=1, random_state=5).fit(texts)
+    np.testing.assert_array_equal(a.labels_, b.labels_)
+    assert a.candidates_ == b.candidates_
+    assert a.silhouette_ == b.silhouette_
+
+
+def test_sklearn_contract():
+    disc = ThemeDiscovery(k_min=2, k_max=4, random_state=3)
+    params = disc.get_params()
+    assert params["k_min"] == 2 and params["random_state"] == 3
+    assert clone(disc).get_params() == params
+    with pytest.raises(NotFittedError):
+        disc.predict(["x"])
+    texts, _ = corpus()
+    assert disc.fit(texts) is disc
+    assert all(k.endswith("_") for k in vars(disc) if k not in params)
+    with pytest.raises(ValueError, match="k_min <= k_max"):
+        ThemeDiscovery(k_min=5, k_max=2).fit(texts)
+    with pytest.raises(ValueError, match="at least 2"):
+        ThemeDiscovery().fit(["only one"])
+
+
+def test_uncovered_and_growth():
+    texts, _ = corpus()
+    frame = pd.DataFrame({TEXT: texts + ["I was on hold for an hour"]})
+    tagged = tag_themes(frame, ThemeTagger(learned=False))
+    rest = uncovered_texts(tagged)
+    assert "I was on hold for an hour" not in set(rest)
+    disc = ThemeDiscovery(k_min=3, k_max=3, min_df=1).fit(rest)
+    parcel = "courier left my parcel in the rain again"
+    old = ["the app crashes at login"] * 10 + [parcel] * 2
+    new = ["the app crashes at login"] * 5 + [parcel] * 10
+    growth = candidate_growth(disc, old + new, ["2026-06"] * len(old) + ["2026-07"] * len(new))
+    assert list(growth.columns) == ["cluster", "label", "month", "count", "share", "previous_share", "growth"]
+    assert (growth["month"] == "2026-07").all()
+    c_parcel = disc.predict([parcel])[0]
+    row = growth.set_index("cluster").loc[c_parcel]
+    assert row["count"] == 10 and row["growth"] == pytest.approx((10 / 15) / (2 / 12))
+
+
+def test_promote_candidate_round_trip(tmp_path):
+    original = (
+        "# my taxonomy\n# keep this comment\nversion = 1\n\n"
+        "[[theme]]\nid = \"late\"  # inline comment\nlabel = \"Late\"\nseeds = [\"late delivery\"]\n"
+    )
+    path = tmp_path / "themes.toml"
+    path.write_text(original, encoding="utf-8")
+    texts, _ = corpus()
+    disc = ThemeDiscovery(k_min=3, k_max=3, min_df=1).fit(texts)
+    cand = next(c for c in disc.candidates_ if "parcel" in c.terms or "rain" in c.terms)
+    tax = promote_candidate(cand, path, "wet_parcels", label="Wet parcels")
+    assert tax.ids == ("late", "wet_parcels")
+    assert path.read_text(encoding="utf-8").startswith(original)
+    theme = tax["wet_parcels"]
+    assert theme.label == "Wet parcels" and theme.seeds == tuple(cand.seeds())
+    assert load_taxonomy(path).ids == ("late", "wet_parcels")
+    # the promoted seeds tag the candidate's own quotes
+    tagger = ThemeTagger(tax, learned=False).fit([])
+    assert tagger.transform(list(cand.quotes))["wet_parcels"].any()
+    # an id that exists is refused and the file is left untouched
+    before = path.read_bytes()
+    with pytest.raises(ConfigError, match="already has a theme 'late'"):
+        promote_candidate(cand, path, "late")
+    assert path.read_bytes() == before
+    # a bad id is refused by the taxonomy check and the file is restored
+    with pytest.raises(ConfigError, match="lower_case"):
+        promote_candidate(cand, path, "Bad Id")
+    assert path.read_bytes() == before
+
+
+def test_discovery_on_default_taxonomy_file_copy(tmp_path):
+    from importlib import resources
+
+    src = resources.files("feedbacklib").joinpath("data/themes.toml").read_text(encoding="utf-8")
+    path = tmp_path / "themes.toml"
+    path.write_text(src, encoding="utf-8")
+    cand = Candidate(0, "app crash / login", ("app crash", "login"), ("the app crashes",), 5, 0.5, ("app crash",))
+    tax = promote_candidate(cand, path, "app_crashes")
+    assert tax.ids[-1] == "app_crashes" and len(tax) == len(load_taxonomy()) + 1
+    assert path.read_text(encoding="utf-8").startswith(src)
