@@ -45,7 +45,7 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     run.add_argument("--month", default="last", metavar="YYYY-MM|last",
-                     help="reporting month, or 'last' for the latest month present in the data (default: last)")
+                     help="reporting month, or 'last' for the latest month in the data that has ended (default: last)")
     run.add_argument("--input", type=Path, default=None, metavar="DIR",
                      help="folder of raw exports (default: [project] input in the config, data/sample)")
     run.add_argument("--config", type=Path, default=Path("feedback.toml"), metavar="FILE",
@@ -74,6 +74,10 @@ def _parser() -> argparse.ArgumentParser:
     val.add_argument("--input", type=Path, default=None, metavar="DIR", help="folder of raw exports")
     val.add_argument("--config", type=Path, default=Path("feedback.toml"), metavar="FILE",
                      help="configuration file (default: feedback.toml)")
+    val.add_argument("--platform", default=None, metavar="NAME",
+                     help="read every file as this platform instead of detecting it: qualtrics, surveymonkey, "
+                     "google_forms, microsoft_forms, zendesk, cfpb, complaints, generic (for the monthly run, "
+                     "set [input] platform or [input.platforms] in feedback.toml)")
     return parser
 
 
@@ -120,7 +124,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     folder = args.input or cfg.input
     if not Path(folder).is_dir():
         raise InputError(f"The input folder {sanitise(folder)} does not exist or is not a folder.")
-    exports = read_exports(folder, cfg)
+    exports = read_exports(folder, cfg, platform=args.platform)
     result = clean_responses(exports, cfg)
     print(f"{len(exports)} file(s) in {sanitise(folder)}")
     reasons = result.quarantine["reason"].value_counts() if len(result.quarantine) else {}

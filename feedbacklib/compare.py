@@ -326,6 +326,31 @@ def _index_blocks(rng: np.random.Generator, n: int, n_resamples: int) -> Iterato
         done += r
 
 
+#: Above this many distinct values, resampling falls back to drawing raw rows.
+_MAX_LEVELS = 64
+
+
+def _levels(v: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """(distinct values, counts) when ``v`` takes few values (ratings, NPS points, flags), else None."""
+    levels, counts = np.unique(v, return_counts=True)
+    return (levels, counts) if levels.size <= _MAX_LEVELS else None
+
+
+def _bootstrap_means(v: np.ndarray, rng: np.random.Generator, n_resamples: int) -> np.ndarray:
+    """Bootstrap replicates of the mean of ``v``.
+
+    For data with few distinct values a resample is fully described by how many
+    times each value is drawn, which is multinomial: drawing those counts costs
+    O(values) instead of O(rows), so the cost no longer grows with the data.
+    """
+    lv = _levels(v)
+    if lv is not None:
+        levels, counts = lv
+        draws = rng.multinomial(v.size, counts / v.size, size=n_resamples)
+        return draws @ levels / v.size
+    return np.concatenate([v[idx].mean(axis=1) for idx in _index_blocks(rng, v.size, n_resamples)])
+
+
 def _takes_axis(statistic: Callable) -> bool:
     try:
         return "axis" in inspect.signature(statistic).parameters
@@ -366,6 +391,8 @@ def bootstrap_interval(
     if v.size == 0:
         return (math.nan, math.nan)
     rng = np.random.default_rng(random_state)
+    if statistic is np.mean:
+        return _percentile_interval(_bootstrap_means(v, rng, n_resamples), confidence)
     vectorised = _takes_axis(statistic)
     reps = []
     for idx in _index_blocks(rng, v.size, n_resamples):
@@ -383,11 +410,7 @@ def _bootstrap_mean_diff(a: np.ndarray, b: np.ndarray, n_resamples: int,
     if a.size == 0 or b.size == 0:
         return (math.nan, math.nan)
     rng = np.random.default_rng(random_state)
-    reps = np.concatenate([
-        a[ia].mean(axis=1) for ia in _index_blocks(rng, a.size, n_resamples)
-    ]) - np.concatenate([
-        b[ib].mean(axis=1) for ib in _index_blocks(rng, b.size, n_resamples)
-    ])
+    reps = _bootstrap_means(a, rng, n_resamples) - _bootstrap_means(b, rng, n_resamples)
     return _percentile_interval(reps, confidence)
 
 
@@ -399,10 +422,20 @@ def _permutation_pvalue(a: np.ndarray, b: np.ndarray, n_resamples: int,
     pooled = np.concatenate([a, b])
     observed = abs(a.mean() - b.mean())
     rng = np.random.default_rng(random_state)
+    tol = 1e-9 * max(1.0, observed)
+    lv = _levels(pooled)
+    if lv is not None:
+        # Under the null a permutation puts a multivariate-hypergeometric number of
+        # each value into group a: draw those counts instead of shuffling rows.
+        levels, counts = lv
+        in_a = rng.multivariate_hypergeometric(counts, a.size, size=n_resamples)
+        total = counts @ levels
+        sum_a = in_a @ levels
+        d = np.abs(sum_a / a.size - (total - sum_a) / b.size)
+        return (int(np.count_nonzero(d >= observed - tol)) + 1) / (n_resamples + 1)
     rows = max(1, min(n_resamples, _MAX_BLOCK // pooled.size))
     hits = 0
     done = 0
-    tol = 1e-9 * max(1.0, observed)
     while done < n_resamples:
         r = min(rows, n_resamples - done)
         perm = rng.permuted(np.broadcast_to(pooled, (r, pooled.size)), axis=1)

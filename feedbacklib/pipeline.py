@@ -276,30 +276,26 @@ def _run_month(month: str, folder: Path, cfg: Config, timings: dict[str, float],
         scores = score_sentiment(frame[S.TEXT])
         frame = frame.assign(**{S.SENTIMENT: scores[S.SENTIMENT].to_numpy(), S.SENTIMENT_LABEL: scores[S.SENTIMENT_LABEL].to_numpy()})
 
-    current = frame[frame[S.MONTH] == month].reset_index(drop=True)
+    return build_result(month, cfg, taxonomy, frame, cleaned.quarantine, cleaned.quality, timings, bar)
+
+
+def build_result(month: str, cfg: Config, taxonomy: Taxonomy, history: pd.DataFrame, quarantine: pd.DataFrame,
+                 quality: pd.DataFrame, timings: dict[str, float], bar=None) -> MonthResult:
+    """The comparisons of one month on rows already tagged and scored (pandas and Dask paths alike)."""
+    current = history[history[S.MONTH] == month].reset_index(drop=True)
     themes = list(taxonomy.ids)
     with _Timer(timings, "compare", bar):
-        kpis = kpi_table(current, by=S.SERVICE_MODEL, themes=themes, min_n=cfg.min_group_size)
-        vendor_kpis = kpi_table(current, by=S.VENDOR, themes=themes, min_n=cfg.min_group_size)
-        comparison = compare_groups(current, themes=themes, min_n=cfg.min_group_size)
-        vendors = compare_vendors(current, themes=themes, min_n=cfg.min_group_size)
+        kw = dict(themes=themes, min_n=cfg.min_group_size)
+        kpis = kpi_table(current, by=S.SERVICE_MODEL, **kw)
+        vendor_kpis = kpi_table(current, by=S.VENDOR, **kw)
+        comparison = compare_groups(current, **kw)
+        vendors = compare_vendors(current, **kw)
         gap = perception_gap(current, min_n=cfg.min_group_size)
         impact = theme_impact(current, score=S.CSAT, themes=themes)
     return MonthResult(
-        month=month,
-        config=cfg,
-        taxonomy=taxonomy,
-        frame=current,
-        history=frame,
-        quarantine=cleaned.quarantine,
-        quality=cleaned.quality,
-        kpis=kpis,
-        vendor_kpis=vendor_kpis,
-        comparison=comparison,
-        vendors=vendors,
-        gap=gap,
-        impact=impact,
-        timings=timings,
+        month=month, config=cfg, taxonomy=taxonomy, frame=current, history=history,
+        quarantine=quarantine, quality=quality, kpis=kpis, vendor_kpis=vendor_kpis,
+        comparison=comparison, vendors=vendors, gap=gap, impact=impact, timings=timings,
     )
 
 

@@ -502,27 +502,7 @@ def _with_duplicates(quarantine: pd.DataFrame, kept: pd.DataFrame, dups: pd.Data
 
 def month_result(month: str, cfg: Any, taxonomy, history: pd.DataFrame, quarantine: pd.DataFrame,
                  quality: pd.DataFrame, timings: dict[str, float]):
-    """The comparisons of ``pipeline.run_month`` on rows that are already tagged and scored.
+    """The comparisons of ``pipeline.run_month`` on rows that are already tagged and scored."""
+    from .pipeline import build_result
 
-    Mirrors the tail of ``pipeline._run_month``; keep the two in step (or factor that
-    tail into one function both call).
-    """
-    import time
-
-    from .compare import compare_groups, compare_vendors, kpi_table, perception_gap, theme_impact
-    from .pipeline import MonthResult
-
-    current = history[history[S.MONTH] == month].reset_index(drop=True)
-    themes = list(taxonomy.ids)
-    t0 = time.perf_counter()
-    kw = dict(themes=themes, min_n=cfg.min_group_size)
-    kpis = kpi_table(current, by=S.SERVICE_MODEL, **kw)
-    vendor_kpis = kpi_table(current, by=S.VENDOR, **kw)
-    comparison = compare_groups(current, **kw)
-    vendors = compare_vendors(current, **kw)
-    gap = perception_gap(current, min_n=cfg.min_group_size)
-    impact = theme_impact(current, score=S.CSAT, themes=themes)
-    timings["compare"] = round(time.perf_counter() - t0, 3)
-    return MonthResult(month=month, config=cfg, taxonomy=taxonomy, frame=current, history=history,
-                       quarantine=quarantine, quality=quality, kpis=kpis, vendor_kpis=vendor_kpis,
-                       comparison=comparison, vendors=vendors, gap=gap, impact=impact, timings=timings)
+    return build_result(month, cfg, taxonomy, history, quarantine, quality, timings)

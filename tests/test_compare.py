@@ -186,9 +186,11 @@ def test_bootstrap_is_deterministic_and_sensible():
     first = cmp.bootstrap_interval(values, cmp.nps_score)
     assert first == cmp.bootstrap_interval(values, cmp.nps_score)
     assert first[0] < cmp.nps_score(values) < first[1]
-    # vectorised statistic path, same seed -> same indices -> same interval
+    # the mean of few distinct values is resampled through multinomial counts: a
+    # different random stream, the same distribution -> about the same interval
     points = np.where(values >= 9, 100.0, np.where(values <= 6, -100.0, 0.0))
-    assert cmp.bootstrap_interval(points, np.mean) == pytest.approx(first)
+    assert cmp.bootstrap_interval(points, np.mean) == pytest.approx(first, abs=3.0)
+    assert cmp.bootstrap_interval(points, np.mean) == cmp.bootstrap_interval(points, np.mean)
     assert cmp.bootstrap_interval(values, np.mean, random_state=1) != cmp.bootstrap_interval(
         values, np.mean, random_state=2)
     assert all(math.isnan(v) for v in cmp.bootstrap_interval([], np.mean))

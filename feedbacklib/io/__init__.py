@@ -66,9 +66,12 @@ def read_export(path: str | os.PathLike[str], *, platform: str | None = None,
     return Export(path=path, platform=platform, confidence=confidence, raw=raw, meta=meta)
 
 
-def read_exports(folder: str | os.PathLike[str], config: Any = None) -> list[Export]:
+def read_exports(folder: str | os.PathLike[str], config: Any = None, *, platform: str | None = None) -> list[Export]:
     """Every ``*.csv``/``*.tsv``/``*.json``/``*.xlsx``/``*.parquet`` in ``folder``
-    (not recursive, hidden files and Excel lock files skipped), sorted by name."""
+    (not recursive, hidden files and Excel lock files skipped), sorted by name.
+
+    ``platform`` forces one reader for every file (the command line's ``--platform``);
+    otherwise each file is detected, with ``[input]`` overrides from the config."""
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError(f"The input folder {str(folder)!r} does not exist or is not a folder.")
@@ -77,7 +80,7 @@ def read_exports(folder: str | os.PathLike[str], config: Any = None) -> list[Exp
     exports = []
     for p in files:
         try:
-            exports.append(read_export(p, config=config))
+            exports.append(read_export(p, platform=platform, config=config))
         except (RecursionError, MemoryError) as exc:  # hostile input: deeply nested JSON, a huge record
             raise InputError(f"Cannot read the export {p.name!r}: it is too deeply nested or too large to read "
                              f"({type(exc).__name__}). Check that it is a genuine export.") from None
