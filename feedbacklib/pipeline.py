@@ -50,6 +50,7 @@ log = logging.getLogger(__name__)
 MONTH_PATTERN = re.compile(r"^(19|20)[0-9]{2}-(0[1-9]|1[0-2])$")
 THEME_EVIDENCE = S.THEME_EVIDENCE
 TIMINGS_FILE = ".timings.json"
+FIT_SAMPLE = 20_000
 
 
 @dataclass
@@ -264,7 +265,9 @@ def _run_month(month: str, folder: Path, cfg: Config, timings: dict[str, float],
     frame = frame[frame[S.MONTH] <= month].reset_index(drop=True)
     taxonomy = load_taxonomy(cfg.taxonomy)
     with _Timer(timings, "themes", bar):
-        tagger = ThemeTagger(taxonomy, random_state=0)
+        # The learned expansion is fitted on at most FIT_SAMPLE distinct comments (a fixed-seed
+        # sample): seed labels on 20k texts train it as well as on 100k, at a fifth of the cost.
+        tagger = ThemeTagger(taxonomy, random_state=0, max_fit_docs=FIT_SAMPLE)
         tagger.fit(frame[S.TEXT])
         # one tagging pass gives flags and evidence (transform() then evidence() tagged twice)
         tagged = tag_themes(frame[[S.TEXT]], tagger)
@@ -324,8 +327,13 @@ def kpis_document(result: MonthResult) -> dict[str, Any]:
         "by_vendor": _records(result.vendor_kpis),
         "outsourced_vs_in_house": _records(result.comparison),
         "vendors_vs_in_house": _records(result.vendors),
+        "service_by_service_model": _records(result.service),
+        "service_outsourced_vs_in_house": _records(result.service_comparison),
+        "adjusted_outsourced_vs_in_house": _records(result.adjusted),
         "perception_gap": _records(result.gap),
         "csat_drivers": _records(result.impact),
+        "csat_theme_effects": _records(result.drivers),
+        "theme_trends": _records(result.theme_trend),
         "data_quality": _records(result.quality),
     }
 

@@ -256,6 +256,9 @@ def _clean_texts(raw: pd.DataFrame, source: dict, config: Any) -> pd.DataFrame:
     return kept[[S.MONTH, S.TEXT]]
 
 
+from .pipeline import FIT_SAMPLE  # noqa: E402  (the same fit sample as the pandas path)
+
+
 def fit_tagger(sources: Sequence[RawSource], config: Any, *, month: str | None = None,
                fit_rows: int = 200_000, taxonomy=None, random_state: int = 0) -> tuple[ThemeTagger, list[str]]:
     """Fit the theme tagger once, on cleaned texts of a sample of partitions; also the months seen.
@@ -279,7 +282,7 @@ def fit_tagger(sources: Sequence[RawSource], config: Any, *, month: str | None =
     if month is not None:
         texts = texts[texts[S.MONTH] <= month]
     tagger = ThemeTagger(taxonomy if taxonomy is not None else load_taxonomy(getattr(config, "taxonomy", None)),
-                         random_state=random_state)
+                         random_state=random_state, max_fit_docs=FIT_SAMPLE)
     tagger.fit(texts[S.TEXT])
     return tagger, months
 

@@ -115,3 +115,37 @@ def test_pipeline_runs_offline(no_network, salt_env, tmp_path, monkeypatch):
     result = run_month("2026-09", SAMPLE, CONFIG)
     assert len(result.frame) > 1000
     assert result.frame["sentiment"].notna().sum() > 500
+
+
+def test_a_month_with_no_real_difference_claims_none(sample_result):
+    """Shuffle which team served each row: every team difference is then chance, and the
+    summary must not claim one (the month-wide surprise-charge spike is real and may stay)."""
+    import dataclasses
+
+    import numpy as np
+
+    from feedbacklib.pipeline import build_result
+
+    rng = np.random.default_rng(7)
+    history = sample_result.history.copy()
+    cols = [S.TEAM, S.SERVICE_MODEL, S.VENDOR]
+    for month, idx in history.groupby(S.MONTH).groups.items():
+        shuffled = history.loc[idx, cols].sample(frac=1.0, random_state=int(rng.integers(1 << 30)))
+        history.loc[idx, cols] = shuffled.to_numpy()
+    null = build_result(sample_result.month, sample_result.config, sample_result.taxonomy, history,
+                        sample_result.quarantine, sample_result.quality, {})
+    text = " ".join(summary_sentences(null))
+    for name in ("Northwind BPO", "Sunrise Contact Services", "Customer Care London", "Outsourced teams"):
+        assert name not in text, text
+    assert not null.vendors["significant"].fillna(False).any()
+    assert not null.comparison["significant"].fillna(False).any()
+    assert dataclasses.is_dataclass(null)
+
+
+def test_kpis_json_matches_its_documented_schema(sample_result):
+    import re
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "kpis.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"^\| `([a-z_]+)` \|", doc, re.M))
+    assert documented == set(kpis_document(sample_result))
