@@ -24,42 +24,7 @@ FILES = ("qualtrics_small.csv", "zendesk_small.json", "complaints_small.csv", "g
          "qualtrics_ldi_layout_own.csv", "qualtrics_real_sample.csv", "qualtrics_real_legacy.csv",
          "zendesk_api_layout_own.json")
 
-TOML = """
-[project]
-timezone = "Europe/London"
-salt_file = "salt.txt"
-
-[[teams]]
-name = "Customer Care London"
-service_model = "in_house"
-aliases = ["CC London"]
-
-[[teams]]
-name = "Billing Team"
-service_model = "in_house"
-aliases = ["Billing"]
-
-[[teams]]
-name = "Northwind Manila"
-service_model = "outsourced"
-vendor = "Northwind BPO"
-aliases = ["NW Manila"]
-
-[[teams]]
-name = "Sunrise Cape Town"
-service_model = "outsourced"
-vendor = "Sunrise Contact Services"
-aliases = ["Sunrise CPT"]
-
-[platforms.zendesk]
-first_response_hours_field = 360001001
-resolution_hours_field = 360001002
-resolved_reported_field = 360001003
-reopened_field = 360001004
-category_field = 360001005
-good_csat = 5
-bad_csat = 1
-"""
+from .test_io import CONFIG_TOML as TOML  # one test configuration for readers and cleaning
 
 
 def make_config(tmp_path: Path, extra: str = ""):
