@@ -199,33 +199,14 @@ def theme_trends_from_counts(counts: pd.DataFrame, month: str, themes: Sequence[
     total = counts.groupby([S.MONTH, "theme"], sort=True)[["n", "hits"]].sum()
     n_month = counts.groupby([S.MONTH, "theme"])["n"].sum().groupby(level=0).max()
     months = sorted(m for m in n_month.index if m < month)
-    prev = months[-1] if months else None
-    base_months = months[-baseline_months:]
 
-    def get(ms: list[str], theme: str) -> tuple[int, int]:
+    def count(ms: list[str], theme: str) -> tuple[int, int]:
         x = sum(int(total["hits"].get((m, theme), 0)) for m in ms)
         n = sum(int(n_month.get(m, 0)) for m in ms)
         return x, n
 
-    rows = []
-    for theme in themes:
-        x, n = get([month], theme)
-        xp, np_ = get([prev] if prev else [], theme)
-        xb, nb = get(base_months, theme)
-        rows.append({
-            "theme": theme, "n": n, "rate": 100 * x / n if n else np.nan,
-            "prev_month": prev, "prev_n": np_, "prev_rate": 100 * xp / np_ if np_ else np.nan,
-            "p_prev": two_proportion_test(x, n, xp, np_) if n and np_ else np.nan,
-            "baseline_n": nb, "baseline_rate": 100 * xb / nb if nb else np.nan,
-            "p_baseline": two_proportion_test(x, n, xb, nb) if n and nb else np.nan,
-        })
-    out = pd.DataFrame(rows)
-    out["change"] = out["rate"] - out["prev_rate"]
-    out["change_vs_baseline"] = out["rate"] - out["baseline_rate"]
-    out["q_prev"] = benjamini_hochberg(out["p_prev"].to_numpy(dtype=float))
-    out["q_baseline"] = benjamini_hochberg(out["p_baseline"].to_numpy(dtype=float))
-    big_enough = (out["n"] >= min_n) & (out["baseline_n"] >= min_n)
-    out["spike"] = big_enough & (out["q_baseline"] < alpha) & (out["change_vs_baseline"] > 0)
-    out["drop"] = big_enough & (out["q_baseline"] < alpha) & (out["change_vs_baseline"] < 0)
-    return out
+    from .trends import trend_table
+
+    return trend_table(count, month, months, list(themes), baseline_months=baseline_months, alpha=alpha,
+                       min_n=min_n)
 

@@ -167,6 +167,18 @@ def resolve_month(month: str, months_present: list[str], *, current_month: str |
     return month
 
 
+def report_month(month: str, months_present: list[str], cfg: Config, folder: object) -> str:
+    """Resolve ``month`` (``"last"`` or ``YYYY-MM``) and check the input holds it; else NoDataError."""
+    month = resolve_month(month, months_present, current_month=_current_month(cfg))
+    if month not in months_present:
+        raise NoDataError(
+            f"No feedback for {month} in {folder}: the input holds "
+            + (f"{', '.join(months_present)}." if months_present else "no dated rows.")
+            + " Check --month or add that month's exports to the input folder."
+        )
+    return month
+
+
 def _current_month(cfg: Config) -> str:
     from zoneinfo import ZoneInfo
 
@@ -253,13 +265,7 @@ def _run_month(month: str, folder: Path, cfg: Config, timings: dict[str, float],
         cleaned: CleanResult = clean_responses(exports, cfg)
     frame = cleaned.frame
     months_present = sorted(frame[S.MONTH].dropna().unique().tolist())
-    month = resolve_month(month, months_present, current_month=_current_month(cfg))
-    if month not in months_present:
-        raise NoDataError(
-            f"No feedback for {month} in {folder}: the input holds "
-            + (f"{', '.join(months_present)}." if months_present else "no dated rows.")
-            + " Check --month or add that month's exports to the input folder."
-        )
+    month = report_month(month, months_present, cfg, folder)
 
     # Never analyse future months against a report month: history is up to the month.
     frame = frame[frame[S.MONTH] <= month].reset_index(drop=True)

@@ -506,7 +506,7 @@ def plan_report(
     """
     from .clean import clean_responses
     from .io import read_exports
-    from .pipeline import _current_month, resolve_month
+    from .pipeline import report_month
 
     cfg, input_dir, out_root, notebook, limits = _resolve(
         month, input_dir, config_path, output_dir, notebook, cell_timeout, timeout)
@@ -519,13 +519,7 @@ def plan_report(
     from . import schema as S
 
     present = sorted(cleaned.frame[S.MONTH].dropna().unique().tolist())
-    resolved = resolve_month(month, present, current_month=_current_month(cfg))
-    if resolved not in present:
-        raise NoDataError(
-            f"No feedback for {resolved} in {sanitise(input_dir)}: the input holds "
-            + (f"{', '.join(present)}." if present else "no dated rows.")
-            + " Check --month or add that month's exports to the input folder."
-        )
+    resolved = report_month(month, present, cfg, sanitise(input_dir))
     reasons = cleaned.quarantine[S.QUARANTINE_REASON].value_counts() if len(cleaned.quarantine) else {}
     return RunPlan(
         month=resolved, config_path=cfg.source_path, input_dir=input_dir, output_root=out_root,

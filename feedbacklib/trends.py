@@ -13,7 +13,7 @@ import pandas as pd
 from . import schema as S
 from .compare import benjamini_hochberg, two_proportion_test, wilson_interval
 
-__all__ = ["theme_trends", "monthly_theme_rates", "kpi_trends", "kpi_changes", "KPI_SERIES"]
+__all__ = ["theme_trends", "trend_table", "monthly_theme_rates", "kpi_trends", "kpi_changes", "KPI_SERIES"]
 
 
 def _has_text(frame: pd.DataFrame) -> pd.Series:
@@ -60,17 +60,39 @@ def theme_trends(
     """
     texts = history[_has_text(history)]
     months = sorted(m for m in texts[S.MONTH].unique() if m < month)
-    prev = months[-1] if months else None
-    base_months = months[-baseline_months:]
-    cur = texts[texts[S.MONTH] == month]
-    prv = texts[texts[S.MONTH] == prev] if prev else texts.iloc[0:0]
-    base = texts[texts[S.MONTH].isin(base_months)]
+    n_month = texts[S.MONTH].value_counts()
+    hits = texts.groupby(S.MONTH)[[S.theme_column(t) for t in themes]].sum()
+
+    def count(ms: list[str], theme: str) -> tuple[int, int]:
+        ms = [m for m in ms if m in n_month.index]
+        return int(hits.loc[ms, S.theme_column(theme)].sum()), int(n_month.loc[ms].sum())
+
+    return trend_table(count, month, months, themes, baseline_months=baseline_months, alpha=alpha, min_n=min_n)
+
+
+def trend_table(
+    count,
+    month: str,
+    earlier_months: list[str],
+    themes: list[str],
+    *,
+    baseline_months: int = 3,
+    alpha: float = 0.05,
+    min_n: int = 30,
+) -> pd.DataFrame:
+    """The :func:`theme_trends` table from any source of counts.
+
+    ``count(months, theme) -> (hits, n)`` pools the given months; ``earlier_months``
+    are the months before ``month``, sorted. Shared by the row-based
+    :func:`theme_trends` and the store-based ``history.theme_trends_from_counts``.
+    """
+    prev = earlier_months[-1] if earlier_months else None
+    base_months = earlier_months[-baseline_months:]
     rows = []
     for theme in themes:
-        col = S.theme_column(theme)
-        x, n = int(cur[col].sum()), len(cur)
-        xp, np_ = int(prv[col].sum()), len(prv)
-        xb, nb = int(base[col].sum()), len(base)
+        x, n = count([month], theme)
+        xp, np_ = count([prev] if prev else [], theme)
+        xb, nb = count(base_months, theme)
         rows.append({
             "theme": theme, "n": n, "rate": 100 * x / n if n else np.nan,
             "prev_month": prev, "prev_n": np_, "prev_rate": 100 * xp / np_ if np_ else np.nan,
