@@ -369,11 +369,20 @@ def _log_inputs(input_dir: Path) -> None:
             _fault("reading")
 
 
-def _kernel_error(exc: Exception, log_path: Path, limits: RunLimits, watchdog: _Watchdog) -> FeedbackError:
+def _kernel_error(exc: Exception, log_path: Path, limits: RunLimits, watchdog: _Watchdog,
+                  cell_limit_is_overall: bool = False) -> FeedbackError:
+    """Translate what papermill raised into an error a person can act on.
+
+    ``cell_limit_is_overall`` says the per-cell limit handed to papermill was
+    cut down to the time left for the whole run, so a cell timeout then means
+    the overall limit was reached (papermill may notice before the watchdog).
+    """
     ename = getattr(exc, "ename", "")
     evalue = getattr(exc, "evalue", str(exc))
     name = type(exc).__name__
-    if watchdog.fired:
+    timed_out = "Timeout" in name or "timed out" in str(exc).lower()
+    starting = "kernel" in str(exc).lower() and "start" in str(exc).lower()
+    if watchdog.fired or (cell_limit_is_overall and timed_out and not starting):
         return RenderError(
             f"The report run exceeded its overall time limit of {limits.timeout} s and was stopped. "
             f"Raise it with --timeout or [run] timeout_seconds in the configuration. See {log_path}."
@@ -385,8 +394,8 @@ def _kernel_error(exc: Exception, log_path: Path, limits: RunLimits, watchdog: _
             "The notebook's kernel died while executing the report (killed, most likely out of memory). "
             f"Check the machine's memory and the size of the input. See {log_path}."
         )
-    if "Timeout" in name or "timed out" in str(exc).lower():
-        if "kernel" in str(exc).lower() and "start" in str(exc).lower():
+    if timed_out:
+        if starting:
             return RenderError(f"The notebook's kernel did not start in time: {exc}. See {log_path}.")
         return RenderError(
             f"A report cell ran longer than the per-cell time limit of {limits.cell_timeout} s. "
@@ -616,6 +625,7 @@ def _render(month, input_dir, cfg, out_root, staging, notebook, limits, progress
         import papermill as pm
 
         remaining = limits.timeout - (time.perf_counter() - started)
+        cell_limit = int(max(1, min(limits.cell_timeout, remaining)))
         with _project_kernel() as kernel, _stderr_to_log(), _Watchdog(remaining) as watchdog:
             if _fault_requested("executing"):
                 _fault_when(staging / "kpis.json", "executing")
@@ -627,14 +637,15 @@ def _render(month, input_dir, cfg, out_root, staging, notebook, limits, progress
                         "output_dir": str(staging), "generated_at": stamp,
                     },
                     kernel_name=kernel, language="python", progress_bar=progress, log_output=False,
-                    cwd=str(notebook.parent), execution_timeout=int(max(1, min(limits.cell_timeout, remaining))),
+                    cwd=str(notebook.parent), execution_timeout=cell_limit,
                     start_timeout=min(120, max(1, int(remaining))),
                 )
             except Exception as exc:  # papermill wraps kernel errors; translate them
                 # Only the error's name and value: a cell's traceback could quote customer data.
                 log.error("notebook execution failed: %s: %s", type(exc).__name__,
                           str(getattr(exc, "evalue", exc))[:500])
-                raise _kernel_error(exc, failure_log, limits, watchdog) from exc
+                raise _kernel_error(exc, failure_log, limits, watchdog,
+                                    cell_limit_is_overall=cell_limit < limits.cell_timeout) from exc
         log.info("notebook executed in %.2f s", time.perf_counter() - t0)
         _stable_cell_ids(executed)
         timings_path = staging / TIMINGS_FILE
