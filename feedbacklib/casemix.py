@@ -315,8 +315,11 @@ def _sentence(row: dict) -> str:
                "part of it may come from the mix of contacts, so treat the raw difference with caution.")
         return (f"The raw difference in {what} between {subject} and {other} ({raw}) is not clear "
                 f"when {like} ({adj}): {why}")
+    direction = "lower" if row[ADJ_DIFF] < 0 else "higher"
+    size = f"{scale * abs(row[ADJ_DIFF]):.{digits}f} {unit}"
     return (f"The raw figures show no clear difference in {what} between {subject} and {other} "
-            f"({raw}), but {like} they differ by {adj}: the mix of contacts hides a real difference.")
+            f"({raw}), but {like}, {subject} come out {direction} by {size} ({adj}): "
+            "the mix of contacts each side handles hides a real difference.")
 
 
 def _adjusted(frame: pd.DataFrame, in_a: np.ndarray, in_b: np.ndarray, raw: pd.DataFrame,

@@ -132,6 +132,18 @@ _COMPLAINT_WEIGHTS = {
     "follow_up": 0.07,
 }
 COMPLAINT_SURPRISE_LATEST = 0.35
+# Effect 6, case mix (Simpson's paradox in channel mix). Outsourced teams take
+# mostly chat, in-house teams mostly phone (for survey rows not linked to a
+# ticket). Phone contacts are the hard ones and rate lower in every team, and
+# outsourced customers rate lower than in-house customers *within* every
+# channel; the raw comparison then flatters the vendors, the like-for-like one
+# does not. Shifts are added to the CSAT score before rounding.
+SURVEY_CHANNEL_MIX = {
+    "in_house": {"Phone": 0.65, "Email": 0.15, "Chat": 0.05, "Web": 0.15},
+    "outsourced": {"Phone": 0.05, "Email": 0.15, "Chat": 0.65, "Web": 0.15},
+}
+CHANNEL_CSAT_SHIFT = {"Phone": -1.4, "Email": -0.4, "Web": 0.0, "Chat": 0.2}
+OUTSOURCED_CSAT_SHIFT = -0.35
 
 
 def survey_theme_rate(theme: str, team: str, month: str) -> float:
@@ -423,8 +435,8 @@ def _compose(rng: np.random.Generator, themes: Iterable[str], team: str, *, long
     return _Comment(text, tuple(themes), n_neg, n_pos)
 
 
-def _scores(rng: np.random.Generator, c: _Comment) -> tuple[int, int]:
-    mu = 4.25 - 1.15 * c.n_neg + 0.55 * c.n_pos
+def _scores(rng: np.random.Generator, c: _Comment, csat_shift: float = 0.0) -> tuple[int, int]:
+    mu = 4.25 - 1.15 * c.n_neg + 0.55 * c.n_pos + csat_shift
     csat = int(np.clip(np.rint(mu + rng.normal(0, 0.6)), 1, 5))
     nps = int(np.clip(np.rint(8.4 - 2.4 * c.n_neg + 1.1 * c.n_pos + rng.normal(0, 1.3)), 0, 10))
     return csat, nps
@@ -594,6 +606,22 @@ class _MonthState:
     ticket_ids: np.ndarray = field(default_factory=lambda: np.array([], int))
     tickets_for_survey: list = field(default_factory=list)   # (ticket_id, customer, team, utc time, channel, reason)
     customers_seen: list = field(default_factory=list)
+    seed: int = DEFAULT_SEED
+
+
+def _survey_channels(st: _MonthState, teams: np.ndarray) -> np.ndarray:
+    """Channel of each survey row by its team's service model (effect 6), from a stream of its own
+    so that every other value the generator draws stays as it was before the effect was planted."""
+    crng = np.random.default_rng([st.seed, _month_key(st.month), 6])
+    out = np.empty(len(teams), dtype=object)
+    for model, mix in SURVEY_CHANNEL_MIX.items():
+        rows = np.flatnonzero([TEAMS[str(t)][0] == model for t in teams])
+        out[rows] = crng.choice(np.array(list(mix)), size=len(rows), p=np.array(list(mix.values())))
+    return out
+
+
+def _csat_shift(team: str, channel: str) -> float:
+    return CHANNEL_CSAT_SHIFT.get(channel, 0.0) + (OUTSOURCED_CSAT_SHIFT if TEAMS[team][0] == "outsourced" else 0.0)
 
 
 def _qualtrics_rows(st: _MonthState, n: int = 800) -> tuple[list[list[str]], dict]:
@@ -612,6 +640,7 @@ def _qualtrics_rows(st: _MonthState, n: int = 800) -> tuple[list[list[str]], dic
     themes = _assign_themes(rng, np.where(blank, "", teams), month)
     starts = _local_times(rng, month, n)
     long_i = int(rng.choice([i for i in range(n) if themes[i] and not blank[i]]))
+    planned_channels = _survey_channels(st, teams)
     email_rows = set(rng.choice(n, size=4, replace=False).tolist())
     truth: dict = {"themes": {}, "team": {}}
     rows = []
@@ -623,8 +652,8 @@ def _qualtrics_rows(st: _MonthState, n: int = 800) -> tuple[list[list[str]], dic
             c = _Comment("" if unfinished[i] else _pick(rng, _BLANKS), blank=True)
         else:
             c = _compose(rng, themes[i], team, long=(i == long_i))
-        csat, nps = _scores(rng, c)
         link = links[i]
+        csat, nps = _scores(rng, c, _csat_shift(team, link[4] if link is not None else planned_channels[i]))
         if link is not None:
             start = link[3].astimezone(LONDON).replace(tzinfo=None) + dt.timedelta(hours=float(rng.uniform(2, 60)))
             mstart, nd = _month_bounds(month)
@@ -633,7 +662,8 @@ def _qualtrics_rows(st: _MonthState, n: int = 800) -> tuple[list[list[str]], dic
             channel, reason, tid = link[4], link[5], link[0]
         else:
             start = starts[i]
-            channel = _pick(rng, _CHANNELS_Q) if rng.random() < 0.6 else "Phone"
+            _ = _pick(rng, _CHANNELS_Q) if rng.random() < 0.6 else "Phone"  # the draw of old, kept for the stream
+            channel = str(planned_channels[i])
             reason = _REASONS[int(rng.choice(5, p=_TEAM_REASON_P[team]))]
             tid = int(_pick(rng, free_ids))
         dur = int(rng.gamma(2.0, 60)) + 15 + len(c.text) // 3
@@ -1042,7 +1072,7 @@ def _file_names(month: str) -> tuple[str, str, str]:
 
 def _generate(month: str, seed: int) -> tuple[dict[str, bytes], dict]:
     _month_bounds(month)  # validates
-    st = _MonthState(month, np.random.default_rng([seed, _month_key(month)]), _customer_pool(seed))
+    st = _MonthState(month, np.random.default_rng([seed, _month_key(month)]), _customer_pool(seed), seed=seed)
     zd, zmeta = _zendesk_month(st)
     q, qmeta = _qualtrics_month(st)
     reader = csv.reader(io.StringIO(q.decode("utf-8-sig")))

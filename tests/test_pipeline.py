@@ -65,6 +65,19 @@ def test_summary_states_the_planted_effects(sample_result):
     for needle in ("Northwind BPO", "Sunrise Contact Services", "Customer Care London"):
         assert needle in text
     assert sample_result.taxonomy.label("surprise_charges") in text
+    # effect 6: the raw satisfaction comparison hides a like-for-like gap (Simpson's paradox in channel mix)
+    assert "the mix of contacts each side handles hides a real difference" in text
+    assert "Satisfaction does not differ clearly" not in text
+
+
+def test_planted_case_mix_effect_is_found_like_for_like(sample_result):
+    adj = sample_result.adjusted.set_index("metric")
+    for metric in ("satisfied_share", "csat_mean"):
+        row = adj.loc[metric]
+        assert not row["raw_significant"] and row["adj_significant"], metric
+        assert row["raw_diff"] > 0 > row["adj_diff_hi"], metric  # raw flatters outsourced; like for like it is lower
+        assert row["disagreement"] == "adjusted_only"
+    assert "outsourced teams come out lower" in adj.loc["csat_mean", "finding"]
 
 
 def test_a_month_without_planted_vendor_effect_makes_no_claim_about_sunrise_rates(sample_result):
@@ -135,7 +148,8 @@ def test_a_month_with_no_real_difference_claims_none(sample_result):
     null = build_result(sample_result.month, sample_result.config, sample_result.taxonomy, history,
                         sample_result.quarantine, sample_result.quality, {})
     text = " ".join(summary_sentences(null))
-    for name in ("Northwind BPO", "Sunrise Contact Services", "Customer Care London", "Outsourced teams"):
+    for name in ("Northwind BPO", "Sunrise Contact Services", "Customer Care London", "Outsourced teams",
+                 "outsourced teams", "mix of contacts"):
         assert name not in text, text
     assert not null.vendors["significant"].fillna(False).any()
     assert not null.comparison["significant"].fillna(False).any()

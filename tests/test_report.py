@@ -78,8 +78,10 @@ def test_kpis_json_matches_the_report(rendered_report, html):
 
 def test_planted_effects_appear_in_the_rendered_summary(html):
     summary = html.split('id="summary"', 1)[1].split('id="headline"', 1)[0]
-    for needle in ("Northwind BPO", "Sunrise Contact Services", "Customer Care London", "Surprise"):
+    for needle in ("Northwind BPO", "Sunrise Contact Services", "Customer Care London", "Surprise",
+                   "mix of contacts each side handles hides a real difference"):
         assert needle in summary, needle
+    assert "Satisfied customers by channel" in html or "share of satisfied customers by channel" in html
 
 
 def test_html_table_escapes_untrusted_text():

@@ -265,14 +265,47 @@ def test_effect4_customer_care_london_praise(month):
     assert len(named) >= 5
 
 
-def test_effect5_in_house_csat_higher_than_outsourced():
-    scores = {"in": [], "out": []}
+def _rated_by_channel(month: str) -> dict[tuple[str, str], list[int]]:
+    scores: dict[tuple[str, str], list[int]] = {}
+    for r in real_comments(month):
+        if r["Q1"] in {"1", "2", "3", "4", "5"}:
+            side = "in" if r["team"] in IN_HOUSE else "out"
+            scores.setdefault((side, r["channel"]), []).append(int(r["Q1"]))
+    return scores
+
+
+def test_effect5_in_house_csat_higher_than_outsourced_within_channels():
+    """Like for like (same channel), in-house comments rate higher in every month."""
     for month in MONTHS:
-        for r in real_comments(month):
-            if r["Q1"] in {"1", "2", "3", "4", "5"}:
-                scores["in" if r["team"] in IN_HOUSE else "out"].append(int(r["Q1"]))
-    gap = np.mean(scores["in"]) - np.mean(scores["out"])
-    assert 0.1 < gap < 0.6
+        scores = _rated_by_channel(month)
+        pooled_in = [s for (side, _), v in scores.items() if side == "in" for s in v]
+        pooled_out = [s for (side, _), v in scores.items() if side == "out" for s in v]
+        within = [np.mean(scores[("in", ch)]) - np.mean(scores[("out", ch)])
+                  for ch in ("Chat", "Email", "Web") if len(scores.get(("out", ch), [])) >= 20]
+        assert len(within) == 3 and np.mean(within) > 0.25, (month, within)
+        # ... while the raw (pooled) gap is smaller: the channel mix hides part of it (effect 6).
+        assert np.mean(pooled_in) - np.mean(pooled_out) < np.mean(within) - 0.2, month
+
+
+def test_effect6_channel_mix_differs_by_service_model():
+    for month in MONTHS:
+        scores = _rated_by_channel(month)
+        n = {side: sum(len(v) for (s, _), v in scores.items() if s == side) for side in ("in", "out")}
+        phone = {side: len(scores.get((side, "Phone"), [])) / n[side] for side in ("in", "out")}
+        chat = {side: len(scores.get((side, "Chat"), [])) / n[side] for side in ("in", "out")}
+        assert phone["in"] > 0.35 and phone["out"] < 0.1, (month, phone)
+        assert chat["out"] > 0.4 and chat["in"] < 0.2, (month, chat)
+        # phone contacts are the hard ones on both sides
+        assert np.mean(scores[("in", "Phone")]) < np.mean(scores[("in", "Chat")]) - 0.5
+
+
+def test_effect6_leaves_the_other_exports_unchanged():
+    """The channel plant draws from a stream of its own: tickets and complaints do not move."""
+    import hashlib
+
+    files = month_files("2026-10")
+    # the hash of the ticket export generated before effect 6 was planted
+    assert hashlib.sha256(files[sample._file_names("2026-10")[1]]).hexdigest() == "56d99d9bf2d59f8e28449afa38b00f1aa5aa355a663220d59243473efea8d3c0"
 
 
 def test_scores_follow_themes():

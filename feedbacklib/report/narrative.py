@@ -13,7 +13,7 @@ import pandas as pd
 from .. import schema as S
 from ..compare import benjamini_hochberg, two_proportion_test
 
-__all__ = ["summary_sentences", "trend_sentences", "gap_sentences", "driver_sentences", "praise_sentences",
+__all__ = ["summary_sentences", "satisfaction_sentence", "trend_sentences", "gap_sentences", "driver_sentences", "praise_sentences",
            "team_praise"]
 
 ALPHA = 0.05
@@ -50,13 +50,7 @@ def summary_sentences(result) -> list[str]:
     in-house satisfaction; the perception gap; the clearest theme difference of
     each vendor not already named by the gap; a spike; praise worth recognising.
     """
-    out = [_overall(result)]
-    comp = _best(result.comparison)
-    headline = comp[comp["metric"].isin(["satisfied_share", "csat_mean", "nps"])]
-    if not headline.empty:
-        out.append(headline.iloc[0]["finding"])
-    else:
-        out.append("Satisfaction does not differ clearly between outsourced and in-house service this month.")
+    out = [_overall(result), satisfaction_sentence(result)]
     gap = gap_sentences(result)[:1]
     out.extend(gap)
     vend = _best(result.vendors)
@@ -67,6 +61,30 @@ def summary_sentences(result) -> list[str]:
     out.extend(trend_sentences(result, result.theme_trend)[:1])
     out.extend(praise_sentences(result)[:1])
     return [s for s in out if s][:6]
+
+
+SATISFACTION_METRICS = ("csat_mean", "satisfied_share", "nps")
+
+
+def satisfaction_sentence(result) -> str:
+    """Outsourced against in-house satisfaction, like for like when the contact mix misleads.
+
+    When the raw and the case-mix-adjusted comparison (same channel and contact
+    reason) disagree on a satisfaction measure, the sentence is the one that
+    says so; otherwise the clearest raw difference, or that there is none.
+    """
+    adjusted = getattr(result, "adjusted", None)
+    if adjusted is not None and not adjusted.empty:
+        rows = adjusted[adjusted["metric"].isin(SATISFACTION_METRICS) & adjusted["disagree"].fillna(False).astype(bool)]
+        rows = rows[rows["finding"].fillna("") != ""]
+        if not rows.empty:
+            best = rows.assign(_k=rows["adj_q_value"].fillna(1.0)).sort_values(["_k", "raw_q_value"])
+            return best.iloc[0]["finding"]
+    comp = _best(result.comparison)
+    headline = comp[comp["metric"].isin(SATISFACTION_METRICS)]
+    if not headline.empty:
+        return headline.iloc[0]["finding"]
+    return "Satisfaction does not differ clearly between outsourced and in-house service this month."
 
 
 def trend_sentences(result, trend: pd.DataFrame) -> list[str]:

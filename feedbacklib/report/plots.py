@@ -66,7 +66,10 @@ def _new_figure(width: float, height: float) -> tuple[Figure, object]:
     return fig, ax
 
 
-def theme_rates_figure(rates: pd.DataFrame, title: str) -> Figure:
+RATE_AXIS = "Comments mentioning the theme, per 100 comments (bars: 95% interval)"
+
+
+def theme_rates_figure(rates: pd.DataFrame, title: str, xlabel: str = RATE_AXIS, unit: str = "comments") -> Figure:
     """Horizontal grouped bars: theme rate per 100 comments by group, with 95% intervals.
 
     ``rates`` has columns ``theme`` (label), ``group`` (service model), ``rate``,
@@ -88,13 +91,14 @@ def theme_rates_figure(rates: pd.DataFrame, title: str) -> Figure:
             xerr=np.nan_to_num(err),
             color=PALETTE.get(group, PALETTE["accent"]),
             error_kw={"ecolor": "#333333", "capsize": 2, "lw": 0.8},
-            label=f"{MODEL_LABELS.get(group, group)} (n={n:,} comments)",
+            label=f"{MODEL_LABELS.get(group, group)} (n={n:,} {unit})",
         )
     ax.set_yticks(y, themes)
     ax.invert_yaxis()
-    ax.set_xlabel("Comments mentioning the theme, per 100 comments (bars: 95% interval)")
+    ax.set_xlabel(xlabel)
     ax.set_title(title, loc="left", fontsize=11)
-    ax.legend(loc="lower right", frameon=False, fontsize=8)
+    # Below the axes, so it never hides a bar.
+    fig.legend(loc="outside lower center", ncols=len(groups), frameon=False, fontsize=8)
     return fig
 
 

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .. import schema as S
-from ..compare import kpi_table
+from ..compare import SATISFIED_MIN_CSAT, kpi_table, wilson_interval
 from ..quotes import representative_quotes
 from ..safety import escape
 from ..trends import kpi_trends, monthly_theme_rates
@@ -254,7 +254,8 @@ def casemix_table(result) -> Html:
             return _fmt_diff(metric, row)
         return fmt
 
-    return intro + table(adj, [
+    chart = channel_chart(result)
+    return intro + (Html(chart._repr_html_()) if chart is not None else Html("")) + table(adj, [
         ("metric", "Measure", lambda m: _metric_label(result, m)),
         ("*", "Raw difference (95% CI)", diff("raw")),
         ("raw_significant", "Clear?", lambda v: "yes" if v else "no"),
@@ -263,6 +264,46 @@ def casemix_table(result) -> Html:
         ("adj_method", "Adjustment", lambda v: {"mantel_haenszel": "Mantel-Haenszel", "ols_hc1": "regression"}.get(v, v or "")),
     ], caption="Outsourced minus in-house. Adjusted: Mantel-Haenszel across channel × contact-reason strata for "
                "rates, linear regression with robust errors for CSAT and NPS.")
+
+
+def channel_chart(result) -> FigureImage | None:
+    """Satisfied share by channel, in-house against outsourced: where the contact mix shows.
+
+    Each channel's label says what share of each side's rated contacts it
+    holds, so a reader sees both halves of a case-mix effect: who handles which
+    channel, and how each side does within it.
+    """
+    frame = result.frame
+    if S.CHANNEL not in frame.columns or S.CSAT not in frame.columns:
+        return None
+    csat = pd.to_numeric(frame[S.CSAT], errors="coerce")
+    model = frame[S.SERVICE_MODEL].astype("string")
+    keep = csat.notna() & model.isin([S.IN_HOUSE, S.OUTSOURCED]) & frame[S.CHANNEL].notna()
+    rated = pd.DataFrame({"channel": frame.loc[keep, S.CHANNEL].astype("string").str.strip().str.title(),
+                          "group": model[keep], "satisfied": csat[keep] >= SATISFIED_MIN_CSAT})
+    if rated.empty or rated["group"].nunique() < 2:
+        return None
+    counts = rated.groupby(["channel", "group"]).agg(x=("satisfied", "sum"), n=("satisfied", "size")).reset_index()
+    counts = counts[counts["n"] >= 5]
+    totals = rated.groupby("group").size()
+    mix = counts.assign(share=counts["n"] / counts["group"].map(totals)).pivot(index="channel", columns="group",
+                                                                               values="share").fillna(0.0)
+    names = {c: (f"{c} ({mix.loc[c].get(S.IN_HOUSE, 0):.0%} of in-house, "
+                 f"{mix.loc[c].get(S.OUTSOURCED, 0):.0%} of outsourced)") for c in mix.index}
+    lo, hi = wilson_interval(counts["x"].to_numpy(), counts["n"].to_numpy())
+    rates = pd.DataFrame({"theme": counts["channel"].map(names), "group": counts["group"],
+                          "rate": 100 * counts["x"] / counts["n"], "lo": 100 * np.asarray(lo),
+                          "hi": 100 * np.asarray(hi), "n": counts["group"].map(totals)})
+    order = mix.max(axis=1).sort_values(ascending=False).index
+    rates = rates.set_index("theme").loc[[names[c] for c in order]].reset_index()
+    fig = theme_rates_figure(rates, f"Satisfied customers by channel, {month_label(result.month)}",
+                             xlabel="Customers rating 4-5, per 100 rated contacts (bars: 95% interval)",
+                             unit="rated contacts")
+    return FigureImage(fig, alt="Bar chart of the share of satisfied customers by channel for in-house and "
+                       "outsourced teams, with each side's share of contacts per channel.",
+                       caption="Within each channel, compare the two bars; the label says how much of each "
+                       "side's rated contacts that channel holds. Channels with fewer than 5 rated contacts "
+                       "on a side are left out.")
 
 
 def vendor_table(result) -> Html:
