@@ -250,7 +250,8 @@ def measure_pipeline(folder: Path, config: Path, engine_options: dict | None = N
         "stage_peak_rss_mb": {k: round(v / 2**20, 1) for k, v in mem.peaks.items()},
         "sections_html_bytes": sections_bytes,
         "render_errors": render_errors,
-        "history_rows": int(len(result.history)),
+        "history_months": len(result.history.months),
+        "history_contact_rows": int(len(result.history.contacts)),
     }
 
 

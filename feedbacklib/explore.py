@@ -119,23 +119,26 @@ def load_result(
     *,
     progress: bool | None = None,
     cache: bool = True,
+    keep_rows: bool = True,
 ) -> MonthResult:
     """The whole analysis of one month (:func:`~feedbacklib.pipeline.run_month`), cached in memory.
 
     The figures are the monthly report's: the same reading, cleaning, tagging
-    (the learned expansion is fitted on every month up to ``month``) and tests.
+    (the learned expansion is fitted on the comments of ``month``) and tests.
     The last few results are kept; a changed input file, configuration or
     taxonomy file is noticed and the month is computed again. ``progress=None``
     shows a bar in JupyterLab and in a terminal, and nothing under cron.
+    ``keep_rows`` keeps every month's rows in ``result.rows`` (what :func:`load_months`
+    reads); the report itself keeps only the month's.
     """
     cfg = _config(config)
     folder = Path(input_dir) if input_dir is not None else cfg.input
     key = (month, str(folder.resolve()), _file_stamp(cfg.source_path), _file_stamp(cfg.taxonomy),
-           _fingerprint(folder))
+           _fingerprint(folder), keep_rows)
     if cache and key in _CACHE:
         _CACHE.move_to_end(key)
         return _CACHE[key]
-    result = run_month(month, folder, cfg, progress=progress)
+    result = run_month(month, folder, cfg, progress=progress, keep_rows=keep_rows)
     if cache:
         _CACHE[key] = result
         _CACHE[(result.month, *key[1:])] = result  # "last" and its month are the same run
@@ -225,7 +228,7 @@ def load_months(
         target = payload[-1]
         result = load_result(target, input_dir, config, progress=progress)
         wanted = payload
-    history = result.history
+    history = result.rows
     present = sorted(history[S.MONTH].dropna().unique().tolist())
     if kind == "range":
         wanted = [m for m in present if payload[0] <= m <= payload[1]]

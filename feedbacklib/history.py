@@ -44,6 +44,7 @@ from . import schema as S
 from .compare import benjamini_hochberg, two_proportion_test, wilson_interval
 
 __all__ = [
+    "History", "month_aggregates", "build_history", "uncovered_sample", "contacts_since", "taxonomy_fingerprint", "AGGREGATES", "CONTACT_DAYS",
     "HistoryStore", "HISTORY_DIR", "COUNT_COLUMNS", "theme_counts_of", "kpi_columns",
     "monthly_theme_rates_from_counts", "theme_trends_from_counts",
 ]
@@ -53,6 +54,13 @@ HISTORY_DIR = "history"
 #: Columns of a theme-count table (long format); ``by`` adds its column after month.
 COUNT_COLUMNS = ("month", "theme", "n", "hits")
 _PART = "part-0.parquet"
+#: The per-month aggregates stored beside each partition (see :func:`month_aggregates`).
+AGGREGATES = ("theme_counts", "kpis", "uncovered")
+#: Days of earlier contacts kept for the repeat-contact windows (the longest window is 30 days).
+CONTACT_DAYS = 31
+#: Uncovered comments kept per earlier month for the growth of emerging themes (a fixed-seed sample).
+UNCOVERED_SAMPLE = 5_000
+CONTACT_COLUMNS = (S.RESPONSE_ID, S.SOURCE, S.CUSTOMER_KEY, S.RECEIVED_AT)
 _META_KEY = b"feedbacklib.history"
 
 
@@ -111,15 +119,21 @@ class HistoryStore:
         return sorted(p.name[len("month="):] for p in self.root.iterdir()
                       if p.is_dir() and p.name.startswith("month=") and (p / _PART).exists())
 
-    def write_month(self, month: str, frame: pd.DataFrame, *, metadata: dict | None = None) -> Path:
+    def write_month(self, month: str, frame: pd.DataFrame, *, metadata: dict | None = None,
+                    aggregates: dict[str, pd.DataFrame] | None = None) -> Path:
         """Store ``frame`` (rows of ``month`` only) as ``month=<month>/part-0.parquet``, atomically.
 
         The ``month`` column is the partition key and is not repeated inside the file.
         ``metadata`` (e.g. the taxonomy's fingerprint) is kept in the file's schema metadata.
+        ``aggregates`` (name -> small frame, see :func:`month_aggregates`) are written
+        beside it as ``<name>.parquet`` in the same atomic swap.
         """
         if S.MONTH in frame.columns and len(frame) and not (frame[S.MONTH] == month).all():
             raise ValueError(f"write_month({month!r}): the frame holds rows of other months")
         self.root.mkdir(parents=True, exist_ok=True)
+        # Leftovers of a run killed mid-write (runs never overlap: the report run holds a lock).
+        for stale in [*self.root.glob(f".tmp-month={month}-*"), *self.root.glob(f".old-month={month}-*")]:
+            shutil.rmtree(stale, ignore_errors=True)
         table = pa.Table.from_pandas(frame.drop(columns=[S.MONTH], errors="ignore"), preserve_index=False)
         meta = dict(table.schema.metadata or {})
         meta[_META_KEY] = json.dumps({"month": month, **(metadata or {})}).encode()
@@ -127,6 +141,9 @@ class HistoryStore:
         staging = Path(tempfile.mkdtemp(prefix=f".tmp-month={month}-", dir=self.root))
         try:
             pq.write_table(table, staging / _PART, compression="zstd")
+            for name, agg in (aggregates or {}).items():
+                pq.write_table(pa.Table.from_pandas(agg, preserve_index=False), staging / f"{name}.parquet",
+                               compression="zstd")
             final = self.partition(month)
             old = None
             if final.exists():
@@ -155,6 +172,13 @@ class HistoryStore:
         frame.insert(0, S.MONTH, pd.Series(month, index=frame.index, dtype="string"))
         return frame
 
+    def has_aggregates(self, month: str) -> bool:
+        return all((self.partition(month) / f"{name}.parquet").exists() for name in AGGREGATES)
+
+    def read_aggregate(self, month: str, name: str) -> pd.DataFrame:
+        """One stored aggregate (``theme_counts``, ``kpis`` or ``uncovered``) of ``month``."""
+        return pq.read_table(self.partition(month) / f"{name}.parquet").to_pandas()
+
     def theme_counts(self, themes: Sequence[str], *, months: Sequence[str] | None = None,
                      by: str | None = None) -> pd.DataFrame:
         """:func:`theme_counts_of` over stored months, reading one partition and few columns at a time."""
@@ -180,6 +204,8 @@ def monthly_theme_rates_from_counts(counts: pd.DataFrame, themes: Sequence[str],
     """Same output as :func:`feedbacklib.trends.monthly_theme_rates`, from a count table."""
     keys = [S.MONTH] + ([by] if by else [])
     sub = counts[counts["theme"].isin(list(themes))]
+    # counts kept by another column (service model) add up to the month's (or by-group's) counts
+    sub = sub.groupby(keys + ["theme"], observed=True, sort=True, as_index=False)[["n", "hits"]].sum()
     rows = []
     for key, grp in sub.groupby(keys, observed=True, sort=True):
         key = key if isinstance(key, tuple) else (key,)
@@ -210,3 +236,137 @@ def theme_trends_from_counts(counts: pd.DataFrame, month: str, themes: Sequence[
     return trend_table(count, month, months, list(themes), baseline_months=baseline_months, alpha=alpha,
                        min_n=min_n)
 
+
+
+# --------------------------------------------------------------------------- aggregated history
+
+def taxonomy_fingerprint(taxonomy) -> str:
+    """A short hash of what decides the theme flags (ids, seeds, exclusions), not of the labels."""
+    import hashlib
+
+    parts = [[t.id, t.polarity, list(t.seeds), list(t.exclusions)] for t in taxonomy]
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def uncovered_sample(rows: pd.DataFrame, month: str, random_state: int = 0) -> pd.DataFrame:
+    """``month, text`` of up to :data:`UNCOVERED_SAMPLE` comments of ``rows`` that no theme covers."""
+    from .themes.discovery import uncovered_texts
+
+    texts = uncovered_texts(rows) if S.TEXT in rows.columns else pd.Series([], dtype=object)
+    if len(texts) > UNCOVERED_SAMPLE:
+        texts = texts.sample(UNCOVERED_SAMPLE, random_state=random_state)
+    return pd.DataFrame({S.MONTH: pd.Series(month, index=range(len(texts)), dtype="string"),
+                         S.TEXT: pd.Series(texts.astype(str).to_list(), dtype="string")})
+
+
+def _contacts(rows: pd.DataFrame) -> pd.DataFrame:
+    cols = [c for c in CONTACT_COLUMNS if c in rows.columns]
+    return rows[cols].reset_index(drop=True)
+
+
+def month_aggregates(rows: pd.DataFrame, month: str, themes: Sequence[str], contacts: pd.DataFrame | None,
+                     *, min_n: int = 30, **service_options) -> dict[str, pd.DataFrame]:
+    """What the report keeps of a month once it is no longer the report month.
+
+    - ``theme_counts``: comments with text and theme hits by service model (:func:`theme_counts_of`);
+    - ``kpis``: the month's KPI table by service model, "all" included
+      (:func:`feedbacklib.trends.month_kpi_table`, repeat contacts from ``contacts``);
+    - ``uncovered``: up to 5,000 comments no theme covers (a fixed-seed sample), for the growth of
+      emerging themes.
+    """
+    from .trends import month_kpi_table
+
+    rows = rows.assign(**{S.MONTH: month}) if S.MONTH not in rows.columns else rows
+    return {
+        "theme_counts": theme_counts_of(rows, list(themes), by=S.SERVICE_MODEL),
+        "kpis": month_kpi_table(rows, contacts, month, themes=list(themes), min_n=min_n, **service_options),
+        "uncovered": uncovered_sample(rows, month),
+    }
+
+
+class History:
+    """The months before the report month, as the aggregates the report reads, not as rows.
+
+    Attributes
+    ----------
+    months : list of str
+        Earlier months, oldest first.
+    theme_counts : DataFrame
+        ``month, service_model, theme, n, hits`` (see :func:`theme_counts_of`).
+    kpis : DataFrame
+        Per month, the KPI table by service model (``month`` + the columns of
+        :func:`feedbacklib.service.group_kpis`).
+    uncovered : DataFrame
+        ``month, text``: a sample of each month's comments that no theme covers.
+    contacts : DataFrame
+        The contact columns (response id, source, customer key, received at) of the
+        last :data:`CONTACT_DAYS` days before the report month, for repeat contacts.
+
+    Memory is bounded by the number of months, not by their rows: a million-row
+    month leaves a few hundred aggregate rows, 5,000 texts and a month of contact keys.
+    """
+
+    def __init__(self, months=(), theme_counts=None, kpis=None, uncovered=None, contacts=None):
+        self.months = sorted(months)
+        self.theme_counts = theme_counts if theme_counts is not None else pd.DataFrame(
+            columns=[S.MONTH, S.SERVICE_MODEL, "theme", "n", "hits"])
+        self.kpis = kpis if kpis is not None else pd.DataFrame(columns=[S.MONTH, "group"])
+        self.uncovered = uncovered if uncovered is not None else pd.DataFrame(
+            {S.MONTH: pd.Series(dtype="string"), S.TEXT: pd.Series(dtype="string")})
+        self.contacts = contacts if contacts is not None else pd.DataFrame(columns=list(CONTACT_COLUMNS))
+
+    def __repr__(self) -> str:
+        return f"History(months={self.months}, contacts={len(self.contacts):,} rows)"
+
+    def __len__(self) -> int:
+        return len(self.months)
+
+    @classmethod
+    def of_months(cls, parts: dict[str, dict[str, pd.DataFrame]], contacts: pd.DataFrame | None = None) -> History:
+        """From per-month aggregates (``{month: month_aggregates(...)}``) and earlier contacts."""
+        months = sorted(parts)
+
+        def stack(name: str) -> pd.DataFrame | None:
+            frames = [parts[m][name] for m in months if parts[m][name] is not None and len(parts[m][name])]
+            return pd.concat(frames, ignore_index=True) if frames else None
+
+        return cls(months, stack("theme_counts"), stack("kpis"), stack("uncovered"), contacts)
+
+    @staticmethod
+    def recent_contacts(contacts: pd.DataFrame, since: pd.Timestamp | None) -> pd.DataFrame:
+        """The contacts received on or after ``since`` (all when None)."""
+        if since is None or pd.isna(since) or S.RECEIVED_AT not in contacts.columns or contacts.empty:
+            return contacts.reset_index(drop=True)
+        times = pd.to_datetime(contacts[S.RECEIVED_AT], utc=True)
+        return contacts[(times >= since).fillna(False).to_numpy(dtype=bool)].reset_index(drop=True)
+
+
+def contacts_since(current: pd.DataFrame) -> pd.Timestamp | None:
+    """The earliest time an earlier contact can still count as a repeat of a row of ``current``."""
+    if S.RECEIVED_AT not in current.columns or current.empty:
+        return None
+    first = pd.to_datetime(current[S.RECEIVED_AT], utc=True).min()
+    return None if pd.isna(first) else first - pd.Timedelta(days=CONTACT_DAYS)
+
+
+def build_history(past: pd.DataFrame, current: pd.DataFrame, themes: Sequence[str], *,
+                  store: HistoryStore | None = None, stored_months: Sequence[str] = (), min_n: int = 30,
+                  **service_options) -> tuple[History, dict[str, dict[str, pd.DataFrame]]]:
+    """Aggregate the earlier months' rows ``past`` (all processed this run) and add ``stored_months``
+    from ``store``; return the :class:`History` and the aggregates computed here (to store).
+
+    Each earlier month's KPIs count repeat contacts against the contacts of the months before it
+    that are at hand (this run's rows and the stored months' contact columns).
+    """
+    stored = {m: {name: store.read_aggregate(m, name) for name in AGGREGATES} for m in stored_months} \
+        if store is not None else {}
+    stored_contacts = [_contacts(store.read_month(m, [c for c in CONTACT_COLUMNS if c in store.columns(m)]))
+                       for m in stored_months[-2:]] if store is not None else []
+    pool = pd.concat([*stored_contacts, _contacts(past), _contacts(current)], ignore_index=True)
+    fresh: dict[str, dict[str, pd.DataFrame]] = {}
+    if len(past):
+        for month, rows in past.groupby(S.MONTH, observed=True, sort=True):
+            fresh[str(month)] = month_aggregates(rows, str(month), themes, pool, min_n=min_n, **service_options)
+    earlier = pd.concat([*stored_contacts, _contacts(past)], ignore_index=True)
+    history = History.of_months({**stored, **fresh}, History.recent_contacts(earlier, contacts_since(current)))
+    return history, fresh

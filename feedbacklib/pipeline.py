@@ -34,7 +34,11 @@ from .casemix import adjusted_compare
 from .config import Config, load_config
 from .drivers import theme_drivers
 from .service import compare_service, service_kpis
-from .trends import theme_trends
+from .history import (
+    History, HistoryStore, build_history, taxonomy_fingerprint, theme_counts_of, uncovered_sample,
+    theme_trends_from_counts,
+)
+from .trends import month_kpi_table
 from .errors import InputError, NoDataError
 from .io import read_exports
 from .progress import progress_bar
@@ -61,7 +65,7 @@ class MonthResult:
     config: Config
     taxonomy: Taxonomy
     frame: pd.DataFrame            # the month's cleaned, tagged, scored rows
-    history: pd.DataFrame          # every month read (same columns), for trends
+    history: History               # earlier months as aggregates (theme counts, KPI tables, contacts)
     quarantine: pd.DataFrame       # every rejected row of the input, with its reason
     quality: pd.DataFrame          # rows read / kept / quarantined per file
     kpis: pd.DataFrame             # kpi_table by service model
@@ -71,6 +75,9 @@ class MonthResult:
     gap: pd.DataFrame              # perception_gap
     impact: pd.DataFrame           # theme_impact on CSAT
     timings: dict[str, float] = field(default_factory=dict)
+    #: Every month's rows processed in this run (the month included), only with
+    #: ``run_month(..., keep_rows=True)`` (analysts' multi-month frames); None in the report.
+    rows: pd.DataFrame | None = None
 
     @property
     def theme_ids(self) -> list[str]:
@@ -78,28 +85,48 @@ class MonthResult:
 
     @property
     def previous_month(self) -> str | None:
-        months = sorted(m for m in self.history[S.MONTH].dropna().unique() if m < self.month)
+        months = [m for m in self.history.months if m < self.month]
         return months[-1] if months else None
 
     # The tables below are derived from the ones above on first use (both the
     # pandas and the Dask path share them), then kept.
 
     @cached_property
+    def contacts(self) -> pd.DataFrame:
+        """Contacts that can count as a repeat of this month's: the last 31 days before it (from the history)."""
+        return self.history.contacts
+
+    @cached_property
+    def theme_counts(self) -> pd.DataFrame:
+        """Comments with text and theme hits by month and service model, this month included."""
+        now = theme_counts_of(self.frame.assign(**{S.MONTH: self.month}), self.theme_ids, by=S.SERVICE_MODEL)
+        return pd.concat([self.history.theme_counts, now], ignore_index=True)
+
+    @cached_property
     def theme_trend(self) -> pd.DataFrame:
         """Each theme this month against last month and the recent average (spikes)."""
-        return theme_trends(self.history, self.month, self.theme_ids, min_n=self.config.min_group_size)
+        return theme_trends_from_counts(self.theme_counts, self.month, self.theme_ids,
+                                        min_n=self.config.min_group_size)
+
+    @cached_property
+    def kpi_tables(self) -> pd.DataFrame:
+        """Per month (up to this one) the KPI table by service model: what the trend charts read."""
+        now = month_kpi_table(self.frame, self.contacts, self.month, themes=self.theme_ids,
+                              min_n=self.config.min_group_size,
+                              sla_first_response_hours=self.config.sla_first_response_hours)
+        return pd.concat([self.history.kpis, now], ignore_index=True)
 
     @cached_property
     def service(self) -> pd.DataFrame:
         """Service KPIs (times, SLA met, reopen, repeat contact, FCR) by service model."""
-        return service_kpis(self.frame, self.history, by=S.SERVICE_MODEL,
+        return service_kpis(self.frame, self.contacts, by=S.SERVICE_MODEL,
                             sla_first_response_hours=self.config.sla_first_response_hours,
                             min_n=self.config.min_group_size)
 
     @cached_property
     def service_comparison(self) -> pd.DataFrame:
         """Outsourced against in-house on the service KPIs, with tests."""
-        return compare_service(self.frame, self.history,
+        return compare_service(self.frame, self.contacts,
                                sla_first_response_hours=self.config.sla_first_response_hours,
                                min_n=self.config.min_group_size)
 
@@ -135,9 +162,11 @@ class MonthResult:
         if len(current) < 30:
             return [], pd.DataFrame()
         discovery = ThemeDiscovery(k_min=3, k_max=8, n_quotes=2, random_state=0).fit(current)
-        history = self.history[self.history[S.MONTH] <= self.month]
-        past = uncovered_texts(history)
-        growth = candidate_growth(discovery, past, history.loc[past.index, S.MONTH], current=self.month)
+        past = self.history.uncovered
+        past = past[past[S.MONTH] < self.month]
+        texts = pd.concat([past[S.TEXT].astype(object), current.astype(object)], ignore_index=True)
+        months = [*past[S.MONTH].astype(str), *([self.month] * len(current))]
+        growth = candidate_growth(discovery, texts, months, current=self.month)
         return list(discovery.candidates_), growth
 
     @cached_property
@@ -212,6 +241,8 @@ def run_month(
     progress: bool | None = False,
     engine: str | None = None,
     scheduler: Any = None,
+    history_dir: str | Path | None = None,
+    keep_rows: bool = False,
 ) -> MonthResult:
     """Run the whole analysis for one month.
 
@@ -234,6 +265,15 @@ def run_month(
     scheduler : str or distributed.Client, optional
         Dask only: a scheduler address (``tcp://host:8786``) or a client; None:
         ``FEEDBACK_DASK_SCHEDULER``, else ``[run] scheduler``, else a local cluster.
+    history_dir : path, optional
+        The monthly history store (:class:`~feedbacklib.history.HistoryStore`; the
+        report command uses ``<output>/history``). Earlier months found there (tagged
+        with the same taxonomy) are read as aggregates instead of being tagged and
+        scored again, and every month processed is written there. None: no store;
+        earlier months in the input are processed in memory and kept as aggregates.
+    keep_rows : bool
+        Keep every processed month's rows in ``result.rows`` (for analysts' multi-month
+        frames); by default only the report month's rows stay in memory.
 
     Examples
     --------
@@ -250,15 +290,55 @@ def run_month(
     if engine == "dask":
         return run_month_dask(month, folder, cfg, scheduler=scheduler, timings=timings)
     # --- end of hook
+    store = HistoryStore(history_dir) if history_dir else None
     with progress_bar(total=len(_STEPS), desc="Analysing feedback", unit="step", progress=progress) as bar:
-        return _run_month(month, folder, cfg, timings, bar)
+        return _run_month(month, folder, cfg, timings, bar, store, keep_rows)
 
 
 #: The timed steps of :func:`run_month`, in order (one progress-bar tick each).
 _STEPS = ("read", "clean", "themes", "sentiment", "compare")
 
 
-def _run_month(month: str, folder: Path, cfg: Config, timings: dict[str, float], bar) -> MonthResult:
+def _stored_months(store: HistoryStore | None, fingerprint: str) -> list[str]:
+    """Months in the store tagged with this taxonomy and holding their aggregates."""
+    if store is None:
+        return []
+    usable = []
+    for m in store.months():
+        try:
+            ok = store.metadata(m).get("taxonomy") == fingerprint and store.has_aggregates(m)
+        except Exception as exc:  # an unreadable partition is rebuilt from the input, or left out
+            log.warning("history %s: cannot read %s (%s); not used", store.root, m, exc)
+            ok = False
+        if ok:
+            usable.append(m)
+        else:
+            log.info("history %s: %s was tagged with another taxonomy or is incomplete; not used", store.root, m)
+    return usable
+
+
+def tag_and_score(frame: pd.DataFrame, taxonomy: Taxonomy, month: str | None = None) -> pd.DataFrame:
+    """``frame`` with ``theme_<id>`` flags and the theme evidence.
+
+    The learned expansion is fitted on the report ``month``'s comments only (all of
+    ``frame`` when None), so a month's figures do not depend on which other months
+    happen to be in the input folder or the history store.
+    """
+    # At most FIT_SAMPLE distinct comments (a fixed-seed sample): seed labels on 20k
+    # texts train it as well as on 100k, at a fifth of the cost.
+    tagger = ThemeTagger(taxonomy, random_state=0, max_fit_docs=FIT_SAMPLE)
+    fit_on = frame[S.TEXT] if month is None else frame.loc[(frame[S.MONTH] == month).to_numpy(dtype=bool), S.TEXT]
+    tagger.fit(fit_on)
+    # one tagging pass gives flags and evidence (transform() then evidence() tagged twice)
+    tagged = tag_themes(frame[[S.TEXT]], tagger)
+    return frame.assign(
+        **{S.theme_column(t): tagged[S.theme_column(t)].to_numpy(dtype=bool) for t in tagger.theme_ids_},
+        **{THEME_EVIDENCE: tagged[THEME_EVIDENCE].to_numpy()},
+    )
+
+
+def _run_month(month: str, folder: Path, cfg: Config, timings: dict[str, float], bar,
+               store: HistoryStore | None = None, keep_rows: bool = False) -> MonthResult:
     with _Timer(timings, "read", bar):
         exports = read_exports(folder, cfg)
     with _Timer(timings, "clean", bar):
@@ -266,34 +346,52 @@ def _run_month(month: str, folder: Path, cfg: Config, timings: dict[str, float],
     frame = cleaned.frame
     months_present = sorted(frame[S.MONTH].dropna().unique().tolist())
     month = report_month(month, months_present, cfg, folder)
-
-    # Never analyse future months against a report month: history is up to the month.
-    frame = frame[frame[S.MONTH] <= month].reset_index(drop=True)
     taxonomy = load_taxonomy(cfg.taxonomy)
+    fingerprint = taxonomy_fingerprint(taxonomy)
+
+    # Never analyse future months against a report month: history is up to the month. Earlier
+    # months already in the store are read as aggregates; only the others are tagged and scored.
+    stored = [m for m in _stored_months(store, fingerprint) if m < month]
+    keep = (frame[S.MONTH] <= month) & ~frame[S.MONTH].isin(stored)
+    frame = frame[keep.fillna(False).to_numpy(dtype=bool)].reset_index(drop=True)
+    if stored:
+        log.info("history: %d earlier month(s) read from %s: %s", len(stored), store.root, ", ".join(stored))
     with _Timer(timings, "themes", bar):
-        # The learned expansion is fitted on at most FIT_SAMPLE distinct comments (a fixed-seed
-        # sample): seed labels on 20k texts train it as well as on 100k, at a fifth of the cost.
-        tagger = ThemeTagger(taxonomy, random_state=0, max_fit_docs=FIT_SAMPLE)
-        tagger.fit(frame[S.TEXT])
-        # one tagging pass gives flags and evidence (transform() then evidence() tagged twice)
-        tagged = tag_themes(frame[[S.TEXT]], tagger)
-        frame = frame.assign(
-            **{S.theme_column(t): tagged[S.theme_column(t)].to_numpy(dtype=bool) for t in tagger.theme_ids_},
-            **{THEME_EVIDENCE: tagged[THEME_EVIDENCE].to_numpy()},
-        )
+        frame = tag_and_score(frame, taxonomy, month)
     with _Timer(timings, "sentiment", bar):
         scores = score_sentiment(frame[S.TEXT])
         frame = frame.assign(**{S.SENTIMENT: scores[S.SENTIMENT].to_numpy(), S.SENTIMENT_LABEL: scores[S.SENTIMENT_LABEL].to_numpy()})
 
-    return build_result(month, cfg, taxonomy, frame, cleaned.quarantine, cleaned.quality, timings, bar)
+    result = build_result(month, cfg, taxonomy, frame, cleaned.quarantine, cleaned.quality, timings, bar,
+                          store=store, stored_months=stored)
+    if keep_rows:
+        result.rows = frame
+    return result
 
 
-def build_result(month: str, cfg: Config, taxonomy: Taxonomy, history: pd.DataFrame, quarantine: pd.DataFrame,
-                 quality: pd.DataFrame, timings: dict[str, float], bar=None) -> MonthResult:
-    """The comparisons of one month on rows already tagged and scored (pandas and Dask paths alike)."""
-    current = history[history[S.MONTH] == month].reset_index(drop=True)
+def build_result(month: str, cfg: Config, taxonomy: Taxonomy, rows: pd.DataFrame, quarantine: pd.DataFrame,
+                 quality: pd.DataFrame, timings: dict[str, float], bar=None, *,
+                 store: HistoryStore | None = None, stored_months: list[str] | tuple = (),
+                 history: History | None = None) -> MonthResult:
+    """The comparisons of one month on rows already tagged and scored (pandas and Dask paths alike).
+
+    ``rows`` holds the report month and any earlier months processed in this run; the
+    earlier ones are reduced to aggregates (:class:`~feedbacklib.history.History`) together
+    with ``stored_months`` read from ``store``, and every month of ``rows`` is written to the
+    store. A ready ``history`` replaces all that (``rows`` must then hold only the month).
+    """
+    in_month = (rows[S.MONTH] == month).fillna(False).to_numpy(dtype=bool)
+    current = rows[in_month].reset_index(drop=True)
     themes = list(taxonomy.ids)
     with _Timer(timings, "compare", bar):
+        if history is None:
+            past = rows[~in_month & (rows[S.MONTH] < month).fillna(False).to_numpy(dtype=bool)]
+            history, fresh = build_history(past, current, themes, store=store, stored_months=list(stored_months),
+                                           min_n=cfg.min_group_size,
+                                           sla_first_response_hours=cfg.sla_first_response_hours)
+            del past
+            if store is not None:
+                _store_months(store, rows, fresh, taxonomy)
         kw = dict(themes=themes, min_n=cfg.min_group_size)
         kpis = kpi_table(current, by=S.SERVICE_MODEL, **kw)
         vendor_kpis = kpi_table(current, by=S.VENDOR, **kw)
@@ -301,11 +399,31 @@ def build_result(month: str, cfg: Config, taxonomy: Taxonomy, history: pd.DataFr
         vendors = compare_vendors(current, **kw)
         gap = perception_gap(current, min_n=cfg.min_group_size)
         impact = theme_impact(current, score=S.CSAT, themes=themes)
-    return MonthResult(
+    result = MonthResult(
         month=month, config=cfg, taxonomy=taxonomy, frame=current, history=history,
         quarantine=quarantine, quality=quality, kpis=kpis, vendor_kpis=vendor_kpis,
         comparison=comparison, vendors=vendors, gap=gap, impact=impact, timings=timings,
     )
+    if store is not None:
+        t0 = time.perf_counter()
+        def this_month(table: pd.DataFrame) -> pd.DataFrame:
+            return table[(table[S.MONTH] == month).to_numpy(dtype=bool)].reset_index(drop=True)
+
+        _store_months(store, current, {month: {"theme_counts": this_month(result.theme_counts),
+                                               "kpis": this_month(result.kpi_tables),
+                                               "uncovered": uncovered_sample(current, month)}}, taxonomy)
+        timings["history"] = round(time.perf_counter() - t0, 3)
+    return result
+
+
+def _store_months(store: HistoryStore, rows: pd.DataFrame, aggregates: dict[str, dict[str, pd.DataFrame]],
+                  taxonomy: Taxonomy) -> None:
+    """Write each month of ``aggregates`` (its rows from ``rows``) into the history store."""
+    meta = {"taxonomy": taxonomy_fingerprint(taxonomy)}
+    for month, parts in aggregates.items():
+        part = rows[(rows[S.MONTH] == month).fillna(False).to_numpy(dtype=bool)]
+        store.write_month(month, part.reset_index(drop=True), metadata=meta, aggregates=parts)
+        log.info("history: %s stored in %s (%d rows)", month, store.root, len(part))
 
 
 def _jsonable(value: Any) -> Any:

@@ -53,6 +53,7 @@ from . import __version__
 from .config import Config, load_config
 from .errors import ConfigError, FeedbackError, InputError, LockError, NoDataError, RenderError
 from .pipeline import MONTH_PATTERN, TIMINGS_FILE
+from .history import HISTORY_DIR
 from .runlog import SafeFormatter, quality_lines, sanitise, versions
 
 __all__ = ["RunOutcome", "RunPlan", "RunLimits", "OutputError", "run_report", "plan_report", "default_notebook",
@@ -635,6 +636,7 @@ def _render(month, input_dir, cfg, out_root, staging, notebook, limits, progress
                     parameters={
                         "month": month, "input_dir": str(input_dir), "config_path": str(cfg.source_path),
                         "output_dir": str(staging), "generated_at": stamp,
+                        "history_dir": str(out_root / HISTORY_DIR),
                     },
                     kernel_name=kernel, language="python", progress_bar=progress, log_output=False,
                     cwd=str(notebook.parent), execution_timeout=cell_limit,

@@ -279,8 +279,8 @@ def fit_tagger(sources: Sequence[RawSource], config: Any, *, month: str | None =
             break
     texts = pd.concat(dask.compute(*tasks), ignore_index=True)
     months = sorted(texts[S.MONTH].dropna().unique().tolist())
-    if month is not None:
-        texts = texts[texts[S.MONTH] <= month]
+    if month is not None:  # as the pandas path: fitted on the report month's comments
+        texts = texts[texts[S.MONTH] == month]
     tagger = ThemeTagger(taxonomy if taxonomy is not None else load_taxonomy(getattr(config, "taxonomy", None)),
                          random_state=random_state, max_fit_docs=FIT_SAMPLE)
     tagger.fit(texts[S.TEXT])

@@ -13,7 +13,8 @@ import pandas as pd
 from . import schema as S
 from .compare import benjamini_hochberg, two_proportion_test, wilson_interval
 
-__all__ = ["theme_trends", "trend_table", "monthly_theme_rates", "kpi_trends", "kpi_changes", "KPI_SERIES"]
+__all__ = ["theme_trends", "trend_table", "monthly_theme_rates", "kpi_trends", "kpi_trends_from_tables",
+           "month_kpi_table", "kpi_changes", "KPI_SERIES"]
 
 
 def _has_text(frame: pd.DataFrame) -> pd.Series:
@@ -185,19 +186,50 @@ def kpi_trends(
         denominator; ``reportable`` is ``n >= min_n``. Sorted by month.
     """
     from . import compare as C
-    from .service import group_kpis
 
     theme_ids = C._themes_of(history, themes)
-    series = list(KPI_SERIES) + [(C.rate_column(t), "rate") for t in theme_ids]
+    tables = [month_kpi_table(history[history[S.MONTH] == m], history, m, by=by, themes=theme_ids, min_n=min_n,
+                              n_resamples=n_resamples, random_state=random_state, **service_options)
+              for m in _months_up_to(history, month, months)]
+    return kpi_trends_from_tables(pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(), month,
+                                  months=months, themes=theme_ids, min_n=min_n)
+
+
+def month_kpi_table(rows: pd.DataFrame, contacts: pd.DataFrame | None, month: str, *,
+                    by: str | None = S.SERVICE_MODEL, themes: list[str] | None = None, min_n: int = 30,
+                    n_resamples: int = 2000, random_state: int | None = 0, **service_options) -> pd.DataFrame:
+    """One month's :func:`~feedbacklib.service.group_kpis` table (groups of ``by`` plus ``"all"``) with a
+    ``month`` column: what the history store keeps per month so trends never need old rows.
+
+    ``contacts`` holds the contacts that can count as a repeat (the month's and the 30 days before).
+    """
+    from . import compare as C
+    from .service import group_kpis
+
+    table = group_kpis(rows, contacts, by or S.MONTH, themes=themes, min_n=min_n, n_resamples=n_resamples,
+                       random_state=random_state, **service_options)
+    if by is None:
+        table = table[table["group"] == C.ALL]
+    table = table.assign(**{"group": table["group"].astype("string")})
+    table.insert(0, S.MONTH, month)
+    return table.reset_index(drop=True)
+
+
+def kpi_trends_from_tables(tables: pd.DataFrame, month: str, *, months: int = 12,
+                           themes: list[str] | None = None, min_n: int = 30) -> pd.DataFrame:
+    """:func:`kpi_trends` from per-month tables of :func:`month_kpi_table` (stacked, any order)."""
+    from . import compare as C
+
+    if tables is None or tables.empty:
+        return pd.DataFrame(columns=list(TREND_COLUMNS))
+    if themes is None:
+        themes = [c[len("rate_"):] for c in tables.columns
+                  if c.startswith("rate_") and not c.endswith(("_lo", "_hi"))]
+    series = list(KPI_SERIES) + [(C.rate_column(t), "rate") for t in themes]
+    present = sorted(m for m in tables[S.MONTH].dropna().unique() if m <= month)[-months:]
     rows = []
-    for m in _months_up_to(history, month, months):
-        part = history[history[S.MONTH] == m]
-        # by=None: group by the (single) month and keep only the "all" row
-        table = group_kpis(part, history, by or S.MONTH, themes=theme_ids, min_n=min_n,
-                           n_resamples=n_resamples, random_state=random_state, **service_options)
-        if by is None:
-            table = table[table["group"] == C.ALL]
-        for rec in table.to_dict("records"):
+    for m in present:
+        for rec in tables[tables[S.MONTH] == m].to_dict("records"):
             for name, kind in series:
                 n_col = _SERIES_N.get(name, "n_text")
                 n = rec.get(n_col, np.nan)

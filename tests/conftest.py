@@ -51,10 +51,11 @@ def salt_env():
 
 @pytest.fixture(scope="session")
 def sample_result(salt_env):
-    """``run_month`` on the latest sample month (computed once per session)."""
+    """``run_month`` on the latest sample month (computed once per session), every month's rows kept
+    in ``.rows`` so tests can check figures against the rows they summarise."""
     from feedbacklib.pipeline import run_month
 
-    return run_month("2026-10", SAMPLE, CONFIG)
+    return run_month("2026-10", SAMPLE, CONFIG, keep_rows=True)
 
 
 @pytest.fixture(scope="session")

@@ -61,7 +61,8 @@ def fake_run(monkeypatch, sample_result):
     """run_month replaced by the session's sample result (2026-10, history 2026-07..10); counts calls."""
     calls = []
 
-    def fake(month, folder, cfg, *, progress=False):
+    def fake(month, folder, cfg, *, progress=False, keep_rows=False):
+        assert keep_rows  # load_months reads result.rows
         calls.append(month)
         return sample_result
 

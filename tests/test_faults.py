@@ -244,9 +244,10 @@ def test_two_concurrent_runs_one_report_one_exit_4_and_runs_recover(cron, first)
     assert holder.returncode == 0, err
     assert "stale lock" in err  # the killed runs' lock was recognised as stale and cleared
     assert not list(cron.output.glob(".staging-*")) and not list(cron.output.glob(".old-*"))
-    assert sorted(p.name for p in cron.output.iterdir() if not p.name.startswith(".")) == [
-        "2026-09", MONTH, "last-failure.log"] or sorted(
-        p.name for p in cron.output.iterdir() if not p.name.startswith(".")) == ["2026-09", MONTH]
+    listing = sorted(p.name for p in cron.output.iterdir() if not p.name.startswith("."))
+    assert listing in (["2026-09", MONTH, "history", "last-failure.log"], ["2026-09", MONTH, "history"]), listing
+    # the run wrote its month into the history store beside the reports
+    assert (cron.output / "history" / f"month={MONTH}" / "part-0.parquet").exists()
 
 
 def _pngs(html: str) -> list[str]:

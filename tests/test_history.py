@@ -19,14 +19,14 @@ from feedbacklib.trends import monthly_theme_rates, theme_trends
 @pytest.fixture(scope="module")
 def store(sample_result, tmp_path_factory):
     store = HistoryStore(tmp_path_factory.mktemp("out") / "history")
-    history = sample_result.history
+    history = sample_result.rows
     for month in sorted(history[S.MONTH].unique()):
         store.write_month(month, history[history[S.MONTH] == month], metadata={"taxonomy": "default"})
     return store
 
 
 def test_months_are_partitions_with_metadata(store, sample_result):
-    assert store.months() == sorted(sample_result.history[S.MONTH].unique())
+    assert store.months() == sorted(sample_result.rows[S.MONTH].unique())
     assert (store.root / "month=2026-10" / "part-0.parquet").exists()
     assert store.metadata("2026-10")["taxonomy"] == "default"
     assert not list(store.root.glob(".tmp-*")) and not list(store.root.glob(".old-*"))
@@ -41,7 +41,7 @@ def test_read_month_round_trips_rows(store, sample_result):
 
 def test_rewriting_a_month_replaces_it(store, sample_result):
     month = "2026-07"
-    rows = sample_result.history[sample_result.history[S.MONTH] == month]
+    rows = sample_result.rows[sample_result.rows[S.MONTH] == month]
     store.write_month(month, rows.head(10))
     assert len(store.read_month(month, [S.RESPONSE_ID])) == 10
     store.write_month(month, rows)
@@ -50,12 +50,12 @@ def test_rewriting_a_month_replaces_it(store, sample_result):
 
 def test_write_refuses_rows_of_other_months(store, sample_result):
     with pytest.raises(ValueError, match="other months"):
-        store.write_month("2026-10", sample_result.history)
+        store.write_month("2026-10", sample_result.rows)
 
 
 def test_counts_from_store_equal_counts_from_rows(store, sample_result):
     themes = sample_result.theme_ids
-    from_rows = theme_counts_of(sample_result.history, themes, by=S.SERVICE_MODEL)
+    from_rows = theme_counts_of(sample_result.rows, themes, by=S.SERVICE_MODEL)
     from_store = store.theme_counts(themes, by=S.SERVICE_MODEL)
     pd.testing.assert_frame_equal(from_store.reset_index(drop=True), from_rows.reset_index(drop=True),
                                   check_dtype=False)
@@ -64,14 +64,14 @@ def test_counts_from_store_equal_counts_from_rows(store, sample_result):
 @pytest.mark.parametrize("by", [None, S.SERVICE_MODEL])
 def test_monthly_rates_from_counts_equal_trends_on_rows(store, sample_result, by):
     themes = sample_result.theme_ids[:4]
-    expected = monthly_theme_rates(sample_result.history, themes, by=by)
+    expected = monthly_theme_rates(sample_result.rows, themes, by=by)
     got = monthly_theme_rates_from_counts(store.theme_counts(themes, by=by), themes, by=by)
     pd.testing.assert_frame_equal(got.reset_index(drop=True), expected.reset_index(drop=True), check_dtype=False)
 
 
 def test_theme_trends_from_counts_equal_trends_on_rows(store, sample_result):
     themes = sample_result.theme_ids
-    expected = theme_trends(sample_result.history, "2026-10", themes)
+    expected = theme_trends(sample_result.rows, "2026-10", themes)
     got = theme_trends_from_counts(store.theme_counts(themes), "2026-10", themes)
     pd.testing.assert_frame_equal(got[expected.columns], expected, check_dtype=False)
     assert bool(got.set_index("theme").loc["surprise_charges", "spike"])
@@ -79,6 +79,6 @@ def test_theme_trends_from_counts_equal_trends_on_rows(store, sample_result):
 
 def test_counts_are_aggregate_sized(store, sample_result):
     counts = store.theme_counts(sample_result.theme_ids, by=S.SERVICE_MODEL)
-    months, models = len(store.months()), sample_result.history[S.SERVICE_MODEL].nunique()
+    months, models = len(store.months()), sample_result.rows[S.SERVICE_MODEL].nunique()
     assert len(counts) <= months * models * len(sample_result.theme_ids)
     assert np.all(counts["hits"] <= counts["n"])

@@ -41,7 +41,9 @@ def test_planted_vendor_responsiveness_is_found(sample_result):
 
 
 def test_planted_surprise_charge_jump_is_found(sample_result):
-    trend = theme_trends(sample_result.history, "2026-10", sample_result.theme_ids)
+    trend = sample_result.theme_trend  # from the stored-count history
+    on_rows = theme_trends(sample_result.rows, "2026-10", sample_result.theme_ids)
+    pd.testing.assert_frame_equal(trend[on_rows.columns], on_rows, check_dtype=False)
     row = trend.set_index("theme").loc["surprise_charges"]
     assert row["spike"] and row["rate"] > 2 * row["baseline_rate"]
 
@@ -140,7 +142,7 @@ def test_a_month_with_no_real_difference_claims_none(sample_result):
     from feedbacklib.pipeline import build_result
 
     rng = np.random.default_rng(7)
-    history = sample_result.history.copy()
+    history = sample_result.rows.copy()
     cols = [S.TEAM, S.SERVICE_MODEL, S.VENDOR]
     for month, idx in history.groupby(S.MONTH).groups.items():
         shuffled = history.loc[idx, cols].sample(frac=1.0, random_state=int(rng.integers(1 << 30)))

@@ -13,10 +13,11 @@ import numpy as np
 import pandas as pd
 
 from .. import schema as S
-from ..compare import SATISFIED_MIN_CSAT, kpi_table, wilson_interval
+from ..compare import SATISFIED_MIN_CSAT, wilson_interval
 from ..quotes import representative_quotes
 from ..safety import escape
-from ..trends import kpi_trends, monthly_theme_rates
+from ..history import monthly_theme_rates_from_counts
+from ..trends import kpi_trends_from_tables
 from . import narrative
 from .html import Html, fmt_interval, fmt_num, fmt_pct, paragraphs, table
 from .plots import MODEL_LABELS, FigureImage, sentiment_figure, theme_rates_figure, trend_figure
@@ -104,8 +105,8 @@ def headline_tiles(result) -> Html:
     prev_month = result.previous_month
     prev = None
     if prev_month:
-        prev_frame = result.history[result.history[S.MONTH] == prev_month]
-        prev = kpi_table(prev_frame, by=S.SERVICE_MODEL, themes=[], min_n=result.config.min_group_size)
+        tables = result.kpi_tables
+        prev = tables[(tables[S.MONTH] == prev_month).to_numpy(dtype=bool)]
     blocks = []
     for model in (S.IN_HOUSE, S.OUTSOURCED, "all"):
         row = _group_row(result.kpis, S.SERVICE_MODEL, model)
@@ -374,11 +375,10 @@ def theme_trend_table(result) -> Html:
         ("*", "Flag", lambda r: "spike" if r["spike"] else ("drop" if r["drop"] else "")),
     ], caption="Rates per 100 comments. The recent average pools up to three earlier months.")
     top = shown.head(3)["theme"].tolist()
-    history = monthly_theme_rates(result.history, top)
+    history = monthly_theme_rates_from_counts(result.theme_counts, top)
     parts = [paragraphs(sentences or ["No theme moved clearly against the recent average."]), tbl]
-    kpi = kpi_trends(result.history, result.month, months=12, themes=[], by=S.SERVICE_MODEL,
-                     min_n=result.config.min_group_size,
-                     sla_first_response_hours=result.config.sla_first_response_hours)
+    kpi = kpi_trends_from_tables(result.kpi_tables, result.month, months=12, themes=[],
+                                 min_n=result.config.min_group_size)
     sat = kpi[(kpi["series"] == "satisfied_share") & kpi["group"].isin([S.IN_HOUSE, S.OUTSOURCED])]
     if sat["month"].nunique() > 1:
         sat = sat.assign(series=sat["group"], value=100 * sat["value"], lo=100 * sat["lo"], hi=100 * sat["hi"])
