@@ -5,6 +5,12 @@ package: the two disagree on 8% of texts). Its lexicon ships as package data in
 ``feedbacklib/data/nltk/sentiment/vader_lexicon.zip``; nothing is downloaded.
 Texts are scored with their original casing and punctuation, each distinct text
 once; large inputs are scored by two forked worker processes.
+
+Scores come from :mod:`feedbacklib.vader_fast`, a rule-for-rule re-implementation
+of nltk's ``polarity_scores(text)["compound"]`` that gives the same numbers about
+15 times faster (``benchmarks/bench_sentiment.py`` measures both and their
+agreement). nltk's own analyzer stays available as the reference:
+``score_sentiment(texts, method="nltk")``, :func:`nltk_compound`, :func:`vader_analyzer`.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import pandas as pd
 
 from feedbacklib.schema import RESPONSE_ID, TEXT, theme_column
 from feedbacklib.text import clause_spans
+from feedbacklib.vader_fast import compound_many, load_lexicon
 
 __all__ = [
     "score_sentiment",
@@ -30,6 +37,8 @@ __all__ = [
     "SENTIMENT_LABEL",
     "SENTIMENT_LABELS",
     "label_sentiment",
+    "nltk_compound",
+    "SENTIMENT_METHODS",
 ]
 
 SENTIMENT = "sentiment"
@@ -38,8 +47,12 @@ SENTIMENT_LABELS = pd.CategoricalDtype(["negative", "neutral", "positive"], orde
 #: Compound scores beyond these are positive / negative (VADER's usual cut-offs).
 POSITIVE_AT = 0.05
 NEGATIVE_AT = -0.05
-#: Distinct texts above which scoring uses a fork-based Pool(2).
-PARALLEL_MIN_TEXTS = 20_000
+#: ``method`` values: the fast re-implementation (default) or nltk's analyzer itself.
+SENTIMENT_METHODS = ("fast", "nltk")
+#: Distinct texts above which the fast scorer uses a fork-based Pool(2).
+PARALLEL_MIN_TEXTS = 100_000
+#: The same threshold for nltk's (15 times slower) analyzer.
+NLTK_PARALLEL_MIN_TEXTS = 20_000
 _LEXICON_RESOURCE = "sentiment/vader_lexicon.zip/vader_lexicon/vader_lexicon.txt"
 
 _lock = threading.Lock()
@@ -76,31 +89,45 @@ def vader_analyzer():
         return _analyzer
 
 
-def _score_list(texts: Iterable[str]) -> list[float]:
+def nltk_compound(texts: Iterable[str]) -> list[float]:
+    """nltk's own VADER compound score of each text (the reference the fast scorer matches)."""
     sia = vader_analyzer()
     return [sia.polarity_scores(t)["compound"] for t in texts]
 
 
-def _score_range(bounds: tuple[int, int]) -> list[float]:
-    lo, hi = bounds
-    return _score_list(_POOL_TEXTS[lo:hi])
+def _score_list(texts: Iterable[str], method: str) -> list[float]:
+    return compound_many(texts) if method == "fast" else nltk_compound(texts)
 
 
-def _score_unique(texts: list[str]) -> np.ndarray:
+def _score_range(job: tuple[int, int, str]) -> list[float]:
+    lo, hi, method = job
+    return _score_list(_POOL_TEXTS[lo:hi], method)
+
+
+def _check_method(method: str) -> None:
+    if method not in SENTIMENT_METHODS:
+        raise ValueError(f"Unknown sentiment method {method!r}: choose one of {', '.join(SENTIMENT_METHODS)}.")
+
+
+def _score_unique(texts: list[str], method: str = "fast") -> np.ndarray:
     """Compound score of each (distinct, non-empty) text."""
     global _POOL_TEXTS
-    if len(texts) > PARALLEL_MIN_TEXTS and "fork" in multiprocessing.get_all_start_methods():
-        vader_analyzer()  # build once in the parent; the workers inherit it
+    threshold = PARALLEL_MIN_TEXTS if method == "fast" else NLTK_PARALLEL_MIN_TEXTS
+    if len(texts) > threshold and "fork" in multiprocessing.get_all_start_methods():
+        if method == "fast":  # load once in the parent; the workers inherit it
+            load_lexicon()
+        else:
+            vader_analyzer()
         _POOL_TEXTS = texts
         try:
             step = max(1, -(-len(texts) // 16))
-            bounds = [(i, min(i + step, len(texts))) for i in range(0, len(texts), step)]
+            jobs = [(i, min(i + step, len(texts)), method) for i in range(0, len(texts), step)]
             with multiprocessing.get_context("fork").Pool(2) as pool:
-                parts = pool.map(_score_range, bounds)
+                parts = pool.map(_score_range, jobs)
         finally:
             _POOL_TEXTS = []
         return np.fromiter((s for part in parts for s in part), dtype=float, count=len(texts))
-    return np.asarray(_score_list(texts), dtype=float)
+    return np.asarray(_score_list(texts, method), dtype=float)
 
 
 def label_sentiment(scores: pd.Series) -> pd.Series:
@@ -112,23 +139,27 @@ def label_sentiment(scores: pd.Series) -> pd.Series:
     return pd.Series(pd.Categorical(labels, dtype=SENTIMENT_LABELS), index=scores.index, name=SENTIMENT_LABEL)
 
 
-def _compound(texts: pd.Series) -> pd.Series:
+def _compound(texts: pd.Series, method: str = "fast") -> pd.Series:
+    _check_method(method)
     values = pd.Series(texts, copy=False).astype(object)
     is_text = values.map(lambda v: isinstance(v, str) and bool(v.strip())).to_numpy(dtype=bool)
     out = np.full(len(values), np.nan)
     if is_text.any():
         codes, uniq = pd.factorize(values[is_text])
-        out[is_text] = _score_unique(list(uniq))[codes]
+        out[is_text] = _score_unique(list(uniq), method)[codes]
     return pd.Series(out, index=values.index, name=SENTIMENT, dtype=float)
 
 
-def score_sentiment(texts: pd.Series) -> pd.DataFrame:
+def score_sentiment(texts: pd.Series, *, method: str = "fast") -> pd.DataFrame:
     """VADER compound score and label of each text.
 
     Parameters
     ----------
     texts : Series of str
         Original-cased texts; missing or blank texts score NaN / NA.
+    method : {"fast", "nltk"}
+        ``"fast"`` (default) scores with :mod:`feedbacklib.vader_fast`, ``"nltk"`` with
+        nltk's ``SentimentIntensityAnalyzer`` itself; both give nltk's compound score.
 
     Returns
     -------
@@ -142,7 +173,7 @@ def score_sentiment(texts: pd.Series) -> pd.DataFrame:
     """
     if not isinstance(texts, pd.Series):
         texts = pd.Series(list(texts), dtype=object)
-    compound = _compound(texts)
+    compound = _compound(texts, method)
     return pd.DataFrame({SENTIMENT: compound, SENTIMENT_LABEL: label_sentiment(compound)})
 
 
@@ -163,7 +194,8 @@ def _learned_terms(evidence: object, theme_id: str) -> list[str]:
     return []
 
 
-def theme_sentiment(frame: pd.DataFrame, taxonomy=None, *, text_col: str = TEXT) -> pd.DataFrame:
+def theme_sentiment(frame: pd.DataFrame, taxonomy=None, *, text_col: str = TEXT,
+                    method: str = "fast") -> pd.DataFrame:
     """Sentiment of each theme mention, scored on the clause(s) that carried it.
 
     For every row and every theme flagged in its ``theme_<id>`` column, the
@@ -176,6 +208,7 @@ def theme_sentiment(frame: pd.DataFrame, taxonomy=None, *, text_col: str = TEXT)
     ----------
     frame : the output of :func:`feedbacklib.themes.tag_themes`
     taxonomy : the taxonomy used for tagging; None = the built-in default
+    method : ``"fast"`` (default) or ``"nltk"``, as in :func:`score_sentiment`
 
     Returns
     -------
@@ -213,7 +246,7 @@ def theme_sentiment(frame: pd.DataFrame, taxonomy=None, *, text_col: str = TEXT)
                 clauses = [text] if text.strip() else []
             records.append((label, rids[pos], tid, clauses))
     all_clauses = pd.Series([c for rec in records for c in rec[3]], dtype=object)
-    scores = _compound(all_clauses).to_numpy() if len(all_clauses) else np.array([])
+    scores = _compound(all_clauses, method).to_numpy() if len(all_clauses) else np.array([])
     rows, k = [], 0
     for label, rid, tid, clauses in records:
         n = len(clauses)
