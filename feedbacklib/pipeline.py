@@ -286,11 +286,11 @@ def run_month(
     # --- scale-out hook (issue 7): the Dask engine runs read/clean/themes/sentiment partition-wise
     from .scale import resolve_engine, run_month_dask
 
+    store = HistoryStore(history_dir) if history_dir else None
     engine, scheduler = resolve_engine(cfg, engine, scheduler)
     if engine == "dask":
-        return run_month_dask(month, folder, cfg, scheduler=scheduler, timings=timings)
+        return run_month_dask(month, folder, cfg, scheduler=scheduler, timings=timings, store=store)
     # --- end of hook
-    store = HistoryStore(history_dir) if history_dir else None
     with progress_bar(total=len(_STEPS), desc="Analysing feedback", unit="step", progress=progress) as bar:
         return _run_month(month, folder, cfg, timings, bar, store, keep_rows)
 

@@ -436,12 +436,14 @@ def _file_counts(part: pd.DataFrame) -> pd.DataFrame:
 
 def run_month_dask(month: str, folder: Path, cfg: Any, *, scheduler: Any = None,
                    timings: dict[str, float] | None = None, rows_per_partition: int = 250_000,
-                   fit_rows: int = 200_000):
+                   fit_rows: int = 200_000, store=None):
     """``run_month`` on Dask: returns the same :class:`~feedbacklib.pipeline.MonthResult`.
 
     Read, clean, themes and sentiment run on the cluster; the month's rows (and, for
     the report's trends, the rows of earlier months) are then brought back as pandas
-    frames for the comparisons, which work on aggregates and are cheap.
+    frames for the comparisons, which work on aggregates and are cheap. With a history
+    ``store`` (:class:`~feedbacklib.history.HistoryStore`), earlier months it holds are
+    read from it as aggregates, as on the pandas path, and the processed months are written to it.
     """
     import time
 
@@ -481,7 +483,15 @@ def run_month_dask(month: str, folder: Path, cfg: Any, *, scheduler: Any = None,
     if month not in months_present:
         raise NoDataError(f"No feedback for {month} in {folder}: the input holds "
                           + (f"{', '.join(months_present)}." if months_present else "no dated rows."))
-    return month_result(month, cfg, result.tagger.taxonomy_, history, quarantine, quality, timings)
+    from .history import taxonomy_fingerprint
+    from .pipeline import _stored_months
+
+    taxonomy = result.tagger.taxonomy_
+    stored = [m for m in _stored_months(store, taxonomy_fingerprint(taxonomy)) if m < month]
+    wanted = (history[S.MONTH] <= month) & ~history[S.MONTH].isin(stored)
+    history = history[wanted.fillna(False).to_numpy(dtype=bool)].reset_index(drop=True)
+    return month_result(month, cfg, taxonomy, history, quarantine, quality, timings,
+                        store=store, stored_months=stored)
 
 
 def _with_duplicates(quarantine: pd.DataFrame, kept: pd.DataFrame, dups: pd.DataFrame) -> pd.DataFrame:
@@ -504,8 +514,9 @@ def _with_duplicates(quarantine: pd.DataFrame, kept: pd.DataFrame, dups: pd.Data
 
 
 def month_result(month: str, cfg: Any, taxonomy, history: pd.DataFrame, quarantine: pd.DataFrame,
-                 quality: pd.DataFrame, timings: dict[str, float]):
+                 quality: pd.DataFrame, timings: dict[str, float], *, store=None, stored_months=()):
     """The comparisons of ``pipeline.run_month`` on rows that are already tagged and scored."""
     from .pipeline import build_result
 
-    return build_result(month, cfg, taxonomy, history, quarantine, quality, timings)
+    return build_result(month, cfg, taxonomy, history, quarantine, quality, timings,
+                        store=store, stored_months=list(stored_months))

@@ -63,6 +63,24 @@ def test_same_kpis_and_comparison(sample_result, dask_result):
                                       check_dtype=False, obj=name)
 
 
+def test_same_trends_and_history(sample_result, dask_result):
+    assert dask_result.history.months == sample_result.history.months
+    pd.testing.assert_frame_equal(dask_result.theme_trend, sample_result.theme_trend, check_dtype=False)
+    pd.testing.assert_frame_equal(dask_result.kpi_tables, sample_result.kpi_tables, check_dtype=False)
+
+
+def test_dask_path_reads_and_fills_the_history_store(client, salt_env, tmp_path, dask_result):
+    from feedbacklib.history import HistoryStore
+    from feedbacklib.pipeline import run_month
+
+    store = tmp_path / "history"
+    first = run_month(MONTH, SAMPLE, CONFIG, engine="dask", scheduler=client, history_dir=store)
+    assert HistoryStore(store).months() == ["2026-07", "2026-08", "2026-09", MONTH]
+    again = run_month(MONTH, SAMPLE, CONFIG, engine="dask", scheduler=client, history_dir=store)
+    pd.testing.assert_frame_equal(again.kpi_tables, first.kpi_tables)
+    pd.testing.assert_frame_equal(again.theme_trend, dask_result.theme_trend)
+
+
 def test_same_quarantine_counts(sample_result, dask_result):
     q_pandas = sample_result.quality.set_index("file").sort_index()
     q_dask = dask_result.quality.set_index("file").sort_index()
