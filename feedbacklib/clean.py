@@ -126,11 +126,15 @@ class CleanResult:
 def repair_mojibake(texts: pd.Series) -> pd.Series:
     """Undo UTF-8 read as cp1252 ("donâ€™t" -> "don’t") where the round trip is exact."""
     out = texts.astype(STRING)
-    hint = out.str.contains(_MOJIBAKE_HINT, regex=True).fillna(False).to_numpy(dtype=bool)
+    arr = _arrow(out)
+    hint = pc.invert(pc.string_is_ascii(arr)).fill_null(False).to_numpy(zero_copy_only=False)
+    if hint.any():  # only non-ASCII text can hold mojibake: the pattern runs on those alone
+        found = pc.match_substring_regex(arr.filter(pa.array(hint)), _MOJIBAKE_HINT)
+        hint[hint] = found.fill_null(False).to_numpy(zero_copy_only=False)
     if hint.any():
         sub = out.loc[hint]
         fixes = {t: _unmojibake(t) for t in sub.unique()}  # repeated texts are fixed once
-        out.loc[hint] = sub.map(fixes).astype(STRING)
+        out = _put(out, hint, sub.map(fixes).astype(STRING))
     return out
 
 
@@ -165,11 +169,47 @@ def normalise_whitespace(texts: pd.Series) -> pd.Series:
 
 
 def clean_text(texts: pd.Series) -> pd.Series:
-    """Mojibake repaired, whitespace normalised, empty answers ("n/a", "-") -> "", PII redacted."""
-    out = normalise_whitespace(repair_mojibake(texts))
-    blank = out.str.lower().isin(BLANK_TEXTS).fillna(False) | out.isna()
-    out = out.mask(blank, "")
+    """Mojibake repaired, whitespace normalised, empty answers ("n/a", "-") -> "", PII redacted.
+
+    Each step only touches the texts it can change (the result is the same as
+    running it on every text): mojibake needs non-ASCII text, whitespace
+    clean-up needs a control character, two spaces, a no-break space or
+    whitespace at an end, an empty answer is short, PII needs a digit or "@".
+    """
+    out = repair_mojibake(texts)
+    arr = _arrow(out)
+    ws = pc.match_substring_regex(arr, _WS_MAY_CHANGE).fill_null(False).to_numpy(zero_copy_only=False)
+    if ws.any():
+        out = _put(out, ws, normalise_whitespace(out[ws]))
+    blank = out.isna().to_numpy(dtype=bool).copy()
+    short = ~blank & (out.str.len().fillna(0).to_numpy() <= max(map(len, BLANK_TEXTS)))
+    if short.any():  # str.lower keeps the length (one code point for one), so longer texts cannot match
+        blank[short] = out[short].str.lower().isin(BLANK_TEXTS).fillna(False).to_numpy(dtype=bool)
+    if blank.any():
+        out = _put(out, blank, pd.Series([""] * int(blank.sum()), dtype=STRING))
     return redact_pii(out)
+
+
+# What normalise_whitespace can change: a control character (tab, newline, ...), two spaces,
+# a no-break space, whitespace at an end (``str.strip`` trims ASCII whitespace, U+0085 and the
+# Unicode separators \pZ; all control characters are included to be safe).
+_WS_MAY_CHANGE = r"[\x00-\x1f\x{a0}]|  |^[\x00-\x20\x{85}\pZ]|[\x00-\x20\x{85}\pZ]$"
+
+
+def _arrow(values: pd.Series) -> pa.Array:
+    """The Arrow ``large_string`` array behind a ``string`` series, as one chunk."""
+    arr = pa.array(values.array)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    return arr.cast(pa.large_string())
+
+
+def _put(values: pd.Series, where: np.ndarray, new: pd.Series) -> pd.Series:
+    """A copy of ``values`` (``string``) with the rows at ``where`` replaced by ``new``, in order."""
+    if not where.any():
+        return values
+    arr = pc.replace_with_mask(_arrow(values), pa.array(where), _arrow(new))
+    return pd.Series(pd.arrays.ArrowStringArray(arr), index=values.index, name=values.name)
 
 
 # --------------------------------------------------------------------------- dates
@@ -250,9 +290,11 @@ def _in_bounds(stamps: pd.Series) -> pd.Series:
 def reporting_month(received_at: pd.Series, timezone: str) -> pd.Series:
     """``YYYY-MM`` of each timestamp in ``timezone``."""
     local = received_at.dt.tz_convert(timezone)
-    year = local.dt.year.astype("Int64").astype(STRING)
-    month = local.dt.month.astype("Int64").astype(STRING).str.pad(2, fillchar="0")
-    return (year + "-" + month).astype(STRING)
+    ym = (local.dt.year * 100 + local.dt.month).astype("Int64")
+    codes, uniques = pd.factorize(ym)  # a month of data holds one or two distinct months
+    names = [f"{v // 100}-{v % 100:02d}" for v in uniques] + [None]
+    labels = pd.array(names, dtype=STRING).take(np.where(codes < 0, len(uniques), codes))
+    return pd.Series(labels, index=received_at.index, dtype=STRING)
 
 
 # --------------------------------------------------------------------------- values
@@ -412,19 +454,22 @@ def _canonical(export: Export, config: Any) -> pd.DataFrame:
         rid = rid.copy()
         rid.loc[rows] = _row_hash_ids(export.raw, rows, export.platform)
 
-    teams = _per_unique(col(S.TEAM), lambda v: lookup_teams(repair_mojibake(v), config))
+    teams = _per_unique(col(S.TEAM), lambda v: lookup_teams(repair_mojibake(v), config).astype(
+        {S.SERVICE_MODEL: S.CANONICAL_DTYPES[S.SERVICE_MODEL]}))
     category = _per_unique(col(S.CATEGORY), lambda v: normalise_whitespace(repair_mojibake(v)))
     source = staged.source if staged.source in S.SOURCES else "survey"
     out = pd.DataFrame({
         S.RESPONSE_ID: rid,
-        S.SOURCE: source,
-        S.PLATFORM: export.platform,
+        S.SOURCE: pd.Categorical.from_codes(np.full(len(index), S.SOURCES.index(source), dtype=np.int8),
+                                            dtype=S.CANONICAL_DTYPES[S.SOURCE]),
+        S.PLATFORM: _constant(export.platform, len(index)),
         S.RECEIVED_AT: received,
         S.MONTH: reporting_month(received, config.timezone),
         S.TEAM: teams[S.TEAM],
         S.SERVICE_MODEL: teams[S.SERVICE_MODEL],
         S.VENDOR: teams[S.VENDOR],
-        S.CHANNEL: _per_unique(col(S.CHANNEL), normalise_channel),
+        S.CHANNEL: _per_unique(col(S.CHANNEL),
+                               lambda v: normalise_channel(v).astype(S.CANONICAL_DTYPES[S.CHANNEL])),
         S.CSAT: csat,
         S.NPS: nps,
         S.TEXT: clean_text(col(S.TEXT)),
@@ -434,12 +479,18 @@ def _canonical(export: Export, config: Any) -> pd.DataFrame:
         S.REOPENED: _per_unique(col(S.REOPENED), parse_bool),
         S.CUSTOMER_KEY: _per_unique(col(CUSTOMER_ID), lambda v: customer_keys(v, config)),
         S.CATEGORY: category.mask(category == "", None),
-        S.SOURCE_FILE: export.path.name,
+        S.SOURCE_FILE: _constant(export.path.name, len(index)),
         S.SOURCE_ROW: pd.Series(np.arange(len(index)), index=index, dtype="Int64"),
         S.QUARANTINE_REASON: reason,
         VERSION: version.to_numpy(dtype="float64"),
     }, index=index)
     return out
+
+
+def _constant(value: str, n: int) -> pd.arrays.ArrowStringArray:
+    """``n`` copies of ``value`` as ``string`` (no Python object per row)."""
+    one = pa.array([value], type=pa.large_string())
+    return pd.arrays.ArrowStringArray(one.take(pa.array(np.zeros(n, dtype=np.int32))))
 
 
 def _versions(values: pd.Series) -> pd.Series:
@@ -552,7 +603,9 @@ def clean_responses(exports: Sequence[Export], config: Any) -> CleanResult:
         The cleaned frame breaks the canonical schema (a bug: listed in full).
     """
     parts = [_canonical(e, config) for e in exports]
-    if parts:
+    if len(parts) == 1:  # the usual case: no copy through concat
+        allrows = _cast(parts[0]).reset_index(drop=True).astype({S.QUARANTINE_REASON: STRING})
+    elif parts:
         allrows = pd.concat([_cast(p) if len(p) else p for p in parts], ignore_index=True)
         allrows = allrows.astype({S.QUARANTINE_REASON: STRING})
     else:
@@ -565,8 +618,8 @@ def clean_responses(exports: Sequence[Export], config: Any) -> CleanResult:
     _mark_repeats(allrows, cleaning_settings(config)["duplicate_window_hours"])
 
     bad = allrows[S.QUARANTINE_REASON].notna().to_numpy(dtype=bool)
-    frame = allrows.loc[~bad, list(S.CANONICAL_COLUMNS)]
-    frame = frame.take(_time_order(frame)).reset_index(drop=True)
+    # kept rows in time order, taken in one step
+    frame = _take_rows(allrows[list(S.CANONICAL_COLUMNS)], _time_order(allrows, np.flatnonzero(~bad)))
     frame = _cast(frame)
     validate_canonical(frame)
 
@@ -575,22 +628,46 @@ def clean_responses(exports: Sequence[Export], config: Any) -> CleanResult:
     return CleanResult(frame=frame, quarantine=quarantine, quality=quality)
 
 
-def _time_order(frame: pd.DataFrame) -> np.ndarray:
-    """Positions sorting ``frame`` by (received_at, response_id); strings compared only on ties."""
-    stamps = frame[S.RECEIVED_AT].to_numpy(dtype="datetime64[ns]").view("int64")
-    order = np.argsort(stamps, kind="stable")
-    if len(order) < 2:
-        return order
-    sorted_stamps = stamps[order]
-    tie = np.flatnonzero(sorted_stamps[1:] == sorted_stamps[:-1])
-    if len(tie) == 0:
-        return order
-    # only rows that share a timestamp need their response ids compared
-    tied = order[np.unique(np.concatenate([tie, tie + 1]))]
-    codes, _ = pd.factorize(frame[S.RESPONSE_ID].iloc[tied].fillna("\uffff"), sort=True)
-    rank = np.zeros(len(order), dtype=np.int64)
-    rank[tied] = codes
-    return np.lexsort((rank, stamps))
+def _take_rows(frame: pd.DataFrame, positions: np.ndarray) -> pd.DataFrame:
+    """``frame.take(positions)`` with a fresh 0..n-1 index, columns taken on two threads.
+
+    Arrow's take releases the GIL, and taking every row of the text column in a
+    new order is the single largest copy of the cleaning step.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    indices = pa.array(positions)
+
+    def take(name: str) -> Any:
+        col = frame[name]
+        if col.dtype == STRING:
+            return pd.arrays.ArrowStringArray(pa.array(col.array).take(indices))
+        return col.array.take(positions)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        columns = list(pool.map(take, frame.columns))
+    return pd.DataFrame(dict(zip(frame.columns, columns)), index=pd.RangeIndex(len(positions)), copy=False)
+
+
+def _time_order(frame: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
+    """``rows`` (positions in ``frame``) sorted by (received_at, response_id), stable.
+
+    Arrow's multi-key sort compares response ids only where timestamps tie.
+    """
+    if len(rows) < 2:
+        return rows
+    stamps = frame[S.RECEIVED_AT].to_numpy(dtype="datetime64[ns]").view("int64")[rows]
+    ids = pa.array(frame[S.RESPONSE_ID].array).take(pa.array(rows))
+    table = pa.table({"at": stamps, "id": ids})
+    order = pc.sort_indices(table, sort_keys=[("at", "ascending", "at_end"), ("id", "ascending", "at_end")])
+    return rows[order.to_numpy()]
+
+
+def _pair_codes(first: pd.Series, second: pd.Series) -> np.ndarray:
+    """One int64 per row, equal exactly when both values are equal (nulls equal to nulls)."""
+    a, _ = pd.factorize(first, use_na_sentinel=False)
+    b, uniques = pd.factorize(second, use_na_sentinel=False)
+    return a.astype(np.int64) * (len(uniques) + 1) + b
 
 
 def _mark_duplicates(allrows: pd.DataFrame) -> None:
@@ -598,11 +675,12 @@ def _mark_duplicates(allrows: pd.DataFrame) -> None:
     ok = allrows[S.QUARANTINE_REASON].isna().to_numpy(dtype=bool)
     if not ok.any():
         return
-    keyed = allrows.loc[ok, [S.PLATFORM, S.RESPONSE_ID, VERSION]]
-    dup_any = keyed.duplicated([S.PLATFORM, S.RESPONSE_ID], keep=False).to_numpy(dtype=bool)
+    key = _pair_codes(allrows[S.PLATFORM], allrows[S.RESPONSE_ID])
+    rows = np.flatnonzero(ok)
+    dup_any = pd.Series(key[rows]).duplicated(keep=False).to_numpy(dtype=bool)
     if not dup_any.any():
         return
-    sub = keyed.loc[dup_any].copy()
+    sub = allrows[[S.PLATFORM, S.RESPONSE_ID, VERSION]].iloc[rows[dup_any]].copy()
     sub["_order"] = np.arange(len(sub))
     sub["_neg_version"] = -sub[VERSION].fillna(-np.inf)
     sub = sub.sort_values([S.PLATFORM, S.RESPONSE_ID, "_neg_version", "_order"], kind="stable")
@@ -628,9 +706,18 @@ def _mark_repeats(allrows: pd.DataFrame, window_hours: float) -> None:
           & (allrows[S.TEXT].fillna("") != "")).to_numpy(dtype=bool)
     if not ok.any():
         return
-    sub = allrows.loc[ok, [S.PLATFORM, S.CUSTOMER_KEY, S.TEXT, S.RECEIVED_AT, S.RESPONSE_ID]]
-    keys = pd.DataFrame({"c": (sub[S.PLATFORM].astype(STRING) + "\x00" + sub[S.CUSTOMER_KEY]),
-                         "t": pd.factorize(sub[S.TEXT].str.lower())[0]}, index=sub.index)
+    customer = _pair_codes(allrows[S.PLATFORM], allrows[S.CUSTOMER_KEY])
+    rows = np.flatnonzero(ok)
+    # Texts are compared (lower-cased) only where the same customer sent another text of the
+    # same length: str.lower keeps the length, so other rows cannot repeat one.
+    length = allrows[S.TEXT].str.len().fillna(0).to_numpy(dtype=np.int64)[rows]
+    rows = rows[pd.Series(customer[rows] * (int(length.max(initial=0)) + 1) + length)
+                .duplicated(keep=False).to_numpy(dtype=bool)]
+    if len(rows) == 0:
+        return
+    sub = allrows[[S.TEXT, S.RECEIVED_AT, S.RESPONSE_ID]].iloc[rows]
+    keys = pd.DataFrame({"c": customer[rows], "t": pd.factorize(sub[S.TEXT].str.lower())[0]},
+                        index=sub.index)
     same = keys.duplicated(keep=False).to_numpy(dtype=bool)
     if not same.any():
         return
@@ -648,14 +735,26 @@ def _mark_repeats(allrows: pd.DataFrame, window_hours: float) -> None:
     ).astype(STRING)
 
 
+def _python_values(column: pd.Series) -> list[Any]:
+    """The column's cells as Python objects, ``None`` for missing ones (as ``to_dict`` gives)."""
+    if column.dtype == STRING:
+        return pa.array(column.array).to_pylist()
+    obj = column.astype(object)
+    return obj.where(obj.notna(), None).tolist()
+
+
 def _quarantine(rows: pd.DataFrame, file_no: np.ndarray, exports: Sequence[Export]) -> pd.DataFrame:
     originals: list[str] = []
+    encode = json.JSONEncoder(ensure_ascii=False).encode  # what json.dumps(..., ensure_ascii=False) does
     for k in np.unique(file_no):
         raw = exports[int(k)].raw
         src = rows.loc[file_no == k, S.SOURCE_ROW].to_numpy(dtype="int64")
-        sub = raw.iloc[src].astype(object)
-        sub = sub.where(sub.notna(), None)
-        originals.extend(json.dumps(r, ensure_ascii=False) for r in sub.to_dict("records"))
+        sub = raw.iloc[src]
+        names = list(sub.columns)
+        values = [_python_values(sub.iloc[:, j]) for j in range(sub.shape[1])]
+        originals.extend(encode(dict(zip(names, cells))) for cells in zip(*values))
+        if not names:
+            originals.extend("{}" for _ in range(len(sub)))
     # np.unique sorts, and rows are already grouped by file in export order
     out = pd.DataFrame({
         S.SOURCE_FILE: rows[S.SOURCE_FILE].astype(STRING).to_numpy(),

@@ -19,7 +19,10 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 __all__ = ["redact_pii", "luhn_valid", "iban_valid", "EMAIL", "PHONE", "CARD", "IBAN", "SSN",
            "ADDRESS"]
@@ -143,33 +146,66 @@ def redact_pii(texts: pd.Series) -> pd.Series:
     if not maybe.any():
         return out
     if maybe.mean() < 0.7:
-        out = out.copy()
-        out.loc[maybe] = _redact_all(out.loc[maybe])
-        return out
+        return _put(out, maybe, _redact_all(out.loc[maybe]))
     return _redact_all(out)
 
 
+def _arrow(values: pd.Series) -> pa.Array:
+    """The Arrow ``large_string`` array behind a ``string`` series, as one chunk."""
+    arr = pa.array(values.array)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    return arr.cast(pa.large_string())
+
+
+def _put(values: pd.Series, where: np.ndarray, new: pd.Series) -> pd.Series:
+    """A copy of ``values`` (Arrow strings) with the rows at ``where`` replaced by ``new``, in order."""
+    arr = pc.replace_with_mask(_arrow(values), pa.array(where), _arrow(new))
+    return pd.Series(pd.arrays.ArrowStringArray(arr), index=values.index, name=values.name)
+
+
+def _matches(out: pd.Series, pattern: str) -> np.ndarray:
+    """Where ``pattern`` (RE2) matches somewhere in the text; False for nulls."""
+    found = pc.match_substring_regex(_arrow(out), pattern)
+    return found.fill_null(False).to_numpy(zero_copy_only=False)
+
+
+def _replace(out: pd.Series, pattern: str, repl: str) -> pd.Series:
+    """``out.str.replace(pattern, repl)``, run only on the texts the pattern matches.
+
+    Finding a match needs no capture groups and no copy, so a first pass over
+    every text is cheap; the rewrite runs on the few texts that hold one.
+    """
+    hits = _matches(out, pattern)
+    if not hits.any():
+        return out
+    return _put(out, hits, out[hits].str.replace(pattern, repl, regex=True))
+
+
 def _redact_all(out: pd.Series) -> pd.Series:
-    out = out.str.replace(_EMAIL_RE, EMAIL, regex=True)
+    out = _replace(out, _EMAIL_RE, EMAIL)
     ibans = out.str.contains(_IBAN_CANDIDATE, regex=True).fillna(False).to_numpy(dtype=bool)
     if ibans.any():
         idx = out.index[ibans]
         sub = out.loc[idx]
         fixes = {t: _redact_ibans(t) for t in sub.unique()}
         out.loc[idx] = sub.map(fixes).astype(out.dtype)
-    out = out.str.replace(_SSN_RE, r"\1" + SSN + r"\2", regex=True)
-    out = out.str.replace(_ADDRESS_RE, r"\1" + ADDRESS + r"\2", regex=True)
+    out = _replace(out, _SSN_RE, r"\1" + SSN + r"\2")
+    out = _replace(out, _ADDRESS_RE, r"\1" + ADDRESS + r"\2")
     candidates = out.str.contains(_CARD_CANDIDATE, regex=True).fillna(False).to_numpy(dtype=bool)
     if candidates.any():
         idx = out.index[candidates]
         sub = out.loc[idx]
         fixes = {t: _redact_cards(t) for t in sub.unique()}  # repeated texts are checked once
         out.loc[idx] = sub.map(fixes).astype(out.dtype)
-    before = out
-    out = out.str.replace(_PHONE_RE, r"\1" + PHONE + r"\2", regex=True)
+    hits = _matches(out, _PHONE_RE)
+    if not hits.any():
+        return out
+    before = out[hits]
+    after = before.str.replace(_PHONE_RE, r"\1" + PHONE + r"\2", regex=True)
     # Two phones separated by one character share that character as boundary;
     # a second pass over the texts that changed catches the second phone.
-    changed = (out != before).fillna(False).to_numpy(dtype=bool)
+    changed = (after != before).fillna(False).to_numpy(dtype=bool)
     if changed.any():
-        out.loc[changed] = out.loc[changed].str.replace(_PHONE_RE, r"\1" + PHONE + r"\2", regex=True)
-    return out
+        after = _put(after, changed, after[changed].str.replace(_PHONE_RE, r"\1" + PHONE + r"\2", regex=True))
+    return _put(out, hits, after)

@@ -13,7 +13,7 @@ import codecs
 import csv
 import io
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,8 @@ __all__ = [
     "Export", "Staged", "STRING", "CUSTOMER_ID", "REJECT",
     "read_bytes", "decode", "sniff_delimiter", "read_csv_text", "read_xlsx_rows",
     "frame_from_rows", "as_string_frame", "find_column", "columns_override", "split_truncated",
-    "TRUNCATED_ROWS", "settings_table", "VERSION", "PLACEHOLDERS", "read_rows",
+    "TRUNCATED_ROWS", "settings_table", "VERSION", "PLACEHOLDERS", "read_rows", "decode_head",
+    "read_csv_bytes", "sniff_layout", "Layout",
 ]
 
 #: dtype of every raw and staged cell.
@@ -117,6 +118,42 @@ def decode(data: bytes) -> tuple[str, str]:
         return data.decode("cp1252", errors="replace"), "cp1252"
 
 
+#: ``layout(text) -> (delimiter, header_rows, names)``: a reader's reading of the header rows at the
+#: start of ``text`` (``names=None``: the first record); it may fill the reader's ``meta``.
+Layout = Callable[[str], tuple[str, int, "list[str] | None"]]
+
+
+#: How much of a file :func:`decode_head` decodes (header rows, delimiter sniffing, detection).
+HEAD_BYTES = 1 << 20
+_UTF8 = ("utf-8", "utf-8-sig")
+
+
+def _maybe_utf8(data: bytes) -> bool:
+    """False when :func:`decode` would read ``data`` as UTF-16 (a BOM, or NUL bytes)."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return False
+    head = data[:4096]
+    return not (len(head) >= 4 and head.count(0) * 3 >= len(head))
+
+
+def decode_head(data: bytes, limit: int = HEAD_BYTES) -> tuple[str, str]:
+    """About the first ``limit`` bytes as text, and the encoding they suggest.
+
+    Like :func:`decode` on the first ``limit`` bytes, except that a character cut
+    by the limit is left out. A file whose head is UTF-8 may still turn out not
+    to be UTF-8 further on: :func:`read_csv_bytes` handles that.
+    """
+    if len(data) <= limit or not _maybe_utf8(data):
+        text, encoding = decode(data)
+        return text[:limit], encoding
+    bom = data.startswith(codecs.BOM_UTF8)
+    try:
+        text = codecs.getincrementaldecoder("utf-8")().decode(data[3 if bom else 0: limit], final=False)
+    except UnicodeDecodeError:
+        return decode(data[:limit])[0], "cp1252"
+    return text, "utf-8-sig" if bom else "utf-8"
+
+
 def sniff_delimiter(first_line: str, suffix: str = "") -> str:
     if suffix == ".tsv":
         return "\t"
@@ -138,6 +175,15 @@ def _unique_names(names: list[str]) -> list[str]:
     return out
 
 
+def sniff_layout(path: Path) -> Layout:
+    """The :data:`Layout` of a CSV with one header row and a sniffed delimiter."""
+
+    def layout(text: str) -> tuple[str, int, list[str] | None]:
+        return sniff_delimiter(text[: text.find("\n") + 1 or None], path.suffix.lower()), 1, None
+
+    return layout
+
+
 def head_rows(text: str, delimiter: str, n: int = 4) -> list[list[str]]:
     """The first ``n`` CSV records (quoted newlines respected)."""
     reader = csv.reader(io.StringIO(text[: 1 << 16]), delimiter=delimiter)
@@ -152,25 +198,57 @@ def head_rows(text: str, delimiter: str, n: int = 4) -> list[list[str]]:
     return rows
 
 
-def split_truncated(text: str) -> tuple[str, str]:
+def split_truncated(text: Any) -> tuple[Any, Any]:
     """``(complete records, cut-off last record)``: a file cut inside a quoted field.
 
     An odd number of ``"`` means the last record never closed its quote; the
     record starts after the last newline that has an even number of quotes before it.
+    Works on ``str`` and on UTF-8 ``bytes`` (quote and newline are single bytes there).
     """
-    total = text.count('"')
+    quote, newline = ('"', "\n") if isinstance(text, str) else (b'"', b"\n")
+    total = text.count(quote)
     if total % 2 == 0:
-        return text, ""
+        return text, text[:0]
     pos = len(text)
     after = 0
     while True:
-        nl = text.rfind("\n", 0, pos)
+        nl = text.rfind(newline, 0, pos)
         if nl < 0:
-            return text, ""
-        after += text.count('"', nl + 1, pos)
+            return text, text[:0]
+        after += text.count(quote, nl + 1, pos)
         if (total - after) % 2 == 0:
             return text[: nl + 1], text[nl + 1:]
         pos = nl
+
+
+def _check_width(first_line: str, path: Path, delimiter: str) -> None:
+    if first_line.count(delimiter) >= MAX_COLUMNS:  # a hostile or binary file: refuse before parsing
+        raise InputError(f"The export {path.name!r} has {first_line.count(delimiter) + 1} columns in its first "
+                         f"line, more than the {MAX_COLUMNS} any export has: check that it is a genuine export "
+                         "and that its delimiter is right.")
+
+
+def _header_names(head: str, path: Path, delimiter: str, names: list[str] | None) -> list[str]:
+    if names is None:
+        first = head_rows(head, delimiter, 1)
+        if not first:
+            raise InputError(f"The export {path.name!r} is empty: it has no header row.")
+        names = first[0]
+    return _unique_names(list(names))
+
+
+def _append_truncated(frame: pd.DataFrame, tail: str, names: list[str], delimiter: str,
+                      meta: dict[str, Any] | None) -> pd.DataFrame:
+    """The cut-off last record as one more row (cells padded), listed in ``meta[TRUNCATED_ROWS]``."""
+    row = next(csv.reader(io.StringIO(tail + '"'), delimiter=delimiter), [])
+    row = (row + [""] * len(names))[: len(names)]
+    extra = frame_from_rows([row], names)
+    extra.index = pd.RangeIndex(len(frame), len(frame) + 1)
+    frame = pd.concat([frame, extra]) if len(frame) else extra
+    frame.index = pd.RangeIndex(len(frame))
+    if meta is not None:
+        meta.setdefault(TRUNCATED_ROWS, []).append(len(frame) - 1)
+    return frame
 
 
 def read_csv_text(text: str, path: Path, *, delimiter: str, header_rows: int = 1,
@@ -181,40 +259,115 @@ def read_csv_text(text: str, path: Path, *, delimiter: str, header_rows: int = 1
     and its row number is listed in ``meta[TRUNCATED_ROWS]`` so cleaning
     quarantines it with that reason instead of failing.
     """
-    first_line = text[: text.find("\n") if "\n" in text else len(text)]
-    if first_line.count(delimiter) >= MAX_COLUMNS:  # a hostile or binary file: refuse before parsing
-        raise InputError(f"The export {path.name!r} has {first_line.count(delimiter) + 1} columns in its first "
-                         f"line, more than the {MAX_COLUMNS} any export has: check that it is a genuine export "
-                         "and that its delimiter is right.")
-    if names is None:
-        first = head_rows(text, delimiter, 1)
-        if not first:
-            raise InputError(f"The export {path.name!r} is empty: it has no header row.")
-        names = first[0]
-    names = _unique_names(list(names))
+    _check_width(text[: text.find("\n") if "\n" in text else len(text)], path, delimiter)
+    names = _header_names(text, path, delimiter, names)
     text, tail = split_truncated(text)
-    frame = _read_csv_body(text, path, delimiter=delimiter, header_rows=header_rows, names=names,
-                           meta=meta)
+    if len(head_rows(text, delimiter, header_rows + 1)) <= header_rows:
+        frame = frame_from_rows([], names)
+    else:
+        try:
+            frame = _read_csv_body(pa.py_buffer(text.encode("utf-8")), path, delimiter=delimiter,
+                                   header_rows=header_rows, names=names)
+        except _Ragged as exc:
+            frame = _read_csv_python(text, path, delimiter=delimiter, header_rows=header_rows,
+                                     names=names, arrow_message=str(exc), meta=meta)
     if tail.strip():
-        row = next(csv.reader(io.StringIO(tail + '"'), delimiter=delimiter), [])
-        row = (row + [""] * len(names))[: len(names)]
-        extra = frame_from_rows([row], names)
-        extra.index = pd.RangeIndex(len(frame), len(frame) + 1)
-        frame = pd.concat([frame, extra]) if len(frame) else extra
-        frame.index = pd.RangeIndex(len(frame))
-        if meta is not None:
-            meta.setdefault(TRUNCATED_ROWS, []).append(len(frame) - 1)
+        frame = _append_truncated(frame, tail, names, delimiter, meta)
     return frame
 
 
-def _read_csv_body(text: str, path: Path, *, delimiter: str, header_rows: int,
-                   names: list[str], meta: dict[str, Any] | None) -> pd.DataFrame:
-    if len(head_rows(text, delimiter, header_rows + 1)) <= header_rows:
-        return frame_from_rows([], names)
-    body = text.encode("utf-8")
+def read_csv_bytes(data: bytes, path: Path, layout: Layout,
+                   meta: dict[str, Any] | None = None) -> pd.DataFrame:
+    """:func:`read_csv_text` of ``decode(data)``, without decoding a UTF-8 file in Python.
+
+    ``layout`` reads the header rows from the decoded start of the file. A UTF-8
+    file (with or without BOM) goes to Arrow's CSV reader as bytes, and Arrow
+    checks that every cell is UTF-8. Any other encoding, or a file that turns
+    out not to be UTF-8 after its first megabyte, is decoded whole by
+    :func:`decode` and ``layout`` is asked again, exactly as if read as text.
+    ``meta["encoding"]`` is set to the encoding used.
+    """
+    if _maybe_utf8(data):
+        head, encoding = decode_head(data)
+        if encoding in _UTF8:
+            delimiter, header_rows, names = layout(head)
+            frame = _read_utf8_csv(data, head, path, bom=encoding == "utf-8-sig", delimiter=delimiter,
+                                   header_rows=header_rows, names=names, meta=meta)
+            if frame is not None:
+                if meta is not None:
+                    meta["encoding"] = encoding
+                return frame
+    text, encoding = decode(data)
+    delimiter, header_rows, names = layout(text)
+    if meta is not None:
+        meta["encoding"] = encoding
+    return read_csv_text(text, path, delimiter=delimiter, header_rows=header_rows, names=names, meta=meta)
+
+
+def _read_utf8_csv(data: bytes, head: str, path: Path, *, bom: bool, delimiter: str, header_rows: int,
+                   names: list[str] | None, meta: dict[str, Any] | None) -> pd.DataFrame | None:
+    """The fast path of :func:`read_csv_bytes`; ``None`` when the file is not UTF-8 after all."""
+    _check_width(head[: head.find("\n") if "\n" in head else len(head)], path, delimiter)
+    names = _header_names(head, path, delimiter, names)
+    body = memoryview(data)[3 if bom else 0:]
+    complete, tail_bytes = _split_truncated_view(body)
+    try:
+        tail = bytes(tail_bytes).decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    start = codecs.getincrementaldecoder("utf-8")(errors="replace").decode(bytes(complete[: 1 << 16]))
+    if len(head_rows(start, delimiter, header_rows + 1)) <= header_rows:
+        frame = frame_from_rows([], names)
+    else:
+        try:
+            frame = _read_csv_body(pa.py_buffer(complete), path, delimiter=delimiter,
+                                   header_rows=header_rows, names=names)
+        except _NotUtf8:
+            return None
+        except _Ragged as exc:
+            try:
+                text = bytes(complete).decode("utf-8")
+            except UnicodeDecodeError:
+                return None
+            frame = _read_csv_python(text, path, delimiter=delimiter, header_rows=header_rows,
+                                     names=names, arrow_message=str(exc), meta=meta)
+    if tail.strip():
+        frame = _append_truncated(frame, tail, names, delimiter, meta)
+    return frame
+
+
+def _split_truncated_view(body: memoryview) -> tuple[memoryview, memoryview]:
+    """:func:`split_truncated` on a memoryview of UTF-8 bytes (the end of ``body.obj``), no copy."""
+    data = body.obj
+    start = len(data) - body.nbytes
+    total = data.count(b'"', start)
+    if total % 2 == 0:
+        return body, body[body.nbytes:]
+    pos, after = len(data), 0
+    while True:
+        nl = data.rfind(b"\n", start, pos)
+        if nl < 0:
+            return body, body[body.nbytes:]
+        after += data.count(b'"', nl + 1, pos)
+        if (total - after) % 2 == 0:
+            return body[: nl + 1 - start], body[nl + 1 - start:]
+        pos = nl
+
+
+class _Ragged(Exception):
+    """Arrow refused the CSV for its number of fields (trailing empty fields or ragged rows)."""
+
+
+class _NotUtf8(Exception):
+    """Arrow found bytes that are not UTF-8."""
+
+
+def _read_csv_body(body: pa.Buffer, path: Path, *, delimiter: str, header_rows: int,
+                   names: list[str]) -> pd.DataFrame:
+    """Arrow's CSV reader on the file's bytes (UTF-8): every column as ``string`` text."""
     try:
         table = pacsv.read_csv(
-            io.BytesIO(body),
+            pa.BufferReader(body),
             read_options=pacsv.ReadOptions(column_names=names, skip_rows=header_rows,
                                            block_size=1 << 24),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
@@ -226,11 +379,17 @@ def _read_csv_body(text: str, path: Path, *, delimiter: str, header_rows: int,
     except pa.ArrowInvalid as exc:
         msg = str(exc)
         if "Expected" in msg and "columns" in msg:
-            # Trailing empty fields (common in legacy exports) or ragged rows.
-            return _read_csv_python(text, path, delimiter=delimiter, header_rows=header_rows,
-                                    names=names, arrow_message=msg, meta=meta)
+            raise _Ragged(msg) from None
+        if "UTF8" in msg:
+            raise _NotUtf8(msg) from None
         raise InputError(f"Cannot parse the CSV export {path.name!r}: {msg}") from None
-    # strings_can_be_null already turned empty cells into nulls: no per-column pass needed
+    # One chunk per column: later takes and filters need not stitch chunks together (3x
+    # faster). A column past 2 GiB cannot be one ``string`` chunk: it stays chunked.
+    # strings_can_be_null already turned empty cells into nulls: no per-column pass needed.
+    try:
+        table = table.combine_chunks()
+    except (pa.ArrowInvalid, pa.ArrowCapacityError):
+        pass
     frame = table.to_pandas(types_mapper={pa.string(): STRING, pa.large_string(): STRING}.get)
     if all(frame[c].dtype == STRING for c in frame.columns):
         frame.index = pd.RangeIndex(len(frame))

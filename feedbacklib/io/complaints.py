@@ -13,8 +13,8 @@ import pandas as pd
 
 from .. import schema as S
 from ._common import (
-    CUSTOMER_ID, REJECT, STRING, Export, Staged, columns_override, decode, find_column,
-    frame_from_rows, head_rows, read_bytes, read_csv_text, read_xlsx_rows, sniff_delimiter,
+    CUSTOMER_ID, REJECT, STRING, Export, Staged, columns_override, find_column,
+    frame_from_rows, head_rows, read_bytes, read_csv_bytes, read_xlsx_rows, sniff_layout,
 )
 
 __all__ = ["detect", "read", "stage", "HEADER", "SHEET"]
@@ -48,10 +48,9 @@ def read(path: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
         while body and not any(str(c).strip() for c in body[-1]):
             body.pop()
         return frame_from_rows(body, header), {"sheet": sheet}
-    text, encoding = decode(read_bytes(path))
-    delimiter = sniff_delimiter(text[: text.find("\n") + 1 or None], path.suffix.lower())
-    meta: dict[str, Any] = {"encoding": encoding}
-    return read_csv_text(text, path, delimiter=delimiter, meta=meta), meta
+    data = read_bytes(path)
+    meta: dict[str, Any] = {}
+    return read_csv_bytes(data, path, sniff_layout(path), meta), meta
 
 
 def stage(export: Export, config: Any) -> Staged:

@@ -24,8 +24,8 @@ import pandas as pd
 
 from .. import schema as S
 from ._common import (
-    CUSTOMER_ID, REJECT, STRING, Export, Staged, columns_override, decode, find_column,
-    frame_from_rows, read_bytes, read_csv_text, read_xlsx_rows, sniff_delimiter, _text,
+    CUSTOMER_ID, REJECT, STRING, Export, Staged, columns_override, find_column,
+    frame_from_rows, read_bytes, read_csv_bytes, read_xlsx_rows, sniff_layout, _text,
 )
 
 __all__ = ["detect_google", "detect_microsoft", "read", "stage_google", "stage_microsoft",
@@ -91,10 +91,8 @@ def read(path: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
         if not rows:
             return frame_from_rows([], ["Timestamp"]), {"sheet": sheet}
         return frame_from_rows(rows[1:], [_text(c) or "" for c in rows[0]]), {"sheet": sheet}
-    text, encoding = decode(data)
-    meta: dict[str, Any] = {"encoding": encoding}
-    delimiter = sniff_delimiter(text[: text.find("\n") + 1 or None], path.suffix.lower())
-    return read_csv_text(text, path, delimiter=delimiter, meta=meta), meta
+    meta: dict[str, Any] = {}
+    return read_csv_bytes(data, path, sniff_layout(path), meta), meta
 
 
 def _stage(export: Export, config: Any, name: str, *, id_col: str | None, date_cols: tuple[str, ...],

@@ -15,8 +15,8 @@ import pandas as pd
 from .. import schema as S
 from ..errors import InputError
 from ._common import (
-    CUSTOMER_ID, REJECT, STRING, Export, Staged, as_string_frame, columns_override, decode,
-    find_column, frame_from_rows, read_bytes, read_csv_text, read_xlsx_rows, sniff_delimiter,
+    CUSTOMER_ID, REJECT, STRING, Export, Staged, as_string_frame, columns_override,
+    find_column, frame_from_rows, read_bytes, read_csv_bytes, read_xlsx_rows, sniff_layout,
 )
 from .zendesk import load_json
 
@@ -84,10 +84,9 @@ def read(path: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
             )
         frame = pd.DataFrame.from_records(records) if records else pd.DataFrame(columns=[S.TEXT])
         return as_string_frame(frame), {}
-    text, encoding = decode(read_bytes(path))
-    delimiter = sniff_delimiter(text[: text.find("\n") + 1 or None], path.suffix.lower())
-    meta: dict[str, Any] = {"encoding": encoding}
-    return read_csv_text(text, path, delimiter=delimiter, meta=meta), meta
+    data = read_bytes(path)
+    meta: dict[str, Any] = {}
+    return read_csv_bytes(data, path, sniff_layout(path), meta), meta
 
 
 def stage(export: Export, config: Any) -> Staged:

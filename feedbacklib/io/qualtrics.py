@@ -19,8 +19,8 @@ import pandas as pd
 
 from .. import schema as S
 from ._common import (
-    CUSTOMER_ID, REJECT, STRING, Export, Staged, columns_override, decode, find_column,
-    frame_from_rows, head_rows, read_bytes, read_csv_text, read_xlsx_rows, sniff_delimiter, _text,
+    CUSTOMER_ID, REJECT, STRING, Export, Staged, columns_override, find_column,
+    frame_from_rows, head_rows, read_bytes, read_csv_bytes, read_xlsx_rows, sniff_delimiter, _text,
 )
 
 __all__ = ["detect", "read", "stage"]
@@ -103,12 +103,14 @@ def read(path: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
         names = names or (rows[0] if rows else [])
         meta["sheet"] = sheet
         return frame_from_rows(cells[skip:len(rows)], names), meta
-    text, encoding = decode(data)
-    meta["encoding"] = encoding
-    delimiter = sniff_delimiter(text[: text.find("\n") + 1 or None], path.suffix.lower())
-    rows = head_rows(text, delimiter, 3)
-    names, skip = _layout(rows, meta)
-    raw = read_csv_text(text, path, delimiter=delimiter, header_rows=skip, names=names, meta=meta)
+
+    def layout(text: str) -> tuple[str, int, list[str] | None]:
+        meta.update(questions={}, import_ids={}, timezones={})
+        delimiter = sniff_delimiter(text[: text.find("\n") + 1 or None], path.suffix.lower())
+        names, skip = _layout(head_rows(text, delimiter, 3), meta)
+        return delimiter, skip, names
+
+    raw = read_csv_bytes(data, path, layout, meta)
     return raw, meta
 
 

@@ -22,8 +22,8 @@ import pandas as pd
 
 from .. import schema as S
 from ._common import (
-    CUSTOMER_ID, REJECT, STRING, Export, Staged, columns_override, decode, find_column,
-    frame_from_rows, head_rows, read_bytes, read_csv_text, read_xlsx_rows, sniff_delimiter, _text,
+    CUSTOMER_ID, REJECT, STRING, Export, Staged, columns_override, find_column,
+    frame_from_rows, head_rows, read_bytes, read_csv_bytes, read_xlsx_rows, sniff_delimiter, _text,
 )
 from .forms import guess_questions
 
@@ -79,12 +79,14 @@ def read(path: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
         names = column_names(head[0], head[1])
         meta.update(sheet=sheet, questions=head[0], subs=head[1])
         return frame_from_rows(rows[2:], names), meta
-    text, encoding = decode(data)
-    delimiter = sniff_delimiter(text[: text.find("\n") + 1 or None], path.suffix.lower())
-    head = head_rows(text, delimiter, 2) + [[], []]
-    names = column_names(head[0], head[1])
-    meta.update(encoding=encoding, questions=head[0], subs=head[1])
-    return read_csv_text(text, path, delimiter=delimiter, header_rows=2, names=names, meta=meta), meta
+
+    def layout(text: str) -> tuple[str, int, list[str] | None]:
+        delimiter = sniff_delimiter(text[: text.find("\n") + 1 or None], path.suffix.lower())
+        head = head_rows(text, delimiter, 2) + [[], []]
+        meta.update(questions=head[0], subs=head[1])
+        return delimiter, 2, column_names(head[0], head[1])
+
+    return read_csv_bytes(data, path, layout, meta), meta
 
 
 def stage(export: Export, config: Any) -> Staged:
