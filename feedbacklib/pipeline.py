@@ -55,6 +55,8 @@ MONTH_PATTERN = re.compile(r"^(19|20)[0-9]{2}-(0[1-9]|1[0-2])$")
 THEME_EVIDENCE = S.THEME_EVIDENCE
 TIMINGS_FILE = ".timings.json"
 FIT_SAMPLE = 20_000
+#: Uncovered comments the emerging-theme discovery is fitted on, at most.
+EMERGING_FIT_SAMPLE = 5_000
 
 
 @dataclass
@@ -161,7 +163,10 @@ class MonthResult:
         current = uncovered_texts(self.frame)
         if len(current) < 30:
             return [], pd.DataFrame()
-        discovery = ThemeDiscovery(k_min=3, k_max=8, n_quotes=2, random_state=0).fit(current)
+        # Fitted on a fixed-seed sample (clusters of thousands of comments are found as well
+        # from 5,000 of them); every uncovered comment is then assigned for the sizes and growth.
+        fit_on = current.sample(EMERGING_FIT_SAMPLE, random_state=0) if len(current) > EMERGING_FIT_SAMPLE else current
+        discovery = ThemeDiscovery(k_min=3, k_max=8, n_quotes=2, random_state=0).fit(fit_on)
         past = self.history.uncovered
         past = past[past[S.MONTH] < self.month]
         texts = pd.concat([past[S.TEXT].astype(object), current.astype(object)], ignore_index=True)

@@ -389,6 +389,23 @@ def test_theme_impact_ranks_planted_theme_first():
     assert nps.loc[0, cmp.SCORE_OVERALL] == pytest.approx(cmp.nps_score(frame[NPS]))
 
 
+def test_theme_impact_cell_bootstrap_matches_row_bootstrap(monkeypatch):
+    """Resampling (score, theme pattern) cell counts is the row bootstrap in distribution."""
+    rng = np.random.default_rng(5)
+    frame = make_frame(
+        make_group(rng, 700, model=OUTSOURCED, csat_shift={"surprise_charges": -2, "courtesy": -1}),
+        make_group(rng, 700, model=IN_HOUSE, csat_shift={"praise": 1}),
+    )
+    cells = cmp.theme_impact(frame, n_resamples=4000)
+    monkeypatch.setattr(cmp, "_MAX_IMPACT_CELLS", 0)  # force the raw-row resampling
+    rows = cmp.theme_impact(frame, n_resamples=4000)
+    pd.testing.assert_frame_equal(cells.drop(columns=[cmp.IMPACT_LO, cmp.IMPACT_HI]),
+                                  rows.drop(columns=[cmp.IMPACT_LO, cmp.IMPACT_HI]))
+    width = (rows[cmp.IMPACT_HI] - rows[cmp.IMPACT_LO]).to_numpy()
+    assert np.allclose(cells[cmp.IMPACT_LO], rows[cmp.IMPACT_LO], atol=0.15 * width.max())
+    assert np.allclose(cells[cmp.IMPACT_HI], rows[cmp.IMPACT_HI], atol=0.15 * width.max())
+
+
 def test_perception_gap_counts_within_sla_as_reported_good():
     rng = np.random.default_rng(11)
     frame = make_frame(

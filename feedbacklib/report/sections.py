@@ -403,7 +403,11 @@ def emerging_themes(result) -> Html:
     if not candidates:
         return paragraphs(["Too few comments fall outside the known themes this month to look for new ones."])
     by_cluster = growth.set_index("cluster") if len(growth) else pd.DataFrame()
-    uncovered = sum(c.size for c in candidates)
+
+    def size(c) -> int:  # every uncovered comment of the month assigned (discovery may fit on a sample)
+        return int(by_cluster.loc[c.cluster, "count"]) if c.cluster in by_cluster.index else c.size
+
+    uncovered = sum(size(c) for c in candidates)
     parts = [paragraphs([
         f"{uncovered:,} comments this month mention none of the known themes. They fall into "
         f"{len(candidates)} groups, labelled by their most distinctive words. An analyst can promote a group "
@@ -414,7 +418,7 @@ def emerging_themes(result) -> Html:
         growth_txt = "–"
         if g is not None and not pd.isna(g["growth"]):
             growth_txt = "new this month" if np.isinf(g["growth"]) else f"{g['growth']:.1f}× earlier months"
-        rows.append({"label": c.label, "size": c.size, "growth": growth_txt,
+        rows.append({"label": c.label, "size": size(c), "growth": growth_txt,
                      "quote": c.quotes[0] if c.quotes else ""})
     parts.append(table(pd.DataFrame(rows), [
         ("label", "Candidate theme", None), ("size", "Comments", lambda v: fmt_num(v, 0)),
