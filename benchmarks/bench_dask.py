@@ -127,7 +127,7 @@ def bench(rows: int, workdir: Path, *, workers: int, memory_limit: str, texts: s
             themes = [S.theme_column(t) for t in result.tagger.theme_ids_]
             cur = kept[kept[S.MONTH] == MONTH]
             agg = cur.assign(
-                satisfied=(cur[S.CSAT].astype("float64") >= 4).astype("float64").where(cur[S.CSAT].notna()),
+                satisfied=(cur[S.CSAT].astype("float64") >= 4).astype("float64").where(cur[S.CSAT].notnull()),
                 negative=(cur[S.SENTIMENT_LABEL].astype(str) == "negative").astype("int64"),
             ).groupby(S.SERVICE_MODEL).agg({S.RESPONSE_ID: "count", "satisfied": "mean", "negative": "sum",
                                             **{c: "sum" for c in themes}}).compute()

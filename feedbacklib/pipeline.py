@@ -133,6 +133,11 @@ class MonthResult:
                                min_n=self.config.min_group_size)
 
     @cached_property
+    def team_kpis(self) -> pd.DataFrame:
+        """The headline KPIs (with intervals) per team."""
+        return kpi_table(self.frame, by=S.TEAM, themes=self.theme_ids, min_n=self.config.min_group_size)
+
+    @cached_property
     def adjusted(self) -> pd.DataFrame:
         """Outsourced against in-house adjusted for channel and contact reason, next to the raw figures."""
         return adjusted_compare(self.frame, group_col=S.SERVICE_MODEL, a=S.OUTSOURCED, b=S.IN_HOUSE,
@@ -454,6 +459,7 @@ def kpis_document(result: MonthResult) -> dict[str, Any]:
         "min_group_size": result.config.min_group_size,
         "by_service_model": _records(result.kpis),
         "by_vendor": _records(result.vendor_kpis),
+        "by_team": _records(result.team_kpis),
         "outsourced_vs_in_house": _records(result.comparison),
         "vendors_vs_in_house": _records(result.vendors),
         "service_by_service_model": _records(result.service),

@@ -319,7 +319,33 @@ def vendor_table(result) -> Html:
         parts.append(Html(f"<h3>{escape(vendor)}</h3>"))
         parts.append(table(sub, _comparison_columns(result, str(vendor)),
                            caption=f"{vendor} (n={n_a:,}) against in-house."))
+    parts.append(Html("<h3>Each team</h3>"))
+    parts.append(team_table(result))
     return Html("".join(p.markup for p in parts))
+
+
+def team_table(result) -> Html:
+    """Headline figures per team, with intervals; teams under the minimum size are marked, not ranked."""
+    teams = result.team_kpis
+    teams = teams[teams["group"].astype("string") != "all"]
+    if teams.empty:
+        return paragraphs(["No team is named in this month's feedback."])
+    models = (result.frame.dropna(subset=[S.TEAM]).drop_duplicates(S.TEAM)
+              .set_index(S.TEAM)[S.SERVICE_MODEL].astype("string").to_dict())
+    m = result.config.min_group_size
+    return table(teams.sort_values("n", ascending=False), [
+        ("group", "Team", None),
+        ("group", "Service", lambda g: MODEL_LABELS.get(models.get(g, ""), "")),
+        ("n", "Responses", lambda v: fmt_num(v, 0)),
+        ("*", "Mean CSAT (95% CI)", lambda r: _fmt_value("csat_mean", r["csat_mean"], r["csat_mean_lo"],
+                                                         r["csat_mean_hi"])),
+        ("*", "Satisfied (95% CI)", lambda r: _fmt_value("satisfied_share", r["satisfied_share"],
+                                                         r["satisfied_share_lo"], r["satisfied_share_hi"])),
+        ("*", "NPS (95% CI)", lambda r: _fmt_value("nps", r["nps"], r["nps_lo"], r["nps_hi"])),
+        ("negative_share", "Negative comments", fmt_pct),
+        ("reportable", f"At least {m} responses?", lambda v: "yes" if v else "no – too few to compare"),
+    ], caption=f"Per team, this month. Figures for teams with fewer than {m} responses are shown but not "
+               "compared or ranked anywhere in this report.")
 
 
 def _rates_long(result) -> pd.DataFrame:
