@@ -16,8 +16,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy as np
+import pandas as pd
 from nltk.stem import SnowballStemmer
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
@@ -33,13 +36,16 @@ __all__ = [
     "clause_spans",
     "scope_breaks",
     "negated_positions",
+    "TokenArrays",
+    "tokenize_many",
 ]
 
 # Words (letters and digits) with inner apostrophes kept: "didn't", "o'clock".
 # Explicit ASCII classes plus Latin-1/Latin Extended letters; other scripts are
 # matched by the second alternative so that no text is silently dropped.
 _TOKEN_RE = re.compile(r"[A-Za-z0-9\u00C0-\u024F]+(?:'[A-Za-z\u00C0-\u024F]+)*|[^\W\d_]+")
-_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'"})
+_APOSTROPHE_CHARS = ("\u2019", "\u2018", "\u02bc", "`")
+_APOSTROPHES = str.maketrans(dict.fromkeys(_APOSTROPHE_CHARS, "'"))
 
 # A clause ends at sentence punctuation, a semicolon/colon, a line break, a dash
 # between spaces, or before a contrastive conjunction ("lovely but charged twice").
@@ -50,6 +56,13 @@ _CLAUSE_BREAK_RE = re.compile(
 )
 # A comma also ends the reach of a negator: "no, I was on hold" is not negated.
 _SCOPE_BREAK_RE = re.compile(r"[,()\[\]\"]")
+
+# tokenize_many: the same tokens, found by one split of all texts joined by line breaks.
+_TOKEN_SPLIT_RE = re.compile(f"({_TOKEN_RE.pattern})")
+# the part of _CLAUSE_BREAK_RE that lies between two tokens (the conjunction part looks ahead)
+_GAP_CLAUSE_RE = re.compile(r"[.!?;:\n\r]|\s[-\u2013\u2014]+\s")
+_CONJUNCTION_RE = re.compile(r"(?:but|however|although|though|whereas|except|otherwise)\b", re.IGNORECASE)
+_ENDS_IN_SPACE_RE = re.compile(r"\s\Z")
 
 #: Tokens that negate what follows within a few tokens ("not rude", "didn't wait").
 NEGATORS: frozenset[str] = frozenset(
@@ -163,3 +176,100 @@ def negated_positions(tokens: Sequence[str], breaks: Sequence[int] = (), *, wind
         if is_negator(tok):
             last_neg = i
     return out
+
+
+@dataclass(frozen=True)
+class TokenArrays:
+    """The tokens of many texts as flat arrays (see :func:`tokenize_many`).
+
+    Attributes
+    ----------
+    offsets : int64 array (n_texts + 1,); the tokens of text ``j`` are ``offsets[j]:offsets[j + 1]``
+    words : int64 array (n_tokens,); index of each token's lower-cased form in ``vocabulary``
+    vocabulary : list of str; the distinct lower-cased tokens
+    starts, ends : int64 arrays; character offsets of each token in its own text
+    clause_start : bool array; the token starts a clause (as :func:`clause_spans` cuts them;
+        the first token of every text too)
+    scope_break : bool array; a comma, bracket or quote lies between the previous token and
+        this one (:func:`scope_breaks`)
+    """
+
+    offsets: np.ndarray
+    words: np.ndarray
+    vocabulary: list
+    starts: np.ndarray
+    ends: np.ndarray
+    clause_start: np.ndarray
+    scope_break: np.ndarray
+
+    @property
+    def doc(self) -> np.ndarray:
+        """The text index of each token."""
+        return np.repeat(np.arange(len(self.offsets) - 1), np.diff(self.offsets))
+
+
+def tokenize_many(texts: Sequence[object]) -> TokenArrays:
+    """Tokenise many texts at once: the tokens of :func:`token_spans`, clause starts, scope breaks.
+
+    Gives, text by text, exactly the tokens (lower-cased, with their offsets) of
+    :func:`token_spans`, the clause boundaries of :func:`clause_spans` and the scope
+    breaks of :func:`scope_breaks`, but with one regular-expression pass over all texts
+    and each distinct token and separator examined once. Non-strings count as "".
+
+    >>> ta = tokenize_many(["Lovely, but charged twice", None, "No!"])
+    >>> [ta.vocabulary[w] for w in ta.words], ta.offsets.tolist()
+    (['lovely', 'but', 'charged', 'twice', 'no'], [0, 4, 4, 5])
+    >>> ta.clause_start.tolist(), ta.scope_break.tolist()
+    ([True, True, False, False, True], [False, True, False, False, False])
+    """
+    texts = [t if isinstance(t, str) else "" for t in texts]
+    n = len(texts)
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=n)
+    text_starts = np.zeros(n, dtype=np.int64)
+    if n > 1:
+        np.cumsum(lengths[:-1] + 1, out=text_starts[1:])
+    big = "\n".join(texts)
+    for quote in _APOSTROPHE_CHARS:  # as _normalise, one character for one (offsets are kept)
+        if quote in big:
+            big = big.replace(quote, "'")
+    parts = _TOKEN_SPLIT_RE.split(big)  # gap, token, gap, token, ..., gap
+    n_tok = len(parts) // 2
+    # each distinct token and each distinct separator is looked at once
+    surf_codes, surf = pd.factorize(np.array(parts[1::2], dtype=object), sort=False)
+    gap_codes, gaps = pd.factorize(np.array(parts[0:-1:2], dtype=object), sort=False)
+    del parts
+    lengths = np.empty(2 * n_tok, dtype=np.int64)
+    lengths[0::2] = np.fromiter(map(len, gaps), dtype=np.int64, count=len(gaps))[gap_codes]
+    lengths[1::2] = np.fromiter(map(len, surf), dtype=np.int64, count=len(surf))[surf_codes]
+    ends = np.cumsum(lengths)
+    tok_end = ends[1::2]
+    tok_start = ends[0::2]
+    offsets = np.empty(n + 1, dtype=np.int64)
+    offsets[:n] = np.searchsorted(tok_start, text_starts)
+    offsets[n] = n_tok
+    doc = np.repeat(np.arange(n), np.diff(offsets))
+    lowered = np.array([s.lower() for s in surf], dtype=object)
+    low_codes, vocab = pd.factorize(lowered, sort=False)
+    words = low_codes[surf_codes].astype(np.int64, copy=False)
+    gap_clause = np.fromiter((bool(_GAP_CLAUSE_RE.search(g)) for g in gaps), dtype=bool, count=len(gaps))
+    gap_scope = np.fromiter((bool(_SCOPE_BREAK_RE.search(g)) for g in gaps), dtype=bool, count=len(gaps))
+    gap_space = np.fromiter((bool(_ENDS_IN_SPACE_RE.search(g)) for g in gaps), dtype=bool, count=len(gaps))
+    clause_start = gap_clause[gap_codes] if n_tok else np.zeros(0, dtype=bool)
+    # a contrastive conjunction after white space starts a clause ("lovely but charged")
+    conj = np.fromiter((bool(_CONJUNCTION_RE.match(s)) for s in surf), dtype=bool, count=len(surf))
+    if n_tok and conj.any():
+        cand = np.flatnonzero(conj[surf_codes] & gap_space[gap_codes])
+        for t in cand.tolist():
+            if _CONJUNCTION_RE.match(big, int(tok_start[t])):
+                clause_start[t] = True
+    first = offsets[:n][np.diff(offsets) > 0]
+    clause_start[first] = True
+    return TokenArrays(
+        offsets=offsets,
+        words=words,
+        vocabulary=list(vocab),
+        starts=tok_start - text_starts[doc],
+        ends=tok_end - text_starts[doc],
+        clause_start=clause_start,
+        scope_break=gap_scope[gap_codes] if n_tok else np.zeros(0, dtype=bool),
+    )

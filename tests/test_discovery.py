@@ -171,3 +171,28 @@ def test_discovery_on_default_taxonomy_file_copy(tmp_path):
     tax = promote_candidate(cand, path, "app_crashes")
     assert tax.ids[-1] == "app_crashes" and len(tax) == len(load_taxonomy()) + 1
     assert path.read_text(encoding="utf-8").startswith(src)
+
+
+def test_same_clusters_whatever_the_seeds():
+    """The LSA starts from the data, not from random numbers: seeds do not change the result."""
+    texts, _ = corpus()
+    a = ThemeDiscovery(k_min=2, k_max=5, min_df=1, random_state=0, svd_random_state=0).fit(texts)
+    b = ThemeDiscovery(k_min=2, k_max=5, min_df=1, random_state=7, svd_random_state=3).fit(texts)
+    np.testing.assert_array_equal(a.labels_, b.labels_)
+    assert a.candidates_ == b.candidates_
+
+
+def test_lsa_matches_exact_svd():
+    """Subspace iteration reaches the leading singular values of the TF-IDF matrix."""
+    from feedbacklib.themes.discovery import _SubspaceLSA
+
+    rng = np.random.RandomState(0)
+    import scipy.sparse as sp
+
+    M = sp.random(300, 80, density=0.1, format="csr", random_state=rng)
+    lsa = _SubspaceLSA(10, n_iter=7).fit(M)
+    exact = np.linalg.svd(M.toarray(), compute_uv=False)[:10]
+    np.testing.assert_allclose(lsa.singular_values_, exact, rtol=1e-3)
+    Z = lsa.transform(M)
+    assert Z.shape == (300, 10)
+    np.testing.assert_allclose(np.linalg.norm(Z, axis=0), exact, rtol=1e-3)

@@ -264,13 +264,127 @@ def test_charged_off_is_not_a_charge(seed_tagger):
     assert "surprise_charges" not in themes_of(seed_tagger, "The account was charged off in 2019")
 
 
-def test_parallel_seed_matching_matches_serial(monkeypatch):
+def test_parallel_and_chunked_tagging_match_serial(monkeypatch):
     import feedbacklib.themes.tagger as tg
 
     texts = [f"{w} number {i}" for i in range(40) for w in ("on hold for ages", "charged twice", "lovely staff")]
     serial = ThemeTagger(random_state=0).fit(texts)
     monkeypatch.setattr(tg, "PARALLEL_MIN_TEXTS", 10)
+    monkeypatch.setattr(tg, "CHUNK_TEXTS", 7)  # fit and tag in many chunks, two forked workers
     parallel = ThemeTagger(random_state=0).fit(texts)
+    assert serial.thresholds_ == parallel.thresholds_
     assert serial.seed_counts_ == parallel.seed_counts_
     pd.testing.assert_frame_equal(serial.transform(texts), parallel.transform(texts))
     pd.testing.assert_series_equal(serial.evidence(texts), parallel.evidence(texts))
+
+
+# -- vectorised tagging equals the per-text reference --------------------------------------
+def reference_texts():
+    from feedbacklib.sample import generate_comments
+
+    sample = pd.read_csv(FIXTURES / "cfpb_sample.csv", dtype=str, keep_default_na=False)["narrative"].tolist()
+    tricky = [
+        "No hidden fees, thankfully", "Not rude at all", "hold on, I was charged twice",
+        "They put a hold on my account and I was on hold for ages.", "The agent wasn't polite",
+        "I was charged twice. Charged twice!", "never replied, not replied, didn\u2019t reply", "",
+        "The account was charged off in 2019", "Lovely but rude; rude, lovely", "no, I was on hold",
+    ]
+    return generate_comments(600, seed=5)["text"].tolist() + sample + tricky
+
+
+def test_match_many_equals_per_text_hits():
+    from feedbacklib.text import tokenize_many
+    from feedbacklib.themes.tagger import SeedMatcher
+
+    texts = reference_texts()
+    matcher = SeedMatcher(load_taxonomy())
+    tokens = tokenize_many(texts)
+    m = matcher.match_many(tokens)
+    ids = matcher.ids
+    got = [[] for _ in texts]
+    for r, t, p, a, b in zip(m.doc, m.theme, m.seed, tokens.starts[m.first], tokens.ends[m.last]):
+        got[r].append((ids[t], matcher.seed_list[p][1], int(a), int(b)))
+    n_hits = 0
+    for text, found in zip(texts, got):
+        expected = [(h.theme, h.seed, h.start, h.end) for h in matcher.hits(text)]
+        assert found == expected, text
+        n_hits += len(expected)
+    assert n_hits > 500
+
+
+def test_learned_features_equal_tfidf_vectorizer(monkeypatch):
+    """The sparse features built from token arrays are TfidfVectorizer's on the per-text lists."""
+    import scipy.sparse as sp
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    import feedbacklib.themes.tagger as tg
+    from feedbacklib.text import tokenize_many
+
+    texts = reference_texts()
+    fit_texts, new_texts = texts[:400], texts[400:]
+    matcher = tg.SeedMatcher(load_taxonomy())
+
+    def ours(batch):
+        tokens = tokenize_many(batch)
+        return tg._feature_tokens(tokens, tg._word_table(tokens.vocabulary), matcher.match_many(tokens))
+
+    def lists(batch):
+        return [tg._features(t, matcher.hits(t))[0] for t in batch]
+
+    for limit in (200_000, 150):  # also the max_features cut, ties included
+        monkeypatch.setattr(tg, "_MAX_FEATURES", limit)
+        space, M = tg._FeatureSpace.fit([ours(fit_texts)], len(fit_texts))
+        vec = TfidfVectorizer(analyzer=lambda d: d, sublinear_tf=True, min_df=2, max_features=limit)
+        expected = vec.fit_transform(lists(fit_texts))
+        assert list(space.get_feature_names_out()) == list(vec.get_feature_names_out())
+        # same matrix, entry for entry and in the same stored order (so the models are identical)
+        assert sp.isspmatrix_csr(M) or sp.issparse(M)
+        np.testing.assert_array_equal(M.indptr, expected.indptr)
+        np.testing.assert_array_equal(M.indices, expected.indices)
+        np.testing.assert_array_equal(M.data, expected.data)
+        new = space.transform(ours(new_texts), len(new_texts))
+        want = vec.transform(lists(new_texts))
+        assert (new != want).nnz == 0
+
+
+def test_tagger_equals_reference_tagging():
+    """Tags and evidence equal the per-text path: hits -> outermost -> quotes, _features -> model."""
+    import feedbacklib.themes.tagger as tg
+
+    texts = reference_texts()
+    tagger = ThemeTagger(random_state=0).fit(texts)
+    assert tagger.models_
+    tags = tagger.transform(texts)
+    evidence = tagger.evidence(texts)
+    matcher = tg.SeedMatcher(tagger.taxonomy_)
+    names = tagger.vectorizer_.get_feature_names_out()
+    for r, text in enumerate(texts):
+        hits = matcher.hits(text)
+        ev = {}
+        for h in tg._outermost(hits):
+            lst = ev.setdefault(h.theme, [])
+            q = f"'{text[h.start:h.end]}'"
+            if q.lower() not in (x.lower() for x in lst):
+                lst.append(q)
+        feats, surface = tg._features(text, hits)
+        for tid, model in tagger.models_.items():
+            if tid in ev or not np.isfinite(tagger.thresholds_[tid]):
+                continue
+            row = tagger.vectorizer_.transform(tg._feature_tokens(*_one(text, matcher)), 1)
+            if row.nnz and model.predict_proba(row)[0, 1] >= tagger.thresholds_[tid]:
+                contrib = row.data * model.coef_[0][row.indices]
+                order = np.lexsort((names[row.indices], -np.round(contrib, 9)))
+                terms = [names[row.indices[o]] for o in order[:3] if contrib[o] > 0]
+                if terms:
+                    ev[tid] = ["learned: " + ", ".join(surface.get(t, t) for t in terms)]
+        assert {c for c in tags.columns if tags.loc[r, c]} == set(ev), text
+        assert evidence[r] == "; ".join(f"{tid}: {', '.join(ev[tid])}" for tid in tagger.theme_ids_ if tid in ev)
+
+
+def _one(text, matcher):
+    import feedbacklib.themes.tagger as tg
+    from feedbacklib.text import tokenize_many
+
+    tokens = tokenize_many([text])
+    words = tg._word_table(tokens.vocabulary)
+    return tokens, words, matcher.match_many(tokens, words)

@@ -5,20 +5,28 @@ exclusions (the rules are described at the top of ``data/themes.toml``). The
 learned expansion is a TF-IDF + one-vs-rest logistic regression trained on the
 seed-labelled texts; it only adds a theme to a text that no seed of that theme
 matched, so every tag can be explained.
+
+Tagging works on many texts at once: :func:`feedbacklib.text.tokenize_many` turns them
+into integer token arrays (each distinct word stemmed once), seed phrases are matched
+with array operations over those ids (``SeedMatcher.match_many``) and the learned
+model's features are counted straight into a sparse matrix. ``SeedMatcher.hits`` is the
+per-text reference of the same rules (kept for per-clause sentiment and the tests).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import multiprocessing
-from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
+from scipy.special import expit
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import check_is_fitted
@@ -26,11 +34,13 @@ from sklearn.utils.validation import check_is_fitted
 from feedbacklib.schema import TEXT, theme_column
 from feedbacklib.text import (
     STOP_WORDS,
+    TokenArrays,
     clause_spans,
     is_negator,
     negated_positions,
     stem,
     token_spans,
+    tokenize_many,
 )
 from feedbacklib.themes.taxonomy import Taxonomy, load_taxonomy
 
@@ -41,15 +51,20 @@ THEME_EVIDENCE = "theme_evidence"
 
 _ARTICLES = frozenset({"a", "an", "the"})
 _NEG = "<not>"  # a seed word "not": any verbal negator
+_NEG_ID = -2  # _NEG in integer patterns
 _LITERAL_NEGATORS = frozenset({"no", "none", "nothing", "nobody", "without", "neither", "nor", "hardly", "barely"})
 _MAX_GAP = 1  # words allowed between two consecutive seed words
 _NEG_WINDOW = 3
 _MIN_PRECISION = 0.8
 _MIN_THRESHOLD = 0.5
 _EVIDENCE_TERMS = 3
-#: Distinct texts above which seed matching uses a fork-based Pool(2) (as sentiment does).
+_MAX_FEATURES = 200_000
+_MIN_DF = 2
+#: Texts tokenised and tagged together (bounds the memory of the token arrays).
+CHUNK_TEXTS = 50_000
+#: Distinct texts above which tagging runs in a fork-based Pool(2) (as sentiment does).
 PARALLEL_MIN_TEXTS = 20_000
-_POOL_STATE: tuple = ()  # (matcher, texts), inherited by forked workers
+_POOL_STATE: tuple = ()  # (tagger, texts), inherited by forked workers
 
 
 def _is_verbal_negator(tok: str) -> bool:
@@ -112,15 +127,149 @@ class SeedMatcher:
         self.ids = taxonomy.ids
         self._seeds: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {}
         self._excl: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
-        for theme in taxonomy:
+        # the same patterns as integer ids, for match_many
+        self._key_ids: dict[str, int] = {}
+        self.seed_list: list[tuple[int, str, tuple[int, ...], bool]] = []  # theme, seed, ids, starts negated
+        self._excl_list: list[tuple[int, tuple[int, ...]]] = []
+        for t, theme in enumerate(taxonomy):
             for seed in theme.seeds:
                 pat = _compile(seed)
                 if pat:
                     self._seeds.setdefault(pat[0], []).append((theme.id, seed, pat))
+                    starts_negated = pat[0] == _NEG or pat[0] in _LITERAL_NEGATORS or is_negator(pat[0])
+                    self.seed_list.append((t, seed, self._ids(pat), starts_negated))
             for phrase in theme.exclusions:
                 pat = _compile(phrase)
                 if pat:
                     self._excl.setdefault(pat[0], []).append((theme.id, pat))
+                    self._excl_list.append((t, self._ids(pat)))
+
+    def _ids(self, pat: tuple[str, ...]) -> tuple[int, ...]:
+        return tuple(_NEG_ID if el == _NEG else self._key_ids.setdefault(el, len(self._key_ids)) for el in pat)
+
+    def match_many(self, tokens: TokenArrays, words: "_WordTable | None" = None) -> "_Matches":
+        """Every valid seed occurrence in many texts at once, as arrays.
+
+        The same hits, in the same order, as :meth:`hits` text by text, computed with
+        array operations over the token ids of :func:`feedbacklib.text.tokenize_many`.
+        """
+        if words is None:
+            words = _word_table(tokens.vocabulary)
+        w = tokens.words
+        kept = np.flatnonzero(~words.article[w])  # articles are skipped, as in _Clause
+        n = len(kept)
+        if not n:
+            return _Matches.empty()
+        kw = w[kept]
+        # a clause start or scope break on a skipped article carries to the next kept token
+        seg_c = np.cumsum(tokens.clause_start | tokens.scope_break)[kept]
+        seg_start = np.ones(n, dtype=bool)
+        seg_start[1:] = seg_c[1:] != seg_c[:-1]
+        seg_start[0] = True
+        seg = np.cumsum(seg_start)
+        # negation: the nearest negator before a token, in its segment, within the window
+        idx = np.arange(n)
+        last_neg = np.maximum.accumulate(np.where(words.negator[kw], idx, -1))
+        prev_neg = np.empty(n, dtype=np.int64)
+        prev_neg[0] = -1
+        prev_neg[1:] = last_neg[:-1]
+        seg_first = np.maximum.accumulate(np.where(seg_start, idx, 0))
+        negated = (prev_neg >= seg_first) & (idx - prev_neg <= _NEG_WINDOW)
+        key_of_word = np.fromiter((self._key_ids.get(k, -1) for k in words.key), dtype=np.int64,
+                                  count=len(words.key))
+        key = np.concatenate([key_of_word[kw], [-1, -1]])
+        verbal = np.concatenate([words.verbal[kw], [False, False]])
+        seg = np.concatenate([seg, [-1, -2]])
+        keyed = np.flatnonzero(key[:n] >= 0)  # tokens that can start a pattern (besides negators)
+        order = keyed[np.argsort(key[keyed], kind="stable")]
+        sorted_keys = key[order]
+        cache: dict[int, tuple] = {}
+
+        def starts(el: int) -> tuple:
+            """Where a pattern starting with ``el`` can start, and what the next two words are."""
+            if el not in cache:
+                if el == _NEG_ID:
+                    first = np.flatnonzero(verbal[:n])
+                else:
+                    lo, hi = np.searchsorted(sorted_keys, [el, el + 1])
+                    first = order[lo:hi]
+                nxt = []  # per step: (is a verbal negator, key; -3 in another segment)
+                for step in range(1, _MAX_GAP + 2):
+                    same = seg[first + step] == seg[first]
+                    nxt.append((same & verbal[first + step], np.where(same, key[first + step], -3)))
+                cache[el] = (first, nxt)
+            return cache[el]
+
+        def run(pattern: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+            first, nxt = starts(pattern[0])
+            if len(pattern) > 1 and len(first):
+                # first step from the cached next words: the nearest match wins, as in _match_at
+                el = pattern[1]
+                ok = np.zeros(len(first), dtype=bool)
+                j = first.copy()
+                for step, (is_neg, next_key) in enumerate(nxt, start=1):
+                    hit = ~ok & (is_neg if el == _NEG_ID else next_key == el)
+                    j[hit] = first[hit] + step
+                    ok |= hit
+                first, j = first[ok], j[ok]
+                rest = pattern[2:]
+            else:
+                j, rest = first, ()
+            for el in rest:
+                if not len(j):
+                    break
+                ok = np.zeros(len(j), dtype=bool)
+                nxt = j.copy()
+                for step in range(1, _MAX_GAP + 2):  # the nearest match wins, as in _match_at
+                    cand = j + step
+                    same = seg[cand] == seg[j]
+                    hit = ~ok & same & (verbal[cand] if el == _NEG_ID else key[cand] == el)
+                    nxt[hit] = cand[hit]
+                    ok |= hit
+                first, j = first[ok], nxt[ok]
+            return first, j
+
+        n_themes = len(self.ids)
+        vetoed = []  # per theme: prefix sums of tokens covered by an exclusion match
+        cover = np.zeros((n_themes, n + 1), dtype=np.int32)
+        any_excl = np.zeros(n_themes, dtype=bool)
+        for t, pattern in self._excl_list:
+            i, j = run(pattern)
+            if len(i):
+                np.add.at(cover[t], i, 1)
+                np.add.at(cover[t], j + 1, -1)
+                any_excl[t] = True
+        for t in range(n_themes):
+            if any_excl[t]:
+                vetoed.append(np.concatenate([[0], np.cumsum(np.cumsum(cover[t][:n]) > 0)]))
+            else:
+                vetoed.append(None)
+        n_seeds = len(self.seed_list)
+        out_i, out_j, out_p = [], [], []
+        for p, (t, _, pattern, starts_negated) in enumerate(self.seed_list):
+            i, j = run(pattern)
+            if not len(i):
+                continue
+            keep = np.ones(len(i), dtype=bool)
+            if not starts_negated:
+                keep &= ~negated[i]
+            if vetoed[t] is not None:
+                keep &= (vetoed[t][j + 1] - vetoed[t][i]) == 0
+            if keep.any():
+                out_i.append(i[keep])
+                out_j.append(j[keep])
+                out_p.append(np.full(int(keep.sum()), p, dtype=np.int64))
+        if not out_i:
+            return _Matches.empty()
+        i, j, p = np.concatenate(out_i), np.concatenate(out_j), np.concatenate(out_p)
+        # reading order; at one token, seeds keyed on the word before "not"-seeds, each in taxonomy order
+        neg_first = np.array([pat[0] == _NEG_ID for _, _, pat, _ in self.seed_list], dtype=bool)
+        rank = p + np.where(neg_first[p], n_seeds, 0)
+        o = np.lexsort((rank, i))
+        i, j, p = i[o], j[o], p[o]
+        theme = np.array([t for t, _, _, _ in self.seed_list], dtype=np.int64)[p]
+        first, last = kept[i], kept[j]
+        return _Matches(doc=tokens.doc[first], theme=theme, seed=p, first=first, last=last)
 
     @staticmethod
     def _match_at(cl: _Clause, i: int, pat: tuple[str, ...]) -> int | None:
@@ -189,29 +338,311 @@ def _matcher_for(taxonomy: Taxonomy) -> SeedMatcher:
     return SeedMatcher(taxonomy)
 
 
-def _identity(doc):
-    return doc
+@dataclass(frozen=True)
+class _Matches:
+    """Seed hits of many texts: one entry per hit, in reading order within each text."""
+
+    doc: np.ndarray  # text index
+    theme: np.ndarray  # theme index (taxonomy order)
+    seed: np.ndarray  # index into SeedMatcher.seed_list
+    first: np.ndarray  # token index (into the TokenArrays) of the first and last word
+    last: np.ndarray
+
+    @staticmethod
+    def empty() -> "_Matches":
+        e = np.zeros(0, dtype=np.int64)
+        return _Matches(e, e, e, e, e)
 
 
-def _hits_range(bounds: tuple[int, int]) -> list[list[SeedHit]]:
-    matcher, texts = _POOL_STATE
-    return [matcher.hits(t) for t in texts[bounds[0]:bounds[1]]]
+@dataclass(frozen=True)
+class _WordTable:
+    """Per vocabulary word: what seed matching and the learned features need to know."""
+
+    article: np.ndarray
+    negator: np.ndarray
+    verbal: np.ndarray
+    skip: np.ndarray  # stop word, one letter or a number: not a learned feature
+    key: list  # matching key (stem with the derivational guard)
+    stem: list  # plain stem (learned features)
 
 
-def _all_hits(matcher: SeedMatcher, texts: list[str]) -> list[list[SeedHit]]:
-    """``matcher.hits`` of every text; two forked workers above PARALLEL_MIN_TEXTS texts."""
-    global _POOL_STATE
-    if len(texts) <= PARALLEL_MIN_TEXTS or "fork" not in multiprocessing.get_all_start_methods():
-        return [matcher.hits(t) for t in texts]
-    _POOL_STATE = (matcher, texts)
-    try:
-        step = max(1, -(-len(texts) // 16))
-        bounds = [(i, min(i + step, len(texts))) for i in range(0, len(texts), step)]
-        with multiprocessing.get_context("fork").Pool(2) as pool:
-            parts = pool.map(_hits_range, bounds)
-    finally:
-        _POOL_STATE = ()
-    return [hs for part in parts for hs in part]
+_WORD_INFO: dict[str, tuple] = {}
+_WORD_INFO_MAX = 1_000_000
+
+
+def _word_info(word: str) -> tuple:
+    info = _WORD_INFO.get(word)
+    if info is None:
+        info = (
+            word in _ARTICLES,
+            is_negator(word),
+            _is_verbal_negator(word),
+            word in STOP_WORDS or len(word) < 2 or word.isdigit(),
+            _key(word),
+            stem(word),
+        )
+        if len(_WORD_INFO) >= _WORD_INFO_MAX:
+            _WORD_INFO.clear()
+        _WORD_INFO[word] = info
+    return info
+
+
+def _word_table(vocabulary: list[str]) -> _WordTable:
+    infos = [_word_info(w) for w in vocabulary]
+    n = len(infos)
+    flags = np.array([i[:4] for i in infos], dtype=bool).reshape(n, 4)
+    return _WordTable(flags[:, 0], flags[:, 1], flags[:, 2], flags[:, 3],
+                      [i[4] for i in infos], [i[5] for i in infos])
+
+
+def _outermost_mask(m: _Matches) -> np.ndarray:
+    """Hits not inside a longer hit of the same theme in the same text ("charged twice" hides "charged")."""
+    keep = np.ones(len(m.doc), dtype=bool)
+    if len(keep) < 2:
+        return keep
+    group = m.doc * (int(m.theme.max()) + 1) + m.theme
+    order = np.argsort(group, kind="stable")
+    g = group[order]
+    same = g[1:] == g[:-1]
+    multi = order[np.r_[same, False] | np.r_[False, same]]  # hits sharing (text, theme) with another
+    if not len(multi):
+        return keep
+    gm = group[multi]
+    starts = np.flatnonzero(np.r_[True, gm[1:] != gm[:-1]])
+    sizes = np.diff(np.r_[starts, len(gm)])
+    member_size = np.repeat(sizes, sizes)
+    member_start = np.repeat(starts, sizes)
+    # every ordered pair (h, o) of hits in the same group
+    h = np.repeat(np.arange(len(gm)), member_size)
+    o = np.repeat(member_start, member_size) + (np.arange(len(h)) - np.repeat(np.cumsum(member_size) - member_size,
+                                                                               member_size))
+    h, o = multi[h], multi[o]
+    inside = ((h != o) & (m.first[o] <= m.first[h]) & (m.last[h] <= m.last[o])
+              & (m.last[o] - m.first[o] > m.last[h] - m.first[h]))
+    keep[h[inside]] = False
+    return keep
+
+
+def _seed_evidence(texts: list[str], tokens: TokenArrays, m: _Matches) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """(text, theme, "'phrase', 'phrase'") of every tagged (text, theme): its outermost hits, quoted,
+    in reading order, without case-insensitive repeats."""
+    keep = _outermost_mask(m)
+    doc, theme = m.doc[keep], m.theme[keep]
+    quoted = [f"'{texts[r][a:b]}'" for r, a, b in
+              zip(doc.tolist(), tokens.starts[m.first[keep]].tolist(), tokens.ends[m.last[keep]].tolist())]
+    if not quoted:
+        return doc, theme, []
+    o = np.lexsort((theme, doc))  # stable: reading order within a (text, theme)
+    doc, theme = doc[o], theme[o]
+    quoted = [quoted[i] for i in o.tolist()]
+    repeat = pd.DataFrame({"d": doc, "t": theme, "q": [q.lower() for q in quoted]}).duplicated().to_numpy()
+    if repeat.any():
+        doc, theme = doc[~repeat], theme[~repeat]
+        quoted = [q for q, r in zip(quoted, repeat.tolist()) if not r]
+    bounds = np.flatnonzero(np.r_[True, (doc[1:] != doc[:-1]) | (theme[1:] != theme[:-1]), True])
+    first = bounds[:-1]
+    joined = [", ".join(quoted[a:b]) if b - a > 1 else quoted[a] for a, b in zip(first.tolist(), bounds[1:].tolist())]
+    return doc[first], theme[first], joined
+
+
+def _evidence_strings(n_docs: int, doc: np.ndarray, theme: np.ndarray, parts: list[str],
+                      ids: tuple[str, ...]) -> list[str]:
+    """Per text: "theme: evidence; theme: evidence" in taxonomy order ("" for no theme)."""
+    out = [""] * n_docs
+    if not parts:
+        return out
+    o = np.lexsort((theme, doc))
+    doc, theme = doc[o], theme[o]
+    labelled = [f"{ids[t]}: {parts[i]}" for t, i in zip(theme.tolist(), o.tolist())]
+    bounds = np.flatnonzero(np.r_[True, doc[1:] != doc[:-1], True])
+    for r, a, b in zip(doc[bounds[:-1]].tolist(), bounds[:-1].tolist(), bounds[1:].tolist()):
+        out[r] = "; ".join(labelled[a:b]) if b - a > 1 else labelled[a]
+    return out
+
+
+@dataclass(frozen=True)
+class _FeatureTokens:
+    """The learned model's features of many texts: stemmed unigrams and bigrams outside seed hits."""
+
+    pos: np.ndarray  # token index of each feature word, in reading order
+    doc: np.ndarray  # its text
+    stem: np.ndarray  # its stem id (into ``stems``)
+    bigram: np.ndarray  # True: also forms a bigram with the previous feature word
+    stems: list
+
+
+def _feature_tokens(tokens: TokenArrays, words: _WordTable, m: _Matches) -> _FeatureTokens:
+    """Vectorised :func:`_features`: which tokens are features and which pairs form bigrams."""
+    n = len(tokens.words)
+    diff = np.zeros(n + 1, dtype=np.int32)
+    np.add.at(diff, m.first, 1)
+    np.add.at(diff, m.last + 1, -1)
+    covered = np.cumsum(diff[:n]) > 0
+    emit = ~covered & ~words.skip[tokens.words]
+    # a covered token or a clause start ends a bigram chain; stop words do not
+    reset = np.cumsum(covered | tokens.clause_start)
+    pos = np.flatnonzero(emit)
+    bigram = np.zeros(len(pos), dtype=bool)
+    if len(pos) > 1:
+        bigram[1:] = reset[pos[1:]] == reset[pos[:-1]]
+    stem_codes, stems = pd.factorize(pd.Series(words.stem, dtype=object), sort=False)
+    return _FeatureTokens(pos=pos, doc=tokens.doc[pos], stem=stem_codes[tokens.words[pos]],
+                          bigram=bigram, stems=list(stems))
+
+
+def _surfaces(tokens: TokenArrays, ft: _FeatureTokens, lo: int, hi: int) -> dict[str, str]:
+    """Feature -> the words it came from in one text (features ``lo:hi``), as :func:`_features` gives."""
+    surface: dict[str, str] = {}
+    prev = None
+    for k in range(lo, hi):
+        tok = tokens.vocabulary[tokens.words[ft.pos[k]]]
+        st = ft.stems[ft.stem[k]]
+        surface.setdefault(st, tok)
+        if ft.bigram[k] and prev is not None:
+            surface.setdefault(f"{prev} {st}", f"{surface[prev]} {tok}")
+        prev = st
+    return surface
+
+
+class _FeatureSpace:
+    """The learned model's vocabulary (stemmed unigrams and bigrams) and TF-IDF weights.
+
+    Built like ``TfidfVectorizer(sublinear_tf=True, min_df=2, max_features=200_000)`` on
+    the lists :func:`_features` gives (same columns, same values), but counted from token
+    arrays into a sparse matrix directly.
+    """
+
+    def __init__(self, names: np.ndarray, tfidf: TfidfTransformer):
+        self.names = names
+        self.tfidf = tfidf
+        stems: dict[str, int] = {}
+        uni_col, pair_code, pair_col = [], [], []
+        for col, name in enumerate(names.tolist()):
+            a, _, b = name.partition(" ")
+            ia = stems.setdefault(a, len(stems))
+            if b:
+                ib = stems.setdefault(b, len(stems))
+                pair_code.append((ia, ib))
+                pair_col.append(col)
+            else:
+                uni_col.append((ia, col))
+        self.stem_index = stems
+        self.uni = np.full(len(stems) + 1, -1, dtype=np.int64)  # last slot: unknown stem
+        for ia, col in uni_col:
+            self.uni[ia] = col
+        width = len(stems) + 1
+        codes = np.array([a * width + b for a, b in pair_code], dtype=np.int64)
+        order = np.argsort(codes)
+        self.pair_codes = codes[order]
+        self.pair_cols = np.array(pair_col, dtype=np.int64)[order]
+
+    def get_feature_names_out(self) -> np.ndarray:
+        return self.names
+
+    def counts(self, ft: _FeatureTokens, n_docs: int) -> sp.csr_matrix:
+        unknown = len(self.stem_index)
+        local = np.fromiter((self.stem_index.get(st, unknown) for st in ft.stems), dtype=np.int64,
+                            count=len(ft.stems))
+        g = local[ft.stem] if len(ft.stem) else np.zeros(0, dtype=np.int64)
+        cols = [self.uni[g]]
+        rows = [ft.doc]
+        bi = np.flatnonzero(ft.bigram)
+        if len(bi) and len(self.pair_codes):
+            a, b = g[bi - 1], g[bi]
+            code = a * (unknown + 1) + b
+            at = np.minimum(np.searchsorted(self.pair_codes, code), len(self.pair_codes) - 1)
+            found = (self.pair_codes[at] == code) & (a != unknown) & (b != unknown)
+            cols.append(np.where(found, self.pair_cols[at], -1))
+            rows.append(ft.doc[bi])
+        col = np.concatenate(cols)
+        row = np.concatenate(rows)
+        ok = col >= 0
+        X = sp.csr_matrix((np.ones(int(ok.sum())), (row[ok], col[ok])), shape=(n_docs, len(self.names)))
+        X.sum_duplicates()
+        X.sort_indices()
+        return X
+
+    def transform(self, ft: _FeatureTokens, n_docs: int) -> sp.csr_matrix:
+        return self.tfidf.transform(self.counts(ft, n_docs))
+
+    @classmethod
+    def fit(cls, parts: list[_FeatureTokens], n_docs: int) -> "tuple[_FeatureSpace, sp.csr_matrix] | None":
+        """Vocabulary and TF-IDF from the features of ``n_docs`` texts (chunks with their doc offsets)."""
+        stems: dict[str, int] = {}
+        docs, codes, seqs = [], [], []
+        k0 = 0  # features words before this chunk
+        for ft in parts:
+            local = np.fromiter((stems.setdefault(st, len(stems)) for st in ft.stems), dtype=np.int64,
+                                count=len(ft.stems))
+            g = local[ft.stem] if len(ft.stem) else np.zeros(0, dtype=np.int64)
+            k = np.arange(k0, k0 + len(g), dtype=np.int64)
+            k0 += len(g)
+            bi = np.flatnonzero(ft.bigram)
+            docs += [ft.doc, ft.doc[bi]]
+            # unigram: the stem id; bigram: a negative code
+            codes += [g, -(g[bi - 1] * (1 << 31) + g[bi]) - 1]
+            seqs += [2 * k, 2 * k[bi] + 1]  # reading order: each word, then its bigram
+        doc = np.concatenate(docs) if docs else np.zeros(0, dtype=np.int64)
+        code = np.concatenate(codes) if codes else np.zeros(0, dtype=np.int64)
+        seq = np.concatenate(seqs) if seqs else np.zeros(0, dtype=np.int64)
+        if not len(code) or n_docs < _MIN_DF:
+            return None  # TfidfVectorizer: empty vocabulary, or max_df below min_df
+        uniq, col = np.unique(code, return_inverse=True)
+        col = col.ravel()
+        names_of = list(stems)
+        names = []
+        for c in uniq.tolist():
+            if c >= 0:
+                names.append(names_of[c])
+            else:
+                c = -c - 1
+                names.append(f"{names_of[c >> 31]} {names_of[c & ((1 << 31) - 1)]}")
+        names = np.array(names, dtype=object)
+        by_name = np.argsort(names, kind="stable")  # sklearn sorts the vocabulary by name
+        rank = np.empty(len(names), dtype=np.int64)
+        rank[by_name] = np.arange(len(names))
+        names = names[by_name]
+        col = rank[col]
+        # counts per (text, feature); within a text, sklearn's fitted matrix lists the
+        # features in the order they first appeared in the whole corpus
+        first_seen = np.full(len(names), np.iinfo(np.int64).max, dtype=np.int64)
+        np.minimum.at(first_seen, col, seq)
+        pair = doc * len(names) + col
+        upair, count = np.unique(pair, return_counts=True)
+        udoc, ucol = upair // len(names), upair % len(names)
+        dfs = np.bincount(ucol, minlength=len(names))
+        mask = dfs >= _MIN_DF
+        if mask.sum() > _MAX_FEATURES:
+            tfs = np.bincount(ucol, weights=count, minlength=len(names))
+            mask_inds = (-tfs[mask]).argsort()[:_MAX_FEATURES]
+            new_mask = np.zeros(len(dfs), dtype=bool)
+            new_mask[np.where(mask)[0][mask_inds]] = True
+            mask = new_mask
+        kept = np.flatnonzero(mask)
+        if not len(kept):
+            return None
+        new_index = np.cumsum(mask) - 1
+        sel = mask[ucol]
+        udoc, ucol, count = udoc[sel], ucol[sel], count[sel]
+        o = np.lexsort((first_seen[ucol], udoc))
+        indptr = np.zeros(n_docs + 1, dtype=np.int64)
+        np.cumsum(np.bincount(udoc, minlength=n_docs), out=indptr[1:])
+        X = sp.csr_matrix((count[o].astype(np.float64), new_index[ucol[o]], indptr), shape=(n_docs, len(kept)))
+        tfidf = TfidfTransformer(sublinear_tf=True).fit(X)
+        return cls(names[kept], tfidf), tfidf.transform(X)
+
+
+def _chunks(n: int, size: int) -> list[tuple[int, int]]:
+    return [(a, min(a + size, n)) for a in range(0, n, size)] or [(0, 0)]
+
+
+def _can_fork() -> bool:
+    return "fork" in multiprocessing.get_all_start_methods() and not multiprocessing.current_process().daemon
+
+
+def _tag_range(bounds: tuple[int, int]) -> tuple[np.ndarray, list[str]]:
+    tagger, texts = _POOL_STATE
+    return tagger._tag_chunk(texts[bounds[0]:bounds[1]])
 
 
 def _outermost(hits: list[SeedHit]) -> list[SeedHit]:
@@ -298,17 +729,22 @@ class ThemeTagger(TransformerMixin, BaseEstimator):
 
     Notes
     -----
-    Each distinct text is matched once; above ``PARALLEL_MIN_TEXTS`` distinct texts the
-    seed matching runs in two forked worker processes. The per-theme models are
-    ``LogisticRegression(solver="liblinear", class_weight="balanced")`` (liblinear is
-    several times faster than lbfgs on these wide sparse matrices).
+    Each distinct text is tagged once, in chunks of ``CHUNK_TEXTS``: the texts become integer
+    token arrays (:func:`feedbacklib.text.tokenize_many`), seeds are matched with array
+    operations (``SeedMatcher.match_many``, the same hits as the per-text ``SeedMatcher.hits``)
+    and the learned features are counted straight into a sparse matrix. Above
+    ``PARALLEL_MIN_TEXTS`` distinct texts the chunks are tagged by two forked workers. The
+    per-theme models are ``LogisticRegression(solver="liblinear", class_weight="balanced")``
+    (liblinear is several times faster than lbfgs on these wide sparse matrices).
 
     Attributes
     ----------
     taxonomy_ : Taxonomy
     theme_ids_ : tuple of str
     seed_counts_ : dict theme id -> number of distinct fitted texts a seed matched
-    vectorizer_ : TfidfVectorizer or None
+    vectorizer_ : the learned features (stemmed unigrams and bigrams outside seed hits, TF-IDF
+        as ``TfidfVectorizer(sublinear_tf=True, min_df=2, max_features=200_000)`` would give;
+        ``get_feature_names_out()``), or None
     models_ : dict theme id -> LogisticRegression (learned themes only)
     thresholds_ : dict theme id -> float (inf = never adds a learned tag)
 
@@ -357,43 +793,42 @@ class ThemeTagger(TransformerMixin, BaseEstimator):
         if len(uniq) > self.max_fit_docs:
             keep = np.sort(rng.choice(len(uniq), self.max_fit_docs, replace=False))
             uniq = [uniq[i] for i in keep]
-        hits = _all_hits(matcher, uniq)
         Y = np.zeros((len(uniq), len(tax)), dtype=bool)
+        parts: list[_FeatureTokens] = []
+        for lo, hi in _chunks(len(uniq), CHUNK_TEXTS):
+            tokens = tokenize_many(uniq[lo:hi])
+            words = _word_table(tokens.vocabulary)
+            m = matcher.match_many(tokens, words)
+            Y[lo + m.doc, m.theme] = True
+            if self.learned:
+                ft = _feature_tokens(tokens, words, m)
+                parts.append(dataclasses.replace(ft, doc=ft.doc + lo))
         col = {tid: k for k, tid in enumerate(tax.ids)}
-        for r, hs in enumerate(hits):
-            for h in hs:
-                Y[r, col[h.theme]] = True
         self.seed_counts_ = {tid: int(Y[:, k].sum()) for tid, k in col.items()}
         self.vectorizer_ = None
         self.models_ = {}
         self.thresholds_ = {}
         if not self.learned or not uniq:
             return self
-        docs = []
-        for t, hs in zip(uniq, hits):
-            docs.append(_features(t, hs)[0])
         learnable = [
             tid for tid, k in col.items()
             if self.seed_counts_[tid] >= self.min_seed_docs and len(uniq) - self.seed_counts_[tid] >= self.min_seed_docs
         ]
         if not learnable:
             return self
-        vec = TfidfVectorizer(analyzer=_identity, sublinear_tf=True, min_df=2, max_features=200_000)
-        try:
-            M = vec.fit_transform(docs)
-        except ValueError:  # empty vocabulary (tiny or seed-only corpus)
+        fitted = _FeatureSpace.fit(parts, len(uniq))
+        if fitted is None:  # empty vocabulary (tiny or seed-only corpus)
             return self
-        self.vectorizer_ = vec
-        for tid in learnable:
+        self.vectorizer_, M = fitted
+
+        def learn(tid: str) -> tuple[float, LogisticRegression]:
             y_t = Y[:, col[tid]]
-            if self.threshold is not None:
-                thr = float(self.threshold)
-            else:
-                thr = self._held_out_threshold(M, y_t)
+            thr = float(self.threshold) if self.threshold is not None else self._held_out_threshold(M, y_t)
             model = LogisticRegression(class_weight="balanced", solver="liblinear", random_state=self.random_state, max_iter=1000)
-            model.fit(M, y_t)
-            self.models_[tid] = model
-            self.thresholds_[tid] = thr
+            return thr, model.fit(M, y_t)
+
+        for tid in learnable:
+            self.thresholds_[tid], self.models_[tid] = learn(tid)
         return self
 
     def _held_out_threshold(self, M, y: np.ndarray) -> float:
@@ -412,49 +847,71 @@ class ThemeTagger(TransformerMixin, BaseEstimator):
     # -- tagging -------------------------------------------------------------------------
     def _tag_unique(self, texts: list[str]) -> tuple[np.ndarray, list[str]]:
         check_is_fitted(self, "theme_ids_")
+        if len(texts) > PARALLEL_MIN_TEXTS and _can_fork():
+            # two forked workers, each tagging whole chunks (they inherit the texts)
+            global _POOL_STATE
+            bounds = _chunks(len(texts), min(CHUNK_TEXTS, -(-len(texts) // 4)))
+            _POOL_STATE = (self, texts)
+            try:
+                with multiprocessing.get_context("fork").Pool(2) as pool:
+                    parts = pool.map(_tag_range, bounds, chunksize=1)
+            finally:
+                _POOL_STATE = ()
+        else:
+            parts = [self._tag_chunk(texts[lo:hi]) for lo, hi in _chunks(len(texts), CHUNK_TEXTS)]
+        T = np.concatenate([p[0] for p in parts]) if parts else np.zeros((0, len(self.theme_ids_)), dtype=bool)
+        return T, [e for p in parts for e in p[1]]
+
+    def _tag_chunk(self, texts: list[str]) -> tuple[np.ndarray, list[str]]:
         matcher = _matcher_for(self.taxonomy_)
         ids = self.theme_ids_
         col = {tid: k for k, tid in enumerate(ids)}
+        tokens = tokenize_many(texts)
+        words = _word_table(tokens.vocabulary)
+        m = matcher.match_many(tokens, words)
         T = np.zeros((len(texts), len(ids)), dtype=bool)
-        ev: list[dict[str, list[str]]] = [dict() for _ in texts]
-        all_hits = _all_hits(matcher, texts)
-        for r, text in enumerate(texts):
-            hs = all_hits[r]
-            for h in _outermost(hs) if len(hs) > 1 else hs:
-                T[r, col[h.theme]] = True
-                quoted = f"'{text[h.start:h.end]}'"
-                lst = ev[r].setdefault(h.theme, [])
-                if quoted.lower() not in (q.lower() for q in lst):
-                    lst.append(quoted)
+        T[m.doc, m.theme] = True
+        ev_doc, ev_theme, ev_text = _seed_evidence(texts, tokens, m)
+        learned_doc, learned_theme = [], []
         if self.models_ and self.vectorizer_ is not None and texts:
-            feats = [_features(t, hs) if t else ([], {}) for t, hs in zip(texts, all_hits)]
-            M = self.vectorizer_.transform([f for f, _ in feats])
+            ft = _feature_tokens(tokens, words, m)
+            M = self.vectorizer_.transform(ft, len(texts))
             names = self.vectorizer_.get_feature_names_out()
-            for tid, model in self.models_.items():
+            doc_bounds = np.searchsorted(ft.doc, np.arange(len(texts) + 1))
+            nnz = np.diff(M.indptr)
+            live = [tid for tid in self.models_ if np.isfinite(self.thresholds_[tid])]
+            rows = np.flatnonzero(nnz > 0)
+            if live and len(rows):
+                # every model's decision function in one product: the same sums as predict_proba's
+                W = np.hstack([self.models_[tid].coef_.T for tid in live])
+                b = np.concatenate([self.models_[tid].intercept_ for tid in live])
+                P = expit(np.asarray(M[rows] @ W) + b)
+            for c, tid in enumerate(live if len(rows) else ()):
                 thr = self.thresholds_[tid]
-                if not np.isfinite(thr):
-                    continue
                 k = col[tid]
-                todo = np.flatnonzero(~T[:, k] & (M.getnnz(axis=1) > 0))
+                open_ = ~T[rows, k]
+                todo, proba = rows[open_], P[open_, c]
                 if not len(todo):
                     continue
-                proba = model.predict_proba(M[todo])[:, 1]
-                coef = model.coef_[0]
-                for r, p in zip(todo[proba >= thr], proba[proba >= thr]):
-                    row = M[r]
-                    contrib = row.data * coef[row.indices]
+                coef = self.models_[tid].coef_[0]
+                for r in todo[proba >= thr].tolist():
+                    a, b = M.indptr[r], M.indptr[r + 1]
+                    indices = M.indices[a:b]
+                    contrib = M.data[a:b] * coef[indices]
                     # ties (equal rounded contributions) broken by term name, so reruns match
-                    term_names = np.array([names[i] for i in row.indices])
+                    term_names = names[indices]
                     order = np.lexsort((term_names, -np.round(contrib, 9)))
-                    terms = [names[row.indices[o]] for o in order[:_EVIDENCE_TERMS] if contrib[o] > 0]
+                    terms = [names[indices[o]] for o in order[:_EVIDENCE_TERMS] if contrib[o] > 0]
                     if not terms:
                         continue
-                    surface = feats[r][1]
+                    surface = _surfaces(tokens, ft, doc_bounds[r], doc_bounds[r + 1])
                     T[r, k] = True
-                    ev[r][tid] = ["learned: " + ", ".join(surface.get(t, t) for t in terms)]
-        evidence = [
-            "; ".join(f"{tid}: {', '.join(e[tid])}" for tid in ids if tid in e) for e in ev
-        ]
+                    learned_doc.append(r)
+                    learned_theme.append(k)
+                    ev_text.append("learned: " + ", ".join(surface.get(t, t) for t in terms))
+        evidence = _evidence_strings(
+            len(texts), np.concatenate([ev_doc, np.array(learned_doc, dtype=np.int64)]),
+            np.concatenate([ev_theme, np.array(learned_theme, dtype=np.int64)]), ev_text, ids)
         return T, evidence
 
     def _tag(self, X) -> tuple[pd.DataFrame, pd.Series]:
