@@ -69,19 +69,19 @@ def print_table(runs: list[dict]) -> None:
         return
     head = f"{'stage':<12}" + "".join(f"{r['rows']:>14,} rows          " for r in ok)
     print("\n" + head)
-    print(f"{'':<12}" + "".join(f"{'s':>9} {'rows/s':>10} {'peak MB':>8} " for _ in ok))
+    print(f"{'':<12}" + "".join(f"{'s':>9} {'rows/s':>10} {'PSS MB':>8} " for _ in ok))
     for stage in STAGES:
         cells = []
         for r in ok:
             s = r["stages_s"].get(stage)
             cells.append(f"{_fmt(s, '9.2f'):>9} {_fmt(r['rows_per_s'].get(stage), ',d'):>10} "
-                         f"{_fmt(r['stage_peak_rss_mb'].get(stage), '8.0f'):>8} ")
+                         f"{_fmt(r.get('stage_peak_pss_mb', r['stage_peak_rss_mb']).get(stage), '8.0f'):>8} ")
         print(f"{stage:<12}" + "".join(cells))
     lines = [
         ("floor", lambda r: f"{r['floor_s']:.2f} s (read {r['floor_read_s']:.2f} + hashing {r['floor_hashing_s']:.2f})"),
         ("analysis", lambda r: f"{r['analysis_s']:.2f} s = {r['ratio_to_floor']:.1f}x floor"),
-        ("peak RSS", lambda r: f"{r['peak_rss_mb']:.0f} MB in-process"),
-        ("e2e run", lambda r: (f"{r['end_to_end_s']:.1f} s, peak {r['end_to_end_peak_rss_mb']:.0f} MB"
+        ("peak", lambda r: f"PSS {r.get('peak_pss_mb', 0):.0f} MB (RSS sum {r['peak_rss_mb']:.0f}) in-process"),
+        ("e2e run", lambda r: (f"{r['end_to_end_s']:.1f} s, peak PSS {r.get('end_to_end_peak_pss_mb', 0):.0f} MB"
                                + ("" if r.get("end_to_end_ok") else " FAILED")) if r.get("end_to_end_s") else "–"),
         ("report.html", lambda r: f"{r['html_bytes'] / 1024:.0f} KiB" if r.get("html_bytes") else "–"),
         ("distinct", lambda r: f"{r['distinct_texts']:,} texts"),

@@ -70,13 +70,13 @@ class Sampler:
         self._t = threading.Thread(target=self._run, daemon=True)
 
     def _run(self):
-        from benchmarks.bench_e2e import _tree_rss_bytes
+        from benchmarks.bench_e2e import _tree_memory
 
         me = os.getpid()
         while not self._stop.wait(self.interval):
-            self.peak_tree = max(self.peak_tree, _tree_rss_bytes(me))
+            self.peak_tree = max(self.peak_tree, _tree_memory(me)[0])
             for child in _children(me):
-                self.peak_worker = max(self.peak_worker, _tree_rss_bytes(child))
+                self.peak_worker = max(self.peak_worker, _tree_memory(child)[0])
 
     def __enter__(self):
         self._t.start()

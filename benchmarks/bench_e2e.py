@@ -62,6 +62,23 @@ def input_folder(rows: int, workdir: Path, texts: str = "distinct") -> Path:
     return folder
 
 
+def join_comments(text: np.ndarray, *, seed: int) -> np.ndarray:
+    """Each substantive comment (over 12 characters) followed by 0-2 other comments of the pool:
+    ~68% distinct texts from the generator's 4,000, and their themes add up."""
+    rng = np.random.default_rng(seed)
+    n = len(text)
+    substantive = np.array([isinstance(t, str) and len(t) > 12 for t in text], dtype=bool)
+    pool = np.unique(text[substantive].astype(str))
+    extra = rng.choice([0, 1, 2], size=n, p=[0.15, 0.55, 0.30])
+    a, b = rng.integers(0, len(pool), n), rng.integers(0, len(pool), n)
+    joined = text.copy()
+    one = substantive & (extra >= 1)
+    joined[one] = text[one] + " " + pool[a[one]]
+    two = substantive & (extra == 2)
+    joined[two] = joined[two] + " " + pool[b[two]]
+    return joined
+
+
 def _make_texts_distinct(path: Path, *, seed: int) -> None:
     """Rewrite the comment column: each non-blank comment becomes 1-3 pool comments joined."""
     import pyarrow.csv as pacsv
@@ -77,19 +94,7 @@ def _make_texts_distinct(path: Path, *, seed: int) -> None:
                            convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in names},
                                                                 strings_can_be_null=False))
     df = table.to_pandas()
-    text = df[TEXT_COLUMN].to_numpy(dtype=object)
-    rng = np.random.default_rng(seed)
-    n = len(text)
-    substantive = np.array([len(t) > 12 for t in text])
-    pool = np.unique(text[substantive])
-    extra = rng.choice([0, 1, 2], size=n, p=[0.15, 0.55, 0.30])
-    a, b = rng.integers(0, len(pool), n), rng.integers(0, len(pool), n)
-    joined = text.copy()
-    one = substantive & (extra >= 1)
-    joined[one] = text[one] + " " + pool[a[one]]
-    two = substantive & (extra == 2)
-    joined[two] = joined[two] + " " + pool[b[two]]
-    df[TEXT_COLUMN] = joined
+    df[TEXT_COLUMN] = join_comments(df[TEXT_COLUMN].to_numpy(dtype=object), seed=seed)
     with open(path, "w", encoding="utf-8-sig", newline="") as fh:
         fh.write(header[0].lstrip("\ufeff"))
         fh.writelines(header[1:])
@@ -98,32 +103,49 @@ def _make_texts_distinct(path: Path, *, seed: int) -> None:
 
 # --------------------------------------------------------------------------- memory
 
-def _tree_rss_bytes(pid: int) -> int:
-    """Resident memory of ``pid`` and all its descendants (Linux /proc)."""
-    total, todo = 0, [pid]
+def _tree_memory(pid: int) -> tuple[int, int]:
+    """(RSS, PSS) in bytes of ``pid`` and all its descendants (Linux /proc).
+
+    The RSS sum counts pages a forked worker shares with its parent once per
+    process, so it overstates what a pool of forked workers really uses; PSS
+    (proportional set size, ``/proc/<pid>/smaps_rollup``) counts each shared
+    page once in total and is the honest figure for a process tree.
+    """
+    rss = pss = 0
+    todo = [pid]
     while todo:
         p = todo.pop()
         try:
             with open(f"/proc/{p}/statm") as fh:
-                total += int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+                rss += int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+            try:
+                with open(f"/proc/{p}/smaps_rollup") as fh:
+                    for line in fh:
+                        if line.startswith("Pss:"):
+                            pss += int(line.split()[1]) * 1024
+                            break
+            except OSError:
+                pass
             for task in os.listdir(f"/proc/{p}/task"):
                 with open(f"/proc/{p}/task/{task}/children") as fh:
                     todo.extend(int(c) for c in fh.read().split())
         except (OSError, ValueError):
             continue
-    return total
+    return rss, pss
 
 
 class StageMemory(logging.Handler):
-    """Peak RSS (this process + children) per pipeline stage.
+    """Peak RSS and PSS (a process + its children) per pipeline stage.
 
     ``run_month``'s timer logs ``"<stage> ..."`` when a stage starts; this handler
-    turns that into a stage boundary, and a thread samples the process tree.
+    turns that into a stage boundary, and a thread samples the process tree of
+    ``pid`` (default: this process).
     """
 
-    def __init__(self, interval: float = 0.02):
+    def __init__(self, interval: float = 0.02, pid: int | None = None):
         super().__init__(logging.INFO)
-        self.interval, self.stage, self.peaks = interval, None, {}
+        self.interval, self.stage, self.peaks, self.pss_peaks = interval, None, {}, {}
+        self.pid = os.getpid() if pid is None else pid
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -135,14 +157,19 @@ class StageMemory(logging.Handler):
     def start(self, stage: str | None) -> None:
         self.stage = stage
         if stage is not None:
-            self.peaks[stage] = max(self.peaks.get(stage, 0), _tree_rss_bytes(os.getpid()))
+            self._sample()
+
+    def _sample(self) -> None:
+        stage = self.stage
+        if stage is None:
+            return
+        rss, pss = _tree_memory(self.pid)
+        self.peaks[stage] = max(self.peaks.get(stage, 0), rss)
+        self.pss_peaks[stage] = max(self.pss_peaks.get(stage, 0), pss)
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
-            if self.stage is not None:
-                rss = _tree_rss_bytes(os.getpid())
-                if rss > self.peaks.get(self.stage, 0):
-                    self.peaks[self.stage] = rss
+            self._sample()
 
     def __enter__(self):
         self._thread.start()
@@ -180,8 +207,14 @@ def run_cli(folder: Path, config: Path) -> dict:
         cmd = [str(exe), "run", "--month", MONTH, "--input", str(folder), "--config", str(config),
                "--output", out]
         t0 = time.perf_counter()
-        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
-        seconds = time.perf_counter() - t0
+        with tempfile.TemporaryFile("w+") as out_fh, tempfile.TemporaryFile("w+") as err_fh:
+            child = subprocess.Popen(cmd, stdout=out_fh, stderr=err_fh, text=True, cwd=ROOT)
+            with StageMemory(interval=0.05, pid=child.pid) as tree:
+                tree.start("e2e")
+                child.wait()
+            seconds = time.perf_counter() - t0
+            out_fh.seek(0), err_fh.seek(0)
+            proc = subprocess.CompletedProcess(cmd, child.returncode, out_fh.read(), err_fh.read())
         children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         html = Path(out) / MONTH / "report.html"
         log = Path(out) / MONTH / "run.log"
@@ -199,6 +232,8 @@ def run_cli(folder: Path, config: Path) -> dict:
             "end_to_end_ok": proc.returncode == 0,
             "end_to_end_error": None if proc.returncode == 0 else (proc.stderr or proc.stdout)[-2000:],
             "end_to_end_peak_rss_mb": round(children, 1),
+            "end_to_end_peak_pss_mb": round(tree.pss_peaks.get("e2e", 0) / 2**20, 1),
+            "end_to_end_peak_tree_rss_mb": round(tree.peaks.get("e2e", 0) / 2**20, 1),
             "end_to_end_steps_s": steps,
             "html_bytes": html.stat().st_size if html.exists() else None,
         }
@@ -248,6 +283,7 @@ def measure_pipeline(folder: Path, config: Path, engine_options: dict | None = N
         "rows_kept": int(len(result.frame)),
         "stages_s": stages,
         "stage_peak_rss_mb": {k: round(v / 2**20, 1) for k, v in mem.peaks.items()},
+        "stage_peak_pss_mb": {k: round(v / 2**20, 1) for k, v in mem.pss_peaks.items()},
         "sections_html_bytes": sections_bytes,
         "render_errors": render_errors,
         "history_months": len(result.history.months),
@@ -272,6 +308,7 @@ def bench(rows: int, workdir: Path, *, texts: str = "distinct", e2e: bool = True
     out["rows_per_s"] = {k: round(rows / v) for k, v in stages.items() if v > 0}
     out["peak_rss_mb"] = round(max([resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                                     *out["stage_peak_rss_mb"].values()]), 1)
+    out["peak_pss_mb"] = round(max([0.0, *out["stage_peak_pss_mb"].values()]), 1)
     return out
 
 

@@ -71,19 +71,9 @@ def measure(texts: pd.Series, tagger: ThemeTagger, sentiment_method: str = "fast
 
 def _join_comments(texts: pd.Series, *, seed: int) -> pd.Series:
     """Each substantive comment followed by 0-2 other generated comments (bench_e2e's recipe)."""
-    text = texts.to_numpy(dtype=object)
-    rng = np.random.default_rng(seed)
-    n = len(text)
-    substantive = np.array([isinstance(t, str) and len(t) > 12 for t in text])
-    pool = np.unique(text[substantive].astype(str))
-    extra = rng.choice([0, 1, 2], size=n, p=[0.15, 0.55, 0.30])
-    a, b = rng.integers(0, len(pool), n), rng.integers(0, len(pool), n)
-    joined = text.copy()
-    one = substantive & (extra >= 1)
-    joined[one] = text[one] + " " + pool[a[one]]
-    two = substantive & (extra == 2)
-    joined[two] = joined[two] + " " + pool[b[two]]
-    return pd.Series(joined, index=texts.index, dtype=object)
+    from benchmarks.bench_e2e import join_comments
+
+    return pd.Series(join_comments(texts.to_numpy(dtype=object), seed=seed), index=texts.index, dtype=object)
 
 
 def main(argv=None) -> int:

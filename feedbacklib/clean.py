@@ -53,6 +53,7 @@ from . import schema as S
 from .errors import SchemaError
 from .io import Export, stage_export
 from .io._common import CUSTOMER_ID, REJECT, STRING, TRUNCATED_ROWS, VERSION, settings_table
+from .arrowstr import arrow_strings, put_rows
 from .pii import redact_pii
 
 __all__ = [
@@ -126,7 +127,7 @@ class CleanResult:
 def repair_mojibake(texts: pd.Series) -> pd.Series:
     """Undo UTF-8 read as cp1252 ("donâ€™t" -> "don’t") where the round trip is exact."""
     out = texts.astype(STRING)
-    arr = _arrow(out)
+    arr = arrow_strings(out)
     hint = pc.invert(pc.string_is_ascii(arr)).fill_null(False).to_numpy(zero_copy_only=False)
     if hint.any():  # only non-ASCII text can hold mojibake: the pattern runs on those alone
         found = pc.match_substring_regex(arr.filter(pa.array(hint)), _MOJIBAKE_HINT)
@@ -134,7 +135,7 @@ def repair_mojibake(texts: pd.Series) -> pd.Series:
     if hint.any():
         sub = out.loc[hint]
         fixes = {t: _unmojibake(t) for t in sub.unique()}  # repeated texts are fixed once
-        out = _put(out, hint, sub.map(fixes).astype(STRING))
+        out = put_rows(out, hint, sub.map(fixes).astype(STRING))
     return out
 
 
@@ -177,16 +178,16 @@ def clean_text(texts: pd.Series) -> pd.Series:
     whitespace at an end, an empty answer is short, PII needs a digit or "@".
     """
     out = repair_mojibake(texts)
-    arr = _arrow(out)
+    arr = arrow_strings(out)
     ws = pc.match_substring_regex(arr, _WS_MAY_CHANGE).fill_null(False).to_numpy(zero_copy_only=False)
     if ws.any():
-        out = _put(out, ws, normalise_whitespace(out[ws]))
+        out = put_rows(out, ws, normalise_whitespace(out[ws]))
     blank = out.isna().to_numpy(dtype=bool).copy()
     short = ~blank & (out.str.len().fillna(0).to_numpy() <= max(map(len, BLANK_TEXTS)))
     if short.any():  # str.lower keeps the length (one code point for one), so longer texts cannot match
         blank[short] = out[short].str.lower().isin(BLANK_TEXTS).fillna(False).to_numpy(dtype=bool)
     if blank.any():
-        out = _put(out, blank, pd.Series([""] * int(blank.sum()), dtype=STRING))
+        out = put_rows(out, blank, pd.Series([""] * int(blank.sum()), dtype=STRING))
     return redact_pii(out)
 
 
@@ -196,20 +197,8 @@ def clean_text(texts: pd.Series) -> pd.Series:
 _WS_MAY_CHANGE = r"[\x00-\x1f\x{a0}]|  |^[\x00-\x20\x{85}\pZ]|[\x00-\x20\x{85}\pZ]$"
 
 
-def _arrow(values: pd.Series) -> pa.Array:
-    """The Arrow ``large_string`` array behind a ``string`` series, as one chunk."""
-    arr = pa.array(values.array)
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
-    return arr.cast(pa.large_string())
 
 
-def _put(values: pd.Series, where: np.ndarray, new: pd.Series) -> pd.Series:
-    """A copy of ``values`` (``string``) with the rows at ``where`` replaced by ``new``, in order."""
-    if not where.any():
-        return values
-    arr = pc.replace_with_mask(_arrow(values), pa.array(where), _arrow(new))
-    return pd.Series(pd.arrays.ArrowStringArray(arr), index=values.index, name=values.name)
 
 
 # --------------------------------------------------------------------------- dates

@@ -21,8 +21,9 @@ import re
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pyarrow.compute as pc
+
+from .arrowstr import arrow_strings, put_rows
 
 __all__ = ["redact_pii", "luhn_valid", "iban_valid", "EMAIL", "PHONE", "CARD", "IBAN", "SSN",
            "ADDRESS"]
@@ -146,27 +147,17 @@ def redact_pii(texts: pd.Series) -> pd.Series:
     if not maybe.any():
         return out
     if maybe.mean() < 0.7:
-        return _put(out, maybe, _redact_all(out.loc[maybe]))
+        return put_rows(out, maybe, _redact_all(out.loc[maybe]))
     return _redact_all(out)
 
 
-def _arrow(values: pd.Series) -> pa.Array:
-    """The Arrow ``large_string`` array behind a ``string`` series, as one chunk."""
-    arr = pa.array(values.array)
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
-    return arr.cast(pa.large_string())
 
 
-def _put(values: pd.Series, where: np.ndarray, new: pd.Series) -> pd.Series:
-    """A copy of ``values`` (Arrow strings) with the rows at ``where`` replaced by ``new``, in order."""
-    arr = pc.replace_with_mask(_arrow(values), pa.array(where), _arrow(new))
-    return pd.Series(pd.arrays.ArrowStringArray(arr), index=values.index, name=values.name)
 
 
 def _matches(out: pd.Series, pattern: str) -> np.ndarray:
     """Where ``pattern`` (RE2) matches somewhere in the text; False for nulls."""
-    found = pc.match_substring_regex(_arrow(out), pattern)
+    found = pc.match_substring_regex(arrow_strings(out), pattern)
     return found.fill_null(False).to_numpy(zero_copy_only=False)
 
 
@@ -179,7 +170,7 @@ def _replace(out: pd.Series, pattern: str, repl: str) -> pd.Series:
     hits = _matches(out, pattern)
     if not hits.any():
         return out
-    return _put(out, hits, out[hits].str.replace(pattern, repl, regex=True))
+    return put_rows(out, hits, out[hits].str.replace(pattern, repl, regex=True))
 
 
 def _redact_all(out: pd.Series) -> pd.Series:
@@ -207,5 +198,5 @@ def _redact_all(out: pd.Series) -> pd.Series:
     # a second pass over the texts that changed catches the second phone.
     changed = (after != before).fillna(False).to_numpy(dtype=bool)
     if changed.any():
-        after = _put(after, changed, after[changed].str.replace(_PHONE_RE, r"\1" + PHONE + r"\2", regex=True))
-    return _put(out, hits, after)
+        after = put_rows(after, changed, after[changed].str.replace(_PHONE_RE, r"\1" + PHONE + r"\2", regex=True))
+    return put_rows(out, hits, after)
