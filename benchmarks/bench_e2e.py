@@ -23,6 +23,7 @@ import argparse
 import json
 import logging
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -221,12 +222,10 @@ def run_cli(folder: Path, config: Path) -> dict:
         steps = {}
         if log.exists():
             for line in log.read_text(encoding="utf-8").splitlines():
-                if " done in " in line and line.rstrip().endswith(" s"):  # "<step> done in 1.23 s"
-                    head, _, tail = line.rpartition(" done in ")
-                    try:
-                        steps[head.rsplit(": ", 1)[-1]] = float(tail.split()[0])
-                    except ValueError:
-                        pass
+                # run.log: "... step themes: 1.23 s", "... notebook executed in 30.12 s"
+                m = re.search(r"(?:step (\w+): |(notebook) executed in )([0-9.]+) s", line)
+                if m:
+                    steps[m.group(1) or m.group(2)] = float(m.group(3))
         return {
             "end_to_end_s": round(seconds, 2),
             "end_to_end_ok": proc.returncode == 0,
