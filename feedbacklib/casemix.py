@@ -326,7 +326,9 @@ def _adjusted(frame: pd.DataFrame, in_a: np.ndarray, in_b: np.ndarray, raw: pd.D
               strata: Sequence[str], theme_ids: Sequence[str], min_n: int, alpha: float) -> pd.DataFrame:
     sub = frame.loc[in_a | in_b]
     a_flag = in_a[in_a | in_b]
-    stratum = strata_labels(sub, strata).to_numpy(dtype=object)
+    # integer codes in the labels' sorted order: the same strata (and the same regression
+    # baseline) as the labels themselves, grouped and sorted as numbers, not strings
+    stratum = pd.factorize(strata_labels(sub, strata), sort=True)[0]
     text = C._has_text(sub)
     csat = C._numbers(sub, S.CSAT)
     rows = {}

@@ -21,10 +21,12 @@ def representative_quotes(
     *,
     min_chars: int = 25,
     max_chars: int = 400,
+    max_pool: int = 5_000,
 ) -> pd.Series:
     """The ``k`` most representative texts of ``texts`` (index preserved).
 
-    Deterministic: ties are broken by the original order.
+    Deterministic: ties are broken by the original order. Duplicate texts count once; above
+    ``max_pool`` distinct candidates, a fixed-seed sample of them is ranked.
 
     >>> s = pd.Series(["on hold for an hour", "on hold for ages again", "kept on hold forever", "ok"])
     >>> representative_quotes(s, 2, min_chars=5).size
@@ -38,6 +40,12 @@ def representative_quotes(
     pool = texts[(lengths >= min_chars) & (lengths <= max_chars)]
     if len(pool) < k:
         pool = texts
+    # Identical texts are one candidate; beyond max_pool a fixed-seed sample (kept in the
+    # original order) estimates the centroid as well, at a cost that no longer grows with the month.
+    pool = pool[~pool.duplicated()]
+    if len(pool) > max_pool:
+        keep = np.sort(np.random.default_rng(0).choice(len(pool), size=max_pool, replace=False))
+        pool = pool.iloc[keep]
     if len(pool) <= 1:
         return pool.head(k)
     try:

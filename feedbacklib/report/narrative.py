@@ -131,12 +131,16 @@ def driver_sentences(result) -> list[str]:
 
 def team_praise(result) -> pd.DataFrame:
     """Praise rate per team against all other teams, with BH-adjusted p-values."""
-    frame = result.frame[result.frame[S.TEXT].fillna("").str.len() > 0]
-    col = S.theme_column("praise")
+    frame = result.frame
+    has_text = (frame[S.TEXT].fillna("").str.len() > 0).to_numpy(dtype=bool)
+    praise = frame[S.theme_column("praise")].to_numpy(dtype=bool)[has_text]
+    counts = pd.DataFrame({"team": frame[S.TEAM].to_numpy()[has_text], "x": praise})
+    counts = counts.groupby("team", observed=True, sort=True)["x"].agg(["sum", "size"])
+    total_x, total_n = int(praise.sum()), int(has_text.sum())
     rows = []
-    for team, sub in frame.groupby(S.TEAM, observed=True):
-        rest = frame[frame[S.TEAM] != team]
-        x, n, xr, nr = int(sub[col].sum()), len(sub), int(rest[col].sum()), len(rest)
+    for team, (x, n) in counts.iterrows():
+        x, n = int(x), int(n)
+        xr, nr = total_x - x, total_n - n  # every other comment with text, a missing team included
         rows.append({"team": team, "n": n, "rate": x / n if n else np.nan,
                      "rest_rate": xr / nr if nr else np.nan, "p_value": two_proportion_test(x, n, xr, nr)})
     out = pd.DataFrame(rows, columns=["team", "n", "rate", "rest_rate", "p_value"])
