@@ -318,9 +318,6 @@ class History:
     def __repr__(self) -> str:
         return f"History(months={self.months}, contacts={len(self.contacts):,} rows)"
 
-    def __len__(self) -> int:
-        return len(self.months)
-
     @classmethod
     def of_months(cls, parts: dict[str, dict[str, pd.DataFrame]], contacts: pd.DataFrame | None = None) -> History:
         """From per-month aggregates (``{month: month_aggregates(...)}``) and earlier contacts."""

@@ -94,11 +94,6 @@ class MonthResult:
     # pandas and the Dask path share them), then kept.
 
     @cached_property
-    def contacts(self) -> pd.DataFrame:
-        """Contacts that can count as a repeat of this month's: the last 31 days before it (from the history)."""
-        return self.history.contacts
-
-    @cached_property
     def theme_counts(self) -> pd.DataFrame:
         """Comments with text and theme hits by month and service model, this month included."""
         now = theme_counts_of(self.frame.assign(**{S.MONTH: self.month}), self.theme_ids, by=S.SERVICE_MODEL)
@@ -113,7 +108,7 @@ class MonthResult:
     @cached_property
     def kpi_tables(self) -> pd.DataFrame:
         """Per month (up to this one) the KPI table by service model: what the trend charts read."""
-        now = month_kpi_table(self.frame, self.contacts, self.month, themes=self.theme_ids,
+        now = month_kpi_table(self.frame, self.history.contacts, self.month, themes=self.theme_ids,
                               min_n=self.config.min_group_size,
                               sla_first_response_hours=self.config.sla_first_response_hours)
         return pd.concat([self.history.kpis, now], ignore_index=True)
@@ -121,14 +116,14 @@ class MonthResult:
     @cached_property
     def service(self) -> pd.DataFrame:
         """Service KPIs (times, SLA met, reopen, repeat contact, FCR) by service model."""
-        return service_kpis(self.frame, self.contacts, by=S.SERVICE_MODEL,
+        return service_kpis(self.frame, self.history.contacts, by=S.SERVICE_MODEL,
                             sla_first_response_hours=self.config.sla_first_response_hours,
                             min_n=self.config.min_group_size)
 
     @cached_property
     def service_comparison(self) -> pd.DataFrame:
         """Outsourced against in-house on the service KPIs, with tests."""
-        return compare_service(self.frame, self.contacts,
+        return compare_service(self.frame, self.history.contacts,
                                sla_first_response_hours=self.config.sla_first_response_hours,
                                min_n=self.config.min_group_size)
 
@@ -178,6 +173,15 @@ class MonthResult:
         months = [*past[S.MONTH].astype(str), *([self.month] * len(current))]
         growth = candidate_growth(discovery, texts, months, current=self.month)
         return list(discovery.candidates_), growth
+
+    def aggregates(self) -> dict[str, pd.DataFrame]:
+        """What the history store keeps of this month (see :func:`~feedbacklib.history.month_aggregates`),
+        taken from the tables already computed for the report."""
+        def this_month(table: pd.DataFrame) -> pd.DataFrame:
+            return table[(table[S.MONTH] == self.month).to_numpy(dtype=bool)].reset_index(drop=True)
+
+        return {"theme_counts": this_month(self.theme_counts), "kpis": this_month(self.kpi_tables),
+                "uncovered": uncovered_sample(self.frame, self.month)}
 
     @cached_property
     def fix_first(self) -> pd.DataFrame:
@@ -327,7 +331,7 @@ def _stored_months(store: HistoryStore | None, fingerprint: str) -> list[str]:
     return usable
 
 
-def tag_and_score(frame: pd.DataFrame, taxonomy: Taxonomy, month: str | None = None) -> pd.DataFrame:
+def tag_frame(frame: pd.DataFrame, taxonomy: Taxonomy, month: str | None = None) -> pd.DataFrame:
     """``frame`` with ``theme_<id>`` flags and the theme evidence.
 
     The learned expansion is fitted on the report ``month``'s comments only (all of
@@ -367,7 +371,7 @@ def _run_month(month: str, folder: Path, cfg: Config, timings: dict[str, float],
     if stored:
         log.info("history: %d earlier month(s) read from %s: %s", len(stored), store.root, ", ".join(stored))
     with _Timer(timings, "themes", bar):
-        frame = tag_and_score(frame, taxonomy, month)
+        frame = tag_frame(frame, taxonomy, month)
     with _Timer(timings, "sentiment", bar):
         scores = score_sentiment(frame[S.TEXT])
         frame = frame.assign(**{S.SENTIMENT: scores[S.SENTIMENT].to_numpy(), S.SENTIMENT_LABEL: scores[S.SENTIMENT_LABEL].to_numpy()})
@@ -416,12 +420,7 @@ def build_result(month: str, cfg: Config, taxonomy: Taxonomy, rows: pd.DataFrame
     )
     if store is not None:
         t0 = time.perf_counter()
-        def this_month(table: pd.DataFrame) -> pd.DataFrame:
-            return table[(table[S.MONTH] == month).to_numpy(dtype=bool)].reset_index(drop=True)
-
-        _store_months(store, current, {month: {"theme_counts": this_month(result.theme_counts),
-                                               "kpis": this_month(result.kpi_tables),
-                                               "uncovered": uncovered_sample(current, month)}}, taxonomy)
+        _store_months(store, current, {month: result.aggregates()}, taxonomy)
         timings["history"] = round(time.perf_counter() - t0, 3)
     return result
 
