@@ -21,7 +21,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from .errors import ConfigError
 from .schema import SERVICE_MODELS
 
-__all__ = ["Team", "Config", "load_config", "default_config"]
+__all__ = ["Team", "Config", "load_config", "default_config", "ENGINES", "SECTION_KEYS"]
+
+#: Where cleaning, tagging and sentiment run (``[run] engine``; see docs/scale.md).
+ENGINES = ("pandas", "dask")
+#: The optional tables of feedback.toml and the keys each accepts (README, "Configuration").
+SECTION_KEYS: dict[str, tuple[str, ...]] = {
+    "input": ("platform", "platforms"),
+    "cleaning": ("duplicate_window_hours", "csat_scale", "nps_scale", "csat_labels", "nps_labels"),
+    "run": ("timeout_seconds", "cell_timeout_seconds", "engine", "scheduler"),
+}
 
 
 @dataclass(frozen=True)
@@ -51,6 +60,7 @@ class Config:
     salt_file: Path | None = None
     teams: tuple[Team, ...] = ()
     platforms: dict[str, dict[str, Any]] = field(default_factory=dict)
+    sections: dict[str, dict[str, Any]] = field(default_factory=dict)
     source_path: Path | None = None
 
     def team_table(self) -> dict[str, Team]:
@@ -64,6 +74,10 @@ class Config:
     def platform(self, name: str) -> dict[str, Any]:
         """The settings of one platform (an empty dict when none are configured)."""
         return dict(self.platforms.get(name, {}))
+
+    def section(self, name: str) -> dict[str, Any]:
+        """One of the optional tables (``[input]``, ``[cleaning]``, ``[run]``), validated; empty when absent."""
+        return dict(self.sections.get(name, {}))
 
     def pii_salt(self) -> bytes:
         """The salt for customer-key hashes: environment first, then the salt file.
@@ -104,8 +118,69 @@ def _resolve(root: Path, value: str | None) -> Path | None:
     return path if path.is_absolute() else (root / path)
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _check_scale(where: str, value: Any) -> str | None:
+    if isinstance(value, list) and len(value) == 2 and all(_is_number(v) for v in value) and value[0] < value[1]:
+        return None
+    if _is_number(value) and value > 1:
+        return None
+    return f"{where} must be [low, high] with low < high (e.g. [1, 10]), found {value!r}"
+
+
+def _check_labels(where: str, value: Any, low: int, high: int) -> str | None:
+    if isinstance(value, dict) and all(isinstance(v, int) and not isinstance(v, bool) and low <= v <= high
+                                       for v in value.values()):
+        return None
+    return f"{where} must map labels to whole scores from {low} to {high}, e.g. \"Loved it\" = {high}; found {value!r}"
+
+
+def _section_problems(name: str, table: dict[str, Any]) -> list[str]:
+    """What is wrong with one optional table: unknown keys and values of the wrong kind."""
+    from .io.detect import PLATFORMS
+
+    known = SECTION_KEYS[name]
+    problems = [f"[{name}] has an unknown key {key!r} (known: {', '.join(known)})"
+                for key in sorted(set(table) - set(known))]
+    platforms = ", ".join(PLATFORMS)
+    checks: list[str | None] = []
+    if name == "input":
+        if "platform" in table and table["platform"] not in PLATFORMS:
+            checks.append(f"[input] platform {table['platform']!r} is not one of {platforms}")
+        globs = table.get("platforms", {})
+        if not isinstance(globs, dict):
+            checks.append('[input.platforms] must map file-name patterns to platforms, e.g. "nps_*.csv" = "surveymonkey"')
+        else:
+            checks += [f"[input.platforms] {pattern!r} names platform {value!r}, not one of {platforms}"
+                       for pattern, value in globs.items() if value not in PLATFORMS]
+    elif name == "cleaning":
+        window = table.get("duplicate_window_hours", 0)
+        if not _is_number(window) or window < 0:
+            checks.append(f"[cleaning] duplicate_window_hours must be a number of hours >= 0 (0 = off), found {window!r}")
+        checks += [_check_scale(f"[cleaning] {key}", table[key]) for key in ("csat_scale", "nps_scale") if key in table]
+        checks += [_check_labels(f"[cleaning.{key}]", table[key], low, high)
+                   for key, low, high in (("csat_labels", 1, 5), ("nps_labels", 0, 10)) if key in table]
+    elif name == "run":
+        checks += [f"[run] {key} must be a positive whole number of seconds, found {table[key]!r}"
+                   for key in ("timeout_seconds", "cell_timeout_seconds")
+                   if key in table and (not isinstance(table[key], int) or isinstance(table[key], bool)
+                                        or table[key] <= 0)]
+        if "engine" in table and str(table["engine"]).strip().lower() not in ENGINES:
+            checks.append(f"[run] engine {table['engine']!r} must be one of {', '.join(ENGINES)}")
+        if "scheduler" in table and not isinstance(table["scheduler"], str):
+            checks.append(f"[run] scheduler must be an address such as \"tcp://host:8786\", found {table['scheduler']!r}")
+    return problems + [c for c in checks if c]
+
+
+#: The top-level tables of feedback.toml.
+TABLES = ("project", "teams", "platforms", *SECTION_KEYS)
+
+
 def _parse(data: dict[str, Any], root: Path, source: Path | None) -> Config:
-    problems: list[str] = []
+    problems = [f"[{name}] is not a table feedbacklib knows (known: {', '.join(TABLES)})"
+                for name in sorted(set(data) - set(TABLES))]
     project = data.get("project", {})
     if not isinstance(project, dict):
         problems.append("[project] must be a table")
@@ -162,6 +237,14 @@ def _parse(data: dict[str, Any], root: Path, source: Path | None) -> Config:
     if not isinstance(platforms, dict):
         problems.append("[platforms] must be a table of tables")
         platforms = {}
+    sections: dict[str, dict[str, Any]] = {}
+    for name in SECTION_KEYS:
+        table = data.get(name, {})
+        if not isinstance(table, dict):
+            problems.append(f"[{name}] must be a table")
+            continue
+        problems += _section_problems(name, table)
+        sections[name] = dict(table)
     if problems:
         where = f" in {source}" if source else ""
         raise ConfigError(
@@ -177,6 +260,7 @@ def _parse(data: dict[str, Any], root: Path, source: Path | None) -> Config:
         salt_file=_resolve(root, project.get("salt_file", ".feedbacklib-salt")),
         teams=tuple(teams),
         platforms={k: dict(v) for k, v in platforms.items() if isinstance(v, dict)},
+        sections=sections,
         source_path=source,
         sla_first_response_hours=float(sla),
         **ints,

@@ -45,7 +45,6 @@ import sys
 import tempfile
 import threading
 import time
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -416,20 +415,11 @@ def _kernel_error(exc: Exception, log_path: Path, limits: RunLimits, watchdog: _
 def run_limits(cfg: Config, *, cell_timeout: int | None = None, timeout: int | None = None) -> RunLimits:
     """The time limits: command-line values first, then ``[run]`` in the configuration, then defaults.
 
-    ``[run]`` accepts ``timeout_seconds`` (the whole run) and ``cell_timeout_seconds``.
+    ``[run]`` holds ``timeout_seconds`` (the whole run) and ``cell_timeout_seconds``, next to the
+    engine settings of docs/scale.md.
     """
-    table: dict = {}
-    if cfg.source_path is not None:
-        try:
-            table = tomllib.loads(Path(cfg.source_path).read_text(encoding="utf-8")).get("run", {})
-        except (OSError, ValueError):
-            table = {}  # load_config has already read and validated the file
+    table = cfg.section("run")  # load_config has checked its keys and values
     problems = []
-    if not isinstance(table, dict):
-        problems.append("[run] must be a table")
-        table = {}
-    for key in sorted(set(table) - {"timeout_seconds", "cell_timeout_seconds"}):
-        problems.append(f"[run] has an unknown key {key!r} (known: cell_timeout_seconds, timeout_seconds)")
     values = {}
     for key, given, default in (("cell_timeout_seconds", cell_timeout, DEFAULT_CELL_TIMEOUT),
                                 ("timeout_seconds", timeout, DEFAULT_TIMEOUT)):

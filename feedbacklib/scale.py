@@ -46,6 +46,7 @@ import pandas as pd
 
 from . import schema as S
 from .clean import ORIGINAL, clean_responses
+from .config import ENGINES
 from .io import Export, read_exports
 from .io._common import STRING
 from .sentiment import SENTIMENT, SENTIMENT_LABEL, score_sentiment
@@ -57,7 +58,6 @@ __all__ = [
     "process_partition", "fit_tagger", "analyse", "connect", "ROW", "FILE_NO", "ENGINES",
 ]
 
-ENGINES = ("pandas", "dask")
 #: Position of a raw row in its export (kept in raw partitions so offsets survive splitting).
 ROW = "__source_row"
 #: Which source a processed row came from (its order among the sources).
@@ -360,21 +360,9 @@ def read_sources(folder: str | os.PathLike[str], config: Any, *, rows_per_partit
 # --------------------------------------------------------------------------- engine choice and run_month
 
 def _run_table(cfg: Any) -> dict:
-    """``[run]`` of feedback.toml, read defensively (Config does not parse it yet)."""
-    run = getattr(cfg, "run", None)
-    if isinstance(run, dict):
-        return run
-    source = getattr(cfg, "source_path", None)
-    if not source:
-        return {}
-    try:
-        import tomllib
-
-        data = tomllib.loads(Path(source).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    table = data.get("run", {})
-    return table if isinstance(table, dict) else {}
+    """``[run]`` of feedback.toml (validated by ``load_config``); empty without a configuration."""
+    section = getattr(cfg, "section", None)
+    return section("run") if callable(section) else {}
 
 
 def resolve_engine(cfg: Any, engine: str | None = None, scheduler: Any = None) -> tuple[str, Any]:

@@ -509,35 +509,13 @@ def read_rows(path: Path, data: bytes | None = None, *, limit: int | None = None
     return "csv", head_rows(text, delimiter, limit or 10), delimiter
 
 
-_SETTINGS_CACHE: dict[tuple[str, float], dict[str, Any]] = {}
-
-
 def settings_table(config: Any, name: str) -> dict[str, Any]:
-    """A top-level table of feedback.toml that ``Config`` does not model yet (``[input]``, ``[cleaning]``).
+    """One optional table of feedback.toml (``[input]``, ``[cleaning]``), as validated by ``load_config``.
 
-    Taken from ``config.<name>`` when the config carries it, else re-read from
-    ``config.source_path``; empty when there is no file.
+    Empty when there is no configuration or the table is absent.
     """
-    if config is None:
-        return {}
-    value = getattr(config, name, None)
-    if isinstance(value, dict):
-        return dict(value)
-    source = getattr(config, "source_path", None)
-    if source is None:
-        return {}
-    try:
-        key = (str(source), Path(source).stat().st_mtime)
-    except OSError:
-        return {}
-    if key not in _SETTINGS_CACHE:
-        import tomllib
-        try:
-            _SETTINGS_CACHE[key] = tomllib.loads(Path(source).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            _SETTINGS_CACHE[key] = {}
-    table = _SETTINGS_CACHE[key].get(name, {})
-    return dict(table) if isinstance(table, dict) else {}
+    section = getattr(config, "section", None)
+    return section(name) if callable(section) else {}
 
 
 def columns_override(config: Any, platform: str) -> dict[str, str]:
