@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -55,8 +56,10 @@ from .themes.tagger import THEME_EVIDENCE, tag_themes
 
 __all__ = [
     "RawSource", "DaskResult", "sources_from_exports", "write_raw_parquet", "read_raw_parquet",
-    "process_partition", "fit_tagger", "analyse", "connect", "ROW", "FILE_NO", "ENGINES",
+    "process_partition", "fit_sample", "fit_tagger", "analyse", "connect", "ROW", "FILE_NO", "ENGINES",
 ]
+
+log = logging.getLogger(__name__)
 
 #: Position of a raw row in its export (kept in raw partitions so offsets survive splitting).
 ROW = "__source_row"
@@ -259,12 +262,11 @@ def _clean_texts(raw: pd.DataFrame, source: dict, config: Any) -> pd.DataFrame:
 from .pipeline import FIT_SAMPLE  # noqa: E402  (the same fit sample as the pandas path)
 
 
-def fit_tagger(sources: Sequence[RawSource], config: Any, *, month: str | None = None,
-               fit_rows: int = 200_000, taxonomy=None, random_state: int = 0) -> tuple[ThemeTagger, list[str]]:
-    """Fit the theme tagger once, on cleaned texts of a sample of partitions; also the months seen.
+def fit_sample(sources: Sequence[RawSource], config: Any, *, fit_rows: int = 200_000,
+               random_state: int = 0) -> pd.DataFrame:
+    """Cleaned month and text of a random sample of partitions holding about ``fit_rows`` rows.
 
-    When every source together has at most ``fit_rows`` rows all partitions are used,
-    which gives exactly the pandas path's model.
+    When every source together has at most ``fit_rows`` rows all partitions are used.
     """
     import dask
 
@@ -277,14 +279,19 @@ def fit_tagger(sources: Sequence[RawSource], config: Any, *, month: str | None =
         rows += s.part_rows[k] if s.part_rows else 250_000
         if rows >= fit_rows:
             break
-    texts = pd.concat(dask.compute(*tasks), ignore_index=True)
-    months = sorted(texts[S.MONTH].dropna().unique().tolist())
-    if month is not None:  # as the pandas path: fitted on the report month's comments
-        texts = texts[texts[S.MONTH] == month]
+    return pd.concat(dask.compute(*tasks), ignore_index=True)
+
+
+def fit_tagger(sample: pd.DataFrame, config: Any, *, month: str | None = None, taxonomy=None,
+               random_state: int = 0) -> ThemeTagger:
+    """The theme tagger fitted on a :func:`fit_sample`, restricted to ``month`` as on the pandas path.
+
+    On a sample of every partition this is exactly the pandas path's model.
+    """
+    texts = sample[S.TEXT] if month is None else sample.loc[sample[S.MONTH] == month, S.TEXT]
     tagger = ThemeTagger(taxonomy if taxonomy is not None else load_taxonomy(getattr(config, "taxonomy", None)),
                          random_state=random_state, max_fit_docs=FIT_SAMPLE)
-    tagger.fit(texts[S.TEXT])
-    return tagger, months
+    return tagger.fit(texts)
 
 
 def _dup_flags(keys: pd.DataFrame) -> pd.DataFrame:
@@ -319,8 +326,11 @@ def connect(scheduler: str | None = None, **cluster_kwargs):
 
 def analyse(sources: Sequence[RawSource], config: Any, *, month: str | None = None, client=None,
             fit_rows: int = 200_000, taxonomy=None, random_state: int = 0,
-            output: str | os.PathLike[str] | None = None) -> DaskResult:
+            output: str | os.PathLike[str] | None = None, tagger: ThemeTagger | None = None) -> DaskResult:
     """Clean, tag and score every source on Dask; find duplicates across partitions.
+
+    ``tagger``: an already fitted tagger; else one is fitted on a sample of partitions
+    (:func:`fit_sample`), on ``month``'s comments when a month is given.
 
     ``output`` given: the processed rows are written there as Parquet (one file per
     partition) and ``processed`` reads them back, so the expensive pass runs once and
@@ -328,8 +338,9 @@ def analyse(sources: Sequence[RawSource], config: Any, *, month: str | None = No
     """
     import dask.dataframe as dd
 
-    tagger, _months = fit_tagger(sources, config, month=month, fit_rows=fit_rows, taxonomy=taxonomy,
-                                 random_state=random_state)
+    if tagger is None:
+        sample = fit_sample(sources, config, fit_rows=fit_rows, random_state=random_state)
+        tagger = fit_tagger(sample, config, month=month, taxonomy=taxonomy, random_state=random_state)
     shipped = client.scatter(tagger, broadcast=True) if client is not None else tagger
     meta = _meta_frame(config, tagger, sources)
     frames = [s.raw.map_partitions(process_partition, _source_dict(s), config, shipped, i, None,
@@ -450,13 +461,23 @@ def run_month_dask(month: str, folder: Path, cfg: Any, *, scheduler: Any = None,
         if not sources:
             raise NoDataError(f"No exports in {folder}.")
         t0 = time.perf_counter()
-        if month == "last":
-            # months present: a cheap cleaning pass is not cheap; the month column of the output is
-            tagger, months_seen = fit_tagger(sources, cfg, fit_rows=fit_rows)
-            month = resolve_month(month, months_seen, current_month=_current_month(cfg))
-        result = analyse(sources, cfg, month=month, client=client, fit_rows=fit_rows)
-        kept = result.kept()
-        history = kept.compute()
+        sample = fit_sample(sources, cfg, fit_rows=fit_rows)
+        asked = month
+        if month == "last":  # a guess from the sample, checked against every row below
+            month = resolve_month(month, sorted(sample[S.MONTH].dropna().unique().tolist()),
+                                  current_month=_current_month(cfg))
+        tagger = fit_tagger(sample, cfg, month=month)
+        # "last": keep every month's rows (later ones are dropped below) to check the guess
+        result = analyse(sources, cfg, month=None if asked == "last" else month, client=client, tagger=tagger)
+        history = result.kept().compute()
+        if asked == "last":
+            latest = resolve_month("last", sorted(history[S.MONTH].dropna().unique().tolist()),
+                                   current_month=_current_month(cfg))
+            if latest != month:  # the sampled partitions missed the latest month: fit on it and tag again
+                log.info("The tagger's fit sample held no rows of %s, the latest month; tagging again", latest)
+                month, tagger = latest, fit_tagger(history, cfg, month=latest)
+                result = analyse(sources, cfg, client=client, tagger=tagger)
+                history = result.kept().compute()
         counts = _file_counts(result.processed[[FILE_NO, S.QUARANTINE_REASON]].compute())
         quarantine = result.quarantine().compute()
         timings["clean+themes+sentiment"] = round(time.perf_counter() - t0, 3)

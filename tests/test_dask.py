@@ -104,3 +104,28 @@ def test_duplicates_across_partitions_are_quarantined_like_pandas(client, salt_e
     kept = result.kept().compute()
     assert len(kept) == len(pandas_clean.frame)
     assert set(kept[S.RESPONSE_ID]) == set(pandas_clean.frame[S.RESPONSE_ID])
+
+
+def test_last_month_is_found_even_when_the_fit_sample_misses_it(client, salt_env, tmp_path, monkeypatch):
+    """``--month last`` is checked against every row, not only the partitions sampled to fit the tagger."""
+    import shutil
+
+    from feedbacklib import scale
+    from feedbacklib.config import load_config
+    from feedbacklib.pipeline import run_month
+
+    for month in ("2026-09", MONTH):
+        shutil.copy(SAMPLE / f"qualtrics_post_contact_survey_{month}.csv", tmp_path)
+    real_sample = scale.fit_sample
+
+    def sample_without_october(*args, **kwargs):
+        sample = real_sample(*args, **kwargs)
+        return sample[sample[S.MONTH] != MONTH].reset_index(drop=True)
+
+    monkeypatch.setattr(scale, "fit_sample", sample_without_october)
+    cfg = load_config(CONFIG)
+    dask_month = scale.run_month_dask("last", tmp_path, cfg, scheduler=client)
+    pandas_month = run_month(MONTH, tmp_path, CONFIG)
+    assert dask_month.month == MONTH
+    assert len(dask_month.frame) == len(pandas_month.frame)
+    pd.testing.assert_frame_equal(dask_month.theme_counts, pandas_month.theme_counts, check_dtype=False)
