@@ -218,20 +218,37 @@ def _clean_part(raw: pd.DataFrame, source: dict, config: Any):
     return kept, quarantine
 
 
+def _annotate_except(frame: pd.DataFrame, tagger: ThemeTagger, skip_months: frozenset[str]) -> pd.DataFrame:
+    """:func:`annotate` on the rows outside ``skip_months``; the others get no themes and no sentiment.
+
+    The skipped rows stay (duplicate checks and row counts need them) but are never analysed:
+    their months come from the history store.
+    """
+    skip = frame[S.MONTH].isin(skip_months).to_numpy(dtype=bool) if skip_months else np.zeros(len(frame), bool)
+    if not skip.any():
+        return annotate(frame, tagger)
+    done = annotate(frame[~skip], tagger)
+    blank = frame[skip].assign(**{S.theme_column(t): False for t in tagger.theme_ids_},
+                               **{THEME_EVIDENCE: "", SENTIMENT: np.nan, SENTIMENT_LABEL: pd.NA})
+    return pd.concat([done, blank.astype(done.dtypes.to_dict())]).loc[frame.index]
+
+
 def process_partition(raw: pd.DataFrame, source: dict, config: Any, tagger: ThemeTagger,
-                      file_no: int, month: str | None = None) -> pd.DataFrame:
+                      file_no: int, month: str | None = None,
+                      skip_months: frozenset[str] = frozenset()) -> pd.DataFrame:
     """Clean, tag and score one raw partition; kept and quarantined rows in one frame.
 
     Kept rows have every canonical column, ``theme_<id>``, evidence, sentiment, and a
     null ``quarantine_reason``; quarantined rows have the quarantine columns and
     ``original``. ``month`` given: kept rows of later months are dropped (as the pandas
-    path never analyses the future against a report month).
+    path never analyses the future against a report month). Rows of ``skip_months``
+    (months the history store holds) are cleaned but not tagged or scored.
     """
     kept, quarantine = _clean_part(raw, source, config)
     if month is not None:
         kept = kept[kept[S.MONTH] <= month].reset_index(drop=True)
     with _serial_sentiment():
-        kept = annotate(kept, tagger)
+        kept = _annotate_except(kept, tagger, skip_months)
     kept = kept.assign(**{S.QUARANTINE_REASON: pd.Series(pd.NA, index=kept.index, dtype=STRING),
                           ORIGINAL: pd.Series(pd.NA, index=kept.index, dtype=STRING)})
     out = pd.concat([kept, quarantine], ignore_index=True) if len(quarantine) else kept
@@ -326,11 +343,13 @@ def connect(scheduler: str | None = None, **cluster_kwargs):
 
 def analyse(sources: Sequence[RawSource], config: Any, *, month: str | None = None, client=None,
             fit_rows: int = 200_000, taxonomy=None, random_state: int = 0,
-            output: str | os.PathLike[str] | None = None, tagger: ThemeTagger | None = None) -> DaskResult:
+            output: str | os.PathLike[str] | None = None, tagger: ThemeTagger | None = None,
+            skip_months: Sequence[str] = ()) -> DaskResult:
     """Clean, tag and score every source on Dask; find duplicates across partitions.
 
     ``tagger``: an already fitted tagger; else one is fitted on a sample of partitions
-    (:func:`fit_sample`), on ``month``'s comments when a month is given.
+    (:func:`fit_sample`), on ``month``'s comments when a month is given. Rows of
+    ``skip_months`` are cleaned (for duplicates and counts) but not tagged or scored.
 
     ``output`` given: the processed rows are written there as Parquet (one file per
     partition) and ``processed`` reads them back, so the expensive pass runs once and
@@ -344,6 +363,7 @@ def analyse(sources: Sequence[RawSource], config: Any, *, month: str | None = No
     shipped = client.scatter(tagger, broadcast=True) if client is not None else tagger
     meta = _meta_frame(config, tagger, sources)
     frames = [s.raw.map_partitions(process_partition, _source_dict(s), config, shipped, i, None,
+                                   frozenset(skip_months),
                                    meta=meta, align_dataframes=False)
               for i, s in enumerate(sources)]
     processed = dd.concat(frames) if len(frames) > 1 else frames[0]
@@ -449,7 +469,8 @@ def run_month_dask(month: str, folder: Path, cfg: Any, *, scheduler: Any = None,
     from distributed import Client
 
     from .errors import NoDataError
-    from .pipeline import _current_month, resolve_month
+    from .history import taxonomy_fingerprint
+    from .pipeline import _current_month, _stored_months, resolve_month
 
     timings = {} if timings is None else timings
     own = not isinstance(scheduler, Client)
@@ -467,8 +488,11 @@ def run_month_dask(month: str, folder: Path, cfg: Any, *, scheduler: Any = None,
             month = resolve_month(month, sorted(sample[S.MONTH].dropna().unique().tolist()),
                                   current_month=_current_month(cfg))
         tagger = fit_tagger(sample, cfg, month=month)
+        usable = _stored_months(store, taxonomy_fingerprint(tagger.taxonomy_))
+        stored = [m for m in usable if m < month]  # read from the store, so never tagged again
         # "last": keep every month's rows (later ones are dropped below) to check the guess
-        result = analyse(sources, cfg, month=None if asked == "last" else month, client=client, tagger=tagger)
+        result = analyse(sources, cfg, month=None if asked == "last" else month, client=client, tagger=tagger,
+                         skip_months=stored)
         history = result.kept().compute()
         if asked == "last":
             latest = resolve_month("last", sorted(history[S.MONTH].dropna().unique().tolist()),
@@ -476,7 +500,8 @@ def run_month_dask(month: str, folder: Path, cfg: Any, *, scheduler: Any = None,
             if latest != month:  # the sampled partitions missed the latest month: fit on it and tag again
                 log.info("The tagger's fit sample held no rows of %s, the latest month; tagging again", latest)
                 month, tagger = latest, fit_tagger(history, cfg, month=latest)
-                result = analyse(sources, cfg, client=client, tagger=tagger)
+                stored = [m for m in usable if m < month]
+                result = analyse(sources, cfg, client=client, tagger=tagger, skip_months=stored)
                 history = result.kept().compute()
         counts = _file_counts(result.processed[[FILE_NO, S.QUARANTINE_REASON]].compute())
         quarantine = result.quarantine().compute()
@@ -492,11 +517,7 @@ def run_month_dask(month: str, folder: Path, cfg: Any, *, scheduler: Any = None,
     if month not in months_present:
         raise NoDataError(f"No feedback for {month} in {folder}: the input holds "
                           + (f"{', '.join(months_present)}." if months_present else "no dated rows."))
-    from .history import taxonomy_fingerprint
-    from .pipeline import _stored_months
-
     taxonomy = result.tagger.taxonomy_
-    stored = [m for m in _stored_months(store, taxonomy_fingerprint(taxonomy)) if m < month]
     wanted = (history[S.MONTH] <= month) & ~history[S.MONTH].isin(stored)
     history = history[wanted.fillna(False).to_numpy(dtype=bool)].reset_index(drop=True)
     return month_result(month, cfg, taxonomy, history, quarantine, quality, timings,

@@ -129,3 +129,28 @@ def test_last_month_is_found_even_when_the_fit_sample_misses_it(client, salt_env
     assert dask_month.month == MONTH
     assert len(dask_month.frame) == len(pandas_month.frame)
     pd.testing.assert_frame_equal(dask_month.theme_counts, pandas_month.theme_counts, check_dtype=False)
+
+
+def test_months_the_store_holds_are_cleaned_but_not_tagged(salt_env):
+    """``skip_months``: those rows keep their place (duplicates, counts) with no themes and no sentiment."""
+    from feedbacklib.config import load_config
+    from feedbacklib.io import read_exports
+    from feedbacklib.scale import _source_dict, fit_sample, fit_tagger, process_partition, sources_from_exports
+
+    cfg = load_config(CONFIG)
+    exports = [e for e in read_exports(SAMPLE, cfg) if e.path.name.startswith("qualtrics")
+               and ("2026-09" in e.path.name or MONTH in e.path.name)]
+    raw = pd.concat([e.raw for e in exports], ignore_index=True)
+    source = sources_from_exports([exports[0]])[0]
+    tagger = fit_tagger(fit_sample([source], cfg), cfg, month="2026-09")
+    both = [process_partition(raw, _source_dict(source), cfg, tagger, 0, skip_months=skip)
+            for skip in (frozenset(), frozenset({"2026-09"}))]
+    full, skipped = (b[b[S.QUARANTINE_REASON].isna()] for b in both)
+    assert len(full) == len(skipped) and list(full.columns) == list(skipped.columns)
+    assert (full.dtypes == skipped.dtypes).all()
+    september = skipped[S.MONTH].eq("2026-09").to_numpy(dtype=bool)
+    assert september.any() and (~september).any()
+    theme_cols = [S.theme_column(t) for t in tagger.theme_ids_]
+    assert not skipped.loc[september, theme_cols].any().any() and skipped.loc[september, S.SENTIMENT].isna().all()
+    assert full.loc[september, theme_cols].any().any()  # they would have been tagged
+    pd.testing.assert_frame_equal(skipped[~september], full[~september])
