@@ -95,6 +95,16 @@ def test_taxonomy_missing_file_and_bad_toml(tmp_path):
         ("Thanks for the feedback form", set(), {"surprise_charges"}),
         ("The helpline was no help", set(), {"praise"}),
         ("The agent caught a mistake in my order", {"protection"}, set()),
+        # issue 4: seeds and exclusions revised on the TUNE half of the CFPB narratives
+        ("They did nothing and the fault is the same", {"not_fixed"}, set()),
+        ("Got the same response every time I asked", {"not_fixed"}, set()),
+        ("The shop failed to fix the screen", {"not_fixed"}, set()),
+        ("Two weeks on and they have yet to respond", {"responsiveness"}, set()),
+        ("My call was disconnected twice", {"responsiveness"}, set()),
+        ("The bill was three times the amount on the quote", {"surprise_charges"}, set()),
+        ("I'm not interested in the upgrade", set(), {"surprise_charges"}),
+        ("Staff were interested in my feedback", set(), {"surprise_charges"}),
+        ("I declare under penalty of perjury that this is true", set(), {"surprise_charges"}),
     ],
 )
 def test_seed_rules(seed_tagger, text, present, absent):
@@ -264,6 +274,93 @@ def test_charged_off_is_not_a_charge(seed_tagger):
     assert "surprise_charges" not in themes_of(seed_tagger, "The account was charged off in 2019")
 
 
+# -- salience rule for long texts ----------------------------------------------------------
+# Neutral sentences (no seed of any theme), 61 tokens: two of them and a mention exceed 120.
+FILLER = (
+    "I opened the account in March and moved to a new flat in June. "
+    "The branch is on the high street next to the library. "
+    "My sister set up the direct debit for me from her laptop. "
+    "The statement lists my address, my account number and the sort code. "
+    "I use the card for groceries, petrol and the odd train ticket. "
+)
+
+
+def long_letter(*mentions):
+    """A written complaint of 120+ tokens: the mentions, each followed by two blocks of filler."""
+    return " ".join(f"{m} {FILLER * 2}" for m in mentions)
+
+
+#: "fee" is in 2 of these 12 texts (> 5%): a common seed of this corpus; no other seed is.
+FEE_CORPUS = ["There was a fee on the statement.", "Another fee this month."] + [
+    f"The parcel arrived on day {i}" for i in range(10)]
+
+
+@pytest.fixture(scope="module")
+def fee_corpus_tagger():
+    return ThemeTagger(learned=False).fit(FEE_CORPUS)
+
+
+def test_salience_common_seeds_are_fitted_single_words(fee_corpus_tagger):
+    common = fee_corpus_tagger.common_seeds_
+    assert set(common["surprise_charges"]) == {"fee", "fees"}  # one word, two seeds
+    assert not any(common[t] for t in common if t != "surprise_charges")
+    # phrases are never common, whatever their frequency
+    tagger = ThemeTagger(learned=False, common_seed_df=0.0).fit(["I was charged twice", "on hold for ages"])
+    assert "charged twice" not in tagger.common_seeds_["surprise_charges"]
+    assert "on hold" not in tagger.common_seeds_["responsiveness"]
+    # fitted on nothing, no seed is common (and the rule does nothing)
+    assert not any(ThemeTagger(learned=False).fit([]).common_seeds_.values())
+
+
+def test_salience_passing_mention_in_long_text(fee_corpus_tagger):
+    mention = "There was a fee on my statement."
+    texts = [
+        long_letter(mention),  # one passing mention in a long letter: not the theme
+        mention,  # the same mention as a short comment: tagged as before
+        long_letter(mention, "They added another fee in May."),  # repeated: tagged
+        long_letter("They added a hidden fee."),  # a phrase counts once
+        long_letter("I was overcharged."),  # a rare single word counts once
+    ]
+    tags = fee_corpus_tagger.transform(texts)["surprise_charges"].tolist()
+    assert tags == [False, True, True, True, True]
+    evidence = fee_corpus_tagger.evidence(texts)
+    assert evidence[0] == ""  # no evidence for a theme that was not tagged
+    assert evidence[1] == "surprise_charges: 'fee'"
+    # the rule off: every mention counts, as for short comments
+    off = ThemeTagger(learned=False, long_text=None).fit(FEE_CORPUS)
+    assert off.transform(texts)["surprise_charges"].all()
+    # more hits required
+    strict = ThemeTagger(learned=False, long_text_hits=3).fit(FEE_CORPUS)
+    assert strict.transform(texts)["surprise_charges"].tolist() == [False, True, False, True, True]
+
+
+def test_salience_counts_tokens_and_places(fee_corpus_tagger):
+    from feedbacklib.text import token_spans
+
+    mention = "There was a fee on my statement."
+    at_limit = mention + " " + " ".join(["word"] * (120 - len(token_spans(mention))))
+    assert len(token_spans(at_limit)) == 120
+    assert fee_corpus_tagger.transform([at_limit, at_limit + " word"])["surprise_charges"].tolist() == [True, False]
+    # "fee" and "fees" both match the one word "fees": one place, one mention
+    assert not fee_corpus_tagger.transform([long_letter("Their fees are on the statement.")]).iloc[0].any()
+
+
+def test_salience_leaves_survey_comments_alone():
+    from feedbacklib.sample import generate_comments
+
+    texts = generate_comments(2000, seed=11)["text"]
+    rule = ThemeTagger(learned=False, common_seed_df=0.0).fit(texts)  # every single-word seed common
+    assert any(rule.common_seeds_.values())
+    pd.testing.assert_frame_equal(rule.transform(texts), ThemeTagger(learned=False, long_text=None).fit(texts).transform(texts))
+
+
+def test_salience_is_a_parameter():
+    tagger = ThemeTagger()
+    params = tagger.get_params()
+    assert params["long_text"] == 120 and params["long_text_hits"] == 2 and params["common_seed_df"] == 0.05
+    assert clone(tagger.set_params(long_text=None)).long_text is None
+
+
 def test_parallel_and_chunked_tagging_match_serial(monkeypatch):
     import feedbacklib.themes.tagger as tg
 
@@ -288,6 +385,9 @@ def reference_texts():
         "They put a hold on my account and I was on hold for ages.", "The agent wasn't polite",
         "I was charged twice. Charged twice!", "never replied, not replied, didn\u2019t reply", "",
         "The account was charged off in 2019", "Lovely but rude; rude, lovely", "no, I was on hold",
+        long_letter("There was a fee on my statement."), long_letter("A fee.", "Another fee."),
+        long_letter("They added a hidden fee."), long_letter("I was charged twice and the fees went up."),
+        long_letter("The fees were high.", "I waited on hold."),
     ]
     return generate_comments(600, seed=5)["text"].tolist() + sample + tricky
 
@@ -350,6 +450,7 @@ def test_learned_features_equal_tfidf_vectorizer(monkeypatch):
 def test_tagger_equals_reference_tagging():
     """Tags and evidence equal the per-text path: hits -> outermost -> quotes, _features -> model."""
     import feedbacklib.themes.tagger as tg
+    from feedbacklib.text import token_spans
 
     texts = reference_texts()
     tagger = ThemeTagger(random_state=0).fit(texts)
@@ -358,14 +459,25 @@ def test_tagger_equals_reference_tagging():
     evidence = tagger.evidence(texts)
     matcher = tg.SeedMatcher(tagger.taxonomy_)
     names = tagger.vectorizer_.get_feature_names_out()
+    common = {(tagger.theme_ids_[t], seed) for (t, seed, _, _), c in zip(matcher.seed_list, tagger.common_seed_mask_) if c}
+    assert common  # "fee" is common in these texts
+    dropped = 0
     for r, text in enumerate(texts):
         hits = matcher.hits(text)
+        long = len(token_spans(text)) > tagger.long_text
         ev = {}
         for h in tg._outermost(hits):
             lst = ev.setdefault(h.theme, [])
             q = f"'{text[h.start:h.end]}'"
             if q.lower() not in (x.lower() for x in lst):
                 lst.append(q)
+        for tid in list(ev):
+            # salience: a long text whose hits of a theme are all common seeds needs 2 places
+            mine = [h for h in hits if h.theme == tid]
+            places = {h.start for h in tg._outermost(hits) if h.theme == tid}
+            if long and all((tid, h.seed) in common for h in mine) and len(places) < tagger.long_text_hits:
+                del ev[tid]
+                dropped += 1
         feats, surface = tg._features(text, hits)
         for tid, model in tagger.models_.items():
             if tid in ev or not np.isfinite(tagger.thresholds_[tid]):
@@ -379,6 +491,7 @@ def test_tagger_equals_reference_tagging():
                     ev[tid] = ["learned: " + ", ".join(surface.get(t, t) for t in terms)]
         assert {c for c in tags.columns if tags.loc[r, c]} == set(ev), text
         assert evidence[r] == "; ".join(f"{tid}: {', '.join(ev[tid])}" for tid in tagger.theme_ids_ if tid in ev)
+    assert dropped >= 2  # the rule was exercised
 
 
 def _one(text, matcher):
