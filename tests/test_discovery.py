@@ -3,6 +3,7 @@ import pandas as pd
 import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
+from sklearn.metrics import adjusted_rand_score
 
 from feedbacklib.errors import ConfigError
 from feedbacklib.schema import TEXT
@@ -196,3 +197,55 @@ def test_lsa_matches_exact_svd():
     Z = lsa.transform(M)
     assert Z.shape == (300, 10)
     np.testing.assert_allclose(np.linalg.norm(Z, axis=0), exact, rtol=1e-3)
+
+
+def test_predict_reproduces_labels_and_transform_is_membership():
+    texts, _ = corpus()
+    disc = ThemeDiscovery(k_min=3, k_max=3, min_df=1).fit(texts + ["it was the", "xyzzy plugh"])
+    np.testing.assert_array_equal(disc.predict(texts), disc.labels_[: len(texts)])
+    # a text of stop words only has no vocabulary term: no candidate
+    assert disc.labels_[-2] == -1 and disc.predict(["it was the"])[0] == -1
+    P = disc.transform(texts[:5] + ["it was the"])
+    assert P.shape == (6, disc.n_clusters_)
+    np.testing.assert_allclose(P[:5].sum(axis=1), 1.0)
+    assert (P[5] == 0).all()
+    np.testing.assert_array_equal(P[:5].argmax(axis=1), disc.labels_[:5])
+
+
+def test_word_mixture_moves_misplaced_texts_whatever_their_length():
+    """EM from a partition with misplaced texts puts them back; a long text weighs as a short one."""
+    import scipy.sparse as sp
+
+    from feedbacklib.themes.discovery import _WordMixture
+
+    short = {0: [[0, 1, 2], [0, 1], [1, 2], [0, 2]], 1: [[3, 4, 5], [3, 4], [4, 5], [3, 5]]}
+    rows, truth = [], []
+    for g, docs in short.items():
+        for d in docs * 3:
+            row = np.zeros(6)
+            row[d] = 1
+            rows.append(row)
+            truth.append(g)
+    rows.append(np.array([40.0, 40, 40, 1, 0, 0]))  # a long text of group 0 with one word of 1
+    truth.append(0)
+    C = sp.csr_matrix(np.vstack(rows))
+    truth = np.array(truth)
+    start = truth.copy()
+    start[[0, 1, 12, 13, len(truth) - 1]] = 1 - start[[0, 1, 12, 13, len(truth) - 1]]
+    mix = _WordMixture(tokens_per_text=6.0, pseudo_count=0.1, max_iter=50, tol=1e-3).fit(C, start)
+    assert adjusted_rand_score(truth, mix.labels_) == 1.0  # the same partition (numbers may swap)
+    # memberships: soft, and the long text's no sharper than a short text with the same words
+    P = mix.posterior(C)
+    np.testing.assert_allclose(P.sum(axis=1), 1.0)
+    long_text = P[-1].max()
+    short_same_words = mix.posterior(sp.csr_matrix(np.array([[1.0, 1, 1, 0, 0, 0]])))[0].max()
+    assert long_text <= short_same_words + 1e-9
+
+
+def test_ward_tree_matches_scipy():
+    from scipy.cluster.hierarchy import linkage
+
+    from feedbacklib.themes.discovery import _ward_tree
+
+    Z = np.random.RandomState(0).rand(700, 12)  # more rows than one block of the loop
+    np.testing.assert_allclose(_ward_tree(Z)[:, 2], linkage(Z, method="ward")[:, 2], rtol=1e-6, atol=1e-9)

@@ -449,7 +449,7 @@ def emerging_themes(result) -> Html:
     parts.append(table(pd.DataFrame(rows), [
         ("label", "Candidate theme", None), ("size", "Comments", lambda v: fmt_num(v, 0)),
         ("growth", "Share against earlier months", None), ("quote", "A representative comment", _short),
-    ], caption="Clusters of TF-IDF/LSA vectors (spherical k-means, k chosen by silhouette within 3–8, fixed seed)."))
+    ], caption="Clusters of comments on TF-IDF/LSA vectors (k-means refined by a word mixture; k chosen by silhouette within 3–8; deterministic)."))
     return Html("".join(p.markup for p in parts))
 
 
