@@ -825,10 +825,16 @@ class CandidateThemes:
     discovery: Any
     n_uncovered: int
 
+    @property
+    def n_unclustered(self) -> int:
+        """Uncovered comments with no word discovery can use (only stop words or rare words)."""
+        return int((np.asarray(self.discovery.labels_) < 0).sum())
+
     def _repr_html_(self) -> str:
         growth = [c for c in self.table.columns if c.startswith("Growth")]
+        aside = f" ({self.n_unclustered:,} of them have no usable words)" if self.n_unclustered else ""
         styler = _styled(self.table, f"{len(self.candidates)} candidate themes among {self.n_uncovered:,} comments "
-                         "no theme covers. Growth: share this month / average share of the earlier months.",
+                         f"no theme covers{aside}. Growth: share this month / average share of the earlier months.",
                          percent=["Share of uncovered"], integers=["Comments"], decimals={g: 1 for g in growth})
         quotes = "".join(
             f"<h4>{_html.escape(c.label)} — {c.size:,} comments</h4>"

@@ -212,6 +212,7 @@ def test_discover_themes_finds_candidates_with_quotes(frame):
     part = frame.head(500)
     found = fx.discover_themes(part, k_min=3, k_max=4)
     assert 3 <= len(found.candidates) <= 4
-    assert found.table["Comments"].sum() == len(fx.uncovered_comments(part))
+    # every uncovered comment is in a candidate, or has no usable word (label -1)
+    assert found.table["Comments"].sum() + found.n_unclustered == len(fx.uncovered_comments(part)) == found.n_uncovered
     html = found._repr_html_()
     assert "Suggested seeds" in html and html.count("<blockquote>") >= 3
