@@ -52,9 +52,9 @@ import pyarrow.compute as pc
 from . import schema as S
 from .errors import SchemaError
 from .io import Export, stage_export
-from .io._common import CUSTOMER_ID, REJECT, STRING, TRUNCATED_ROWS, VERSION, settings_table
-from .arrowstr import arrow_strings, put_rows
-from .pii import redact_pii
+from .io._common import CUSTOMER_ID, REJECT, STRING, TRUNCATED_ROWS, VERSION, per_unique, settings_table
+from .arrowstr import arrow_strings, matches, put_rows
+from .pii import MAY_HOLD_PII, redact_pii
 
 __all__ = [
     "CleanResult", "clean_responses", "validate_canonical", "ORIGINAL", "REASON_KINDS",
@@ -163,42 +163,57 @@ def _unmojibake(text: str) -> str:
 
 
 def normalise_whitespace(texts: pd.Series) -> pd.Series:
-    """Any whitespace run (and lone tab/newline) becomes one space; ends stripped."""
-    out = texts.astype(STRING)
-    out = out.str.replace(f"{_WS}{{2,}}|[\t\r\n\f\v\u00a0]", " ", regex=True)
-    return out.str.strip()
+    """Any whitespace run (and lone tab/newline) becomes one space; ends stripped.
 
-
-def clean_text(texts: pd.Series) -> pd.Series:
-    """Mojibake repaired, whitespace normalised, empty answers ("n/a", "-") -> "", PII redacted.
-
-    Each step only touches the texts it can change (the result is the same as
-    running it on every text): mojibake needs non-ASCII text, whitespace
-    clean-up needs a control character, two spaces, a no-break space or
-    whitespace at an end, an empty answer is short, PII needs a digit or "@".
+    Only the texts :data:`_WS_MAY_CHANGE` matches are rewritten: most texts
+    (and most ids) have nothing to change, and finding them is one cheap pass.
     """
-    out = repair_mojibake(texts)
-    arr = arrow_strings(out)
-    ws = pc.match_substring_regex(arr, _WS_MAY_CHANGE).fill_null(False).to_numpy(zero_copy_only=False)
-    if ws.any():
-        out = put_rows(out, ws, normalise_whitespace(out[ws]))
-    blank = out.isna().to_numpy(dtype=bool).copy()
-    short = ~blank & (out.str.len().fillna(0).to_numpy() <= max(map(len, BLANK_TEXTS)))
-    if short.any():  # str.lower keeps the length (one code point for one), so longer texts cannot match
-        blank[short] = out[short].str.lower().isin(BLANK_TEXTS).fillna(False).to_numpy(dtype=bool)
-    if blank.any():
-        out = put_rows(out, blank, pd.Series([""] * int(blank.sum()), dtype=STRING))
-    return redact_pii(out)
+    out = texts.astype(STRING)
+    todo = matches(out, _WS_MAY_CHANGE)
+    if not todo.any():
+        return out
+    return put_rows(out, todo, _collapse_whitespace(out[todo]))
+
+
+def _collapse_whitespace(texts: pd.Series) -> pd.Series:
+    """The rewrite itself, on every text given."""
+    return texts.str.replace(f"{_WS}{{2,}}|[\t\r\n\f\v\u00a0]", " ", regex=True).str.strip()
 
 
 # What normalise_whitespace can change: a control character (tab, newline, ...), two spaces,
 # a no-break space, whitespace at an end (``str.strip`` trims ASCII whitespace, U+0085 and the
 # Unicode separators \pZ; all control characters are included to be safe).
 _WS_MAY_CHANGE = r"[\x00-\x1f\x{a0}]|  |^[\x00-\x20\x{85}\pZ]|[\x00-\x20\x{85}\pZ]$"
+# What mojibake repair, whitespace clean-up or PII redaction can change, in one RE2 expression.
+_TEXT_MAY_CHANGE = "|".join((_MOJIBAKE_HINT, _WS_MAY_CHANGE, MAY_HOLD_PII))
 
 
+def clean_text(texts: pd.Series) -> pd.Series:
+    """Mojibake repaired, whitespace normalised, empty answers ("n/a", "-") -> "", PII redacted.
+
+    One pass over the column finds the texts that mojibake repair, whitespace
+    clean-up or PII redaction could change (:data:`_TEXT_MAY_CHANGE`; most
+    comments have none of it) and every step runs on these rows alone, put
+    back in one copy of the column. Any other text is left as it is by those
+    steps, so only empty answers remain to blank (blanking the rows already
+    done again changes nothing): the result is the same as running every step
+    on every text.
+    """
+    out = texts.astype(STRING)
+    todo = matches(out, _TEXT_MAY_CHANGE)
+    done = redact_pii(_blank_empty_answers(normalise_whitespace(repair_mojibake(out[todo]))))
+    return _blank_empty_answers(put_rows(out, todo, done))
 
 
+def _blank_empty_answers(texts: pd.Series) -> pd.Series:
+    """Null and empty answers ("n/a", "-", ...: :data:`BLANK_TEXTS`, any case) -> ""."""
+    blank = texts.isna().to_numpy(dtype=bool).copy()
+    short = ~blank & (texts.str.len().fillna(0).to_numpy() <= max(map(len, BLANK_TEXTS)))
+    if short.any():  # str.lower keeps the length (one code point for one), so longer texts cannot match
+        blank[short] = texts[short].str.lower().isin(BLANK_TEXTS).fillna(False).to_numpy(dtype=bool)
+    if not blank.any():
+        return texts
+    return put_rows(texts, blank, pd.Series([""] * int(blank.sum()), dtype=STRING))
 
 
 # --------------------------------------------------------------------------- dates
@@ -422,9 +437,9 @@ def _canonical(export: Export, config: Any) -> pd.DataFrame:
     settings = cleaning_settings(config, export.platform)
     received = parse_timestamps(repair_mojibake(col(S.RECEIVED_AT)), timezone=tz, dayfirst=staged.dayfirst)
     date_reason = empty.mask(received.isna(), f"unparseable date in {staged.date_column}")
-    csat, csat_reason = _per_unique(col(S.CSAT), lambda v: parse_score(
+    csat, csat_reason = per_unique(col(S.CSAT), lambda v: parse_score(
         v, low=1, high=5, name=S.CSAT, labels=settings["csat_labels"], scale=settings["csat_scale"]))
-    nps, nps_reason = _per_unique(col(S.NPS), lambda v: parse_score(
+    nps, nps_reason = per_unique(col(S.NPS), lambda v: parse_score(
         v, low=0, high=10, name=S.NPS, labels=settings["nps_labels"], scale=settings["nps_scale"]))
     truncated = empty
     cut = [r for r in export.meta.get(TRUNCATED_ROWS, ()) if 0 <= r < len(index)]
@@ -443,9 +458,9 @@ def _canonical(export: Export, config: Any) -> pd.DataFrame:
         rid = rid.copy()
         rid.loc[rows] = _row_hash_ids(export.raw, rows, export.platform)
 
-    teams = _per_unique(col(S.TEAM), lambda v: lookup_teams(repair_mojibake(v), config).astype(
+    teams = per_unique(col(S.TEAM), lambda v: lookup_teams(repair_mojibake(v), config).astype(
         {S.SERVICE_MODEL: S.CANONICAL_DTYPES[S.SERVICE_MODEL]}))
-    category = _per_unique(col(S.CATEGORY), lambda v: normalise_whitespace(repair_mojibake(v)))
+    category = per_unique(col(S.CATEGORY), lambda v: normalise_whitespace(repair_mojibake(v)))
     source = staged.source if staged.source in S.SOURCES else "survey"
     out = pd.DataFrame({
         S.RESPONSE_ID: rid,
@@ -457,16 +472,16 @@ def _canonical(export: Export, config: Any) -> pd.DataFrame:
         S.TEAM: teams[S.TEAM],
         S.SERVICE_MODEL: teams[S.SERVICE_MODEL],
         S.VENDOR: teams[S.VENDOR],
-        S.CHANNEL: _per_unique(col(S.CHANNEL),
-                               lambda v: normalise_channel(v).astype(S.CANONICAL_DTYPES[S.CHANNEL])),
+        S.CHANNEL: per_unique(col(S.CHANNEL),
+                              lambda v: normalise_channel(v).astype(S.CANONICAL_DTYPES[S.CHANNEL])),
         S.CSAT: csat,
         S.NPS: nps,
         S.TEXT: clean_text(col(S.TEXT)),
-        S.FIRST_RESPONSE_HOURS: _per_unique(col(S.FIRST_RESPONSE_HOURS), parse_hours),
-        S.RESOLUTION_HOURS: _per_unique(col(S.RESOLUTION_HOURS), parse_hours),
-        S.RESOLVED_REPORTED: _per_unique(col(S.RESOLVED_REPORTED), parse_bool),
-        S.REOPENED: _per_unique(col(S.REOPENED), parse_bool),
-        S.CUSTOMER_KEY: _per_unique(col(CUSTOMER_ID), lambda v: customer_keys(v, config)),
+        S.FIRST_RESPONSE_HOURS: per_unique(col(S.FIRST_RESPONSE_HOURS), parse_hours),
+        S.RESOLUTION_HOURS: per_unique(col(S.RESOLUTION_HOURS), parse_hours),
+        S.RESOLVED_REPORTED: per_unique(col(S.RESOLVED_REPORTED), parse_bool),
+        S.REOPENED: per_unique(col(S.REOPENED), parse_bool),
+        S.CUSTOMER_KEY: per_unique(col(CUSTOMER_ID), lambda v: customer_keys(v, config)),
         S.CATEGORY: category.mask(category == "", None),
         S.SOURCE_FILE: _constant(export.path.name, len(index)),
         S.SOURCE_ROW: pd.Series(np.arange(len(index)), index=index, dtype="Int64"),
@@ -478,8 +493,7 @@ def _canonical(export: Export, config: Any) -> pd.DataFrame:
 
 def _constant(value: str, n: int) -> pd.arrays.ArrowStringArray:
     """``n`` copies of ``value`` as ``string`` (no Python object per row)."""
-    one = pa.array([value], type=pa.large_string())
-    return pd.arrays.ArrowStringArray(one.take(pa.array(np.zeros(n, dtype=np.int32))))
+    return pd.arrays.ArrowStringArray(pa.repeat(pa.scalar(value, pa.large_string()), n))
 
 
 def _versions(values: pd.Series) -> pd.Series:
@@ -529,33 +543,6 @@ def cleaning_settings(config: Any, platform: str | None = None) -> dict[str, Any
     return {"duplicate_window_hours": window, "csat_scale": scale("csat_scale"),
             "nps_scale": scale("nps_scale"), "csat_labels": labels("csat_labels", CSAT_LABELS),
             "nps_labels": labels("nps_labels", NPS_LABELS)}
-
-
-def _per_unique(values: pd.Series, fn: Any) -> Any:
-    """``fn`` applied to the distinct values only, spread back to every row (same index).
-
-    Team names, channels, scores and customer ids repeat a lot: a million rows
-    often hold a few thousand distinct values, so the work shrinks accordingly.
-    """
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    if len(uniques) > len(values) // 2:
-        return fn(values)
-    distinct = pd.Series(pd.array(list(uniques) + [pd.NA], dtype=values.dtype))
-    result = fn(distinct)
-    take = np.where(codes < 0, len(uniques), codes)
-
-    def spread(col: pd.Series) -> pd.Series:
-        out = col.take(take)
-        out.index = values.index
-        return out
-
-    if isinstance(result, tuple):
-        return tuple(spread(r) for r in result)
-    if isinstance(result, pd.DataFrame):
-        out = result.take(take)
-        out.index = values.index
-        return out
-    return spread(result)
 
 
 def _cast(frame: pd.DataFrame) -> pd.DataFrame:
@@ -698,10 +685,14 @@ def _mark_repeats(allrows: pd.DataFrame, window_hours: float) -> None:
     customer = _pair_codes(allrows[S.PLATFORM], allrows[S.CUSTOMER_KEY])
     rows = np.flatnonzero(ok)
     # Texts are compared (lower-cased) only where the same customer sent another text of the
-    # same length: str.lower keeps the length, so other rows cannot repeat one.
+    # same length within the window: str.lower keeps the length, so other rows cannot repeat
+    # one, nor be repeated.
     length = allrows[S.TEXT].str.len().fillna(0).to_numpy(dtype=np.int64)[rows]
-    rows = rows[pd.Series(customer[rows] * (int(length.max(initial=0)) + 1) + length)
-                .duplicated(keep=False).to_numpy(dtype=bool)]
+    key = customer[rows] * (int(length.max(initial=0)) + 1) + length
+    same_key = pd.Series(key).duplicated(keep=False).to_numpy(dtype=bool)
+    rows, key = rows[same_key], key[same_key]
+    stamps = allrows[S.RECEIVED_AT].to_numpy(dtype="datetime64[ns]").view("int64")[rows]
+    rows = rows[_near_same_key(key, stamps, window_hours)]
     if len(rows) == 0:
         return
     sub = allrows[[S.TEXT, S.RECEIVED_AT, S.RESPONSE_ID]].iloc[rows]
@@ -722,6 +713,23 @@ def _mark_repeats(allrows: pd.DataFrame, window_hours: float) -> None:
     allrows.loc[rows, S.QUARANTINE_REASON] = (
         "repeat of " + first.loc[rows].astype(str) + f" (same customer and text within {window_hours:g}h)"
     ).astype(STRING)
+
+
+def _near_same_key(key: np.ndarray, stamps: np.ndarray, window_hours: float) -> np.ndarray:
+    """Rows whose key another row shares at most ``window_hours`` (and a second) earlier or later.
+
+    ``stamps`` are nanoseconds. A row without such a neighbour can neither be a
+    repeat nor be repeated, and leaving it out changes no other row's verdict:
+    the copies it sits between are further apart than the window. The extra
+    second keeps rows the exact (floating-point seconds) test might still take.
+    """
+    order = np.lexsort((stamps, key))
+    k, t = key[order], stamps[order]
+    near = (k[1:] == k[:-1]) & (t[1:] - t[:-1] <= (window_hours * 3600 + 1) * 1e9)
+    keep = np.zeros(len(key), dtype=bool)
+    keep[order[1:][near]] = True
+    keep[order[:-1][near]] = True
+    return keep
 
 
 def _python_values(column: pd.Series) -> list[Any]:

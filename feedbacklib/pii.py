@@ -18,15 +18,14 @@ caught when a house number is followed by up to three words and a street type
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
-import numpy as np
 import pandas as pd
-import pyarrow.compute as pc
 
-from .arrowstr import arrow_strings, put_rows
+from .arrowstr import matches, put_rows
 
 __all__ = ["redact_pii", "luhn_valid", "iban_valid", "EMAIL", "PHONE", "CARD", "IBAN", "SSN",
-           "ADDRESS"]
+           "ADDRESS", "MAY_HOLD_PII"]
 
 EMAIL = "[email]"
 PHONE = "[phone]"
@@ -72,6 +71,12 @@ _PHONE_RE = r"(^|[^0-9A-Za-z+])(?:" + _PHONE_BODY + r")([^0-9]|$)"
 # A card candidate: 13-19 digits, single spaces or dashes between groups.
 _CARD_CANDIDATE = r"[0-9](?:[ -]?[0-9]){12,18}"
 _CARD_PY = re.compile(r"(?<![0-9])[0-9](?:[ -]?[0-9]){12,18}(?![0-9])")
+
+
+#: Any of the patterns above, as one RE2 expression: no step of the redaction changes a text
+#: this does not match, so one pass over a column finds every text the patterns must run on.
+MAY_HOLD_PII = "|".join(f"(?:{p})" for p in (_EMAIL_RE, _IBAN_CANDIDATE, _SSN_RE, _ADDRESS_RE,
+                                               _CARD_CANDIDATE, _PHONE_RE))
 
 
 def luhn_valid(digits: str) -> bool:
@@ -141,55 +146,41 @@ def redact_pii(texts: pd.Series) -> pd.Series:
     the input is not modified. Redacting twice changes nothing more.
     """
     out = texts.astype(pd.StringDtype("pyarrow"))
-    # Every pattern needs a digit or an "@": most comments have neither, so only
-    # the texts that do go through the patterns.
-    maybe = out.str.contains("[0-9@]", regex=True).fillna(False).to_numpy(dtype=bool)
-    if not maybe.any():
+    # Most comments hold no personal data: one pass finds the texts that may, and the
+    # patterns run one after the other on those alone. A text that no pattern matches
+    # is left as it is by every step, so the result is the same as on every text.
+    hits = matches(out, MAY_HOLD_PII)
+    if not hits.any():
         return out
-    if maybe.mean() < 0.7:
-        return put_rows(out, maybe, _redact_all(out.loc[maybe]))
-    return _redact_all(out)
-
-
-
-
-
-
-def _matches(out: pd.Series, pattern: str) -> np.ndarray:
-    """Where ``pattern`` (RE2) matches somewhere in the text; False for nulls."""
-    found = pc.match_substring_regex(arrow_strings(out), pattern)
-    return found.fill_null(False).to_numpy(zero_copy_only=False)
+    return put_rows(out, hits, _redact_all(out[hits]))
 
 
 def _replace(out: pd.Series, pattern: str, repl: str) -> pd.Series:
-    """``out.str.replace(pattern, repl)``, run only on the texts the pattern matches.
-
-    Finding a match needs no capture groups and no copy, so a first pass over
-    every text is cheap; the rewrite runs on the few texts that hold one.
-    """
-    hits = _matches(out, pattern)
+    """``out.str.replace(pattern, repl)``, run only on the texts the pattern matches."""
+    hits = matches(out, pattern)
     if not hits.any():
         return out
     return put_rows(out, hits, out[hits].str.replace(pattern, repl, regex=True))
 
 
+def _fix_matching(out: pd.Series, pattern: str, fix: Callable[[str], str]) -> pd.Series:
+    """``fix`` (Python) applied to the texts ``pattern`` matches, once per distinct text."""
+    hits = matches(out, pattern)
+    if not hits.any():
+        return out
+    sub = out[hits]
+    fixes = {t: fix(t) for t in sub.unique()}
+    return put_rows(out, hits, sub.map(fixes).astype(out.dtype))
+
+
 def _redact_all(out: pd.Series) -> pd.Series:
+    """Every pattern in turn; each step sees the previous steps' placeholders."""
     out = _replace(out, _EMAIL_RE, EMAIL)
-    ibans = out.str.contains(_IBAN_CANDIDATE, regex=True).fillna(False).to_numpy(dtype=bool)
-    if ibans.any():
-        idx = out.index[ibans]
-        sub = out.loc[idx]
-        fixes = {t: _redact_ibans(t) for t in sub.unique()}
-        out.loc[idx] = sub.map(fixes).astype(out.dtype)
+    out = _fix_matching(out, _IBAN_CANDIDATE, _redact_ibans)
     out = _replace(out, _SSN_RE, r"\1" + SSN + r"\2")
     out = _replace(out, _ADDRESS_RE, r"\1" + ADDRESS + r"\2")
-    candidates = out.str.contains(_CARD_CANDIDATE, regex=True).fillna(False).to_numpy(dtype=bool)
-    if candidates.any():
-        idx = out.index[candidates]
-        sub = out.loc[idx]
-        fixes = {t: _redact_cards(t) for t in sub.unique()}  # repeated texts are checked once
-        out.loc[idx] = sub.map(fixes).astype(out.dtype)
-    hits = _matches(out, _PHONE_RE)
+    out = _fix_matching(out, _CARD_CANDIDATE, _redact_cards)
+    hits = matches(out, _PHONE_RE)
     if not hits.any():
         return out
     before = out[hits]

@@ -346,6 +346,24 @@ def test_repeat_within_window_is_quarantined(tmp_path, config):
     assert res.quality["repeat"].tolist() == [1]
 
 
+def test_repeats_chain_within_the_window(tmp_path, config):
+    """Each copy is compared with the customer's previous copy of the same text (ends of the
+    window included); a copy more than the window after it starts a new chain. Texts of the
+    same length but other words, and other customers, never repeat one."""
+    rows = {"response_id": list("abcdefg"),
+            "received_at": ["2026-07-01 10:00", "2026-07-02 08:00", "2026-07-03 08:00", "2026-07-04 09:00",
+                            "2026-07-04 10:00", "2026-07-05 08:00", "2026-07-01 11:00"],
+            "customer_id": ["C1"] * 6 + ["C2"],
+            "text": ["Still broken", "still broken", "STILL BROKEN", "Still broken", "Still brokes",
+                     "Still broken", "Still broken"]}
+    res = clean_responses([_generic(tmp_path, "g.csv", rows)], config)
+    assert sorted(res.frame[S.RESPONSE_ID]) == ["a", "d", "e", "g"]
+    reasons = dict(zip(res.quarantine[S.SOURCE_ROW], res.quarantine["reason"]))
+    assert reasons == {1: "repeat of a (same customer and text within 24h)",
+                       2: "repeat of a (same customer and text within 24h)",
+                       5: "repeat of d (same customer and text within 24h)"}
+
+
 def test_newest_copy_of_a_ticket_wins_across_files(tmp_path, config):
     base = json.loads((FIX / "zendesk_small.json").read_text(encoding="utf-8"))
     newer = json.loads(json.dumps(base))

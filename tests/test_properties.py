@@ -14,12 +14,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from feedbacklib import clean
 from feedbacklib import schema as S
+from feedbacklib.arrowstr import matches
 from feedbacklib.clean import clean_responses, clean_text
 from feedbacklib.config import default_config
 from feedbacklib.errors import FeedbackError
 from feedbacklib.io import read_export
-from feedbacklib.pii import redact_pii
+from feedbacklib.pii import _redact_all, redact_pii
 
 SETTINGS = settings(max_examples=25, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
@@ -129,3 +131,15 @@ def test_text_steps_do_not_mutate_and_are_idempotent(texts):
     pd.testing.assert_series_equal(s, before)
     pd.testing.assert_series_equal(clean_text(once), once)
     pd.testing.assert_series_equal(redact_pii(once), once)
+
+
+@SETTINGS
+@given(texts=st.lists(st.one_of(comment, cell), min_size=1, max_size=10))
+def test_text_prefilter_skips_only_texts_no_step_changes(texts):
+    """clean_text runs its steps only on the texts one RE2 pass flags: any other text must be
+    one that mojibake repair, whitespace clean-up and every PII pattern leave as it is."""
+    s = pd.Series(texts, dtype="string")
+    skipped = s[~matches(s, clean._TEXT_MAY_CHANGE)]
+    pd.testing.assert_series_equal(clean.repair_mojibake(skipped), skipped)
+    pd.testing.assert_series_equal(clean._collapse_whitespace(skipped), skipped)
+    pd.testing.assert_series_equal(_redact_all(skipped), skipped)

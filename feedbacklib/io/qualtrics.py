@@ -20,7 +20,8 @@ import pandas as pd
 from .. import schema as S
 from ._common import (
     CUSTOMER_ID, REJECT, STRING, Export, Staged, columns_override, find_column,
-    frame_from_rows, head_rows, read_bytes, read_csv_bytes, read_xlsx_rows, sniff_delimiter, _text,
+    frame_from_rows, head_rows, per_unique, read_bytes, read_csv_bytes, read_xlsx_rows,
+    sniff_delimiter, _text,
 )
 
 __all__ = ["detect", "read", "stage"]
@@ -148,6 +149,13 @@ def _free_text_column(raw: pd.DataFrame, meta: dict[str, Any]) -> str | None:
     return best
 
 
+def _status_reasons(status: pd.Series) -> pd.Series:
+    """``status <value>`` for previews, tests and spam (numeric codes named); ``<NA>`` otherwise."""
+    status = status.str.strip().replace(_STATUS_CODES)
+    bad = status.str.contains(_EXCLUDED_STATUS.pattern, case=False, regex=True).fillna(False)
+    return pd.Series(pd.NA, index=status.index, dtype=STRING).mask(bad, "status " + status)
+
+
 def stage(export: Export, config: Any) -> Staged:
     raw = export.raw
     cols = list(raw.columns)
@@ -202,10 +210,7 @@ def stage(export: Export, config: Any) -> Staged:
     reject = empty.copy()
     status_col = find_column(cols, "Status")
     if status_col is not None:
-        status = raw[status_col].str.strip()
-        status = status.replace(_STATUS_CODES)
-        bad = status.str.contains(_EXCLUDED_STATUS.pattern, case=False, regex=True).fillna(False)
-        reject = reject.mask(bad, "status " + status)
+        reject = per_unique(raw[status_col], _status_reasons)
     finished_col = find_column(cols, "Finished")
     unfinished_policy = str((config.platform(NAME) if config else {}).get("unfinished", "keep"))
     if finished_col is not None and unfinished_policy == "quarantine":
