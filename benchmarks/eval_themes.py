@@ -203,13 +203,6 @@ def _cpu() -> float:
     return t.user + t.system + t.children_user + t.children_system
 
 
-def _timed(fn, *args, **kwargs) -> tuple:
-    """(result, wall seconds, CPU seconds of this process)."""
-    t0, c0 = time.perf_counter(), time.process_time()
-    out = fn(*args, **kwargs)
-    return out, time.perf_counter() - t0, time.process_time() - c0
-
-
 class _Clock:
     """``with clock("step"):`` adds the step's wall and CPU seconds to ``seconds`` / ``cpu``."""
 
@@ -229,8 +222,12 @@ class _Clock:
 
 def _run_jobs(jobs: dict) -> dict:
     """``{name: (result, wall, cpu)}``, one BLAS thread."""
+    clock, results = _Clock(), {}
     with threadpool_limits(limits=1):  # this process has one of the 2 cores
-        return {name: _timed(fn, *args, **kwargs) for name, (fn, args, kwargs) in jobs.items()}
+        for name, (fn, args, kwargs) in jobs.items():
+            with clock(name):
+                results[name] = fn(*args, **kwargs)
+    return {name: (out, clock.seconds[name], clock.cpu[name]) for name, out in results.items()}
 
 
 def _start_in_fork(jobs: dict):

@@ -49,7 +49,7 @@ from . import schema as S
 from .clean import ORIGINAL, clean_responses
 from .config import ENGINES
 from .io import Export, read_exports
-from .io._common import STRING
+from .io._common import STRING, settings_table
 from .sentiment import SENTIMENT, SENTIMENT_LABEL, score_sentiment
 from .themes import ThemeTagger, load_taxonomy
 from .themes.tagger import THEME_EVIDENCE, tag_themes
@@ -390,30 +390,18 @@ def read_sources(folder: str | os.PathLike[str], config: Any, *, rows_per_partit
 
 # --------------------------------------------------------------------------- engine choice and run_month
 
-def _run_table(cfg: Any) -> dict:
-    """``[run]`` of feedback.toml (validated by ``load_config``); empty without a configuration."""
-    section = getattr(cfg, "section", None)
-    return section("run") if callable(section) else {}
-
-
 def resolve_engine(cfg: Any, engine: str | None = None, scheduler: Any = None) -> tuple[str, Any]:
     """Engine and scheduler: the arguments, else FEEDBACK_ENGINE / FEEDBACK_DASK_SCHEDULER, else ``[run]``."""
-    run = None
-    if engine is None:
-        engine = os.environ.get("FEEDBACK_ENGINE") or None
-    if engine is None:
-        run = _run_table(cfg)
-        engine = run.get("engine")
-    engine = (engine or "pandas").strip().lower()
+    run = settings_table(cfg, "run")
+    engine = engine or os.environ.get("FEEDBACK_ENGINE") or run.get("engine") or "pandas"
+    engine = engine.strip().lower()
     if engine not in ENGINES:
         from .errors import ConfigError
 
         raise ConfigError(f"Unknown engine {engine!r}: use one of {', '.join(ENGINES)} "
                           "(--engine, FEEDBACK_ENGINE or [run] engine in feedback.toml).")
     if engine == "dask" and scheduler is None:
-        scheduler = os.environ.get("FEEDBACK_DASK_SCHEDULER") or None
-        if scheduler is None:
-            scheduler = (run if run is not None else _run_table(cfg)).get("scheduler") or None
+        scheduler = os.environ.get("FEEDBACK_DASK_SCHEDULER") or run.get("scheduler") or None
     return engine, scheduler
 
 

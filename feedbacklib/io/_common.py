@@ -543,7 +543,7 @@ def read_rows(path: Path, data: bytes | None = None, *, limit: int | None = None
 
 
 def settings_table(config: Any, name: str) -> dict[str, Any]:
-    """One optional table of feedback.toml (``[input]``, ``[cleaning]``), as validated by ``load_config``.
+    """One optional table of feedback.toml (``[input]``, ``[cleaning]``, ``[run]``), as validated by ``load_config``.
 
     Empty when there is no configuration or the table is absent.
     """

@@ -435,13 +435,8 @@ class ThemeDiscovery(ClusterMixin, TransformerMixin, BaseEstimator):
 
         On the fitted texts this gives ``labels_``.
         """
-        check_is_fitted(self, "mixture_")
-        C, has = self._counts(_as_texts(X))
-        out = np.full(C.shape[0], -1, dtype=int)
-        if has.any():
-            with threadpool_limits(limits=1):
-                out[has] = self.mixture_.posterior(C[has]).argmax(axis=1)
-        return out
+        P = self.transform(X)
+        return np.where(P.any(axis=1), P.argmax(axis=1), -1)
 
     def transform(self, X) -> np.ndarray:
         """Membership probability of each text in each candidate (n_texts x n_clusters).
