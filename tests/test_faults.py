@@ -370,7 +370,7 @@ def test_full_disk_is_a_clear_error(cron, published, capsys, monkeypatch, salt_e
 def test_dry_run_reports_what_would_be_produced_and_writes_nothing(cron, published, capsys, salt_env):
     before = _digest(published)
     code = main(["run", "--dry-run", "--month", "last", "--input", str(cron.input), "--config", str(CONFIG),
-                 "--output", str(published)])
+                 "--output", str(published), "--today", "2026-12-06"])
     out = capsys.readouterr().out
     assert code == 0
     assert f"month: {MONTH}" in out and "replace the report in" in out and "report.html" in out
