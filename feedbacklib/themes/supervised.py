@@ -54,6 +54,8 @@ C = 4.0
 #: A theme needs this many labelled positives (and negatives) to get a supervised model.
 MIN_POSITIVES = 8
 _FOLDS = 5
+#: One binary feature per seed phrase besides the per-theme seed features.
+PER_SEED = False
 _LONG = 120
 
 
@@ -117,13 +119,17 @@ def features(tokens, words, m, matcher, space):
     n_docs = len(tokens.offsets) - 1
     ft = tg._feature_tokens(tokens, words, tg._Matches.empty())
     S = seed_features(m, np.diff(tokens.offsets), matcher.phrase_seeds, len(matcher.ids))
+    parts = [sp.csr_matrix(S)]
+    if PER_SEED:
+        ones = np.ones(len(m.doc))
+        parts.append(sp.csr_matrix((ones, (m.doc, m.seed)), shape=(n_docs, len(matcher.seed_list))).minimum(1.0))
     if space is None:
         fitted = tg._FeatureSpace.fit([ft], n_docs)
         if fitted is None:
             return None, None
         space, M = fitted
-        return space, sp.hstack([M, sp.csr_matrix(S)], format="csr")
-    return sp.hstack([space.transform(ft, n_docs), sp.csr_matrix(S)], format="csr")
+        return space, sp.hstack([M] + parts, format="csr")
+    return sp.hstack([space.transform(ft, n_docs)] + parts, format="csr")
 
 
 def _featurize_texts(texts: list[str], taxonomy):
