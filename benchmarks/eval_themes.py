@@ -368,5 +368,90 @@ def _main(args) -> int:
     return 0
 
 
+
+# -- issue 13: reader-judged labels, cross-validated ---------------------------------------------
+GOLD_DIR = ROOT.parent / "shared" / "labels"
+GOLD_FILES = ("cfpb_gold_dev.csv", "cfpb_gold_dev_more.csv", "short_gold_dev.csv", "permissive_gold_dev.csv")
+GOLD_FOLDS = 5
+
+
+def gold_folds(n: int, folds: int = GOLD_FOLDS, seed: int = 0) -> np.ndarray:
+    """Fold number of each row: a fixed permutation of the rows, dealt round-robin."""
+    return np.random.RandomState(seed).permutation(n) % folds
+
+
+def gold_cv(path: Path, taxonomy=None, folds: int = GOLD_FOLDS, analyst: bool = False, **tagger_kw) -> dict:
+    """Scores of the product's tagging on a labelled file, by ``folds``-fold cross-validation.
+
+    Each fold's texts are tagged by a tagger fitted on those texts only, as the monthly run
+    fits on a month (``feedbacklib.pipeline.tag_frame``): the supervised model leaves out every
+    shipped example whose text is in the fold, so no text is scored by a model trained on it.
+    ``analyst=True``: the other folds of the same file are the analyst's labels file (the
+    taxonomy's ``labels``), the "after learning from an analyst's labels" figure.
+    """
+    import tempfile
+    from dataclasses import replace
+
+    from feedbacklib.themes.audit import read_labels, score_tags
+
+    tax = load_taxonomy(taxonomy) if not hasattr(taxonomy, "ids") else taxonomy
+    data = read_labels(path, tax.ids)
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    fold = gold_folds(len(data.texts), folds)
+    pred = pd.DataFrame(False, index=range(len(data.texts)), columns=list(data.labels.columns))
+    with tempfile.TemporaryDirectory() as tmp:
+        for k in range(folds):
+            test = np.flatnonzero(fold == k)
+            tax_k = tax
+            if analyst:
+                train_file = Path(tmp) / f"train_{k}.csv"
+                raw[fold != k].to_csv(train_file, index=False)
+                tax_k = replace(tax, labels=str(train_file))
+            texts = data.texts.iloc[test].tolist()
+            tagger = ThemeTagger(tax_k, random_state=0, max_fit_docs=20_000, **tagger_kw).fit(texts)
+            pred.iloc[test] = tagger.transform(texts)[list(pred.columns)].to_numpy()
+    return score_tags(pred, data.labels)
+
+
+def _gold_line(name: str, r: dict) -> str:
+    m = r["micro"]
+    per = " ".join(f"{t[:6]} {v['f1']:.2f}" for t, v in r["themes"].items())
+    return (f"{name:<34} micro F1 {m['f1']:.3f} (P {m['precision']:.2f} R {m['recall']:.2f})  macro F1 "
+            f"{r['macro_f1']:.3f}  rate MAE {100 * r['rate_mae']:.2f}  | {per}")
+
+
+def main_gold(argv=None) -> int:
+    """``python benchmarks/eval_themes.py gold [--dir ../shared/labels] [--json OUT]``."""
+    ap = argparse.ArgumentParser(description="Cross-validated theme scores on the reader-judged label files.")
+    ap.add_argument("--dir", type=Path, default=GOLD_DIR, help="folder of the label files")
+    ap.add_argument("--files", nargs="+", default=list(GOLD_FILES))
+    ap.add_argument("--folds", type=int, default=GOLD_FOLDS)
+    ap.add_argument("--taxonomy", default=None)
+    ap.add_argument("--json", dest="json_out", default=None)
+    args = ap.parse_args(argv)
+    out = {}
+    with threadpool_limits(limits=1):
+        for name in args.files:
+            path = args.dir / name
+            if not path.is_file():
+                print(f"skipped {name}: not found in {args.dir}")
+                continue
+            for label, kw in (("supervised", {}), ("issue-4 tagger", {"supervised": False})):
+                t0 = time.perf_counter()
+                r = gold_cv(path, args.taxonomy, args.folds, **kw)
+                r["seconds"] = round(time.perf_counter() - t0, 1)
+                out[f"{name} {label}"] = r
+                print(_gold_line(f"{name} {label}", r), flush=True)
+            if name.startswith("short"):
+                r = gold_cv(path, args.taxonomy, args.folds, analyst=True)
+                out[f"{name} analyst labels"] = r
+                print(_gold_line(f"{name} analyst labels (CV)", r), flush=True)
+    if args.json_out:
+        Path(args.json_out).write_text(json.dumps(out, indent=2), encoding="utf-8")
+    return 0
+
+
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["gold"]:
+        raise SystemExit(main_gold(sys.argv[2:]))
     raise SystemExit(main())

@@ -84,6 +84,7 @@ def _parser() -> argparse.ArgumentParser:
                      help="read every file as this platform instead of detecting it: qualtrics, surveymonkey, "
                      "google_forms, microsoft_forms, zendesk, cfpb, complaints, generic (for the monthly run, "
                      "set [input] platform or [input.platforms] in feedback.toml)")
+    _add_themes_parser(sub)
     return parser
 
 
@@ -97,6 +98,46 @@ def _global_flags(parser: argparse.ArgumentParser, *, top: bool = False) -> None
                             help=argparse.SUPPRESS)
     parser.add_argument("--debug", action="store_true", default=default,
                         help="show full tracebacks on errors (before or after the command)")
+
+def _add_themes_parser(sub) -> None:
+    """``feedback-report themes evaluate``: score the theme tagger on a labelled file (issue 13)."""
+    themes = sub.add_parser("themes", help="audit the theme tagger against labelled texts",
+                            description="Commands about the theme taxonomy and tagger.")
+    tsub = themes.add_subparsers(dest="themes_command", required=True, metavar="SUBCOMMAND")
+    ev = tsub.add_parser(
+        "evaluate", help="score the tagger on a labelled CSV file",
+        description="Tag the texts of a labelled file as the monthly run tags a month (fitted on those texts), "
+        "and compare with the labels: per theme support, tagged, precision, recall, F1, gold and tagged rate; "
+        "micro P/R/F1, macro F1 (themes with at least 15 positives) and the mean absolute rate error.",
+        epilog=EXIT_CODES + "\nexample:\n  feedback-report themes evaluate --gold labels.csv --json audit.json\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    ev.add_argument("--gold", type=Path, required=True, metavar="FILE.csv",
+                    help="labelled texts: id (or complaint_id), text, one 0/1 column per theme id")
+    ev.add_argument("--train", type=Path, default=None, metavar="FILE.csv",
+                    help="an analyst's labels file (same columns) the tagger learns from first, instead of the "
+                    "taxonomy's own labels file")
+    ev.add_argument("--taxonomy", type=Path, default=None, metavar="FILE",
+                    help="taxonomy TOML (default: the built-in one)")
+    ev.add_argument("--json", type=Path, default=None, metavar="OUT", help="write the scores as JSON here")
+
+
+def _cmd_themes(args: argparse.Namespace) -> int:
+    import json
+
+    from .errors import InputError
+    from .themes.audit import evaluate_file, format_table
+
+    result = evaluate_file(args.gold, train=args.train, taxonomy=args.taxonomy)
+    print(format_table(result))
+    if args.json is not None:
+        try:
+            args.json.parent.mkdir(parents=True, exist_ok=True)
+            args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"Cannot write the JSON file {sanitise(args.json)}: {exc}") from exc
+        print(f"scores written to {sanitise(args.json)}")
+    return 0
 
 
 def _print_quality(quality: list[dict], reasons: dict) -> None:
@@ -187,6 +228,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "run":
             return _cmd_run(args)
+        if args.command == "themes":
+            return _cmd_themes(args)
         return _cmd_validate(args)
     except FeedbackError as exc:
         if args.debug:

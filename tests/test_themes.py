@@ -163,7 +163,7 @@ def corpus(n=40):
 
 def test_learned_expansion_adds_explained_tags():
     texts = corpus()
-    tagger = ThemeTagger(random_state=0).fit(texts)
+    tagger = ThemeTagger(random_state=0, supervised=False).fit(texts)
     assert "responsiveness" in tagger.models_
     assert set(tagger.thresholds_) == set(tagger.models_)
     new = ["jingle music for ages, endless jingle music"]
@@ -177,7 +177,7 @@ def test_learned_expansion_adds_explained_tags():
 
 def test_fixed_threshold_and_learned_off():
     texts = corpus()
-    tagger = ThemeTagger(threshold=0.5).fit(texts)
+    tagger = ThemeTagger(threshold=0.5, supervised=False).fit(texts)
     assert all(t == 0.5 for t in tagger.thresholds_.values())
     tags = tagger.transform(["minutes of jingle music"])
     assert tags.loc[0, "responsiveness"]
@@ -453,7 +453,7 @@ def test_tagger_equals_reference_tagging():
     from feedbacklib.text import token_spans
 
     texts = reference_texts()
-    tagger = ThemeTagger(random_state=0).fit(texts)
+    tagger = ThemeTagger(random_state=0, supervised=False).fit(texts)
     assert tagger.models_
     tags = tagger.transform(texts)
     evidence = tagger.evidence(texts)

@@ -1,4 +1,8 @@
-"""Tag feedback texts with taxonomy themes: seed phrases first, a learned model second.
+"""Tag feedback texts with taxonomy themes: seed phrases, a supervised model, a learned expansion.
+
+Issue 13: with the default ``supervised=True``, texts longer than ``SEED_ONLY_TOKENS`` tokens are
+tagged by a supervised model trained on reader-labelled examples (``themes/supervised.py``; its
+features include the seed matches below); shorter texts are tagged by their seeds.
 
 Seed matching works on stemmed tokens, clause by clause, with negation scope and
 exclusions (the rules are described at the top of ``data/themes.toml``). In a long text a
@@ -44,6 +48,8 @@ from feedbacklib.text import (
     tokenize_many,
 )
 from feedbacklib.themes.taxonomy import Taxonomy, load_taxonomy
+from feedbacklib.themes.supervised import features as supervised_features
+from feedbacklib.themes.supervised import fit_supervised, shipped_examples
 
 __all__ = ["ThemeTagger", "tag_themes", "THEME_EVIDENCE", "SeedMatcher", "SeedHit"]
 
@@ -68,6 +74,10 @@ _MIN_DF = 2
 LONG_TEXT_TOKENS = 120
 LONG_TEXT_HITS = 2
 COMMON_SEED_DF = 0.05
+#: With the supervised model, a text of at most this many tokens is tagged by its seeds alone
+#: (on short texts the model, trained mostly on long complaint letters, lowered precision);
+#: longer texts are tagged by the model alone (issue 13, see benchmarks/eval_themes.py).
+SEED_ONLY_TOKENS = 60
 #: Texts tokenised and tagged together (bounds the memory of the token arrays).
 CHUNK_TEXTS = 50_000
 #: Distinct texts above which tagging runs in a fork-based Pool(2) (as sentiment does).
@@ -90,7 +100,7 @@ class SeedHit:
     end: int
 
 
-_DERIVATIONAL = ("fully", "ful", "less", "ness", "ly")
+_DERIVATIONAL = ("fully", "ful", "less", "ness", "ly", "ive", "ional")
 
 
 def _key(tok: str) -> str:
@@ -785,6 +795,13 @@ class ThemeTagger(TransformerMixin, BaseEstimator):
         in loan complaints) rather than a complaint in itself. Phrases of two or more
         words are never common. Chosen without labels, so it follows the corpus; fitted on
         no texts, no seed is common and the rule does nothing.
+    supervised : bool
+        With ``learned=True``: tag texts of more than ``SEED_ONLY_TOKENS`` tokens with the
+        supervised model of :mod:`feedbacklib.themes.supervised` (per-theme logistic
+        regression trained on the shipped reader-labelled examples and the analyst's labels
+        file the taxonomy points to, never on the fitted texts themselves); shorter texts keep
+        their seed tags. Themes without enough labelled examples keep the seeds and the
+        learned expansion. ``False``: the issue-4 tagger (seeds, salience, expansion).
 
     Notes
     -----
@@ -819,6 +836,7 @@ class ThemeTagger(TransformerMixin, BaseEstimator):
     thresholds_ : dict theme id -> float (inf = never adds a learned tag)
     common_seeds_ : dict theme id -> tuple of the theme's common seeds (see ``common_seed_df``)
     common_seed_mask_ : bool array, per entry of ``SeedMatcher.seed_list``: the seed is common
+    supervised_ : :class:`feedbacklib.themes.supervised.SupervisedModel` or None
 
     Examples
     --------
@@ -839,6 +857,7 @@ class ThemeTagger(TransformerMixin, BaseEstimator):
         long_text: int | None = LONG_TEXT_TOKENS,
         long_text_hits: int = LONG_TEXT_HITS,
         common_seed_df: float = COMMON_SEED_DF,
+        supervised: bool = True,
     ):
         self.taxonomy = taxonomy
         self.learned = learned
@@ -849,6 +868,7 @@ class ThemeTagger(TransformerMixin, BaseEstimator):
         self.long_text = long_text
         self.long_text_hits = long_text_hits
         self.common_seed_df = common_seed_df
+        self.supervised = supervised
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -899,11 +919,17 @@ class ThemeTagger(TransformerMixin, BaseEstimator):
         self.vectorizer_ = None
         self.models_ = {}
         self.thresholds_ = {}
+        self.supervised_ = None
+        if self.learned and self.supervised:
+            shipped = shipped_examples()["text"]
+            inside = shipped[shipped.isin(pd.Series(texts, dtype=object))]
+            self.supervised_ = fit_supervised(tax, frozenset(inside.tolist()), self.random_state)
+        covered = set(self.supervised_.themes) if self.supervised_ is not None else set()
         if not self.learned or not uniq:
             return self
         learnable = [
             tid for tid, k in col.items()
-            if self.seed_counts_[tid] >= self.min_seed_docs and len(uniq) - self.seed_counts_[tid] >= self.min_seed_docs
+            if k not in covered and self.seed_counts_[tid] >= self.min_seed_docs and len(uniq) - self.seed_counts_[tid] >= self.min_seed_docs
         ]
         if not learnable:
             return self
@@ -967,8 +993,40 @@ class ThemeTagger(TransformerMixin, BaseEstimator):
         m = matcher.match_many(tokens, words)
         keep = _outermost_mask(m)
         T = self._seed_tags(m, np.diff(tokens.offsets), len(texts), keep)
-        ev_doc, ev_theme, ev_text = _seed_evidence(texts, tokens, m, keep, T)
         learned_doc, learned_theme = [], []
+        sup = getattr(self, "supervised_", None)
+        sup_terms: list[tuple[int, int, np.ndarray]] = []
+        if sup is not None and texts:
+            X = supervised_features(tokens, words, m, matcher, sup.space)
+            P = sup.proba(X)
+            has_seed = np.zeros_like(T)
+            has_seed[m.doc, m.theme] = True
+            # with the analyst's own labels the model is trained on text of this kind: it tags all texts
+            model_rows = np.diff(tokens.offsets) > (SEED_ONLY_TOKENS if not sup.n_analyst else -1)
+            for c, k in enumerate(sup.themes):
+                T[model_rows, k] = P[model_rows, c] >= sup.thresholds[c]
+                sup_terms.append((c, k, np.flatnonzero(T[:, k] & ~has_seed[:, k])))
+        ev_doc, ev_theme, ev_text = _seed_evidence(texts, tokens, m, keep, T)
+        if sup_terms:
+            ft_all = None
+            n_words = len(sup.space.names)
+            Xw = X[:, :n_words].tocsr()
+            names = sup.space.get_feature_names_out()
+            for c, k, todo in sup_terms:
+                coef = sup.W[:n_words, c]
+                for r in todo.tolist():
+                    a, b = Xw.indptr[r], Xw.indptr[r + 1]
+                    indices = Xw.indices[a:b]
+                    contrib = Xw.data[a:b] * coef[indices]
+                    order = np.lexsort((names[indices], -np.round(contrib, 9)))
+                    terms = [names[indices[o]] for o in order[:_EVIDENCE_TERMS] if contrib[o] > 0]
+                    if ft_all is None:
+                        ft_all = _feature_tokens(tokens, words, _Matches.empty())
+                        bounds_all = np.searchsorted(ft_all.doc, np.arange(len(texts) + 1))
+                    surface = _surfaces(tokens, ft_all, bounds_all[r], bounds_all[r + 1])
+                    learned_doc.append(r)
+                    learned_theme.append(k)
+                    ev_text.append("learned: " + (", ".join(surface.get(t, t) for t in terms) or "the seed context"))
         if self.models_ and self.vectorizer_ is not None and texts:
             ft = _feature_tokens(tokens, words, m)
             M = self.vectorizer_.transform(ft, len(texts))

@@ -22,7 +22,7 @@ POLARITIES = ("negative", "positive")
 DEFAULT_TAXONOMY = "data/themes.toml"
 
 _THEME_KEYS = {"id", "label", "description", "polarity", "seeds", "exclusions"}
-_TOP_KEYS = {"version", "theme"}
+_TOP_KEYS = {"version", "theme", "labels"}
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,9 @@ class Taxonomy:
 
     themes: tuple[Theme, ...]
     source: str = "<in memory>"
+    #: the analyst's labels file (CSV: id, text, one 0/1 column per theme id) the tagger learns
+    #: from on top of the seeds and the shipped examples; a path, resolved against the TOML's folder
+    labels: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "themes", tuple(self.themes))
@@ -90,8 +93,19 @@ def _str_list(value: object) -> tuple[str, ...] | None:
     return tuple(v.strip() for v in value if v.strip())
 
 
-def _parse(data: dict, source: str) -> Taxonomy:
+def _parse(data: dict, source: str, folder: Path | None = None) -> Taxonomy:
     problems: list[str] = []
+    labels = data.get("labels")
+    if labels is not None and (not isinstance(labels, str) or not labels.strip()):
+        problems.append("labels must be the path of a CSV file (id, text, one 0/1 column per theme id)")
+        labels = None
+    elif labels is not None:
+        lp = Path(labels.strip()).expanduser()
+        if not lp.is_absolute() and folder is not None:
+            lp = folder / lp
+        if not lp.is_file():
+            problems.append(f"labels file '{lp}' does not exist (labels is resolved against the taxonomy's folder)")
+        labels = str(lp)
     for key in sorted(set(data) - _TOP_KEYS):
         problems.append(f"unknown top-level key {key!r} (expected {sorted(_TOP_KEYS)})")
     raw_themes = data.get("theme", [])
@@ -151,7 +165,7 @@ def _parse(data: dict, source: str) -> Taxonomy:
             "Fix the file (its format is described at the top of the built-in "
             "feedbacklib/data/themes.toml) or leave `taxonomy` empty to use the default."
         )
-    return Taxonomy(themes=tuple(themes), source=source)
+    return Taxonomy(themes=tuple(themes), source=source, labels=labels)
 
 
 def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
@@ -171,10 +185,12 @@ def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
     """
     if path is None or str(path) == "":
         source = "<built-in themes.toml>"
+        folder = None
         text = resources.files("feedbacklib").joinpath(DEFAULT_TAXONOMY).read_text(encoding="utf-8")
     else:
         p = Path(path)
         source = f"'{p}'"
+        folder = p.resolve().parent
         try:
             text = p.read_text(encoding="utf-8")
         except FileNotFoundError:
@@ -188,4 +204,4 @@ def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"The theme taxonomy {source} is not valid TOML: {exc}") from exc
-    return _parse(data, source)
+    return _parse(data, source, folder)

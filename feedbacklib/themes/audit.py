@@ -1,0 +1,260 @@
+"""Audit the theme tagger against reader-judged labels, and correct theme rates for its errors.
+
+* :func:`read_labels` reads a labelled file (CSV: ``id`` or ``complaint_id``, ``text``, one 0/1
+  column per theme id; other columns ignored): the gold file of ``feedback-report themes
+  evaluate`` and the analyst's labels file a taxonomy points to (``labels = "file.csv"``).
+* :func:`score_tags` compares tags with labels: per theme support, tagged, precision, recall,
+  F1, gold and tagged rate; micro precision/recall/F1, macro F1 and the mean absolute rate error.
+* :func:`evaluate_file` tags a gold file's texts exactly as the monthly run tags a month
+  (:func:`feedbacklib.pipeline.tag_frame`: fitted on those texts) and scores the tags.
+* :func:`corrected_rate` turns a tagged share into an estimate of the true share with the
+  tagger's measured sensitivity and specificity (Rogan–Gladen), with an interval that carries
+  both the sampling error of the month and the error of the measured sensitivity/specificity.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from feedbacklib.errors import InputError
+
+__all__ = [
+    "LabelledTexts",
+    "read_labels",
+    "score_tags",
+    "evaluate_file",
+    "format_table",
+    "RateEstimate",
+    "corrected_rate",
+    "error_rates",
+    "MACRO_MIN_SUPPORT",
+]
+
+#: Themes with fewer gold positives than this are left out of ``macro_f1`` (their F1 is noise).
+MACRO_MIN_SUPPORT = 15
+_ID_COLUMNS = ("id", "complaint_id")
+
+
+@dataclass(frozen=True)
+class LabelledTexts:
+    """Texts with 0/1 labels for some themes (columns of ``labels``, bool)."""
+
+    ids: pd.Series
+    texts: pd.Series
+    labels: pd.DataFrame
+    source: str = "<in memory>"
+
+
+def read_labels(path: str | Path, theme_ids: tuple[str, ...] | list[str], *, require_all: bool = False) -> LabelledTexts:
+    """Read a labels CSV: ``id`` (or ``complaint_id``), ``text``, one 0/1 column per theme id.
+
+    Columns that are not theme ids are ignored. Cells of a theme column must be 0 or 1
+    (``true``/``false``, ``yes``/``no`` are accepted); a blank cell is an error, as is a blank
+    text. ``require_all``: every theme of ``theme_ids`` must have a column (else only at least one).
+
+    Raises
+    ------
+    InputError
+        The file is missing or unreadable, a required column is missing, or a cell is not 0/1;
+        the message names the file, the column and the first offending rows (1-based data rows).
+    """
+    p = Path(path)
+    try:
+        frame = pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InputError(f"The labels file '{p}' does not exist.") from None
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, csv.Error) as exc:
+        raise InputError(f"Cannot read the labels file '{p}' as UTF-8 CSV: {exc}") from exc
+    cols = {c.strip().lower(): c for c in frame.columns}
+    id_col = next((cols[c] for c in _ID_COLUMNS if c in cols), None)
+    if id_col is None or "text" not in cols:
+        missing = [n for n, ok in (("id (or complaint_id)", id_col is not None), ("text", "text" in cols)) if not ok]
+        raise InputError(
+            f"The labels file '{p}' has no {' and no '.join(missing)} column. Expected columns: id (or "
+            f"complaint_id), text, then one 0/1 column per theme id ({', '.join(theme_ids)}).")
+    themes = [t for t in theme_ids if t in cols]
+    absent = [t for t in theme_ids if t not in cols]
+    if not themes or (require_all and absent):
+        raise InputError(
+            f"The labels file '{p}' has no column for the theme(s) {', '.join(absent)}. Add one 0/1 column "
+            "per theme id of the taxonomy (the header must be the theme id).")
+    truth = {"1": True, "0": False, "true": True, "false": False, "yes": True, "no": False,
+             "1.0": True, "0.0": False}
+    labels = {}
+    for t in themes:
+        raw = frame[cols[t]].str.strip().str.lower()
+        ok = raw.isin(list(truth))
+        if not ok.all():
+            bad = np.flatnonzero(~ok.to_numpy())[:5] + 1
+            raise InputError(
+                f"The labels file '{p}', column {t!r}: {int((~ok).sum())} cell(s) are not 0 or 1 (data rows "
+                f"{', '.join(map(str, bad.tolist()))}). Write 1 when the text expresses the theme, else 0.")
+        labels[t] = raw.map(truth).astype(bool).to_numpy()
+    texts = frame[cols["text"]]
+    blank = texts.str.strip().eq("")
+    if blank.any():
+        bad = np.flatnonzero(blank.to_numpy())[:5] + 1
+        raise InputError(f"The labels file '{p}' has {int(blank.sum())} row(s) with an empty text (data rows "
+                         f"{', '.join(map(str, bad.tolist()))}). Remove them or fill in the text.")
+    return LabelledTexts(ids=frame[id_col].reset_index(drop=True), texts=texts.reset_index(drop=True),
+                         labels=pd.DataFrame(labels), source=f"'{p}'")
+
+
+def _ratio(a: float, b: float) -> float:
+    return float(a) / float(b) if b else 0.0
+
+
+def _f1(p: float, r: float) -> float:
+    return 2 * p * r / (p + r) if p + r else 0.0
+
+
+def score_tags(pred: pd.DataFrame, gold: pd.DataFrame, *, min_support: int = MACRO_MIN_SUPPORT) -> dict:
+    """Scores of boolean tags ``pred`` against boolean labels ``gold`` (same rows, theme columns).
+
+    Scored over the themes that are columns of ``gold``. Returns
+    ``{"themes": {id: {support, tagged, precision, recall, f1, gold_rate, tag_rate}},
+    "micro": {precision, recall, f1}, "macro_f1", "rate_mae", "docs"}``; rates are fractions;
+    ``macro_f1`` averages the themes with at least ``min_support`` gold positives (all themes
+    when none has that many); ``rate_mae`` is the mean over the themes of |tag_rate - gold_rate|.
+    """
+    if len(pred) != len(gold):
+        raise ValueError(f"score_tags: {len(pred)} tagged rows but {len(gold)} labelled rows")
+    n = len(gold)
+    themes, tp_all, fp_all, fn_all = {}, 0, 0, 0
+    for t in gold.columns:
+        g = gold[t].to_numpy(dtype=bool)
+        p = pred[t].to_numpy(dtype=bool)
+        tp, fp, fn = int((g & p).sum()), int((~g & p).sum()), int((g & ~p).sum())
+        tp_all, fp_all, fn_all = tp_all + tp, fp_all + fp, fn_all + fn
+        prec, rec = _ratio(tp, tp + fp), _ratio(tp, tp + fn)
+        themes[t] = {"support": int(g.sum()), "tagged": int(p.sum()), "precision": prec, "recall": rec,
+                     "f1": _f1(prec, rec), "gold_rate": _ratio(g.sum(), n), "tag_rate": _ratio(p.sum(), n)}
+    mp, mr = _ratio(tp_all, tp_all + fp_all), _ratio(tp_all, tp_all + fn_all)
+    big = [v["f1"] for v in themes.values() if v["support"] >= min_support] or [v["f1"] for v in themes.values()]
+    return {
+        "themes": themes,
+        "micro": {"precision": mp, "recall": mr, "f1": _f1(mp, mr)},
+        "macro_f1": float(np.mean(big)) if big else 0.0,
+        "rate_mae": float(np.mean([abs(v["tag_rate"] - v["gold_rate"]) for v in themes.values()])) if themes else 0.0,
+        "docs": n,
+    }
+
+
+def evaluate_file(gold: str | Path, *, train: str | Path | None = None, taxonomy=None) -> dict:
+    """Tag the texts of the labelled file ``gold`` as the monthly run tags a month, and score them.
+
+    The tagger is built and fitted exactly as :func:`feedbacklib.pipeline.tag_frame` does on a
+    month's comments (here: the gold texts). ``train`` (a labels file) replaces the analyst's
+    labels the taxonomy points to, so the tagger learns from it first. ``taxonomy``: a
+    :class:`~feedbacklib.themes.Taxonomy`, a path, or None for the default. Returns the dict of
+    :func:`score_tags` plus ``seconds`` (tagging and scoring wall time).
+    """
+    from feedbacklib import schema as S
+    from feedbacklib.pipeline import tag_frame
+    from feedbacklib.themes.taxonomy import Taxonomy, load_taxonomy
+
+    tax = taxonomy if isinstance(taxonomy, Taxonomy) else load_taxonomy(taxonomy)
+    if train is not None:
+        tax = replace(tax, labels=str(Path(train).resolve()))
+    data = read_labels(gold, tax.ids)
+    start = time.perf_counter()
+    tagged = tag_frame(pd.DataFrame({S.TEXT: data.texts.to_numpy(dtype=object)}), tax)
+    pred = pd.DataFrame({t: tagged[S.theme_column(t)].to_numpy(dtype=bool) for t in data.labels.columns})
+    out = score_tags(pred, data.labels)
+    out["seconds"] = round(time.perf_counter() - start, 3)
+    return out
+
+
+def format_table(result: dict) -> str:
+    """A plain-text table of :func:`score_tags`'s result (percentages)."""
+    head = f"{'theme':<18}{'support':>8}{'tagged':>8}{'prec':>7}{'recall':>8}{'F1':>7}{'gold %':>8}{'tag %':>8}"
+    lines = [head, "-" * len(head)]
+    for t, v in result["themes"].items():
+        lines.append(f"{t:<18}{v['support']:>8}{v['tagged']:>8}{v['precision']:>7.2f}{v['recall']:>8.2f}"
+                     f"{v['f1']:>7.2f}{100 * v['gold_rate']:>8.1f}{100 * v['tag_rate']:>8.1f}")
+    m = result["micro"]
+    lines.append("-" * len(head))
+    lines.append(f"micro precision {m['precision']:.3f}  recall {m['recall']:.3f}  F1 {m['f1']:.3f}; "
+                 f"macro F1 {result['macro_f1']:.3f} (themes with >= {MACRO_MIN_SUPPORT} positives); "
+                 f"rate MAE {100 * result['rate_mae']:.2f} points; {result['docs']} texts"
+                 + (f"; {result['seconds']:.1f} s" if "seconds" in result else ""))
+    return "\n".join(lines)
+
+
+# -- rates corrected for the tagger's error ----------------------------------------------------
+@dataclass(frozen=True)
+class RateEstimate:
+    """A theme rate corrected for tagging error: ``estimate`` in [low, high] (fractions)."""
+
+    observed: float  # tagged share of the month
+    estimate: float  # Rogan–Gladen corrected share, clipped to [0, 1]
+    low: float
+    high: float
+    corrected: bool  # False: sensitivity + specificity <= 1, no correction possible (observed returned)
+
+
+def error_rates(theme_scores: dict) -> tuple[float, float, int, int]:
+    """(sensitivity, specificity, positives, negatives) of one theme's entry of :func:`score_tags`."""
+    pos = int(theme_scores["support"])
+    docs = round(pos / theme_scores["gold_rate"]) if theme_scores["gold_rate"] else None
+    tagged = int(theme_scores["tagged"])
+    tp = round(theme_scores["recall"] * pos)
+    if docs is None:
+        raise ValueError("error_rates: the theme has no gold positive; sensitivity is unknown")
+    neg = docs - pos
+    fp = tagged - tp
+    return _ratio(tp, pos), _ratio(neg - fp, neg), pos, neg
+
+
+def corrected_rate(tagged: int, n: int, sensitivity: float, specificity: float, *,
+                   n_positive: int | None = None, n_negative: int | None = None,
+                   confidence: float = 0.95) -> RateEstimate:
+    """The true share of a theme from its tagged share, with the tagger's measured error.
+
+    Rogan–Gladen: ``(p + specificity - 1) / (sensitivity + specificity - 1)`` with ``p = tagged / n``,
+    clipped to [0, 1]. The interval is the delta-method normal interval of that estimate with
+    three independent binomial errors: the month's share ``p`` (``n`` texts), the sensitivity
+    (measured on ``n_positive`` labelled positives) and the specificity (``n_negative`` labelled
+    negatives); when ``n_positive`` / ``n_negative`` are None, those are taken as exact. Deterministic.
+
+    Raises ``ValueError`` for counts out of range or rates outside [0, 1].
+
+    Examples
+    --------
+    >>> r = corrected_rate(120, 1000, 0.8, 0.95, n_positive=80, n_negative=240)
+    >>> round(r.estimate, 4), r.low < r.estimate < r.high
+    (0.0933, True)
+    """
+    if n <= 0 or not 0 <= tagged <= n:
+        raise ValueError(f"corrected_rate: need 0 <= tagged <= n and n > 0 (got tagged={tagged}, n={n})")
+    for name, v in (("sensitivity", sensitivity), ("specificity", specificity)):
+        if not 0.0 <= v <= 1.0 or math.isnan(v):
+            raise ValueError(f"corrected_rate: {name} must be in [0, 1] (got {v})")
+    if not 0 < confidence < 1:
+        raise ValueError(f"corrected_rate: confidence must be in (0, 1) (got {confidence})")
+    from scipy.stats import norm
+
+    z = float(norm.ppf(0.5 + confidence / 2))
+    p = tagged / n
+    j = sensitivity + specificity - 1.0
+    if j <= 0:
+        half = z * math.sqrt(p * (1 - p) / n)
+        return RateEstimate(p, p, max(0.0, p - half), min(1.0, p + half), corrected=False)
+    est = (p + specificity - 1.0) / j
+    var_p = p * (1 - p) / n
+    var_se = sensitivity * (1 - sensitivity) / n_positive if n_positive else 0.0
+    var_sp = specificity * (1 - specificity) / n_negative if n_negative else 0.0
+    pi = min(max(est, 0.0), 1.0)
+    var = (var_p + pi ** 2 * var_se + (1 - pi) ** 2 * var_sp) / j ** 2
+    # a floor for the sampling term when p is 0 or 1 (a Wilson-like half count)
+    var = max(var, (0.5 / n) ** 2 / j ** 2)
+    half = z * math.sqrt(var)
+    # centred on the clipped estimate: an observed share below the false-positive rate reads as 0
+    return RateEstimate(p, pi, max(0.0, pi - half), min(1.0, pi + half), corrected=True)

@@ -1,0 +1,218 @@
+"""The supervised theme model: per-theme logistic regression on labelled examples.
+
+Trained on reader-labelled texts, never on the month being tagged:
+
+* the examples shipped in ``feedbacklib/data/theme_examples.csv`` (720 CFPB complaint
+  narratives, U.S. government work in the public domain, and 209 NHS Friends and Family Test
+  answers, MIT "Copyright (c) 2021 NHS England"; labels written for this project following
+  ``GOLD_GUIDELINES.md``; see ``data/theme_examples.md``);
+* the analyst's own labels file the taxonomy points to (``labels = "file.csv"``), weighted
+  :data:`ANALYST_WEIGHT` times a shipped example;
+
+less every example whose text is among the texts the tagger is fitted on (so a gold file
+scored by ``feedback-report themes evaluate`` is never in the training set of the model that
+tags it).
+
+Features (:func:`features`): TF-IDF of stemmed unigrams and bigrams of all words (as
+``TfidfVectorizer(sublinear_tf=True, min_df=2)``, counted from the token arrays), words in a
+negation scope prefixed ``not_``, plus, per theme, whether a seed phrase of two or more words
+matched (with the tagger's negation and exclusion rules), how many places a single-word seed
+matched (log), that count in a long text, and the text's length. The model therefore learns how
+far to trust each theme's seeds, and in which kind of text.
+
+Each theme's decision threshold is chosen by 5-fold cross-validation on the training examples so
+that the number of out-of-fold predictions equals the number of labelled positives (over- and
+under-tagging balance, so the rates the report prints are unbiased on text like the examples).
+Everything is deterministic (liblinear, fixed folds).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from scipy.special import expit
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
+
+__all__ = ["SupervisedModel", "shipped_examples", "ANALYST_WEIGHT", "SHIPPED_EXAMPLES"]
+
+#: Package resource holding the shipped labelled examples.
+SHIPPED_EXAMPLES = "data/theme_examples.csv"
+#: Weight of one analyst-labelled example relative to one shipped example.
+ANALYST_WEIGHT = 3.0
+#: Inverse regularisation strength of the per-theme models.
+C = 4.0
+#: A theme needs this many labelled positives (and negatives) to get a supervised model.
+MIN_POSITIVES = 8
+_FOLDS = 5
+#: One binary feature per seed phrase besides the per-theme seed features.
+PER_SEED = False
+_LONG = 120
+
+
+@lru_cache(maxsize=1)
+def shipped_examples() -> pd.DataFrame:
+    """The shipped labelled examples: ``id, source, text`` and one bool column per theme."""
+    with resources.files("feedbacklib").joinpath(SHIPPED_EXAMPLES).open("r", encoding="utf-8") as fh:
+        frame = pd.read_csv(fh, dtype=str, keep_default_na=False)
+    for col in frame.columns[3:]:
+        frame[col] = frame[col].astype(int).astype(bool)
+    return frame
+
+
+@dataclass(frozen=True)
+class SupervisedModel:
+    """Fitted per-theme linear models over :func:`features` (see the module docstring)."""
+
+    space: object  # tagger._FeatureSpace of the word features
+    themes: tuple[int, ...]  # taxonomy columns with a model
+    W: np.ndarray  # (n features, len(themes))
+    b: np.ndarray
+    thresholds: np.ndarray  # probability thresholds, one per theme in ``themes``
+    n_train: int
+    n_analyst: int
+
+    def proba(self, X: sp.csr_matrix) -> np.ndarray:
+        return expit(np.asarray(X @ self.W) + self.b)
+
+
+def seed_features(m, n_tokens: np.ndarray, phrase_seeds: np.ndarray, n_themes: int) -> np.ndarray:
+    """Per text: per theme (phrase hit, log1p single-word places, same in a long text), then length."""
+    n = len(n_tokens)
+    phrase = np.zeros((n, n_themes))
+    words = np.zeros((n, n_themes))
+    if len(m.doc):
+        ph = phrase_seeds[m.seed]
+        phrase[m.doc[ph], m.theme[ph]] = 1.0
+        single = ~ph
+        if single.any():
+            place = np.unique(np.stack([m.doc[single], m.theme[single], m.first[single]]), axis=1)
+            np.add.at(words, (place[0], place[1]), 1.0)
+    words = np.log1p(words)
+    long_ = (n_tokens > _LONG).astype(float)[:, None]
+    length = (np.log1p(n_tokens) / 6.0)[:, None]
+    return np.hstack([phrase * (1 - long_), phrase * long_, words * (1 - long_), words * long_, long_, length])
+
+
+def _fingerprint(path: str | None) -> tuple:
+    if not path:
+        return ()
+    st = os.stat(path)
+    digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    return (path, st.st_size, digest)
+
+
+def features(tokens, words, m, matcher, space):
+    """The model's features of tokenised texts (``m``: their seed hits); ``space=None`` fits the
+    word vocabulary on them and returns ``(space, X)``, else returns ``X``."""
+    from feedbacklib.themes import tagger as tg
+
+    n_docs = len(tokens.offsets) - 1
+    ft = tg._feature_tokens(tokens, words, tg._Matches.empty())
+    S = seed_features(m, np.diff(tokens.offsets), matcher.phrase_seeds, len(matcher.ids))
+    parts = [sp.csr_matrix(S)]
+    if PER_SEED:
+        ones = np.ones(len(m.doc))
+        parts.append(sp.csr_matrix((ones, (m.doc, m.seed)), shape=(n_docs, len(matcher.seed_list))).minimum(1.0))
+    if space is None:
+        fitted = tg._FeatureSpace.fit([ft], n_docs)
+        if fitted is None:
+            return None, None
+        space, M = fitted
+        return space, sp.hstack([M] + parts, format="csr")
+    return sp.hstack([space.transform(ft, n_docs)] + parts, format="csr")
+
+
+def _featurize_texts(texts: list[str], taxonomy):
+    from feedbacklib.text import tokenize_many
+    from feedbacklib.themes import tagger as tg
+
+    matcher = tg._matcher_for(taxonomy)
+    tokens = tokenize_many(texts)
+    words = tg._word_table(tokens.vocabulary)
+    return features(tokens, words, matcher.match_many(tokens, words), matcher, None)
+
+
+def fit_supervised(taxonomy, exclude: frozenset[str], random_state: int = 0) -> SupervisedModel | None:
+    """Train on the shipped examples (less the ``exclude`` texts) plus the taxonomy's labels file."""
+    return _fit_cached(taxonomy, exclude, random_state, _fingerprint(taxonomy.labels))
+
+
+@lru_cache(maxsize=8)
+def _fit_cached(taxonomy, exclude, random_state, _labels_key) -> SupervisedModel | None:
+    from feedbacklib.themes.audit import read_labels
+
+    ids = list(taxonomy.ids)
+    shipped = shipped_examples()
+    shipped = shipped[~shipped["text"].isin(exclude)]
+    texts = shipped["text"].tolist()
+    # labels per theme: True/False, or missing (NaN) where a source does not label the theme
+    Y = np.full((len(texts), len(ids)), np.nan)
+    for k, t in enumerate(ids):
+        if t in shipped.columns:
+            Y[:, k] = shipped[t].to_numpy(dtype=float)
+    weight = np.ones(len(texts))
+    n_analyst = 0
+    if taxonomy.labels:
+        mine = read_labels(taxonomy.labels, ids)
+        Ya = np.full((len(mine.texts), len(ids)), np.nan)
+        for k, t in enumerate(ids):
+            if t in mine.labels.columns:
+                Ya[:, k] = mine.labels[t].to_numpy(dtype=float)
+        texts += mine.texts.tolist()
+        Y = np.vstack([Y, Ya])
+        weight = np.concatenate([weight, np.full(len(mine.texts), ANALYST_WEIGHT)])
+        n_analyst = len(mine.texts)
+    if not texts:
+        return None
+    space, X = _featurize_texts(texts, taxonomy)
+    if space is None:
+        return None
+    cols, Ws, bs, thr = [], [], [], []
+    for k in range(len(ids)):
+        has = ~np.isnan(Y[:, k])
+        y = Y[has, k].astype(bool)
+        if y.sum() < MIN_POSITIVES or (~y).sum() < MIN_POSITIVES:
+            continue
+        Xk, wk = X[has], weight[has]
+        model = _lr(random_state).fit(Xk, y, sample_weight=wk)
+        cols.append(k)
+        Ws.append(model.coef_[0])
+        bs.append(model.intercept_[0])
+        thr.append(_rate_threshold(Xk, y, wk, random_state))
+    if not cols:
+        return None
+    return SupervisedModel(space=space, themes=tuple(cols), W=np.stack(Ws, axis=1), b=np.array(bs),
+                           thresholds=np.array(thr), n_train=len(texts), n_analyst=n_analyst)
+
+
+def _lr(random_state: int) -> LogisticRegression:
+    return LogisticRegression(C=C, class_weight="balanced", solver="liblinear", random_state=random_state,
+                              max_iter=1000)
+
+
+def _rate_threshold(X, y: np.ndarray, w: np.ndarray, random_state: int) -> float:
+    """The threshold at which out-of-fold predictions are as many (weighted) as the positives."""
+    folds = StratifiedKFold(n_splits=min(_FOLDS, int(y.sum()), int((~y).sum())), shuffle=True,
+                            random_state=random_state)
+    oof = np.zeros(len(y))
+    for tr, te in folds.split(np.zeros(len(y)), y):
+        oof[te] = _lr(random_state).fit(X[tr], y[tr], sample_weight=w[tr]).predict_proba(X[te])[:, 1]
+    order = np.argsort(-oof, kind="stable")
+    target = float(w[y].sum())
+    cum = np.cumsum(w[order])
+    k = int(np.searchsorted(cum, target))  # predictions above the threshold weigh about ``target``
+    k = min(max(k, 0), len(y) - 1)
+    hi = oof[order[k]]
+    lo = oof[order[k + 1]] if k + 1 < len(y) else 0.0
+    t = (hi + lo) / 2 if hi > lo else hi
+    return float(t) if math.isfinite(t) else 0.5
