@@ -351,8 +351,11 @@ def parse_score(values: pd.Series, *, low: int, high: int, name: str,
     bad_range = number.notna() & ((number < low) | (number > high) | (number != number.round()))
     bad_range = bad_range.fillna(False)
     reason = pd.Series(pd.NA, index=values.index, dtype=STRING)
-    reason = reason.mask(not_number, f"{name} not a number (" + _short(text) + ")")
-    reason = reason.mask(bad_range, f"{name} out of range (" + _short(text) + ")")
+    shown_rows = (not_number | bad_range).fillna(False)
+    if shown_rows.any():  # the value as shown in a reason: personal data redacted, then cut short
+        shown = _short(redact_pii(text.where(shown_rows).astype(STRING)))
+        reason = reason.mask(not_number, f"{name} not a number (" + shown + ")")
+        reason = reason.mask(bad_range, f"{name} out of range (" + shown + ")")
     good = number.where(~bad_range & number.notna())
     return good.round().astype("Int8"), reason
 

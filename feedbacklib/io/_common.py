@@ -13,6 +13,7 @@ import codecs
 import csv
 import io
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -124,8 +125,9 @@ def decode(data: bytes) -> tuple[str, str]:
 Layout = Callable[[str], tuple[str, int, "list[str] | None"]]
 
 
-#: How much of a file :func:`decode_head` decodes (header rows, delimiter sniffing, detection).
-HEAD_BYTES = 1 << 20
+#: How much of a file :func:`decode_head` decodes (header rows, delimiter sniffing, detection): a
+#: wide Qualtrics export (2,000 questions) has about 450 KB of header rows.
+HEAD_BYTES = 4 << 20
 _UTF8 = ("utf-8", "utf-8-sig")
 
 
@@ -153,6 +155,12 @@ def decode_head(data: bytes, limit: int = HEAD_BYTES) -> tuple[str, str]:
     except UnicodeDecodeError:
         return decode(data[:limit])[0], "cp1252"
     return text, "utf-8-sig" if bom else "utf-8"
+
+
+def looks_like_json(data: bytes) -> bool:
+    """The file's first character (after any BOM, in any encoding :func:`decode` knows) is ``{`` or ``[``."""
+    head, _ = decode(data[:4096] if _maybe_utf8(data) else data[:4096 // 2 * 2])
+    return head.lstrip("\ufeff \t\r\n")[:1] in ("{", "[")
 
 
 def sniff_delimiter(first_line: str, suffix: str = "") -> str:
@@ -186,8 +194,24 @@ def sniff_layout(path: Path) -> Layout:
 
 
 def head_rows(text: str, delimiter: str, n: int = 4) -> list[list[str]]:
-    """The first ``n`` CSV records (quoted newlines respected)."""
-    reader = csv.reader(io.StringIO(text[: 1 << 16]), delimiter=delimiter)
+    """The first ``n`` CSV records (quoted newlines respected, a bare CR inside a field kept).
+
+    Reads 64 KB of ``text`` first and more (up to all of it) while that holds
+    fewer than ``n`` complete records: wide exports have header rows of hundreds
+    of kilobytes.
+    """
+    window = 1 << 16
+    while True:
+        part = protect_bare_cr(text[:window])[0]
+        rows = _first_rows(part, delimiter, n + 1)
+        # n + 1 records read: the n-th is complete; else read more unless the window was all
+        if len(rows) > n or window >= len(text):
+            return [[c.replace(_CR_MARK, "\r") for c in r] for r in rows[:n]]
+        window *= 8
+
+
+def _first_rows(text: str, delimiter: str, n: int) -> list[list[str]]:
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     rows = []
     try:
         for row in reader:
@@ -199,27 +223,86 @@ def head_rows(text: str, delimiter: str, n: int = 4) -> list[list[str]]:
     return rows
 
 
+#: Stands in for a bare CR (not followed by LF) while a file whose records end in LF is parsed:
+#: ``DataFrame.to_csv`` writes text pasted from old forms with bare CRs, unquoted.
+_CR_MARK = "\ue000"
+
+
+def protect_bare_cr(text: str) -> tuple[str, bool]:
+    """``text`` with each bare CR replaced by :data:`_CR_MARK` when its records end in LF.
+
+    A file without any LF (classic Mac line ends) is left alone. ``True`` when
+    something was replaced (:func:`restore_bare_cr` puts the CRs back).
+    """
+    crs = text.count("\r")
+    if not crs or crs == text.count("\r\n") or "\n" not in text:
+        return text, False
+    return re.sub("\r(?!\n)", _CR_MARK, text), True
+
+
+def restore_bare_cr(frame: pd.DataFrame) -> pd.DataFrame:
+    """Put back the bare CRs :func:`protect_bare_cr` replaced (the cells and column names)."""
+    for name in frame.columns:
+        col = frame[name]
+        if col.dtype == STRING and col.str.contains(_CR_MARK, regex=False).fillna(False).any():
+            frame[name] = col.str.replace(_CR_MARK, "\r", regex=False)
+    frame.columns = [str(c).replace(_CR_MARK, "\r") for c in frame.columns]
+    return frame
+
+
 def split_truncated(text: Any) -> tuple[Any, Any]:
     """``(complete records, cut-off last record)``: a file cut inside a quoted field.
 
-    An odd number of ``"`` means the last record never closed its quote; the
-    record starts after the last newline that has an even number of quotes before it.
-    Works on ``str`` and on UTF-8 ``bytes`` (quote and newline are single bytes there).
+    An even number of ``"`` cannot leave a quoted field open. Otherwise the text
+    is scanned as a CSV parser reads it: a quote opens a quoted field only at the
+    start of a field (after a delimiter, a line end or the start), so a stray
+    quote inside a field (``5" screen``, ``He said "hi``) is a literal character
+    and cuts nothing. The cut-off record starts after the last line end outside
+    quotes before the quote that never closes. Works on ``str`` and on UTF-8 ``bytes``.
     """
-    quote, newline = ('"', "\n") if isinstance(text, str) else (b'"', b"\n")
-    total = text.count(quote)
-    if total % 2 == 0:
+    quote = '"' if isinstance(text, str) else b'"'
+    if text.count(quote) % 2 == 0:
         return text, text[:0]
-    pos = len(text)
-    after = 0
-    while True:
-        nl = text.rfind(newline, 0, pos)
-        if nl < 0:
+    if isinstance(text, str):
+        start = _open_record_start(text)
+    else:
+        try:
+            decoded = text.decode("utf-8")
+        except UnicodeDecodeError:
             return text, text[:0]
-        after += text.count(quote, nl + 1, pos)
-        if (total - after) % 2 == 0:
-            return text[: nl + 1], text[nl + 1:]
-        pos = nl
+        start = _open_record_start(decoded)
+        start = None if start is None else len(decoded[:start].encode("utf-8"))
+    if start is None:
+        return text, text[:0]
+    return text[:start], text[start:]
+
+
+_FIELD_STARTS = ",;\t|\n\r"
+
+
+def _open_record_start(text: str) -> int | None:
+    """Start of the record whose quoted field runs to the end of ``text``; ``None`` if none does."""
+    pos, record_start = 0, 0
+    while True:
+        q = text.find('"', pos)
+        if q < 0:
+            return None
+        if q > 0 and text[q - 1] not in _FIELD_STARTS:
+            pos = q + 1  # a literal quote inside an unquoted field
+            continue
+        nl = text.rfind("\n", pos, q)
+        if nl >= 0:
+            record_start = nl + 1
+        i = q + 1
+        while True:
+            c = text.find('"', i)
+            if c < 0:
+                return record_start
+            if text.startswith('"', c + 1):
+                i = c + 2
+                continue
+            pos = c + 1
+            break
 
 
 def _check_width(first_line: str, path: Path, delimiter: str) -> None:
@@ -260,6 +343,7 @@ def read_csv_text(text: str, path: Path, *, delimiter: str, header_rows: int = 1
     and its row number is listed in ``meta[TRUNCATED_ROWS]`` so cleaning
     quarantines it with that reason instead of failing.
     """
+    text, marked = protect_bare_cr(text)
     _check_width(text[: text.find("\n") if "\n" in text else len(text)], path, delimiter)
     names = _header_names(text, path, delimiter, names)
     text, tail = split_truncated(text)
@@ -274,7 +358,7 @@ def read_csv_text(text: str, path: Path, *, delimiter: str, header_rows: int = 1
                                      names=names, arrow_message=str(exc), meta=meta)
     if tail.strip():
         frame = _append_truncated(frame, tail, names, delimiter, meta)
-    return frame
+    return restore_bare_cr(frame) if marked else frame
 
 
 def read_csv_bytes(data: bytes, path: Path, layout: Layout,
@@ -308,6 +392,9 @@ def read_csv_bytes(data: bytes, path: Path, layout: Layout,
 def _read_utf8_csv(data: bytes, head: str, path: Path, *, bom: bool, delimiter: str, header_rows: int,
                    names: list[str] | None, meta: dict[str, Any] | None) -> pd.DataFrame | None:
     """The fast path of :func:`read_csv_bytes`; ``None`` when the file is not UTF-8 after all."""
+    crs = data.count(b"\r")
+    if crs and crs != data.count(b"\r\n") and b"\n" in data:
+        return None  # bare CRs inside fields: read as text (protect_bare_cr)
     _check_width(head[: head.find("\n") if "\n" in head else len(head)], path, delimiter)
     names = _header_names(head, path, delimiter, names)
     body = memoryview(data)[3 if bom else 0:]
@@ -316,7 +403,7 @@ def _read_utf8_csv(data: bytes, head: str, path: Path, *, bom: bool, delimiter: 
         tail = bytes(tail_bytes).decode("utf-8")
     except UnicodeDecodeError:
         return None
-    start = codecs.getincrementaldecoder("utf-8")(errors="replace").decode(bytes(complete[: 1 << 16]))
+    start = codecs.getincrementaldecoder("utf-8")(errors="replace").decode(bytes(complete[:HEAD_BYTES]))
     if len(head_rows(start, delimiter, header_rows + 1)) <= header_rows:
         frame = frame_from_rows([], names)
     else:
@@ -338,21 +425,14 @@ def _read_utf8_csv(data: bytes, head: str, path: Path, *, bom: bool, delimiter: 
 
 
 def _split_truncated_view(body: memoryview) -> tuple[memoryview, memoryview]:
-    """:func:`split_truncated` on a memoryview of UTF-8 bytes (the end of ``body.obj``), no copy."""
+    """:func:`split_truncated` on a memoryview of UTF-8 bytes (the end of ``body.obj``), no copy
+    unless the quotes are unbalanced."""
     data = body.obj
     start = len(data) - body.nbytes
-    total = data.count(b'"', start)
-    if total % 2 == 0:
+    if data.count(b'"', start) % 2 == 0:
         return body, body[body.nbytes:]
-    pos, after = len(data), 0
-    while True:
-        nl = data.rfind(b"\n", start, pos)
-        if nl < 0:
-            return body, body[body.nbytes:]
-        after += data.count(b'"', nl + 1, pos)
-        if (total - after) % 2 == 0:
-            return body[: nl + 1 - start], body[nl + 1 - start:]
-        pos = nl
+    complete, _ = split_truncated(bytes(body))
+    return body[: len(complete)], body[len(complete):]
 
 
 class _Ragged(Exception):
@@ -537,7 +617,7 @@ def read_rows(path: Path, data: bytes | None = None, *, limit: int | None = None
         _, rows = read_xlsx_rows(path, sheet)
         rows = rows[:limit] if limit else rows
         return "xlsx", [[_text(c) or "" for c in r] for r in rows], ""
-    text, _ = decode(data if limit is None else data[: 1 << 20])
+    text, _ = decode(data) if limit is None else decode_head(data)
     delimiter = sniff_delimiter(text[: text.find("\n") + 1 or None], path.suffix.lower())
     return "csv", head_rows(text, delimiter, limit or 10), delimiter
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from ..errors import DetectionError, InputError
 from . import cfpb, complaints, forms, generic, qualtrics, surveymonkey, zendesk
-from ._common import decode, head_rows, read_rows, sniff_delimiter
+from ._common import decode, decode_head, head_rows, read_rows, sniff_delimiter
 
 __all__ = ["detect_platform", "PLATFORMS", "MIN_CONFIDENCE", "SIGNATURES", "closest_layout"]
 
@@ -77,7 +77,7 @@ def _header_of(path: Path, data: bytes) -> tuple[str, list[str], dict[str, float
         except Exception as exc:
             raise InputError(f"Cannot read the Parquet export {path.name!r}: {exc}") from None
         return "parquet", header, {}
-    text, _ = decode(data[: 1 << 20])
+    text, _ = decode_head(data)
     body = text.lstrip("\ufeff \t\r\n")
     if body[:1] in ("{", "[") or stripped[:1] in (b"{", b"["):
         try:

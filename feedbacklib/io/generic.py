@@ -16,7 +16,7 @@ from .. import schema as S
 from ..errors import InputError
 from ._common import (
     CUSTOMER_ID, REJECT, STRING, Export, Staged, as_string_frame, columns_override,
-    find_column, frame_from_rows, read_bytes, read_csv_bytes, read_xlsx_rows, sniff_layout,
+    find_column, frame_from_rows, looks_like_json, read_bytes, read_csv_bytes, read_xlsx_rows, sniff_layout,
 )
 from .zendesk import load_json
 
@@ -75,8 +75,7 @@ def read(path: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
             return as_string_frame(pd.read_parquet(path)), {}
         except Exception as exc:
             raise InputError(f"Cannot read the Parquet export {path.name!r}: {exc}") from None
-    data_head = read_bytes(path)[:64].lstrip()
-    if data_head[:1] in (b"[", b"{") or suffix == ".json":
+    if looks_like_json(read_bytes(path)) or suffix == ".json":
         records = _records(load_json(path))
         if records is None:
             raise InputError(

@@ -28,7 +28,7 @@ from .. import schema as S
 from ..errors import InputError
 from ._common import (
     CUSTOMER_ID, REJECT, STRING, VERSION, Export, Staged, as_string_frame, columns_override,
-    decode, find_column, read_bytes, read_csv_text, sniff_delimiter,
+    decode, find_column, looks_like_json, read_bytes, read_csv_text, sniff_delimiter,
 )
 
 __all__ = ["detect", "detect_csv", "read", "stage", "load_json", "CSV_HEADER"]
@@ -52,7 +52,7 @@ CHANNELS = {
 def load_json(path: Path) -> Any:
     text, _ = decode(read_bytes(path))
     try:
-        return json.loads(text)
+        return json.loads(text.lstrip("\ufeff"))
     except ValueError as exc:
         raise InputError(f"The export {path.name!r} is not valid JSON: {exc}.") from None
 
@@ -115,8 +115,7 @@ def detect_csv(rows: list[list[str]]) -> float:
 
 def read(path: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
     data_bytes = read_bytes(path)
-    if data_bytes.lstrip()[:1] not in (b"{", b"[") and not data_bytes.startswith(
-            (b"\xef\xbb\xbf{", b"\xef\xbb\xbf[")):
+    if not looks_like_json(data_bytes):
         text, encoding = decode(data_bytes)
         delimiter = sniff_delimiter(text[: text.find("\n") + 1 or None], path.suffix.lower())
         meta: dict[str, Any] = {"layout": "csv", "encoding": encoding}

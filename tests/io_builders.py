@@ -1,0 +1,145 @@
+"""Fixture builders for the reader tests: exports written from the platforms' documented layouts.
+
+Every file is generated here (this project's own, MIT): no third-party data. Each builder
+returns the bytes of one file and, where it matters, the number of records it holds,
+counted independently of the readers.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+from xml.sax.saxutils import escape
+
+QUALTRICS_META = ["StartDate", "EndDate", "Status", "IPAddress", "Progress", "Duration (in seconds)",
+                  "Finished", "RecordedDate", "ResponseId", "RecipientLastName", "RecipientFirstName",
+                  "RecipientEmail", "ExternalReference", "LocationLatitude", "LocationLongitude",
+                  "DistributionChannel", "UserLanguage"]
+_META_QUESTIONS = ["Start Date", "End Date", "Response Type", "IP Address", "Progress",
+                   "Duration (in seconds)", "Finished", "Recorded Date", "Response ID",
+                   "Recipient Last Name", "Recipient First Name", "Recipient Email", "External Data Reference",
+                   "Location Latitude", "Location Longitude", "Distribution Channel", "User Language"]
+
+
+def csv_text(rows: list[list[object]], *, lineterminator: str = "\r\n") -> str:
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator=lineterminator).writerows(rows)
+    return buf.getvalue()
+
+
+def wide_qualtrics(n_rows: int = 47, n_questions: int = 2000, *, quote: str = '"') -> tuple[bytes, int]:
+    """A Qualtrics export with ``n_questions`` questions (header rows of ~450 KB).
+
+    Q1 asks for the manager's e-mail (its answers are addresses), Q2 the household
+    size, Q3 how likely the respondent is to recommend us (0-10), Q4 satisfaction
+    (1-5), Q5 "Why did you give this score?" (free text); the rest are long
+    matrix questions answered with small codes. ``quote="'"`` writes the 2016
+    "Insights" third row (``{'ImportId': 'QID1'}``).
+    """
+    qcols = [f"Q{i}" for i in range(1, n_questions + 1)]
+    texts = {1: "What is the e-mail address of your account manager?", 2: "How many people live in your household?",
+             3: "How likely are you to recommend Northwind to a friend or colleague?",
+             4: "Overall, how satisfied were you with the support you received?",
+             5: "Why did you give this score? Please tell us in your own words."}
+    questions = [texts.get(i, f"Thinking about the statement numbered {i} in this long matrix block, how much do "
+                              f"you agree with it, where 1 means strongly disagree and 5 means strongly agree? "
+                              f"(Block {i // 50}, item {i % 50}, please answer every row of the grid)")
+                 for i in range(1, n_questions + 1)]
+
+    def imp(qid: str, extra: str = "") -> str:
+        if quote == "'":
+            return "{'ImportId': '%s'%s}" % (qid, extra.replace('"', "'"))
+        return '{"ImportId":"%s"%s}' % (qid, extra)
+
+    meta_imp = [imp("startDate", ',"timeZone":"America/Denver"'), imp("endDate", ',"timeZone":"America/Denver"'),
+                imp("status"), imp("ipAddress"), imp("progress"), imp("duration"), imp("finished"),
+                imp("recordedDate", ',"timeZone":"America/Denver"'), imp("_recordId"), imp("recipientLastName"),
+                imp("recipientFirstName"), imp("recipientEmail"), imp("externalDataReference"),
+                imp("locationLatitude"), imp("locationLongitude"), imp("distributionChannel"), imp("userLanguage")]
+    q_imp = [imp(f"QID{i}_TEXT" if i in (1, 5) else f"QID{i}") for i in range(1, n_questions + 1)]
+    rows: list[list[object]] = [QUALTRICS_META + qcols, _META_QUESTIONS + questions, meta_imp + q_imp]
+    for r in range(n_rows):
+        day = 1 + r % 28
+        answers = [f"manager{r}@northwind-example.com", str(1 + r % 6), str(r % 11), str(1 + r % 5),
+                   f"Response {r}: the agent solved my billing problem quickly, thank you."]
+        answers += [str(1 + (r + i) % 5) for i in range(n_questions - 5)]
+        rows.append([f"2026-10-{day:02d} 09:00:00", f"2026-10-{day:02d} 09:12:00", "IP Address", "203.0.113.7",
+                     "100", "720", "True", f"2026-10-{day:02d} 09:12:01", f"R_wide{r:05d}", "", "", "", "", "",
+                     "", "anonymous", "EN"] + answers)
+    return ("\ufeff" + csv_text(rows)).encode("utf-8"), n_rows
+
+
+def generic_rows(n: int, *, start: int = 0) -> list[list[object]]:
+    return [[f"r{start + i}", f"2026-10-{1 + i % 28:02d}T10:{i % 60:02d}:00Z", "Northwind Manila", "web",
+             1 + i % 5, f"comment number {start + i}: the agent was helpful"] for i in range(n)]
+
+
+GENERIC_HEADER = ["response_id", "received_at", "team", "channel", "csat", "text"]
+
+
+def xlsx(rows: dict[tuple[int, int], object] | list[list[object]], *, sheet_xml: str | None = None,
+         sheet_name: str = "Sheet1") -> bytes:
+    """A minimal workbook: ``rows`` as a list, or ``{(row, col): value}`` (1-based) for sparse cells;
+    ``sheet_xml`` replaces the worksheet part as is (a zip-bomb or a hand-made sheet)."""
+    if isinstance(rows, list):
+        cells = {(r + 1, c + 1): v for r, row in enumerate(rows) for c, v in enumerate(row) if v not in (None, "")}
+    else:
+        cells = rows
+
+    def ref(r: int, c: int) -> str:
+        letters = ""
+        while c:
+            c, rem = divmod(c - 1, 26)
+            letters = chr(65 + rem) + letters
+        return f"{letters}{r}"
+
+    if sheet_xml is None:
+        by_row: dict[int, list[str]] = {}
+        for (r, c), v in sorted(cells.items()):
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                by_row.setdefault(r, []).append(f'<c r="{ref(r, c)}"><v>{v}</v></c>')
+            else:
+                by_row.setdefault(r, []).append(
+                    f'<c r="{ref(r, c)}" t="inlineStr"><is><t xml:space="preserve">{escape(str(v))}</t></is></c>')
+        body = "".join(f'<row r="{r}">{"".join(cs)}</row>' for r, cs in sorted(by_row.items()))
+        sheet_xml = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+                     '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+                     f"<sheetData>{body}</sheetData></worksheet>")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml",
+                   '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+                   '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+                   '<Default Extension="xml" ContentType="application/xml"/>'
+                   '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+                   '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+                   "</Types>")
+        z.writestr("_rels/.rels",
+                   '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+                   '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>'
+                   "</Relationships>")
+        z.writestr("xl/workbook.xml",
+                   '<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+                   'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+                   f'<sheets><sheet name="{escape(sheet_name)}" sheetId="1" r:id="rId1"/></sheets></workbook>')
+        z.writestr("xl/_rels/workbook.xml.rels",
+                   '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+                   '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>'
+                   "</Relationships>")
+        z.writestr("xl/worksheets/sheet1.xml", sheet_xml)
+    return buf.getvalue()
+
+
+def zendesk_tickets(n: int) -> dict:
+    return {"tickets": [{
+        "url": f"https://example.zendesk.com/api/v2/tickets/{100 + i}.json", "id": 100 + i,
+        "created_at": f"2026-10-{1 + i:02d}T10:00:00Z", "updated_at": f"2026-10-{1 + i:02d}T11:00:00Z",
+        "generated_timestamp": 1790000000 + i, "type": "question", "subject": f"Ticket {i}",
+        "description": f"My order {i} arrived late and nobody answered my e-mails.", "priority": "normal",
+        "status": "solved", "requester_id": 5000 + i, "submitter_id": 5000 + i, "assignee_id": 42,
+        "group_id": 7, "brand_id": 1, "via": {"channel": "email", "source": {"from": {}, "to": {}, "rel": None}},
+        "satisfaction_rating": {"score": "good" if i % 2 else "bad", "comment": ""},
+        "custom_fields": [{"id": 360001001, "value": None}], "tags": [],
+    } for i in range(n)], "groups": [{"id": 7, "name": "Billing Team"}], "end_of_stream": True, "count": n}
