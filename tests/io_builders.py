@@ -143,3 +143,21 @@ def zendesk_tickets(n: int) -> dict:
         "satisfaction_rating": {"score": "good" if i % 2 else "bad", "comment": ""},
         "custom_fields": [{"id": 360001001, "value": None}], "tags": [],
     } for i in range(n)], "groups": [{"id": 7, "name": "Billing Team"}], "end_of_stream": True, "count": n}
+
+
+def xlsx_bomb(path, *, rows: int, cell_chars: int) -> None:
+    """A workbook whose one sheet holds ``rows`` cells of ``cell_chars`` repeated letters: it zips
+    about 1000:1 (a zip-bomb), written in chunks so the test never holds the XML."""
+    base = xlsx({(1, 1): "text"})
+    with zipfile.ZipFile(io.BytesIO(base)) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in src.infolist():
+            if info.filename != "xl/worksheets/sheet1.xml":
+                out.writestr(info.filename, src.read(info))
+        with out.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
+            sheet.write(b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/'
+                        b'spreadsheetml/2006/main"><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>text</t></is></c></row>')
+            filler = b"A" * cell_chars
+            for start in range(2, rows + 2, 1000):
+                sheet.write(b"".join(b'<row r="%d"><c r="A%d" t="inlineStr"><is><t>%s</t></is></c></row>' % (r, r, filler)
+                                     for r in range(start, min(start + 1000, rows + 2))))
+            sheet.write(b"</sheetData></worksheet>")

@@ -118,3 +118,115 @@ def test_a_file_cut_inside_a_quoted_field_is_still_one_truncated_record(tmp_path
     result = clean_responses([read_export(path)], cfg)
     _accounted(result, 6)
     assert result.quarantine["reason"].tolist() == ["truncated record (the file ends inside it)"]
+
+
+# --------------------------------------------------------------------------- 15.8 / 16.2 the input folder
+
+def _folder_with_stray_files(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    rows = B.generic_rows(12)
+    (folder / "survey.csv").write_text(B.csv_text([B.GENERIC_HEADER] + rows), encoding="utf-8")
+    (folder / "notes.csv").write_text("meeting,owner\nbuy milk,ann@example.com\n" * 3, encoding="utf-8")
+    (folder / "register.xlsm").write_bytes(B.xlsx([B.GENERIC_HEADER] + B.generic_rows(5, start=100)))
+    (folder / "export_no_suffix").write_text(B.csv_text([B.GENERIC_HEADER] + B.generic_rows(3, start=200)),
+                                             encoding="utf-8")
+    (folder / "README.md").write_text("# what is in this folder\n", encoding="utf-8")
+    return folder
+
+
+def test_a_stray_file_is_skipped_and_named(tmp_path, cfg, caplog):
+    folder = _folder_with_stray_files(tmp_path)
+    with caplog.at_level("INFO", logger="feedbacklib"):
+        exports = read_exports(folder, cfg)
+    assert [e.path.name for e in exports] == ["export_no_suffix", "register.xlsm", "survey.csv"]
+    assert [len(e.raw) for e in exports] == [3, 5, 12]
+    assert dict(exports.skipped) == {"README.md": "not an export (.md suffix)",
+                                     "notes.csv": "unknown layout"}
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1 and "'notes.csv' skipped" in warnings[0]
+    assert "ann@example.com" not in " ".join(r.getMessage() for r in caplog.records)
+
+
+def test_strict_input_makes_a_stray_file_an_error(tmp_path, cfg):
+    import dataclasses
+
+    folder = _folder_with_stray_files(tmp_path)
+    strict = dataclasses.replace(cfg, sections={**cfg.sections, "input": {"strict": True}})
+    with pytest.raises(InputError, match="notes.csv"):
+        read_exports(folder, strict)
+
+
+def test_a_dangling_symlink_is_an_error_not_a_silent_skip(tmp_path, cfg):
+    folder = _folder_with_stray_files(tmp_path)
+    (folder / "share.csv").symlink_to(tmp_path / "unmounted" / "october.csv")
+    with pytest.raises(InputError, match="share.csv.*does not exist"):
+        read_exports(folder, cfg)
+    collected = read_exports(folder, cfg, collect_errors=True)
+    assert [name for name, _ in collected.errors] == ["share.csv"] and len(collected) == 3
+
+
+def test_validate_reports_every_file(tmp_path, capsys, salt_env):
+    from feedbacklib.cli import main
+
+    folder = _folder_with_stray_files(tmp_path)
+    (folder / "share.csv").symlink_to(tmp_path / "unmounted" / "october.csv")
+    code = main(["validate", "--input", str(folder), "--config", str(CONFIG)])
+    out, err = capsys.readouterr()
+    assert code == 2
+    lines = out.splitlines()
+    assert lines[0].endswith("6 file(s) in " + str(folder) + ": 3 read, 2 skipped, 1 unreadable") or "3 read, 2 skipped, 1 unreadable" in lines[0]
+    for name in ("README.md", "export_no_suffix", "notes.csv", "register.xlsm", "share.csv", "survey.csv"):
+        assert any(line.startswith(f"  {name}: ") for line in lines), (name, out)
+    assert "ann@example.com" not in out + err
+    assert len(err) < 600, err
+
+
+# --------------------------------------------------------------------------- 16.2 / 16.5 workbooks
+
+def test_one_value_far_down_a_sheet_is_one_row_not_a_hundred_thousand(tmp_path, cfg):
+    cells = {(r + 1, c + 1): v for r, row in enumerate([B.GENERIC_HEADER] + B.generic_rows(11))
+             for c, v in enumerate(row)}
+    cells[(100_000, 6)] = "typed here by mistake"
+    path = tmp_path / "register.xlsx"
+    path.write_bytes(B.xlsx(cells))
+    export = read_export(path)
+    assert len(export.raw) == 12
+    result = clean_responses([export], cfg)
+    _accounted(result, 12)
+    assert len(result.quarantine) == 1 and len(result.frame) == 11
+
+
+def test_a_stray_cell_at_xfd1048576_is_refused_before_reading(tmp_path):
+    cells = {(r + 1, c + 1): v for r, row in enumerate([B.GENERIC_HEADER] + B.generic_rows(3)) for c, v in enumerate(row)}
+    cells[(1_048_576, 16_384)] = "x"
+    path = tmp_path / "register.xlsx"
+    path.write_bytes(B.xlsx(cells))
+    with pytest.raises(InputError, match=r"register.xlsx.*XFD1048576.*max_xlsx_cells"):
+        read_export(path)
+
+
+def test_a_zip_bomb_workbook_is_refused_within_the_limit(tmp_path, cfg):
+    """40 MB of sheet XML in a ~100 KB file, against [input] max_xlsx_mb = 16 (the default is 512)."""
+    import dataclasses
+
+    path = tmp_path / "bomb.xlsx"
+    B.xlsx_bomb(path, rows=20_000, cell_chars=2000)
+    assert path.stat().st_size < 1_000_000
+    limited = dataclasses.replace(cfg, sections={**cfg.sections, "input": {"max_xlsx_mb": 16}})
+    with pytest.raises(InputError, match=r"bomb.xlsx.*more than 16 MB"):
+        read_export(path, platform="generic", config=limited)
+    with pytest.raises(InputError, match=r"bomb.xlsx.*more than 16 MB"):
+        read_export(path, config=limited)  # detection reads the workbook too
+
+
+def test_validate_exits_2_on_a_workbook_too_large(tmp_path, capsys, salt_env):
+    from feedbacklib.cli import main
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    cells = {(1, 1): "text", (2, 1): "fine", (1_048_576, 16_384): "x"}
+    (folder / "stray.xlsx").write_bytes(B.xlsx(cells))
+    assert main(["validate", "--input", str(folder), "--config", str(CONFIG)]) == 2
+    out, err = capsys.readouterr()
+    assert "stray.xlsx: NOT READ" in out and "XFD1048576" in out

@@ -10,10 +10,12 @@ platform-specific mapping onto the canonical columns is each reader's
 from __future__ import annotations
 
 import codecs
+import contextvars
 import csv
 import io
 import json
 import re
+from zlib import error as zlib_error
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,6 +91,10 @@ class Staged:
     date_column: str
     timezone: str | None = None   # zone of naive timestamps; None = the config time zone
     dayfirst: bool = True
+    #: canonical name -> "column (why it was chosen)", for ``feedback-report validate``
+    roles: Mapping[str, str] = field(default_factory=dict, compare=False)
+    #: True when ``dayfirst`` was set in feedback.toml; otherwise the dates' own order may override it
+    dayfirst_fixed: bool = False
 
 
 def read_bytes(path: Path) -> bytes:
@@ -100,6 +106,15 @@ def read_bytes(path: Path) -> bytes:
         raise InputError(f"The export {str(path)!r} is a folder, not a file.") from None
     except OSError as exc:
         raise InputError(f"Cannot read the export {str(path)!r}: {exc.strerror or exc}.") from None
+
+
+def is_workbook(path: Path) -> bool:
+    """The file starts like a zip (an .xlsx/.xlsm workbook), whatever its name."""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(4) == b"PK\x03\x04"
+    except OSError:
+        return False
 
 
 def decode(data: bytes) -> tuple[str, str]:
@@ -553,12 +568,106 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
+#: What a workbook may expand to, unless ``[input] max_xlsx_mb`` / ``max_xlsx_cells`` say otherwise:
+#: the worksheets' XML once unzipped, and the cells of the sheet's used area (rows x columns,
+#: which the reader holds in memory at once). A full-height 1,048,576-row export of 20 columns
+#: is 21 million cells and about 300 MB of XML.
+MAX_XLSX_MB = 512
+MAX_XLSX_CELLS = 30_000_000
+XLSX_LIMITS: contextvars.ContextVar[tuple[int, int]] = contextvars.ContextVar(
+    "xlsx_limits", default=(MAX_XLSX_MB, MAX_XLSX_CELLS))
+_ROW_REF = re.compile(rb'<row[^>]*? r="([0-9]{1,8})"')
+_WIDE_REF = re.compile(rb'<c r="([A-Z]{2,3})[0-9]')
+
+
+def xlsx_limits(config: Any) -> tuple[int, int]:
+    """``(max MB unzipped, max cells)`` from ``[input] max_xlsx_mb`` / ``max_xlsx_cells``, else the defaults."""
+    table = settings_table(config, "input")
+    mb, cells = table.get("max_xlsx_mb", MAX_XLSX_MB), table.get("max_xlsx_cells", MAX_XLSX_CELLS)
+    ok = all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in (mb, cells))
+    return (int(mb), int(cells)) if ok else (MAX_XLSX_MB, MAX_XLSX_CELLS)
+
+
+def _column_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ch - 64
+    return n
+
+
+def _column_letters(n: int) -> str:
+    out = ""
+    while n:
+        n, rem = divmod(n - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
+def check_workbook(path: Path) -> None:
+    """Refuse a workbook that would expand beyond :data:`XLSX_LIMITS` before the reader expands it.
+
+    Streams each worksheet's XML out of the zip (never more than the limit, so a
+    zip-bomb costs a bounded read) and finds the last row and column used: one
+    stray cell at XFD1048576 makes the used area 17 billion cells.
+    """
+    import zipfile
+
+    max_mb, max_cells = XLSX_LIMITS.get()
+    cap = max_mb << 20
+    try:
+        book = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise InputError(f"Cannot read the workbook {path.name!r}: it is not a valid .xlsx file ({exc}).") from None
+    total = 0
+    with book:
+        for info in book.infolist():
+            name = info.filename
+            if not (name.startswith("xl/worksheets/") and name.endswith(".xml")) and name != "xl/sharedStrings.xml":
+                continue
+            last_row, last_col, tail = 0, 0, b""
+            try:
+                with book.open(info) as part:
+                    while chunk := part.read(1 << 22):
+                        total += len(chunk)
+                        if total > cap:
+                            raise InputError(
+                                f"The workbook {path.name!r} unzips to more than {max_mb} MB of sheet data "
+                                f"(stopped reading {name}): it is not a genuine export, or it is larger than "
+                                "an export should be. Save it as CSV, or raise [input] max_xlsx_mb in feedback.toml.")
+                        if name.startswith("xl/worksheets/"):
+                            window = tail + chunk
+                            rows = _ROW_REF.findall(window)
+                            if rows:
+                                last_row = max(last_row, max(int(r) for r in rows))
+                            wide = _WIDE_REF.findall(window)
+                            if wide:
+                                last_col = max(last_col, max(_column_number(c) for c in set(wide)))
+                            tail = chunk[-64:]
+            except InputError:
+                raise
+            except (zipfile.BadZipFile, OSError, EOFError, zlib_error) as exc:
+                raise InputError(f"Cannot read the workbook {path.name!r}: {exc}.") from None
+            cells = last_row * max(last_col, 26)
+            if last_row and last_col and cells > max_cells:
+                raise InputError(
+                    f"The workbook {path.name!r} has a used area of {last_row:,} rows x {last_col:,} columns "
+                    f"(up to cell {_column_letters(last_col)}{last_row} in {name}), more than the {max_cells:,} "
+                    "cells an export may expand to. Delete the stray cells far from the data (Ctrl+End in Excel "
+                    "shows the last one) and save again, export CSV, or raise [input] max_xlsx_cells.")
+
+
 def read_xlsx_rows(path: Path, sheet: str | None = None) -> tuple[str, list[list[Any]]]:
-    """All rows of one sheet (``sheet`` if present, else the first) as Python values."""
+    """All non-blank rows of one sheet (``sheet`` if present, else the first) as Python values.
+
+    A row with no value in any cell is not a record (spreadsheet padding, or the
+    rows above one value typed far down) and is left out, as blank lines in a CSV
+    are. The workbook is checked first (:func:`check_workbook`).
+    """
     try:
         from python_calamine import CalamineWorkbook
     except ImportError as exc:  # pragma: no cover - dependency declared
         raise InputError("Reading XLSX needs the python-calamine package (pip install python-calamine).") from exc
+    check_workbook(path)
     try:
         book = CalamineWorkbook.from_path(str(path))
         names = book.sheet_names
@@ -568,7 +677,7 @@ def read_xlsx_rows(path: Path, sheet: str | None = None) -> tuple[str, list[list
         rows = book.get_sheet_by_name(chosen).to_python(skip_empty_area=False)
     except Exception as exc:  # calamine raises its own error types
         raise InputError(f"Cannot read the workbook {path.name!r}: {exc}") from None
-    return chosen, rows
+    return chosen, [r for r in rows if any(c is not None and c != "" for c in r)]
 
 
 def per_unique(values: pd.Series, fn: Any) -> Any:

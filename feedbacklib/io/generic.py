@@ -15,6 +15,7 @@ import pandas as pd
 from .. import schema as S
 from ..errors import InputError
 from ._common import (
+    is_workbook,
     CUSTOMER_ID, REJECT, STRING, Export, Staged, as_string_frame, columns_override,
     find_column, frame_from_rows, looks_like_json, read_bytes, read_csv_bytes, read_xlsx_rows, sniff_layout,
 )
@@ -65,12 +66,12 @@ def _records(data: Any) -> list[dict[str, Any]] | None:
 
 def read(path: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
     suffix = path.suffix.lower()
-    if suffix in (".xlsx", ".xlsm", ".xls"):
+    if is_workbook(path):
         _, rows = read_xlsx_rows(path)
         if not rows:
             return frame_from_rows([], [S.TEXT]), {}
         return frame_from_rows(rows[1:], [str(c) for c in rows[0]]), {}
-    if suffix == ".parquet":
+    if suffix == ".parquet" or read_bytes(path)[:4] == b"PAR1":
         try:
             return as_string_frame(pd.read_parquet(path)), {}
         except Exception as exc:
