@@ -230,3 +230,65 @@ def test_validate_exits_2_on_a_workbook_too_large(tmp_path, capsys, salt_env):
     assert main(["validate", "--input", str(folder), "--config", str(CONFIG)]) == 2
     out, err = capsys.readouterr()
     assert "stray.xlsx: NOT READ" in out and "XFD1048576" in out
+
+
+# --------------------------------------------------------------------------- 15.4 / 16.3 dates
+
+def _generic(tmp_path, dates: list[str], name: str = "export.csv", date_header: str = "received_at"):
+    rows = B.generic_rows(len(dates))
+    for row, d in zip(rows, dates):
+        row[1] = d
+    path = tmp_path / name
+    path.write_text(B.csv_text([[date_header if h == "received_at" else h for h in B.GENERIC_HEADER]] + rows),
+                    encoding="utf-8")
+    return path
+
+
+def test_impossible_dates_are_quarantined_not_moved_to_next_month(tmp_path, cfg):
+    dates = ["31/02/2026", "31/09/2026 10:00", "30/09/2026 10:00", "2026-09-31 10:00:00", "29/02/2026",
+             "28/02/2026", "2026-09-31T10:00:00Z", "01/10/2026"]
+    result = clean_responses([read_export(_generic(tmp_path, dates))], cfg)
+    _accounted(result, len(dates))
+    quarantined = set(result.quarantine["source_row"].tolist())
+    assert quarantined == {0, 1, 3, 4, 6}, result.quarantine[["source_row", "reason"]]
+    assert set(result.quarantine["reason"]) == {"unparseable date in received_at"}
+    kept = result.frame.set_index("source_row")["received_at"]
+    assert kept[2] == pd.Timestamp("2026-09-30 09:00", tz="UTC")  # BST
+    assert kept[5] == pd.Timestamp("2026-02-28", tz="Europe/London")
+    assert set(result.frame["month"]) == {"2026-02", "2026-09", "2026-10"}
+
+
+def test_two_digit_years_with_seconds_and_month_names(tmp_path, cfg):
+    dates = ["4/28/21 11:22:58", "5/1/21 09:05:00", "12/31/21 23:59:59"]
+    result = clean_responses([read_export(_generic(tmp_path, dates))], cfg)
+    assert len(result.frame) == 3  # month-first, inferred from 4/28 (the generic default is day-first)
+    assert result.frame["received_at"].min() == pd.Timestamp("2021-04-28 10:22:58", tz="UTC")
+    named = ["May 1, 2018 5:17:57 AM", "May 12, 2018 11:02:00 PM", "June 3, 2018 12:00:01 PM"]
+    result = clean_responses([read_export(_generic(tmp_path, named, "named.csv"))], cfg)
+    assert result.frame["received_at"].tolist() == [
+        pd.Timestamp("2018-05-01 04:17:57", tz="UTC"), pd.Timestamp("2018-05-12 22:02:00", tz="UTC"),
+        pd.Timestamp("2018-06-03 11:00:01", tz="UTC")]
+
+
+def test_day_month_order_is_inferred_per_column_unless_configured(tmp_path, cfg):
+    import dataclasses
+
+    path = _generic(tmp_path, ["03/04/2026", "13/04/2026", "02/05/2026"])
+    result = clean_responses([read_export(path)], cfg)
+    assert result.frame["month"].tolist() == ["2026-04", "2026-04", "2026-05"]  # day-first (13/04)
+    path = _generic(tmp_path, ["04/03/2026", "04/13/2026", "05/02/2026"], "us.csv")
+    result = clean_responses([read_export(path)], cfg)
+    assert result.frame["month"].tolist() == ["2026-04", "2026-04", "2026-05"]  # month-first (04/13)
+    fixed = dataclasses.replace(cfg, platforms={**cfg.platforms, "generic": {"dayfirst": True}})
+    result = clean_responses([read_export(path)], fixed)
+    assert len(result.quarantine) == 1 and result.quarantine["source_row"].tolist() == [1]  # 04/13: no month 13
+
+
+def test_the_zone_in_a_column_name_wins_over_the_config_zone(tmp_path, cfg):
+    path = _generic(tmp_path, ["2026-07-01 23:30:00"], date_header="Submit Date (UTC)")
+    toml = CONFIG.read_text(encoding="utf-8") + '\n[platforms.generic.columns]\nreceived_at = "Submit Date (UTC)"\n'
+    cfg_path = tmp_path / "feedback.toml"
+    cfg_path.write_text(toml.replace('input = "data/sample"', f'input = "{tmp_path}"'), encoding="utf-8")
+    result = clean_responses([read_export(path)], load_config(cfg_path))
+    assert result.frame["received_at"].tolist() == [pd.Timestamp("2026-07-01 23:30", tz="UTC")]
+    assert result.frame["month"].tolist() == ["2026-07"]  # read as local London time it would be 22:30 UTC

@@ -33,7 +33,8 @@ __all__ = [
     "read_bytes", "decode", "sniff_delimiter", "read_csv_text", "read_xlsx_rows",
     "frame_from_rows", "as_string_frame", "find_column", "columns_override", "split_truncated",
     "TRUNCATED_ROWS", "settings_table", "VERSION", "PLACEHOLDERS", "read_rows", "decode_head",
-    "read_csv_bytes", "sniff_layout", "Layout", "per_unique",
+    "read_csv_bytes", "sniff_layout", "Layout", "per_unique", "dayfirst_setting", "zone_from_name",
+    "is_workbook", "looks_like_json", "check_workbook",
 ]
 
 #: dtype of every raw and staged cell.
@@ -738,6 +739,30 @@ def settings_table(config: Any, name: str) -> dict[str, Any]:
     """
     section = getattr(config, "section", None)
     return section(name) if callable(section) else {}
+
+
+def dayfirst_setting(settings: Mapping[str, Any], default: bool) -> dict[str, bool]:
+    """``Staged`` keywords for the day/month order: ``[platforms.<name>] dayfirst`` when set (then
+    fixed), else ``default``, which the column's own unambiguous dates may override."""
+    value = settings.get("dayfirst")
+    if isinstance(value, bool):
+        return {"dayfirst": value, "dayfirst_fixed": True}
+    return {"dayfirst": default, "dayfirst_fixed": False}
+
+
+_ZONE_IN_NAME = re.compile(r"\((UTC|GMT|[A-Z][A-Za-z_]+/[A-Za-z_/+-]+)\)|\b(UTC|GMT)\b")
+
+
+def zone_from_name(column: str | None) -> str | None:
+    """The time zone a column's name states: ``Submit Date (UTC)`` -> ``"UTC"``,
+    ``Created (America/Denver)`` -> ``"America/Denver"``; ``None`` when it states none."""
+    if not column:
+        return None
+    m = _ZONE_IN_NAME.search(str(column))
+    if not m:
+        return None
+    zone = m.group(1) or m.group(2)
+    return "UTC" if zone in ("UTC", "GMT") else zone
 
 
 def columns_override(config: Any, platform: str) -> dict[str, str]:

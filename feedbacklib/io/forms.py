@@ -24,6 +24,8 @@ import pandas as pd
 
 from .. import schema as S
 from ._common import (
+    zone_from_name,
+    dayfirst_setting,
     CUSTOMER_ID, REJECT, STRING, Export, Staged, columns_override, find_column,
     frame_from_rows, read_bytes, read_csv_bytes, read_xlsx_rows, sniff_layout, _text,
 )
@@ -131,8 +133,8 @@ def _stage(export: Export, config: Any, name: str, *, id_col: str | None, date_c
         REJECT: empty,
     }, index=raw.index)
     return Staged(frame=frame.astype(STRING), source=str(settings.get("source", "survey")),
-                  date_column=date_col, timezone=settings.get("timezone"),
-                  dayfirst=bool(settings.get("dayfirst", False)))
+                  date_column=date_col, timezone=settings.get("timezone") or zone_from_name(date_col),
+                  **dayfirst_setting(settings, False))
 
 
 def stage_google(export: Export, config: Any) -> Staged:

@@ -15,6 +15,8 @@ import pandas as pd
 from .. import schema as S
 from ..errors import InputError
 from ._common import (
+    zone_from_name,
+    dayfirst_setting,
     is_workbook,
     CUSTOMER_ID, REJECT, STRING, Export, Staged, as_string_frame, columns_override,
     find_column, frame_from_rows, looks_like_json, read_bytes, read_csv_bytes, read_xlsx_rows, sniff_layout,
@@ -98,4 +100,5 @@ def stage(export: Export, config: Any) -> Staged:
     settings = config.platform(NAME) if config is not None else {}
     return Staged(frame=frame.astype(STRING), source=str(settings.get("source", "survey")),
                   date_column=found.get(S.RECEIVED_AT, S.RECEIVED_AT),
-                  timezone=settings.get("timezone"), dayfirst=bool(settings.get("dayfirst", True)))
+                  timezone=settings.get("timezone") or zone_from_name(found.get(S.RECEIVED_AT)),
+                  **dayfirst_setting(settings, True))

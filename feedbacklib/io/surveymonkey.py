@@ -22,6 +22,7 @@ import pandas as pd
 
 from .. import schema as S
 from ._common import (
+    dayfirst_setting,
     CUSTOMER_ID, REJECT, STRING, Export, Staged, columns_override, find_column,
     frame_from_rows, head_rows, read_bytes, read_csv_bytes, read_xlsx_rows, sniff_delimiter, _text,
 )
@@ -132,4 +133,4 @@ def stage(export: Export, config: Any) -> Staged:
     }, index=raw.index)
     return Staged(frame=frame.astype(STRING), source=str(settings.get("source", "survey")),
                   date_column=date_col, timezone=settings.get("timezone"),
-                  dayfirst=bool(settings.get("dayfirst", False)))
+                  **dayfirst_setting(settings, False))

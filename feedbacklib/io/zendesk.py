@@ -27,6 +27,7 @@ import pandas as pd
 from .. import schema as S
 from ..errors import InputError
 from ._common import (
+    dayfirst_setting,
     CUSTOMER_ID, REJECT, STRING, VERSION, Export, Staged, as_string_frame, columns_override,
     decode, find_column, looks_like_json, read_bytes, read_csv_text, sniff_delimiter,
 )
@@ -182,7 +183,7 @@ def _stage_csv(export: Export, config: Any) -> Staged:
     deleted = get("_status", "Status").str.strip().str.lower() == "deleted"
     frame[REJECT] = empty.mask(deleted.fillna(False), "deleted ticket")
     return Staged(frame=frame.astype(STRING), source="ticket", date_column=created or "Created",
-                  timezone=settings.get("timezone"), dayfirst=bool(settings.get("dayfirst", False)))
+                  timezone=settings.get("timezone"), **dayfirst_setting(settings, False))
 
 
 def stage(export: Export, config: Any) -> Staged:
