@@ -161,3 +161,18 @@ def xlsx_bomb(path, *, rows: int, cell_chars: int) -> None:
                 sheet.write(b"".join(b'<row r="%d"><c r="A%d" t="inlineStr"><is><t>%s</t></is></c></row>' % (r, r, filler)
                                      for r in range(start, min(start + 1000, rows + 2))))
             sheet.write(b"</sheetData></worksheet>")
+
+
+def microsoft_forms(n: int = 30) -> bytes:
+    """A Microsoft Forms export: a multi-select question whose answers are longer than the comments."""
+    header = ["Id", "Start time", "Completion time", "Email", "Name",
+              "Which of these matter most to you when you choose a supplier?",
+              "How satisfied are you with our service?", "Any other comments?"]
+    options = ["Pricing", "Brand reputation", "Delivery speed", "Customer support quality", "Sustainability"]
+    rows = [header]
+    for i in range(n):
+        picked = ";".join(options[j] for j in range(5) if (i >> j) & 1 or j == i % 5) + ";"
+        rows.append([str(i + 1), f"4/{1 + i % 28}/21 11:2{i % 10}:58", f"4/{1 + i % 28}/21 11:3{i % 10}:58",
+                     "anonymous", "", picked, str(1 + i % 5),
+                     ["Quick delivery", "Too expensive", "Nice staff", "Late again"][i % 4] + f" ({i})"])
+    return csv_text(rows).encode("cp1252")

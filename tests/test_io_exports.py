@@ -292,3 +292,77 @@ def test_the_zone_in_a_column_name_wins_over_the_config_zone(tmp_path, cfg):
     result = clean_responses([read_export(path)], load_config(cfg_path))
     assert result.frame["received_at"].tolist() == [pd.Timestamp("2026-07-01 23:30", tz="UTC")]
     assert result.frame["month"].tolist() == ["2026-07"]  # read as local London time it would be 22:30 UTC
+
+
+# --------------------------------------------------------------------------- 15.3 column roles
+
+def test_qualtrics_roles_come_from_question_text_and_answers(tmp_path, cfg):
+    data, n = B.wide_qualtrics(n_rows=30, n_questions=10)
+    path = tmp_path / "survey.csv"
+    path.write_bytes(data)
+    staged = stage_export(read_export(path), cfg)
+    # not Q1 (the first QID*_TEXT: e-mail addresses), not positional Q2 (household sizes)
+    assert staged.roles["nps"].startswith("'Q3' (question \"How likely")
+    assert staged.roles["csat"].startswith("'Q4' (question \"Overall, how satisfied")
+    assert staged.roles["text"].startswith("'Q5' (question \"Why did you give")
+    result = clean_responses([read_export(path)], cfg)
+    _accounted(result, n)
+    assert len(result.frame) == n
+    assert result.frame["text"].str.startswith("Response ").all()
+    assert result.frame["nps"].notna().all() and result.frame["csat"].notna().all()
+
+
+def test_a_free_text_q2_is_not_read_as_nps(tmp_path, cfg):
+    rows = [B.QUALTRICS_META + ["Q1", "Q2"], B.QUALTRICS_META + ["How satisfied were you?", "What could we do better?"],
+            [f'{{"ImportId":"{c}"}}' for c in B.QUALTRICS_META] + ['{"ImportId":"QID1"}', '{"ImportId":"QID2_TEXT"}']]
+    for i in range(12):
+        rows.append(["2026-10-01 09:00:00", "2026-10-01 09:05:00", "IP Address", "", "100", "300", "True",
+                     "2026-10-01 09:05:01", f"R_{i}", "", "", "", "", "", "", "anonymous", "EN", str(1 + i % 5),
+                     f"Answer {i}: shorter queues please"])
+    path = tmp_path / "survey.csv"
+    path.write_text(B.csv_text(rows), encoding="utf-8")
+    staged = stage_export(read_export(path), cfg)
+    assert "nps" not in staged.roles and staged.frame["nps"].isna().all()
+    assert staged.roles["text"].startswith("'Q2'") and staged.roles["csat"].startswith("'Q1'")
+
+
+def test_microsoft_forms_comment_is_not_a_choice_list(tmp_path, cfg):
+    path = tmp_path / "forms.csv"
+    path.write_bytes(B.microsoft_forms())
+    export = read_export(path)
+    assert export.platform == "microsoft_forms"
+    staged = stage_export(export, cfg)
+    assert staged.roles["text"].startswith("'Any other comments?'"), staged.roles
+    assert staged.roles["csat"].startswith("'How satisfied are you with our service?'")
+    result = clean_responses([export], cfg)
+    _accounted(result, 30)
+    assert len(result.frame) == 30  # 4/28/21 11:22:58: two-digit years with seconds, month-first
+
+
+def test_configured_columns_override_the_choice(tmp_path, cfg):
+    import dataclasses
+
+    path = tmp_path / "forms.csv"
+    path.write_bytes(B.microsoft_forms())
+    over = dataclasses.replace(cfg, platforms={**cfg.platforms, "microsoft_forms": {
+        "columns": {"text": "Which of these matter most to you when you choose a supplier?"}}})
+    staged = stage_export(read_export(path), over)
+    assert staged.roles["text"] == "'Which of these matter most to you when you choose a supplier?' (set in feedback.toml)"
+    assert staged.frame["text"].str.contains(";").all()
+
+
+def test_validate_says_which_column_became_what(tmp_path, capsys, salt_env):
+    from feedbacklib.cli import main
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    data, _ = B.wide_qualtrics(n_rows=20, n_questions=2000)
+    (folder / "wide.csv").write_bytes(data)
+    (folder / "notes.csv").write_text("meeting,owner\nbuy milk,ann@example.com\n", encoding="utf-8")
+    assert main(["validate", "--input", str(folder), "--config", str(CONFIG)]) == 0
+    out, err = capsys.readouterr()
+    assert "wide.csv: qualtrics (confidence 0.99); 20 read, 20 kept, 0 quarantined" in out
+    assert "    nps <- 'Q3' (question \"How likely are you to recommend" in out
+    assert "    text <- 'Q5'" in out
+    assert "notes.csv: skipped: unknown layout" in out
+    assert not EMAIL.search(out + err)

@@ -26,7 +26,7 @@ from ._common import (
     CUSTOMER_ID, REJECT, STRING, Export, Staged, columns_override, find_column,
     frame_from_rows, head_rows, read_bytes, read_csv_bytes, read_xlsx_rows, sniff_delimiter, _text,
 )
-from .forms import guess_questions
+from .roles import choose_roles, describe
 
 __all__ = ["detect", "read", "stage", "HEADER", "column_names"]
 
@@ -96,10 +96,13 @@ def stage(export: Export, config: Any) -> Staged:
     override = columns_override(config, NAME)
     settings = config.platform(NAME) if config is not None else {}
     skip = {c for c in cols if c.strip().casefold() in _FOLDED}
-    guessed = guess_questions(raw, skip)
+    chosen = choose_roles(raw, [c for c in cols if c not in skip], text_hint=[
+        c for c in cols if c.endswith(f" - {OPEN_ENDED}")])
+    guessed = {k: v[0] for k, v in chosen.items()}
     open_ended = [c for c in cols if c.endswith(f" - {OPEN_ENDED}") and raw[c].notna().any()]
     if S.TEXT not in guessed and open_ended:
         guessed[S.TEXT] = open_ended[0]
+        chosen[S.TEXT] = (open_ended[0], "the first open-ended question with answers")
     empty = pd.Series(pd.NA, index=raw.index, dtype=STRING)
 
     def get(canonical: str, *defaults: str) -> pd.Series:
@@ -133,4 +136,5 @@ def stage(export: Export, config: Any) -> Staged:
     }, index=raw.index)
     return Staged(frame=frame.astype(STRING), source=str(settings.get("source", "survey")),
                   date_column=date_col, timezone=settings.get("timezone"),
-                  **dayfirst_setting(settings, False))
+                  **dayfirst_setting(settings, False),
+                  roles=describe(chosen, override, {S.RECEIVED_AT: f"{date_col!r} (the response date)"}))
