@@ -176,3 +176,18 @@ def microsoft_forms(n: int = 30) -> bytes:
                      "anonymous", "", picked, str(1 + i % 5),
                      ["Quick delivery", "Too expensive", "Nice staff", "Late again"][i % 4] + f" ({i})"])
     return csv_text(rows).encode("cp1252")
+
+
+def surveymonkey_old(n: int = 15) -> bytes:
+    """The older SurveyMonkey CSV: ``RespondentID``/``CollectorID``/``StartDate``/``EndDate`` (no spaces),
+    then the sub-header row; dates ``MM/DD/YYYY hh:mm:ss AM``."""
+    q = ["RespondentID", "CollectorID", "StartDate", "EndDate", "IP Address", "Email Address", "First Name",
+         "LastName", "Custom Data", "How likely is it that you would recommend us to a friend or colleague?",
+         "Overall, how satisfied are you with our support?", "Please tell us why you gave that score."]
+    sub = [""] * 9 + ["Response", "Response", "Open-Ended Response"]
+    rows = [q, sub]
+    for i in range(n):
+        rows.append([str(4400000000 + i), "71234567", f"11/{1 + i:02d}/2015 10:05:51 AM",
+                     f"11/{1 + i:02d}/2015 10:09:{10 + i:02d} PM", "198.51.100.4", "", "", "", "",
+                     str(i % 11), str(1 + i % 5), f"Reason {i}: the support team answered within a day"])
+    return csv_text(rows).encode("utf-8")

@@ -366,3 +366,39 @@ def test_validate_says_which_column_became_what(tmp_path, capsys, salt_env):
     assert "    text <- 'Q5'" in out
     assert "notes.csv: skipped: unknown layout" in out
     assert not EMAIL.search(out + err)
+
+
+# --------------------------------------------------------------------------- 15.2 layout variants
+
+def test_qualtrics_2016_insights_single_quoted_import_row(tmp_path, cfg):
+    data, n = B.wide_qualtrics(n_rows=9, n_questions=8, quote="'")
+    assert b"{'ImportId': 'QID1_TEXT'}" in data
+    path = tmp_path / "insights.csv"
+    path.write_bytes(data)
+    platform, confidence = detect_platform(path)
+    assert platform == "qualtrics" and confidence > 0.9
+    export = read_export(path)
+    assert len(export.raw) == n and export.meta["layout"] == "insights-2016"
+    assert export.meta["timezones"]["RecordedDate"] == "America/Denver"
+    result = clean_responses([export], cfg)
+    _accounted(result, n)
+    assert len(result.frame) == n
+    assert result.frame["received_at"].iloc[0] == pd.Timestamp("2026-10-01 15:12:01", tz="UTC")  # MDT = UTC-6
+
+
+@pytest.mark.parametrize("forced", [None, "surveymonkey"])
+def test_older_surveymonkey_respondentid_layout(tmp_path, cfg, forced):
+    path = tmp_path / "sm.csv"
+    path.write_bytes(B.surveymonkey_old(15))
+    if forced is None:
+        assert detect_platform(path)[0] == "surveymonkey"
+    export = read_export(path, platform=forced)
+    staged = stage_export(export, cfg)
+    assert staged.date_column == "EndDate"
+    assert staged.roles["nps"].startswith("'How likely is it")
+    assert staged.roles["text"].startswith("'Please tell us why you gave that score. - Open-Ended Response'")
+    result = clean_responses([export], cfg)
+    _accounted(result, 15)
+    assert len(result.frame) == 15
+    assert result.frame["received_at"].min() == pd.Timestamp("2015-11-01 22:09:10", tz="Europe/London")
+    assert result.frame["response_id"].iloc[0] == "sm-4400000000"

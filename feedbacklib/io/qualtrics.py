@@ -47,8 +47,25 @@ _EXCLUDED_STATUS = re.compile(r"preview|test|spam", re.IGNORECASE)
 
 
 def _is_import_row(row: list[str]) -> bool:
+    """The third header row: ``{"ImportId": ...}`` JSON, or the 2016 "Insights" export's
+    Python-style ``{'ImportId': ...}``."""
     cells = [c for c in row if c.strip()]
-    return bool(cells) and sum('"ImportId"' in c for c in cells) >= max(1, len(cells) // 2)
+    return bool(cells) and sum('"ImportId"' in c or "'ImportId'" in c for c in cells) >= max(1, len(cells) // 2)
+
+
+def _import_info(cell: str) -> Any:
+    try:
+        return json.loads(cell)
+    except ValueError:
+        pass
+    if "'ImportId'" in cell and len(cell) < 2000:
+        import ast
+
+        try:
+            return ast.literal_eval(cell)
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            return {}
+    return {}
 
 
 def detect(rows: list[list[str]]) -> float:
@@ -74,16 +91,13 @@ def _layout(rows: list[list[str]], meta: dict[str, Any]) -> tuple[list[str] | No
         names = rows[0]
         for name, question, imp in zip(names, rows[1], rows[2]):
             meta["questions"][name] = question
-            try:
-                info = json.loads(imp)
-            except ValueError:
-                info = {}
+            info = _import_info(imp)
             if isinstance(info, dict):
                 if "ImportId" in info:
                     meta["import_ids"][name] = str(info["ImportId"])
                 if info.get("timeZone"):
                     meta["timezones"][name] = str(info["timeZone"])
-        meta["layout"] = "current"
+        meta["layout"] = "insights-2016" if any("'ImportId'" in c for c in rows[2]) else "current"
         return names, 3
     if len(rows) >= 2 and sum(bool(_LEGACY.match(c.strip())) for c in rows[0]) >= 5:
         names = [lab if _LEGACY.match(col.strip()) and lab.strip() else col
