@@ -779,11 +779,18 @@ def _mark_duplicates(allrows: pd.DataFrame) -> None:
 
 def _mark_repeats(allrows: pd.DataFrame, window_hours: float) -> None:
     """Same customer, same non-empty text (case-insensitive, after whitespace clean-up) within
-    ``window_hours`` of the previous copy: the later copy is a repeat."""
+    ``window_hours`` of the previous copy: the later copy is a repeat.
+
+    Tickets are left out: a ticketing system gives each contact its own ticket id,
+    so distinct tickets are distinct contacts even with the same text (the same
+    ticket twice is a duplicate, found by its id)."""
     if not window_hours or window_hours <= 0:
         return
+    ticket = S.SOURCES.index("ticket")
+    not_ticket = allrows[S.SOURCE].cat.codes.to_numpy() != ticket if isinstance(
+        allrows[S.SOURCE].dtype, pd.CategoricalDtype) else (allrows[S.SOURCE] != "ticket").to_numpy(dtype=bool)
     ok = (allrows[S.QUARANTINE_REASON].isna() & allrows[S.CUSTOMER_KEY].notna()
-          & (allrows[S.TEXT].fillna("") != "")).to_numpy(dtype=bool)
+          & (allrows[S.TEXT].fillna("") != "")).to_numpy(dtype=bool) & not_ticket
     if not ok.any():
         return
     customer = _pair_codes(allrows[S.PLATFORM], allrows[S.CUSTOMER_KEY])

@@ -191,3 +191,106 @@ def surveymonkey_old(n: int = 15) -> bytes:
                      f"11/{1 + i:02d}/2015 10:09:{10 + i:02d} PM", "198.51.100.4", "", "", "", "",
                      str(i % 11), str(1 + i % 5), f"Reason {i}: the support team answered within a day"])
     return csv_text(rows).encode("utf-8")
+
+
+def typeform(n: int = 12) -> bytes:
+    """Typeform "Download responses" CSV: ``#``, the questions, then the metadata columns (UTC)."""
+    header = ["#", "How likely are you to recommend Northwind to a friend?", "Which plan are you on?",
+              "What is the main reason for your score?", "Response Type", "Start Date (UTC)", "Stage Date (UTC)",
+              "Submit Date (UTC)", "Network ID", "Tags"]
+    rows = [header]
+    for i in range(n):
+        partial = i == n - 1
+        rows.append([f"tok{i:04d}abcd", str(i % 11), ["Basic", "Pro", "Team"][i % 3],
+                     f"Reason {i}: setup took longer than promised", "partial" if partial else "completed",
+                     "2026-06-30 23:10:00", "", "" if partial else "2026-06-30 23:40:00" if i == 0 else
+                     f"2026-07-{1 + i:02d} 10:00:00", f"net{i}", ""])
+    return csv_text(rows).encode("utf-8")
+
+
+FRESHDESK_CSV_HEADER = [
+    "Ticket ID", "Subject", "Description", "Status", "Priority", "Source", "Type", "Agent", "Group", "Created time",
+    "Due by Time", "Resolved time", "Closed time", "Last update time", "Initial response time", "Time tracked",
+    "First response time (in hrs)", "Resolution time (in hrs)", "Agent interactions", "Customer interactions",
+    "Resolution status", "First response status", "Tags", "Survey results", "Product", "Full name", "Email",
+    "Contact ID", "Company Name"]
+
+
+def freshdesk_csv(n: int = 10) -> bytes:
+    rows = [FRESHDESK_CSV_HEADER]
+    for i in range(n):
+        rows.append([str(3600 + i), "Refund request", "The same complaint text from the same customer", "Closed",
+                     "Low", ["Email", "Phone", "Chat", "Portal"][i % 4], "Question", "Agent A", "Billing",
+                     f"2026-10-{1 + i // 4:02d} 10:{i:02d}:00", "", "", "", f"2026-10-{1 + i // 4:02d} 12:00:00", "",
+                     "", "1.5", "20.25", "2", "1", "Within SLA", "Within SLA", "", ["Awesome", "Not Good", ""][i % 3],
+                     "", "Pat Doe", "pat@example.com", "9001", "Acme"])
+    return csv_text(rows).encode("utf-8")
+
+
+def freshdesk_json(n: int = 6) -> bytes:
+    tickets = [{"cc_emails": [], "fwd_emails": [], "reply_cc_emails": [], "fr_escalated": False, "spam": i == 5,
+                "email_config_id": None, "group_id": 77, "priority": 1, "requester_id": 9001, "responder_id": 42,
+                "source": [1, 3, 7][i % 3], "status": [2, 4, 5][i % 3], "subject": f"Order {i} late",
+                "to_emails": None, "product_id": None, "id": 500 + i, "type": "Question",
+                "due_by": "2026-10-09T10:00:00Z", "fr_due_by": "2026-10-08T10:00:00Z", "is_escalated": False,
+                "description_text": f"My order {i} has not arrived after two weeks.",
+                "description": f"<div>My order {i} has not arrived after two weeks.</div>", "custom_fields": {"cf_x": None},
+                "created_at": f"2026-10-0{1 + i}T09:00:00Z", "updated_at": f"2026-10-0{1 + i}T12:00:00Z", "tags": []}
+               for i in range(n)]
+    return json.dumps(tickets).encode("utf-8")
+
+
+def google_play(n: int = 8) -> bytes:
+    """Play Console's monthly reviews report: UTF-16 LE with a BOM."""
+    from_header = ["Package Name", "App Version Code", "App Version Name", "Reviewer Language", "Device",
+                   "Review Submit Date and Time", "Review Submit Millis Since Epoch",
+                   "Review Last Update Date and Time", "Review Last Update Millis Since Epoch", "Star Rating",
+                   "Review Title", "Review Text", "Developer Reply Date and Time",
+                   "Developer Reply Millis Since Epoch", "Developer Reply Text", "Review Link"]
+    rows = [from_header]
+    for i in range(n):
+        rows.append(["com.northwind.app", "412", "4.1.2", "en", "a52", f"2026-10-{1 + i:02d}T10:00:00Z",
+                     str(1790000000000 + i), f"2026-10-{1 + i:02d}T10:00:00Z", str(1790000000000 + i),
+                     str(1 + i % 5), "" if i % 2 else f"Title {i}", f"The app crashes when I pay ({i})", "", "", "",
+                     f"http://play.google.com/console/developers/1/app/2/user-feedback/review-details?reviewId=gp{i}&corpus=PUBLISHED_REPLIED_TO"])
+    return b"\xff\xfe" + csv_text(rows).encode("utf-16-le")
+
+
+ALCHEMER_META = ["Response ID", "Time Started", "Date Submitted", "Status", "Contact ID", "Legacy Comments",
+                 "Comments", "Language", "Referer", "SessionID", "User Agent", "Tags", "IP Address", "Longitude",
+                 "Latitude", "Country", "City", "State/Region", "Postal"]
+
+
+def alchemer(n: int = 10) -> bytes:
+    header = ALCHEMER_META + ["How satisfied are you with our service?", "Please explain your rating."]
+    rows = [header]
+    for i in range(n):
+        status = ["Complete", "Complete", "Partial", "Disqualified", "Complete"][i % 5]
+        rows.append([str(i + 1), f"2026-10-{1 + i:02d} 09:00:00", f"2026-10-{1 + i:02d} 09:05:00", status, "",
+                     "", "internal note: call back" if i == 0 else "", "English", "", f"s{i}", "Mozilla", "",
+                     "198.51.100.9", "", "", "United Kingdom", "Leeds", "", "", str(1 + i % 5),
+                     f"Explanation {i}: the engineer arrived on time"])
+    return csv_text(rows).encode("utf-8")
+
+
+def delighted(n: int = 10, *, nps: bool = True) -> bytes:
+    header = ["Response ID", "Email", "Name", "Score", "Comment", "Response timestamp", "Notes", "Tags",
+              "Delighted Source", "Delighted Device Type", "Delighted Operating System", "Delighted Browser",
+              "Delighted Country", "plan"]
+    rows = [header]
+    for i in range(n):
+        rows.append([str(9000 + i), f"c{i}@example.com", "", str(i % 11 if nps else 1 + i % 5),
+                     f"Comment {i}: billing is confusing", f"2026-10-{1 + i:02d} 10:00:00 +0000", "", "", "Email",
+                     "Desktop", "Windows", "Chrome", "GB", "Pro"])
+    return csv_text(rows).encode("utf-8")
+
+
+def appbot(n: int = 6) -> bytes:
+    header = ["id", "published_at", "rating", "author", "subject", "body", "translated_subject", "translated_body",
+              "store", "app_name", "version", "country", "language", "sentiment", "topics"]
+    rows = [header]
+    for i in range(n):
+        rows.append([f"r{i}", f"2026-10-{1 + i:02d}", str(1 + i % 5), f"user{i}", f"Subject {i}",
+                     f"Body {i}: login fails after the update", "", "", "google_play", "Northwind", "4.1",
+                     "GB", "en", "negative", "Login"])
+    return csv_text(rows).encode("utf-8")

@@ -402,3 +402,112 @@ def test_older_surveymonkey_respondentid_layout(tmp_path, cfg, forced):
     assert len(result.frame) == 15
     assert result.frame["received_at"].min() == pd.Timestamp("2015-11-01 22:09:10", tz="Europe/London")
     assert result.frame["response_id"].iloc[0] == "sm-4400000000"
+
+
+# --------------------------------------------------------------------------- 15.5 detection, 15.7 readers
+
+def _write(tmp_path, name, data):
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
+
+
+def test_a_freshdesk_ticket_list_is_not_zendesk(tmp_path, cfg):
+    path = _write(tmp_path, "tickets.json", B.freshdesk_json(6))
+    assert detect_platform(path) == ("freshdesk", 0.99)
+    result = clean_responses([read_export(path)], cfg)
+    _accounted(result, 6)
+    assert result.quarantine["reason"].tolist() == ["status spam"]
+    frame = result.frame.set_index("response_id")
+    assert list(frame.index) == [f"fd-{500 + i}" for i in range(5)]
+    assert frame.loc["fd-500", "channel"] == "email" and frame.loc["fd-501", "channel"] == "phone"
+    assert frame.loc["fd-500", "text"] == "Order 0 late. My order 0 has not arrived after two weeks."
+    # and Zendesk still is Zendesk
+    assert detect_platform(_write(tmp_path, "zd.json", json.dumps(B.zendesk_tickets(3)).encode()))[0] == "zendesk"
+
+
+def test_a_freshdesk_csv_is_not_a_zendesk_view(tmp_path, cfg):
+    path = _write(tmp_path, "tickets.csv", B.freshdesk_csv(10))
+    platform, confidence = detect_platform(path)
+    assert platform == "freshdesk" and confidence > 0.9
+    result = clean_responses([read_export(path)], cfg)
+    _accounted(result, 10)
+    assert len(result.frame) == 10
+    assert result.frame["first_response_hours"].tolist() == [1.5] * 10
+    assert sorted(result.frame["csat"].dropna().astype(int).tolist()) == [1, 1, 1, 5, 5, 5, 5]
+
+
+def test_distinct_tickets_are_distinct_contacts(tmp_path, cfg):
+    """Ten tickets from one customer with the same text within a day: none is a 'repeat'."""
+    path = _write(tmp_path, "tickets.csv", B.freshdesk_csv(10))
+    result = clean_responses([read_export(path)], cfg)
+    assert len(result.frame) == 10 and result.quality["repeat"].tolist() == [0]
+
+
+def test_unknown_file_suggests_the_closest_layout_briefly(tmp_path):
+    from feedbacklib.errors import DetectionError
+
+    path = _write(tmp_path, "notes.csv", b"meeting,owner,when\nbuy milk,ann,today\n")
+    with pytest.raises(DetectionError) as info:
+        read_export(path)
+    assert "notes.csv" in str(info.value) and "Closest:" in str(info.value)
+    assert len(str(info.value)) < 900
+
+
+def test_typeform_dates_are_utc_and_partials_unfinished(tmp_path, cfg):
+    path = _write(tmp_path, "responses.csv", B.typeform(12))
+    assert detect_platform(path)[0] == "typeform"
+    export = read_export(path)
+    staged = stage_export(export, cfg)
+    assert staged.timezone == "UTC"
+    assert staged.roles["nps"].startswith("'How likely are you to recommend")
+    assert staged.roles["text"].startswith("'What is the main reason for your score?'")
+    result = clean_responses([export], cfg)
+    _accounted(result, 12)
+    assert result.quarantine["reason"].tolist() == ["unfinished response"]
+    first = result.frame.set_index("response_id").loc["tf-tok0000abcd"]
+    # 23:40 UTC on 30 June is 00:40 on 1 July in London: read as UTC it stays in June
+    assert first["received_at"] == pd.Timestamp("2026-06-30 23:40", tz="UTC") and first["month"] == "2026-07"
+
+
+def test_google_play_console_reviews_in_utf16(tmp_path, cfg):
+    path = _write(tmp_path, "reviews_com.northwind.app_202610.csv", B.google_play(8))
+    assert detect_platform(path)[0] == "google_play"
+    result = clean_responses([read_export(path)], cfg)
+    _accounted(result, 8)
+    frame = result.frame.set_index("response_id")
+    assert list(frame.index) == [f"gp-gp{i}" for i in range(8)]
+    assert frame.loc["gp-gp0", "text"] == "Title 0. The app crashes when I pay (0)"
+    assert frame.loc["gp-gp1", "text"] == "The app crashes when I pay (1)"
+    assert frame["csat"].tolist() == [1 + i % 5 for i in range(8)] and set(frame["source"]) == {"review"}
+
+
+def test_alchemer_statuses_and_the_internal_comments_column(tmp_path, cfg):
+    path = _write(tmp_path, "alchemer.csv", B.alchemer(10))
+    assert detect_platform(path)[0] == "alchemer"
+    export = read_export(path)
+    staged = stage_export(export, cfg)
+    assert staged.roles["text"].startswith("'Please explain your rating.'")  # not "Comments" (staff notes)
+    result = clean_responses([export], cfg)
+    _accounted(result, 10)
+    assert sorted(result.quarantine["reason"].tolist()) == ["status Disqualified"] * 2 + ["unfinished response"] * 2
+
+
+@pytest.mark.parametrize("nps", [True, False])
+def test_delighted_score_is_nps_or_csat_from_the_answers(tmp_path, cfg, nps):
+    path = _write(tmp_path, "delighted.csv", B.delighted(10, nps=nps))
+    assert detect_platform(path)[0] == "delighted"
+    result = clean_responses([read_export(path)], cfg)
+    _accounted(result, 10)
+    assert len(result.frame) == 10
+    filled, empty = ("nps", "csat") if nps else ("csat", "nps")
+    assert result.frame[filled].notna().all() and result.frame[empty].isna().all()
+    assert result.frame["received_at"].iloc[0] == pd.Timestamp("2026-10-01 10:00", tz="UTC")
+
+
+def test_appbot_reviews(tmp_path, cfg):
+    path = _write(tmp_path, "appbot.csv", B.appbot(6))
+    assert detect_platform(path)[0] == "appbot"
+    result = clean_responses([read_export(path)], cfg)
+    _accounted(result, 6)
+    assert result.frame["text"].iloc[0] == "Subject 0. Body 0: login fails after the update"

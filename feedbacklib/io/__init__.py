@@ -15,7 +15,7 @@ from types import ModuleType
 from typing import Any
 
 from ..errors import DetectionError, InputError
-from . import cfpb, complaints, forms, generic, qualtrics, surveymonkey, zendesk
+from . import alchemer, appreviews, cfpb, complaints, delighted, forms, freshdesk, generic, qualtrics, surveymonkey, typeform, zendesk
 from ._common import Export, Staged
 from .detect import PLATFORMS, detect_platform
 
@@ -34,6 +34,9 @@ READERS: dict[str, Any] = {
     "qualtrics": qualtrics, "surveymonkey": surveymonkey, "cfpb": cfpb, "zendesk": zendesk,
     "microsoft_forms": _Reader(forms.read, forms.stage_microsoft),
     "google_forms": _Reader(forms.read, forms.stage_google),
+    "typeform": typeform, "freshdesk": freshdesk, "alchemer": alchemer, "delighted": delighted,
+    "google_play": _Reader(appreviews.read, appreviews.stage_google_play),
+    "appbot": _Reader(appreviews.read, appreviews.stage_appbot),
     "complaints": complaints, "generic": generic,
 }
 EXPORT_SUFFIXES = (".csv", ".tsv", ".json", ".xlsx", ".parquet")
