@@ -76,8 +76,9 @@ def _parser() -> argparse.ArgumentParser:
                      help="configuration file (default: feedback.toml)")
     val.add_argument("--platform", default=None, metavar="NAME",
                      help="read every file as this platform instead of detecting it: qualtrics, surveymonkey, "
-                     "google_forms, microsoft_forms, zendesk, cfpb, complaints, generic (for the monthly run, "
-                     "set [input] platform or [input.platforms] in feedback.toml)")
+                     "google_forms, microsoft_forms, typeform, alchemer, delighted, zendesk, freshdesk, google_play, "
+                     "appbot, cfpb, complaints, generic (for the monthly run, set [input] platform or "
+                     "[input.platforms] in feedback.toml)")
     return parser
 
 
@@ -178,7 +179,8 @@ def _validate_lines(exports, result, cfg) -> list[str]:
     for name, why in exports.skipped:
         lines[f"{name}\x00s"] = [f"  {sanitise(name)}: skipped: {sanitise(why)}"]
     for name, message in exports.errors:
-        lines[f"{name}\x00e"] = [f"  {sanitise(name)}: NOT READ: {sanitise(message)[:400]}"]
+        shown = redact_pii(pd.Series([message], dtype="string")).iloc[0]
+        lines[f"{name}\x00e"] = [f"  {sanitise(name)}: NOT READ: {sanitise(shown)[:600]}"]
     return [line for key in sorted(lines) for line in lines[key]]
 
 

@@ -100,7 +100,10 @@ def _header_of(path: Path, data: bytes) -> tuple[str, list[str], dict[str, float
     if body[:1] in ("{", "[") or stripped[:1] in (b"{", b"["):
         try:
             obj: Any = json.loads(decode(data)[0].lstrip("\ufeff"))
-        except ValueError:
+        except ValueError as exc:
+            if path.suffix.lower() == ".json":  # an export, broken: an error, not a stray file
+                raise InputError(f"The export {path.name!r} is not valid JSON: {exc}. Export it again, or check "
+                                 "that it was not cut off or edited.") from None
             obj = None
         if obj is not None:
             scores = {"zendesk": zendesk.detect(obj), "freshdesk": freshdesk.detect_json(obj)}
@@ -165,7 +168,7 @@ def detect_platform(path: str | os.PathLike[str], *, config: Any = None) -> tupl
         read_bytes(path)
         return forced, 1.0
     data = read_bytes(path)
-    if not data or data.isspace():  # no copy of a large file
+    if not data or data.isspace() or (len(data) < 64 and not decode(data)[0].strip("\ufeff \t\r\n\x00")):
         raise InputError(f"The export {path.name!r} is empty.")
     kind, header, scores = _header_of(path, data)
     scores["generic"] = generic.detect(header, config)
@@ -192,13 +195,20 @@ def closest_layout(header: list[str]) -> tuple[str, list[str], list[str]]:
 
 def _unrecognised(path: Path, kind: str, header: list[str]) -> str:
     """A short message: the header seen, the closest layout and what it lacks, and how to go on."""
-    shown = [str(h)[:40] for h in header[:8]] + (["..."] if len(header) > 8 else [])
+    import pandas as pd
+
+    from ..pii import redact_pii
+
+    # a file without a header row shows a data row here: never print what redaction would hide
+    cells = redact_pii(pd.Series([str(h) for h in header[:8]], dtype="string")).tolist() if header else []
+    shown = [c[:40] for c in cells] + (["..."] if len(header) > 8 else [])
     name, missing, _ = closest_layout(header)
     lacks = [str(c) for c in missing[:4]] + (["..."] if len(missing) > 4 else [])
+    closest = (f"Closest: {name} ({_HOW[name]}), which would also need {lacks!r}."
+               if len(missing) < len(SIGNATURES[name]) else "Closest: none (no layout shares a column with it).")
     return (
         f"Could not detect the export platform of {path.name!r}: its {kind} header {shown!r} matches no "
-        f"known layout ({', '.join(PLATFORMS)}). Closest: {name} ({_HOW[name]}), which would also need "
-        f"{lacks!r}. Pass --platform NAME (--platform generic with the columns mapped in feedback.toml under "
+        f"known layout ({', '.join(PLATFORMS)}). {closest} Pass --platform NAME (--platform generic with the columns mapped in feedback.toml under "
         "[platforms.generic.columns], e.g. text = \"Comment\"), or name the platform for such files under "
         "[input.platforms] (e.g. \"may*.csv\" = \"qualtrics\")."
     )
