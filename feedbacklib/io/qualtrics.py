@@ -209,9 +209,7 @@ def stage(export: Export, config: Any) -> Staged:
     text_columns = [c for c in cols if _TEXT_ID.match(import_ids.get(c, ""))]
     questions = [c for c in cols if c.strip().casefold() not in _NOT_QUESTIONS and c not in override.values()
                  and (meta.get("layout") != "legacy" or re.match(r"^Q[0-9]+", c))]
-    chosen = choose_roles(raw, questions, meta.get("questions", {}), text_hint=text_columns,
-                          positions={S.CSAT: "Q1", S.NPS: "Q2", S.TEXT: "Q3"}
-                          if meta.get("layout") != "legacy" else {S.CSAT: "Q1"})
+    chosen = choose_roles(raw, questions, meta.get("questions", {}), text_hint=text_columns)
 
     def col(canonical: str, *defaults: str) -> str | None:
         if canonical in override:

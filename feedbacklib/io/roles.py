@@ -134,8 +134,7 @@ def choose_roles(raw: pd.DataFrame, columns: Iterable[str], questions: Mapping[s
         found[S.TEXT] = (best, f'the free-text question with the longest answers ("{_short(asked(best))}", '
                                f"{kinds[best][1]})")
     else:
-        short = [c for c in cols if c not in used and kinds[c][0] == "short answers"
-                 and (TEXT_Q.search(asked(c)) or c in hinted)]
+        short = [c for c in cols if c not in used and kinds[c][0] == "short answers" and TEXT_Q.search(asked(c))]
         if short:
             found[S.TEXT] = (short[0], f'question "{_short(asked(short[0]))}" asks for comments, {kinds[short[0]][1]}')
     for role, col in (positions or {}).items():
