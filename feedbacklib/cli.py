@@ -169,6 +169,9 @@ def _validate_lines(exports, result, cfg) -> list[str]:
             roles = {}
         for role, how in roles.items():
             out.append(f"    {role} <- {sanitise(how)}")
+        if q.get("rows_read", 0) and not q.get("rows_kept", 0):
+            out.append("    WARNING: every row was quarantined: check the platform and the column roles "
+                       "(--platform, [platforms.<name>.columns] in feedback.toml)")
         mine = reasons[reasons["source_file"] == name]["reason"].dropna().astype(str) if len(reasons) else []
         if len(mine):
             kinds = pd.Series([reason_kind(r) for r in mine], index=mine.index)
