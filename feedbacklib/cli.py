@@ -141,6 +141,14 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _shorten(message: str, limit: int = 2000) -> str:
+    """Keep a message mail-sized: a hostile header can make it megabytes long."""
+    if len(message) <= limit:
+        return message
+    head, tail = message[: limit - 500], message[-400:]
+    return f"{head} [... {len(message) - len(head) - len(tail)} characters omitted ...] {tail}"
+
+
 def _validate_lines(exports, result, cfg) -> list[str]:
     """``validate``'s report: every file of the folder (read, skipped or unreadable) in name order.
 
@@ -185,14 +193,6 @@ def _validate_lines(exports, result, cfg) -> list[str]:
         shown = redact_pii(pd.Series([message], dtype="string")).iloc[0]
         lines[f"{name}\x00e"] = [f"  {sanitise(name)}: NOT READ: {sanitise(shown)[:600]}"]
     return [line for key in sorted(lines) for line in lines[key]]
-
-
-def _shorten(message: str, limit: int = 2000) -> str:
-    """Keep a message mail-sized: a hostile header can make it megabytes long."""
-    if len(message) <= limit:
-        return message
-    head, tail = message[: limit - 500], message[-400:]
-    return f"{head} [... {len(message) - len(head) - len(tail)} characters omitted ...] {tail}"
 
 
 def main(argv: list[str] | None = None) -> int:
