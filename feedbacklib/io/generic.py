@@ -101,4 +101,6 @@ def stage(export: Export, config: Any) -> Staged:
     return Staged(frame=frame.astype(STRING), source=str(settings.get("source", "survey")),
                   date_column=found.get(S.RECEIVED_AT, S.RECEIVED_AT),
                   timezone=settings.get("timezone") or zone_from_name(found.get(S.RECEIVED_AT)),
-                  **dayfirst_setting(settings, True))
+                  **dayfirst_setting(settings, True),
+                  roles={c: f"{found[c]!r} ({'set in feedback.toml' if c in columns_override(config, NAME) else 'named so'})"
+                         for c in found})
