@@ -221,31 +221,123 @@ def _blank_empty_answers(texts: pd.Series) -> pd.Series:
 _ISO = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M",
         "%Y-%m-%d", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d")
 _DAYFIRST = ("%d/%m/%Y", "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%d.%m.%Y", "%d-%m-%Y",
-             "%d/%m/%y")
+             "%d/%m/%y", "%d/%m/%y %H:%M", "%d/%m/%y %H:%M:%S", "%d.%m.%Y %H:%M", "%d.%m.%Y %H:%M:%S",
+             "%d-%m-%Y %H:%M", "%d-%m-%Y %H:%M:%S", "%d/%m/%Y %I:%M:%S %p", "%d/%m/%Y %I:%M %p")
 _MONTHFIRST = ("%m/%d/%Y", "%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S", "%m/%d/%y",
-               "%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %I:%M %p", "%m/%d/%y %H:%M")
+               "%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %I:%M %p", "%m/%d/%y %H:%M",
+               "%m/%d/%y %H:%M:%S", "%m/%d/%y %I:%M:%S %p", "%m/%d/%y %I:%M %p")
+#: Month names: the order is in the text, so these serve either way.
+_NAMED = ("%B %d, %Y %I:%M:%S %p", "%b %d, %Y %I:%M:%S %p", "%B %d, %Y %I:%M %p", "%b %d, %Y %I:%M %p",
+          "%B %d, %Y %H:%M:%S", "%b %d, %Y %H:%M:%S", "%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%d %b %Y",
+          "%d %B %Y %H:%M", "%d %b %Y %H:%M", "%d %B %Y %H:%M:%S", "%d %b %Y %H:%M:%S")
 _AWARE = "(?:Z|[+-][0-9]{2}:?[0-9]{2})$"
 _EXCEL_SERIAL = "^[0-9]{5}(?:[.][0-9]+)?$"
 _LOW, _HIGH = pd.Timestamp("1970-01-01"), pd.Timestamp("2200-01-01")
 _LOW_PA = pa.scalar(_LOW.to_pydatetime(), pa.timestamp("s"))
 _HIGH_PA = pa.scalar(_HIGH.to_pydatetime(), pa.timestamp("s"))
+_NUMERIC_DATE = r"^[ \t]*(?P<a>[0-9]{1,2})[/.-](?P<b>[0-9]{1,2})[/.-][0-9]{2,4}"
+_DIRECTIVES = {"%Y": "[0-9]{4}", "%y": "[0-9]{2}", "%m": "[0-9]{1,2}", "%d": "(?P<d>[0-9]{1,2})",
+               "%H": "[0-9]{1,2}", "%I": "[0-9]{1,2}", "%M": "[0-9]{1,2}", "%S": "[0-9]{1,2}",
+               "%p": "[AaPp][Mm]", "%B": "[A-Za-z]+", "%b": "[A-Za-z]+"}
 
 
-def parse_timestamps(values: pd.Series, *, timezone: str, dayfirst: bool = True) -> pd.Series:
-    """Text -> ``datetime64[ns, UTC]``; unparseable or implausible -> NaT.
+def _day_pattern(fmt: str) -> str:
+    """A regex that captures, as ``d``, the day of the month in text written as ``fmt``."""
+    parts = re.split("(%[A-Za-z])", fmt)
+    return "^[ \t]*" + "".join(_DIRECTIVES.get(p, re.escape(p)) for p in parts if p)
+
+
+def _impossible_days(arr: pa.Array, parsed: pa.Array, fmt: str) -> pa.Array:
+    """``parsed`` with nulls where the text's day does not exist in its month.
+
+    Arrow's strptime rolls 31/02/2026 over to 3 March; a rolled date lands on day
+    1-3 with another day in the text, so only those rows are looked at again.
+    """
+    if "%d" not in fmt:
+        return parsed
+    day = pc.day(parsed)
+    low = pc.fill_null(pc.less_equal(day, 3), False)
+    if not pc.any(low).as_py():
+        return parsed
+    idx = pc.indices_nonzero(low)
+    found = pc.extract_regex(pc.take(arr, idx), _day_pattern(fmt))
+    text_day = pc.cast(pc.struct_field(found, [0]), pa.int64())
+    wrong = pc.fill_null(pc.not_equal(text_day, pc.cast(pc.take(day, idx), pa.int64())), True)
+    if not pc.any(wrong).as_py():
+        return parsed
+    mask = np.zeros(len(parsed), dtype=bool)
+    mask[pc.filter(idx, wrong).to_numpy()] = True
+    return pc.if_else(pa.array(mask), pa.scalar(None, pa.timestamp("s")), parsed)
+
+
+def infer_dayfirst(values: pd.Series, default: bool) -> bool:
+    """Day/month order of a column's numeric dates: ``True`` when some have a first number above 12
+    and none a second one above 12 (28/04/2021), ``False`` for the reverse (4/28/21); else ``default``.
+    Looks at the first 100,000 values."""
+    arr = pa.array(values.iloc[:100_000].astype(STRING), type=pa.large_string())
+    found = pc.extract_regex(pc.drop_null(arr), _NUMERIC_DATE)
+    if len(found) == 0:
+        return default
+    first = pc.cast(pc.struct_field(found, [0]), pa.int64())
+    second = pc.cast(pc.struct_field(found, [1]), pa.int64())
+    day_first = pc.any(pc.greater(first, 12)).as_py()
+    month_first = pc.any(pc.greater(second, 12)).as_py()
+    if day_first and not month_first:
+        return True
+    if month_first and not day_first:
+        return False
+    return default
+
+
+def _dateutil_parse(text: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """The last resort for the few distinct values no format read: a real parser (dateutil), only
+    for text with a four-digit year and words (``Mon, 05 Oct 2026 10:00:00 GMT``), with day and
+    month checked (no rolling over). Numeric dates are left to the formats and the column's order."""
+    from dateutil import parser as du
+
+    default = pd.Timestamp("2000-01-01").to_pydatetime()
+    out: dict[str, Any] = {}
+    for u in text.dropna().unique()[:10_000]:
+        # numeric dates are the formats' job (with the column's day/month order): words only here
+        if not re.search(r"(?:19|20|21)[0-9]{2}", u) or not re.search(r"[A-Za-z]{3}", u):
+            continue
+        try:
+            stamp = du.parse(u, default=default, fuzzy=False)
+        except (ValueError, OverflowError, TypeError):
+            continue
+        out[u] = pd.Timestamp(stamp.replace(tzinfo=None)) if stamp.tzinfo is None else pd.Timestamp(stamp)
+    if not out:
+        return (pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]"),
+                pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns, UTC]"))
+    obj = text.astype(object)
+    naive = pd.to_datetime(obj.map({k: v for k, v in out.items() if v.tzinfo is None}), errors="coerce")
+    utc = pd.to_datetime(obj.map({k: v.tz_convert("UTC") for k, v in out.items() if v.tzinfo is not None}),
+                         utc=True, errors="coerce")
+    return naive.astype("datetime64[ns]"), utc.astype("datetime64[ns, UTC]")
+
+
+def parse_timestamps(values: pd.Series, *, timezone: str, dayfirst: bool = True,
+                     infer: bool = False) -> pd.Series:
+    """Text -> ``datetime64[ns, UTC]``; unparseable, impossible or implausible -> NaT.
 
     Naive values are read in ``timezone`` (ISO, then dd/mm/yyyy or mm/dd/yyyy,
-    then Excel serial day numbers); values with ``Z`` or an offset are exact.
+    month names, then Excel serial day numbers, then dateutil for the few
+    distinct values left); values with ``Z`` or an offset are exact. A day that
+    does not exist (31/02/2026, "31/09/2026 10:00") is NaT, never the next
+    month. ``infer=True`` lets the column's own dates decide the day/month
+    order when they are unambiguous (:func:`infer_dayfirst`).
     """
     text = values.astype(STRING).str.strip()
     n = len(text)
     result = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
     if n == 0:
         return result
+    if infer:
+        dayfirst = infer_dayfirst(text, dayfirst)
     arr = pa.array(text, type=pa.large_string())
     naive = pa.nulls(n, pa.timestamp("s"))
     have_text = int(text.notna().sum())
-    for fmt in _ISO + (_DAYFIRST if dayfirst else _MONTHFIRST):
+    for fmt in _ISO + (_DAYFIRST if dayfirst else _MONTHFIRST) + _NAMED:
         if len(naive) - naive.null_count == have_text:
             break
         parsed = pc.strptime(arr, format=fmt, unit="s", error_is_null=True)
@@ -254,6 +346,7 @@ def parse_timestamps(values: pd.Series, *, timezone: str, dayfirst: bool = True)
         # "%Y" reads "25" as year 25: keep only plausible years so "%y" gets its turn
         plausible = pc.and_(pc.greater_equal(parsed, _LOW_PA), pc.less(parsed, _HIGH_PA))
         parsed = pc.if_else(plausible, parsed, pa.scalar(None, pa.timestamp("s")))
+        parsed = _impossible_days(arr, parsed, fmt)
         naive = pc.coalesce(naive, parsed)
     local = _in_bounds(pd.Series(naive.to_pandas(), index=values.index)).astype("datetime64[ns]")
     todo = local.isna() & text.notna()
@@ -275,6 +368,13 @@ def parse_timestamps(values: pd.Series, *, timezone: str, dayfirst: bool = True)
             parsed = pd.to_datetime(text[rest].astype(object), format="ISO8601", errors="coerce")
             if getattr(parsed.dt, "tz", None) is None:
                 local.loc[rest] = _in_bounds(parsed).astype("datetime64[ns]")
+        left = rest & local.isna()
+        if left.any():
+            naive_du, utc_du = _dateutil_parse(text[left])
+            local.loc[left] = _in_bounds(naive_du).astype("datetime64[ns]")
+            aware_du = utc_du.notna()
+            if aware_du.any():
+                result.loc[aware_du[aware_du].index] = utc_du[aware_du]
     local = _in_bounds(local)
     have = local.notna()
     if have.any():
@@ -351,8 +451,11 @@ def parse_score(values: pd.Series, *, low: int, high: int, name: str,
     bad_range = number.notna() & ((number < low) | (number > high) | (number != number.round()))
     bad_range = bad_range.fillna(False)
     reason = pd.Series(pd.NA, index=values.index, dtype=STRING)
-    reason = reason.mask(not_number, f"{name} not a number (" + _short(text) + ")")
-    reason = reason.mask(bad_range, f"{name} out of range (" + _short(text) + ")")
+    shown_rows = (not_number | bad_range).fillna(False)
+    if shown_rows.any():  # the value as shown in a reason: personal data redacted, then cut short
+        shown = _short(redact_pii(text.where(shown_rows).astype(STRING)))
+        reason = reason.mask(not_number, f"{name} not a number (" + shown + ")")
+        reason = reason.mask(bad_range, f"{name} out of range (" + shown + ")")
     good = number.where(~bad_range & number.notna())
     return good.round().astype("Int8"), reason
 
@@ -435,7 +538,8 @@ def _canonical(export: Export, config: Any) -> pd.DataFrame:
 
     tz = staged.timezone or config.timezone
     settings = cleaning_settings(config, export.platform)
-    received = parse_timestamps(repair_mojibake(col(S.RECEIVED_AT)), timezone=tz, dayfirst=staged.dayfirst)
+    received = parse_timestamps(repair_mojibake(col(S.RECEIVED_AT)), timezone=tz, dayfirst=staged.dayfirst,
+                                infer=not staged.dayfirst_fixed)
     date_reason = empty.mask(received.isna(), f"unparseable date in {staged.date_column}")
     csat, csat_reason = per_unique(col(S.CSAT), lambda v: parse_score(
         v, low=1, high=5, name=S.CSAT, labels=settings["csat_labels"], scale=settings["csat_scale"]))
@@ -675,11 +779,18 @@ def _mark_duplicates(allrows: pd.DataFrame) -> None:
 
 def _mark_repeats(allrows: pd.DataFrame, window_hours: float) -> None:
     """Same customer, same non-empty text (case-insensitive, after whitespace clean-up) within
-    ``window_hours`` of the previous copy: the later copy is a repeat."""
+    ``window_hours`` of the previous copy: the later copy is a repeat.
+
+    Tickets are left out: a ticketing system gives each contact its own ticket id,
+    so distinct tickets are distinct contacts even with the same text (the same
+    ticket twice is a duplicate, found by its id)."""
     if not window_hours or window_hours <= 0:
         return
+    ticket = S.SOURCES.index("ticket")
+    not_ticket = allrows[S.SOURCE].cat.codes.to_numpy() != ticket if isinstance(
+        allrows[S.SOURCE].dtype, pd.CategoricalDtype) else (allrows[S.SOURCE] != "ticket").to_numpy(dtype=bool)
     ok = (allrows[S.QUARANTINE_REASON].isna() & allrows[S.CUSTOMER_KEY].notna()
-          & (allrows[S.TEXT].fillna("") != "")).to_numpy(dtype=bool)
+          & (allrows[S.TEXT].fillna("") != "")).to_numpy(dtype=bool) & not_ticket
     if not ok.any():
         return
     customer = _pair_codes(allrows[S.PLATFORM], allrows[S.CUSTOMER_KEY])

@@ -82,8 +82,9 @@ def _parser() -> argparse.ArgumentParser:
                      help="configuration file (default: feedback.toml)")
     val.add_argument("--platform", default=None, metavar="NAME",
                      help="read every file as this platform instead of detecting it: qualtrics, surveymonkey, "
-                     "google_forms, microsoft_forms, zendesk, cfpb, complaints, generic (for the monthly run, "
-                     "set [input] platform or [input.platforms] in feedback.toml)")
+                     "google_forms, microsoft_forms, typeform, alchemer, delighted, zendesk, freshdesk, google_play, "
+                     "appbot, cfpb, complaints, generic (for the monthly run, set [input] platform or "
+                     "[input.platforms] in feedback.toml)")
     _add_themes_parser(sub)
     return parser
 
@@ -188,13 +189,19 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     folder = args.input or cfg.input
     if not Path(folder).is_dir():
         raise InputError(f"The input folder {sanitise(folder)} does not exist or is not a folder.")
-    exports = read_exports(folder, cfg, platform=args.platform)
-    result = clean_responses(exports, cfg)
-    print(f"{len(exports)} file(s) in {sanitise(folder)}")
-    reasons = result.quarantine["reason"].value_counts() if len(result.quarantine) else {}
-    _print_quality(result.quality.to_dict(orient="records"), dict(reasons))
+    exports = read_exports(folder, cfg, platform=args.platform, collect_errors=True)
+    result = clean_responses(list(exports), cfg)
+    total = len(exports) + len(exports.skipped) + len(exports.errors)
+    print(f"{total} file(s) in {sanitise(folder)}: {len(exports)} read, {len(exports.skipped)} skipped, "
+          f"{len(exports.errors)} unreadable")
+    for line in _validate_lines(exports, result, cfg):
+        print(line)
     months = result.frame["month"].value_counts().sort_index()
-    print("months: " + ", ".join(f"{m} ({n})" for m, n in months.items()))
+    print("months: " + (", ".join(f"{m} ({n})" for m, n in months.items()) or "none"))
+    if exports.errors:
+        print(f"feedback-report: error: {len(exports.errors)} export(s) could not be read (listed above).",
+              file=sys.stderr)
+        return 2
     return 0
 
 
@@ -208,6 +215,52 @@ def _shorten(message: str, limit: int = 2000) -> str:
         return message
     head, tail = message[: limit - 500], message[-400:]
     return f"{head} [... {len(message) - len(head) - len(tail)} characters omitted ...] {tail}"
+
+
+def _validate_lines(exports, result, cfg) -> list[str]:
+    """``validate``'s report: every file of the folder (read, skipped or unreadable) in name order.
+
+    A file read: platform and confidence, rows read / kept / quarantined, then
+    which column became which role and why, then one line per quarantine reason
+    with its count and one example (values redacted, control characters escaped).
+    """
+    import pandas as pd
+
+    from .clean import reason_kind
+    from .io import stage_export
+    from .pii import redact_pii
+
+    lines: dict[str, list[str]] = {}
+    quality = {r["file"]: r for r in result.quality.to_dict(orient="records")}
+    reasons = result.quarantine
+    for k, export in enumerate(exports):
+        name = export.path.name
+        q = quality.get(name, {})
+        out = [f"  {sanitise(name)}: {export.platform} (confidence {export.confidence:.2f}); "
+               f"{q.get('rows_read', len(export.raw))} read, {q.get('rows_kept', 0)} kept, "
+               f"{q.get('rows_quarantined', 0)} quarantined"]
+        try:
+            roles = stage_export(export, cfg).roles
+        except Exception:  # noqa: BLE001 - the roles are a hint; cleaning already staged the file
+            roles = {}
+        for role, how in roles.items():
+            out.append(f"    {role} <- {sanitise(how)}")
+        if q.get("rows_read", 0) and not q.get("rows_kept", 0):
+            out.append("    WARNING: every row was quarantined: check the platform and the column roles "
+                       "(--platform, [platforms.<name>.columns] in feedback.toml)")
+        mine = reasons[reasons["source_file"] == name]["reason"].dropna().astype(str) if len(reasons) else []
+        if len(mine):
+            kinds = pd.Series([reason_kind(r) for r in mine], index=mine.index)
+            for kind, count in kinds.value_counts().items():
+                example = redact_pii(pd.Series([mine[kinds == kind].iloc[0]], dtype="string")).iloc[0]
+                out.append(f"    quarantined: {count} x {sanitise(kind)} (e.g. {sanitise(example)[:120]})")
+        lines[f"{name}\x00{k}"] = out
+    for name, why in exports.skipped:
+        lines[f"{name}\x00s"] = [f"  {sanitise(name)}: skipped: {sanitise(why)}"]
+    for name, message in exports.errors:
+        shown = redact_pii(pd.Series([message], dtype="string")).iloc[0]
+        lines[f"{name}\x00e"] = [f"  {sanitise(name)}: NOT READ: {sanitise(shown)[:600]}"]
+    return [line for key in sorted(lines) for line in lines[key]]
 
 
 def main(argv: list[str] | None = None) -> int:

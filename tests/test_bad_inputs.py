@@ -211,6 +211,51 @@ def _cases() -> list[Case]:
     for k, name in enumerate(["evil\nname.csv", "ansi\x1b[31mred\x1b[0m.csv", "quote'\"name.csv", "<b onclick=x>bold<b>.csv",
                               "tab\tname.csv", "spaces  name .csv", "üñíçødé.csv", "$(touch pwned).csv"]):
         cases.append(Case(f"filename-{k}", {name: base}, codes=(0,), rows=20, category="hostile file names"))
+
+    # 12. valid exports that used to lose rows silently (issue 16.2): every record read
+    import codecs as _codecs
+
+    import pandas as _pd
+
+    from . import io_builders as B
+
+    for k, where in enumerate([0, 1, 9, 19]):
+        rows = _good_rows(20)
+        rows[where][5] = "pasted from an old form\rsecond line"
+        cases.append(Case(f"bare-cr-{k}", {"cr.csv": _pd.DataFrame(rows, columns=HEADER).to_csv(index=False).encode()},
+                          codes=(0,), rows=20, category="silent row loss"))
+    for k, where in enumerate([1, 9, 10, 19]):
+        lines = _csv(_good_rows(20)).splitlines(keepends=True)
+        lines[where] = lines[where].replace("the agent", 'the 27" monitor agent')
+        cases.append(Case(f"stray-quote-{k}", {"quote.csv": "".join(lines).encode()}, codes=(0,), rows=20,
+                          category="silent row loss"))
+    for k, enc in enumerate(["utf-16-le", "utf-16-be"]):
+        bom = _codecs.BOM_UTF16_LE if enc == "utf-16-le" else _codecs.BOM_UTF16_BE
+        tickets = B.zendesk_tickets(5)
+        cases.append(Case(f"utf16-zendesk-{k}", {"tickets.json": bom + json.dumps(tickets).encode(enc)},
+                          codes=(0,), rows=5, category="silent row loss"))
+    workbook = B.xlsx([HEADER] + _good_rows(12))
+    cases.append(Case("xlsm-register", {"register.xlsm": workbook}, codes=(0,), rows=12, category="silent row loss"))
+    cases.append(Case("no-suffix", {"october_export": base}, codes=(0,), rows=20, category="silent row loss"))
+    cases.append(Case("stray-notes-file", {"generic.csv": base, "notes.csv": b"meeting,owner\nbuy milk,ann\n"},
+                      codes=(0,), rows=20, category="silent row loss"))
+    cells = {(r + 1, c + 1): v for r, row in enumerate([HEADER] + _good_rows(11)) for c, v in enumerate(row)}
+    cells[(100_000, 6)] = "typed far below the data"
+    cases.append(Case("xlsx-value-at-row-100000", {"register.xlsx": B.xlsx(cells)}, codes=(0,), rows=12, bad=1,
+                      category="silent row loss"))
+
+    # 13. impossible dates are quarantined, never moved to the next month (issue 16.3)
+    for k, bad_date in enumerate(["31/02/2026", "31/09/2026 10:00", "2026-09-31 10:00:00", "30/02/2026",
+                                  "2026-02-29", "31/11/2026", "2026-04-31T10:00:00"]):
+        rows = _good_rows(10) + [["bad-date", bad_date, "Northwind Manila", "web", 3, "impossible date"]]
+        cases.append(Case(f"impossible-date-{k}", {"dates.csv": _csv(rows).encode()}, codes=(0,), rows=11, bad=1,
+                          category="impossible dates", extra={"impossible": bad_date}))
+
+    # 14. workbooks that would expand beyond any export (issue 16.5): refused, exit 2
+    stray = {(r + 1, c + 1): v for r, row in enumerate([HEADER] + _good_rows(3)) for c, v in enumerate(row)}
+    stray[(1_048_576, 16_384)] = "x"
+    cases.append(Case("xlsx-stray-cell-xfd1048576", {"stray.xlsx": B.xlsx(stray)}, codes=(2,),
+                      category="oversized workbooks"))
     return cases
 
 
@@ -245,7 +290,8 @@ def test_bad_input_ends_cleanly(case, tmp_path, capsys, monkeypatch, salt_env):
     assert "Traceback" not in err and "Traceback" not in out
     assert not (tmp_path / "out").exists(), "a dry run writes nothing"
     if code != 0:
-        message = err.strip()
+        # warnings (a skipped file, named) may come first; the error is the last line
+        message = "\n".join(line for line in err.strip().splitlines() if not line.startswith("WARNING: input:"))
         assert message.startswith("feedback-report: error:"), message
         assert "\n\n" not in message and len(message) < 2500, message
         assert "\x1b" not in message
@@ -272,6 +318,8 @@ def _assert_no_silent_loss(result, case: Case) -> None:
         quarantined = _quarantined(result, "bad-rating")
         kept = result.frame.loc[result.frame["response_id"] == "bad-rating", "csat"]
         assert quarantined or (len(kept) == 1 and (kept.isna().all() or valid or 1 <= int(kept.iloc[0]) <= 5)), r
+    if "impossible" in case.extra:
+        assert _quarantined(result, "bad-date"), case.extra["impossible"]
     if "date" in case.extra:
         # never lost: quarantined, or kept with a plausible date in its own month
         kept = result.frame.loc[result.frame["response_id"] == "bad-date", "received_at"]

@@ -306,7 +306,7 @@ def test_input_errors(tmp_path):
     with pytest.raises(InputError, match="ragged.csv"):
         read_export(ragged)
     with pytest.raises(InputError, match="Unknown platform"):
-        read_export(FIX / "generic_small.csv", platform="typeform")
+        read_export(FIX / "generic_small.csv", platform="surveyplanet")
 
 
 def test_read_exports_sorted_by_name(tmp_path):
@@ -349,8 +349,8 @@ def test_platform_override_in_config(tmp_path, monkeypatch):
     cfg = load_config(toml)
     assert detect_platform(data, config=cfg) == ("generic", 1.0)
     assert read_export(data, config=cfg).platform == "generic"
-    toml.write_text('[input]\nplatform = "typeform"\n', encoding="utf-8")
-    with pytest.raises(ConfigError, match="typeform"):  # caught when the file is loaded
+    toml.write_text('[input]\nplatform = "surveyplanet"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="surveyplanet"):  # caught when the file is loaded
         load_config(toml)
 
 

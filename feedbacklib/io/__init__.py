@@ -15,11 +15,11 @@ from types import ModuleType
 from typing import Any
 
 from ..errors import DetectionError, InputError
-from . import cfpb, complaints, forms, generic, qualtrics, surveymonkey, zendesk
+from . import alchemer, appreviews, cfpb, complaints, delighted, forms, freshdesk, generic, qualtrics, surveymonkey, typeform, zendesk
 from ._common import Export, Staged
 from .detect import PLATFORMS, detect_platform
 
-__all__ = ["Export", "Staged", "read_export", "read_exports", "detect_platform", "stage_export",
+__all__ = ["Export", "Exports", "Staged", "read_export", "read_exports", "strict_input", "detect_platform", "stage_export",
            "READERS", "PLATFORMS", "EXPORT_SUFFIXES"]
 
 #: One reader module per platform: ``read(path) -> (raw, meta)``, ``stage(export, config) -> Staged``.
@@ -34,6 +34,9 @@ READERS: dict[str, Any] = {
     "qualtrics": qualtrics, "surveymonkey": surveymonkey, "cfpb": cfpb, "zendesk": zendesk,
     "microsoft_forms": _Reader(forms.read, forms.stage_microsoft),
     "google_forms": _Reader(forms.read, forms.stage_google),
+    "typeform": typeform, "freshdesk": freshdesk, "alchemer": alchemer, "delighted": delighted,
+    "google_play": _Reader(appreviews.read, appreviews.stage_google_play),
+    "appbot": _Reader(appreviews.read, appreviews.stage_appbot),
     "complaints": complaints, "generic": generic,
 }
 EXPORT_SUFFIXES = (".csv", ".tsv", ".json", ".xlsx", ".parquet")
@@ -47,6 +50,16 @@ def read_export(path: str | os.PathLike[str], *, platform: str | None = None,
     when its layout is not recognised.
     """
     path = Path(path)
+    from ._common import XLSX_LIMITS, xlsx_limits
+
+    token = XLSX_LIMITS.set(xlsx_limits(config))
+    try:
+        return _read_export(path, platform, config)
+    finally:
+        XLSX_LIMITS.reset(token)
+
+
+def _read_export(path: Path, platform: str | None, config: Any) -> Export:
     if platform is None:
         platform, confidence = detect_platform(path, config=config)
         if platform not in READERS:
@@ -66,25 +79,115 @@ def read_export(path: str | os.PathLike[str], *, platform: str | None = None,
     return Export(path=path, platform=platform, confidence=confidence, raw=raw, meta=meta)
 
 
-def read_exports(folder: str | os.PathLike[str], config: Any = None, *, platform: str | None = None) -> list[Export]:
-    """Every ``*.csv``/``*.tsv``/``*.json``/``*.xlsx``/``*.parquet`` in ``folder``
-    (not recursive, hidden files and Excel lock files skipped), sorted by name.
+class Exports(list):
+    """The exports read from a folder (a list of :class:`Export`), plus what was not read.
+
+    ``skipped``: ``(file name, why)`` for every entry of the folder that is not
+    read: unknown layouts (a stray ``notes.csv``), files that are not exports
+    (``README.md``), sub-folders. ``errors``: ``(file name, message)`` for
+    exports that could not be read, when the caller asked to collect them
+    (``feedback-report validate``) instead of stopping at the first.
+    """
+
+    def __init__(self, items=(), skipped=None, errors=None):
+        super().__init__(items)
+        self.skipped: list[tuple[str, str]] = list(skipped or [])
+        self.errors: list[tuple[str, str]] = list(errors or [])
+
+
+#: Suffixes that are read without being detected first as something else; a file without a
+#: suffix is tried too (its content decides). Anything else is listed as skipped.
+TRIED_SUFFIXES = EXPORT_SUFFIXES + (".xlsm", "")
+
+
+def strict_input(config: Any) -> bool:
+    """``[input] strict = true``: an unknown file in the input folder is an error, not a warning."""
+    from ._common import settings_table
+
+    return settings_table(config, "input").get("strict") is True
+
+
+def read_exports(folder: str | os.PathLike[str], config: Any = None, *, platform: str | None = None,
+                 collect_errors: bool = False) -> Exports:
+    """Every export in ``folder`` (not recursive; hidden files and Excel lock files ignored), by name.
+
+    ``*.csv``/``*.tsv``/``*.json``/``*.xlsx``/``*.xlsm``/``*.parquet`` and files
+    without a suffix are detected by their content. A file of no known layout
+    (a stray ``notes.csv``) is skipped with a warning naming it, unless
+    ``[input] strict = true`` in feedback.toml, which makes it an error. Files
+    with other suffixes (``README.md``, ``.pdf``) and sub-folders are skipped
+    and listed too. A symlink whose target is missing (an unmounted share) is
+    an error: its data would be missing from the report. Every skipped file is
+    in the returned list's ``skipped`` (for the data-quality section).
 
     ``platform`` forces one reader for every file (the command line's ``--platform``);
-    otherwise each file is detected, with ``[input]`` overrides from the config."""
+    otherwise each file is detected, with ``[input]`` overrides from the config.
+    ``collect_errors=True`` reads every file and lists the unreadable ones in
+    ``errors`` instead of raising at the first.
+    """
+    import logging
+
+    log = logging.getLogger("feedbacklib.io")
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError(f"The input folder {str(folder)!r} does not exist or is not a folder.")
-    files = sorted(p for p in folder.iterdir()
-                   if p.is_file() and p.suffix.lower() in EXPORT_SUFFIXES and not p.name.startswith((".", "~$")))
-    exports = []
-    for p in files:
+    strict = strict_input(config)
+    out = Exports()
+
+    def fail(p: Path, message: str) -> None:
+        if not collect_errors:
+            raise InputError(message)
+        out.errors.append((p.name, message))
+
+    for p in sorted(folder.iterdir(), key=lambda q: q.name):
+        if p.name.startswith((".", "~$")):
+            continue
+        if p.is_symlink() and not p.exists():
+            fail(p, f"The export {p.name!r} is a link to {os.readlink(p)!r}, which does not exist (an unmounted "
+                    "share?): mount it or remove the link, so that no data is missing from the report.")
+            continue
+        if p.is_dir():
+            out.skipped.append((p.name, "a folder (sub-folders are not read)"))
+            log.info("input: %r skipped: a folder (sub-folders are not read)", p.name)
+            continue
+        if p.suffix.lower() not in TRIED_SUFFIXES:
+            out.skipped.append((p.name, f"not an export ({p.suffix or 'no'} suffix)"))
+            log.info("input: %r skipped: not an export (%s suffix)", p.name, p.suffix)
+            continue
         try:
-            exports.append(read_export(p, platform=platform, config=config))
+            out.append(read_export(p, platform=platform, config=config))
+        except DetectionError as exc:
+            if strict:
+                fail(p, f"{exc} ([input] strict = true makes an unknown file an error.)")
+                continue
+            name, _ = _closest(p)
+            why = f"unknown layout (closest: {name})" if name else "unknown layout"
+            out.skipped.append((p.name, why))
+            log.warning("input: %r skipped: its layout matches no known export (%s); set [input] strict = true "
+                        "to make this an error, or map it with --platform / [input.platforms].", p.name, why)
+        except InputError as exc:
+            fail(p, str(exc))
         except (RecursionError, MemoryError) as exc:  # hostile input: deeply nested JSON, a huge record
-            raise InputError(f"Cannot read the export {p.name!r}: it is too deeply nested or too large to read "
-                             f"({type(exc).__name__}). Check that it is a genuine export.") from None
-    return exports
+            fail(p, f"Cannot read the export {p.name!r}: it is too deeply nested or too large to read "
+                    f"({type(exc).__name__}). Check that it is a genuine export.")
+    return out
+
+
+def _closest(path: Path) -> tuple[str | None, float]:
+    """The closest known layout of an unrecognised file (for the warning), from its header."""
+    from ._common import read_rows
+    from .detect import closest_layout
+
+    try:
+        _, rows, _ = read_rows(path, limit=1)
+    except Exception:  # noqa: BLE001 - only a hint
+        return None, 0.0
+    if not rows:
+        return None, 0.0
+    from .detect import SIGNATURES
+
+    name, missing, _ = closest_layout(rows[0])
+    return (name, 0.0) if len(missing) < len(SIGNATURES[name]) else (None, 0.0)
 
 
 def stage_export(export: Export, config: Any) -> Staged:

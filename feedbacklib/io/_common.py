@@ -10,9 +10,12 @@ platform-specific mapping onto the canonical columns is each reader's
 from __future__ import annotations
 
 import codecs
+import contextvars
 import csv
 import io
 import json
+import re
+from zlib import error as zlib_error
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +33,8 @@ __all__ = [
     "read_bytes", "decode", "sniff_delimiter", "read_csv_text", "read_xlsx_rows",
     "frame_from_rows", "as_string_frame", "find_column", "columns_override", "split_truncated",
     "TRUNCATED_ROWS", "settings_table", "VERSION", "PLACEHOLDERS", "read_rows", "decode_head",
-    "read_csv_bytes", "sniff_layout", "Layout", "per_unique",
+    "read_csv_bytes", "sniff_layout", "Layout", "per_unique", "dayfirst_setting", "zone_from_name",
+    "is_workbook", "looks_like_json", "check_workbook",
 ]
 
 #: dtype of every raw and staged cell.
@@ -88,6 +92,10 @@ class Staged:
     date_column: str
     timezone: str | None = None   # zone of naive timestamps; None = the config time zone
     dayfirst: bool = True
+    #: canonical name -> "column (why it was chosen)", for ``feedback-report validate``
+    roles: Mapping[str, str] = field(default_factory=dict, compare=False)
+    #: True when ``dayfirst`` was set in feedback.toml; otherwise the dates' own order may override it
+    dayfirst_fixed: bool = False
 
 
 def read_bytes(path: Path) -> bytes:
@@ -99,6 +107,15 @@ def read_bytes(path: Path) -> bytes:
         raise InputError(f"The export {str(path)!r} is a folder, not a file.") from None
     except OSError as exc:
         raise InputError(f"Cannot read the export {str(path)!r}: {exc.strerror or exc}.") from None
+
+
+def is_workbook(path: Path) -> bool:
+    """The file starts like a zip (an .xlsx/.xlsm workbook), whatever its name."""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(4) == b"PK\x03\x04"
+    except OSError:
+        return False
 
 
 def decode(data: bytes) -> tuple[str, str]:
@@ -124,8 +141,9 @@ def decode(data: bytes) -> tuple[str, str]:
 Layout = Callable[[str], tuple[str, int, "list[str] | None"]]
 
 
-#: How much of a file :func:`decode_head` decodes (header rows, delimiter sniffing, detection).
-HEAD_BYTES = 1 << 20
+#: How much of a file :func:`decode_head` decodes (header rows, delimiter sniffing, detection): a
+#: wide Qualtrics export (2,000 questions) has about 450 KB of header rows.
+HEAD_BYTES = 4 << 20
 _UTF8 = ("utf-8", "utf-8-sig")
 
 
@@ -153,6 +171,12 @@ def decode_head(data: bytes, limit: int = HEAD_BYTES) -> tuple[str, str]:
     except UnicodeDecodeError:
         return decode(data[:limit])[0], "cp1252"
     return text, "utf-8-sig" if bom else "utf-8"
+
+
+def looks_like_json(data: bytes) -> bool:
+    """The file's first character (after any BOM, in any encoding :func:`decode` knows) is ``{`` or ``[``."""
+    head, _ = decode(data[:4096] if _maybe_utf8(data) else data[:4096 // 2 * 2])
+    return head.lstrip("\ufeff \t\r\n")[:1] in ("{", "[")
 
 
 def sniff_delimiter(first_line: str, suffix: str = "") -> str:
@@ -186,8 +210,24 @@ def sniff_layout(path: Path) -> Layout:
 
 
 def head_rows(text: str, delimiter: str, n: int = 4) -> list[list[str]]:
-    """The first ``n`` CSV records (quoted newlines respected)."""
-    reader = csv.reader(io.StringIO(text[: 1 << 16]), delimiter=delimiter)
+    """The first ``n`` CSV records (quoted newlines respected, a bare CR inside a field kept).
+
+    Reads 64 KB of ``text`` first and more (up to all of it) while that holds
+    fewer than ``n`` complete records: wide exports have header rows of hundreds
+    of kilobytes.
+    """
+    window = 1 << 16
+    while True:
+        part = protect_bare_cr(text[:window])[0]
+        rows = _first_rows(part, delimiter, n + 1)
+        # n + 1 records read: the n-th is complete; else read more unless the window was all
+        if len(rows) > n or window >= len(text):
+            return [[c.replace(_CR_MARK, "\r") for c in r] for r in rows[:n]]
+        window *= 8
+
+
+def _first_rows(text: str, delimiter: str, n: int) -> list[list[str]]:
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     rows = []
     try:
         for row in reader:
@@ -199,27 +239,86 @@ def head_rows(text: str, delimiter: str, n: int = 4) -> list[list[str]]:
     return rows
 
 
+#: Stands in for a bare CR (not followed by LF) while a file whose records end in LF is parsed:
+#: ``DataFrame.to_csv`` writes text pasted from old forms with bare CRs, unquoted.
+_CR_MARK = "\ue000"
+
+
+def protect_bare_cr(text: str) -> tuple[str, bool]:
+    """``text`` with each bare CR replaced by :data:`_CR_MARK` when its records end in LF.
+
+    A file without any LF (classic Mac line ends) is left alone. ``True`` when
+    something was replaced (:func:`restore_bare_cr` puts the CRs back).
+    """
+    crs = text.count("\r")
+    if not crs or crs == text.count("\r\n") or "\n" not in text:
+        return text, False
+    return re.sub("\r(?!\n)", _CR_MARK, text), True
+
+
+def restore_bare_cr(frame: pd.DataFrame) -> pd.DataFrame:
+    """Put back the bare CRs :func:`protect_bare_cr` replaced (the cells and column names)."""
+    for name in frame.columns:
+        col = frame[name]
+        if col.dtype == STRING and col.str.contains(_CR_MARK, regex=False).fillna(False).any():
+            frame[name] = col.str.replace(_CR_MARK, "\r", regex=False)
+    frame.columns = [str(c).replace(_CR_MARK, "\r") for c in frame.columns]
+    return frame
+
+
 def split_truncated(text: Any) -> tuple[Any, Any]:
     """``(complete records, cut-off last record)``: a file cut inside a quoted field.
 
-    An odd number of ``"`` means the last record never closed its quote; the
-    record starts after the last newline that has an even number of quotes before it.
-    Works on ``str`` and on UTF-8 ``bytes`` (quote and newline are single bytes there).
+    An even number of ``"`` cannot leave a quoted field open. Otherwise the text
+    is scanned as a CSV parser reads it: a quote opens a quoted field only at the
+    start of a field (after a delimiter, a line end or the start), so a stray
+    quote inside a field (``5" screen``, ``He said "hi``) is a literal character
+    and cuts nothing. The cut-off record starts after the last line end outside
+    quotes before the quote that never closes. Works on ``str`` and on UTF-8 ``bytes``.
     """
-    quote, newline = ('"', "\n") if isinstance(text, str) else (b'"', b"\n")
-    total = text.count(quote)
-    if total % 2 == 0:
+    quote = '"' if isinstance(text, str) else b'"'
+    if text.count(quote) % 2 == 0:
         return text, text[:0]
-    pos = len(text)
-    after = 0
-    while True:
-        nl = text.rfind(newline, 0, pos)
-        if nl < 0:
+    if isinstance(text, str):
+        start = _open_record_start(text)
+    else:
+        try:
+            decoded = text.decode("utf-8")
+        except UnicodeDecodeError:
             return text, text[:0]
-        after += text.count(quote, nl + 1, pos)
-        if (total - after) % 2 == 0:
-            return text[: nl + 1], text[nl + 1:]
-        pos = nl
+        start = _open_record_start(decoded)
+        start = None if start is None else len(decoded[:start].encode("utf-8"))
+    if start is None:
+        return text, text[:0]
+    return text[:start], text[start:]
+
+
+_FIELD_STARTS = ",;\t|\n\r"
+
+
+def _open_record_start(text: str) -> int | None:
+    """Start of the record whose quoted field runs to the end of ``text``; ``None`` if none does."""
+    pos, record_start = 0, 0
+    while True:
+        q = text.find('"', pos)
+        if q < 0:
+            return None
+        if q > 0 and text[q - 1] not in _FIELD_STARTS:
+            pos = q + 1  # a literal quote inside an unquoted field
+            continue
+        nl = text.rfind("\n", pos, q)
+        if nl >= 0:
+            record_start = nl + 1
+        i = q + 1
+        while True:
+            c = text.find('"', i)
+            if c < 0:
+                return record_start
+            if text.startswith('"', c + 1):
+                i = c + 2
+                continue
+            pos = c + 1
+            break
 
 
 def _check_width(first_line: str, path: Path, delimiter: str) -> None:
@@ -260,6 +359,7 @@ def read_csv_text(text: str, path: Path, *, delimiter: str, header_rows: int = 1
     and its row number is listed in ``meta[TRUNCATED_ROWS]`` so cleaning
     quarantines it with that reason instead of failing.
     """
+    text, marked = protect_bare_cr(text)
     _check_width(text[: text.find("\n") if "\n" in text else len(text)], path, delimiter)
     names = _header_names(text, path, delimiter, names)
     text, tail = split_truncated(text)
@@ -274,7 +374,7 @@ def read_csv_text(text: str, path: Path, *, delimiter: str, header_rows: int = 1
                                      names=names, arrow_message=str(exc), meta=meta)
     if tail.strip():
         frame = _append_truncated(frame, tail, names, delimiter, meta)
-    return frame
+    return restore_bare_cr(frame) if marked else frame
 
 
 def read_csv_bytes(data: bytes, path: Path, layout: Layout,
@@ -308,6 +408,9 @@ def read_csv_bytes(data: bytes, path: Path, layout: Layout,
 def _read_utf8_csv(data: bytes, head: str, path: Path, *, bom: bool, delimiter: str, header_rows: int,
                    names: list[str] | None, meta: dict[str, Any] | None) -> pd.DataFrame | None:
     """The fast path of :func:`read_csv_bytes`; ``None`` when the file is not UTF-8 after all."""
+    crs = data.count(b"\r")
+    if crs and crs != data.count(b"\r\n") and b"\n" in data:
+        return None  # bare CRs inside fields: read as text (protect_bare_cr)
     _check_width(head[: head.find("\n") if "\n" in head else len(head)], path, delimiter)
     names = _header_names(head, path, delimiter, names)
     body = memoryview(data)[3 if bom else 0:]
@@ -316,7 +419,7 @@ def _read_utf8_csv(data: bytes, head: str, path: Path, *, bom: bool, delimiter: 
         tail = bytes(tail_bytes).decode("utf-8")
     except UnicodeDecodeError:
         return None
-    start = codecs.getincrementaldecoder("utf-8")(errors="replace").decode(bytes(complete[: 1 << 16]))
+    start = codecs.getincrementaldecoder("utf-8")(errors="replace").decode(bytes(complete[:HEAD_BYTES]))
     if len(head_rows(start, delimiter, header_rows + 1)) <= header_rows:
         frame = frame_from_rows([], names)
     else:
@@ -338,21 +441,14 @@ def _read_utf8_csv(data: bytes, head: str, path: Path, *, bom: bool, delimiter: 
 
 
 def _split_truncated_view(body: memoryview) -> tuple[memoryview, memoryview]:
-    """:func:`split_truncated` on a memoryview of UTF-8 bytes (the end of ``body.obj``), no copy."""
+    """:func:`split_truncated` on a memoryview of UTF-8 bytes (the end of ``body.obj``), no copy
+    unless the quotes are unbalanced."""
     data = body.obj
     start = len(data) - body.nbytes
-    total = data.count(b'"', start)
-    if total % 2 == 0:
+    if data.count(b'"', start) % 2 == 0:
         return body, body[body.nbytes:]
-    pos, after = len(data), 0
-    while True:
-        nl = data.rfind(b"\n", start, pos)
-        if nl < 0:
-            return body, body[body.nbytes:]
-        after += data.count(b'"', nl + 1, pos)
-        if (total - after) % 2 == 0:
-            return body[: nl + 1 - start], body[nl + 1 - start:]
-        pos = nl
+    complete, _ = split_truncated(bytes(body))
+    return body[: len(complete)], body[len(complete):]
 
 
 class _Ragged(Exception):
@@ -473,12 +569,106 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
+#: What a workbook may expand to, unless ``[input] max_xlsx_mb`` / ``max_xlsx_cells`` say otherwise:
+#: the worksheets' XML once unzipped, and the cells of the sheet's used area (rows x columns,
+#: which the reader holds in memory at once). A full-height 1,048,576-row export of 20 columns
+#: is 21 million cells and about 300 MB of XML.
+MAX_XLSX_MB = 512
+MAX_XLSX_CELLS = 30_000_000
+XLSX_LIMITS: contextvars.ContextVar[tuple[int, int]] = contextvars.ContextVar(
+    "xlsx_limits", default=(MAX_XLSX_MB, MAX_XLSX_CELLS))
+_ROW_REF = re.compile(rb'<row[^>]*? r="([0-9]{1,8})"')
+_WIDE_REF = re.compile(rb'<c r="([A-Z]{2,3})[0-9]')
+
+
+def xlsx_limits(config: Any) -> tuple[int, int]:
+    """``(max MB unzipped, max cells)`` from ``[input] max_xlsx_mb`` / ``max_xlsx_cells``, else the defaults."""
+    table = settings_table(config, "input")
+    mb, cells = table.get("max_xlsx_mb", MAX_XLSX_MB), table.get("max_xlsx_cells", MAX_XLSX_CELLS)
+    ok = all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in (mb, cells))
+    return (int(mb), int(cells)) if ok else (MAX_XLSX_MB, MAX_XLSX_CELLS)
+
+
+def _column_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ch - 64
+    return n
+
+
+def _column_letters(n: int) -> str:
+    out = ""
+    while n:
+        n, rem = divmod(n - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
+def check_workbook(path: Path) -> None:
+    """Refuse a workbook that would expand beyond :data:`XLSX_LIMITS` before the reader expands it.
+
+    Streams each worksheet's XML out of the zip (never more than the limit, so a
+    zip-bomb costs a bounded read) and finds the last row and column used: one
+    stray cell at XFD1048576 makes the used area 17 billion cells.
+    """
+    import zipfile
+
+    max_mb, max_cells = XLSX_LIMITS.get()
+    cap = max_mb << 20
+    try:
+        book = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise InputError(f"Cannot read the workbook {path.name!r}: it is not a valid .xlsx file ({exc}).") from None
+    total = 0
+    with book:
+        for info in book.infolist():
+            name = info.filename
+            if not (name.startswith("xl/worksheets/") and name.endswith(".xml")) and name != "xl/sharedStrings.xml":
+                continue
+            last_row, last_col, tail = 0, 0, b""
+            try:
+                with book.open(info) as part:
+                    while chunk := part.read(1 << 22):
+                        total += len(chunk)
+                        if total > cap:
+                            raise InputError(
+                                f"The workbook {path.name!r} unzips to more than {max_mb} MB of sheet data "
+                                f"(stopped reading {name}): it is not a genuine export, or it is larger than "
+                                "an export should be. Save it as CSV, or raise [input] max_xlsx_mb in feedback.toml.")
+                        if name.startswith("xl/worksheets/"):
+                            window = tail + chunk
+                            rows = _ROW_REF.findall(window)
+                            if rows:
+                                last_row = max(last_row, max(int(r) for r in rows))
+                            wide = _WIDE_REF.findall(window)
+                            if wide:
+                                last_col = max(last_col, max(_column_number(c) for c in set(wide)))
+                            tail = chunk[-64:]
+            except InputError:
+                raise
+            except (zipfile.BadZipFile, OSError, EOFError, zlib_error) as exc:
+                raise InputError(f"Cannot read the workbook {path.name!r}: {exc}.") from None
+            cells = last_row * max(last_col, 26)
+            if last_row and last_col and cells > max_cells:
+                raise InputError(
+                    f"The workbook {path.name!r} has a used area of {last_row:,} rows x {last_col:,} columns "
+                    f"(up to cell {_column_letters(last_col)}{last_row} in {name}), more than the {max_cells:,} "
+                    "cells an export may expand to. Delete the stray cells far from the data (Ctrl+End in Excel "
+                    "shows the last one) and save again, export CSV, or raise [input] max_xlsx_cells.")
+
+
 def read_xlsx_rows(path: Path, sheet: str | None = None) -> tuple[str, list[list[Any]]]:
-    """All rows of one sheet (``sheet`` if present, else the first) as Python values."""
+    """All non-blank rows of one sheet (``sheet`` if present, else the first) as Python values.
+
+    A row with no value in any cell is not a record (spreadsheet padding, or the
+    rows above one value typed far down) and is left out, as blank lines in a CSV
+    are. The workbook is checked first (:func:`check_workbook`).
+    """
     try:
         from python_calamine import CalamineWorkbook
     except ImportError as exc:  # pragma: no cover - dependency declared
         raise InputError("Reading XLSX needs the python-calamine package (pip install python-calamine).") from exc
+    check_workbook(path)
     try:
         book = CalamineWorkbook.from_path(str(path))
         names = book.sheet_names
@@ -488,7 +678,7 @@ def read_xlsx_rows(path: Path, sheet: str | None = None) -> tuple[str, list[list
         rows = book.get_sheet_by_name(chosen).to_python(skip_empty_area=False)
     except Exception as exc:  # calamine raises its own error types
         raise InputError(f"Cannot read the workbook {path.name!r}: {exc}") from None
-    return chosen, rows
+    return chosen, [r for r in rows if any(c is not None and c != "" for c in r)]
 
 
 def per_unique(values: pd.Series, fn: Any) -> Any:
@@ -537,7 +727,7 @@ def read_rows(path: Path, data: bytes | None = None, *, limit: int | None = None
         _, rows = read_xlsx_rows(path, sheet)
         rows = rows[:limit] if limit else rows
         return "xlsx", [[_text(c) or "" for c in r] for r in rows], ""
-    text, _ = decode(data if limit is None else data[: 1 << 20])
+    text, _ = decode(data) if limit is None else decode_head(data)
     delimiter = sniff_delimiter(text[: text.find("\n") + 1 or None], path.suffix.lower())
     return "csv", head_rows(text, delimiter, limit or 10), delimiter
 
@@ -549,6 +739,30 @@ def settings_table(config: Any, name: str) -> dict[str, Any]:
     """
     section = getattr(config, "section", None)
     return section(name) if callable(section) else {}
+
+
+def dayfirst_setting(settings: Mapping[str, Any], default: bool) -> dict[str, bool]:
+    """``Staged`` keywords for the day/month order: ``[platforms.<name>] dayfirst`` when set (then
+    fixed), else ``default``, which the column's own unambiguous dates may override."""
+    value = settings.get("dayfirst")
+    if isinstance(value, bool):
+        return {"dayfirst": value, "dayfirst_fixed": True}
+    return {"dayfirst": default, "dayfirst_fixed": False}
+
+
+_ZONE_IN_NAME = re.compile(r"\((UTC|GMT|[A-Z][A-Za-z_]+/[A-Za-z_/+-]+)\)|\b(UTC|GMT)\b")
+
+
+def zone_from_name(column: str | None) -> str | None:
+    """The time zone a column's name states: ``Submit Date (UTC)`` -> ``"UTC"``,
+    ``Created (America/Denver)`` -> ``"America/Denver"``; ``None`` when it states none."""
+    if not column:
+        return None
+    m = _ZONE_IN_NAME.search(str(column))
+    if not m:
+        return None
+    zone = m.group(1) or m.group(2)
+    return "UTC" if zone in ("UTC", "GMT") else zone
 
 
 def columns_override(config: Any, platform: str) -> dict[str, str]:

@@ -13,6 +13,7 @@ import pandas as pd
 
 from .. import schema as S
 from ._common import (
+    is_workbook,
     CUSTOMER_ID, REJECT, STRING, Export, Staged, columns_override, find_column,
     frame_from_rows, head_rows, read_bytes, read_csv_bytes, read_xlsx_rows, sniff_layout,
 )
@@ -37,7 +38,7 @@ def detect(header: list[str]) -> float:
 
 
 def read(path: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
-    if path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
+    if is_workbook(path):
         sheet, rows = read_xlsx_rows(path, SHEET)
         start = next((i for i, r in enumerate(rows) if any(str(c).strip() for c in r)), None)
         if start is None:

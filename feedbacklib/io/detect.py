@@ -9,14 +9,14 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DetectionError, InputError
-from . import cfpb, complaints, forms, generic, qualtrics, surveymonkey, zendesk
-from ._common import decode, head_rows, read_rows, sniff_delimiter
+from . import alchemer, appreviews, cfpb, complaints, delighted, forms, freshdesk, generic, qualtrics, surveymonkey, typeform, zendesk
+from ._common import decode, decode_head, head_rows, read_rows, sniff_delimiter
 
 __all__ = ["detect_platform", "PLATFORMS", "MIN_CONFIDENCE", "SIGNATURES", "closest_layout"]
 
 #: The layouts this package can read, in the order they are tried (ties go to the first).
-PLATFORMS = ("qualtrics", "surveymonkey", "cfpb", "zendesk", "microsoft_forms", "google_forms",
-             "complaints", "generic")
+PLATFORMS = ("qualtrics", "surveymonkey", "cfpb", "zendesk", "freshdesk", "microsoft_forms", "google_forms",
+             "typeform", "alchemer", "delighted", "google_play", "appbot", "complaints", "generic")
 #: Below this confidence a file is not recognised.
 MIN_CONFIDENCE = 0.3
 _ZIP = b"PK\x03\x04"
@@ -31,6 +31,12 @@ SIGNATURES: dict[str, tuple[str, ...]] = {
     "microsoft_forms": forms.MICROSOFT_HEADER,
     "google_forms": forms.GOOGLE_HEADER,
     "complaints": complaints.HEADER,
+    "freshdesk": freshdesk.CSV_SPEC.signature,
+    "typeform": typeform.SPEC.signature,
+    "alchemer": alchemer.SPEC.signature,
+    "delighted": delighted.SPEC.signature,
+    "google_play": appreviews.GOOGLE_PLAY.signature,
+    "appbot": appreviews.APPBOT.signature[:15],
     "generic": ("text", "response_id", "received_at", "team", "channel", "csat", "nps", "customer_id"),
 }
 _HOW = {
@@ -41,6 +47,12 @@ _HOW = {
     "microsoft_forms": "Id, Start time, Completion time, Email, Name, then one column per question",
     "google_forms": "Timestamp, then one column per question",
     "complaints": "the complaints register columns",
+    "freshdesk": "Ticket ID, ..., Due by Time, First response time (in hrs), ... (or the API's JSON ticket list)",
+    "typeform": "#, the questions, Start Date (UTC), Submit Date (UTC), Network ID",
+    "alchemer": "Response ID, Time Started, Date Submitted, Status, Contact ID, Legacy Comments, ...",
+    "delighted": "Response ID, Email, Name, Score, Comment, Response timestamp, Delighted Source, ...",
+    "google_play": "Package Name, ..., Review Submit Date and Time, Star Rating, Review Title, Review Text, ...",
+    "appbot": "published_at, rating, subject, body, store, app_name, version, country, ...",
     "generic": "a 'text' column (or one mapped in [platforms.generic.columns])",
 }
 
@@ -55,6 +67,12 @@ def _scores_for_rows(rows: list[list[str]]) -> dict[str, float]:
         "microsoft_forms": forms.detect_microsoft(rows),
         "google_forms": forms.detect_google(rows),
         "complaints": complaints.detect(header),
+        "freshdesk": freshdesk.detect(rows),
+        "typeform": typeform.detect(rows),
+        "alchemer": alchemer.detect(rows),
+        "delighted": delighted.detect(rows),
+        "google_play": appreviews.detect_google_play(rows),
+        "appbot": appreviews.detect_appbot(rows),
     }
 
 
@@ -77,15 +95,18 @@ def _header_of(path: Path, data: bytes) -> tuple[str, list[str], dict[str, float
         except Exception as exc:
             raise InputError(f"Cannot read the Parquet export {path.name!r}: {exc}") from None
         return "parquet", header, {}
-    text, _ = decode(data[: 1 << 20])
+    text, _ = decode_head(data)
     body = text.lstrip("\ufeff \t\r\n")
     if body[:1] in ("{", "[") or stripped[:1] in (b"{", b"["):
         try:
             obj: Any = json.loads(decode(data)[0].lstrip("\ufeff"))
-        except ValueError:
+        except ValueError as exc:
+            if path.suffix.lower() == ".json":  # an export, broken: an error, not a stray file
+                raise InputError(f"The export {path.name!r} is not valid JSON: {exc}. Export it again, or check "
+                                 "that it was not cut off or edited.") from None
             obj = None
         if obj is not None:
-            scores = {"zendesk": zendesk.detect(obj)}
+            scores = {"zendesk": zendesk.detect(obj), "freshdesk": freshdesk.detect_json(obj)}
             records = generic._records(obj)
             header = list(records[0]) if records else (list(obj)[:20] if isinstance(obj, dict) else [])
             return "json", [str(h) for h in header], scores
@@ -147,7 +168,7 @@ def detect_platform(path: str | os.PathLike[str], *, config: Any = None) -> tupl
         read_bytes(path)
         return forced, 1.0
     data = read_bytes(path)
-    if not data or data.isspace():  # no copy of a large file
+    if not data or data.isspace() or (len(data) < 64 and not decode(data)[0].strip("\ufeff \t\r\n\x00")):
         raise InputError(f"The export {path.name!r} is empty.")
     kind, header, scores = _header_of(path, data)
     scores["generic"] = generic.detect(header, config)
@@ -173,18 +194,21 @@ def closest_layout(header: list[str]) -> tuple[str, list[str], list[str]]:
 
 
 def _unrecognised(path: Path, kind: str, header: list[str]) -> str:
-    shown = header[:12] + (["..."] if len(header) > 12 else [])
-    name, missing, extra = closest_layout(header)
+    """A short message: the header seen, the closest layout and what it lacks, and how to go on."""
+    import pandas as pd
 
-    def some(cols: list[str]) -> str:
-        return repr(cols[:8] + (["..."] if len(cols) > 8 else []))
+    from ..pii import redact_pii
 
-    layouts = "; ".join(f"{k} ({v})" for k, v in _HOW.items())
+    # a file without a header row shows a data row here: never print what redaction would hide
+    cells = redact_pii(pd.Series([str(h) for h in header[:8]], dtype="string")).tolist() if header else []
+    shown = [c[:40] for c in cells] + (["..."] if len(header) > 8 else [])
+    name, missing, _ = closest_layout(header)
+    lacks = [str(c) for c in missing[:4]] + (["..."] if len(missing) > 4 else [])
+    closest = (f"Closest: {name} ({_HOW[name]}), which would also need {lacks!r}."
+               if len(missing) < len(SIGNATURES[name]) else "Closest: none (no layout shares a column with it).")
     return (
-        f"Could not detect the export platform of {path.name!r}: its {kind} header {shown!r} "
-        f"matches no known layout ({', '.join(PLATFORMS)}). Closest: {name}, which would also "
-        f"need {some(missing)} and does not expect {some(extra)}. Known layouts: {layouts}. "
-        "Pass --platform generic (platform=\"generic\") and map the columns in feedback.toml "
-        "under [platforms.generic.columns], e.g. text = \"Comment\", response_id = \"Resp ID\"; "
-        "or name the platform for such files under [input.platforms], e.g. \"may*.csv\" = \"qualtrics\"."
+        f"Could not detect the export platform of {path.name!r}: its {kind} header {shown!r} matches no "
+        f"known layout ({', '.join(PLATFORMS)}). {closest} Pass --platform NAME (--platform generic with the columns mapped in feedback.toml under "
+        "[platforms.generic.columns], e.g. text = \"Comment\"), or name the platform for such files under "
+        "[input.platforms] (e.g. \"may*.csv\" = \"qualtrics\")."
     )

@@ -24,9 +24,13 @@ import pandas as pd
 
 from .. import schema as S
 from ._common import (
+    zone_from_name,
+    dayfirst_setting,
     CUSTOMER_ID, REJECT, STRING, Export, Staged, columns_override, find_column,
     frame_from_rows, read_bytes, read_csv_bytes, read_xlsx_rows, sniff_layout, _text,
 )
+
+from .roles import choose_roles, describe
 
 __all__ = ["detect_google", "detect_microsoft", "read", "stage_google", "stage_microsoft",
            "guess_questions", "GOOGLE_HEADER", "MICROSOFT_HEADER"]
@@ -35,38 +39,12 @@ GOOGLE_HEADER = ("Timestamp", "Email Address")
 MICROSOFT_HEADER = ("Id", "Start time", "Completion time", "Email", "Name")
 _MS_FOLDED = {h.casefold() for h in MICROSOFT_HEADER}
 
-_NPS_Q = re.compile(r"recommend|how likely", re.IGNORECASE)
-_CSAT_Q = re.compile(r"satisf|how would you rate|overall rating|rate your|csat", re.IGNORECASE)
-_TEXT_Q = re.compile(
-    r"comment|feedback|why|rationale|tell us|suggest|improve|anything else|explain|reason|"
-    r"what could|describe your|experience", re.IGNORECASE)
-_TEAM_Q = re.compile(r"^(team|queue|department|agent team)$|which (team|department|queue)", re.IGNORECASE)
-_CHANNEL_Q = re.compile(r"^(channel|contact channel|how did you contact us.*)$", re.IGNORECASE)
-#: A column whose answers average this many characters is free text.
-_FREE_TEXT_CHARS = 40
 
 
 def guess_questions(raw: pd.DataFrame, skip: set[str]) -> dict[str, str]:
-    """Canonical name -> question column, from the question text and the answers' length."""
-    found: dict[str, str] = {}
-    cols = [c for c in raw.columns if c not in skip]
-    for col in cols:
-        if S.NPS not in found and _NPS_Q.search(col):
-            found[S.NPS] = col
-        elif S.CSAT not in found and _CSAT_Q.search(col):
-            found[S.CSAT] = col
-        elif S.TEAM not in found and _TEAM_Q.search(col.strip()) and " - " not in col:
-            found[S.TEAM] = col
-        elif S.CHANNEL not in found and _CHANNEL_Q.match(col.strip()):
-            found[S.CHANNEL] = col
-    rest = [c for c in cols if c not in found.values()]
-    lengths = {c: float(raw[c].str.len().mean()) if raw[c].notna().any() else 0.0 for c in rest}
-    asked = [c for c in rest if _TEXT_Q.search(c) and lengths[c] >= 8]
-    if asked:
-        found[S.TEXT] = max(asked, key=lengths.get)
-    elif lengths and max(lengths.values()) >= _FREE_TEXT_CHARS:
-        found[S.TEXT] = max(lengths, key=lengths.get)
-    return found
+    """Canonical name -> question column, from the question text and the answers
+    (:func:`feedbacklib.io.roles.choose_roles`)."""
+    return {k: v[0] for k, v in choose_roles(raw, [c for c in raw.columns if c not in skip]).items()}
 
 
 def detect_google(rows: list[list[str]]) -> float:
@@ -101,7 +79,8 @@ def _stage(export: Export, config: Any, name: str, *, id_col: str | None, date_c
     cols = list(raw.columns)
     override = columns_override(config, name)
     settings = config.platform(name) if config is not None else {}
-    guessed = guess_questions(raw, {c for c in cols if c.strip().casefold() in meta_cols})
+    chosen = choose_roles(raw, [c for c in cols if c.strip().casefold() not in meta_cols])
+    guessed = {k: v[0] for k, v in chosen.items()}
     empty = pd.Series(pd.NA, index=raw.index, dtype=STRING)
 
     def get(canonical: str, *defaults: str) -> pd.Series:
@@ -131,8 +110,9 @@ def _stage(export: Export, config: Any, name: str, *, id_col: str | None, date_c
         REJECT: empty,
     }, index=raw.index)
     return Staged(frame=frame.astype(STRING), source=str(settings.get("source", "survey")),
-                  date_column=date_col, timezone=settings.get("timezone"),
-                  dayfirst=bool(settings.get("dayfirst", False)))
+                  date_column=date_col, timezone=settings.get("timezone") or zone_from_name(date_col),
+                  **dayfirst_setting(settings, False),
+                  roles=describe(chosen, override, {S.RECEIVED_AT: f"{date_col!r} (the response date)"}))
 
 
 def stage_google(export: Export, config: Any) -> Staged:

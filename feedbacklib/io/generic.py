@@ -15,8 +15,11 @@ import pandas as pd
 from .. import schema as S
 from ..errors import InputError
 from ._common import (
+    zone_from_name,
+    dayfirst_setting,
+    is_workbook,
     CUSTOMER_ID, REJECT, STRING, Export, Staged, as_string_frame, columns_override,
-    find_column, frame_from_rows, read_bytes, read_csv_bytes, read_xlsx_rows, sniff_layout,
+    find_column, frame_from_rows, looks_like_json, read_bytes, read_csv_bytes, read_xlsx_rows, sniff_layout,
 )
 from .zendesk import load_json
 
@@ -65,18 +68,17 @@ def _records(data: Any) -> list[dict[str, Any]] | None:
 
 def read(path: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
     suffix = path.suffix.lower()
-    if suffix in (".xlsx", ".xlsm", ".xls"):
+    if is_workbook(path):
         _, rows = read_xlsx_rows(path)
         if not rows:
             return frame_from_rows([], [S.TEXT]), {}
         return frame_from_rows(rows[1:], [str(c) for c in rows[0]]), {}
-    if suffix == ".parquet":
+    if suffix == ".parquet" or read_bytes(path)[:4] == b"PAR1":
         try:
             return as_string_frame(pd.read_parquet(path)), {}
         except Exception as exc:
             raise InputError(f"Cannot read the Parquet export {path.name!r}: {exc}") from None
-    data_head = read_bytes(path)[:64].lstrip()
-    if data_head[:1] in (b"[", b"{") or suffix == ".json":
+    if looks_like_json(read_bytes(path)) or suffix == ".json":
         records = _records(load_json(path))
         if records is None:
             raise InputError(
@@ -98,4 +100,7 @@ def stage(export: Export, config: Any) -> Staged:
     settings = config.platform(NAME) if config is not None else {}
     return Staged(frame=frame.astype(STRING), source=str(settings.get("source", "survey")),
                   date_column=found.get(S.RECEIVED_AT, S.RECEIVED_AT),
-                  timezone=settings.get("timezone"), dayfirst=bool(settings.get("dayfirst", True)))
+                  timezone=settings.get("timezone") or zone_from_name(found.get(S.RECEIVED_AT)),
+                  **dayfirst_setting(settings, True),
+                  roles={c: f"{found[c]!r} ({'set in feedback.toml' if c in columns_override(config, NAME) else 'named so'})"
+                         for c in found})

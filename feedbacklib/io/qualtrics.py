@@ -19,10 +19,13 @@ import pandas as pd
 
 from .. import schema as S
 from ._common import (
+    dayfirst_setting,
     CUSTOMER_ID, REJECT, STRING, Export, Staged, columns_override, find_column,
     frame_from_rows, head_rows, per_unique, read_bytes, read_csv_bytes, read_xlsx_rows,
     sniff_delimiter, _text,
 )
+
+from .roles import choose_roles, describe
 
 __all__ = ["detect", "read", "stage"]
 
@@ -44,8 +47,25 @@ _EXCLUDED_STATUS = re.compile(r"preview|test|spam", re.IGNORECASE)
 
 
 def _is_import_row(row: list[str]) -> bool:
+    """The third header row: ``{"ImportId": ...}`` JSON, or the 2016 "Insights" export's
+    Python-style ``{'ImportId': ...}``."""
     cells = [c for c in row if c.strip()]
-    return bool(cells) and sum('"ImportId"' in c for c in cells) >= max(1, len(cells) // 2)
+    return bool(cells) and sum('"ImportId"' in c or "'ImportId'" in c for c in cells) >= max(1, len(cells) // 2)
+
+
+def _import_info(cell: str) -> Any:
+    try:
+        return json.loads(cell)
+    except ValueError:
+        pass
+    if "'ImportId'" in cell and len(cell) < 2000:
+        import ast
+
+        try:
+            return ast.literal_eval(cell)
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            return {}
+    return {}
 
 
 def detect(rows: list[list[str]]) -> float:
@@ -71,16 +91,13 @@ def _layout(rows: list[list[str]], meta: dict[str, Any]) -> tuple[list[str] | No
         names = rows[0]
         for name, question, imp in zip(names, rows[1], rows[2]):
             meta["questions"][name] = question
-            try:
-                info = json.loads(imp)
-            except ValueError:
-                info = {}
+            info = _import_info(imp)
             if isinstance(info, dict):
                 if "ImportId" in info:
                     meta["import_ids"][name] = str(info["ImportId"])
                 if info.get("timeZone"):
                     meta["timezones"][name] = str(info["timeZone"])
-        meta["layout"] = "current"
+        meta["layout"] = "insights-2016" if any("'ImportId'" in c for c in rows[2]) else "current"
         return names, 3
     if len(rows) >= 2 and sum(bool(_LEGACY.match(c.strip())) for c in rows[0]) >= 5:
         names = [lab if _LEGACY.match(col.strip()) and lab.strip() else col
@@ -156,25 +173,50 @@ def _status_reasons(status: pd.Series) -> pd.Series:
     return pd.Series(pd.NA, index=status.index, dtype=STRING).mask(bad, "status " + status)
 
 
+#: Meta columns and embedded data that are never a question (and so never a score or the comment).
+_NOT_QUESTIONS = _KNOWN | {"recipientlastname", "recipientfirstname", "locationlatitude", "locationlongitude",
+                           "team", "channel", "customer_id", "contact_reason", "ticket_id", "q_url",
+                           "q_recaptchascore", "q_relevantidduplicate"}
+_ISO_DAY = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}"
+
+
+def _response_dates(recorded: pd.Series, end: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """The response's date: RecordedDate, except where EndDate (when the respondent finished) is an
+    ISO date on another day: imported responses and responses recorded later carry the import or
+    recording day in RecordedDate. Also returns which rows took EndDate."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    rec = pa.array(recorded, type=pa.large_string())
+    fin = pa.array(end, type=pa.large_string())
+    other_day = pc.fill_null(pc.not_equal(pc.utf8_slice_codeunits(rec, 0, 10),
+                                          pc.utf8_slice_codeunits(fin, 0, 10)), False)
+    if not pc.any(other_day).as_py():
+        return recorded.fillna(end), pd.Series(False, index=recorded.index)
+    both_iso = pc.and_(pc.fill_null(pc.match_substring_regex(rec, _ISO_DAY), False),
+                       pc.fill_null(pc.match_substring_regex(fin, _ISO_DAY), False))
+    use_end = pd.Series(pc.and_(other_day, both_iso).to_numpy(zero_copy_only=False), index=recorded.index)
+    return recorded.mask(use_end, end).fillna(end), use_end
+
+
 def stage(export: Export, config: Any) -> Staged:
     raw = export.raw
     cols = list(raw.columns)
     meta = dict(export.meta)
     override = columns_override(config, NAME)
-    guessed = _by_question(meta, cols)
 
     import_ids = meta.get("import_ids", {})
     text_columns = [c for c in cols if _TEXT_ID.match(import_ids.get(c, ""))]
+    questions = [c for c in cols if c.strip().casefold() not in _NOT_QUESTIONS and c not in override.values()
+                 and (meta.get("layout") != "legacy" or re.match(r"^Q[0-9]+", c))]
+    chosen = choose_roles(raw, questions, meta.get("questions", {}), text_hint=text_columns)
 
     def col(canonical: str, *defaults: str) -> str | None:
         if canonical in override:
             return find_column(cols, override[canonical])
-        hit = find_column(cols, *defaults)
-        if hit is not None and canonical in (S.CSAT, S.NPS) and hit in text_columns:
-            hit = None  # a free-text question is not a score (e.g. Q2 in older surveys)
-        if hit is None and canonical == S.TEXT and text_columns and S.TEXT not in guessed:
-            hit = next((c for c in text_columns if c not in override.values()), None)
-        return hit or guessed.get(canonical)
+        if canonical in (S.CSAT, S.NPS, S.TEXT):
+            return chosen[canonical][0] if canonical in chosen else None
+        return find_column(cols, *defaults)
 
     empty = pd.Series(pd.NA, index=raw.index, dtype=STRING)
 
@@ -183,7 +225,16 @@ def stage(export: Export, config: Any) -> Staged:
 
     recorded = col(S.RECEIVED_AT, "RecordedDate")
     end = find_column(cols, "EndDate")
-    received = get(recorded).fillna(get(end)) if recorded else get(end)
+    fixed: dict[str, str] = {}
+    if recorded and end and S.RECEIVED_AT not in override:
+        received, took_end = _response_dates(raw[recorded], raw[end])
+        moved = int(took_end.sum())
+        fixed[S.RECEIVED_AT] = (f"{recorded!r} (the response date)" if not moved else
+                                f"{recorded!r}, or {end!r} in {moved} rows where the response ended on "
+                                "another day (imported or recorded later)")
+    else:
+        received = get(recorded).fillna(get(end)) if recorded else get(end)
+        fixed[S.RECEIVED_AT] = f"{recorded or end!r} (the response date)"
     date_column = recorded or end or "RecordedDate"
     tz = meta.get("timezones", {}).get(date_column) or meta.get("timezones", {}).get(end or "")
 
@@ -191,21 +242,18 @@ def stage(export: Export, config: Any) -> Staged:
     frame = pd.DataFrame({
         S.RESPONSE_ID: get(rid),
         S.RECEIVED_AT: received,
-        S.CSAT: get(col(S.CSAT, "Q1")),
-        S.NPS: get(col(S.NPS, "Q2")),
-        S.TEXT: get(col(S.TEXT, "Q3")),
+        S.CSAT: get(col(S.CSAT)),
+        S.NPS: get(col(S.NPS)),
+        S.TEXT: get(col(S.TEXT)),
         S.TEAM: get(col(S.TEAM, "team")),
         S.CHANNEL: get(col(S.CHANNEL, "channel")),
         S.CATEGORY: get(col(S.CATEGORY, "contact_reason")),
         CUSTOMER_ID: get(col(CUSTOMER_ID, "customer_id")),
     }, index=raw.index)
-    # In the legacy layout Q2 is the free-text question; do not read it as NPS.
-    if meta.get("layout") == "legacy" and S.NPS not in override:
-        frame[S.NPS] = empty
-    if meta.get("layout") == "legacy" and S.TEXT not in override and frame[S.TEXT].isna().all():
-        free = _free_text_column(raw, meta)
-        if free is not None:
-            frame[S.TEXT] = raw[free]
+    for canonical, name in ((S.RESPONSE_ID, rid), (S.TEAM, col(S.TEAM, "team")), (S.CHANNEL, col(S.CHANNEL, "channel")),
+                            (S.CATEGORY, col(S.CATEGORY, "contact_reason")), (CUSTOMER_ID, col(CUSTOMER_ID, "customer_id"))):
+        if name is not None and canonical not in override:
+            fixed[canonical] = f"{name!r} (named so)"
 
     reject = empty.copy()
     status_col = find_column(cols, "Status")
@@ -217,5 +265,7 @@ def stage(export: Export, config: Any) -> Staged:
         unfinished = raw[finished_col].str.strip().str.lower().isin(["false", "0", "no"])
         reject = reject.mask(unfinished & reject.isna(), "unfinished response")
     frame[REJECT] = reject
+    settings = config.platform(NAME) if config else {}
     return Staged(frame=frame.astype(STRING), source="survey", date_column=date_column,
-                  timezone=tz, dayfirst=False)
+                  timezone=tz or settings.get("timezone"), **dayfirst_setting(settings, False),
+                  roles=describe(chosen, override, fixed))

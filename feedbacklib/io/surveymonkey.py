@@ -22,10 +22,11 @@ import pandas as pd
 
 from .. import schema as S
 from ._common import (
+    dayfirst_setting,
     CUSTOMER_ID, REJECT, STRING, Export, Staged, columns_override, find_column,
     frame_from_rows, head_rows, read_bytes, read_csv_bytes, read_xlsx_rows, sniff_delimiter, _text,
 )
-from .forms import guess_questions
+from .roles import choose_roles, describe
 
 __all__ = ["detect", "read", "stage", "HEADER", "column_names"]
 
@@ -33,6 +34,12 @@ NAME = "surveymonkey"
 HEADER = ("Respondent ID", "Collector ID", "Start Date", "End Date", "IP Address", "Email Address",
           "First Name", "Last Name", "Custom Data 1")
 _FOLDED = {h.casefold() for h in HEADER}
+#: The older CSV export writes the same columns without spaces (RespondentID, CollectorID, StartDate, ...).
+_SQUEEZED = {h.replace(" ", "").casefold() for h in HEADER}
+
+
+def _squeeze(name: str) -> str:
+    return name.replace(" ", "").strip().casefold()
 _SUBS = ("response", "open-ended response", "other (please specify)")
 OPEN_ENDED = "Open-Ended Response"
 
@@ -40,8 +47,8 @@ OPEN_ENDED = "Open-Ended Response"
 def detect(rows: list[list[str]]) -> float:
     if len(rows) < 2:
         return 0.0
-    first = {c.strip().casefold() for c in rows[0]}
-    if "respondent id" not in first:
+    first = {_squeeze(c) for c in rows[0]}
+    if "respondentid" not in first or len(first & _SQUEEZED) < 3:
         return 0.0
     second = [c.strip().casefold() for c in rows[1]]
     if any(c in _SUBS or c.startswith("response ") for c in second):
@@ -94,11 +101,14 @@ def stage(export: Export, config: Any) -> Staged:
     cols = list(raw.columns)
     override = columns_override(config, NAME)
     settings = config.platform(NAME) if config is not None else {}
-    skip = {c for c in cols if c.strip().casefold() in _FOLDED}
-    guessed = guess_questions(raw, skip)
+    skip = {c for c in cols if _squeeze(c) in _SQUEEZED}
+    chosen = choose_roles(raw, [c for c in cols if c not in skip], text_hint=[
+        c for c in cols if c.endswith(f" - {OPEN_ENDED}")])
+    guessed = {k: v[0] for k, v in chosen.items()}
     open_ended = [c for c in cols if c.endswith(f" - {OPEN_ENDED}") and raw[c].notna().any()]
     if S.TEXT not in guessed and open_ended:
         guessed[S.TEXT] = open_ended[0]
+        chosen[S.TEXT] = (open_ended[0], "the first open-ended question with answers")
     empty = pd.Series(pd.NA, index=raw.index, dtype=STRING)
 
     def get(canonical: str, *defaults: str) -> pd.Series:
@@ -114,22 +124,23 @@ def stage(export: Export, config: Any) -> Staged:
         # "Other" with the team written in: take what the respondent wrote
         is_other = team.str.strip().str.casefold().isin(["other", ""]).fillna(True)
         team = team.mask(is_other & raw[other].notna(), raw[other])
-    rid = get(S.RESPONSE_ID, "Respondent ID")
+    rid = get(S.RESPONSE_ID, "Respondent ID", "RespondentID")
     if S.RESPONSE_ID not in override:
         rid = ("sm-" + rid.str.strip()).astype(STRING)
-    date_col = override.get(S.RECEIVED_AT) or "End Date"
+    date_col = override.get(S.RECEIVED_AT) or find_column(cols, "End Date", "EndDate") or "End Date"
     frame = pd.DataFrame({
         S.RESPONSE_ID: rid,
-        S.RECEIVED_AT: get(S.RECEIVED_AT, "End Date").fillna(get("_start", "Start Date")),
+        S.RECEIVED_AT: get(S.RECEIVED_AT, "End Date", "EndDate").fillna(get("_start", "Start Date", "StartDate")),
         S.CSAT: get(S.CSAT),
         S.NPS: get(S.NPS),
         S.TEXT: get(S.TEXT),
         S.TEAM: team,
         S.CHANNEL: get(S.CHANNEL),
         S.CATEGORY: get(S.CATEGORY),
-        CUSTOMER_ID: get(CUSTOMER_ID, "Email Address"),
+        CUSTOMER_ID: get(CUSTOMER_ID, "Email Address", "EmailAddress"),
         REJECT: empty,
     }, index=raw.index)
     return Staged(frame=frame.astype(STRING), source=str(settings.get("source", "survey")),
                   date_column=date_col, timezone=settings.get("timezone"),
-                  dayfirst=bool(settings.get("dayfirst", False)))
+                  **dayfirst_setting(settings, False),
+                  roles=describe(chosen, override, {S.RECEIVED_AT: f"{date_col!r} (the response date)"}))

@@ -27,8 +27,9 @@ import pandas as pd
 from .. import schema as S
 from ..errors import InputError
 from ._common import (
+    dayfirst_setting,
     CUSTOMER_ID, REJECT, STRING, VERSION, Export, Staged, as_string_frame, columns_override,
-    decode, find_column, read_bytes, read_csv_text, sniff_delimiter,
+    decode, find_column, looks_like_json, read_bytes, read_csv_text, sniff_delimiter,
 )
 
 __all__ = ["detect", "detect_csv", "read", "stage", "load_json", "CSV_HEADER"]
@@ -52,7 +53,7 @@ CHANNELS = {
 def load_json(path: Path) -> Any:
     text, _ = decode(read_bytes(path))
     try:
-        return json.loads(text)
+        return json.loads(text.lstrip("\ufeff"))
     except ValueError as exc:
         raise InputError(f"The export {path.name!r} is not valid JSON: {exc}.") from None
 
@@ -73,15 +74,44 @@ def _pages(data: Any) -> list[dict[str, Any]] | None:
     return None
 
 
+#: What only Zendesk writes: the envelope of the incremental export, and ticket fields.
+_ENVELOPE_KEYS = {"end_of_stream", "next_page", "after_cursor", "after_url", "end_time", "previous_page"}
+_ZENDESK_KEYS = {"submitter_id", "brand_id", "generated_timestamp", "via", "satisfaction_rating",
+                 "organization_id", "collaborator_ids", "has_incidents", "allow_channelback", "ticket_form_id",
+                 "raw_subject", "recipient", "problem_id", "sharing_agreement_ids", "follower_ids"}
+#: What only other ticketing tools write (Freshdesk): a list holding these is not Zendesk.
+_FOREIGN_KEYS = {"fr_due_by", "fr_escalated", "responder_id", "email_config_id", "description_text", "is_escalated"}
+
+
+def _zendesk_marks(ticket: Any) -> int:
+    if not isinstance(ticket, dict):
+        return 0
+    marks = len(_ZENDESK_KEYS & set(ticket))
+    if "/api/v2/tickets/" in str(ticket.get("url", "")):
+        marks += 2
+    if isinstance(ticket.get("via"), dict) and "channel" in ticket["via"]:
+        marks += 1
+    if isinstance(ticket.get("custom_fields"), list):
+        marks += 1
+    return marks
+
+
 def detect(data: Any) -> float:
+    """Confidence that ``data`` is a Zendesk ticket export: ticket-shaped records are not enough
+    (Freshdesk's have id/created_at/status/subject too); Zendesk's own fields must be there."""
     pages = _pages(data)
     if pages is None:
         return 0.0
-    tickets = [t for p in pages for t in p["tickets"][:5]]
+    tickets = [t for p in pages for t in p["tickets"][:20]]
+    envelope = any(_ENVELOPE_KEYS & set(p) for p in pages)
     if not tickets:
-        return 0.7 if isinstance(data, dict) and "end_of_stream" in data else 0.5
-    share = sum(_is_ticket(t) for t in tickets) / len(tickets)
-    return round(0.6 + 0.39 * share, 2) if isinstance(data, dict) or share else 0.0
+        return 0.7 if envelope else 0.0
+    if any(isinstance(t, dict) and len(_FOREIGN_KEYS & set(t)) >= 2 for t in tickets):
+        return 0.0
+    share = sum(_zendesk_marks(t) >= 3 for t in tickets) / len(tickets)
+    if share >= 0.5:
+        return round(0.8 + 0.19 * share, 2)
+    return 0.6 if envelope and share > 0 else 0.0
 
 
 def _flatten(ticket: dict[str, Any]) -> dict[str, Any]:
@@ -109,14 +139,18 @@ def detect_csv(rows: list[list[str]]) -> float:
     names = {c.strip().casefold() for c in rows[0]}
     if not names & {"id", "ticket id"}:
         return 0.0
+    if not names & {"requester", "requester email", "assignee", "via", "satisfaction", "satisfaction comment",
+                    "requested", "satisfaction score"}:
+        return 0.0  # columns every ticketing tool has are not enough: Zendesk's own must be there
+    if names & {"due by time", "first response time (in hrs)", "resolution status", "contact id"}:
+        return 0.0  # Freshdesk's export
     hits = len(names & _CSV_FOLDED)
     return round(min(0.9, 0.3 + 0.1 * hits), 2) if hits >= 4 else 0.0
 
 
 def read(path: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
     data_bytes = read_bytes(path)
-    if data_bytes.lstrip()[:1] not in (b"{", b"[") and not data_bytes.startswith(
-            (b"\xef\xbb\xbf{", b"\xef\xbb\xbf[")):
+    if not looks_like_json(data_bytes):
         text, encoding = decode(data_bytes)
         delimiter = sniff_delimiter(text[: text.find("\n") + 1 or None], path.suffix.lower())
         meta: dict[str, Any] = {"layout": "csv", "encoding": encoding}
@@ -183,7 +217,7 @@ def _stage_csv(export: Export, config: Any) -> Staged:
     deleted = get("_status", "Status").str.strip().str.lower() == "deleted"
     frame[REJECT] = empty.mask(deleted.fillna(False), "deleted ticket")
     return Staged(frame=frame.astype(STRING), source="ticket", date_column=created or "Created",
-                  timezone=settings.get("timezone"), dayfirst=bool(settings.get("dayfirst", False)))
+                  timezone=settings.get("timezone"), **dayfirst_setting(settings, False))
 
 
 def stage(export: Export, config: Any) -> Staged:
