@@ -17,17 +17,20 @@ caught when a house number is followed by up to three words and a street type
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import re
 from collections.abc import Callable
 
+import numpy as np
 import pandas as pd
 
 from .arrowstr import matches, put_rows
 
 __all__ = ["redact_pii", "luhn_valid", "iban_valid", "EMAIL", "PHONE", "CARD", "IBAN", "SSN",
            "ADDRESS", "POSTCODE", "NI_NUMBER", "PASSPORT", "DOB", "IP", "ACCOUNT", "SORT_CODE", "NAME",
-           "PLACEHOLDERS", "MAY_HOLD_PII", "STEPS", "IBAN_LENGTHS"]
+           "PLACEHOLDERS", "MAY_HOLD_PII", "STEPS", "IBAN_LENGTHS", "personal_ids", "pseudonym",
+           "redact_labels"]
 
 EMAIL = "[email]"
 PHONE = "[phone]"
@@ -371,3 +374,60 @@ def _redact_all(out: pd.Series) -> pd.Series:
         else:
             out = _replace(out, pattern, action, twice=r"\2" in action)
     return out
+
+
+# --------------------------------------------------------------------------- other columns
+
+#: The steps that decide whether an identifier (a response id) is personal data: every step but
+#: the bare ten-digit phone, which would take most numeric ticket ids for phone numbers.
+ID_STEPS = tuple(step for step in STEPS if step[1] is not _redact_bare_phones)
+_MAY_BE_PERSONAL_ID = "|".join(f"(?:{_ADDRESS_TAIL_HINT if p == _ADDRESS_TAIL_RE else p})" for p, _ in ID_STEPS)
+
+
+def personal_ids(ids: pd.Series) -> np.ndarray:
+    """Where an identifier holds personal data (an e-mail, a phone, a card, an IBAN, ...): bool array.
+
+    >>> personal_ids(pd.Series(["R_001", "ann@example.com", "zd-1234", "+44 20 7946 0958"])).tolist()
+    [False, True, False, True]
+    """
+    out = ids.astype(pd.StringDtype("pyarrow"))
+    hits = matches(out, _MAY_BE_PERSONAL_ID)
+    if not hits.any():
+        return hits
+    sub = out[hits]
+    redacted = sub
+    for pattern, action in ID_STEPS:
+        redacted = (_fix_matching(redacted, pattern, action) if callable(action)
+                    else _replace(redacted, pattern, action, twice=r"\2" in action))
+    hits[hits] = (redacted != sub).fillna(False).to_numpy(dtype=bool)
+    return hits
+
+
+def pseudonym(value: str, salt: bytes, length: int = 16) -> str:
+    """The first ``length`` hex digits of the salted SHA-256 of ``value`` (a stable pseudonym)."""
+    return hashlib.sha256(salt + value.encode("utf-8")).hexdigest()[:length]
+
+
+def redact_labels(values: pd.Series, salt: Callable[[], bytes]) -> pd.Series:
+    """Group labels (team, vendor, category) with their personal data redacted, groups kept apart.
+
+    A label that holds personal data ("ann.lee@example.com" as the team that handled
+    a ticket) becomes its redacted text plus a short salted pseudonym of the original
+    ("[email] #3f9a1c"): two agents stay two groups, and neither name is published.
+    ``salt`` is called only when some label needs it.
+    """
+    out = values.astype(pd.StringDtype("pyarrow"))
+    hits = matches(out, MAY_HOLD_PII)
+    if not hits.any():
+        return out
+    before = out[hits]
+    after = _redact_all(before)
+    changed = (after != before).fillna(False).to_numpy(dtype=bool)
+    if not changed.any():
+        return out
+    key = salt()
+    originals = before[changed]
+    tags = {v: pseudonym(v, key, 6) for v in originals.dropna().unique()}
+    tagged = after[changed] + " #" + originals.map(tags).astype(after.dtype)
+    after = put_rows(after, changed, tagged)
+    return put_rows(out, hits, after)
