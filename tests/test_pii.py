@@ -314,3 +314,42 @@ def test_issue16_prefilter_and_idempotence():
     once = redact_pii(texts)
     pd.testing.assert_series_equal(once, _redact_all(texts))
     pd.testing.assert_series_equal(redact_pii(once), once)
+
+
+def test_cleaning_redacts_every_column_and_the_quarantine(tmp_path, monkeypatch):
+    """Issue 15 item 9 / issue 16 item 6: one policy per canonical column, applied in cleaning."""
+    import json
+
+    from feedbacklib.clean import clean_responses
+    from feedbacklib.config import default_config
+    from feedbacklib.io import read_export
+
+    monkeypatch.setenv("FEEDBACK_PII_SALT", "unit-test-salt-0123456789")
+    rows = pd.DataFrame({
+        "response_id": ["r1", "ann@example.com", "r3", "r4", "C-77"],
+        "received_at": ["2026-10-01", "2026-10-02", "2026-10-03", "2026-10-04", "2026-10-05"],
+        "team": ["agent.one@example.com", "agent.two@example.com", "agent.one@example.com", "Billing", "Billing"],
+        "category": ["call 07700 900123", "billing", "billing", "billing", "billing"],
+        "csat": ["5", "4", "manager@example.org", "3", "2"],
+        "customer_id": ["C-1", "C-2", "C-3", "C-4", "C-77"],
+        "ip_address": ["203.0.113.9"] * 5,
+        "text": ["fine", "ok", "bad", "see 192.0.2.44", "good"],
+    })
+    path = tmp_path / "web.csv"
+    rows.to_csv(path, index=False)
+    result = clean_responses([read_export(path, platform="generic")], default_config(tmp_path))
+    frame, q = result.frame, result.quarantine
+    assert len(frame) + len(q) == 5
+    teams = set(frame["team"])
+    assert not any("@" in t for t in teams) and len({t for t in teams if t.startswith("[email] #")}) == 2
+    assert "[phone] #" in " ".join(frame["category"].dropna()) and "07700" not in " ".join(frame["category"].dropna())
+    ids = list(frame["response_id"])
+    assert "ann@example.com" not in ids and "C-77" not in ids and "r1" in ids
+    assert sum(i.startswith("id-") for i in ids) == 2
+    assert "[ip]" in " ".join(frame["text"])
+    reason = q["reason"].iloc[0]
+    assert "manager@" not in reason and "[email]" in reason, reason
+    original = json.loads(q["original"].iloc[0])
+    assert original["ip_address"] == "[redacted]" and original["csat"] == "[email]"
+    assert original["customer_id"].startswith("[customer ") and "C-3" not in q["original"].iloc[0]
+    assert "@" not in original["team"]
