@@ -1,14 +1,25 @@
-"""Redact personal data from free text: emails, phones, cards, IBANs, US SSNs, street addresses.
+"""Redact personal data from free text, and decide what other columns may publish.
 
-All patterns use ASCII classes (``[0-9]``, ``[ \\t]``) and no look-arounds, so
-pandas keeps the Arrow/RE2 fast path on Arrow-backed strings. Card numbers are
-confirmed with the Luhn checksum, in Python, only for the few texts that hold a
-13-19 digit candidate; digit runs that fail Luhn (order numbers) survive.
-IBANs are confirmed with the ISO 13616 mod-97 check the same way. US social
-security numbers need the ``AAA-GG-SSSS`` shape with a valid area and group (or
-the words "SSN" / "social security" before nine digits). Street addresses are
-caught when a house number is followed by up to three words and a street type
-("12 Baker Street", "1600 Pennsylvania Ave"): cheap, and no more than that.
+What is found (placeholders in :data:`PLACEHOLDERS`): e-mail addresses (plain,
+internationalised such as ``jörg.müller@exämple.de``, and obfuscated: ``ann @ example . com``,
+``ann(at)example(dot)com``, ``ann [at] example [dot] com``, ``ann at example dot com``);
+IBANs in any case, confirmed by the ISO 13616 mod-97 check and the country's length; UK
+National Insurance numbers; US social security numbers (``AAA-GG-SSSS`` with a valid area
+and group, or "SSN" before nine digits); numbers that are personal because of the word
+before them (passport, account, sort code, date of birth); names after a title ("Mrs Jane
+Doe") or "my name is"; IPv4/IPv6 addresses (checked with :mod:`ipaddress`; not after
+"version"); street addresses ("12 Baker Street", "1600 Pennsylvania Ave") with the towns
+and postcode after them; UK postcodes; card numbers with spaces, dashes or dots (issuer
+prefix and Luhn checksum); phone numbers (international, UK, US, with dots; ten bare
+digits unless the words before call them an order, ticket or reference).
+
+Speed: every pattern that runs on all texts is RE2 (pyarrow) with ASCII classes and no
+look-arounds; one union of the steps' patterns (:data:`MAY_HOLD_PII`) finds the few texts
+that may hold personal data, and only those go through the steps. Checks that need Python
+(checksums, IP parsing, the words before a number) run once per distinct candidate text.
+
+:func:`personal_ids`, :func:`redact_labels` and :func:`pseudonym` are what cleaning applies
+to response ids and to team, vendor and category labels (``clean.PII_POLICY``).
 
 >>> import pandas as pd
 >>> redact_pii(pd.Series(["mail me: ann@example.com or 07700 900123"], dtype="string")).iloc[0]
