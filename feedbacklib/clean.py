@@ -516,7 +516,7 @@ PII_POLICY = {S.TEXT: "redact", S.TEAM: "redact+pseudonym", S.VENDOR: "redact+ps
 IDENTITY_COLUMNS = re.compile(
     r"ip.?address|^ip$|e.?mail|first.?name|last.?name|full.?name|^name$|recipient|respondent.?name|phone|"
     r"mobile|telephone|latitude|longitude|external.?(?:data.?)?ref|requester|submitter|assignee|"
-    r"handled.?by|agent|customer.?(?:id|name|email|number|ref)|user.?(?:id|name|agent)|account.?(?:id|number|no)|"
+    r"customer.?(?:id|name|email|number|ref)|user.?(?:id|name|agent)|account.?(?:id|number|no)|"
     r"street|address|post.?code|zip|birth|passport|national.?insurance|device", re.I)
 REDACTED = "[redacted]"
 
