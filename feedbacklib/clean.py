@@ -461,9 +461,8 @@ def _canonical(export: Export, config: Any) -> pd.DataFrame:
 
     rid = _pseudonymise_ids(rid, col(CUSTOMER_ID), config)
 
-    teams = per_unique(col(S.TEAM), lambda v: lookup_teams(repair_mojibake(v), config).astype(
-        {S.SERVICE_MODEL: S.CANONICAL_DTYPES[S.SERVICE_MODEL]}))
-    teams = teams.assign(**{c: _redact_labels(teams[c], config) for c in (S.TEAM, S.VENDOR)})
+    teams = per_unique(col(S.TEAM), lambda v: _redact_team_labels(lookup_teams(repair_mojibake(v), config).astype(
+        {S.SERVICE_MODEL: S.CANONICAL_DTYPES[S.SERVICE_MODEL]}), config))
     category = per_unique(col(S.CATEGORY), lambda v: _redact_labels(normalise_whitespace(repair_mojibake(v)),
                                                                      config))
     source = staged.source if staged.source in S.SOURCES else "survey"
@@ -530,6 +529,10 @@ def _redact_labels(values: pd.Series, config: Any) -> pd.Series:
     return redact_labels(values, lambda: _salt(config)).astype(values.dtype)
 
 
+def _redact_team_labels(teams: pd.DataFrame, config: Any) -> pd.DataFrame:
+    return teams.assign(**{c: _redact_labels(teams[c], config) for c in (S.TEAM, S.VENDOR)})
+
+
 def _pseudonymise_ids(rid: pd.Series, customer_ids: pd.Series, config: Any) -> pd.Series:
     """Response ids that hold personal data, or are the customer's own id, -> ``id-<salted hash>``."""
     personal = personal_ids(rid)
@@ -543,24 +546,45 @@ def _pseudonymise_ids(rid: pd.Series, customer_ids: pd.Series, config: Any) -> p
     return put_rows(rid.astype(STRING), personal, sub.map(mapping).astype(STRING))
 
 
-def _redacted_cells(name: str, cells: pd.Series, keys: pd.Series, config: Any) -> list[Any]:
-    """One raw column of quarantined rows as it may be published (see :data:`PII_POLICY`)."""
-    text = cells.astype(STRING)
-    out = pd.Series(pd.NA, index=text.index, dtype=STRING)
-    if not IDENTITY_COLUMNS.search(str(name)):
-        out = redact_pii(text)
-    have_key = keys.notna().to_numpy(dtype=bool) & text.notna().to_numpy(dtype=bool)
-    if have_key.any():  # the customer's own id, in whatever column: its key instead
-        salt = _salt(config)
-        stripped = text[have_key].str.strip()
-        hashed = stripped.map({v: pseudonym(v, salt) for v in stripped.dropna().unique()})
-        is_id = (hashed.to_numpy(dtype=object) == keys[have_key].to_numpy(dtype=object))
-        if is_id.any():
-            where = np.flatnonzero(have_key)[is_id]
-            out.iloc[where] = ["[customer " + k + "]" for k in keys.iloc[where]]
-    if IDENTITY_COLUMNS.search(str(name)):
-        out = out.mask(text.notna() & out.isna(), REDACTED)
-    return _python_values(out)
+def _id_columns(sub: pd.DataFrame, keys: pd.Series, salt: bytes, probe: int = 20) -> set[int]:
+    """Positions of the raw columns that hold the customer id: a cell whose salted hash is the
+    row's customer key, on the first ``probe`` rows that have a key (so the check stays cheap)."""
+    rows = np.flatnonzero(keys.notna().to_numpy(dtype=bool))[:probe]
+    found = set()
+    for j in range(sub.shape[1]):
+        cells = sub.iloc[rows, j]
+        if any(isinstance(v, str) and pseudonym(v.strip(), salt) == k
+               for v, k in zip(cells.tolist(), keys.iloc[rows].tolist())):
+            found.add(j)
+    return found
+
+
+def _redacted_cells(sub: pd.DataFrame, keys: pd.Series, config: Any) -> list[list[Any]]:
+    """The raw cells of quarantined rows as they may be published, column by column (:data:`PII_POLICY`).
+
+    Every cell is redacted in one call (one pass of the patterns over all columns), identity
+    columns are blanked, and the customer's own id becomes its key.
+    """
+    n, width = sub.shape
+    if n == 0 or width == 0:
+        return [[] for _ in range(width)]
+    raw = [_python_values(sub.iloc[:, j]) for j in range(width)]
+    stacked = pd.Series(pd.array([None if v is None else str(v) for col in raw for v in col], dtype=STRING))
+    redacted = pa.array(redact_pii(stacked).array).to_pylist()
+    ids = _id_columns(sub, keys, _salt(config)) if keys.notna().any() else set()
+    key_list = keys.tolist()
+    out = []
+    for j in range(width):
+        cells = redacted[j * n:(j + 1) * n]
+        if IDENTITY_COLUMNS.search(str(sub.columns[j])) is not None:
+            cells = [None if v is None else REDACTED for v in raw[j]]
+        if j in ids:  # the customer's own id: its key instead
+            salt = _salt(config)
+            cells = ["[customer " + k + "]" if isinstance(v, str) and isinstance(k, str)
+                     and pseudonym(v.strip(), salt) == k else c
+                     for v, k, c in zip(raw[j], key_list, cells)]
+        out.append(cells)
+    return out
 
 
 def _constant(value: str, n: int) -> pd.arrays.ArrowStringArray:
@@ -824,7 +848,7 @@ def _quarantine(rows: pd.DataFrame, file_no: np.ndarray, exports: Sequence[Expor
         keys = rows.loc[mine, S.CUSTOMER_KEY].astype(STRING).reset_index(drop=True)
         sub = raw.iloc[src].reset_index(drop=True)
         names = list(sub.columns)
-        values = [_redacted_cells(str(names[j]), sub.iloc[:, j], keys, config) for j in range(sub.shape[1])]
+        values = _redacted_cells(sub, keys, config)
         originals.extend(encode(dict(zip(names, cells))) for cells in zip(*values))
         if not names:
             originals.extend("{}" for _ in range(len(sub)))
