@@ -54,7 +54,7 @@ from .errors import SchemaError
 from .io import Export, stage_export
 from .io._common import CUSTOMER_ID, REJECT, STRING, TRUNCATED_ROWS, VERSION, per_unique, settings_table
 from .arrowstr import arrow_strings, matches, put_rows
-from .pii import MAY_HOLD_PII, redact_pii
+from .pii import MAY_HOLD_PII, personal_ids, pseudonym, redact_labels, redact_pii
 
 __all__ = [
     "CleanResult", "clean_responses", "validate_canonical", "ORIGINAL", "REASON_KINDS",
@@ -404,7 +404,8 @@ def reporting_month(received_at: pd.Series, timezone: str) -> pd.Series:
 # --------------------------------------------------------------------------- values
 
 def _short(values: pd.Series) -> pd.Series:
-    return values.str.slice(0, _MAX_REASON_VALUE)
+    """A value quoted in a quarantine reason: redacted first, then cut (a cut e-mail is not found)."""
+    return redact_pii(values).str.slice(0, _MAX_REASON_VALUE)
 
 
 _LEADING_NUMBER = "^[ \t]*([0-9]+(?:[.][0-9]+)?)(?:[ \t]*(?:[-(:=/]|[a-zA-Z]).*)?$"
@@ -562,9 +563,12 @@ def _canonical(export: Export, config: Any) -> pd.DataFrame:
         rid = rid.copy()
         rid.loc[rows] = _row_hash_ids(export.raw, rows, export.platform)
 
-    teams = per_unique(col(S.TEAM), lambda v: lookup_teams(repair_mojibake(v), config).astype(
-        {S.SERVICE_MODEL: S.CANONICAL_DTYPES[S.SERVICE_MODEL]}))
-    category = per_unique(col(S.CATEGORY), lambda v: normalise_whitespace(repair_mojibake(v)))
+    rid = _pseudonymise_ids(rid, col(CUSTOMER_ID), config)
+
+    teams = per_unique(col(S.TEAM), lambda v: _redact_team_labels(lookup_teams(repair_mojibake(v), config).astype(
+        {S.SERVICE_MODEL: S.CANONICAL_DTYPES[S.SERVICE_MODEL]}), config))
+    category = per_unique(col(S.CATEGORY), lambda v: _redact_labels(normalise_whitespace(repair_mojibake(v)),
+                                                                     config))
     source = staged.source if staged.source in S.SOURCES else "survey"
     out = pd.DataFrame({
         S.RESPONSE_ID: rid,
@@ -592,6 +596,98 @@ def _canonical(export: Export, config: Any) -> pd.DataFrame:
         S.QUARANTINE_REASON: reason,
         VERSION: version.to_numpy(dtype="float64"),
     }, index=index)
+    return out
+
+
+# --------------------------------------------------------------------------- personal data per column
+#: What cleaning does against personal data, per canonical column (every reader's rows pass here):
+#:
+#: - text: redacted (:func:`feedbacklib.pii.redact_pii`: placeholders such as ``[email]``);
+#: - team, vendor, category: redacted, with a short salted pseudonym of the original added when
+#:   something was redacted (``"[email] #3f9a1c"``), so agents named by e-mail stay apart;
+#: - response_id: replaced by ``id-<salted hash>`` when it holds personal data (an e-mail, a
+#:   phone, a card ...) or is the customer's own id; other ticket and response ids are kept;
+#: - customer_key: the salted hash of the customer id (:func:`customer_keys`), never the id;
+#: - channel, platform, source, scores, times: fixed vocabularies or numbers.
+#:
+#: The quarantine carries the row's position (file, row), its reason (values quoted in it are
+#: redacted) and its original cells *redacted*: PII in any cell replaced, identity columns
+#: (:data:`IDENTITY_COLUMNS`) blanked to ``[redacted]``, and the customer id replaced by its key.
+PII_POLICY = {S.TEXT: "redact", S.TEAM: "redact+pseudonym", S.VENDOR: "redact+pseudonym",
+              S.CATEGORY: "redact+pseudonym", S.RESPONSE_ID: "hash when personal", S.CUSTOMER_KEY: "hash"}
+#: Raw columns (by name) that identify a person whatever they hold: never copied to the quarantine.
+IDENTITY_COLUMNS = re.compile(
+    r"ip.?address|^ip$|e.?mail|first.?name|last.?name|full.?name|^name$|recipient|respondent.?name|phone|"
+    r"mobile|telephone|latitude|longitude|external.?(?:data.?)?ref|requester|submitter|assignee|"
+    r"customer.?(?:id|name|email|number|ref)|user.?(?:id|name|agent)|account.?(?:id|number|no)|"
+    r"street|address|post.?code|zip|birth|passport|national.?insurance|device", re.I)
+REDACTED = "[redacted]"
+
+
+def _salt(config: Any) -> bytes:
+    return config.pii_salt() if config is not None else b""
+
+
+def _redact_labels(values: pd.Series, config: Any) -> pd.Series:
+    """Team, vendor or category labels through :func:`feedbacklib.pii.redact_labels`, same dtype."""
+    return redact_labels(values, lambda: _salt(config)).astype(values.dtype)
+
+
+def _redact_team_labels(teams: pd.DataFrame, config: Any) -> pd.DataFrame:
+    return teams.assign(**{c: _redact_labels(teams[c], config) for c in (S.TEAM, S.VENDOR)})
+
+
+def _pseudonymise_ids(rid: pd.Series, customer_ids: pd.Series, config: Any) -> pd.Series:
+    """Response ids that hold personal data, or are the customer's own id, -> ``id-<salted hash>``."""
+    personal = personal_ids(rid)
+    same = (rid == customer_ids.astype(STRING).str.strip()).fillna(False).to_numpy(dtype=bool)
+    personal |= same
+    if not personal.any():
+        return rid
+    salt = _salt(config)
+    sub = rid[personal]
+    mapping = {v: "id-" + pseudonym(v, salt) for v in sub.dropna().unique()}
+    return put_rows(rid.astype(STRING), personal, sub.map(mapping).astype(STRING))
+
+
+def _id_columns(sub: pd.DataFrame, keys: pd.Series, salt: bytes, probe: int = 20) -> set[int]:
+    """Positions of the raw columns that hold the customer id: a cell whose salted hash is the
+    row's customer key, on the first ``probe`` rows that have a key (so the check stays cheap)."""
+    rows = np.flatnonzero(keys.notna().to_numpy(dtype=bool))[:probe]
+    found = set()
+    for j in range(sub.shape[1]):
+        cells = sub.iloc[rows, j]
+        if any(isinstance(v, str) and pseudonym(v.strip(), salt) == k
+               for v, k in zip(cells.tolist(), keys.iloc[rows].tolist())):
+            found.add(j)
+    return found
+
+
+def _redacted_cells(sub: pd.DataFrame, keys: pd.Series, config: Any) -> list[list[Any]]:
+    """The raw cells of quarantined rows as they may be published, column by column (:data:`PII_POLICY`).
+
+    Every cell is redacted in one call (one pass of the patterns over all columns), identity
+    columns are blanked, and the customer's own id becomes its key.
+    """
+    n, width = sub.shape
+    if n == 0 or width == 0:
+        return [[] for _ in range(width)]
+    raw = [_python_values(sub.iloc[:, j]) for j in range(width)]
+    stacked = pd.Series(pd.array([None if v is None else str(v) for col in raw for v in col], dtype=STRING))
+    redacted = pa.array(redact_pii(stacked).array).to_pylist()
+    ids = _id_columns(sub, keys, _salt(config)) if keys.notna().any() else set()
+    key_list = keys.tolist()
+    out = []
+    for j in range(width):
+        cells = redacted[j * n:(j + 1) * n]
+        if IDENTITY_COLUMNS.search(str(sub.columns[j])) is not None:
+            cells = [None if v is None else REDACTED for v in raw[j]]
+        if j in ids:  # the customer's own id: its key instead
+            salt = _salt(config)
+            cells = ["[customer " + k + "]" if isinstance(v, str) and isinstance(k, str)
+                     and pseudonym(v.strip(), salt) == k else c
+                     for v, k, c in zip(raw[j], key_list, cells)]
+        out.append(cells)
     return out
 
 
@@ -703,7 +799,7 @@ def clean_responses(exports: Sequence[Export], config: Any) -> CleanResult:
     frame = _cast(frame)
     validate_canonical(frame)
 
-    quarantine = _quarantine(allrows.loc[bad], file_no[bad], exports)
+    quarantine = _quarantine(allrows.loc[bad], file_no[bad], exports, config)
     quality = _quality(exports, file_no, bad, allrows[S.QUARANTINE_REASON])
     return CleanResult(frame=frame, quarantine=quarantine, quality=quality)
 
@@ -851,15 +947,19 @@ def _python_values(column: pd.Series) -> list[Any]:
     return obj.where(obj.notna(), None).tolist()
 
 
-def _quarantine(rows: pd.DataFrame, file_no: np.ndarray, exports: Sequence[Export]) -> pd.DataFrame:
+def _quarantine(rows: pd.DataFrame, file_no: np.ndarray, exports: Sequence[Export],
+                config: Any = None) -> pd.DataFrame:
+    """The quarantined rows: position, reason (redacted) and their original cells, redacted."""
     originals: list[str] = []
     encode = json.JSONEncoder(ensure_ascii=False).encode  # what json.dumps(..., ensure_ascii=False) does
     for k in np.unique(file_no):
         raw = exports[int(k)].raw
-        src = rows.loc[file_no == k, S.SOURCE_ROW].to_numpy(dtype="int64")
-        sub = raw.iloc[src]
+        mine = file_no == k
+        src = rows.loc[mine, S.SOURCE_ROW].to_numpy(dtype="int64")
+        keys = rows.loc[mine, S.CUSTOMER_KEY].astype(STRING).reset_index(drop=True)
+        sub = raw.iloc[src].reset_index(drop=True)
         names = list(sub.columns)
-        values = [_python_values(sub.iloc[:, j]) for j in range(sub.shape[1])]
+        values = _redacted_cells(sub, keys, config)
         originals.extend(encode(dict(zip(names, cells))) for cells in zip(*values))
         if not names:
             originals.extend("{}" for _ in range(len(sub)))
@@ -868,7 +968,7 @@ def _quarantine(rows: pd.DataFrame, file_no: np.ndarray, exports: Sequence[Expor
         S.SOURCE_FILE: rows[S.SOURCE_FILE].astype(STRING).to_numpy(),
         S.SOURCE_ROW: rows[S.SOURCE_ROW].astype("Int64").to_numpy(),
         S.PLATFORM: rows[S.PLATFORM].astype(STRING).to_numpy(),
-        S.QUARANTINE_REASON: rows[S.QUARANTINE_REASON].astype(STRING).to_numpy(),
+        S.QUARANTINE_REASON: redact_pii(rows[S.QUARANTINE_REASON].astype(STRING)).to_numpy(),
         ORIGINAL: pd.array(originals, dtype=STRING),
     })
     return out.astype({S.SOURCE_FILE: STRING, S.SOURCE_ROW: "Int64", S.PLATFORM: STRING,

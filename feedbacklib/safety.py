@@ -1,4 +1,4 @@
-"""Output safety: spreadsheet-formula neutralisation and HTML escaping helpers."""
+"""Output safety: spreadsheet-formula neutralisation, HTML escaping, and no MathJax on customer text."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import html
 
 import pandas as pd
 
-__all__ = ["neutralise_formulas", "escape"]
+__all__ = ["neutralise_formulas", "escape", "no_math", "NO_MATH_CLASSES"]
 
 # A cell starting with one of these is run as a formula by Excel, LibreOffice or
 # Google Sheets (OWASP "CSV injection"). Tab and carriage return are included
@@ -44,3 +44,23 @@ def escape(value: object) -> str:
     if value is None or value is pd.NA or (isinstance(value, float) and value != value):
         return ""
     return html.escape(str(value), quote=True)
+
+
+#: The classes MathJax skips: ``mathjax_ignore`` (MathJax 3, JupyterLab 4's default) and
+#: ``tex2jax_ignore`` (MathJax 2: the classic notebook and nbconvert's HTML template).
+NO_MATH_CLASSES = "tex2jax_ignore mathjax_ignore"
+
+
+def no_math(markup: str) -> str:
+    """HTML output that MathJax leaves alone, so customer text with ``$...$`` stays text.
+
+    JupyterLab typesets ``$...$`` in every HTML output it renders (and HTML entities
+    do not stop it: MathJax reads the decoded text), so a comment such as "charged $5
+    then $10" would come out as mathematics. Wrapping the output in an element with
+    the ignore classes of MathJax 2 and 3 keeps it literal; ``markup`` must already be
+    escaped (:func:`escape`).
+
+    >>> no_math("<p>$5 then $10</p>")
+    '<div class="tex2jax_ignore mathjax_ignore"><p>$5 then $10</p></div>'
+    """
+    return f'<div class="{NO_MATH_CLASSES}">{markup}</div>'

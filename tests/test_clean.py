@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 
 from feedbacklib import schema as S
 from feedbacklib.clean import (
-    ORIGINAL, REASON_KINDS, CleanResult, clean_responses, clean_text, normalise_channel,
+    ORIGINAL, REASON_KINDS, CleanResult, clean_responses, clean_text, customer_keys, normalise_channel,
     normalise_whitespace, parse_timestamps, repair_mojibake, validate_canonical,
 )
 from feedbacklib.config import load_config
@@ -80,14 +80,20 @@ def test_rows_in_equal_kept_plus_quarantined(result, exports):
     assert (kinds == q["rows_quarantined"]).all()
 
 
-def test_quarantine_layout_and_original_values(result, exports):
+def test_quarantine_layout_and_original_values(result, exports, config):
     qu = result.quarantine
     assert tuple(qu.columns) == (*S.QUARANTINE_COLUMNS, ORIGINAL)
     row = qu[(qu[S.SOURCE_FILE] == "qualtrics_small.csv") & (qu[S.SOURCE_ROW] == 5)].iloc[0]
     original = json.loads(row[ORIGINAL])
     assert original["Q1"] == "7" and original["ResponseId"] == "R_006"
     assert original["RecipientEmail"] is None
-    assert original == {k: (None if pd.isna(v) else v) for k, v in exports[0].raw.loc[5].items()}
+    # the original cells, redacted: identity columns blanked, the customer id replaced by its key
+    raw = {k: (None if pd.isna(v) else v) for k, v in exports[0].raw.loc[5].items()}
+    redacted = {"IPAddress", "LocationLatitude", "LocationLongitude"}
+    assert {k: v for k, v in original.items() if k not in redacted | {"customer_id"}} == {
+        k: v for k, v in raw.items() if k not in redacted | {"customer_id"}}
+    assert all(original[k] == "[redacted]" for k in redacted) and raw["IPAddress"] == "203.0.113.5"
+    assert original["customer_id"] == f"[customer {customer_keys(pd.Series([raw['customer_id']]), config).iloc[0]}]"
 
 
 # --------------------------------------------------------------------------- rules

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -187,3 +188,168 @@ def test_one_pass_prefilter_finds_every_text_a_pattern_changes():
     texts = pd.Series([f"see {v}, thanks" for v, _ in planted] + [f"About {v}" for v in lookalikes]
                       + ["no digits here", "", None, "room 101", "x@y"], dtype="string")
     pd.testing.assert_series_equal(redact_pii(texts), _redact_all(texts))
+
+
+# --------------------------------------------------------------------------- issue 16 categories
+
+def issue16_planted(seed: int = 16) -> list[tuple[str, str, str]]:
+    """(category, text with the item in it, the item's identifying part): 12 per category.
+
+    The categories that survived redaction before (issue 16, item 6). The identifying part is
+    what must not be left in the redacted text (for a street address: the postcode and town).
+    """
+    import random
+    rnd = random.Random(seed)
+    first = ["jörg", "zoë", "renée", "ann", "li", "mateo", "siobhán", "björn", "amélie", "omar", "ines", "yusuf"]
+    last = ["müller", "østergård", "garcía", "smith", "wei", "núñez", "o'brien", "łukasz", "dubois", "khan",
+            "rossi", "yılmaz"]
+    hosts = ["exämple.de", "bücher.example", "exemple.fr", "example.co.uk", "ñandú.es", "example.com"]
+    towns = ["London", "Leeds", "Bristol", "Manchester", "York", "Cardiff"]
+    postcodes = ["NW1 6XE", "LS1 4AP", "BS1 5TR", "M1 1AE", "YO1 7HH", "CF10 1EP", "SW1A 1AA", "EH1 1YZ"]
+    out: list[tuple[str, str, str]] = []
+    for i in range(12):
+        f, la = first[i], last[(i * 5) % 12].replace("'", "")
+        email = f"{f}.{la}{i}@{hosts[i % len(hosts)]}"
+        out.append(("idn_email", f"Please write to {email} about the refund", email))
+        a, b = rnd.randrange(100, 999), rnd.randrange(100, 999)
+        dotted = f"07{rnd.randrange(100, 999)}.{a}.{b}"
+        out.append(("uk_phone_dots", f"my mobile is {dotted}, call after 5", dotted))
+        bare = f"{rnd.randrange(2, 10)}{rnd.randrange(10, 99)}{rnd.randrange(1000000, 9999999)}"
+        out.append(("us_phone_bare", f"Call me on {bare} tomorrow", bare))
+        card = _luhn_complete(["4", "51", "37", "6011"][i % 4], 15 if i % 4 == 2 else 16, np.random.default_rng(i))
+        dots = ".".join(card[j:j + 4] for j in range(0, len(card), 4))
+        out.append(("card_dots", f"charged twice on {dots} last week", dots))
+        country, n = [("GB", 18), ("DE", 18), ("FR", 23), ("NL", 14), ("ES", 20), ("IE", 18)][i % 6]
+        letters = "".join(chr(65 + rnd.randrange(26)) for _ in range(4))
+        bban = (letters + "".join(str(rnd.randrange(10)) for _ in range(n - 4))) if country in ("GB", "NL", "IE") \
+            else "".join(str(rnd.randrange(10)) for _ in range(n))
+        iban = _iban(country, bban).lower()
+        out.append(("iban_lower", f"refund to {_group4(iban) if i % 2 else iban} please", iban))
+        house = rnd.randrange(1, 300)
+        street = ["Baker Street", "Elm Road", "Church Lane", "Park Avenue", "Mill Close", "Station Road"][i % 6]
+        town, pc = towns[i % len(towns)], postcodes[i % len(postcodes)]
+        sep = ", " if i % 2 else " "
+        out.append(("postcode_town", f"Send it to {house} {street}{sep}{town}{sep}{pc} thanks", f"{town}|{pc}"))
+        user, dom = f"{f}{i}".replace("ö", "o").replace("ë", "e").replace("é", "e").replace("á", "a"), \
+            ["example", "mailbox", "corp-mail", "inbox"][i % 4]
+        tld = ["com", "org", "co.uk", "net"][i % 4]
+        forms = [f"{user} at {dom} dot {tld.replace('.', ' dot ')}", f"{user}(at){dom}(dot){tld.replace('.', '(dot)')}",
+                 f"{user} [at] {dom} [dot] {tld.replace('.', ' [dot] ')}", f"{user} @ {dom} . {tld.replace('.', ' . ')}"]
+        ob = forms[i % 4]
+        out.append(("email_obfuscated", f"email me: {ob} if needed", f"{user}|{dom}"))
+        prefix = ["AB", "CE", "JG", "KL", "PR", "TW", "HS", "WP", "ZR", "ER", "NA", "YA"][i]
+        digits = f"{rnd.randrange(0, 100):02d}{rnd.randrange(0, 100):02d}{rnd.randrange(0, 100):02d}"
+        suffix = "ABCD"[i % 4]
+        ni = f"{prefix} {digits[:2]} {digits[2:4]} {digits[4:]} {suffix}" if i % 2 else f"{prefix}{digits}{suffix}"
+        ni = ni.lower() if i % 3 == 0 else ni
+        out.append(("ni_number", f"My NI number is {ni}, please update it", ni))
+        passport = (f"{rnd.randrange(100000000, 999999999)}" if i % 2 else
+                    f"{chr(65 + rnd.randrange(26))}{rnd.randrange(10000000, 99999999)}")
+        word = ["passport", "passport number", "passport no.", "Passport #", "passport no:", "passport is"][i % 6]
+        out.append(("passport", f"ID checked: {word} {passport} at the desk", passport))
+        day, month, year = rnd.randrange(1, 29), rnd.randrange(1, 13), rnd.randrange(1940, 2005)
+        mname = ["January", "Feb", "March", "April", "May", "June", "July", "Aug", "September", "Oct", "November",
+                 "Dec"][month - 1]
+        dob = [f"{day:02d}/{month:02d}/{year}", f"{year}-{month:02d}-{day:02d}", f"{day} {mname} {year}",
+               f"{mname} {day}, {year}", f"{day:02d}.{month:02d}.{year}", f"{day}th of {mname} {year}"][i % 6]
+        word = ["DOB", "date of birth:", "born on", "D.O.B.", "birthday is", "Date of Birth"][i % 6]
+        out.append(("date_of_birth", f"they asked my {word} {dob} three times", dob))
+        ip = (f"{rnd.randrange(1, 224)}.{rnd.randrange(0, 256)}.{rnd.randrange(0, 256)}.{rnd.randrange(1, 255)}"
+              if i % 3 else f"2001:db8:{rnd.randrange(1, 65535):x}::{rnd.randrange(1, 65535):x}")
+        out.append(("ip_address", f"login blocked from {ip} again", ip))
+        acct = f"{rnd.randrange(10000000, 99999999)}"
+        sort = f"{rnd.randrange(10, 99)}-{rnd.randrange(10, 99)}-{rnd.randrange(10, 99)}"
+        name = ["Mr John Smith", "Mrs Jane Doe", "Ms Priya Patel", "Dr Alan Turing", "Miss Ada Byrne",
+                "Mr. Tom O'Neil"][i % 6]
+        text = [f"{name}, account {acct}, sort code {sort}", f"payee {name} {sort} {acct}",
+                f"account holder: {name.split(' ', 1)[1]} acc no {acct} s/c {sort}",
+                f"my name is {name.split(' ', 1)[1]}, account number {acct} sort code {sort}"][i % 4]
+        out.append(("name_account_sortcode", f"Refund to {text} please", f"{name.split(' ', 1)[1]}|{acct}|{sort}"))
+    return out
+
+
+ISSUE16_LOOKALIKES = [
+    # dates, times, money, versions, references: never personal data on their own
+    "on 12/03/2026 at 10:30:45", "2026-07-03 14:22", "the 3rd of March 2026", "born in the 80s, still waiting",
+    "version 1.2.3.4 of the app", "firmware v10.0.19045.2846", "build 2.10.3.1", "paid £1,299.99 on 03.07.2026",
+    "order 5551234567 placed", "ticket #4829103746 reopened", "invoice no. 7718204456", "reference 9123456789",
+    "tracking 8123456789 lost", "order 4111.1111.1111.1112", "ORD-2026-123456", "case 20-00-00 escalated",
+    "account 12345 blocked", "I looked at amazon dot com", "we met at home dot com style site", "sort it out asap",
+    "waited 45 minutes at 10:30", "room 101, floor 3", "50% off, 2 for 1", "A4 paper",
+    "iPhone 15 Pro 256GB", "AB12 test failed", "gb82 test phase", "ISO 9001",
+    "ab 12 34 56", "the 2FA code", "C-3PO and R2-D2", "at least 2 dot points", "see you at 5 . thanks",
+    "the date of the call was 12/03/2026", "I was born to complain", "passport office was closed",
+    "account manager was great", "IP ratings for phones", "error 0x80070005", "Dr. appointment at 3",
+]
+
+
+def test_issue16_categories_redacted_and_lookalikes_kept():
+    planted = issue16_planted()
+    texts = pd.Series([t for _, t, _ in planted], dtype="string")
+    out = redact_pii(texts)
+    by_kind: dict[str, list[bool]] = {}
+    missed = []
+    for (kind, text, secret), red in zip(planted, out):
+        ok = all(part.casefold() not in red.casefold() for part in secret.split("|"))
+        by_kind.setdefault(kind, []).append(ok)
+        if not ok:
+            missed.append((text, red))
+    rate = sum(sum(v) for v in by_kind.values()) / len(planted)
+    print(f"\nissue 16 PII: {len(planted)} planted in {len(by_kind)} categories, redacted {rate:.3f}: "
+          + ", ".join(f"{k} {sum(v)}/{len(v)}" for k, v in by_kind.items()))
+    assert len(by_kind) == 12 and all(len(v) >= 12 for v in by_kind.values())
+    assert rate >= 0.99, missed
+    for kind, oks in by_kind.items():
+        assert sum(oks) / len(oks) >= 11 / 12, (kind, missed)
+    looks = pd.Series(ISSUE16_LOOKALIKES, dtype="string")
+    changed = [(a, b) for a, b in zip(looks, redact_pii(looks)) if a != b]
+    assert changed == []
+
+
+def test_issue16_prefilter_and_idempotence():
+    from feedbacklib.pii import _redact_all
+
+    planted = issue16_planted()
+    texts = pd.Series([t for _, t, _ in planted] + ISSUE16_LOOKALIKES + ["[address], London", None], dtype="string")
+    once = redact_pii(texts)
+    pd.testing.assert_series_equal(once, _redact_all(texts))
+    pd.testing.assert_series_equal(redact_pii(once), once)
+
+
+def test_cleaning_redacts_every_column_and_the_quarantine(tmp_path, monkeypatch):
+    """Issue 15 item 9 / issue 16 item 6: one policy per canonical column, applied in cleaning."""
+    import json
+
+    from feedbacklib.clean import clean_responses
+    from feedbacklib.config import default_config
+    from feedbacklib.io import read_export
+
+    monkeypatch.setenv("FEEDBACK_PII_SALT", "unit-test-salt-0123456789")
+    rows = pd.DataFrame({
+        "response_id": ["r1", "ann@example.com", "r3", "r4", "C-77"],
+        "received_at": ["2026-10-01", "2026-10-02", "2026-10-03", "2026-10-04", "2026-10-05"],
+        "team": ["agent.one@example.com", "agent.two@example.com", "agent.one@example.com", "Billing", "Billing"],
+        "category": ["call 07700 900123", "billing", "billing", "billing", "billing"],
+        "csat": ["5", "4", "manager@example.org", "3", "2"],
+        "customer_id": ["C-1", "C-2", "C-3", "C-4", "C-77"],
+        "ip_address": ["203.0.113.9"] * 5,
+        "text": ["fine", "ok", "bad", "see 192.0.2.44", "good"],
+    })
+    path = tmp_path / "web.csv"
+    rows.to_csv(path, index=False)
+    result = clean_responses([read_export(path, platform="generic")], default_config(tmp_path))
+    frame, q = result.frame, result.quarantine
+    assert len(frame) + len(q) == 5
+    teams = set(frame["team"])
+    assert not any("@" in t for t in teams) and len({t for t in teams if t.startswith("[email] #")}) == 2
+    assert "[phone] #" in " ".join(frame["category"].dropna()) and "07700" not in " ".join(frame["category"].dropna())
+    ids = list(frame["response_id"])
+    assert "ann@example.com" not in ids and "C-77" not in ids and "r1" in ids
+    assert sum(i.startswith("id-") for i in ids) == 2
+    assert "[ip]" in " ".join(frame["text"])
+    reason = q["reason"].iloc[0]
+    assert "manager@" not in reason and "[email]" in reason, reason
+    original = json.loads(q["original"].iloc[0])
+    assert original["ip_address"] == "[redacted]" and original["csat"] == "[email]"
+    assert original["customer_id"].startswith("[customer ") and "C-3" not in q["original"].iloc[0]
+    assert "@" not in original["team"]

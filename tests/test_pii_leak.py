@@ -5,8 +5,15 @@ international phone numbers, Luhn-valid card numbers; in the comment text and as
 customer ids) is added to the October sample and rendered once through the same
 function the command uses. No item may appear in report.html, report.ipynb
 (quotes, call list, kudos included), kpis.json, run.log or feedback.parquet (whose
-customer keys are salted hashes). quarantine.csv keeps original values by design
-and is not a reading surface.
+customer keys are salted hashes), quarantine.csv (positions, reasons and redacted
+cells) or the history store.
+
+A second file plants the categories of issue 16 (IDN and obfuscated e-mails, dotted and
+bare phones, dotted cards, lower-case IBANs, postcodes after a street, NI and passport
+numbers, dates of birth, IP addresses, names with account numbers and sort codes) in the
+comments, agents' e-mails and phones as team ("handled by") and category, e-mails as
+response ids, and an IP-address column; a third of its rows carry a rating that is not a
+number, so they and their raw cells reach the quarantine.
 """
 
 from __future__ import annotations
@@ -86,7 +93,31 @@ def planted(n_each: int = 11) -> list[tuple[str, str]]:
 
 
 ITEMS = planted()
-FAMILIES = sorted({kind for kind, _ in ITEMS})
+
+
+def _issue16_items() -> list[tuple[str, str, str]]:
+    """(family, text, value that must not appear) from the unit tests' generator, one value per item."""
+    from .test_pii import issue16_planted
+
+    out = []
+    for kind, text, secret in issue16_planted():
+        parts = secret.split("|")
+        if kind == "postcode_town":
+            parts = parts[1:]  # town names also name teams ("Customer Care London"): the postcode
+        if kind == "email_obfuscated":
+            parts = [text.split("email me: ", 1)[1].rsplit(" if needed", 1)[0]]
+        out += [(f"i16_{kind}", text, part) for part in parts]
+    return out
+
+
+ISSUE16 = _issue16_items()
+#: Other fields that carry personal data (issue 15, item 9): (family, value).
+FIELDS = [("team_email", f"agent.{i}@support.example.com") for i in range(6)] + \
+         [("category_phone", f"+44 7700 90{i:04d}") for i in range(4)] + \
+         [("response_id_email", f"resp{i}@example.net") for i in range(6)] + \
+         [("ip_column", f"198.51.100.{10 + i}") for i in range(6)]
+FAMILIES = sorted({kind for kind, _ in ITEMS} | {k for k, _, _ in ISSUE16} | {k for k, _ in FIELDS})
+ALL_ITEMS = ITEMS + [(k, v) for k, _, v in ISSUE16] + FIELDS
 
 
 @pytest.fixture(scope="module")
@@ -115,10 +146,23 @@ def outputs(tmp_path_factory, salt_env):
             "text": templates[i % 4].format(v="(see account)" if is_id else value),
         })
     pd.DataFrame(rows).to_csv(inputs / "web_feedback_2026-10.csv", index=False)
+    more = []
+    for i, (kind, text, _) in enumerate(ISSUE16):
+        team = FIELDS[i % 6][1] if i % 5 == 0 else "Customer Care London"
+        more.append({
+            "response_id": FIELDS[10 + i % 6][1] if i % 7 == 0 else f"i16-{i}",
+            "received_at": f"2026-10-{1 + i % 28:02d}T10:{i % 60:02d}:00Z",
+            "team": team, "channel": "chat",
+            "category": FIELDS[6 + i % 4][1] if i % 4 == 0 else "billing",
+            "csat": f"not sure, {text}" if i % 3 == 0 else 1 + i % 5,
+            "customer_id": f"K{i:05d}", "ip_address": FIELDS[16 + i % 6][1],
+            "text": text,
+        })
+    pd.DataFrame(more).to_csv(inputs / "chat_feedback_2026-10.csv", index=False)
     outcome = run_report("2026-10", inputs, CONFIG, root / "out", generated_at="2026-11-02 06:00 UTC")
     folder = outcome.folder
     texts = {}
-    for name in ("report.html", "report.ipynb", "kpis.json", "run.log"):
+    for name in ("report.html", "report.ipynb", "kpis.json", "run.log", "quarantine.csv"):
         text = (folder / name).read_text(encoding="utf-8")
         texts[name] = re.sub(r"[A-Za-z0-9+/=]{200,}", "<base64>", text)  # embedded images are not text
     frame = pd.read_parquet(folder / "feedback.parquet")
@@ -126,20 +170,30 @@ def outputs(tmp_path_factory, salt_env):
         "\n".join(frame[c].astype("string").fillna("")) for c in frame.columns
         if pd.api.types.is_string_dtype(frame[c]) or frame[c].dtype == object)
     assert len(frame) > len(ITEMS) // 2
+    for part in sorted((root / "out" / "history").rglob("*.parquet")):
+        stored = pd.read_parquet(part)
+        texts[f"history/{part.parent.name}/{part.name}"] = "\n".join(
+            "\n".join(stored[c].astype("string").fillna("")) for c in stored.columns
+            if pd.api.types.is_string_dtype(stored[c]) or stored[c].dtype == object)
+    assert any(k.startswith("history/") for k in texts), "no history store written"
+    quarantine = pd.read_csv(folder / "quarantine.csv", dtype=str)
+    assert (quarantine["source_file"] == "chat_feedback_2026-10.csv").sum() >= len(ISSUE16) // 3
     return texts
 
 
 def _pattern(value: str) -> re.Pattern[str]:
-    digits = re.sub(r"[^0-9]", "", value)
     if "@" in value:
         return re.compile(re.escape(value.strip("()").split(":")[-1]), re.I)
-    # the same digits with any short separators between them, not inside a longer number
-    return re.compile(r"(?<![0-9])" + r"[^0-9A-Za-z]{0,3}".join(digits) + r"(?![0-9])")
+    # the same letters and digits with any short separators between them, not inside a longer
+    # word or number ("gb82 west 1234 ..." for "gb82west1234...", "AB 12 34 56 C" for "AB123456C")
+    chars = re.sub(r"[^0-9A-Za-z]", "", value)
+    return re.compile(r"(?<![0-9A-Za-z])" + r"[^0-9A-Za-z]{0,3}".join(map(re.escape, chars))
+                      + r"(?![0-9A-Za-z])", re.I)
 
 
 def _leaks(texts: dict[str, str], family: str) -> list[str]:
     found = []
-    for kind, value in ITEMS:
+    for kind, value in ALL_ITEMS:
         if kind != family:
             continue
         pat = _pattern(value)
@@ -168,5 +222,5 @@ def test_zz_pii_summary(capsys):
         pytest.skip("run with the leak test")
     with capsys.disabled():
         leaked = {k: v for k, v in LEAKED.items() if v}
-        print(f"\nPII planted: {len(ITEMS)} items in {len(FAMILIES)} formats; leaked: {sum(leaked.values())} "
+        print(f"\nPII planted: {len(ALL_ITEMS)} items in {len(FAMILIES)} formats; leaked: {sum(leaked.values())} "
               f"({leaked or 'none'}){' into ' + ', '.join(sorted(LEAKED_INTO)) if LEAKED_INTO else ''}")

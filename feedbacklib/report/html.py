@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..safety import escape
+from ..safety import escape, no_math
 
 __all__ = ["Html", "table", "fmt_pct", "fmt_num", "fmt_interval", "paragraphs"]
 
@@ -19,7 +19,7 @@ class Html:
         self.markup = markup
 
     def _repr_html_(self) -> str:
-        return self.markup
+        return no_math(self.markup)  # customer text with $...$ is not typeset by MathJax
 
     def __str__(self) -> str:
         return self.markup

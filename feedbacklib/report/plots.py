@@ -13,6 +13,7 @@ import io
 import matplotlib
 
 matplotlib.use("Agg")  # never needs a display; safe under cron
+matplotlib.rcParams["text.parse_math"] = False  # chart text is literal: a vendor "A $\x$ B" is not mathtext
 
 import numpy as np
 import pandas as pd
