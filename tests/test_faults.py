@@ -247,7 +247,8 @@ def test_two_concurrent_runs_one_report_one_exit_4_and_runs_recover(cron, first)
     listing = sorted(p.name for p in cron.output.iterdir() if not p.name.startswith("."))
     assert listing in (["2026-09", MONTH, "history", "last-failure.log"], ["2026-09", MONTH, "history"]), listing
     # the run wrote its month into the history store beside the reports
-    assert (cron.output / "history" / f"month={MONTH}" / "part-0.parquet").exists()
+    assert (cron.output / "history" / "rows" / f"month={MONTH}" / "part-0.parquet").exists()
+    assert not (cron.output / "history" / ".commit").exists()
 
 
 def _pngs(html: str) -> list[str]:
