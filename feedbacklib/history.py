@@ -344,6 +344,7 @@ class HistoryStore:
                 probe = folder / f".probe-{os.getpid()}"
                 os.mkdir(probe)
                 os.rmdir(probe)
+                _fault("store_check")
         except SymlinkError as exc:
             raise StoreError(f"The history store's folder {exc.filename} {exc.strerror}. Nothing was published "
                              "and the store is unchanged; replace the link with a real folder.") from None

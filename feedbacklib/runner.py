@@ -25,10 +25,11 @@ on purpose at a named point, so the tests can prove the promises above. Points:
 notebook), ``export`` (before writing report.html), ``publish`` (just before the
 swap), ``between_renames`` (only where the atomic exchange is unsupported),
 ``swapped`` (just after the swap), ``kernel`` (kernelspec written), and in the
-history store's commit ``store_prepared`` (journal written, before the swap) and
-``store_applying`` (the first partition replaced, the others not yet).
+history store's commit ``store_check`` (checking the store can be written),
+``store_prepared`` (journal written, before the swap) and ``store_applying`` (the
+first partition replaced, the others not yet).
 Actions: ``kill`` (SIGKILL itself), ``enospc`` (raise "No space left on
-device"), ``pause`` (create ``$FEEDBACKLIB_FAULT_DIR/<point>.reached`` and wait
+device"), ``erofs`` (raise "Read-only file system"), ``pause`` (create ``$FEEDBACKLIB_FAULT_DIR/<point>.reached`` and wait
 until ``<point>.go`` appears) and, for ``kernel`` only, ``missing`` (a
 kernelspec whose interpreter does not exist). Never set it in production.
 """
@@ -150,6 +151,8 @@ def _fault(point: str, path: Path | None = None) -> None:
             os.kill(os.getpid(), signal.SIGKILL)
         elif action == "enospc":
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path or ""))
+        elif action == "erofs":
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path or ""))
         elif action == "pause":
             folder = Path(os.environ.get(FAULT_DIR_ENV) or tempfile.gettempdir())
             (folder / f"{point}.reached").write_text(str(os.getpid()))
@@ -630,17 +633,17 @@ def _early_failure_log(exc: FeedbackError, config_path, output_dir) -> None:
     """
     folder = Path(output_dir) if output_dir else None
     if folder is None:
-        try:
-            import tomllib
+        import tomllib
 
-            path = Path(config_path)
+        path = Path(config_path)
+        try:
             project = tomllib.loads(path.read_text(encoding="utf-8")).get("project", {})
             value = project.get("output", "reports") if isinstance(project, dict) else "reports"
-            folder = Path(value).expanduser() if isinstance(value, str) else None
-            if folder is not None and not folder.is_absolute():
-                folder = path.resolve().parent / folder
         except (OSError, ValueError, TypeError):
-            return
+            value = "reports"  # unreadable: the default output folder beside the configuration
+        folder = Path(value).expanduser() if isinstance(value, str) and value else None
+        if folder is not None and not folder.is_absolute():
+            folder = path.resolve().parent / folder
     if folder is None or not folder.is_dir() or folder.is_symlink():
         return
     record = logging.LogRecord("feedbacklib.run", logging.ERROR, __file__, 0,
