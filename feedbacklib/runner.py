@@ -736,8 +736,9 @@ def _render(month, input_dir, cfg, out_root, staging, notebook, limits, progress
         final = out_root / month_done
         staged = staging / HISTORY_DIR
         parts = sorted(str(p.relative_to(staged)) for p in staged.glob("*/month=*")) if staged.is_dir() else []
-        log.info("history: committing %d partition(s) to %s with the report: %s", len(parts), store.root,
-                 ", ".join(parts) or "none")
+        months = sorted({p.split("month=", 1)[1] for p in parts})
+        log.info("history: committing %d partition(s) of %s to %s with the report", len(parts),
+                 ", ".join(months) or "no month", store.root)
         handler.flush()
         store.commit(staged, report=(staging, final), publish=lambda: _publish(staging, final))
         published = True
