@@ -99,7 +99,7 @@ def data_file(rows: int, texts: str = "distinct") -> Path:
 
 
 def run_clean(path: Path, steps: bool = False) -> dict:
-    os.environ.setdefault("FEEDBACK_PII_SALT", "benchmark-salt")
+    os.environ.setdefault("FEEDBACK_PII_SALT", "benchmark-salt-not-secret")
     sys.path.insert(0, str(ROOT))
     from feedbacklib.clean import clean_responses
     from feedbacklib.config import default_config

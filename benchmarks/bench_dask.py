@@ -105,7 +105,7 @@ def bench(rows: int, workdir: Path, *, workers: int, memory_limit: str, texts: s
     from feedbacklib.config import load_config
     from feedbacklib.scale import analyse, read_raw_parquet
 
-    os.environ.setdefault("FEEDBACK_PII_SALT", "benchmark-salt")
+    os.environ.setdefault("FEEDBACK_PII_SALT", "benchmark-salt-not-secret")
     folder = land(rows, workdir, texts)
     cfg = load_config(ROOT / "feedback.toml")
     out: dict = {"rows": rows, "texts": texts, "workers": workers, "threads_per_worker": 1,

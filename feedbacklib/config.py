@@ -150,31 +150,11 @@ class Config:
 
         The salt is never hard-coded. When neither is set, a random salt is
         written once to ``salt_file`` so customer keys stay stable across months.
+        See :func:`feedbacklib.salt.pii_salt` (at least 16 bytes, created atomically).
         """
-        value = os.environ.get(self.pii_salt_env)
-        if value:
-            return value.encode("utf-8")
-        if self.salt_file is None:
-            raise ConfigError(
-                f"No PII salt: set the environment variable {self.pii_salt_env} "
-                "or salt_file under [project] in feedback.toml."
-            )
-        path = self.salt_file
-        if not path.exists():
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            except FileExistsError:
-                pass
-            except OSError as exc:
-                raise ConfigError(
-                    f"Cannot create the PII salt file {path}: {exc.strerror}. "
-                    f"Set {self.pii_salt_env} in the environment instead."
-                ) from exc
-            else:
-                with os.fdopen(fd, "w") as fh:
-                    fh.write(secrets.token_hex(32))
-        return path.read_text(encoding="utf-8").strip().encode("utf-8")
+        from .salt import pii_salt
+
+        return pii_salt(self.salt_file, self.pii_salt_env)
 
 
 def _resolve(root: Path, value: str | None) -> Path | None:

@@ -1,15 +1,18 @@
 """The monthly history store: processed months as Parquet, and the aggregates trends need.
 
-Layout (Hive-style partitions, readable by pandas, pyarrow, Dask, DuckDB or Spark)::
+Layout (one hive-partitioned dataset per table, readable as rows by pandas, pyarrow,
+Dask, DuckDB, Polars or Spark; see docs/history-store.md)::
 
-    <store>/month=2026-09/part-0.parquet
-    <store>/month=2026-10/part-0.parquet
+    <store>/rows/month=2026-10/part-0.parquet
+    <store>/kpis/month=2026-10/part-0.parquet
+    <store>/theme_counts/month=2026-10/part-0.parquet
+    <store>/uncovered/month=2026-10/part-0.parquet
 
-One partition holds one month's cleaned, tagged and scored rows (the canonical
-columns, ``theme_<id>`` flags, evidence, sentiment). A month is written into a
-hidden temporary folder beside its partition and swapped in with a rename, so a
-reader sees the old month or the new one, never half of one; rewriting a month
-replaces it.
+A ``rows`` partition holds one month's cleaned, tagged and scored rows (the
+canonical columns, ``theme_<id>`` flags, evidence, sentiment). New partitions are
+staged and committed together (:meth:`HistoryStore.commit`): the report run
+commits them in the same step as it publishes the month's report folder, so a
+failed or killed run changes neither; rewriting a month replaces it.
 
 The report's trend sections need counts, not rows: per month (and optionally
 per service model) the number of comments with text and how many carry each
@@ -27,12 +30,13 @@ return for the full row history.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import os
 import shutil
 import tempfile
-import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -42,26 +46,41 @@ import pyarrow.parquet as pq
 
 from . import schema as S
 from .compare import benjamini_hochberg, two_proportion_test, wilson_interval
+from .errors import FeedbackError
+from .fsutil import SymlinkError, exchange, fsync_dir, fsync_files, is_symlink, make_dirs, write_atomic
 
 __all__ = [
     "History", "month_aggregates", "build_history", "uncovered_sample", "contacts_since", "taxonomy_fingerprint", "AGGREGATES", "CONTACT_DAYS",
     "HistoryStore", "HISTORY_DIR", "COUNT_COLUMNS", "theme_counts_of", "kpi_columns",
-    "monthly_theme_rates_from_counts", "theme_trends_from_counts",
+    "monthly_theme_rates_from_counts", "theme_trends_from_counts", "ROWS", "DATASETS", "StoreError",
+    "write_partitions",
 ]
+
+log = logging.getLogger(__name__)
 
 #: Default folder name of the store inside the output folder.
 HISTORY_DIR = "history"
 #: Columns of a theme-count table (long format); ``by`` adds its column after month.
 COUNT_COLUMNS = ("month", "theme", "n", "hits")
 _PART = "part-0.parquet"
-#: The per-month aggregates stored beside each partition (see :func:`month_aggregates`).
+#: The dataset of the rows; the per-month aggregates (see :func:`month_aggregates`) have one each beside it.
+ROWS = "rows"
 AGGREGATES = ("theme_counts", "kpis", "uncovered")
+DATASETS = (ROWS, *AGGREGATES)
+#: The commit journal inside the store (hidden: readers of the datasets never see it).
+TXN_DIR = ".commit"
 #: Days of earlier contacts kept for the repeat-contact windows (the longest window is 30 days).
 CONTACT_DAYS = 31
 #: Uncovered comments kept per earlier month for the growth of emerging themes (a fixed-seed sample).
 UNCOVERED_SAMPLE = 5_000
 CONTACT_COLUMNS = (S.RESPONSE_ID, S.SOURCE, S.CUSTOMER_KEY, S.RECEIVED_AT)
 _META_KEY = b"feedbacklib.history"
+
+
+def _fault(point: str) -> None:
+    from .runner import _fault as fault  # test-only fault injection (FEEDBACKLIB_FAULT), see runner.py
+
+    fault(point)
 
 
 def _has_text(texts: pd.Series) -> np.ndarray:
@@ -100,62 +119,81 @@ def kpi_columns(frame_columns: Iterable[str]) -> list[str]:
     return [c for c in wanted if c in have]
 
 
-class HistoryStore:
-    """Processed months as Parquet partitioned by month, under ``root``."""
+class StoreError(FeedbackError):
+    """The history store cannot be read or written safely (a symlink, a read-only or full disk)."""
 
-    def __init__(self, root: str | os.PathLike[str]):
+    exit_code = 2
+
+
+def _arrow_table(frame: pd.DataFrame, month: str, metadata: dict | None = None) -> pa.Table:
+    """``frame`` without its ``month`` column (the partition key), typed so every month reads alike."""
+    month_dtype = str(frame[S.MONTH].dtype) if S.MONTH in frame.columns else "string"
+    table = pa.Table.from_pandas(frame.drop(columns=[S.MONTH], errors="ignore"), preserve_index=False)
+    # A column with no values at all has Arrow type null, which other months (with values) cannot be
+    # unified with by pyarrow datasets: store it as a (null) string instead.
+    for i, fld in enumerate(table.schema):
+        if pa.types.is_null(fld.type):
+            table = table.set_column(i, pa.field(fld.name, pa.string()), table.column(i).cast(pa.string()))
+    meta = dict(table.schema.metadata or {})
+    meta[_META_KEY] = json.dumps({"month": month, "month_dtype": month_dtype, **(metadata or {})}).encode()
+    return table.replace_schema_metadata(meta)
+
+
+def _month_of_partition(name: str) -> str | None:
+    return name[len("month="):] if name.startswith("month=") else None
+
+
+class HistoryStore:
+    """Processed months as Parquet, one hive-partitioned dataset for rows and one per aggregate.
+
+    Layout under ``root`` (see docs/history-store.md)::
+
+        rows/month=2026-10/part-0.parquet          the month's cleaned, tagged, scored rows
+        kpis/month=2026-10/part-0.parquet          its KPI table by service model
+        theme_counts/month=2026-10/part-0.parquet  comments with text and theme hits
+        uncovered/month=2026-10/part-0.parquet     a sample of comments no theme covers
+
+    The ``month`` column is the partition key (``month=...`` in the path), not a column
+    of the files, so ``pd.read_parquet(root / "rows")``, a pyarrow dataset or DuckDB's
+    ``read_parquet(..., hive_partitioning = true)`` read each dataset as plain rows.
+
+    Writes are staged and committed as one transaction (:meth:`commit`): a reader sees
+    every partition of a month complete, and a run that fails or is killed changes
+    nothing. ``stage`` decides where :meth:`write_month` puts new partitions:
+
+    - None (the default): into a private folder inside the store, committed when the
+      enclosing :meth:`transaction` ends without error (under the output folder's lock);
+    - a folder: into that folder only (the report run's staging folder; the runner
+      commits it together with the month's report folder);
+    - False: nowhere (the store is only read).
+    """
+
+    def __init__(self, root: str | os.PathLike[str], *, stage: str | os.PathLike[str] | None | bool = None):
         self.root = Path(root)
+        self.stage = stage if stage is None or stage is False else Path(stage)
+        self._pending: Path | None = None
 
     def __repr__(self) -> str:
         return f"HistoryStore({str(self.root)!r})"
 
-    def partition(self, month: str) -> Path:
-        return self.root / f"month={month}"
+    # ----------------------------------------------------------------------- layout
+
+    def partition(self, month: str, dataset: str = ROWS) -> Path:
+        return self.root / dataset / f"month={month}"
 
     def months(self) -> list[str]:
         """Months stored, oldest first."""
+        rows = self.root / ROWS
+        if not rows.is_dir():
+            return []
+        return sorted(m for p in rows.iterdir()
+                      if (m := _month_of_partition(p.name)) and p.is_dir() and (p / _PART).exists())
+
+    def legacy_months(self) -> list[str]:
+        """Months still in the layout before the row and aggregate datasets were split (``month=*/``)."""
         if not self.root.is_dir():
             return []
-        return sorted(p.name[len("month="):] for p in self.root.iterdir()
-                      if p.is_dir() and p.name.startswith("month=") and (p / _PART).exists())
-
-    def write_month(self, month: str, frame: pd.DataFrame, *, metadata: dict | None = None,
-                    aggregates: dict[str, pd.DataFrame] | None = None) -> Path:
-        """Store ``frame`` (rows of ``month`` only) as ``month=<month>/part-0.parquet``, atomically.
-
-        The ``month`` column is the partition key and is not repeated inside the file.
-        ``metadata`` (e.g. the taxonomy's fingerprint) is kept in the file's schema metadata.
-        ``aggregates`` (name -> small frame, see :func:`month_aggregates`) are written
-        beside it as ``<name>.parquet`` in the same atomic swap.
-        """
-        if S.MONTH in frame.columns and len(frame) and not (frame[S.MONTH] == month).all():
-            raise ValueError(f"write_month({month!r}): the frame holds rows of other months")
-        self.root.mkdir(parents=True, exist_ok=True)
-        # Leftovers of a run killed mid-write (runs never overlap: the report run holds a lock).
-        for stale in [*self.root.glob(f".tmp-month={month}-*"), *self.root.glob(f".old-month={month}-*")]:
-            shutil.rmtree(stale, ignore_errors=True)
-        table = pa.Table.from_pandas(frame.drop(columns=[S.MONTH], errors="ignore"), preserve_index=False)
-        meta = dict(table.schema.metadata or {})
-        meta[_META_KEY] = json.dumps({"month": month, **(metadata or {})}).encode()
-        table = table.replace_schema_metadata(meta)
-        staging = Path(tempfile.mkdtemp(prefix=f".tmp-month={month}-", dir=self.root))
-        try:
-            pq.write_table(table, staging / _PART, compression="zstd")
-            for name, agg in (aggregates or {}).items():
-                pq.write_table(pa.Table.from_pandas(agg, preserve_index=False), staging / f"{name}.parquet",
-                               compression="zstd")
-            final = self.partition(month)
-            old = None
-            if final.exists():
-                old = self.root / f".old-month={month}-{uuid.uuid4().hex[:8]}"
-                os.replace(final, old)
-            os.replace(staging, final)
-            if old is not None:
-                shutil.rmtree(old, ignore_errors=True)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
-        return final / _PART
+        return sorted(m for p in self.root.iterdir() if (m := _month_of_partition(p.name)) and p.is_dir())
 
     def metadata(self, month: str) -> dict:
         meta = pq.read_schema(self.partition(month) / _PART).metadata or {}
@@ -173,11 +211,16 @@ class HistoryStore:
         return frame
 
     def has_aggregates(self, month: str) -> bool:
-        return all((self.partition(month) / f"{name}.parquet").exists() for name in AGGREGATES)
+        return all((self.partition(month, name) / _PART).exists() for name in AGGREGATES)
 
     def read_aggregate(self, month: str, name: str) -> pd.DataFrame:
-        """One stored aggregate (``theme_counts``, ``kpis`` or ``uncovered``) of ``month``."""
-        return pq.read_table(self.partition(month) / f"{name}.parquet").to_pandas()
+        """One stored aggregate (``theme_counts``, ``kpis`` or ``uncovered``) of ``month``, with its month."""
+        table = pq.read_table(self.partition(month, name) / _PART)
+        meta = json.loads((table.schema.metadata or {}).get(_META_KEY, b"{}"))
+        frame = table.to_pandas()
+        if S.MONTH not in frame.columns:
+            frame.insert(0, S.MONTH, pd.Series(month, index=frame.index, dtype=meta.get("month_dtype", "object")))
+        return frame
 
     def theme_counts(self, themes: Sequence[str], *, months: Sequence[str] | None = None,
                      by: str | None = None) -> pd.DataFrame:
@@ -195,6 +238,278 @@ class HistoryStore:
         if not parts:
             return pd.DataFrame(columns=[S.MONTH] + ([by] if by else []) + ["theme", "n", "hits"])
         return pd.concat(parts, ignore_index=True)
+
+    # ----------------------------------------------------------------------- writing
+
+    def write_month(self, month: str, frame: pd.DataFrame, *, metadata: dict | None = None,
+                    aggregates: dict[str, pd.DataFrame] | None = None) -> Path:
+        """Store ``frame`` (rows of ``month`` only) and its ``aggregates`` as the month's partitions.
+
+        ``metadata`` (e.g. the taxonomy's fingerprint) is kept in the rows file's schema
+        metadata; ``aggregates`` (name -> small frame, see :func:`month_aggregates`) go to
+        their own datasets. Outside a :meth:`transaction` the month is committed at once;
+        inside one, with the transaction. Returns the rows file's path in the store.
+        """
+        if S.MONTH in frame.columns and len(frame) and not (frame[S.MONTH] == month).all():
+            raise ValueError(f"write_month({month!r}): the frame holds rows of other months")
+        if self.stage is False:
+            return self.partition(month) / _PART
+        if self.stage is None and self._pending is None:
+            with self.transaction():
+                return self.write_month(month, frame, metadata=metadata, aggregates=aggregates)
+        target = self._pending if self.stage is None else self.stage
+        write_partitions(target, month, frame, metadata=metadata, aggregates=aggregates)
+        return self.partition(month) / _PART
+
+    @contextlib.contextmanager
+    def transaction(self):
+        """Collect :meth:`write_month` calls and commit them together when the block ends without error.
+
+        Holds the output folder's lock (``<root>/../.lock``, the report run's) for the block,
+        so nothing writes the store at the same time; on an error nothing is committed.
+        With a ``stage`` folder (the report run's), writes just go there: the runner commits.
+        """
+        if self.stage is not None or self._pending is not None:
+            yield self
+            return
+        from .runner import _lock  # the report run's lock on the output folder
+
+        parent = self.root.parent
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"Cannot create the folder of the history store {self.root}: {exc.strerror}.") from None
+        with _lock(parent):
+            self.prepare()
+            self._pending = Path(tempfile.mkdtemp(prefix=".stage-", dir=self.root))
+            try:
+                yield self
+                self.commit(self._pending)
+            finally:
+                pending, self._pending = self._pending, None
+                if pending.exists():
+                    shutil.rmtree(pending, ignore_errors=True)
+
+    # ----------------------------------------------------------------------- the commit protocol
+
+    @property
+    def journal(self) -> Path:
+        return self.root / TXN_DIR
+
+    def prepare(self) -> None:
+        """Make the store ready for a writer holding the lock: a real folder, recovered, migrated."""
+        try:
+            make_dirs(self.root, self.root.parent)
+        except SymlinkError as exc:
+            raise StoreError(f"The history store {self.root} {exc.strerror}: it must be a real folder on the same "
+                             "file system as the reports. Replace the link with the folder it points to.") from None
+        except OSError as exc:
+            raise StoreError(f"Cannot create the history store {self.root}: {exc.strerror}. "
+                             "Check that the output folder is writable.") from None
+        self.recover()
+        for stale in self.root.glob(".stage-*"):
+            shutil.rmtree(stale, ignore_errors=True)
+        self.migrate()
+
+    def commit(self, stage: Path, *, report: tuple[Path, Path] | None = None,
+               publish: Callable[[], None] | None = None) -> list[str]:
+        """Move the partitions staged in ``stage`` (``<dataset>/month=M/``) into the store, all or none.
+
+        The protocol (docs/history-store.md), with ``J = <root>/.commit``:
+
+        1. *prepare*: ``stage`` is renamed to ``J/new`` and ``J/txn.json`` (written
+           atomically) lists its partitions with their inode numbers;
+        2. *commit point*: the report run passes ``report=(staging, final)`` and
+           ``publish`` (which swaps the staged report folder in): the transaction is
+           committed once ``final`` is the staged folder (its inode is in ``txn.json``).
+           Otherwise the commit point is the creation of ``J/committed``;
+        3. *apply*: each partition replaces its old version (one ``renameat2`` exchange,
+           else two renames), skipping those already in place;
+        4. *done*: ``txn.json`` is removed, then ``J``.
+
+        A failure or kill before step 2 leaves the store as it was (:meth:`recover` drops
+        ``J``); after it, :meth:`recover` finishes step 3, so the store and the report
+        folder are both old or both new. Returns the partitions committed.
+        """
+        journal = self.journal
+        if journal.exists() or is_symlink(journal):
+            self.recover()
+        stage = Path(stage)
+        parts = sorted(f"{d.name}/{p.name}" for d in stage.iterdir() if d.is_dir() and not d.name.startswith(".")
+                       for p in d.iterdir() if p.is_dir() and _month_of_partition(p.name)) if stage.is_dir() else []
+        # Fail here, before anything is committed, if the store cannot take the new partitions.
+        try:
+            for dataset in sorted({p.split("/")[0] for p in parts}):
+                folder = make_dirs(self.root / dataset, self.root)
+                probe = folder / f".probe-{os.getpid()}"
+                os.mkdir(probe)
+                os.rmdir(probe)
+                _fault("store_check")
+        except SymlinkError as exc:
+            raise StoreError(f"The history store's folder {exc.filename} {exc.strerror}. Nothing was published "
+                             "and the store is unchanged; replace the link with a real folder.") from None
+        except OSError as exc:
+            raise StoreError(f"The history store {self.root} cannot be written ({exc.strerror}). Nothing was "
+                             "published and the store is unchanged; free some space or make it writable, "
+                             "then run again.") from None
+        if stage.is_dir():
+            fsync_files(stage)
+        os.mkdir(journal, 0o700)
+        try:
+            if stage.is_dir():
+                os.replace(stage, journal / "new")
+            txn: dict = {"partitions": {p: os.lstat(journal / "new" / p).st_ino for p in parts}}
+            if report is not None:
+                st = os.lstat(report[0])
+                txn.update(report=str(report[1]), ino=st.st_ino, dev=st.st_dev)
+            write_atomic(journal / "txn.json", json.dumps(txn).encode(), mode=0o600)
+            fsync_dir(self.root)
+            _fault("store_prepared")
+        except BaseException:
+            shutil.rmtree(journal, ignore_errors=True)
+            raise
+        try:
+            if publish is not None:
+                publish()
+            write_atomic(journal / "committed", b"", mode=0o600)
+        except BaseException:
+            if self._committed(txn):  # the report is in place (a failure after the swap): so is the store
+                self._apply(txn)
+            else:
+                shutil.rmtree(journal, ignore_errors=True)
+            raise
+        try:
+            self._apply(txn)
+        except OSError as exc:
+            raise StoreError(f"The report was published but updating the history store {self.root} stopped half-way "
+                             f"({exc.strerror}: {exc.filename}). Its journal {journal} is kept: the next run "
+                             "completes the update once the cause is fixed.") from None
+        return parts
+
+    def _committed(self, txn: dict) -> bool:
+        if (self.journal / "committed").exists():
+            return True
+        if "report" not in txn:
+            return False
+        try:
+            st = os.lstat(txn["report"])
+        except OSError:
+            return False
+        return st.st_ino == txn["ino"] and st.st_dev == txn["dev"]
+
+    def _apply(self, txn: dict) -> None:
+        journal = self.journal
+        new_root, old_root = journal / "new", journal / "old"
+        for i, (part, ino) in enumerate(sorted(txn["partitions"].items())):
+            target, new = self.root / part, new_root / part
+            try:
+                current = os.lstat(target)
+            except FileNotFoundError:
+                current = None
+            if current is not None and current.st_ino == ino:
+                continue  # already in place
+            if not new.is_dir():
+                log.error("history %s: the staged partition %s is missing; the month is rebuilt from the input "
+                          "by the next run that has it", self.root, part)
+                continue
+            make_dirs(target.parent, self.root)
+            if current is not None:
+                if exchange(new, target):
+                    shutil.rmtree(new, ignore_errors=True)  # the old partition, now at the staged path
+                    if i == 0:
+                        _fault("store_applying")
+                    continue
+                aside = old_root / part
+                make_dirs(aside.parent, journal)
+                if aside.exists():
+                    shutil.rmtree(aside, ignore_errors=True)
+                os.replace(target, aside)
+            os.replace(new, target)
+            if i == 0:
+                _fault("store_applying")
+        fsync_dir(self.root)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(journal / "txn.json")
+        fsync_dir(journal)
+        shutil.rmtree(journal, ignore_errors=True)
+
+    def recover(self) -> None:
+        """Finish or undo a commit that a kill interrupted (call with the lock held)."""
+        journal = self.journal
+        if is_symlink(journal) or (journal.exists() and not journal.is_dir()):
+            os.unlink(journal)
+            return
+        if not journal.exists():
+            return
+        try:
+            txn = json.loads((journal / "txn.json").read_bytes())
+        except (OSError, ValueError):
+            txn = None  # killed while preparing (nothing committed) or after the last step
+        if txn is not None and self._committed(txn):
+            log.warning("history %s: completing the commit of %d partition(s) that an interrupted run published",
+                        self.root, len(txn["partitions"]))
+            self._apply(txn)
+        else:
+            if txn is not None:
+                log.warning("history %s: discarding the store changes of an interrupted run (its report was not "
+                            "published)", self.root)
+            shutil.rmtree(journal, ignore_errors=True)
+
+    # ----------------------------------------------------------------------- the layout before 0.x
+
+    def migrate(self) -> list[str]:
+        """Move months kept in the old layout (``<root>/month=M/`` with rows and aggregates together)
+        into the row and aggregate datasets; one commit per month. Returns the months migrated.
+
+        A month that cannot be read is left where it is, with a warning each run: it is
+        not used, and the run rebuilds it from the input when the input has it.
+        """
+        done = []
+        for month in self.legacy_months():
+            old = self.root / f"month={month}"
+            if (self.partition(month) / _PART).exists():
+                shutil.rmtree(old, ignore_errors=True)  # migrated already, killed before the old copy went
+                continue
+            try:
+                rows = pq.read_table(old / _PART)
+                meta = json.loads((rows.schema.metadata or {}).get(_META_KEY, b"{}"))
+                frame = rows.to_pandas()
+                aggregates = {name: pq.read_table(old / f"{name}.parquet").to_pandas()
+                              for name in AGGREGATES if (old / f"{name}.parquet").exists()}
+            except Exception as exc:  # noqa: BLE001 - any unreadable file: leave the folder, say so
+                log.warning("history %s: %s is in the old layout and cannot be read (%s: %s); it is not used, "
+                            "and the month is rebuilt from the input when the input has it. Delete %s to "
+                            "silence this.", self.root, old.name, type(exc).__name__, exc, old)
+                continue
+            extra = {k: v for k, v in meta.items() if k != "month"}
+            stage = Path(tempfile.mkdtemp(prefix=".stage-", dir=self.root))
+            try:
+                write_partitions(stage, month, frame, metadata=extra, aggregates=aggregates)
+                self.commit(stage)
+            finally:
+                shutil.rmtree(stage, ignore_errors=True)
+            shutil.rmtree(old, ignore_errors=True)
+            log.warning("history %s: migrated %s to the row and aggregate datasets (%d rows)%s", self.root, month,
+                        len(frame), "" if len(aggregates) == len(AGGREGATES) else
+                        "; it had no aggregates, so the month is rebuilt from the input when the input has it")
+            done.append(month)
+        return done
+
+
+def write_partitions(target: Path, month: str, frame: pd.DataFrame, *, metadata: dict | None = None,
+                     aggregates: dict[str, pd.DataFrame] | None = None) -> list[Path]:
+    """Write one month's partitions (``rows`` and each aggregate) in the store layout under ``target``."""
+    target = Path(target)
+    written = []
+    for name, part in [(ROWS, frame), *(aggregates or {}).items()]:
+        folder = target / name / f"month={month}"
+        make_dirs(folder, target.parent)
+        if (folder / _PART).exists():
+            os.unlink(folder / _PART)
+        table = _arrow_table(part, month, metadata if name == ROWS else None)
+        pq.write_table(table, folder / _PART, compression="zstd")
+        written.append(folder / _PART)
+    return written
 
 
 # --------------------------------------------------------------------------- trends from counts

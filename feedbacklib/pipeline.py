@@ -8,6 +8,7 @@ that the report functions render and :func:`save_outputs` writes to disk.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import json
 import logging
@@ -34,7 +35,7 @@ from .config import Config, load_config
 from .drivers import theme_drivers
 from .service import compare_service, service_kpis
 from .history import (
-    History, HistoryStore, build_history, taxonomy_fingerprint, theme_counts_of, uncovered_sample,
+    HISTORY_DIR, History, HistoryStore, build_history, taxonomy_fingerprint, theme_counts_of, uncovered_sample,
     theme_trends_from_counts,
 )
 from .trends import month_kpi_table
@@ -244,6 +245,7 @@ def run_month(
     scheduler: Any = None,
     history_dir: str | Path | None = None,
     keep_rows: bool = False,
+    history_out: str | Path | None = None,
     today: _dt.date | str | None = None,
 ) -> MonthResult:
     """Run the whole analysis for one month.
@@ -273,6 +275,13 @@ def run_month(
         with the same taxonomy) are read as aggregates instead of being tagged and
         scored again, and every month processed is written there. None: no store;
         earlier months in the input are processed in memory and kept as aggregates.
+    history_out : path, "" or None
+        Where the new partitions of the store go. None: committed into ``history_dir``
+        when the analysis has succeeded, under the output folder's lock. A folder (the
+        report notebook passes its ``output_dir``): staged into ``<folder>/history`` for
+        ``feedback-report run`` to commit together with the report; skipped, with a
+        warning, when that folder no longer exists (a published report.ipynb run again).
+        ``""``: the store is only read.
     keep_rows : bool
         Keep every processed month's rows in ``result.rows`` (for analysts' multi-month
         frames); by default only the report month's rows stay in memory.
@@ -293,7 +302,7 @@ def run_month(
     # --- scale-out hook (issue 7): the Dask engine runs read/clean/themes/sentiment partition-wise
     from .scale import resolve_engine, run_month_dask
 
-    store = HistoryStore(history_dir) if history_dir else None
+    store = _history_store(history_dir, history_out)
     engine, scheduler = resolve_engine(cfg, engine, scheduler)
     if engine == "dask":
         return run_month_dask(month, folder, cfg, scheduler=scheduler, timings=timings, store=store, today=today)
@@ -304,6 +313,22 @@ def run_month(
 
 #: The timed steps of :func:`run_month`, in order (one progress-bar tick each).
 _STEPS = ("read", "clean", "themes", "sentiment", "compare")
+
+
+def _history_store(history_dir: str | Path | None, history_out: str | Path | None) -> HistoryStore | None:
+    """The store of ``history_dir`` writing where ``history_out`` says (see :func:`run_month`)."""
+    if not history_dir:
+        return None
+    if history_out is None:
+        return HistoryStore(history_dir)
+    if not str(history_out):
+        return HistoryStore(history_dir, stage=False)
+    out = Path(history_out)
+    if not out.is_dir():
+        log.warning("history %s: not updated: the report's staging folder %s no longer exists (this is a published "
+                    "report.ipynb run again); only feedback-report run writes the store", history_dir, out)
+        return HistoryStore(history_dir, stage=False)
+    return HistoryStore(history_dir, stage=out / HISTORY_DIR)
 
 
 def _stored_months(store: HistoryStore | None, fingerprint: str) -> list[str]:
@@ -399,10 +424,20 @@ def build_result(month: str, cfg: Config, taxonomy: Taxonomy, rows: pd.DataFrame
     ``rows`` holds the report month and any earlier months processed in this run; the
     earlier ones are reduced to aggregates (:class:`~feedbacklib.history.History`) together
     with ``stored_months`` read from ``store``, and every month of ``rows`` is written to the
-    store. A ready ``history`` replaces all that (``rows`` must then hold only the month).
+    store, in one commit when everything here has succeeded (see ``HistoryStore.transaction``). A ready
+    ``history`` replaces all that (``rows`` must then hold only the month).
     ``volumes`` (kept responses per month of the input) decides whether the month is thin;
     a thin month is never written to the store, so it cannot replace a full one.
     """
+    # The store's new partitions are committed together when the block ends (or staged for the
+    # report run to commit with the report folder); an error anywhere here commits nothing.
+    with (store.transaction() if store is not None else contextlib.nullcontext()):
+        return _build_result(month, cfg, taxonomy, rows, quarantine, quality, timings, bar, store=store,
+                             stored_months=stored_months, history=history, volumes=volumes)
+
+
+def _build_result(month, cfg, taxonomy, rows, quarantine, quality, timings, bar, *, store, stored_months, history,
+                  volumes):
     in_month = (rows[S.MONTH] == month).fillna(False).to_numpy(dtype=bool)
     current = rows[in_month].reset_index(drop=True)
     volumes = {**(volumes or {}), month: int(in_month.sum())}
@@ -450,7 +485,8 @@ def _store_months(store: HistoryStore, rows: pd.DataFrame, aggregates: dict[str,
             continue
         part = rows[(rows[S.MONTH] == month).fillna(False).to_numpy(dtype=bool)]
         store.write_month(month, part.reset_index(drop=True), metadata=meta, aggregates=parts)
-        log.info("history: %s stored in %s (%d rows)", month, store.root, len(part))
+        log.info("history: %s %s %s (%d rows)", month, "staged for" if store.stage else "stored in", store.root,
+                 len(part))
 
 
 def _jsonable(value: Any) -> Any:

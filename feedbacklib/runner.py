@@ -5,10 +5,15 @@ The flow of one run::
     flock <output>/.lock  ->  stage in <output>/.staging-XXXX (same file system)
       -> papermill executes notebooks/monthly_report.ipynb on the project's kernel
       -> nbconvert exports report.html (no code, images embedded, no scripts)
-      -> swap the staging folder with <output>/<YYYY-MM> in one atomic rename
+      -> the kernel staged the history store's new partitions in <staging>/history:
+         they move to <output>/history/.commit (the store's journal), then
+      -> swap the staging folder with <output>/<YYYY-MM> in one atomic rename (the commit point)
+      -> the staged partitions replace the store's (HistoryStore.commit)
 
 Any failure, including ``kill -9`` at any point, leaves ``<output>/<YYYY-MM>``
-exactly as it was; a failed run raises a :class:`~feedbacklib.errors.FeedbackError`
+and the history store ``<output>/history`` exactly as they were, or (killed after
+the commit point) publishes both; the next run finishes an interrupted commit
+before it starts (docs/history-store.md). A failed run raises a :class:`~feedbacklib.errors.FeedbackError`
 whose message says what to do, and leaves its log in ``<output>/last-failure.log``.
 
 Test-only fault injection
@@ -19,9 +24,12 @@ on purpose at a named point, so the tests can prove the promises above. Points:
 (staging folder made), ``executing`` (the kernel is half-way through the
 notebook), ``export`` (before writing report.html), ``publish`` (just before the
 swap), ``between_renames`` (only where the atomic exchange is unsupported),
-``swapped`` (just after the swap), and ``kernel`` (kernelspec written).
+``swapped`` (just after the swap), ``kernel`` (kernelspec written), and in the
+history store's commit ``store_check`` (checking the store can be written),
+``store_prepared`` (journal written, before the swap) and ``store_applying`` (the
+first partition replaced, the others not yet).
 Actions: ``kill`` (SIGKILL itself), ``enospc`` (raise "No space left on
-device"), ``pause`` (create ``$FEEDBACKLIB_FAULT_DIR/<point>.reached`` and wait
+device"), ``erofs`` (raise "Read-only file system"), ``pause`` (create ``$FEEDBACKLIB_FAULT_DIR/<point>.reached`` and wait
 until ``<point>.go`` appears) and, for ``kernel`` only, ``missing`` (a
 kernelspec whose interpreter does not exist). Never set it in production.
 """
@@ -29,7 +37,6 @@ kernelspec whose interpreter does not exist). Never set it in production.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import datetime as _dt
 import errno
 import fcntl
@@ -57,7 +64,8 @@ from .config import Config, load_config
 from .errors import ConfigError, FeedbackError, InputError, LockError, NoDataError, RenderError
 from .months import as_date, check_month
 from .pipeline import TIMINGS_FILE
-from .history import HISTORY_DIR
+from .fsutil import SymlinkError, exchange as _exchange, fsync_dir as _fsync_dir, open_nofollow, write_atomic
+from .history import HISTORY_DIR, HistoryStore, StoreError
 from .runlog import SafeFormatter, quality_lines, sanitise, versions
 
 __all__ = ["RunOutcome", "RunPlan", "RunLimits", "OutputError", "run_report", "plan_report", "default_notebook",
@@ -78,7 +86,13 @@ _KERNEL_ERRORS: dict[str, type[FeedbackError]] = {
     "InputError": InputError,
     "DetectionError": InputError,
     "ConfigError": ConfigError,
+    "StoreError": StoreError,
 }
+
+
+# OSErrors raised in the kernel that mean "the output cannot be written": exit code 2 like the runner's own.
+_OS_ERRORS = ("OSError", "PermissionError", "IOError")
+_OUTPUT_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EFBIG)
 
 
 class OutputError(FeedbackError):
@@ -146,6 +160,8 @@ def _fault(point: str, path: Path | None = None) -> None:
             os.kill(os.getpid(), signal.SIGKILL)
         elif action == "enospc":
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path or ""))
+        elif action == "erofs":
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path or ""))
         elif action == "pause":
             folder = Path(os.environ.get(FAULT_DIR_ENV) or tempfile.gettempdir())
             (folder / f"{point}.reached").write_text(str(os.getpid()))
@@ -187,7 +203,10 @@ def _open_locked(path: Path) -> tuple[int, dict]:
     """
     while True:
         try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            fd = open_nofollow(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except SymlinkError as exc:
+            raise OutputError(f"The lock file {sanitise(path)} {exc.strerror}. Nothing was written; remove it "
+                              "(rm) and run again.") from None
         except OSError as exc:
             raise OutputError(f"Cannot create the lock file {path}: {exc.strerror}. "
                               "Check that the output folder is writable.") from None
@@ -236,7 +255,7 @@ def _lock(folder: Path):
 def lock_holder(folder: Path) -> None:
     """Raise :class:`LockError` when a run holds the lock on ``folder`` (without taking it)."""
     path = folder / ".lock"
-    if not path.exists():
+    if not os.path.lexists(path):
         return
     fd, _ = _open_locked(path)
     os.close(fd)  # we got it, so nobody holds it
@@ -427,6 +446,10 @@ def _kernel_error(exc: Exception, log_path: Path, limits: RunLimits, watchdog: _
         )
     if ename in _KERNEL_ERRORS:
         return _KERNEL_ERRORS[ename](evalue)
+    if ename in _OS_ERRORS and any(f"[Errno {code}]" in str(evalue) for code in _OUTPUT_ERRNOS):
+        return OutputError(f"The report run could not write its output ({ename}: {sanitise(str(evalue)[:300])}). "
+                           "Free some space or make the output folder and its history/ writable; the previous "
+                           f"report and the history store are unchanged. See {log_path}.")
     if "DeadKernel" in name or "died" in str(exc).lower():
         return RenderError(
             "The notebook's kernel died while executing the report (killed, most likely out of memory). "
@@ -596,8 +619,12 @@ def run_report(
     report of that month is then left untouched.
     """
     started = time.perf_counter()
-    cfg, input_dir, out_root, notebook, limits = _resolve(
-        month, input_dir, config_path, output_dir, notebook, cell_timeout, timeout)
+    try:
+        cfg, input_dir, out_root, notebook, limits = _resolve(
+            month, input_dir, config_path, output_dir, notebook, cell_timeout, timeout)
+    except ConfigError as exc:  # cron mail shows it; last-failure.log keeps it beside the reports
+        _early_failure_log(exc, config_path, output_dir)
+        raise
     today = as_date(today, cfg.timezone)
     _writable_root(out_root)
     try:
@@ -633,6 +660,9 @@ def _local_stamp(timezone: str) -> str:
 def _recover(out_root: Path) -> None:
     """Undo what a killed run left behind (we hold the lock, so no other run is active)."""
     for old in out_root.glob(".old-*"):
+        if old.is_symlink():  # not ours: runs only ever rename real folders here
+            old.unlink()
+            continue
         month = old.name[len(".old-"):].rsplit("-", 1)[0]
         final = out_root / month
         if not final.exists():
@@ -641,7 +671,40 @@ def _recover(out_root: Path) -> None:
         else:
             shutil.rmtree(old, ignore_errors=True)
     for stale in out_root.glob(".staging-*"):
-        shutil.rmtree(stale, ignore_errors=True)
+        if stale.is_symlink():
+            stale.unlink()
+        else:
+            shutil.rmtree(stale, ignore_errors=True)
+
+
+def _early_failure_log(exc: FeedbackError, config_path, output_dir) -> None:
+    """Write ``last-failure.log`` for a run that failed before its log existed (a configuration error).
+
+    The output folder is ``--output`` when given, else ``[project] output`` of the
+    configuration as far as it can be read; nothing is written when neither names a folder
+    that exists (the error is on the terminal and in cron mail either way).
+    """
+    folder = Path(output_dir) if output_dir else None
+    if folder is None:
+        import tomllib
+
+        path = Path(config_path)
+        try:
+            project = tomllib.loads(path.read_text(encoding="utf-8")).get("project", {})
+            value = project.get("output", "reports") if isinstance(project, dict) else "reports"
+        except (OSError, ValueError, TypeError):
+            value = "reports"  # unreadable: the default output folder beside the configuration
+        folder = Path(value).expanduser() if isinstance(value, str) and value else None
+        if folder is not None and not folder.is_absolute():
+            folder = path.resolve().parent / folder
+    if folder is None or not folder.is_dir() or folder.is_symlink():
+        return
+    record = logging.LogRecord("feedbacklib.run", logging.ERROR, __file__, 0,
+                               "outcome: failed before the run started (exit code %d): %s",
+                               (exc.exit_code, str(exc)), None)
+    text = SafeFormatter().format(record) + "\n"
+    with contextlib.suppress(OSError):
+        write_atomic(folder / "last-failure.log", text.encode("utf-8"))
 
 
 def _render(month, input_dir, cfg, out_root, staging, notebook, limits, progress, generated_at, started, today):
@@ -663,6 +726,9 @@ def _render(month, input_dir, cfg, out_root, staging, notebook, limits, progress
         log.info("month=%s today=%s input=%s config=%s output=%s", month, today.isoformat(), input_dir,
                  cfg.source_path, out_root)
         log.info("time limits: %d s per cell, %d s for the whole run", limits.cell_timeout, limits.timeout)
+        store = HistoryStore(out_root / HISTORY_DIR)
+        store.prepare()  # a real folder; an interrupted commit finished or undone; the old layout migrated
+        cfg.pii_salt()  # here, not in the kernel: a new salt file is logged (and warned about) in this run's log
         _log_inputs(input_dir)
         executed = staging / "report.ipynb"
         stamp = generated_at or _local_stamp(cfg.timezone)
@@ -726,10 +792,15 @@ def _render(month, input_dir, cfg, out_root, staging, notebook, limits, progress
                               f"Raise it with --timeout or [run] timeout_seconds. See {failure_log}.")
         log.info("outcome: success, %s published to %s in %.1f s", month_done, out_root / month_done,
                  time.perf_counter() - started)
-        handler.flush()
-        _publish(staging, out_root / month_done)
-        published = True
         final = out_root / month_done
+        staged = staging / HISTORY_DIR
+        parts = sorted(str(p.relative_to(staged)) for p in staged.glob("*/month=*")) if staged.is_dir() else []
+        months = sorted({p.split("month=", 1)[1] for p in parts})
+        log.info("history: committing %d partition(s) of %s to %s with the report", len(parts),
+                 ", ".join(months) or "no month", store.root)
+        handler.flush()
+        store.commit(staged, report=(staging, final), publish=lambda: _publish(staging, final))
+        published = True
         return RunOutcome(month_done, final, final / "report.html", time.perf_counter() - started)
     except FeedbackError as exc:
         log.error("outcome: failed (exit code %d): %s", exc.exit_code, exc)
@@ -784,37 +855,6 @@ def _fsync_tree(folder: Path) -> None:
                     os.fsync(fd)
                 finally:
                     os.close(fd)
-
-
-def _fsync_dir(folder: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-_RENAME_EXCHANGE = 2
-_AT_FDCWD = -100
-
-
-def _exchange(a: Path, b: Path) -> bool:
-    """Atomically swap two paths (Linux ``renameat2(RENAME_EXCHANGE)``); False when unsupported."""
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        renameat2 = libc.renameat2
-    except (OSError, AttributeError):
-        return False
-    rc = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
-    if rc == 0:
-        return True
-    err = ctypes.get_errno()
-    if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSUP):
-        return False
-    raise OSError(err, os.strerror(err), str(b))
 
 
 def _publish(staging: Path, final: Path) -> None:

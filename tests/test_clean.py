@@ -35,7 +35,7 @@ def make_config(tmp_path: Path, extra: str = ""):
 
 @pytest.fixture
 def config(tmp_path, monkeypatch):
-    monkeypatch.setenv("FEEDBACK_PII_SALT", "test-salt")
+    monkeypatch.setenv("FEEDBACK_PII_SALT", "test-salt-not-secret")
     return make_config(tmp_path)
 
 
@@ -113,7 +113,7 @@ def test_quarantine_reasons(result):
 
 
 def test_unfinished_policy(exports, tmp_path, monkeypatch):
-    monkeypatch.setenv("FEEDBACK_PII_SALT", "s")
+    monkeypatch.setenv("FEEDBACK_PII_SALT", "test-salt-not-secret")
     cfg = make_config(tmp_path, '\n[platforms.qualtrics]\nunfinished = "quarantine"\n')
     res = clean_responses(exports[:1], cfg)
     assert reasons(res, "qualtrics_small.csv")[4] == "unfinished response"
@@ -323,7 +323,7 @@ def test_rating_labels_and_scales(config):
 
 def test_cleaning_settings_from_toml(tmp_path, monkeypatch):
     from feedbacklib.clean import cleaning_settings
-    monkeypatch.setenv("FEEDBACK_PII_SALT", "s")
+    monkeypatch.setenv("FEEDBACK_PII_SALT", "test-salt-not-secret")
     toml = tmp_path / "feedback.toml"
     toml.write_text('[cleaning]\nduplicate_window_hours = 2\ncsat_scale = [0, 10]\n'
                     '[cleaning.csat_labels]\n"Loved it" = 5\n[platforms.generic]\ncsat_scale = [1, 7]\n',

@@ -88,13 +88,14 @@ class Cron:
             cmd = ["unshare", "-n", "sh", "-c", 'ip link set lo up && exec "$@"', "sh", *cmd]
         return cmd
 
-    def start(self, *extra: str, fault: str | None = None) -> subprocess.Popen:
-        env = self.env(**({"FEEDBACKLIB_FAULT": fault} if fault else {}))
+    def start(self, *extra: str, fault: str | None = None, **env_extra: str) -> subprocess.Popen:
+        env = self.env(**({"FEEDBACKLIB_FAULT": fault} if fault else {}), **env_extra)
         return subprocess.Popen(self.argv(*extra), cwd=self.cwd, env=env, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True, start_new_session=True)
 
-    def run(self, *extra: str, fault: str | None = None, timeout: float = 240) -> subprocess.CompletedProcess:
-        proc = self.start(*extra, fault=fault)
+    def run(self, *extra: str, fault: str | None = None, timeout: float = 240,
+            **env_extra: str) -> subprocess.CompletedProcess:
+        proc = self.start(*extra, fault=fault, **env_extra)
         try:
             out, err = proc.communicate(timeout=timeout)
         finally:
@@ -196,6 +197,127 @@ def test_parameters_are_literals_not_code(first, cron):
     assert values["month"] == MONTH
 
 
+def test_running_a_published_report_ipynb_again_leaves_the_store_alone(cron, first, tmp_path, salt_env):
+    """An analyst re-executes report.ipynb: its parameters name the run's (deleted) staging folder."""
+    import papermill as pm
+
+    from feedbacklib.runner import _project_kernel, default_notebook
+
+    _, saved = first
+    store = cron.output / "history"
+    before = _digest(store)
+    nb = json.loads((saved / "report.ipynb").read_text(encoding="utf-8"))
+    injected = next(c for c in nb["cells"] if "injected-parameters" in c["metadata"].get("tags", []))
+    import ast
+
+    values = {n.targets[0].id: ast.literal_eval(n.value) for n in ast.parse("".join(injected["source"])).body}
+    staging = Path(values["output_dir"])
+    assert values["history_dir"] == str(store) and not staging.exists()
+    try:
+        with _project_kernel() as kernel:
+            pm.execute_notebook(str(saved / "report.ipynb"), str(tmp_path / "again.ipynb"), kernel_name=kernel,
+                                cwd=str(default_notebook().parent), progress_bar=False, log_output=False)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)  # save_outputs writes the files it was asked to
+    assert _digest(store) == before
+    assert "only feedback-report run writes the store" in (tmp_path / "again.ipynb").read_text(encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- the history store commits with the report
+
+STORE_STUB = """\
+import json, os, pathlib
+import pandas as pd
+from feedbacklib.history import write_partitions
+out = pathlib.Path(output_dir)
+token = os.environ.get("STUB_TOKEN", "stub")
+for name in ("feedback.parquet", "quarantine.csv"):
+    (out / name).write_text("stub")
+# what run_month(..., history_out=output_dir) stages: this month's rows and aggregates
+write_partitions(out / "history", "2026-10", pd.DataFrame({"response_id": [token]}),
+                 aggregates={"kpis": pd.DataFrame({"token": [token]})})
+if os.environ.get("STUB_ENOSPC"):  # the disk fills up while the kernel writes
+    raise OSError(28, "No space left on device", str(out / "history"))
+if os.environ.get("STUB_FAIL"):
+    raise RuntimeError("the notebook failed after staging the store")
+(out / "kpis.json").write_text(json.dumps({"month": "2026-10", "data_quality": [], "token": token}))
+print("a stub report for", month, token)
+"""
+
+
+@pytest.fixture(scope="module")
+def store_stub(cron):
+    """A notebook that stages a history partition (a one-row month carrying a token) like the real one."""
+    return _notebook(cron.root / "store-stub.ipynb", STORE_STUB)
+
+
+def _state(cron) -> tuple[str | None, list[str], dict, dict]:
+    """(token of the published report, ids in the store's month partition, report digest, store digest)."""
+    report, store = cron.output / MONTH, cron.output / "history"
+    token = json.loads((report / "kpis.json").read_text()).get("token")
+    ids = pd.read_parquet(store / "rows" / f"month={MONTH}")["response_id"].tolist()
+    return token, ids, _digest(report), _digest(store)
+
+
+def _next_run_recovers(cron) -> None:
+    """What the next run does first, under the lock: finish or undo an interrupted publication."""
+    from feedbacklib.history import HistoryStore
+    from feedbacklib.runner import _lock, _recover
+
+    with _lock(cron.output):
+        _recover(cron.output)
+        HistoryStore(cron.output / "history").recover()
+    assert not (cron.output / "history" / ".commit").exists()
+
+
+STORE_KILLS = [("store_prepared", False), ("publish", False), ("swapped", True), ("store_applying", True)]
+
+
+@pytest.mark.parametrize("point,committed", STORE_KILLS)
+def test_kill_9_publishes_report_and_store_together_or_neither(cron, first, store_stub, point, committed):
+    token = f"kill-{point}"
+    _next_run_recovers(cron)  # what earlier kills in this module left
+    old_token, old_ids, report_before, store_before = _state(cron)
+    others = {k: v for k, v in store_before.items() if f"month={MONTH}" not in k}
+    result = cron.run("--notebook", str(store_stub), fault=f"{point}:kill", STUB_TOKEN=token)
+    assert result.returncode == -signal.SIGKILL, (result.returncode, result.stderr)
+    _next_run_recovers(cron)
+    new_token, new_ids, report_after, store_after = _state(cron)
+    if committed:
+        assert (new_token, new_ids) == (token, [token])  # both new
+        assert pd.read_parquet(cron.output / "history" / "kpis" / f"month={MONTH}")["token"].tolist() == [token]
+    else:
+        assert (report_after, store_after) == (report_before, store_before)  # both old, byte for byte
+    assert {k: v for k, v in store_after.items() if f"month={MONTH}" not in k} == others
+    KILLED.append(f"store:{point}")
+
+
+@pytest.mark.parametrize("case", ["notebook-fails", "disk-full-in-kernel", "disk-full-at-publish",
+                                  "read-only-history"])
+def test_a_failed_run_changes_neither_report_nor_store(cron, first, store_stub, case):
+    _next_run_recovers(cron)
+    before = _state(cron)
+    env, fault, code, expect = {"STUB_TOKEN": case}, None, 2, "unchanged"
+    if case == "notebook-fails":
+        env["STUB_FAIL"], code, expect = "1", 1, "the notebook failed after staging the store"
+    elif case == "disk-full-in-kernel":
+        env["STUB_ENOSPC"], expect = "1", "No space left on device"
+    elif case == "disk-full-at-publish":
+        fault, expect = "publish:enospc", "No space left on device"
+    else:
+        fault, expect = "store_check:erofs", "Read-only file system"
+    result = cron.run("--notebook", str(store_stub), fault=fault, **env)
+    assert result.returncode == code, (result.returncode, result.stderr)
+    assert expect in result.stderr and "Traceback" not in result.stderr, result.stderr
+    assert _state(cron) == before
+    assert not (cron.output / "history" / ".commit").exists() and not list(cron.output.glob(".staging-*"))
+    FAILED_CLEANLY.append(case)
+
+
+FAILED_CLEANLY: list[str] = []
+KILLED: list[str] = []
+
+
 @pytest.mark.parametrize("point", ["locked", "reading", "staging", "executing", "export", "publish"])
 def test_kill_9_leaves_every_report_intact(cron, first, stub_notebook, point):
     before = _digest(cron.output / MONTH)
@@ -207,7 +329,6 @@ def test_kill_9_leaves_every_report_intact(cron, first, stub_notebook, point):
     KILLED.append(point)
 
 
-KILLED: list[str] = []
 
 
 def test_kill_9_right_after_the_swap_publishes_a_complete_report(cron, first, stub_notebook):
@@ -247,7 +368,8 @@ def test_two_concurrent_runs_one_report_one_exit_4_and_runs_recover(cron, first)
     listing = sorted(p.name for p in cron.output.iterdir() if not p.name.startswith("."))
     assert listing in (["2026-09", MONTH, "history", "last-failure.log"], ["2026-09", MONTH, "history"]), listing
     # the run wrote its month into the history store beside the reports
-    assert (cron.output / "history" / f"month={MONTH}" / "part-0.parquet").exists()
+    assert (cron.output / "history" / "rows" / f"month={MONTH}" / "part-0.parquet").exists()
+    assert not (cron.output / "history" / ".commit").exists()
 
 
 def _pngs(html: str) -> list[str]:
@@ -385,3 +507,5 @@ def test_zz_fault_summary(capsys):
     with capsys.disabled():
         print(f"\nkill -9 injected at {len(KILLED)} points and survived: {', '.join(KILLED)}; "
               f"offline (unshare -n): {OFFLINE}")
+        print(f"failed runs that left report and history store unchanged: {len(FAILED_CLEANLY)}: "
+              f"{', '.join(FAILED_CLEANLY)}")

@@ -27,9 +27,9 @@ def store(sample_result, tmp_path_factory):
 
 def test_months_are_partitions_with_metadata(store, sample_result):
     assert store.months() == sorted(sample_result.rows[S.MONTH].unique())
-    assert (store.root / "month=2026-10" / "part-0.parquet").exists()
+    assert (store.root / "rows" / "month=2026-10" / "part-0.parquet").exists()
     assert store.metadata("2026-10")["taxonomy"] == "default"
-    assert not list(store.root.glob(".tmp-*")) and not list(store.root.glob(".old-*"))
+    assert not list(store.root.glob(".stage-*")) and not (store.root / ".commit").exists()
 
 
 def test_read_month_round_trips_rows(store, sample_result):

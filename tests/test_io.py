@@ -58,7 +58,7 @@ bad_csat = 1
 
 @pytest.fixture
 def config(tmp_path, monkeypatch):
-    monkeypatch.setenv("FEEDBACK_PII_SALT", "test-salt")
+    monkeypatch.setenv("FEEDBACK_PII_SALT", "test-salt-not-secret")
     path = tmp_path / "feedback.toml"
     path.write_text(CONFIG_TOML, encoding="utf-8")
     return load_config(path)
@@ -274,7 +274,7 @@ def test_detection_error_message(tmp_path):
 
 
 def test_generic_mapping_from_config(tmp_path, monkeypatch):
-    monkeypatch.setenv("FEEDBACK_PII_SALT", "x")
+    monkeypatch.setenv("FEEDBACK_PII_SALT", "test-salt-not-secret")
     path = tmp_path / "may.csv"
     path.write_text("Resp ID,Comment\n1,hello\n", encoding="utf-8")
     toml = tmp_path / "feedback.toml"
@@ -339,7 +339,7 @@ def test_detection_error_names_closest_layout(tmp_path):
 
 
 def test_platform_override_in_config(tmp_path, monkeypatch):
-    monkeypatch.setenv("FEEDBACK_PII_SALT", "s")
+    monkeypatch.setenv("FEEDBACK_PII_SALT", "test-salt-not-secret")
     data = tmp_path / "may.csv"
     data.write_text("Comment,When\nslow reply,2026-05-01\n", encoding="utf-8")
     toml = tmp_path / "feedback.toml"

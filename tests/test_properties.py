@@ -68,7 +68,7 @@ def export_bytes(draw):
 
 @pytest.fixture
 def config(tmp_path, monkeypatch):
-    monkeypatch.setenv("FEEDBACK_PII_SALT", "prop-salt")
+    monkeypatch.setenv("FEEDBACK_PII_SALT", "prop-salt-not-secret")
     return default_config(tmp_path, timezone="Europe/London")
 
 

@@ -36,7 +36,7 @@ EXPECTED = {
 
 @pytest.fixture
 def config(tmp_path, monkeypatch):
-    monkeypatch.setenv("FEEDBACK_PII_SALT", "test-salt")
+    monkeypatch.setenv("FEEDBACK_PII_SALT", "test-salt-not-secret")
     return default_config(tmp_path, timezone="Europe/London")
 
 

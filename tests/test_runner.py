@@ -132,3 +132,23 @@ def test_publish_is_one_atomic_exchange(tmp_path):
     if not _exchange(tmp_path / "a", tmp_path / "b"):
         pytest.skip("renameat2(RENAME_EXCHANGE) is not supported here; the two-rename fallback is tested above")
     assert (tmp_path / "a" / "f").read_text() == "b" and (tmp_path / "b" / "f").read_text() == "a"
+
+
+def test_a_config_error_writes_last_failure_log(tmp_path):
+    from feedbacklib.errors import ConfigError
+
+    out = tmp_path / "reports"
+    out.mkdir()
+    bad = tmp_path / "feedback.toml"
+    bad.write_text(f'[project]\ninput = "{SAMPLE}"\noutput = "reports"\nmin_group_size = [\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        run_report("2026-10", SAMPLE, bad, out)
+    assert err.value.exit_code == 2
+    log = (out / "last-failure.log").read_text(encoding="utf-8")
+    assert "outcome: failed before the run started (exit code 2)" in log and "feedback.toml" in log
+    assert log.count("\n") == 1  # one record, like run.log's
+    # without --output, the folder comes from [project] output of the file, as far as it can be read
+    (out / "last-failure.log").unlink()
+    with pytest.raises(ConfigError):
+        run_report("2026-10", SAMPLE, bad, None)
+    assert (out / "last-failure.log").is_file()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import logging
+import os
 import shutil
 
 import pandas as pd
@@ -140,3 +141,123 @@ def test_quarantine_csv_cannot_carry_formulas(tmp_path, salt_env):
         assert not q[col].str.match(r"^[=+\-@\t\r]").any(), col
     assert not any(str(c).startswith(("=", "+", "-", "@")) for c in q.columns)
     assert q["original"].str.contains("cmd|", regex=False).any()  # kept, as text
+
+
+# --------------------------------------------------------------------------- symlinks and the salt (issue 16)
+
+def test_a_symlinked_lock_is_refused_and_its_target_untouched(tmp_path):
+    from feedbacklib.runner import OutputError, _lock
+
+    target = tmp_path / "passwd"
+    target.write_text("root:x:0:0:root:/root:/bin/bash\n")
+    out = tmp_path / "reports"
+    out.mkdir()
+    (out / ".lock").symlink_to(target)
+    with pytest.raises(OutputError, match="symbolic link") as err:
+        with _lock(out):
+            pass
+    assert err.value.exit_code == 2
+    assert target.read_text() == "root:x:0:0:root:/root:/bin/bash\n"
+    (out / ".lock").unlink()
+    os.mkfifo(out / ".lock")  # nor any other kind of file that is not a plain file
+    with pytest.raises(OutputError, match="not a regular file"):
+        with _lock(out):
+            pass
+
+
+def test_a_symlinked_history_store_fails_the_run_with_exit_2(tmp_path, salt_env):
+    from feedbacklib.history import StoreError
+
+    elsewhere = tmp_path / "etc"
+    elsewhere.mkdir()
+    out = tmp_path / "reports"
+    out.mkdir()
+    (out / "history").symlink_to(elsewhere)
+    with pytest.raises(StoreError, match="symbolic link") as err:
+        run_report("2026-10", SAMPLE, CONFIG, out)
+    assert err.value.exit_code == 2
+    assert not any(elsewhere.iterdir())
+    assert "symbolic link" in (out / "last-failure.log").read_text()
+    assert not list(out.glob(".staging-*")) and not (out / "2026-10").exists()
+
+
+@pytest.fixture
+def no_env_salt(monkeypatch):
+    monkeypatch.delenv("FEEDBACK_PII_SALT", raising=False)
+
+
+def test_short_or_empty_salts_are_refused(tmp_path, monkeypatch, no_env_salt):
+    from feedbacklib.errors import ConfigError
+    from feedbacklib.salt import pii_salt
+
+    empty = tmp_path / "salt"
+    empty.write_bytes(b"")  # what a first run killed between create and write used to leave
+    with pytest.raises(ConfigError, match="holds 0 bytes; at least 16") as err:
+        pii_salt(empty, "FEEDBACK_PII_SALT")
+    assert err.value.exit_code == 2 and "delete" in str(err.value)
+    empty.write_bytes(b"  short-salt \n")
+    with pytest.raises(ConfigError, match="holds 10 bytes"):
+        pii_salt(empty, "FEEDBACK_PII_SALT")
+    monkeypatch.setenv("FEEDBACK_PII_SALT", "0123456789abcde")
+    with pytest.raises(ConfigError, match="FEEDBACK_PII_SALT is 15 bytes long"):
+        pii_salt(empty, "FEEDBACK_PII_SALT")
+    monkeypatch.setenv("FEEDBACK_PII_SALT", "0123456789abcdef")
+    assert pii_salt(empty, "FEEDBACK_PII_SALT") == b"0123456789abcdef"
+
+
+def test_the_salt_is_created_once_atomically_and_warned_about(tmp_path, caplog, no_env_salt):
+    from feedbacklib.salt import pii_salt
+
+    path = tmp_path / "conf" / ".feedbacklib-salt"
+    with caplog.at_level(logging.WARNING, logger="feedbacklib"):
+        first = pii_salt(path, "FEEDBACK_PII_SALT")
+        second = pii_salt(path, "FEEDBACK_PII_SALT")
+    assert first == second and len(first) == 64 and int(first, 16) >= 0
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert sorted(p.name for p in path.parent.iterdir()) == [".feedbacklib-salt"]  # no temporary file left
+    created = [r for r in caplog.records if "Created a new PII salt" in r.getMessage()]
+    assert len(created) == 1 and "Back this file up" in created[0].getMessage()
+
+
+def test_a_symlinked_salt_file_is_neither_read_nor_written(tmp_path, no_env_salt):
+    from feedbacklib.errors import ConfigError
+    from feedbacklib.salt import pii_salt
+
+    secret = tmp_path / "secret"
+    secret.write_text("a-file-the-run-must-not-read-or-truncate")
+    link = tmp_path / ".feedbacklib-salt"
+    link.symlink_to(secret)
+    with pytest.raises(ConfigError, match="symbolic link"):
+        pii_salt(link, "FEEDBACK_PII_SALT")
+    dangling = tmp_path / "dangling"
+    dangling.symlink_to(tmp_path / "would-be-created")
+    with pytest.raises(ConfigError, match="symbolic link"):
+        pii_salt(dangling, "FEEDBACK_PII_SALT")
+    assert not (tmp_path / "would-be-created").exists()
+    assert secret.read_text() == "a-file-the-run-must-not-read-or-truncate"
+
+
+def test_a_new_salt_is_logged_in_the_run_log(tmp_path, no_env_salt):
+    """The runner makes the salt before the kernel starts, so its creation is in this run's log."""
+    from feedbacklib.errors import RenderError
+
+    text = CONFIG.read_text(encoding="utf-8")
+    salt = tmp_path / "conf" / "salt"
+    config = tmp_path / "feedback.toml"
+    config.write_text(text.replace('salt_file = ".feedbacklib-salt"', f'salt_file = "{salt}"'), encoding="utf-8")
+    broken = tmp_path / "broken.ipynb"
+    broken.write_text("{}")
+    with pytest.raises(RenderError):  # fails before the kernel: nothing to wait for
+        run_report("2026-10", SAMPLE, config, tmp_path / "out", notebook=broken)
+    assert not salt.exists()  # a notebook that cannot run creates nothing
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    nb = new_notebook(cells=[new_code_cell('month = "last"\noutput_dir = ""', metadata={"tags": ["parameters"]}),
+                             new_code_cell("raise SystemExit('stop here')")])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, tmp_path / "stop.ipynb")
+    with pytest.raises(Exception):
+        run_report("2026-10", SAMPLE, config, tmp_path / "out", notebook=tmp_path / "stop.ipynb")
+    log = (tmp_path / "out" / "last-failure.log").read_text()
+    assert salt.exists() and "Created a new PII salt" in log and str(salt) in log and "Back this file up" in log
