@@ -158,7 +158,7 @@ def clear_cache() -> None:
 
 
 def _check_month(month: str) -> str:
-    return check_month(month, what="A month (one month, a list of months, a range 'YYYY-MM:YYYY-MM', "
+    return check_month(month.strip() if isinstance(month, str) else month, what="A month (one month, a list of months, a range 'YYYY-MM:YYYY-MM', "
                                    "'last' or 'all')", allow_last=False)
 
 

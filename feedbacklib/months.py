@@ -49,10 +49,12 @@ def is_month(value: object) -> bool:
 
 
 def check_month(value: object, *, what: str = "The month", allow_last: bool = True) -> str:
-    """``value`` stripped, when it is ``YYYY-MM`` (or ``"last"`` when allowed); else :class:`InputError`."""
-    text = value.strip() if isinstance(value, str) else value
-    if (allow_last and text == "last") or is_month(text):
-        return text
+    """``value`` when it is exactly ``YYYY-MM`` (or ``"last"`` when allowed); else :class:`InputError`.
+
+    Nothing is stripped or coerced: a parameter that reaches a notebook is exactly what was checked.
+    """
+    if (allow_last and value == "last") or is_month(value):
+        return value
     from .runlog import sanitise
 
     also = " or 'last'" if allow_last else ""

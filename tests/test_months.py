@@ -23,7 +23,9 @@ def test_month_pattern():
     assert is_month("2026-10") and is_month("1999-01") and is_month("2099-12")
     for bad in ("2026-13", "2026-00", "26-10", "2026-1", " 2026-10", "2026-10\n", "__import__('os')", None, 202610):
         assert not is_month(bad)
-    assert check_month(" 2026-10 ") == "2026-10"
+    assert check_month("2026-10") == "2026-10"
+    with pytest.raises(InputError):
+        check_month("2026-10 ")  # a parameter that reaches the notebook is exactly what was checked
     assert check_month("last") == "last"
     with pytest.raises(InputError, match="YYYY-MM"):
         check_month("last", allow_last=False)
