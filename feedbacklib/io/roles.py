@@ -41,6 +41,15 @@ def _short(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _sample(values: pd.Series) -> pd.Series:
+    """Up to :data:`_SAMPLE` non-empty answers as Python strings, never a copy of the whole column
+    (a million-row export has a million comments)."""
+    head = values.iloc[: _SAMPLE * 4].dropna()
+    if len(head) < _SAMPLE and len(values) > _SAMPLE * 4:
+        head = values.dropna().iloc[:_SAMPLE]
+    return head.iloc[:_SAMPLE].astype(str)
+
+
 def column_kind(values: pd.Series) -> tuple[str, str]:
     """``(kind, description)`` of a column's answers (the first 5,000 non-empty ones).
 
@@ -50,7 +59,7 @@ def column_kind(values: pd.Series) -> tuple[str, str]:
     """
     from ..clean import CSAT_LABELS, NPS_LABELS
 
-    v = values.dropna().astype(str).str.strip()
+    v = _sample(values).str.strip()
     v = v[v != ""].iloc[:_SAMPLE]
     if v.empty:
         return "empty", "no answers"
@@ -124,7 +133,7 @@ def choose_roles(raw: pd.DataFrame, columns: Iterable[str], questions: Mapping[s
                     found[role] = (c, f'question "{_short(asked(c))}", {kinds[c][1]}')
     used = {v[0] for v in found.values()}
     free = [c for c in cols if c not in used and kinds[c][0] == "free text"]
-    lengths = {c: float(raw[c].dropna().str.len().mean()) for c in free}
+    lengths = {c: float(_sample(raw[c]).str.len().mean()) for c in free}
     asked_text = [c for c in free if TEXT_Q.search(asked(c)) or c in hinted]
     if asked_text:
         best = max(asked_text, key=lengths.get)
