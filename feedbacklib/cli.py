@@ -33,8 +33,7 @@ def _parser() -> argparse.ArgumentParser:
         epilog=EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"feedbacklib {__version__}")
-    parser.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
+    _global_flags(parser, top=True)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = sub.add_parser(
@@ -44,8 +43,14 @@ def _parser() -> argparse.ArgumentParser:
         epilog=EXIT_CODES + "\nexample:\n  feedback-report run --month 2026-10 --input data/sample --config feedback.toml\n",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    _global_flags(run)
     run.add_argument("--month", default="last", metavar="YYYY-MM|last",
-                     help="reporting month, or 'last' for the latest month in the data that has ended (default: last)")
+                     help="reporting month, or 'last' for the latest full month in the data that has ended: "
+                     "months with fewer responses than [project] min_group_size, or under 25%% of the usual "
+                     "volume, are skipped (default: last)")
+    run.add_argument("--today", default=None, metavar="YYYY-MM-DD",
+                     help="the date the run counts as today, which decides the months that have ended "
+                     "(default: today in the configured time zone)")
     run.add_argument("--input", type=Path, default=None, metavar="DIR",
                      help="folder of raw exports (default: [project] input in the config, data/sample)")
     run.add_argument("--config", type=Path, default=Path("feedback.toml"), metavar="FILE",
@@ -71,6 +76,7 @@ def _parser() -> argparse.ArgumentParser:
         "Exits non-zero when a file cannot be read.",
         epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    _global_flags(val)
     val.add_argument("--input", type=Path, default=None, metavar="DIR", help="folder of raw exports")
     val.add_argument("--config", type=Path, default=Path("feedback.toml"), metavar="FILE",
                      help="configuration file (default: feedback.toml)")
@@ -79,6 +85,18 @@ def _parser() -> argparse.ArgumentParser:
                      "google_forms, microsoft_forms, zendesk, cfpb, complaints, generic (for the monthly run, "
                      "set [input] platform or [input.platforms] in feedback.toml)")
     return parser
+
+
+def _global_flags(parser: argparse.ArgumentParser, *, top: bool = False) -> None:
+    """``--debug`` and ``--version``, accepted before or after the subcommand."""
+    default = False if top else argparse.SUPPRESS  # a subcommand's flag never resets the global one
+    if top:
+        parser.add_argument("--version", action="version", version=f"feedbacklib {__version__}")
+    else:
+        parser.add_argument("--version", action="version", version=f"feedbacklib {__version__}",
+                            help=argparse.SUPPRESS)
+    parser.add_argument("--debug", action="store_true", default=default,
+                        help="show full tracebacks on errors (before or after the command)")
 
 
 def _print_quality(quality: list[dict], reasons: dict) -> None:
@@ -94,12 +112,16 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     if args.dry_run:
         plan = plan_report(args.month, args.input, args.config, args.output, notebook=args.notebook,
-                           cell_timeout=args.cell_timeout, timeout=args.timeout)
+                           cell_timeout=args.cell_timeout, timeout=args.timeout, today=args.today)
         print(f"Dry run: nothing was rendered or written.\nconfig: {sanitise(plan.config_path)}")
         print(f"input: {sanitise(plan.input_dir)} ({len(plan.quality)} export(s))")
         _print_quality(plan.quality, plan.quarantine_reasons)
-        print(f"months in the input: {', '.join(plan.months_present)}")
-        print(f"month: {plan.month} ({plan.responses} responses)")
+        print("months in the input: " + ", ".join(f"{m} ({n})" for m, n in plan.volumes.items()))
+        print(f"month: {plan.month} ({_plural(plan.responses, 'response')})"
+              + (f"; too thin to compare ({plan.thin}): the report will state no findings" if plan.thin else ""))
+        later = [m for m in plan.months_present if m > plan.month]
+        if args.month == "last" and later:
+            print(f"skipped by 'last': {', '.join(later)} (not ended or too thin; pass --month YYYY-MM to force)")
         print(f"notebook: {sanitise(plan.notebook)}; time limits {plan.limits.cell_timeout} s per cell, "
               f"{plan.limits.timeout} s in all")
         action = "replace the report in" if plan.replaces else "create"
@@ -109,6 +131,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     outcome = run_report(
         args.month, args.input, args.config, args.output,
         notebook=args.notebook, cell_timeout=args.cell_timeout, timeout=args.timeout, progress=progress,
+        today=args.today,
     )
     print(f"Report for {outcome.month} written to {sanitise(outcome.html)} ({outcome.seconds:.1f} s).")
     return 0
@@ -132,6 +155,10 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     months = result.frame["month"].value_counts().sort_index()
     print("months: " + ", ".join(f"{m} ({n})" for m, n in months.items()))
     return 0
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}" + ("" if n == 1 else "s")
 
 
 def _shorten(message: str, limit: int = 2000) -> str:

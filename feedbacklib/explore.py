@@ -33,6 +33,8 @@ Examples
 
 from __future__ import annotations
 
+import datetime as _dt
+
 import dataclasses
 import html as _html
 import io
@@ -50,7 +52,8 @@ from . import schema as S
 from .compare import compare_groups, kpi_table, wilson_interval
 from .config import Config, load_config
 from .errors import InputError, NoDataError
-from .pipeline import MONTH_PATTERN, MonthResult, run_month
+from .months import as_date, check_month
+from .pipeline import MonthResult, run_month
 from .progress import progress_bar
 from .report.html import fmt_interval
 from .report.plots import MODEL_LABELS, sentiment_figure, theme_rates_figure, trend_figure
@@ -120,6 +123,7 @@ def load_result(
     progress: bool | None = None,
     cache: bool = True,
     keep_rows: bool = True,
+    today: _dt.date | str | None = None,
 ) -> MonthResult:
     """The whole analysis of one month (:func:`~feedbacklib.pipeline.run_month`), cached in memory.
 
@@ -133,12 +137,13 @@ def load_result(
     """
     cfg = _config(config)
     folder = Path(input_dir) if input_dir is not None else cfg.input
-    key = (month, str(folder.resolve()), _file_stamp(cfg.source_path), _file_stamp(cfg.taxonomy),
+    today = as_date(today, cfg.timezone)  # the notebooks' edge: None reads the clock
+    key = (month, today, str(folder.resolve()), _file_stamp(cfg.source_path), _file_stamp(cfg.taxonomy),
            _fingerprint(folder), keep_rows)
     if cache and key in _CACHE:
         _CACHE.move_to_end(key)
         return _CACHE[key]
-    result = run_month(month, folder, cfg, progress=progress, keep_rows=keep_rows)
+    result = run_month(month, folder, cfg, progress=progress, keep_rows=keep_rows, today=today)
     if cache:
         _CACHE[key] = result
         _CACHE[(result.month, *key[1:])] = result  # "last" and its month are the same run
@@ -153,10 +158,8 @@ def clear_cache() -> None:
 
 
 def _check_month(month: str) -> str:
-    if not isinstance(month, str) or not MONTH_PATTERN.match(month.strip()):
-        raise InputError(f"A month must be YYYY-MM (for example 2026-10); got {month!r}. "
-                         "Pass one month, a list of months, a range 'YYYY-MM:YYYY-MM', 'last' or 'all'.")
-    return month.strip()
+    return check_month(month, what="A month (one month, a list of months, a range 'YYYY-MM:YYYY-MM', "
+                                   "'last' or 'all')", allow_last=False)
 
 
 def _month_request(months: str | Sequence[str]) -> tuple[str, Any]:
@@ -186,6 +189,7 @@ def load_months(
     config: Config | str | Path = "feedback.toml",
     *,
     progress: bool | None = None,
+    today: _dt.date | str | None = None,
 ) -> pd.DataFrame:
     """The themed frame of one or several months: canonical columns, ``theme_<id>``, evidence, sentiment.
 
@@ -194,14 +198,17 @@ def load_months(
     months : str or list of str
         ``"2026-10"`` (one month), ``["2026-08", "2026-10"]`` (exactly those),
         ``"2026-08:2026-10"`` (every month of the inclusive range present in the
-        data), ``"last"`` (the latest month that has ended) or ``"all"`` (every
-        month up to the latest one that has ended, as the report's history).
+        data), ``"last"`` (the latest full month that has ended, see
+        :mod:`feedbacklib.months`) or ``"all"`` (every month up to that one, as the
+        report's history).
     input_dir : path, optional
         Folder of raw exports; defaults to the configured input folder.
     config : Config or path
         A loaded configuration or the path of ``feedback.toml``.
     progress : bool or None
         Progress bar over the analysis steps; ``None`` decides automatically.
+    today : date, ``"YYYY-MM-DD"`` or None
+        The date that decides which months have ended (None: today in the configured zone).
 
     Returns
     -------
@@ -222,11 +229,11 @@ def load_months(
     """
     kind, payload = _month_request(months)
     if kind in ("last", "all"):
-        result = load_result("last", input_dir, config, progress=progress)
+        result = load_result("last", input_dir, config, progress=progress, today=today)
         wanted = [result.month] if kind == "last" else None
     else:
         target = payload[-1]
-        result = load_result(target, input_dir, config, progress=progress)
+        result = load_result(target, input_dir, config, progress=progress, today=today)
         wanted = payload
     history = result.rows
     present = sorted(history[S.MONTH].dropna().unique().tolist())
@@ -799,8 +806,12 @@ def discover_themes(
     if len(uncovered) < max(2 * k_min, 10):
         return _Note(f"Only {len(uncovered)} comments are not covered by a theme: too few to look for new themes.")
     texts = uncovered[S.TEXT].astype(str).reset_index(drop=True)
-    model = discovery.ThemeDiscovery(k_min=k_min, k_max=k_max, n_quotes=n_quotes, random_state=random_state,
-                                     **kwargs).fit(texts)
+    try:
+        model = discovery.ThemeDiscovery(k_min=k_min, k_max=k_max, n_quotes=n_quotes, random_state=random_state,
+                                         **kwargs).fit(texts)
+    except ValueError as exc:  # too few comments with a content word (e.g. only "ok", "yes")
+        return _Note(f"The {len(uncovered)} comments no theme covers have too few content words to look for "
+                     f"new themes ({str(exc).split(',')[0]}).")
     candidates = list(model.candidates_)
     table = pd.DataFrame({
         "Candidate": [c.label for c in candidates],

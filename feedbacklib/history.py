@@ -531,7 +531,8 @@ def monthly_theme_rates_from_counts(counts: pd.DataFrame, themes: Sequence[str],
             lo, hi = wilson_interval(hits, n)
             rows.append({**dict(zip(keys, key)), "theme": theme, "n": n, "hits": hits,
                          "rate": 100 * hits / n if n else np.nan, "lo": 100 * lo, "hi": 100 * hi})
-    return pd.DataFrame(rows)
+    # no month with comments: still the documented columns, so callers can filter and group
+    return pd.DataFrame(rows, columns=[*keys, "theme", "n", "hits", "rate", "lo", "hi"])
 
 
 def theme_trends_from_counts(counts: pd.DataFrame, month: str, themes: Sequence[str], *,

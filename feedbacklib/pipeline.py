@@ -12,7 +12,6 @@ import contextlib
 import datetime as _dt
 import json
 import logging
-import re
 import time
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -40,7 +39,8 @@ from .history import (
     theme_trends_from_counts,
 )
 from .trends import month_kpi_table
-from .errors import InputError, NoDataError
+from .errors import NoDataError
+from .months import as_date, resolve_month, thin_reason
 from .io import read_exports
 from .progress import progress_bar
 from .safety import neutralise_formulas
@@ -48,11 +48,10 @@ from .sentiment import score_sentiment
 from .themes import Taxonomy, ThemeTagger, load_taxonomy
 from .themes.tagger import tag_themes
 
-__all__ = ["MonthResult", "run_month", "save_outputs", "resolve_month", "MONTH_PATTERN"]
+__all__ = ["MonthResult", "run_month", "save_outputs", "month_volumes", "report_month"]
 
 log = logging.getLogger(__name__)
 
-MONTH_PATTERN = re.compile(r"^(19|20)[0-9]{2}-(0[1-9]|1[0-2])$")
 THEME_EVIDENCE = S.THEME_EVIDENCE
 TIMINGS_FILE = ".timings.json"
 FIT_SAMPLE = 20_000
@@ -78,6 +77,9 @@ class MonthResult:
     gap: pd.DataFrame              # perception_gap
     impact: pd.DataFrame           # theme_impact on CSAT
     timings: dict[str, float] = field(default_factory=dict)
+    #: Why the month is too thin to compare (plain words, with its count), or None for a full month.
+    #: A thin month's report shows what there is and states no findings; it is never stored.
+    thin: str | None = None
     #: Every month's rows processed in this run (the month included), only with
     #: ``run_month(..., keep_rows=True)`` (analysts' multi-month frames); None in the report.
     rows: pd.DataFrame | None = None
@@ -167,7 +169,11 @@ class MonthResult:
         # Fitted on a fixed-seed sample (clusters of thousands of comments are found as well
         # from 5,000 of them); every uncovered comment is then assigned for the sizes and growth.
         fit_on = current.sample(EMERGING_FIT_SAMPLE, random_state=0) if len(current) > EMERGING_FIT_SAMPLE else current
-        discovery = ThemeDiscovery(k_min=3, k_max=8, n_quotes=2, random_state=0).fit(fit_on)
+        try:
+            discovery = ThemeDiscovery(k_min=3, k_max=8, n_quotes=2, random_state=0).fit(fit_on)
+        except ValueError as exc:  # e.g. "ok" and "yes" only: no word to cluster on
+            log.info("emerging themes: not looked for (%s)", str(exc).split(",")[0])
+            return [], pd.DataFrame()
         past = self.history.uncovered
         past = past[past[S.MONTH] < self.month]
         texts = pd.concat([past[S.TEXT].astype(object), current.astype(object)], ignore_index=True)
@@ -189,44 +195,25 @@ class MonthResult:
         return fix_first(self.impact, self.frame, self.theme_trend, min_n=self.config.min_group_size)
 
 
-def resolve_month(month: str, months_present: list[str], *, current_month: str | None = None) -> str:
-    """Turn ``"last"`` into the latest month that has ended; validate ``YYYY-MM``.
-
-    ``"last"`` skips the current (unfinished) month and any later one, so the
-    few responses that arrive after the export cut-off never make a one-row
-    report. ``current_month`` defaults to today's month.
-    """
-    if month == "last":
-        current = current_month or _dt.date.today().strftime("%Y-%m")
-        ended = [m for m in months_present if m < current]
-        if not ended:
-            raise NoDataError(
-                "The input holds no feedback for a month that has ended"
-                + (f" (it has only {', '.join(months_present)})" if months_present else "")
-                + ", so there is no latest month to report. Pass --month YYYY-MM."
-            )
-        return max(ended)
-    if not isinstance(month, str) or not MONTH_PATTERN.match(month):
-        raise InputError(f"The month must be YYYY-MM (for example 2026-10) or 'last'; got {month!r}.")
-    return month
+def month_volumes(frame: pd.DataFrame) -> dict[str, int]:
+    """Kept responses per month of a cleaned frame (what ``last`` and the thin rule count)."""
+    counts = frame[S.MONTH].dropna().astype(str).value_counts()
+    return {str(m): int(n) for m, n in sorted(counts.items())}
 
 
-def report_month(month: str, months_present: list[str], cfg: Config, folder: object) -> str:
-    """Resolve ``month`` (``"last"`` or ``YYYY-MM``) and check the input holds it; else NoDataError."""
-    month = resolve_month(month, months_present, current_month=_current_month(cfg))
-    if month not in months_present:
+def report_month(month: str, volumes: dict[str, int], cfg: Config, folder: object, *,
+                 today: _dt.date, baseline: dict[str, int] | None = None) -> str:
+    """Resolve ``month`` (``"last"`` or ``YYYY-MM``, see :mod:`feedbacklib.months`) and check the
+    input holds it; else :class:`NoDataError`. ``baseline``: volumes of stored months."""
+    month = resolve_month(month, volumes, today=today, min_group_size=cfg.min_group_size, baseline=baseline)
+    if not volumes.get(month):
+        present = [m for m, n in volumes.items() if n]
         raise NoDataError(
             f"No feedback for {month} in {folder}: the input holds "
-            + (f"{', '.join(months_present)}." if months_present else "no dated rows.")
+            + (f"{', '.join(present)}." if present else "no dated rows.")
             + " Check --month or add that month's exports to the input folder."
         )
     return month
-
-
-def _current_month(cfg: Config) -> str:
-    from zoneinfo import ZoneInfo
-
-    return _dt.datetime.now(ZoneInfo(cfg.timezone)).strftime("%Y-%m")
 
 
 class _Timer:
@@ -258,6 +245,7 @@ def run_month(
     scheduler: Any = None,
     history_dir: str | Path | None = None,
     keep_rows: bool = False,
+    today: _dt.date | str | None = None,
     history_out: str | Path | None = None,
 ) -> MonthResult:
     """Run the whole analysis for one month.
@@ -297,6 +285,10 @@ def run_month(
     keep_rows : bool
         Keep every processed month's rows in ``result.rows`` (for analysts' multi-month
         frames); by default only the report month's rows stay in memory.
+    today : date, ``"YYYY-MM-DD"`` or None
+        The date the run counts as today: ``"last"`` picks the latest full month that
+        ended before it (:mod:`feedbacklib.months`). None reads the clock in the
+        configured time zone (this function is the notebooks' edge); the CLI passes it.
 
     Examples
     --------
@@ -305,6 +297,7 @@ def run_month(
     """
     cfg = config if isinstance(config, Config) else load_config(config)
     folder = Path(input_dir) if input_dir is not None else cfg.input
+    today = as_date(today, cfg.timezone)
     timings: dict[str, float] = {}
     # --- scale-out hook (issue 7): the Dask engine runs read/clean/themes/sentiment partition-wise
     from .scale import resolve_engine, run_month_dask
@@ -312,10 +305,10 @@ def run_month(
     store = _history_store(history_dir, history_out)
     engine, scheduler = resolve_engine(cfg, engine, scheduler)
     if engine == "dask":
-        return run_month_dask(month, folder, cfg, scheduler=scheduler, timings=timings, store=store)
+        return run_month_dask(month, folder, cfg, scheduler=scheduler, timings=timings, store=store, today=today)
     # --- end of hook
     with progress_bar(total=len(_STEPS), desc="Analysing feedback", unit="step", progress=progress) as bar:
-        return _run_month(month, folder, cfg, timings, bar, store, keep_rows)
+        return _run_month(month, folder, cfg, timings, bar, store, keep_rows, today)
 
 
 #: The timed steps of :func:`run_month`, in order (one progress-bar tick each).
@@ -356,6 +349,18 @@ def _stored_months(store: HistoryStore | None, fingerprint: str) -> list[str]:
     return usable
 
 
+def stored_volumes(store: HistoryStore | None, months: list[str]) -> dict[str, int]:
+    """Responses of each stored month (its ``all`` KPI row), for the thin rule's median."""
+    volumes: dict[str, int] = {}
+    for m in months:
+        try:
+            kpis = store.read_aggregate(m, "kpis")
+            volumes[m] = int(kpis.loc[kpis["group"].astype(str) == "all", "n"].iloc[0])
+        except Exception:  # an aggregate without the row: the month just does not count
+            continue
+    return volumes
+
+
 def tag_frame(frame: pd.DataFrame, taxonomy: Taxonomy, month: str | None = None) -> pd.DataFrame:
     """``frame`` with ``theme_<id>`` flags and the theme evidence.
 
@@ -377,20 +382,22 @@ def tag_frame(frame: pd.DataFrame, taxonomy: Taxonomy, month: str | None = None)
 
 
 def _run_month(month: str, folder: Path, cfg: Config, timings: dict[str, float], bar,
-               store: HistoryStore | None = None, keep_rows: bool = False) -> MonthResult:
+               store: HistoryStore | None, keep_rows: bool, today: _dt.date) -> MonthResult:
     with _Timer(timings, "read", bar):
         exports = read_exports(folder, cfg)
     with _Timer(timings, "clean", bar):
         cleaned: CleanResult = clean_responses(exports, cfg)
     frame = cleaned.frame
-    months_present = sorted(frame[S.MONTH].dropna().unique().tolist())
-    month = report_month(month, months_present, cfg, folder)
     taxonomy = load_taxonomy(cfg.taxonomy)
     fingerprint = taxonomy_fingerprint(taxonomy)
+    usable = _stored_months(store, fingerprint)
+    volumes = month_volumes(frame)
+    baseline = stored_volumes(store, usable)
+    month = report_month(month, volumes, cfg, folder, today=today, baseline=baseline)
 
     # Never analyse future months against a report month: history is up to the month. Earlier
     # months already in the store are read as aggregates; only the others are tagged and scored.
-    stored = [m for m in _stored_months(store, fingerprint) if m < month]
+    stored = [m for m in usable if m < month]
     keep = (frame[S.MONTH] <= month) & ~frame[S.MONTH].isin(stored)
     frame = frame[keep.fillna(False).to_numpy(dtype=bool)].reset_index(drop=True)
     if stored:
@@ -402,7 +409,7 @@ def _run_month(month: str, folder: Path, cfg: Config, timings: dict[str, float],
         frame = frame.assign(**{S.SENTIMENT: scores[S.SENTIMENT].to_numpy(), S.SENTIMENT_LABEL: scores[S.SENTIMENT_LABEL].to_numpy()})
 
     result = build_result(month, cfg, taxonomy, frame, cleaned.quarantine, cleaned.quality, timings, bar,
-                          store=store, stored_months=stored)
+                          store=store, stored_months=stored, volumes={**baseline, **volumes})
     if keep_rows:
         result.rows = frame
     return result
@@ -411,24 +418,33 @@ def _run_month(month: str, folder: Path, cfg: Config, timings: dict[str, float],
 def build_result(month: str, cfg: Config, taxonomy: Taxonomy, rows: pd.DataFrame, quarantine: pd.DataFrame,
                  quality: pd.DataFrame, timings: dict[str, float], bar=None, *,
                  store: HistoryStore | None = None, stored_months: list[str] | tuple = (),
-                 history: History | None = None) -> MonthResult:
+                 history: History | None = None, volumes: dict[str, int] | None = None) -> MonthResult:
     """The comparisons of one month on rows already tagged and scored (pandas and Dask paths alike).
 
     ``rows`` holds the report month and any earlier months processed in this run; the
     earlier ones are reduced to aggregates (:class:`~feedbacklib.history.History`) together
     with ``stored_months`` read from ``store``, and every month of ``rows`` is written to the
-    store, in one commit when everything here has succeeded (see ``HistoryStore.transaction``). A ready ``history`` replaces all that (``rows`` must then hold only the month).
+    store, in one commit when everything here has succeeded (see ``HistoryStore.transaction``).
+    A ready ``history`` replaces all that (``rows`` must then hold only the month).
+    ``volumes`` (kept responses per month of the input) decides whether the month is thin;
+    a thin month is never written to the store, so it cannot replace a full one.
     """
     # The store's new partitions are committed together when the block ends (or staged for the
     # report run to commit with the report folder); an error anywhere here commits nothing.
     with (store.transaction() if store is not None else contextlib.nullcontext()):
         return _build_result(month, cfg, taxonomy, rows, quarantine, quality, timings, bar, store=store,
-                             stored_months=stored_months, history=history)
+                             stored_months=stored_months, history=history, volumes=volumes)
 
 
-def _build_result(month, cfg, taxonomy, rows, quarantine, quality, timings, bar, *, store, stored_months, history):
+def _build_result(month, cfg, taxonomy, rows, quarantine, quality, timings, bar, *, store, stored_months, history,
+                  volumes):
     in_month = (rows[S.MONTH] == month).fillna(False).to_numpy(dtype=bool)
     current = rows[in_month].reset_index(drop=True)
+    volumes = {**(volumes or {}), month: int(in_month.sum())}
+    thin = thin_reason(month, volumes, min_group_size=cfg.min_group_size)
+    if thin:
+        log.info("month %s is thin (%s): the report states no findings and the history store keeps it out",
+                 month, thin)
     themes = list(taxonomy.ids)
     with _Timer(timings, "compare", bar):
         if history is None:
@@ -438,7 +454,7 @@ def _build_result(month, cfg, taxonomy, rows, quarantine, quality, timings, bar,
                                            sla_first_response_hours=cfg.sla_first_response_hours)
             del past
             if store is not None:
-                _store_months(store, rows, fresh, taxonomy)
+                _store_months(store, rows, fresh, taxonomy, volumes, cfg.min_group_size)
         kw = dict(themes=themes, min_n=cfg.min_group_size)
         kpis = kpi_table(current, by=S.SERVICE_MODEL, **kw)
         vendor_kpis = kpi_table(current, by=S.VENDOR, **kw)
@@ -449,9 +465,9 @@ def _build_result(month, cfg, taxonomy, rows, quarantine, quality, timings, bar,
     result = MonthResult(
         month=month, config=cfg, taxonomy=taxonomy, frame=current, history=history,
         quarantine=quarantine, quality=quality, kpis=kpis, vendor_kpis=vendor_kpis,
-        comparison=comparison, vendors=vendors, gap=gap, impact=impact, timings=timings,
+        comparison=comparison, vendors=vendors, gap=gap, impact=impact, timings=timings, thin=thin,
     )
-    if store is not None:
+    if store is not None and not thin:
         t0 = time.perf_counter()
         _store_months(store, current, {month: result.aggregates()}, taxonomy)
         timings["history"] = round(time.perf_counter() - t0, 3)
@@ -459,10 +475,14 @@ def _build_result(month, cfg, taxonomy, rows, quarantine, quality, timings, bar,
 
 
 def _store_months(store: HistoryStore, rows: pd.DataFrame, aggregates: dict[str, dict[str, pd.DataFrame]],
-                  taxonomy: Taxonomy) -> None:
-    """Write each month of ``aggregates`` (its rows from ``rows``) into the history store."""
+                  taxonomy: Taxonomy, volumes: dict[str, int] | None = None, min_group_size: int = 0) -> None:
+    """Write each month of ``aggregates`` (its rows from ``rows``) into the history store; thin
+    months (see :func:`~feedbacklib.months.thin_reason`) are left out."""
     meta = {"taxonomy": taxonomy_fingerprint(taxonomy)}
     for month, parts in aggregates.items():
+        if volumes and thin_reason(month, volumes, min_group_size=min_group_size):
+            log.info("history: %s not stored (too thin to stand for the month)", month)
+            continue
         part = rows[(rows[S.MONTH] == month).fillna(False).to_numpy(dtype=bool)]
         store.write_month(month, part.reset_index(drop=True), metadata=meta, aggregates=parts)
         log.info("history: %s %s %s (%d rows)", month, "staged for" if store.stage else "stored in", store.root,
@@ -489,6 +509,8 @@ def kpis_document(result: MonthResult) -> dict[str, Any]:
         "schema_version": 1,
         "month": result.month,
         "responses": int(len(result.frame)),
+        "thin": result.thin is not None,
+        "thin_reason": result.thin,
         "min_group_size": result.config.min_group_size,
         "by_service_model": _records(result.kpis),
         "by_vendor": _records(result.vendor_kpis),

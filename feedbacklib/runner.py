@@ -41,10 +41,12 @@ import datetime as _dt
 import errno
 import fcntl
 import hashlib
+import html
 import json
 import logging
 import os
 import platform as _platform
+import re
 import shutil
 import signal
 import socket
@@ -55,10 +57,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pandas as pd
+
 from . import __version__
 from .config import Config, load_config
 from .errors import ConfigError, FeedbackError, InputError, LockError, NoDataError, RenderError
-from .pipeline import MONTH_PATTERN, TIMINGS_FILE
+from .months import as_date, check_month
+from .pipeline import TIMINGS_FILE
 from .fsutil import SymlinkError, exchange as _exchange, fsync_dir as _fsync_dir, open_nofollow, write_atomic
 from .history import HISTORY_DIR, HistoryStore, StoreError
 from .runlog import SafeFormatter, quality_lines, sanitise, versions
@@ -129,6 +134,10 @@ class RunPlan:
     quality: list[dict] = field(default_factory=list)
     quarantine_reasons: dict[str, int] = field(default_factory=dict)
     files: tuple[str, ...] = OUTPUT_FILES
+    #: Responses per month of the input (what ``last`` and the thin rule count).
+    volumes: dict[str, int] = field(default_factory=dict)
+    #: Why the month is too thin to compare, or None (see :mod:`feedbacklib.months`).
+    thin: str | None = None
 
 
 def default_notebook() -> Path:
@@ -388,8 +397,37 @@ def _log_inputs(input_dir: Path) -> None:
             _fault("reading")
 
 
+def _redacted(text: str) -> str:
+    from .pii import redact_pii
+
+    return str(redact_pii(pd.Series([text], dtype="string")).iloc[0])
+
+
+_HEADING = re.compile(r"<h[1-3][^>]*>(.*?)</h[1-3]>|^#{1,3}[ \t]+(.+)$", re.S | re.M)
+
+
+def failed_section(executed: Path, cell_index: int | None) -> str | None:
+    """The heading of the report section whose cell ``cell_index`` of ``executed`` failed, if any."""
+    if cell_index is None:
+        return None
+    try:
+        import nbformat
+
+        cells = nbformat.read(executed, as_version=4).cells
+    except Exception:  # the executed notebook may not have been written
+        return None
+    for cell in reversed(cells[: int(cell_index) + 1]):
+        if cell.cell_type != "markdown":
+            continue
+        match = _HEADING.search(cell.source)
+        if match:
+            heading = re.sub(r"<[^>]+>", "", match.group(1) or match.group(2) or "")
+            return html.unescape(heading).strip() or None
+    return "before the first section (reading and analysing the data)"
+
+
 def _kernel_error(exc: Exception, log_path: Path, limits: RunLimits, watchdog: _Watchdog,
-                  cell_limit_is_overall: bool = False) -> FeedbackError:
+                  cell_limit_is_overall: bool = False, section: str | None = None) -> FeedbackError:
     """Translate what papermill raised into an error a person can act on.
 
     ``cell_limit_is_overall`` says the per-cell limit handed to papermill was
@@ -430,7 +468,9 @@ def _kernel_error(exc: Exception, log_path: Path, limits: RunLimits, watchdog: _
             "-m ipykernel_launcher: check that ipykernel is installed in that environment "
             f"(make install). See {log_path}."
         )
-    return RenderError(f"The report notebook failed: {ename or name}: {evalue}. See {log_path}.")
+    where = f" in the section {section!r}" if section else ""
+    return RenderError(f"The report notebook failed{where} with {ename or name}; the previous report is unchanged. "
+                       f"Run again with --debug for the full traceback; details in {log_path}.")
 
 
 # --------------------------------------------------------------------------- limits and checks
@@ -486,8 +526,7 @@ def _check_kernel() -> None:
 
 def _resolve(month, input_dir, config_path, output_dir, notebook, cell_timeout, timeout):
     """Validate everything that can be checked before any work: parameters, paths, limits."""
-    if month != "last" and not (isinstance(month, str) and MONTH_PATTERN.match(month)):
-        raise InputError(f"--month must be YYYY-MM (for example 2026-10) or 'last'; got {sanitise(repr(month))}.")
+    month = check_month(month, what="--month")
     cfg = load_config(config_path)
     input_dir = Path(input_dir).resolve() if input_dir else cfg.input.resolve()
     if not input_dir.is_dir():
@@ -520,6 +559,7 @@ def plan_report(
     notebook: str | Path | None = None,
     cell_timeout: int | None = None,
     timeout: int | None = None,
+    today: _dt.date | str | None = None,
 ) -> RunPlan:
     """Check a run without rendering or writing anything (``--dry-run``).
 
@@ -529,10 +569,12 @@ def plan_report(
     """
     from .clean import clean_responses
     from .io import read_exports
-    from .pipeline import report_month
+    from .months import thin_reason
+    from .pipeline import month_volumes, report_month
 
     cfg, input_dir, out_root, notebook, limits = _resolve(
         month, input_dir, config_path, output_dir, notebook, cell_timeout, timeout)
+    today = as_date(today, cfg.timezone)
     _check_kernel()
     _writable_root(out_root)
     if out_root.is_dir():
@@ -541,8 +583,9 @@ def plan_report(
     cleaned = clean_responses(exports, cfg)
     from . import schema as S
 
-    present = sorted(cleaned.frame[S.MONTH].dropna().unique().tolist())
-    resolved = report_month(month, present, cfg, sanitise(input_dir))
+    volumes = month_volumes(cleaned.frame)
+    present = sorted(volumes)
+    resolved = report_month(month, volumes, cfg, sanitise(input_dir), today=today)
     reasons = cleaned.quarantine[S.QUARANTINE_REASON].value_counts() if len(cleaned.quarantine) else {}
     return RunPlan(
         month=resolved, config_path=cfg.source_path, input_dir=input_dir, output_root=out_root,
@@ -551,6 +594,7 @@ def plan_report(
         responses=int((cleaned.frame[S.MONTH] == resolved).sum()), months_present=present,
         quality=cleaned.quality.to_dict(orient="records"),
         quarantine_reasons={str(k): int(v) for k, v in dict(reasons).items()},
+        volumes=volumes, thin=thin_reason(resolved, volumes, min_group_size=cfg.min_group_size),
     )
 
 
@@ -565,6 +609,7 @@ def run_report(
     timeout: int | None = None,
     progress: bool = False,
     generated_at: str | None = None,
+    today: _dt.date | str | None = None,
 ) -> RunOutcome:
     """Render the monthly report into ``<output_dir>/<YYYY-MM>/``, atomically.
 
@@ -580,6 +625,7 @@ def run_report(
     except ConfigError as exc:  # cron mail shows it; last-failure.log keeps it beside the reports
         _early_failure_log(exc, config_path, output_dir)
         raise
+    today = as_date(today, cfg.timezone)
     _writable_root(out_root)
     try:
         out_root.mkdir(parents=True, exist_ok=True)
@@ -601,7 +647,14 @@ def run_report(
             raise OutputError(f"Cannot write to the output folder {sanitise(out_root)}: "
                               f"{exc.strerror or exc}. Free some space or pass --output DIR.") from None
         return _render(month, input_dir, cfg, out_root, staging, notebook, limits, progress,
-                       generated_at, started)
+                       generated_at, started, today)
+
+
+def _local_stamp(timezone: str) -> str:
+    """Now, as a person in the configured zone reads it (``2026-11-02 06:00 GMT``)."""
+    from zoneinfo import ZoneInfo
+
+    return _dt.datetime.now(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M %Z")
 
 
 def _recover(out_root: Path) -> None:
@@ -654,7 +707,7 @@ def _early_failure_log(exc: FeedbackError, config_path, output_dir) -> None:
         write_atomic(folder / "last-failure.log", text.encode("utf-8"))
 
 
-def _render(month, input_dir, cfg, out_root, staging, notebook, limits, progress, generated_at, started):
+def _render(month, input_dir, cfg, out_root, staging, notebook, limits, progress, generated_at, started, today):
     log_path = staging / "run.log"
     failure_log = out_root / "last-failure.log"
     handler = logging.FileHandler(log_path, encoding="utf-8")
@@ -670,14 +723,15 @@ def _render(month, input_dir, cfg, out_root, staging, notebook, limits, progress
         log.info("feedbacklib %s, Python %s (%s) on %s", __version__, _platform.python_version(),
                  sys.executable, _platform.platform())
         log.info("versions: %s", versions())
-        log.info("month=%s input=%s config=%s output=%s", month, input_dir, cfg.source_path, out_root)
+        log.info("month=%s today=%s input=%s config=%s output=%s", month, today.isoformat(), input_dir,
+                 cfg.source_path, out_root)
         log.info("time limits: %d s per cell, %d s for the whole run", limits.cell_timeout, limits.timeout)
         store = HistoryStore(out_root / HISTORY_DIR)
         store.prepare()  # a real folder; an interrupted commit finished or undone; the old layout migrated
         cfg.pii_salt()  # here, not in the kernel: a new salt file is logged (and warned about) in this run's log
         _log_inputs(input_dir)
         executed = staging / "report.ipynb"
-        stamp = generated_at or _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        stamp = generated_at or _local_stamp(cfg.timezone)
         t0 = time.perf_counter()
         import papermill as pm
 
@@ -691,7 +745,7 @@ def _render(month, input_dir, cfg, out_root, staging, notebook, limits, progress
                     str(notebook), str(executed),
                     parameters={
                         "month": month, "input_dir": str(input_dir), "config_path": str(cfg.source_path),
-                        "output_dir": str(staging), "generated_at": stamp,
+                        "output_dir": str(staging), "generated_at": stamp, "today": today.isoformat(),
                         "history_dir": str(out_root / HISTORY_DIR),
                     },
                     kernel_name=kernel, language="python", progress_bar=progress, log_output=False,
@@ -699,11 +753,16 @@ def _render(month, input_dir, cfg, out_root, staging, notebook, limits, progress
                     start_timeout=min(120, max(1, int(remaining))),
                 )
             except Exception as exc:  # papermill wraps kernel errors; translate them
-                # Only the error's name and value: a cell's traceback could quote customer data.
-                log.error("notebook execution failed: %s: %s", type(exc).__name__,
-                          str(getattr(exc, "evalue", exc))[:500])
+                # The section and the error's name, and its value with personal data redacted: a cell's
+                # traceback could quote customer data, so it reaches the terminal only with --debug.
+                section = failed_section(executed, getattr(exc, "cell_index", None))
+                log.error("notebook execution failed%s: %s: %s",
+                          f" in the section {section!r}" if section else "",
+                          getattr(exc, "ename", "") or type(exc).__name__,
+                          _redacted(str(getattr(exc, "evalue", exc))[:500]))
                 raise _kernel_error(exc, failure_log, limits, watchdog,
-                                    cell_limit_is_overall=cell_limit < limits.cell_timeout) from exc
+                                    cell_limit_is_overall=cell_limit < limits.cell_timeout,
+                                    section=section) from exc
         log.info("notebook executed in %.2f s", time.perf_counter() - t0)
         _stable_cell_ids(executed)
         timings_path = staging / TIMINGS_FILE

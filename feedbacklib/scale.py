@@ -441,7 +441,7 @@ def _file_counts(part: pd.DataFrame) -> pd.DataFrame:
     return out.fillna(0).astype("int64").reset_index().rename(columns={"index": FILE_NO})
 
 
-def run_month_dask(month: str, folder: Path, cfg: Any, *, scheduler: Any = None,
+def run_month_dask(month: str, folder: Path, cfg: Any, *, today, scheduler: Any = None,
                    timings: dict[str, float] | None = None, rows_per_partition: int = 250_000,
                    fit_rows: int = 200_000, store=None):
     """``run_month`` on Dask: returns the same :class:`~feedbacklib.pipeline.MonthResult`.
@@ -451,6 +451,7 @@ def run_month_dask(month: str, folder: Path, cfg: Any, *, scheduler: Any = None,
     frames for the comparisons, which work on aggregates and are cheap. With a history
     ``store`` (:class:`~feedbacklib.history.HistoryStore`), earlier months it holds are
     read from it as aggregates, as on the pandas path, and the processed months are written to it.
+    ``today`` (a date) decides which months have ended, as on the pandas path.
     """
     import time
 
@@ -458,7 +459,8 @@ def run_month_dask(month: str, folder: Path, cfg: Any, *, scheduler: Any = None,
 
     from .errors import NoDataError
     from .history import taxonomy_fingerprint
-    from .pipeline import _current_month, _stored_months, resolve_month
+    from .months import resolve_month
+    from .pipeline import _stored_months, month_volumes
 
     timings = {} if timings is None else timings
     own = not isinstance(scheduler, Client)
@@ -472,9 +474,8 @@ def run_month_dask(month: str, folder: Path, cfg: Any, *, scheduler: Any = None,
         t0 = time.perf_counter()
         sample = fit_sample(sources, cfg, fit_rows=fit_rows)
         asked = month
-        if month == "last":  # a guess from the sample, checked against every row below
-            month = resolve_month(month, sorted(sample[S.MONTH].dropna().unique().tolist()),
-                                  current_month=_current_month(cfg))
+        if month == "last":  # a guess from the sample (volume shares only), checked against every row below
+            month = resolve_month(month, month_volumes(sample), today=today, min_group_size=0)
         tagger = fit_tagger(sample, cfg, month=month)
         usable = _stored_months(store, taxonomy_fingerprint(tagger.taxonomy_))
         stored = [m for m in usable if m < month]  # read from the store, so never tagged again
@@ -483,8 +484,8 @@ def run_month_dask(month: str, folder: Path, cfg: Any, *, scheduler: Any = None,
                          skip_months=stored)
         history = result.kept().compute()
         if asked == "last":
-            latest = resolve_month("last", sorted(history[S.MONTH].dropna().unique().tolist()),
-                                   current_month=_current_month(cfg))
+            latest = resolve_month("last", month_volumes(history), today=today,
+                                   min_group_size=cfg.min_group_size)
             if latest != month:  # the sampled partitions missed the latest month: fit on it and tag again
                 log.info("The tagger's fit sample held no rows of %s, the latest month; tagging again", latest)
                 month, tagger = latest, fit_tagger(history, cfg, month=latest)
@@ -501,7 +502,8 @@ def run_month_dask(month: str, folder: Path, cfg: Any, *, scheduler: Any = None,
     history = history.drop(columns=[FILE_NO, S.QUARANTINE_REASON, ORIGINAL])
     history = history.sort_values([S.RECEIVED_AT, S.RESPONSE_ID], kind="stable").reset_index(drop=True)
     quality = quality_table(counts, sources, result.duplicates)
-    months_present = sorted(history[S.MONTH].dropna().unique().tolist())
+    volumes = month_volumes(history)
+    months_present = sorted(volumes)
     if month not in months_present:
         raise NoDataError(f"No feedback for {month} in {folder}: the input holds "
                           + (f"{', '.join(months_present)}." if months_present else "no dated rows."))
@@ -509,7 +511,7 @@ def run_month_dask(month: str, folder: Path, cfg: Any, *, scheduler: Any = None,
     wanted = (history[S.MONTH] <= month) & ~history[S.MONTH].isin(stored)
     history = history[wanted.fillna(False).to_numpy(dtype=bool)].reset_index(drop=True)
     return month_result(month, cfg, taxonomy, history, quarantine, quality, timings,
-                        store=store, stored_months=stored)
+                        store=store, stored_months=stored, volumes=volumes)
 
 
 def _with_duplicates(quarantine: pd.DataFrame, kept: pd.DataFrame, dups: pd.DataFrame) -> pd.DataFrame:
@@ -532,9 +534,10 @@ def _with_duplicates(quarantine: pd.DataFrame, kept: pd.DataFrame, dups: pd.Data
 
 
 def month_result(month: str, cfg: Any, taxonomy, history: pd.DataFrame, quarantine: pd.DataFrame,
-                 quality: pd.DataFrame, timings: dict[str, float], *, store=None, stored_months=()):
+                 quality: pd.DataFrame, timings: dict[str, float], *, store=None, stored_months=(),
+                 volumes=None):
     """The comparisons of ``pipeline.run_month`` on rows that are already tagged and scored."""
     from .pipeline import build_result
 
     return build_result(month, cfg, taxonomy, history, quarantine, quality, timings,
-                        store=store, stored_months=list(stored_months))
+                        store=store, stored_months=list(stored_months), volumes=volumes)

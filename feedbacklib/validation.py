@@ -16,14 +16,12 @@ import pandera.pandas as pa
 
 from . import schema as S
 from .errors import SchemaError
+from .months import MONTH_PATTERN
 
 __all__ = ["canonical_schema", "validate_frame"]
 
-_MONTH = "^[0-9]{4}-(0[1-9]|1[0-2])$"
-
-
 def _month_ok(values: pd.Series) -> pd.Series:
-    return values.str.fullmatch(_MONTH).fillna(False).astype(bool)
+    return values.str.fullmatch(MONTH_PATTERN.pattern).fillna(False).astype(bool)
 
 
 @lru_cache(maxsize=1)

@@ -8,6 +8,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+#: The date every test counts as today: no test reads the clock (the suite passes under faketime).
+#: After the sample's last full month (2026-10) and its one late response (2026-11).
+TODAY = "2026-12-06"
 SAMPLE = ROOT / "data" / "sample"
 CONFIG = ROOT / "feedback.toml"
 
@@ -64,5 +67,5 @@ def rendered_report(tmp_path_factory, salt_env):
     from feedbacklib.runner import run_report
 
     out = tmp_path_factory.mktemp("reports")
-    outcome = run_report("last", SAMPLE, CONFIG, out, generated_at="2026-11-01 06:00 UTC")
+    outcome = run_report("last", SAMPLE, CONFIG, out, generated_at="2026-11-01 06:00 UTC", today=TODAY)
     return outcome

@@ -62,7 +62,8 @@ def test_run_settings_come_from_the_config_and_are_validated(tmp_path, capsys):
     assert (limits.timeout, limits.cell_timeout) == (1200, 300)
     assert run_limits(cfg, timeout=60).timeout == 60  # the command line wins
     cfg_path.write_text(CONFIG.read_text() + "\n[run]\ntimeout_seconds = -1\ntimeuot = 3\n")
-    code = main(["run", "--dry-run", "--config", str(cfg_path), "--input", str(SAMPLE), "--output", str(tmp_path)])
+    code = main(["run", "--dry-run", "--config", str(cfg_path), "--input", str(SAMPLE), "--output", str(tmp_path),
+                 "--today", "2026-12-06"])
     err = capsys.readouterr().err
     assert code == 2 and "timeout_seconds" in err and "timeuot" in err
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from datetime import date
 
 from feedbacklib import schema as S
 
@@ -124,7 +125,7 @@ def test_last_month_is_found_even_when_the_fit_sample_misses_it(client, salt_env
 
     monkeypatch.setattr(scale, "fit_sample", sample_without_october)
     cfg = load_config(CONFIG)
-    dask_month = scale.run_month_dask("last", tmp_path, cfg, scheduler=client)
+    dask_month = scale.run_month_dask("last", tmp_path, cfg, scheduler=client, today=date(2026, 12, 6))
     pandas_month = run_month(MONTH, tmp_path, CONFIG)
     assert dask_month.month == MONTH
     assert len(dask_month.frame) == len(pandas_month.frame)

@@ -61,8 +61,9 @@ def fake_run(monkeypatch, sample_result):
     """run_month replaced by the session's sample result (2026-10, history 2026-07..10); counts calls."""
     calls = []
 
-    def fake(month, folder, cfg, *, progress=False, keep_rows=False):
+    def fake(month, folder, cfg, *, progress=False, keep_rows=False, today=None):
         assert keep_rows  # load_months reads result.rows
+        assert today is not None  # the notebooks' edge resolves "today" once, below it is a date
         calls.append(month)
         return sample_result
 

@@ -74,7 +74,7 @@ def executed_analyst_notebooks(tmp_path_factory, salt_env):
 
     def run(name):
         pm.execute_notebook(str(folder / name), str(out / name), kernel_name=kernel, progress_bar=False,
-                            parameters={"input_dir": str(inputs), "config_path": str(CONFIG)},
+                            parameters={"input_dir": str(inputs), "config_path": str(CONFIG), "today": "2026-12-06"},
                             log_output=False, cwd=str(folder), execution_timeout=300, start_timeout=120)
         return nbformat.read(out / name, as_version=4)
 

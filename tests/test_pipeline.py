@@ -9,7 +9,7 @@ import pytest
 
 from feedbacklib import schema as S
 from feedbacklib.errors import InputError, NoDataError
-from feedbacklib.pipeline import kpis_document, resolve_month, run_month, save_outputs
+from feedbacklib.pipeline import kpis_document, run_month, save_outputs
 from feedbacklib.report.narrative import summary_sentences, team_praise
 from feedbacklib.trends import theme_trends
 
@@ -103,20 +103,6 @@ def test_kpis_document_has_intervals_and_n(sample_result):
     doc = kpis_document(sample_result)
     row = next(r for r in doc["by_service_model"] if r["group"] == S.OUTSOURCED)
     assert row["n"] > 0 and row["satisfied_share_lo"] <= row["satisfied_share"] <= row["satisfied_share_hi"]
-
-
-def test_resolve_month():
-    assert resolve_month("last", ["2026-07", "2026-10"], current_month="2026-11") == "2026-10"
-    # the unfinished current month (late survey responses) is not "last"
-    assert resolve_month("last", ["2026-10", "2026-11"], current_month="2026-11") == "2026-10"
-    with pytest.raises(NoDataError):
-        resolve_month("last", ["2026-11"], current_month="2026-11")
-    with pytest.raises(InputError):
-        resolve_month("2026-13", [])
-    with pytest.raises(InputError):
-        resolve_month("__import__('os')", [])
-    with pytest.raises(NoDataError):
-        resolve_month("last", [])
 
 
 def test_missing_month_is_no_data(salt_env):

@@ -12,22 +12,35 @@ import pandas as pd
 
 from .. import schema as S
 from ..compare import benjamini_hochberg, two_proportion_test
+from ..months import month_label
 
-__all__ = ["summary_sentences", "satisfaction_sentence", "trend_sentences", "gap_sentences", "driver_sentences", "praise_sentences",
+__all__ = ["volume_sentence", "summary_sentences", "satisfaction_sentence", "trend_sentences", "gap_sentences", "driver_sentences", "praise_sentences",
            "team_praise"]
 
 ALPHA = 0.05
 
 
 def _month_name(month: str) -> str:
-    from .sections import month_label
     return month_label(month)
 
 
-def _overall(result) -> str:
+def volume_sentence(result) -> str:
+    """How much feedback the month holds, and from how many distinct customers where that is known."""
     frame = result.frame
+    n = len(frame)
+    pieces = f"{n:,} piece{'' if n == 1 else 's'} of feedback"
+    keys = frame[S.CUSTOMER_KEY] if S.CUSTOMER_KEY in frame.columns else None
+    if keys is not None and keys.notna().any():
+        customers = int(keys.nunique())  # rows without a customer id may be more people: "at least"
+        many = "" if keys.notna().all() else "at least "
+        who = f"{many}{customers:,} customer{'' if customers == 1 else 's'}"
+        return f"In {_month_name(result.month)} we received {pieces} from {who}."
+    return f"In {_month_name(result.month)} we received {pieces}."
+
+
+def _overall(result) -> str:
     all_row = result.kpis[result.kpis["group"].astype("string") == "all"]
-    text = f"In {_month_name(result.month)} we heard from {len(frame):,} customers"
+    text = volume_sentence(result)[:-1]
     if not all_row.empty:
         r = all_row.iloc[0]
         if not pd.isna(r["csat_mean"]):

@@ -82,11 +82,14 @@ def theme_rates_figure(rates: pd.DataFrame, title: str, xlabel: str = RATE_AXIS,
     y = np.arange(len(themes))
     for i, group in enumerate(groups):
         sub = rates[rates["group"] == group].set_index("theme").reindex(themes)
-        n = int(sub["n"].max()) if sub["n"].notna().any() else 0
-        err = np.vstack([(sub["rate"] - sub["lo"]).clip(lower=0), (sub["hi"] - sub["rate"]).clip(lower=0)])
+        # plain floats: a nullable column's <NA> (a theme missing on one side) would make matplotlib raise
+        rate, lo, hi, size = (pd.to_numeric(sub[c], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+                              for c in ("rate", "lo", "hi", "n"))
+        n = int(np.nanmax(size)) if np.isfinite(size).any() else 0
+        err = np.vstack([np.clip(rate - lo, 0, None), np.clip(hi - rate, 0, None)])
         ax.barh(
             y + (i - (len(groups) - 1) / 2) * height,
-            sub["rate"],
+            np.nan_to_num(rate),
             height=height,
             xerr=np.nan_to_num(err),
             color=PALETTE.get(group, PALETTE["accent"]),

@@ -7,7 +7,7 @@ logic: what a section shows is decided and tested here.
 
 from __future__ import annotations
 
-import datetime as _dt
+import functools
 
 import numpy as np
 import pandas as pd
@@ -17,6 +17,7 @@ from ..compare import SATISFIED_MIN_CSAT, wilson_interval
 from ..quotes import representative_quotes
 from ..safety import escape
 from ..history import monthly_theme_rates_from_counts
+from ..months import month_label
 from ..trends import kpi_trends_from_tables
 from . import narrative
 from .html import Html, fmt_interval, fmt_num, fmt_pct, paragraphs, table
@@ -50,31 +51,59 @@ SECTIONS = (
 )
 
 
-def month_label(month: str) -> str:
-    return _dt.date(int(month[:4]), int(month[5:7]), 1).strftime("%B %Y")
-
-
 def _label(result, theme_id: str) -> str:
     return result.taxonomy.label(theme_id)
 
 
+def _thin_words(result) -> str:
+    return f"{month_label(result.month)} has {result.thin}"
+
+
+def _states_findings(section):
+    """A section that compares or ranks: on a thin month it says so instead (see :mod:`feedbacklib.months`)."""
+    @functools.wraps(section)
+    def render(result, *args, **kwargs):
+        if getattr(result, "thin", None):
+            return paragraphs([f"Not shown: {_thin_words(result)}, too little feedback to compare."],
+                              cls="fb-empty")
+        return section(result, *args, **kwargs)
+    return render
+
+
+def thin_notice(result) -> Html:
+    """The plain-words warning at the top of a thin month's report (empty for a full month)."""
+    if not getattr(result, "thin", None):
+        return Html("")
+    return Html(
+        '<div class="fb-thin" role="note"><p><strong>Too little feedback to compare.</strong> '
+        f"{escape(_thin_words(result))}. This page shows what there is (counts, comments and data quality) and "
+        "states no findings: no comparison, ranking or trend is drawn from so few responses. "
+        "The latest full month's report is the one to read.</p></div>"
+    )
+
+
 def title_block(result, generated_at: str | None = None) -> Html:
     """Report title, month, sources and a table of contents."""
-    generated_at = generated_at or _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     counts = result.frame[S.SOURCE].value_counts()
     sources = ", ".join(f"{int(n):,} {src}s" for src, n in counts.items() if n)
     toc = "".join(f'<li><a href="#{a}">{escape(h)}</a></li>' for a, h in SECTIONS)
     return Html(
         f'<header class="fb-title"><h1>Customer feedback report — {escape(month_label(result.month))}</h1>'
         f'<p class="fb-sub">{len(result.frame):,} pieces of feedback ({escape(sources)}). '
-        f'<span class="fb-generated">Generated {escape(generated_at)}.</span></p></header>'
+        + (f'<span class="fb-generated">Generated {escape(generated_at)}.</span>' if generated_at else "")
+        + '</p></header>'
         f'<nav class="fb-toc" aria-label="Contents"><h2>Contents</h2><ol>{toc}</ol></nav>'
+        + thin_notice(result).markup
     )
 
 
 def executive_summary(result) -> Html:
     """Three to six plain-language sentences, each backed by a figure further down."""
-    sentences = narrative.summary_sentences(result)
+    if getattr(result, "thin", None):
+        sentences = [narrative.volume_sentence(result),
+                     f"That is too little feedback to compare ({result.thin}), so this report states no findings."]
+    else:
+        sentences = narrative.summary_sentences(result)
     return Html('<div class="fb-summary">' + paragraphs(sentences, tag="li").markup.join(["<ul>", "</ul>"]) + "</div>")
 
 
@@ -102,7 +131,7 @@ def _kpi_cells(row: pd.Series | None, prev: pd.Series | None) -> list[tuple[str,
 
 def headline_tiles(result) -> Html:
     """KPI tiles for in-house and outsourced side by side, with change since last month."""
-    prev_month = result.previous_month
+    prev_month = None if getattr(result, "thin", None) else result.previous_month  # no change from a thin month
     prev = None
     if prev_month:
         tables = result.kpi_tables
@@ -217,6 +246,7 @@ def _comparison_columns(result, a_label: str):
     ]
 
 
+@_states_findings
 def comparison_table(result) -> Html:
     """Outsourced against in-house: every measure and theme, the service KPIs, and the case-mix check."""
     comp = result.comparison
@@ -239,6 +269,7 @@ def comparison_table(result) -> Html:
     return Html("".join(p.markup for p in parts))
 
 
+@_states_findings
 def casemix_table(result) -> Html:
     """Raw against adjusted differences; says plainly where the contact mix explains a gap."""
     adj = result.adjusted
@@ -285,10 +316,12 @@ def channel_chart(result) -> FigureImage | None:
     if rated.empty or rated["group"].nunique() < 2:
         return None
     counts = rated.groupby(["channel", "group"]).agg(x=("satisfied", "sum"), n=("satisfied", "size")).reset_index()
-    counts = counts[counts["n"] >= 5]
+    counts = counts[counts["n"] >= 5].reset_index(drop=True)
+    if counts.empty:  # no channel has 5 rated contacts on a side: nothing to draw
+        return None
     totals = rated.groupby("group").size()
-    mix = counts.assign(share=counts["n"] / counts["group"].map(totals)).pivot(index="channel", columns="group",
-                                                                               values="share").fillna(0.0)
+    shares = counts["n"].to_numpy(dtype=float) / counts["group"].map(totals).to_numpy(dtype=float)
+    mix = counts.assign(share=shares).pivot(index="channel", columns="group", values="share").fillna(0.0)
     names = {c: (f"{c} ({mix.loc[c].get(S.IN_HOUSE, 0):.0%} of in-house, "
                  f"{mix.loc[c].get(S.OUTSOURCED, 0):.0%} of outsourced)") for c in mix.index}
     lo, hi = wilson_interval(counts["x"].to_numpy(), counts["n"].to_numpy())
@@ -307,6 +340,7 @@ def channel_chart(result) -> FigureImage | None:
                        "on a side are left out.")
 
 
+@_states_findings
 def vendor_table(result) -> Html:
     """Each vendor against in-house: only clear, large-enough differences are stated."""
     vend = result.vendors
@@ -324,6 +358,7 @@ def vendor_table(result) -> Html:
     return Html("".join(p.markup for p in parts))
 
 
+@_states_findings
 def team_table(result) -> Html:
     """Headline figures per team, with intervals; teams under the minimum size are marked, not ranked."""
     teams = result.team_kpis
@@ -360,6 +395,7 @@ def _rates_long(result) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+@_states_findings
 def theme_chart(result) -> FigureImage:
     """Theme rates per 100 comments, in-house against outsourced, with 95% intervals."""
     rates = _rates_long(result)
@@ -368,6 +404,7 @@ def theme_chart(result) -> FigureImage:
                        caption="Bars show the share of comments that mention each theme; whiskers are 95% Wilson intervals.")
 
 
+@_states_findings
 def sentiment_chart(result) -> FigureImage:
     """Share of negative, neutral and positive comments per service model and vendor."""
     frame = result.frame[result.frame[S.SENTIMENT_LABEL].notna()]
@@ -385,6 +422,7 @@ def sentiment_chart(result) -> FigureImage:
                        caption="Sentiment is VADER's compound score: negative below −0.05, positive above 0.05.")
 
 
+@_states_findings
 def theme_trend_table(result) -> Html:
     """Month-over-month theme movement with spikes against the recent average, plus a chart."""
     themes = result.theme_ids
@@ -423,6 +461,7 @@ def theme_trend_table(result) -> Html:
     return Html("".join(p.markup for p in parts))
 
 
+@_states_findings
 def emerging_themes(result) -> Html:
     """Groups of comments no taxonomy theme covers: candidates for new themes, with their growth."""
     candidates, growth = result.emerging
@@ -453,6 +492,7 @@ def emerging_themes(result) -> Html:
     return Html("".join(p.markup for p in parts))
 
 
+@_states_findings
 def perception_gap_table(result) -> Html:
     """Among cases the provider reported solved: how often the customer disagrees."""
     gap = result.gap
@@ -476,6 +516,7 @@ def _pct_ci(row: dict, key: str) -> str:
     return f"{fmt_pct(row.get(f'{key}_share'))}" + (f" ({ci})" if ci else "")
 
 
+@_states_findings
 def drivers_table(result) -> Html:
     """Themes ranked by how much they pull mean CSAT down: score impact, and a regression effect."""
     impact = result.impact
@@ -513,6 +554,7 @@ def _where(dimension: str, value: str) -> str:
     return {"team": f"team {value}", "channel": f"the {value} channel"}.get(dimension, str(value))
 
 
+@_states_findings
 def fix_first_section(result) -> Html:
     """The two or three themes to fix first: largest score impact, where they concentrate, how they moved."""
     ff = result.fix_first
@@ -553,6 +595,7 @@ def call_list(result) -> Html:
     ], empty="No customer meets the call-list criteria this month.")
 
 
+@_states_findings
 def recognition(result) -> Html:
     """Praise worth recognising at the next team meeting, grouped by team (and agent where named)."""
     rec = result.recognition
