@@ -299,7 +299,7 @@ def test_a_failed_run_changes_neither_report_nor_store(cron, first, store_stub, 
     before = _state(cron)
     env, fault, code, expect = {"STUB_TOKEN": case}, None, 2, "unchanged"
     if case == "notebook-fails":
-        env["STUB_FAIL"], code, expect = "1", 1, "the notebook failed after staging the store"
+        env["STUB_FAIL"], code, expect = "1", 1, "RuntimeError"
     elif case == "disk-full-in-kernel":
         env["STUB_ENOSPC"], expect = "1", "No space left on device"
     elif case == "disk-full-at-publish":
