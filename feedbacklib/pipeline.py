@@ -245,8 +245,8 @@ def run_month(
     scheduler: Any = None,
     history_dir: str | Path | None = None,
     keep_rows: bool = False,
-    history_out: str | Path | None = None,
     today: _dt.date | str | None = None,
+    history_out: str | Path | None = None,
 ) -> MonthResult:
     """Run the whole analysis for one month.
 
@@ -424,8 +424,8 @@ def build_result(month: str, cfg: Config, taxonomy: Taxonomy, rows: pd.DataFrame
     ``rows`` holds the report month and any earlier months processed in this run; the
     earlier ones are reduced to aggregates (:class:`~feedbacklib.history.History`) together
     with ``stored_months`` read from ``store``, and every month of ``rows`` is written to the
-    store, in one commit when everything here has succeeded (see ``HistoryStore.transaction``). A ready
-    ``history`` replaces all that (``rows`` must then hold only the month).
+    store, in one commit when everything here has succeeded (see ``HistoryStore.transaction``).
+    A ready ``history`` replaces all that (``rows`` must then hold only the month).
     ``volumes`` (kept responses per month of the input) decides whether the month is thin;
     a thin month is never written to the store, so it cannot replace a full one.
     """

@@ -299,7 +299,7 @@ def test_a_failed_run_changes_neither_report_nor_store(cron, first, store_stub, 
     before = _state(cron)
     env, fault, code, expect = {"STUB_TOKEN": case}, None, 2, "unchanged"
     if case == "notebook-fails":
-        env["STUB_FAIL"], code, expect = "1", 1, "the notebook failed after staging the store"
+        env["STUB_FAIL"], code, expect = "1", 1, "RuntimeError"
     elif case == "disk-full-in-kernel":
         env["STUB_ENOSPC"], expect = "1", "No space left on device"
     elif case == "disk-full-at-publish":
@@ -312,6 +312,31 @@ def test_a_failed_run_changes_neither_report_nor_store(cron, first, store_stub, 
     assert _state(cron) == before
     assert not (cron.output / "history" / ".commit").exists() and not list(cron.output.glob(".staging-*"))
     FAILED_CLEANLY.append(case)
+
+
+def _mount_namespace_works() -> bool:
+    if not (shutil.which("unshare") and shutil.which("mount")):
+        return False
+    probe = subprocess.run(["unshare", "-m", "sh", "-c", "mount --bind / / && mount -o remount,bind,ro / /"],
+                           capture_output=True)
+    return probe.returncode == 0
+
+
+@pytest.mark.skipif(not _mount_namespace_works(), reason="needs unshare -m and mount (root in a private namespace)")
+def test_a_read_only_history_mount_is_exit_2_and_changes_nothing(cron, first, store_stub):
+    """history/ on a read-only mount (a real EROFS, in a private mount namespace): exit 2, nothing published."""
+    _next_run_recovers(cron)
+    before = _state(cron)
+    store = cron.output / "history"
+    script = 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && shift && exec "$@"'
+    cmd = ["unshare", "-m", "sh", "-c", script, "sh", str(store), *cron.argv("--notebook", str(store_stub))]
+    proc = subprocess.run(cmd, cwd=cron.cwd, env=cron.env(STUB_TOKEN="read-only-mount"), capture_output=True,
+                          text=True, timeout=240)
+    assert proc.returncode == 2, (proc.returncode, proc.stderr)
+    assert "Read-only file system" in proc.stderr and "unchanged" in proc.stderr and "Traceback" not in proc.stderr
+    assert _state(cron) == before
+    assert not list(cron.output.glob(".staging-*"))
+    FAILED_CLEANLY.append("read-only-mount")
 
 
 FAILED_CLEANLY: list[str] = []
