@@ -46,6 +46,9 @@ class InputSettings:
 
     platform: str | None = None                       # force one platform for every file
     platforms: Mapping[str, str] = field(default_factory=dict)  # file-name glob -> platform
+    strict: bool = False                              # an unknown file in the input folder is an error
+    max_xlsx_mb: int = 512                            # what one workbook may expand to, unzipped
+    max_xlsx_cells: int = 30_000_000                  # ... and in cells (rows x columns of its used range)
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,7 @@ class PlatformSettings:
     reopened_field: int | None = None
     category_field: int | None = None
     unfinished: str = "keep"                # Qualtrics Finished = False: keep | quarantine
+    score: str | None = None                # Delighted: what the score column measures, nps | csat
 
 
 @dataclass(frozen=True)
@@ -279,6 +283,9 @@ def _section_keys() -> dict[str, dict[str, Key]]:
             "platforms": Key(f'a table of file-name patterns to platforms ({platforms}), e.g. "nps_*.csv" = "surveymonkey"',
                              lambda v: isinstance(v, dict) and all(_is_platform(x) for x in v.values()),
                              entry=Key(f"a platform, {platforms}", _is_platform)),
+            "strict": _BOOL,
+            "max_xlsx_mb": Key("a positive whole number of megabytes", lambda v: _is_int(v) and v > 0),
+            "max_xlsx_cells": Key("a positive whole number of cells", lambda v: _is_int(v) and v > 0),
         },
         "cleaning": {
             "duplicate_window_hours": Key("a number of hours >= 0 (0 = off)", lambda v: _is_number(v) and v >= 0),
@@ -317,6 +324,8 @@ PLATFORM_KEYS: dict[str, dict[str, Key]] = {
                                                     "resolved_reported", "reopened", "category")},
     },
     "qualtrics": {"unfinished": Key('"keep" or "quarantine"', lambda v: v in ("keep", "quarantine"))},
+    "delighted": {"score": Key('"nps" or "csat" (what the 0-10 or 1-5 score column measures)',
+                               lambda v: v in ("nps", "csat"))},
 }
 #: Keys of ``[platforms.<name>.columns]`` besides the canonical columns (readers' own roles).
 _COLUMN_ROLES = ("customer_id",)

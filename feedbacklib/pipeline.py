@@ -80,6 +80,8 @@ class MonthResult:
     #: Why the month is too thin to compare (plain words, with its count), or None for a full month.
     #: A thin month's report shows what there is and states no findings; it is never stored.
     thin: str | None = None
+    #: ``(file name, why)`` for every entry of the input folder that was not read (data-quality section).
+    skipped: list[tuple[str, str]] = field(default_factory=list)
     #: Every month's rows processed in this run (the month included), only with
     #: ``run_month(..., keep_rows=True)`` (analysts' multi-month frames); None in the report.
     rows: pd.DataFrame | None = None
@@ -410,6 +412,7 @@ def _run_month(month: str, folder: Path, cfg: Config, timings: dict[str, float],
 
     result = build_result(month, cfg, taxonomy, frame, cleaned.quarantine, cleaned.quality, timings, bar,
                           store=store, stored_months=stored, volumes={**baseline, **volumes})
+    result.skipped = list(getattr(exports, "skipped", []))
     if keep_rows:
         result.rows = frame
     return result
@@ -525,6 +528,7 @@ def kpis_document(result: MonthResult) -> dict[str, Any]:
         "csat_theme_effects": _records(result.drivers),
         "theme_trends": _records(result.theme_trend),
         "data_quality": _records(result.quality),
+        "skipped_files": [{"file": name, "why": why} for name, why in result.skipped],
     }
 
 

@@ -151,3 +151,20 @@ def test_kpis_json_matches_its_documented_schema(sample_result):
     doc = (Path(__file__).resolve().parents[1] / "docs" / "kpis.md").read_text(encoding="utf-8")
     documented = set(re.findall(r"^\| `([a-z_]+)` \|", doc, re.M))
     assert documented == set(kpis_document(sample_result))
+
+
+def test_skipped_files_are_named_in_the_report_and_kpis(tmp_path, salt_env):
+    """A stray file in the input folder is not read, and the data-quality section and kpis.json say so."""
+    import shutil
+
+    from feedbacklib.report import data_quality
+
+    shutil.copy(SAMPLE / "qualtrics_post_contact_survey_2026-10.csv", tmp_path)
+    (tmp_path / "notes.csv").write_text("who,what\nana,call the vendor\n", encoding="utf-8")
+    (tmp_path / "old").mkdir()
+    result = run_month("2026-10", tmp_path, CONFIG, today="2026-12-06")
+    names = {name for name, _ in result.skipped}
+    assert names == {"notes.csv", "old"}
+    assert {r["file"] for r in kpis_document(result)["skipped_files"]} == names
+    shown = data_quality(result)._repr_html_()
+    assert "Not read: notes.csv" in shown and "Not read: old" in shown

@@ -652,7 +652,8 @@ def data_quality(result) -> Html:
         ("rows_read", "Read", lambda v: fmt_num(v, 0)),
         ("rows_kept", "Kept", lambda v: fmt_num(v, 0)),
         ("rows_quarantined", "Quarantined", lambda v: fmt_num(v, 0)),
-    ], caption="Every input file, whole (all months).") + table(
+    ], caption="Every input file, whole (all months).") + paragraphs(
+        [f"Not read: {name} ({why})." for name, why in getattr(result, "skipped", [])]) + table(
         reasons, [("reason", "Quarantine reason", None), ("rows", "Rows", lambda v: fmt_num(v, 0))],
         empty="No row was quarantined.")
 
