@@ -203,3 +203,14 @@ def test_themes_evaluate_bad_gold_is_a_clear_error(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "gold.csv" in err and "'praise'" in err and "not 0 or 1" in err
     assert main(["themes", "evaluate", "--gold", str(tmp_path / "none.csv")]) == 2
+
+
+def test_evaluate_warns_when_gold_texts_were_learned(tmp_path, caplog):
+    from feedbacklib.themes.audit import evaluate_file
+
+    gold = pd.read_csv(GOLD, dtype=str, keep_default_na=False).head(6)
+    gold_file = tmp_path / "gold.csv"
+    gold.to_csv(gold_file, index=False)
+    with caplog.at_level("WARNING", logger="feedbacklib.themes.audit"):
+        evaluate_file(gold_file, train=gold_file)
+    assert "6 of the 6 gold texts are also in the labels file" in caplog.text

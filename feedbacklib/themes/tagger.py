@@ -1027,7 +1027,7 @@ class ThemeTagger(TransformerMixin, BaseEstimator):
                     surface = _surfaces(tokens, ft_all, bounds_all[r], bounds_all[r + 1])
                     learned_doc.append(r)
                     learned_theme.append(k)
-                    ev_text.append("learned: " + (", ".join(surface.get(t, t) for t in terms) or "the seed context"))
+                    ev_text.append("learned: " + (", ".join(surface.get(t, t) for t in terms) or "(the text as a whole)"))
         if self.models_ and self.vectorizer_ is not None and texts:
             ft = _feature_tokens(tokens, words, m)
             M = self.vectorizer_.transform(ft, len(texts))
