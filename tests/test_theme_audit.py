@@ -203,3 +203,25 @@ def test_themes_evaluate_bad_gold_is_a_clear_error(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "gold.csv" in err and "'praise'" in err and "not 0 or 1" in err
     assert main(["themes", "evaluate", "--gold", str(tmp_path / "none.csv")]) == 2
+
+
+def test_evaluate_warns_when_gold_texts_were_learned(tmp_path, caplog):
+    from feedbacklib.themes.audit import evaluate_file
+
+    gold = pd.read_csv(GOLD, dtype=str, keep_default_na=False).head(6)
+    gold_file = tmp_path / "gold.csv"
+    gold.to_csv(gold_file, index=False)
+    with caplog.at_level("WARNING", logger="feedbacklib.themes.audit"):
+        evaluate_file(gold_file, train=gold_file)
+    assert "6 of the 6 gold texts are also in the labels file" in caplog.text
+
+
+def test_custom_taxonomy_without_examples_keeps_seeds_and_expansion():
+    from feedbacklib.themes import Taxonomy, Theme
+
+    tax = Taxonomy((Theme("late", "Late", "", "negative", ("late delivery",), ()),))
+    texts = ["a late delivery again " + "word " * 80, "late delivery", "all fine"] * 4
+    tagger = ThemeTagger(tax, random_state=0).fit(texts)
+    assert tagger.supervised_ is None  # no labelled examples for "late"
+    assert tagger.transform(texts)["late"].tolist() == [True, True, False] * 4
+    assert tagger.get_params()["supervised"] is True

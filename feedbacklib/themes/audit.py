@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import csv
+import logging
 import math
 import time
 from dataclasses import dataclass, replace
@@ -36,6 +37,8 @@ __all__ = [
     "error_rates",
     "MACRO_MIN_SUPPORT",
 ]
+
+log = logging.getLogger(__name__)
 
 #: Themes with fewer gold positives than this are left out of ``macro_f1`` (their F1 is noise).
 MACRO_MIN_SUPPORT = 15
@@ -164,6 +167,13 @@ def evaluate_file(gold: str | Path, *, train: str | Path | None = None, taxonomy
     if train is not None:
         tax = replace(tax, labels=str(Path(train).resolve()))
     data = read_labels(gold, tax.ids)
+    if tax.labels:
+        taught = read_labels(tax.labels, tax.ids)
+        both = int(data.texts.isin(set(taught.texts)).sum())
+        if both:
+            log.warning("%d of the %d gold texts are also in the labels file the tagger learns from (%s): "
+                        "their scores are optimistic. Score on texts the tagger did not learn from.",
+                        both, len(data.texts), taught.source)
     start = time.perf_counter()
     tagged = tag_frame(pd.DataFrame({S.TEXT: data.texts.to_numpy(dtype=object)}), tax)
     pred = pd.DataFrame({t: tagged[S.theme_column(t)].to_numpy(dtype=bool) for t in data.labels.columns})

@@ -997,15 +997,16 @@ class ThemeTagger(TransformerMixin, BaseEstimator):
         sup = getattr(self, "supervised_", None)
         sup_terms: list[tuple[int, int, np.ndarray]] = []
         if sup is not None and texts:
-            X = supervised_features(tokens, words, m, matcher, sup.space)
-            P = sup.proba(X)
-            has_seed = np.zeros_like(T)
-            has_seed[m.doc, m.theme] = True
             # with the analyst's own labels the model is trained on text of this kind: it tags all texts
             model_rows = np.diff(tokens.offsets) > (SEED_ONLY_TOKENS if not sup.n_analyst else -1)
-            for c, k in enumerate(sup.themes):
-                T[model_rows, k] = P[model_rows, c] >= sup.thresholds[c]
-                sup_terms.append((c, k, np.flatnonzero(T[:, k] & ~has_seed[:, k])))
+            if model_rows.any():  # (survey comments are short: often no text needs the model)
+                X = supervised_features(tokens, words, m, matcher, sup.space)
+                P = sup.proba(X[model_rows])
+                has_seed = np.zeros_like(T)
+                has_seed[m.doc, m.theme] = True
+                for c, k in enumerate(sup.themes):
+                    T[model_rows, k] = P[:, c] >= sup.thresholds[c]
+                    sup_terms.append((c, k, np.flatnonzero(T[:, k] & ~has_seed[:, k])))
         ev_doc, ev_theme, ev_text = _seed_evidence(texts, tokens, m, keep, T)
         if sup_terms:
             ft_all = None
@@ -1026,7 +1027,7 @@ class ThemeTagger(TransformerMixin, BaseEstimator):
                     surface = _surfaces(tokens, ft_all, bounds_all[r], bounds_all[r + 1])
                     learned_doc.append(r)
                     learned_theme.append(k)
-                    ev_text.append("learned: " + (", ".join(surface.get(t, t) for t in terms) or "the seed context"))
+                    ev_text.append("learned: " + (", ".join(surface.get(t, t) for t in terms) or "(the text as a whole)"))
         if self.models_ and self.vectorizer_ is not None and texts:
             ft = _feature_tokens(tokens, words, m)
             M = self.vectorizer_.transform(ft, len(texts))
