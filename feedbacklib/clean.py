@@ -403,8 +403,13 @@ def reporting_month(received_at: pd.Series, timezone: str) -> pd.Series:
 
 # --------------------------------------------------------------------------- values
 
-def _short(values: pd.Series) -> pd.Series:
-    """A value quoted in a quarantine reason: redacted first, then cut (a cut e-mail is not found)."""
+def _short(values: pd.Series, quoted: pd.Series | None = None) -> pd.Series:
+    """A value quoted in a quarantine reason: redacted first, then cut (a cut e-mail is not found).
+
+    ``quoted``: where the value is quoted at all (no redaction needed when nowhere).
+    """
+    if quoted is not None and not quoted.to_numpy(dtype=bool).any():
+        return values.str.slice(0, _MAX_REASON_VALUE)
     return redact_pii(values).str.slice(0, _MAX_REASON_VALUE)
 
 
@@ -452,11 +457,9 @@ def parse_score(values: pd.Series, *, low: int, high: int, name: str,
     bad_range = number.notna() & ((number < low) | (number > high) | (number != number.round()))
     bad_range = bad_range.fillna(False)
     reason = pd.Series(pd.NA, index=values.index, dtype=STRING)
-    shown_rows = (not_number | bad_range).fillna(False)
-    if shown_rows.any():  # the value as shown in a reason: personal data redacted, then cut short
-        shown = _short(redact_pii(text.where(shown_rows).astype(STRING)))
-        reason = reason.mask(not_number, f"{name} not a number (" + shown + ")")
-        reason = reason.mask(bad_range, f"{name} out of range (" + shown + ")")
+    quoted = _short(text, not_number | bad_range)
+    reason = reason.mask(not_number, f"{name} not a number (" + quoted + ")")
+    reason = reason.mask(bad_range, f"{name} out of range (" + quoted + ")")
     good = number.where(~bad_range & number.notna())
     return good.round().astype("Int8"), reason
 
@@ -673,14 +676,17 @@ def _redacted_cells(sub: pd.DataFrame, keys: pd.Series, config: Any) -> list[lis
     if n == 0 or width == 0:
         return [[] for _ in range(width)]
     raw = [_python_values(sub.iloc[:, j]) for j in range(width)]
-    stacked = pd.Series(pd.array([None if v is None else str(v) for col in raw for v in col], dtype=STRING))
+    identity = [IDENTITY_COLUMNS.search(str(c)) is not None for c in sub.columns]
+    # identity columns are blanked whatever they hold: only the others need the patterns
+    stacked = pd.Series(pd.array([None if v is None or identity[j] else str(v)
+                                  for j, col in enumerate(raw) for v in col], dtype=STRING))
     redacted = pa.array(redact_pii(stacked).array).to_pylist()
     ids = _id_columns(sub, keys, _salt(config)) if keys.notna().any() else set()
     key_list = keys.tolist()
     out = []
     for j in range(width):
         cells = redacted[j * n:(j + 1) * n]
-        if IDENTITY_COLUMNS.search(str(sub.columns[j])) is not None:
+        if identity[j]:
             cells = [None if v is None else REDACTED for v in raw[j]]
         if j in ids:  # the customer's own id: its key instead
             salt = _salt(config)
