@@ -22,18 +22,19 @@ help:  ## list the targets
 EXTRAS ?= test,lab
 ROWS ?= 100000 1000000
 
-# The first run installs about 150 pinned packages (1-2 minutes); it says so, shows each package
+# The first run installs about 150 pinned packages (2-5 minutes); it says so, shows each package
 # as pip reaches it, keeps pip's full output in $(VENV)/install.log and prints its end on failure.
 $(STAMP): pyproject.toml $(CONSTRAINTS)
 	@echo "make: installing feedbacklib into $(VENV) with the pinned versions of $(CONSTRAINTS)"
-	@echo "      ($$(grep -c '==' $(CONSTRAINTS)) packages: pandas, scikit-learn, nltk, pyarrow, jupyterlab, papermill,"
-	@echo "      itables, ipywidgets, pytest...; extras [$(EXTRAS)]; 1-2 minutes the first time, then only when"
-	@echo "      pyproject.toml or the constraints change)"
+	@echo "      (pandas, scikit-learn, nltk, pyarrow, jupyterlab, papermill, itables, ipywidgets, pytest and their"
+	@echo "      dependencies, about 150 packages; extras [$(EXTRAS)]; 2-5 minutes the first time, then again only"
+	@echo "      when pyproject.toml or the constraints change)"
 	@test -x $(BIN)/python || { echo "make: creating the virtual environment $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
-	@set -o pipefail; start=$$(date +%s); total=$$(grep -c '==' $(CONSTRAINTS)); \
+	@set -o pipefail; start=$$(date +%s); \
 	$(BIN)/python -m pip install --disable-pip-version-check --progress-bar off -c $(CONSTRAINTS) -e ".[$(EXTRAS)]" 2>&1 \
 	  | tee $(VENV)/install.log \
-	  | awk -v total=$$total '/^Collecting /{n++; printf "  [%3d/%d] %s\n", n, total, $$2; fflush()} \
+	  | awk '/^(Collecting|Processing) /{n++; k=split($$2, p, "/"); name=p[k]; sub(/-[0-9].*$$/, "", name); \
+	      printf "  [%3d] %s\n", n, name; fflush()} \
 	      /^Installing collected packages/{print "  installing the packages into the environment..."; fflush()}' \
 	  || { echo "make: the install failed; the end of $(VENV)/install.log:"; tail -n 25 $(VENV)/install.log; exit 1; }; \
 	echo "make: installed in $$(( $$(date +%s) - start )) s (pip's output: $(VENV)/install.log)"
