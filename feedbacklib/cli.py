@@ -243,6 +243,16 @@ def _output_flags(parser: argparse.ArgumentParser, *, top: bool = False) -> None
                         help=shown("also print each step as it happens (what run.log records)"))
 
 
+class _Console(logging.StreamHandler):
+    """stderr, one record a line; a progress line being drawn is cleared first (and redrawn below)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        from .progress import clear_line
+
+        clear_line()
+        super().emit(record)
+
+
 def _verbosity(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     """-1 quiet, 0 normal, 1 verbose (``--debug`` counts as verbose); -q with -v is a usage error."""
     if args.quiet and (args.verbose or args.debug):
@@ -260,7 +270,7 @@ def main(argv: list[str] | None = None) -> int:
     args.verbosity = verbosity = _verbosity(args, parser)
     # The terminal (and cron mail) gets feedbacklib's warnings and the final message, one line each,
     # control characters escaped; run.log gets everything. Library warnings go to run.log, not the mail.
-    console = logging.StreamHandler()
+    console = _Console()
     console.setLevel(logging.INFO if verbosity > 0 else logging.WARNING)
     console.setFormatter(SafeFormatter("%(levelname)s: %(message)s"))
     if not args.debug:  # errors reach the terminal once, as the final message below

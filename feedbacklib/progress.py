@@ -162,6 +162,18 @@ def stage_event(stage: str, event: str, *, rows: int | None = None, seconds: flo
         pass
 
 
+#: The stage display drawing on the terminal now, if any (see :func:`clear_line`).
+_ACTIVE: StageProgress | None = None
+
+
+def clear_line() -> None:
+    """Clear the running stage's line before something else is printed on the terminal (a log line);
+    the next tick draws it again below."""
+    active = _ACTIVE
+    if active is not None:
+        active.clear()
+
+
 def _duration(seconds: float) -> str:
     seconds = max(0.0, seconds)
     if seconds < 10:
@@ -238,8 +250,18 @@ class StageProgress:
             if event == "end" and stage == "compare":  # the notebook's sections follow
                 self.start("render")
 
+    def clear(self) -> None:
+        """Wipe the line being redrawn (the next tick draws it again)."""
+        with self._lock:
+            if self.live and self._shown is not None:
+                self._shown = None
+                self._write("\r\x1b[K")
+
     def close(self, *, failed: bool = False) -> None:
         """Stop the ticker; a stage still running is closed (as failed when ``failed``)."""
+        global _ACTIVE
+        if _ACTIVE is self:
+            _ACTIVE = None
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=2)
@@ -255,6 +277,9 @@ class StageProgress:
     # -- the kernel's event file
     def watch(self, path: Path) -> StageProgress:
         """Tail ``path`` in a background thread (and redraw the running line) until :meth:`close`."""
+        global _ACTIVE
+        if self.live:
+            _ACTIVE = self
         self._path = Path(path)
         self._thread = threading.Thread(target=self._run, name="feedbacklib-progress", daemon=True)
         self._thread.start()

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -302,3 +303,21 @@ def test_make_bench_says_what_it_runs_and_how_long(tmp_path):
     out = subprocess.run([sys.executable, "-m", "benchmarks", "--rows", "100000", "--plan", "--json", str(earlier)],
                          capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert "about 2 min (as the last run of this size on this machine took)" in out.stderr
+
+
+def test_a_log_line_clears_the_progress_line_first():
+    import io
+
+    from feedbacklib import progress as P
+
+    clock, out = _Clock(), io.StringIO()
+    stages = P.StageProgress(out, live=True, clock=clock)
+    stages.watch(Path("/nonexistent/events.jsonl"))
+    try:
+        stages.start("render")
+        assert P._ACTIVE is stages and out.getvalue().endswith("running")
+        P.clear_line()  # what the CLI's console handler does before printing a record
+        assert out.getvalue().endswith("\r\x1b[K") and stages._shown is None
+    finally:
+        stages.close()
+    assert P._ACTIVE is None
