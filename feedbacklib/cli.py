@@ -201,6 +201,49 @@ def _shorten(message: str, limit: int = 2000) -> str:
     return f"{head} [... {len(message) - len(head) - len(tail)} characters omitted ...] {tail}"
 
 
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    _output_flags(parser, top=True)
+    _conventions(parser)
+    args = parser.parse_args(argv)
+    args.verbosity = verbosity = _verbosity(args, parser)
+    # The terminal (and cron mail) gets feedbacklib's warnings and the final message, one line each,
+    # control characters escaped; run.log gets everything. Library warnings go to run.log, not the mail.
+    console = _Console()
+    console.setLevel(logging.INFO if verbosity > 0 else logging.WARNING)
+    console.setFormatter(SafeFormatter("%(levelname)s: %(message)s"))
+    if not args.debug:  # errors reach the terminal once, as the final message below
+        console.addFilter(lambda record: record.levelno < logging.ERROR)
+    logging.captureWarnings(not args.debug)
+    package_logger = logging.getLogger("feedbacklib")
+    package_logger.addHandler(console)
+    quiet = logging.NullHandler()  # other libraries' records go to run.log only, never to stderr
+    logging.getLogger().addHandler(quiet)
+    try:
+        if args.command == "run":
+            return _cmd_run(args)
+        return _cmd_validate(args)
+    except FeedbackError as exc:
+        if args.debug:
+            raise
+        print(f"feedback-report: error: {_shorten(sanitise(exc, keep_newlines=True))}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("feedback-report: interrupted; the previous report is unchanged.", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug: keep the promise of no traceback, but say where to look
+        if args.debug:
+            raise
+        print(f"feedback-report: unexpected error: {type(exc).__name__}: {sanitise(exc)}. Run again with "
+              "--debug for the traceback, and see last-failure.log in the output folder.", file=sys.stderr)
+        return 1
+    finally:
+        package_logger.removeHandler(console)
+        logging.getLogger().removeHandler(quiet)
+        logging.captureWarnings(False)
+
+
+# -- conventions every command shares (issue 18): flags anywhere, -q/-v, its own exit codes --------------
 def _conventions(parser: argparse.ArgumentParser, path: str = "") -> argparse.ArgumentParser:
     """Give every command (``run``, ``validate``, ``themes evaluate``...) the same conventions.
 
@@ -260,48 +303,6 @@ def _verbosity(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
     if args.quiet:
         return -1
     return 1 if args.verbose or args.debug else 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = _parser()
-    _output_flags(parser, top=True)
-    _conventions(parser)
-    args = parser.parse_args(argv)
-    args.verbosity = verbosity = _verbosity(args, parser)
-    # The terminal (and cron mail) gets feedbacklib's warnings and the final message, one line each,
-    # control characters escaped; run.log gets everything. Library warnings go to run.log, not the mail.
-    console = _Console()
-    console.setLevel(logging.INFO if verbosity > 0 else logging.WARNING)
-    console.setFormatter(SafeFormatter("%(levelname)s: %(message)s"))
-    if not args.debug:  # errors reach the terminal once, as the final message below
-        console.addFilter(lambda record: record.levelno < logging.ERROR)
-    logging.captureWarnings(not args.debug)
-    package_logger = logging.getLogger("feedbacklib")
-    package_logger.addHandler(console)
-    quiet = logging.NullHandler()  # other libraries' records go to run.log only, never to stderr
-    logging.getLogger().addHandler(quiet)
-    try:
-        if args.command == "run":
-            return _cmd_run(args)
-        return _cmd_validate(args)
-    except FeedbackError as exc:
-        if args.debug:
-            raise
-        print(f"feedback-report: error: {_shorten(sanitise(exc, keep_newlines=True))}", file=sys.stderr)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        print("feedback-report: interrupted; the previous report is unchanged.", file=sys.stderr)
-        return 130
-    except Exception as exc:  # a bug: keep the promise of no traceback, but say where to look
-        if args.debug:
-            raise
-        print(f"feedback-report: unexpected error: {type(exc).__name__}: {sanitise(exc)}. Run again with "
-              "--debug for the traceback, and see last-failure.log in the output folder.", file=sys.stderr)
-        return 1
-    finally:
-        package_logger.removeHandler(console)
-        logging.getLogger().removeHandler(quiet)
-        logging.captureWarnings(False)
 
 
 if __name__ == "__main__":
