@@ -19,10 +19,27 @@ LAB_FLAGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
 
+EXTRAS ?= test,lab
+ROWS ?= 100000 1000000
+
+# The first run installs about 150 pinned packages (2-5 minutes); it says so, shows each package
+# as pip reaches it, keeps pip's full output in $(VENV)/install.log and prints its end on failure.
 $(STAMP): pyproject.toml $(CONSTRAINTS)
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c $(CONSTRAINTS) -e ".[test]"
-	$(BIN)/python -m ipykernel install --sys-prefix --name feedbacklib --display-name "Python (feedbacklib)" >/dev/null
+	@echo "make: installing feedbacklib into $(VENV) with the pinned versions of $(CONSTRAINTS)"
+	@echo "      (pandas, scikit-learn, nltk, pyarrow, jupyterlab, papermill, itables, ipywidgets, pytest and their"
+	@echo "      dependencies, about 150 packages; extras [$(EXTRAS)]; 2-5 minutes the first time, then again only"
+	@echo "      when pyproject.toml or the constraints change)"
+	@test -x $(BIN)/python || { echo "make: creating the virtual environment $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
+	@set -o pipefail; start=$$(date +%s); \
+	$(BIN)/python -m pip install --disable-pip-version-check --progress-bar off -c $(CONSTRAINTS) -e ".[$(EXTRAS)]" 2>&1 \
+	  | tee $(VENV)/install.log \
+	  | awk '/^(Collecting|Processing) /{n++; k=split($$2, p, "/"); name=p[k]; sub(/-[0-9].*$$/, "", name); \
+	      printf "  [%3d] %s\n", n, name; fflush()} \
+	      /^Installing collected packages/{print "  installing the packages into the environment..."; fflush()}' \
+	  || { echo "make: the install failed; the end of $(VENV)/install.log:"; tail -n 25 $(VENV)/install.log; exit 1; }; \
+	echo "make: installed in $$(( $$(date +%s) - start )) s (pip's output: $(VENV)/install.log)"
+	@$(BIN)/python -m ipykernel install --sys-prefix --name feedbacklib --display-name "Python (feedbacklib)" >/dev/null
+	@echo "make: registered the Jupyter kernel 'Python (feedbacklib)'"
 	@touch $(STAMP)
 
 install: $(STAMP)  ## create .venv and install the project with pinned versions
@@ -39,8 +56,8 @@ battery: $(STAMP)  ## run the adversarial battery (bad inputs, faults, PII, secu
 lab: $(STAMP)  ## open the notebooks in JupyterLab with the project's kernel
 	$(BIN)/jupyter lab --notebook-dir=notebooks --MappingKernelManager.default_kernel_name=feedbacklib $(LAB_FLAGS)
 
-bench: $(STAMP)  ## run the benchmarks and print their figures
-	$(BIN)/python -m benchmarks $(BENCH_ARGS)
+bench: $(STAMP)  ## run the benchmarks (ROWS="100000 1000000"); says first what it runs and how long
+	$(BIN)/python -m benchmarks --rows $(ROWS) $(BENCH_ARGS)
 
 sample: $(STAMP)  ## regenerate data/sample from the deterministic generator
 	$(BIN)/python -m feedbacklib.sample --out data/sample

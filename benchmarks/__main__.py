@@ -2,9 +2,14 @@
 
     python -m benchmarks                                   # 100,000 and 1,000,000 rows
     python -m benchmarks --rows 100000 --json out.json     # one size
+    python -m benchmarks --rows 100000 --plan              # say what would run and how long, run nothing
     python -m benchmarks --rows 100000 --no-e2e            # stages only, no notebook run
     python -m benchmarks --dask 5000000                    # also the Dask path on 5M rows (bench_dask)
-    make bench BENCH_ARGS="--rows 1000000"
+    make bench ROWS=100000                                 # the size(s) to run (default 100000 1000000)
+
+Before it starts it says what it will run and roughly how long each size takes: the wall time of
+the last run of that size on this machine (``benchmarks/results/latest.json``) when there is one,
+else an estimate from the targets below.
 
 Each size runs in a fresh subprocess (``benchmarks.bench_e2e``) so peak memory
 is per size. Inside it: the real ``feedback-report run`` (CLI, papermill kernel,
@@ -26,6 +31,7 @@ import platform
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,6 +60,49 @@ def _run_dask(rows: int, args: argparse.Namespace) -> dict:
         if proc.returncode != 0 or not out.exists():
             return {"rows": rows, "error": f"dask benchmark subprocess exited {proc.returncode}"}
         return json.loads(out.read_text())
+
+
+#: Without an earlier run: seconds ~ fixed + per_million * rows / 1e6 for one size (generating the input
+#: the first time, the end-to-end run, the floor, run_month stage by stage, the report sections), from
+#: the targets above (1M: run < 3 min; 100k: run < 45 s) and the stage timings measured on 2 cores.
+_FIXED_S, _PER_MILLION_S = 40.0, 380.0
+
+
+def _human(seconds: float) -> str:
+    if seconds < 90:
+        return f"{max(10, round(seconds, -1)):.0f} s"
+    return f"{seconds / 60:.0f} min"
+
+
+def estimate(rows: int, previous: dict | None = None, *, e2e: bool = True) -> tuple[float, str]:
+    """Roughly how long one size takes, and where the figure comes from."""
+    for run in (previous or {}).get("runs", []):
+        if run.get("rows") == rows and isinstance(run.get("wall_s"), (int, float)) and "error" not in run:
+            return float(run["wall_s"]), "as the last run of this size on this machine took"
+    seconds = _FIXED_S + _PER_MILLION_S * rows / 1e6
+    if not e2e:
+        seconds *= 0.55
+    return seconds, "estimated from the targets: no earlier run of this size here"
+
+
+def plan_lines(sizes: list[int], args: argparse.Namespace, previous: dict | None = None) -> list[str]:
+    """What ``make bench`` is about to do, said before it starts."""
+    lines = [f"benchmark plan: {len(sizes)} size{'s' if len(sizes) != 1 else ''}, each in a fresh process, "
+             f"{args.texts} texts; results to {args.json}"]
+    total = 0.0
+    for rows in sizes:
+        seconds, source = estimate(rows, previous, e2e=args.e2e)
+        total += seconds
+        lines.append(f"  {rows:>12,} rows: about {_human(seconds)} ({source})")
+    steps = ("generate the input once (cached in benchmarks/data/), "
+             + ("the real feedback-report run, " if args.e2e else "")
+             + "the floor (read + hashing), run_month stage by stage, every report section")
+    lines.append(f"  each size: {steps}")
+    if args.dask is not None:
+        lines.append(f"  then the Dask path on {', '.join(f'{n:,}' for n in (args.dask or [5_000_000]))} rows "
+                     "(several minutes per 5M rows)")
+    lines.append(f"  in all about {_human(total)}. Ctrl-C stops it; a smaller run: make bench ROWS=100000")
+    return lines
 
 
 def _fmt(v, spec: str, none: str = "–") -> str:
@@ -105,12 +154,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-e2e", dest="e2e", action="store_false", help="skip the feedback-report run")
     parser.add_argument("--dask", type=int, nargs="*", default=None, metavar="ROWS",
                         help="also run the Dask benchmark on ROWS (default 5000000)")
+    parser.add_argument("--plan", action="store_true", help="print what would run and how long, and stop")
     args = parser.parse_args(argv)
+    if any(n <= 0 for n in args.rows):
+        parser.error("--rows takes positive numbers of rows, e.g. --rows 100000")
+    previous = None
+    try:
+        previous = json.loads(args.json.read_text())
+    except (OSError, ValueError):
+        pass
+    for line in plan_lines(args.rows, args, previous):
+        print(line, file=sys.stderr, flush=True)
+    if args.plan:
+        return 0
     args.workdir.mkdir(parents=True, exist_ok=True)
     runs = []
     for rows in args.rows:
         print(f"--- {rows:,} rows", file=sys.stderr, flush=True)
+        t0 = time.perf_counter()
         runs.append(_run_size(rows, args))
+        runs[-1]["wall_s"] = round(time.perf_counter() - t0, 1)
+        print(f"--- {rows:,} rows done in {_human(runs[-1]['wall_s'])}", file=sys.stderr, flush=True)
     print_table(runs)
     doc = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
                        "platform": platform.platform(), "load_avg": os.getloadavg()},

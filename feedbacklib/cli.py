@@ -25,12 +25,39 @@ exit codes:
   1  unexpected error (the message names the log with details)
 """
 
+#: Each command's own exit codes, shown by ``feedback-report COMMAND --help`` (the top-level
+#: ``--help`` lists every code; a command's epilog that starts with EXIT_CODES gets its own).
+COMMAND_EXIT_CODES = {
+    "run": EXIT_CODES + "  130 interrupted (Ctrl-C); the previous report is unchanged\n",
+    "validate": """\
+exit codes:
+  0  every export in the folder was read (quarantined rows are reported, not an error)
+  2  usage error, bad configuration, a missing input folder or an export that cannot be read
+  1  unexpected error (run again with --debug for the traceback)
+""",
+    "themes evaluate": """\
+exit codes:
+  0  the scores were printed (and written with --json)
+  2  usage error, or a labelled file or taxonomy that cannot be read (the message names it)
+  1  unexpected error (run again with --debug for the traceback)
+""",
+}
+
+GLOBAL_FLAGS = """\
+global options (before or after the command):
+  -q, --quiet    print only warnings and errors: no progress, no success line (for cron)
+  -v, --verbose  also print each step as it happens (what run.log records)
+  --debug        show full tracebacks on errors (implies --verbose)
+  --version      print the version and exit
+"""
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="feedback-report",
         description="Render the monthly customer-feedback report from raw survey, ticket and complaint exports.",
-        epilog=EXIT_CODES,
+        epilog=EXIT_CODES + "\nEach command's --help lists its own exit codes. Global options go before or after "
+        "the command.\n",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _global_flags(parser, top=True)
@@ -68,7 +95,8 @@ def _parser() -> argparse.ArgumentParser:
                      help="check the configuration, inputs, month, notebook and output folder, print what would "
                      "be produced, and write nothing (same exit codes)")
     run.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                     help="show a progress bar (default: only when stderr is a terminal)")
+                     help="show one progress line per stage on stderr (default: only when stderr is a terminal; "
+                     "FEEDBACKLIB_PROGRESS=0 turns it off everywhere)")
 
     val = sub.add_parser(
         "validate", help="check the input files without rendering",
@@ -156,7 +184,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         plan = plan_report(args.month, args.input, args.config, args.output, notebook=args.notebook,
                            cell_timeout=args.cell_timeout, timeout=args.timeout, today=args.today)
         print(f"Dry run: nothing was rendered or written.\nconfig: {sanitise(plan.config_path)}")
-        print(f"input: {sanitise(plan.input_dir)} ({len(plan.quality)} export(s))")
+        print(f"input: {sanitise(plan.input_dir)} ({_plural(len(plan.quality), 'export')})")
         _print_quality(plan.quality, plan.quarantine_reasons)
         print("months in the input: " + ", ".join(f"{m} ({n})" for m, n in plan.volumes.items()))
         print(f"month: {plan.month} ({_plural(plan.responses, 'response')})"
@@ -169,13 +197,17 @@ def _cmd_run(args: argparse.Namespace) -> int:
         action = "replace the report in" if plan.replaces else "create"
         print(f"would {action} {sanitise(plan.folder)}: {', '.join(plan.files)}")
         return 0
-    progress = sys.stderr.isatty() if args.progress is None else args.progress
+    from .progress import progress_enabled
+
+    # a bar on a terminal (or with --progress); never with -q, whatever --progress says
+    progress = args.verbosity >= 0 and progress_enabled(args.progress)
     outcome = run_report(
         args.month, args.input, args.config, args.output,
         notebook=args.notebook, cell_timeout=args.cell_timeout, timeout=args.timeout, progress=progress,
         today=args.today,
     )
-    print(f"Report for {outcome.month} written to {sanitise(outcome.html)} ({outcome.seconds:.1f} s).")
+    if args.verbosity >= 0:
+        print(f"Report for {outcome.month} written to {sanitise(outcome.html)} ({outcome.seconds:.1f} s).")
     return 0
 
 
@@ -265,11 +297,14 @@ def _validate_lines(exports, result, cfg) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
+    _output_flags(parser, top=True)
+    _conventions(parser)
     args = parser.parse_args(argv)
+    args.verbosity = verbosity = _verbosity(args, parser)
     # The terminal (and cron mail) gets feedbacklib's warnings and the final message, one line each,
     # control characters escaped; run.log gets everything. Library warnings go to run.log, not the mail.
-    console = logging.StreamHandler()
-    console.setLevel(logging.INFO if args.debug else logging.WARNING)
+    console = _Console()
+    console.setLevel(logging.INFO if verbosity > 0 else logging.WARNING)
     console.setFormatter(SafeFormatter("%(levelname)s: %(message)s"))
     if not args.debug:  # errors reach the terminal once, as the final message below
         console.addFilter(lambda record: record.levelno < logging.ERROR)
@@ -302,6 +337,68 @@ def main(argv: list[str] | None = None) -> int:
         package_logger.removeHandler(console)
         logging.getLogger().removeHandler(quiet)
         logging.captureWarnings(False)
+
+
+# -- conventions every command shares (issue 18): flags anywhere, -q/-v, its own exit codes --------------
+def _conventions(parser: argparse.ArgumentParser, path: str = "") -> argparse.ArgumentParser:
+    """Give every command (``run``, ``validate``, ``themes evaluate``...) the same conventions.
+
+    Each subparser accepts the global flags (``-q/--quiet``, ``-v/--verbose``, ``--debug``,
+    ``--version``) after the command as well as before it, and its ``--help`` ends with that
+    command's own exit codes instead of the whole program's.
+    """
+    for action in parser._actions:
+        if not isinstance(action, argparse._SubParsersAction):
+            continue
+        for name, sub in action.choices.items():
+            key = f"{path} {name}".strip()
+            _output_flags(sub)
+            if any(isinstance(a, argparse._SubParsersAction) for a in sub._actions):
+                _conventions(sub, key)  # a group of commands (``themes``): its leaves get the epilogs
+                continue
+            codes = COMMAND_EXIT_CODES.get(key, EXIT_CODES)
+            epilog = sub.epilog or ""
+            if epilog.startswith(EXIT_CODES):
+                epilog = codes + epilog[len(EXIT_CODES):]
+            elif "exit codes:" not in epilog:
+                epilog = codes + ("\n" + epilog if epilog else "")
+            sub.epilog = epilog.rstrip("\n") + "\n\n" + GLOBAL_FLAGS
+            sub.formatter_class = argparse.RawDescriptionHelpFormatter
+    return parser
+
+
+def _output_flags(parser: argparse.ArgumentParser, *, top: bool = False) -> None:
+    """``-q/--quiet`` and ``-v/--verbose`` (and ``--debug``/``--version`` where missing), before or after
+    the command: after it they are listed once, in the epilog (:data:`GLOBAL_FLAGS`)."""
+    if "--debug" not in parser._option_string_actions:
+        _global_flags(parser, top=top)
+    if "--quiet" in parser._option_string_actions:
+        return
+    default = False if top else argparse.SUPPRESS  # a subcommand's flag never resets the global one
+    shown = (lambda text: text) if top else (lambda text: argparse.SUPPRESS)
+    parser.add_argument("-q", "--quiet", action="store_true", default=default,
+                        help=shown("print only warnings and errors: no progress, no success line (for cron)"))
+    parser.add_argument("-v", "--verbose", action="store_true", default=default,
+                        help=shown("also print each step as it happens (what run.log records)"))
+
+
+class _Console(logging.StreamHandler):
+    """stderr, one record a line; a progress line being drawn is cleared first (and redrawn below)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        from .progress import clear_line
+
+        clear_line()
+        super().emit(record)
+
+
+def _verbosity(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """-1 quiet, 0 normal, 1 verbose (``--debug`` counts as verbose); -q with -v is a usage error."""
+    if args.quiet and (args.verbose or args.debug):
+        parser.error("-q/--quiet cannot be combined with -v/--verbose or --debug")
+    if args.quiet:
+        return -1
+    return 1 if args.verbose or args.debug else 0
 
 
 if __name__ == "__main__":

@@ -42,7 +42,7 @@ from .trends import month_kpi_table
 from .errors import NoDataError
 from .months import as_date, resolve_month, thin_reason
 from .io import read_exports
-from .progress import progress_bar
+from .progress import progress_bar, stage_event
 from .safety import neutralise_formulas
 from .sentiment import score_sentiment
 from .themes import Taxonomy, ThemeTagger, load_taxonomy
@@ -219,14 +219,15 @@ def report_month(month: str, volumes: dict[str, int], cfg: Config, folder: objec
 
 
 class _Timer:
-    def __init__(self, timings: dict[str, float], name: str, bar=None):
-        self.timings, self.name, self.bar = timings, name, bar
+    def __init__(self, timings: dict[str, float], name: str, bar=None, rows: int | None = None):
+        self.timings, self.name, self.bar, self.rows = timings, name, bar, rows
 
     def __enter__(self):
         self.start = time.perf_counter()
         log.info("%s ...", self.name)
         if self.bar is not None:
             self.bar.set_postfix_str(self.name)
+        stage_event(self.name, "start", rows=self.rows)  # feedback-report run's progress lines
         return self
 
     def __exit__(self, *exc):
@@ -235,6 +236,7 @@ class _Timer:
             self.bar.update(1)
         if exc[0] is None:
             log.info("%s done in %.2f s", self.name, self.timings[self.name])
+        stage_event(self.name, "failed" if exc[0] else "end", rows=self.rows, seconds=self.timings[self.name])
 
 
 def run_month(
@@ -385,9 +387,10 @@ def tag_frame(frame: pd.DataFrame, taxonomy: Taxonomy, month: str | None = None)
 
 def _run_month(month: str, folder: Path, cfg: Config, timings: dict[str, float], bar,
                store: HistoryStore | None, keep_rows: bool, today: _dt.date) -> MonthResult:
-    with _Timer(timings, "read", bar):
+    with _Timer(timings, "read", bar) as step:
         exports = read_exports(folder, cfg)
-    with _Timer(timings, "clean", bar):
+        step.rows = sum(len(e.raw) for e in exports)
+    with _Timer(timings, "clean", bar, rows=step.rows):
         cleaned: CleanResult = clean_responses(exports, cfg)
     frame = cleaned.frame
     taxonomy = load_taxonomy(cfg.taxonomy)
@@ -404,9 +407,9 @@ def _run_month(month: str, folder: Path, cfg: Config, timings: dict[str, float],
     frame = frame[keep.fillna(False).to_numpy(dtype=bool)].reset_index(drop=True)
     if stored:
         log.info("history: %d earlier month(s) read from %s: %s", len(stored), store.root, ", ".join(stored))
-    with _Timer(timings, "themes", bar):
+    with _Timer(timings, "themes", bar, rows=len(frame)):
         frame = tag_frame(frame, taxonomy, month)
-    with _Timer(timings, "sentiment", bar):
+    with _Timer(timings, "sentiment", bar, rows=len(frame)):
         scores = score_sentiment(frame[S.TEXT])
         frame = frame.assign(**{S.SENTIMENT: scores[S.SENTIMENT].to_numpy(), S.SENTIMENT_LABEL: scores[S.SENTIMENT_LABEL].to_numpy()})
 

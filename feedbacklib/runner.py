@@ -331,13 +331,19 @@ class _Watchdog:
         self._timer.cancel()
 
 
+#: A progress-bar frame (tqdm: "Executing:  40%|####      | 4/10 [00:02<00:03]"): never logged.
+_FRAME = re.compile(r"\d+%\|.*\||\d+/\d+ \[\d+:\d+")
+
+
 @contextlib.contextmanager
 def _stderr_to_log(max_lines: int = 200):
     """Send what the kernel and nbclient write to stderr into run.log instead of cron mail.
 
     The kernel inherits file descriptor 2 when it starts, so the descriptor itself is
     redirected (to a temporary file) for the duration; the text is then logged line
-    by line, escaped like everything else in run.log.
+    by line, escaped like everything else in run.log. Progress-bar frames (carriage
+    returns, tqdm's ``40%|####``) are counted, never logged: the progress a person sees is
+    drawn on a copy of the real standard error (:func:`_start_stages`).
     """
     sys.stderr.flush()
     saved = os.dup(2)
@@ -350,12 +356,77 @@ def _stderr_to_log(max_lines: int = 200):
             os.dup2(saved, 2)
             os.close(saved)
             tmp.seek(0)
-            lines = tmp.read().decode("utf-8", "replace").splitlines()
+            text = tmp.read().decode("utf-8", "replace")
+            lines = [part for line in text.splitlines() for part in line.split("\r")]
+            frames = [line for line in lines if _FRAME.search(line)]
+            lines = [line for line in lines if line.strip() and not _FRAME.search(line)]
             for line in lines[:max_lines]:
-                if line.strip():
-                    log.info("kernel stderr: %s", line)
+                log.info("kernel stderr: %s", line)
             if len(lines) > max_lines:
                 log.info("kernel stderr: ... %d more lines", len(lines) - max_lines)
+            if frames:
+                log.info("kernel stderr: %d progress-bar frames not logged", len(frames))
+
+
+#: Stage timings of the last successful run in an output folder: the next run's "time left".
+STAGE_TIMINGS_FILE = ".stage-timings.json"
+
+
+def _start_stages(staging: Path, out_root: Path, show: bool):
+    """The stage lines of a run (see :class:`~feedbacklib.progress.StageProgress`).
+
+    The kernel appends its stage events to ``<staging>/.stages.jsonl``, named by
+    ``$FEEDBACKLIB_STAGE_FILE`` until :func:`_stop_stages`; with ``show`` (a terminal) they
+    are drawn on the real standard error as they come, which is duplicated here, before
+    :func:`_stderr_to_log` points descriptor 2 at run.log's buffer. The time left comes
+    from the last successful run's ``<output>/.stage-timings.json``.
+    """
+    from .progress import STAGE_FILE_ENV, StageProgress
+
+    estimates = {}
+    with contextlib.suppress(OSError, ValueError):
+        loaded = json.loads((out_root / STAGE_TIMINGS_FILE).read_text(encoding="utf-8"))
+        estimates = loaded if isinstance(loaded, dict) else {}
+    terminal = None
+    if show:
+        sys.stderr.flush()
+        terminal = os.fdopen(os.dup(2), "w", encoding="utf-8", errors="replace")
+    stages = StageProgress(terminal, live=show, estimates=estimates)
+    stages.previous_env = os.environ.get(STAGE_FILE_ENV)
+    stages.events = staging / ".stages.jsonl"
+    os.environ[STAGE_FILE_ENV] = str(stages.events)
+    return stages.watch(stages.events)
+
+
+def _stop_stages(stages, *, failed: bool) -> None:
+    from .progress import STAGE_FILE_ENV
+
+    stages.close(failed=failed)
+    if stages.previous_env is None:
+        os.environ.pop(STAGE_FILE_ENV, None)
+    else:
+        os.environ[STAGE_FILE_ENV] = stages.previous_env
+    with contextlib.suppress(OSError):
+        stages.events.unlink()
+    if stages.stream is not None:
+        with contextlib.suppress(OSError, ValueError):
+            stages.stream.close()
+
+
+def _save_stage_timings(out_root: Path, stages) -> None:
+    """The stage timings into run.log, and beside the reports for the next run's time left.
+
+    Also stops the stage lines and removes the kernel's event file before publication.
+    """
+    stages.close()
+    with contextlib.suppress(OSError):
+        stages.events.unlink()
+    for line in stages.summary():
+        log.info("%s", line)
+    with contextlib.suppress(OSError):
+        tmp = out_root / (STAGE_TIMINGS_FILE + ".tmp")
+        tmp.write_text(json.dumps(stages.timings), encoding="utf-8")
+        os.replace(tmp, out_root / STAGE_TIMINGS_FILE)
 
 
 def export_html(notebook_path: Path, html_path: Path) -> None:
@@ -719,6 +790,7 @@ def _render(month, input_dir, cfg, out_root, staging, notebook, limits, progress
         logger.addHandler(handler)
     logging.getLogger("feedbacklib").setLevel(logging.INFO)
     published = False
+    stages = _start_stages(staging, out_root, progress)
     try:
         log.info("feedbacklib %s, Python %s (%s) on %s", __version__, _platform.python_version(),
                  sys.executable, _platform.platform())
@@ -748,7 +820,7 @@ def _render(month, input_dir, cfg, out_root, staging, notebook, limits, progress
                         "output_dir": str(staging), "generated_at": stamp, "today": today.isoformat(),
                         "history_dir": str(out_root / HISTORY_DIR),
                     },
-                    kernel_name=kernel, language="python", progress_bar=progress, log_output=False,
+                    kernel_name=kernel, language="python", progress_bar=False, log_output=False,
                     cwd=str(notebook.parent), execution_timeout=cell_limit,
                     start_timeout=min(120, max(1, int(remaining))),
                 )
@@ -787,6 +859,9 @@ def _render(month, input_dir, cfg, out_root, staging, notebook, limits, progress
             raise RenderError(f"Exporting the report to HTML failed: {exc}. See {failure_log}.") from exc
         log.info("step export_html: %.2f s (%d bytes)", time.perf_counter() - t0,
                  (staging / "report.html").stat().st_size)
+        stages.start("render")  # no-op when the kernel's 'compare' already started it
+        stages.finish("render")
+        _save_stage_timings(out_root, stages)
         if time.perf_counter() - started > limits.timeout:
             raise RenderError(f"The report run exceeded its overall time limit of {limits.timeout} s. "
                               f"Raise it with --timeout or [run] timeout_seconds. See {failure_log}.")
@@ -814,6 +889,7 @@ def _render(month, input_dir, cfg, out_root, staging, notebook, limits, progress
         log.exception("outcome: unexpected error")
         raise FeedbackError(f"Unexpected error: {type(exc).__name__}: {exc}. Details in {failure_log}.") from exc
     finally:
+        _stop_stages(stages, failed=not published)
         for logger in loggers:
             logger.removeHandler(handler)
         handler.close()

@@ -6,6 +6,7 @@ import inspect
 import json
 import re
 import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -75,6 +76,7 @@ def fake_run(monkeypatch, sample_result):
 
 def test_load_months_selects_months_and_caches(fake_run):
     one = fx.load_months("2026-10", SAMPLE, CONFIG)
+    assert one.attrs["feedbacklib_timezone"] == "Europe/London"  # comment tables show local times
     assert set(one[S.MONTH]) == {"2026-10"}
     assert fx.theme_labels(one)["responsiveness"] == "Waiting and slow replies"
     assert set(fx.load_months("2026-08:2026-10", SAMPLE, CONFIG)[S.MONTH]) == {"2026-08", "2026-09", "2026-10"}
@@ -126,18 +128,89 @@ def test_comments_table_has_readable_columns_themes_and_evidence(frame):
     assert set(table["Service model"].dropna()) <= {"In-house", "Outsourced", "Unknown"}
 
 
-def test_show_comments_is_offline_and_escaped(frame):
+def test_show_comments_is_offline_and_escaped(frame, monkeypatch):
+    import itables
+
+    calls = []
+    monkeypatch.setattr(itables, "init_notebook_mode", lambda **kw: calls.append(kw))
+    monkeypatch.setattr(fx, "_load_library", fx._load_library)  # the real one, with a fake notebook below
+    import IPython
+
+    monkeypatch.setattr(IPython, "get_ipython", lambda: object())
     hostile = frame.head(3).copy()
     hostile[S.TEXT] = hostile[S.TEXT].astype("object")
     hostile.loc[0, S.TEXT] = "<script>alert('x')</script> <img src=https://evil.example/x.png>"
     fx._OFFLINE_READY = False
     html = fx.show_comments(hostile)._repr_html_()
     assert "<script>alert" not in html and "<img" not in html  # customer text is escaped
-    assert "dt_src" in html or "_itables_2_" in html  # the library travels with the first table
     second = fx.show_comments(frame.head(5))._repr_html_()
-    assert len(second) < len(html) / 10  # ...and only with the first one
+    # the library is embedded once, before the first table, through ITables' public offline API
+    assert len(calls) == 1 and calls[0]["connected"] is False and calls[0]["all_interactive"] is False
+    assert Path(calls[0]["dt_bundle"]).name == "dt_bundle.js"
     for part in (html.replace("&lt;img src=https://evil", ""), second):
         assert not EXTERNAL_FETCH.search(part), EXTERNAL_FETCH.search(part).group(0)
+        assert "dt_src" not in part and len(part) < 40_000  # tables carry their rows, not the library
+    fx._OFFLINE_READY = False
+
+
+def test_the_embedded_library_is_small_and_complete():
+    import base64
+    import gzip
+    import re as _re
+
+    import itables
+
+    bundle = fx.small_bundle()
+    original = Path(itables.options.dt_bundle)
+    text = bundle.read_text()
+    embedded = 4 / 3 * (len(text) + len(bundle.with_suffix(".css").read_text()))  # ITables base64-encodes it
+    assert embedded < 400_000  # about 0.34 MB, instead of about 0.97 MB for ITables' bundle as it is
+    packed = _re.findall(r'unzip\("([A-Za-z0-9+/=]+)"\)', text)
+    assert len(packed) == 2  # the CSS and the JavaScript, both the library's own, byte for byte
+    assert gzip.decompress(base64.b64decode(packed[1])).decode() == original.read_text()
+    assert gzip.decompress(base64.b64decode(packed[0])).decode() == original.with_suffix(".css").read_text()
+    assert "export const { " in text and "ITable" in text and "jQuery" in text
+    assert not EXTERNAL_FETCH.search(text)
+
+
+def test_comment_table_reads_like_text(frame):
+    frame = frame.copy()
+    frame.attrs["feedbacklib_timezone"] = "Europe/London"  # what load_months records
+    table = fx.comments_table(frame)
+    assert not table.isin(["<NA>", "nan", "NaT", "None"]).any().any() and not table.isna().any().any()
+    in_house = table[table["Service model"] == "In-house"]
+    assert len(in_house) and (in_house["Vendor"] == "").all()  # no vendor: an empty cell, not <NA>
+    # times in the configured zone (Europe/London in feedback.toml): a complaint received on
+    # 1 October at 00:00 local time is stored as 2026-09-30 23:00 UTC
+    stored = frame.loc[fx._has_text(frame), S.RECEIVED_AT].reset_index(drop=True)
+    first = stored.iloc[0]
+    assert table["Received"].iloc[0] == first.tz_convert("Europe/London").strftime("%Y-%m-%d %H:%M")
+    assert (table["Received"].str[:7] == table["Month"]).all()  # local dates fall in their own month
+    utc = fx.comments_table(frame, timezone="UTC")
+    assert utc["Received"].iloc[0] == first.tz_convert("UTC").strftime("%Y-%m-%d %H:%M")
+    note = fx.show_comments(frame).caption
+    assert "times in Europe/London" in note
+
+
+def test_comment_table_fits_the_page(frame):
+    html = fx.show_comments(frame.head(30)).to_html()
+    assert "text-align:left!important" in html and "white-space:normal" in html and "table-layout:fixed" in html
+    assert '"autoWidth": false' in html
+    table = fx.show_comments(frame.head(30))
+    widths = {table.frame.columns[d["targets"]]: float(d["width"].rstrip("%")) for d in table._column_defs()}
+    assert max(widths, key=widths.get) == "Comment" and abs(sum(widths.values()) - 100) < 0.5
+    assert "Month" not in table.frame.columns  # the received time carries the date
+
+
+def test_discovery_shows_each_quote_once():
+    assert fx.distinct_quotes(["yes", "Yes.", " yes ", "Too slow!", "too slow"]) == [("yes", 3), ("Too slow!", 2)]
+    candidate = type("C", (), {"label": "yes / ok", "size": 3, "quotes": ["yes", "yes", "Yes"]})()
+    shown = fx.CandidateThemes(table=pd.DataFrame({"Candidate": ["yes / ok"], "Comments": [3],
+                                                   "Share of uncovered": [1.0]}),
+                               candidates=[candidate], discovery=type("D", (), {"labels_": [0, 0, 0]})(),
+                               n_uncovered=3)._repr_html_()
+    assert shown.count("<blockquote>") == 1 and "(3 comments say this)" in shown
+    assert "1 candidate theme among 3 comments" in shown
 
 
 def test_styled_tables(frame, sample_result):

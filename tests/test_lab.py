@@ -108,3 +108,24 @@ def test_jupyter_lab_starts_and_lists_the_project_kernel(tmp_path):
             server.kill()
             server.wait(timeout=STOP_TIMEOUT)
         log.close()
+
+
+def test_progress_bars_are_widgets_in_jupyterlab(monkeypatch):
+    """The lab extra brings ipywidgets, so a bar in a kernel is tqdm's widget, not a pink stderr block."""
+    pytest.importorskip("ipywidgets", reason="pip install -e '.[lab]' (make install does)")
+    from tqdm.notebook import tqdm as widget_bar
+
+    from feedbacklib import progress as P
+
+    monkeypatch.setattr(P, "in_jupyter_kernel", lambda: True)
+    assert P._bar_class() is widget_bar
+    monkeypatch.setattr(P, "in_jupyter_kernel", lambda: False)
+    assert P._bar_class() is not widget_bar  # a terminal keeps the text bar
+
+
+def test_the_lab_extra_is_installed_by_make():
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    extras = re.search(r"^EXTRAS \?= (.+)$", makefile, re.M)
+    assert extras and "lab" in extras.group(1).split(",") and "test" in extras.group(1).split(",")
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert re.search(r'^lab = \[\s*"ipywidgets', pyproject, re.M)
