@@ -484,21 +484,26 @@ def emerging_themes(result) -> Html:
 
     uncovered = sum(size(c) for c in candidates)
     parts = [paragraphs([
-        f"{uncovered:,} comments this month mention none of the known themes. They fall into "
-        f"{len(candidates)} groups, labelled by their most distinctive words. An analyst can promote a group "
-        "into the theme taxonomy (see the tune_themes notebook)."])]
+        f"{uncovered:,} of this month's comments mention none of the known themes and form {len(candidates)} "
+        "groups with something in common, labelled by their most distinctive words. An analyst can promote a "
+        "group into the theme taxonomy (see the tune_themes notebook)."])]
     rows = []
     for c in candidates:
         g = by_cluster.loc[c.cluster] if c.cluster in by_cluster.index else None
         growth_txt = "–"
         if g is not None and not pd.isna(g["growth"]):
             growth_txt = "new this month" if np.isinf(g["growth"]) else f"{g['growth']:.1f}× earlier months"
+        seen = g["seen_before"] if g is not None and "seen_before" in g.index else ""
         rows.append({"label": c.label, "size": size(c), "growth": growth_txt,
+                     "seen": "yes" if seen else "no",
                      "quote": c.quotes[0] if c.quotes else ""})
     parts.append(table(pd.DataFrame(rows), [
         ("label", "Candidate theme", None), ("size", "Comments", lambda v: fmt_num(v, 0)),
-        ("growth", "Share against earlier months", None), ("quote", "A representative comment", _short),
-    ], caption="Clusters of comments on TF-IDF/LSA vectors (k-means refined by a word mixture; k chosen by silhouette within 3–8; deterministic)."))
+        ("growth", "Share against earlier months", None), ("seen", "Also last month?", None),
+        ("quote", "A representative comment", _short),
+    ], caption="Clusters of comments on TF-IDF/LSA vectors (k-means refined by a word mixture; k chosen by "
+               "silhouette within 3–8; deterministic). Groups whose comments carry no content word (“ok”, "
+               "“yes”, “all good”) are left out; a group matched to one of last month's keeps last month's label."))
     return Html("".join(p.markup for p in parts))
 
 
