@@ -603,30 +603,30 @@ def _short(text: str, limit: int = 280) -> str:
 
 
 def _local(value, tz: str, fmt: str = "%d %b %H:%M") -> str:
-    """A UTC timestamp as a person in the configured zone reads it."""
+    """A UTC timestamp as a person in the configured zone reads it; date-only sources (local midnight) show no time."""
     if value is None or pd.isna(value):
         return ""
     stamp = pd.Timestamp(value)
-    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp
-    return stamp.tz_convert(tz).strftime(fmt)
+    stamp = (stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp).tz_convert(tz)
+    if fmt.endswith(" %H:%M") and (stamp.hour, stamp.minute, stamp.second) == (0, 0, 0):
+        fmt = fmt.removesuffix(" %H:%M")
+    return stamp.strftime(fmt)
 
 
 def call_list(result) -> Html:
     """Customers a leader should call this month, each with their own reasons in words."""
     picked = result.call_list
     tz = result.config.timezone
-    zone = pd.Timestamp("2000-01-01", tz=tz).tzname() if len(picked) == 0 else _local(
-        picked[S.RECEIVED_AT].dropna().iloc[0] if picked[S.RECEIVED_AT].notna().any() else None, tz, "%Z")
     return paragraphs([
         f"{len(picked)} customer{'' if len(picked) == 1 else 's'} to call personally this month, most urgent first "
         "(talk of leaving, then an unresolved case, then a low rating); one line per customer. Look them up by "
-        "id: no contact details appear in this report."
+        f"id: no contact details appear in this report. Times are {tz.replace('_', ' ')} time."
     ]) + table(picked, [
         (S.RESPONSE_ID, "Id", None),
-        (S.RECEIVED_AT, f"When ({zone or tz})", lambda v: _local(v, tz)),
+        (S.RECEIVED_AT, "When", lambda v: _local(v, tz)),
         (S.TEAM, "Team", None),
         ("reasons", "Why call", None),
-        (S.TEXT, "What they said", lambda t: _short(t, 120)),
+        (S.TEXT, "What they said", lambda t: _short(t, 100)),
     ], classes="fb-table fb-calls", empty="No customer meets the call-list criteria this month.")
 
 
