@@ -179,8 +179,15 @@ def funnel_figure(pooled: pd.DataFrame, title: str) -> Figure:
     for model, sub in pooled.groupby("model", sort=True):
         ax.scatter(sub["n"], 100 * sub["rate"], s=36, color=PALETTE.get(str(model), PALETTE["accent"]),
                    label=MODEL_LABELS.get(str(model), str(model)), zorder=3)
-    for _, r in pooled.iterrows():
-        ax.annotate(str(r["group"]), (r["n"], 100 * r["rate"]), textcoords="offset points", xytext=(5, 4),
+    # labels above dots over the overall rate, below the others; neighbours on a side alternate in
+    # distance (in order of volume) so their labels do not overlap
+    count = {True: 0, False: 0}
+    for _, r in pooled.sort_values("n").iterrows():
+        above = bool(r["rate"] >= p0)
+        step = count[above] % 2
+        count[above] += 1
+        dy = (5 + 14 * step) if above else (-14 - 14 * step)
+        ax.annotate(str(r["group"]), (r["n"], 100 * r["rate"]), textcoords="offset points", xytext=(4, dy),
                     fontsize=SMALL)
     ax.set_xlabel("Ratings (CSAT answers)")
     ax.set_ylabel("% satisfied (4–5)")
