@@ -15,19 +15,23 @@ import pandas as pd
 from . import compare as C
 from . import schema as S
 
-__all__ = ["select_call_list", "select_recognition", "detect_agent", "fix_first",
+__all__ = ["select_call_list", "call_reasons", "select_recognition", "praise_clause", "detect_agent", "fix_first",
            "CALL_LIST_COLUMNS", "RECOGNITION_COLUMNS", "FIX_FIRST_COLUMNS"]
 
 CHURN_THEME = "churn_risk"
 NOT_FIXED_THEME = "not_fixed"
 PRAISE_THEME = "praise"
-REASON_CHURN = "churn risk"
-REASON_UNRESOLVED = "not resolved"
-REASON_UNHAPPY = "unhappy"
+#: The call list's reasons, in the words a leader reads (see :func:`call_reasons`).
+REASON_CHURN = "talks of leaving"
+REASON_SOLVED_NOT_FIXED = "marked solved but not fixed"
+REASON_NOT_FIXED = "says it is not fixed"
+REASON_OPEN = "case still open"
+REASON_REOPENED = "case reopened"
+REASON_NEGATIVE = "negative comment"
 
 CALL_LIST_COLUMNS = (S.RESPONSE_ID, S.RECEIVED_AT, S.TEAM, S.VENDOR, S.SERVICE_MODEL, S.CHANNEL,
                      "priority", "reasons", S.TEXT)
-RECOGNITION_COLUMNS = (S.TEAM, S.VENDOR, "team_praise", "agent", S.RESPONSE_ID, S.RECEIVED_AT, S.TEXT)
+RECOGNITION_COLUMNS = (S.TEAM, S.VENDOR, "team_praise", "agent", S.RESPONSE_ID, S.RECEIVED_AT, S.TEXT, "clause")
 FIX_FIRST_COLUMNS = (
     "rank", "theme", "impact", "impact_lo", "impact_hi", "n_with",
     "dimension", "where", "where_n", "where_rate", "where_rate_lo", "where_rate_hi", "rest_rate",
@@ -45,6 +49,33 @@ def _col(frame: pd.DataFrame, column: str, default=None) -> pd.Series:
 # =========================================================================== #
 # Call list
 # =========================================================================== #
+def call_reasons(churn: bool, not_fixed: bool, reported_solved: bool, reported_unresolved: bool,
+                 reopened: bool, csat: float, negative: bool) -> str:
+    """Why one customer is on the call list, in words ("talks of leaving; marked solved but not fixed; rated 1").
+
+    Examples
+    --------
+    >>> call_reasons(True, True, True, False, False, 1.0, True)
+    'talks of leaving; marked solved but not fixed; rated 1 of 5'
+    >>> call_reasons(False, False, False, True, True, float("nan"), True)
+    'case still open; case reopened; negative comment'
+    """
+    words = []
+    if churn:
+        words.append(REASON_CHURN)
+    if not_fixed:
+        words.append(REASON_SOLVED_NOT_FIXED if reported_solved else REASON_NOT_FIXED)
+    elif reported_unresolved:
+        words.append(REASON_OPEN)
+    if reopened:
+        words.append(REASON_REOPENED)
+    if csat == csat and csat <= C.LOW_RATING_MAX_CSAT:  # NaN != NaN: no rating
+        words.append(f"rated {int(csat)} of 5")
+    elif negative:
+        words.append(REASON_NEGATIVE)
+    return "; ".join(words)
+
+
 def select_call_list(frame: pd.DataFrame, size: int = 15, *, one_per_customer: bool = True) -> pd.DataFrame:
     """Up to ``size`` customers a leader should call personally, most urgent first.
 
@@ -65,24 +96,29 @@ def select_call_list(frame: pd.DataFrame, size: int = 15, *, one_per_customer: b
     -------
     pandas.DataFrame
         Columns ``response_id, received_at, team, vendor, service_model,
-        channel, priority`` (int 3..7), ``reasons`` (str, e.g.
-        ``"churn risk, not resolved, unhappy"``), ``text``. No contact
+        channel, priority`` (int 3..7), ``reasons`` (this row's own reasons in
+        words, e.g. ``"talks of leaving; marked solved but not fixed; rated 1 of 5"``,
+        see :func:`call_reasons`), ``text``. No contact
         details: the id is enough to look the customer up.
     """
     if frame.empty:
         return pd.DataFrame(columns=list(CALL_LIST_COLUMNS))
     churn = C._flags(frame, S.theme_column(CHURN_THEME))
     not_fixed = C._flags(frame, S.theme_column(NOT_FIXED_THEME))
-    reported_unresolved = C._known(frame, S.RESOLVED_REPORTED) & ~C._flags(frame, S.RESOLVED_REPORTED)
+    reported_known = C._known(frame, S.RESOLVED_REPORTED)
+    reported_solved = reported_known & C._flags(frame, S.RESOLVED_REPORTED)
+    reported_unresolved = reported_known & ~C._flags(frame, S.RESOLVED_REPORTED)
+    reopened = C._known(frame, S.REOPENED) & C._flags(frame, S.REOPENED)
     unresolved = reported_unresolved | not_fixed
     csat = C._numbers(frame, S.CSAT)
     negative = np.array(_col(frame, S.SENTIMENT_LABEL).astype("string").eq(C.NEGATIVE_LABEL).fillna(False),
                         dtype=bool)
-    unhappy = (csat <= C.LOW_RATING_MAX_CSAT) | negative
+    low = csat <= C.LOW_RATING_MAX_CSAT
+    unhappy = low | negative
     priority = 4 * churn.astype(int) + 2 * unresolved.astype(int) + unhappy.astype(int)
     keep = (priority >= 3) & C._has_text(frame)
-    reasons = [", ".join(name for name, on in ((REASON_CHURN, c), (REASON_UNRESOLVED, u), (REASON_UNHAPPY, h)) if on)
-               for c, u, h in zip(churn, unresolved, unhappy)]
+    reasons = [call_reasons(*flags) for flags in zip(churn, not_fixed, reported_solved, reported_unresolved,
+                                                     reopened, csat, negative)]
     out = frame.assign(priority=priority, reasons=reasons).loc[keep]
     out = out.assign(_t=pd.to_datetime(_col(out, S.RECEIVED_AT), utc=True))
     out = out.sort_values(["priority", "_t"], ascending=[False, False], kind="mergesort", na_position="last")
@@ -142,34 +178,88 @@ def detect_agent(text) -> str:
     return ""
 
 
+_CLAUSE_SPLIT = re.compile(
+    r"(?<=[.!?])\s+|\s*[;\n]\s*|\s+-\s+|,?\s+\b(?:but|however|although|though|except|yet|unfortunately)\b\s*,?\s*",
+    re.IGNORECASE)
+_PRAISE_WORDS = re.compile(
+    r"\b(?:thanks?|thank you|great|excellent|amazing|fantastic|brilliant|superb|a star|above and beyond|extra mile|"
+    r"helpful|lovely|wonderful|outstanding|a credit|best|kind|patient|friendly|pleasure|sorted it|well done)\b",
+    re.IGNORECASE)
+#: A praising clause must score at least this (VADER compound) on its own, or name a praise word and not be negative.
+PRAISE_MIN_SENTIMENT = 0.05
+
+
+def praise_clause(text, agent: str = "") -> str:
+    """The clause of ``text`` that praises: the one naming ``agent``, else the first with a praise word.
+
+    Clauses are split at sentence ends, semicolons and contrast words ("but",
+    "however", "although"), so a complaint after the praise is left out.
+
+    Examples
+    --------
+    >>> praise_clause("Fantastic service from Priya but there was an unexpected fee of £35.", "Priya")
+    'Fantastic service from Priya'
+    >>> praise_clause("Felt rushed. Thank you anyway, lovely people!")
+    'Thank you anyway, lovely people!'
+    """
+    if not isinstance(text, str) or not text.strip():
+        return ""
+    clauses = [c.strip(" ,") for c in _CLAUSE_SPLIT.split(text) if c and c.strip(" ,")]
+    if agent:
+        first = agent.split()[0]
+        named = [c for c in clauses if re.search(rf"\b{re.escape(first)}\b", c)]
+        if named:
+            return named[0]
+    return next((c for c in clauses if _PRAISE_WORDS.search(c)), "")
+
+
+def _praising(clauses: list[str]) -> np.ndarray:
+    """Which clauses praise on their own: positive sentiment, or a praise word and not negative."""
+    from .sentiment import score_sentiment
+
+    if not clauses:
+        return np.zeros(0, dtype=bool)
+    score = score_sentiment(pd.Series(clauses, dtype="string"))[S.SENTIMENT].to_numpy(dtype=float, na_value=np.nan)
+    has_word = np.array([bool(_PRAISE_WORDS.search(c)) for c in clauses], dtype=bool)
+    score = np.nan_to_num(score, nan=-1.0)
+    return (score >= PRAISE_MIN_SENTIMENT) | (has_word & (score > -PRAISE_MIN_SENTIMENT))
+
+
 def select_recognition(frame: pd.DataFrame, *, per_team: int | None = None) -> pd.DataFrame:
     """Praise worth recognising at the next team meeting, grouped by team.
 
-    Praise = the ``praise`` theme on a comment whose sentiment is not
-    negative (when sentiment is known), so "great service but..." complaints
-    are left out. ``agent`` is the staff member named in the comment
-    (:func:`detect_agent`), ``""`` when none.
+    Praise = a comment with the ``praise`` theme whose *praising clause*
+    (:func:`praise_clause`: the clause naming the staff member, else the first
+    with a praise word) praises on its own: positive VADER sentiment, or a praise
+    word and not negative. The comment's overall sentiment does not decide, so
+    "Fantastic service from Priya but there was an unexpected fee" is kept and
+    only "Fantastic service from Priya" is quoted, while "Thanks for nothing"
+    is left out. ``agent`` is the staff member named (:func:`detect_agent`).
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``team, vendor, team_praise`` (praise comments of the team this
-        month), ``agent, response_id, received_at, text``. Teams in order of
-        praise count (then name), named agents first within a team, then most
-        recent first; at most ``per_team`` rows per team when given.
+        Columns ``team, vendor, team_praise`` (the team's praising comments this
+        month), ``agent, response_id, received_at, text, clause`` (the praising
+        clause, what the report quotes). Teams in order of praise count (then
+        name), named agents first within a team, then most recent first; at most
+        ``per_team`` rows per team when given.
     """
     col = S.theme_column(PRAISE_THEME)
     if frame.empty or col not in frame.columns:
         return pd.DataFrame(columns=list(RECOGNITION_COLUMNS))
     praise = C._flags(frame, col) & C._has_text(frame)
-    if S.SENTIMENT_LABEL in frame.columns:
-        praise &= ~np.array(frame[S.SENTIMENT_LABEL].astype("string").eq(C.NEGATIVE_LABEL).fillna(False), dtype=bool)
     out = frame.loc[praise].copy()
     for column in (S.TEAM, S.VENDOR, S.RESPONSE_ID, S.RECEIVED_AT):
         if column not in out.columns:
             out[column] = pd.NA
     out[S.TEAM] = out[S.TEAM].astype("string").fillna("unknown team")
     out["agent"] = [detect_agent(t) for t in out[S.TEXT]]
+    out["clause"] = [praise_clause(t, a) for t, a in zip(out[S.TEXT], out["agent"])]
+    has_clause = (out["clause"] != "").to_numpy(dtype=bool)
+    keep = np.zeros(len(out), dtype=bool)
+    keep[has_clause] = _praising(out.loc[has_clause, "clause"].tolist())
+    out = out.loc[keep]
     out["team_praise"] = out.groupby(S.TEAM)[S.TEAM].transform("size").astype(int)
     out = out.assign(_named=out["agent"] == "", _t=pd.to_datetime(out[S.RECEIVED_AT], utc=True))
     out = out.sort_values(["team_praise", S.TEAM, "_named", "_t"], ascending=[False, True, True, False],

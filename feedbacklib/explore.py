@@ -892,12 +892,17 @@ def discover_themes(
     frame: pd.DataFrame,
     *,
     k_min: int = 3,
-    k_max: int = 12,
+    k_max: int = 8,
     n_quotes: int = 3,
     random_state: int = 0,
+    drop_non_themes: bool = True,
     **kwargs,
 ):
     """Candidate new themes among the comments no theme covers, with quotes and suggested seeds.
+
+    The same rules as the report's *Emerging themes* (:mod:`feedbacklib.emerging`): k within
+    3–8 by default, groups without content words ("ok", "yes", "all good") left out, and no
+    quote shown twice (``drop_non_themes=False`` keeps every group, e.g. to see them all).
 
     Clusters :func:`uncovered_comments` with
     :class:`feedbacklib.themes.discovery.ThemeDiscovery` (extra keyword arguments
@@ -923,7 +928,9 @@ def discover_themes(
     except ValueError as exc:  # too few comments with a content word (e.g. only "ok", "yes")
         return _Note(f"The {len(uncovered)} comments no theme covers have too few content words to look for "
                      f"new themes ({str(exc).split(',')[0]}).")
-    candidates = list(model.candidates_)
+    from .emerging import meaningful_candidates
+
+    candidates = meaningful_candidates(model, texts) if drop_non_themes else list(model.candidates_)
     table = pd.DataFrame({
         "Candidate": [c.label for c in candidates],
         "Comments": [c.size for c in candidates],
@@ -933,8 +940,8 @@ def discover_themes(
     })
     months = uncovered[S.MONTH].astype(str).reset_index(drop=True)
     if months.nunique() > 1:
-        growth = discovery.candidate_growth(model, texts, months)
-        table[f"Growth in {growth['month'].iloc[0]}"] = growth["growth"].to_numpy()
+        growth = discovery.candidate_growth(model, texts, months).set_index("cluster")
+        table[f"Growth in {growth['month'].iloc[0]}"] = growth.loc[[c.cluster for c in candidates], "growth"].to_numpy()
     return CandidateThemes(table=table, candidates=candidates, discovery=model, n_uncovered=len(uncovered))
 
 

@@ -163,25 +163,15 @@ class MonthResult:
 
         Returns (candidates, growth); both empty when fewer than 30 comments are uncovered.
         """
-        from .themes.discovery import ThemeDiscovery, candidate_growth, uncovered_texts
+        from .emerging import find_emerging
+        from .themes.discovery import uncovered_texts
 
-        current = uncovered_texts(self.frame)
-        if len(current) < 30:
-            return [], pd.DataFrame()
-        # Fitted on a fixed-seed sample (clusters of thousands of comments are found as well
-        # from 5,000 of them); every uncovered comment is then assigned for the sizes and growth.
-        fit_on = current.sample(EMERGING_FIT_SAMPLE, random_state=0) if len(current) > EMERGING_FIT_SAMPLE else current
-        try:
-            discovery = ThemeDiscovery(k_min=3, k_max=8, n_quotes=2, random_state=0).fit(fit_on)
-        except ValueError as exc:  # e.g. "ok" and "yes" only: no word to cluster on
-            log.info("emerging themes: not looked for (%s)", str(exc).split(",")[0])
-            return [], pd.DataFrame()
+        # One function for the report and the notebooks (feedbacklib.emerging): fitted on a fixed-seed
+        # sample, non-themes ("ok", "yes") dropped, no quote twice, last month's labels kept.
         past = self.history.uncovered
         past = past[past[S.MONTH] < self.month]
-        texts = pd.concat([past[S.TEXT].astype(object), current.astype(object)], ignore_index=True)
-        months = [*past[S.MONTH].astype(str), *([self.month] * len(current))]
-        growth = candidate_growth(discovery, texts, months, current=self.month)
-        return list(discovery.candidates_), growth
+        return find_emerging(uncovered_texts(self.frame), past[S.TEXT].astype(object), past[S.MONTH].astype(str),
+                             month=self.month, previous_month=self.previous_month)
 
     def aggregates(self) -> dict[str, pd.DataFrame]:
         """What the history store keeps of this month (see :func:`~feedbacklib.history.month_aggregates`),

@@ -11,8 +11,10 @@ from feedbacklib.actions import (
     CALL_LIST_COLUMNS,
     FIX_FIRST_COLUMNS,
     RECOGNITION_COLUMNS,
+    call_reasons,
     detect_agent,
     fix_first,
+    praise_clause,
     select_call_list,
     select_recognition,
 )
@@ -53,7 +55,12 @@ def test_call_list_priority_order_and_filters():
     assert tuple(out.columns) == CALL_LIST_COLUMNS
     # c3's most urgent row (dup-churn: churn + unhappy = 5) beats its other row (new-churn: 4)
     assert out[S.RESPONSE_ID].tolist() == ["dup-churn", "new-churn"][:1] + ["old-churn", "new-unres", "unres-reported"]
-    assert out.loc[out[S.RESPONSE_ID] == "new-unres", "reasons"].item() == "not resolved, unhappy"
+    # each row says its own reasons, in words
+    reasons = out.set_index(S.RESPONSE_ID)["reasons"]
+    assert reasons["new-unres"] == "says it is not fixed; rated 1 of 5"
+    assert reasons["old-churn"] == "talks of leaving"
+    assert reasons["unres-reported"] == "case still open; rated 2 of 5"
+    assert reasons["dup-churn"] == "talks of leaving; rated 1 of 5"
     assert select_call_list(f, size=2).shape[0] == 2
     assert len(select_call_list(f, one_per_customer=False)) == 5
     assert select_call_list(f.iloc[0:0]).empty
@@ -78,15 +85,53 @@ def test_recognition_grouped_by_team_with_agents():
         ("p1", "a", 1, 5, "positive", False, False, True, True, "Fantastic service from Tom.", "London"),
         ("p2", "b", 2, 5, "positive", False, False, True, True, "Superb.", "London"),
         ("p3", "c", 3, 5, "positive", False, False, True, True, "Great, Priya was a star", "Leeds"),
-        ("p4", "d", 4, 2, "negative", False, False, True, True, "great service but never again", "Leeds"),
+        ("p4", "d", 4, 2, "negative", False, False, True, True, "Not great service at all, awful.", "Leeds"),
         ("p5", "e", 5, 5, "positive", False, False, True, False, "ok", "Leeds"),
     ])
     out = select_recognition(f)
     assert tuple(out.columns) == RECOGNITION_COLUMNS
-    assert out[S.RESPONSE_ID].tolist() == ["p1", "p2", "p3"]
+    assert out[S.RESPONSE_ID].tolist() == ["p1", "p2", "p3"]  # p4's praise word is negated: its clause is negative
     assert out["agent"].tolist() == ["Tom", "", "Priya"]
     assert out["team_praise"].tolist() == [2, 2, 1]
     assert len(select_recognition(f, per_team=1)) == 2
+
+
+def test_recognition_quotes_only_the_praising_clause():
+    """The praised clause's own sentiment decides, not the comment's: a complaint after "but" is not quoted."""
+    f = rows([
+        ("q1", "a", 1, 2, "negative", False, False, True, True,
+         "Fantastic service from Priya but there was an unexpected fee of £35 on my bill.", "London"),
+        ("q2", "b", 2, 1, "negative", False, True, True, True,
+         "The app kept logging me out. Fantastic service from Liam but closed my ticket without fixing anything!!!",
+         "Leeds"),
+        ("q3", "c", 3, 1, "negative", False, False, True, True, "Tom was rude and the fee is awful.", "Leeds"),
+    ])
+    out = select_recognition(f).set_index(S.RESPONSE_ID)
+    assert out.loc["q1", "clause"] == "Fantastic service from Priya"
+    assert out.loc["q2", "clause"] == "Fantastic service from Liam"
+    assert "q3" not in out.index
+    for clause in out["clause"]:
+        assert "fee" not in clause and "without fixing" not in clause
+
+
+@pytest.mark.parametrize(("text", "agent", "clause"), [
+    ("Amazing help from Tom, please pass on my thanks but in the end I fixed it myself.", "Tom",
+     "Amazing help from Tom, please pass on my thanks"),
+    ("Excellent service, Aisha was a star. Felt like a sales pitch.", "Aisha", "Excellent service, Aisha was a star."),
+    ("I rang about my order. Superb.", "", "Superb."),
+    ("It was fine.", "", ""),
+    (None, "", ""),
+])
+def test_praise_clause(text, agent, clause):
+    assert praise_clause(text, agent) == clause
+
+
+def test_call_reasons_in_words():
+    nan = float("nan")
+    assert call_reasons(True, True, True, False, False, 1.0, True) == \
+        "talks of leaving; marked solved but not fixed; rated 1 of 5"
+    assert call_reasons(False, False, False, True, True, nan, True) == "case still open; case reopened; negative comment"
+    assert call_reasons(True, False, False, False, False, 4.0, False) == "talks of leaving"
 
 
 def fix_frame(seed=0, n=300):

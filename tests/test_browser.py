@@ -74,11 +74,78 @@ def test_report_loads_without_errors_or_requests(browser, rendered_report, tmp_p
     shot = tmp_path / "report.png"
     browser.save_screenshot(str(shot))
     assert shot.stat().st_size > 10_000
-    # readable on a phone: no horizontal page scroll at 390 px
-    browser.set_window_size(390, 844)
-    overflow = browser.execute_script(
-        "return document.documentElement.scrollWidth - document.documentElement.clientWidth")
-    assert overflow <= 1
+    browser.set_window_size(1200, 900)
+
+
+#: What a leader reads first, in order, before the "Appendix" heading.
+LEADER_ANCHORS = ("summary", "headline", "vendors", "fix-first", "call-list", "recognition")
+JARGON = ("Mantel", "Benjamini", "Adjusted p", "adjusted p", "p-value")
+
+_LAYOUT = """
+const W = document.documentElement.clientWidth;
+const small = [], shrunk = [], broken = [], unboxed = [], loose = [];
+for (const el of document.querySelectorAll('main *')) {
+  if (el.closest('.fb-sr')) continue;
+  const own = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+  const r = el.getBoundingClientRect();
+  if (own && r.width > 0 && r.height > 0) {
+    const fs = parseFloat(getComputedStyle(el).fontSize);
+    if (fs < 11) small.push([el.tagName, fs, el.textContent.trim().slice(0, 30)]);
+  }
+}
+for (const img of document.images) {
+  const shown = img.getBoundingClientRect().width;
+  if (shown < 0.75 * img.naturalWidth - 1) shrunk.push([img.naturalWidth, shown]);
+}
+for (const cell of document.querySelectorAll('td, th')) {
+  const cs = getComputedStyle(cell);
+  if (cs.wordBreak === 'break-all' || cs.overflowWrap === 'anywhere' || cs.overflowWrap === 'break-word')
+    broken.push(cell.textContent.slice(0, 30));
+}
+for (const t of document.querySelectorAll('main table')) {
+  const box = t.closest('.fb-scroll');
+  if (!box || !['auto', 'scroll'].includes(getComputedStyle(box).overflowX)) unboxed.push(t.className);
+  const first = t.querySelector('tbody tr > :first-child');
+  if (first && getComputedStyle(first).position !== 'sticky') loose.push(t.className);
+}
+const app = document.getElementById('appendix');
+const tops = Object.fromEntries(LEADER.map(a => [a, document.getElementById(a).getBoundingClientRect().top + scrollY]));
+let leaderText = '';
+for (let n = document.querySelector('main').firstElementChild; n; n = n.nextElementSibling) {
+  if (n.contains(app)) break;
+  leaderText += n.innerText + ' ';
+}
+return {overflow: document.documentElement.scrollWidth - W, width: window.innerWidth, small, shrunk, broken, unboxed, loose,
+        appendix: app.getBoundingClientRect().top + scrollY, tops, leaderText};
+"""
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_leader_part_first_and_readable_on_a_phone(browser, rendered_report, width):
+    """At 390 px (a phone) and 1280 px: no sideways page scroll, no text under 11 px, charts at 75% of their size or
+    more, tables scroll in their own box with the first column fixed and never break words; the leader's part
+    comes first, free of statistical jargon, and at 1280 px fits within three 900 px screens."""
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                            {"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": width < 600})
+    try:
+        _load(browser, rendered_report.html)
+        out = browser.execute_script(f"const LEADER = {list(LEADER_ANCHORS)!r};" + _LAYOUT)
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    assert out["width"] == width
+    assert out["overflow"] <= 1, out["overflow"]
+    assert not out["small"], out["small"][:5]
+    assert not out["shrunk"], out["shrunk"]
+    assert not out["broken"], out["broken"][:5]
+    assert not out["unboxed"] and not out["loose"], (out["unboxed"], out["loose"])
+    tops = [out["tops"][a] for a in LEADER_ANCHORS]
+    assert tops == sorted(tops) and tops[-1] < out["appendix"]
+    for word in JARGON:
+        assert word not in out["leaderText"], word
+    for needle in ("Northwind BPO", "Sunrise Contact Services", "Customer Care London", "Surprise charges"):
+        assert needle in out["leaderText"], needle
+    if width == 1280:
+        assert out["appendix"] <= 3 * 900, out["appendix"]
 
 
 PAYLOADS = [
@@ -132,6 +199,8 @@ def test_payloads_render_as_text_and_never_execute(browser, hostile_report):
         browser.switch_to.alert  # noqa: B018 - raises when no dialog is open
     assert browser.execute_script("return window.__pwned === undefined")
     assert browser.execute_script("return document.scripts.length") == 0
-    assert not browser.find_elements("css selector", "iframe, svg, #clickme")
+    # the report's own sparklines are the only SVG (numbers only); no payload became an element
+    assert not browser.find_elements("css selector", "iframe, svg:not(.fb-spark), #clickme")
+    assert not browser.find_elements("css selector", "[onload], [onerror]")
     external = [u for u in _requests(browser) if not u.startswith(("file:", "data:"))]
     assert not external, external

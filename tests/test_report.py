@@ -116,5 +116,43 @@ def test_hostile_text_in_every_section_renders_as_text(sample_result):
             continue
         out = getattr(report, name)(hostile)._repr_html_()
         low = out.lower()
-        assert "<script" not in low and "<img src=x" not in low and "<svg" not in low, name
+        assert "<script" not in low and "<img src=x" not in low and "<svg onload" not in low, name
+        # the only SVG the report draws itself is the headline sparkline (numbers only)
+        assert low.count("<svg") == low.count('<svg class="fb-spark"'), name
         assert "<iframe" not in low and 'href="javascript' not in low, name
+
+
+def test_times_are_read_in_the_configured_zone():
+    from feedbacklib.report.sections import _local
+
+    # 23:00 UTC on 21 October is midnight in London (BST): a date-only source shows no time
+    assert _local(pd.Timestamp("2026-10-21 23:00", tz="UTC"), "Europe/London") == "22 Oct"
+    assert _local(pd.Timestamp("2026-10-10 12:00", tz="UTC"), "Europe/London") == "10 Oct 13:00"
+    assert _local(pd.Timestamp("2026-11-10 12:00", tz="UTC"), "Europe/London") == "10 Nov 12:00"
+    assert _local(None, "Europe/London") == ""
+
+
+def test_change_against_last_month_is_coloured_only_when_clear():
+    from feedbacklib.report.leader import change_class, sparkline
+
+    assert change_class(0.60, 0.40, 0.55, 0.65, 0.35, 0.45, True) == "better"
+    assert change_class(0.60, 0.40, 0.55, 0.65, 0.35, 0.45, False) == "worse"
+    assert change_class(0.47, 0.49, 0.44, 0.50, 0.46, 0.52, True) == "same"   # overlapping: no clear change
+    assert change_class(0.47, None, 0.44, 0.50, None, None, True) == "same"
+    svg = sparkline([1, 2, float("nan"), 3], label="<b>x</b>")
+    assert svg.startswith('<svg class="fb-spark"') and "&lt;b&gt;" in svg and "<b>" not in svg
+    assert sparkline([1], label="x") == ""
+
+
+def test_leader_sections_state_the_planted_effects_in_words(sample_result):
+    from feedbacklib import report
+
+    vendors = report.vendor_table(sample_result)._repr_html_()
+    # Sunrise's perception gap and Northwind's waiting complaints are marked clearly worse, in words too
+    assert vendors.count("clearly worse than in-house") >= 4 and "fb-worse" in vendors
+    calls = sample_result.call_list
+    assert calls["reasons"].nunique() > 1 and not calls["reasons"].str.contains("churn risk").any()
+    rec = report.recognition(sample_result)._repr_html_()
+    for complaint in ("unexpected fee", "without fixing", "transferred around"):
+        assert complaint not in rec, complaint
+    assert "Comments praising each team this month" in rec

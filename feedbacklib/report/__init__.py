@@ -7,7 +7,10 @@ headers) is HTML-escaped here, at the one place where it is rendered.
 """
 
 from .sections import (
+    APPENDIX_SECTIONS,
+    LEADER_SECTIONS,
     SECTIONS,
+    appendix_contents,
     call_list,
     casemix_table,
     comparison_table,
@@ -22,14 +25,19 @@ from .sections import (
     quotes,
     recognition,
     sentiment_chart,
+    team_section,
     theme_chart,
     theme_trend_table,
     title_block,
+    vendor_detail,
     vendor_table,
 )
 
+# LEADER_SECTIONS and APPENDIX_SECTIONS are importable from here too; __all__ lists SECTIONS and
+# the section functions only (tests call every other name in it with a MonthResult).
 __all__ = [
     "SECTIONS",
+    "appendix_contents",
     "call_list",
     "casemix_table",
     "comparison_table",
@@ -44,8 +52,10 @@ __all__ = [
     "quotes",
     "recognition",
     "sentiment_chart",
+    "team_section",
     "theme_chart",
     "theme_trend_table",
     "title_block",
+    "vendor_detail",
     "vendor_table",
 ]

@@ -14,7 +14,8 @@ from .. import schema as S
 from ..compare import benjamini_hochberg, two_proportion_test
 from ..months import month_label
 
-__all__ = ["volume_sentence", "summary_sentences", "satisfaction_sentence", "trend_sentences", "gap_sentences", "driver_sentences", "praise_sentences",
+__all__ = ["volume_sentence", "summary_sentences", "action_satisfaction", "action_gap",
+           "action_vendor_themes", "action_spikes", "action_praise", "satisfaction_sentence", "trend_sentences", "gap_sentences", "driver_sentences", "praise_sentences",
            "team_praise"]
 
 ALPHA = 0.05
@@ -57,23 +58,130 @@ def _best(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def summary_sentences(result) -> list[str]:
-    """Three to six sentences for leaders, most important first.
+    """Three to six action titles for leaders, most important first.
 
-    One sentence each: the month's volume and scores; outsourced against
-    in-house satisfaction; the perception gap; the clearest theme difference of
-    each vendor not already named by the gap; a spike; praise worth recognising.
+    Each sentence names the finding, its size and who it concerns, then what to
+    do: the month's volume and scores; outsourced against in-house satisfaction
+    (like for like when the contact mix misleads); the perception gap; the
+    clearest theme difference of each vendor not already named by the gap; a
+    spike; the team that stands out for praise. Only statistically clear
+    differences, on groups of at least the minimum size, are stated.
     """
-    out = [_overall(result), satisfaction_sentence(result)]
-    gap = gap_sentences(result)[:1]
+    out = [_overall(result), action_satisfaction(result)]
+    gap = action_gap(result)[:1]
     out.extend(gap)
-    vend = _best(result.vendors)
-    vend = vend[vend["metric"].str.startswith("rate_")]
-    named = [v for v in vend["vendor"].unique() if any(v in g for g in gap)]
-    for _, row in vend[~vend["vendor"].isin(named)].drop_duplicates("vendor").head(2).iterrows():
-        out.append(row["finding"])
-    out.extend(trend_sentences(result, result.theme_trend)[:1])
-    out.extend(praise_sentences(result)[:1])
+    named = [v for v in result.vendors["vendor"].unique() if any(v in g for g in gap)] if len(result.vendors) else []
+    out.extend(action_vendor_themes(result, skip=named)[:2])
+    out.extend(action_spikes(result)[:1])
+    out.extend(action_praise(result)[:1])
     return [s for s in out if s][:6]
+
+
+def _signed_abs(value: float, digits: int) -> str:
+    return f"{abs(value):.{digits}f}"
+
+
+def action_satisfaction(result) -> str:
+    """Outsourced against in-house satisfaction as an action title (like for like when the mix misleads)."""
+    adjusted = getattr(result, "adjusted", None)
+    if adjusted is not None and not adjusted.empty:
+        rows = adjusted[adjusted["metric"].isin(SATISFACTION_METRICS) & adjusted["disagree"].fillna(False).astype(bool)]
+        rows = rows[rows["finding"].fillna("") != ""]
+        if not rows.empty:
+            best = rows.assign(_k=rows["adj_q_value"].fillna(1.0)).sort_values(["_k", "raw_q_value"]).iloc[0]
+            if best.get("disagreement") == "adjusted_only" and not pd.isna(best["adj_diff"]):
+                lower = best["adj_diff"] < 0
+                if best["metric"] == "satisfied_share":
+                    size = (f"{100 * abs(best['adj_diff']):.0f} percentage points {'fewer' if lower else 'more'} "
+                            "rate them 4–5")
+                elif best["metric"] == "csat_mean":
+                    size = f"mean satisfaction {abs(best['adj_diff']):.2f} {'lower' if lower else 'higher'} (1–5 scale)"
+                else:
+                    size = f"NPS {abs(best['adj_diff']):.0f} points {'lower' if lower else 'higher'}"
+                return (f"Like for like, outsourced teams satisfy {'fewer' if lower else 'more'} customers: "
+                        f"{size} than in-house on the same channel and contact reason; the mix of contacts "
+                        "each side handles hides a real difference — review it with the vendors.")
+            return best["finding"]
+    return satisfaction_sentence(result)
+
+
+def action_gap(result) -> list[str]:
+    """Providers whose 'solved' cases customers clearly dispute, as action titles."""
+    gap = result.gap
+    if gap.empty or "significant" not in gap:
+        return []
+    inhouse = gap[gap["provider"] == "In-house"]
+    out = []
+    for _, r in gap[gap["significant"].fillna(False).astype(bool)].iterrows():
+        if r["provider"] == "In-house":
+            continue
+        base = f", against {inhouse.iloc[0]['any_share']:.0%} in-house" if not inhouse.empty else ""
+        out.append(
+            f"{r['provider']} marks cases solved that customers say are not: in {r['any_share']:.0%} of the "
+            f"{int(r['n_reported_solved'])} cases it reported solved the customer says it is not fixed, rates 1–2, "
+            f"reopens or complains of slowness{base} — check how it closes cases."
+        )
+    return out
+
+
+def _worse(metric: str, diff: float) -> bool:
+    """True when a difference of ``diff`` in ``metric`` is worse for customers."""
+    better_high = metric in ("satisfied_share", "csat_mean", "nps", "rate_praise", "fcr_share")
+    return diff < 0 if better_high else diff > 0
+
+
+def action_vendor_themes(result, skip=()) -> list[str]:
+    """Each vendor's clearest theme where it does worse than in-house, as an action title."""
+    vend = _best(result.vendors)
+    if vend.empty:
+        return []
+    vend = vend[vend["metric"].str.startswith("rate_") & ~vend["vendor"].isin(list(skip))]
+    vend = vend[[_worse(m, d) for m, d in zip(vend["metric"], vend["diff"])]]
+    out = []
+    for _, r in vend.drop_duplicates("vendor").iterrows():
+        label = result.taxonomy.label(r["theme"] or r["metric"].removeprefix("rate_"))
+        if r["metric"] == "rate_praise":
+            out.append(f"{r['vendor']} earns less praise: {r['value_a']:.1f} comments in 100 praise the service, "
+                       f"against {r['value_b']:.1f} in-house — ask what in-house teams do differently.")
+        else:
+            out.append(f"{r['vendor']} draws more complaints about {label.lower()}: {r['value_a']:.1f} per 100 "
+                       f"comments, against {r['value_b']:.1f} in-house — raise it at the next vendor review.")
+    return out
+
+
+def action_spikes(result) -> list[str]:
+    """Themes that clearly rose against the recent average, with where they concentrate."""
+    trend = result.theme_trend
+    out = []
+    for _, r in trend[trend["spike"].fillna(False).astype(bool)].sort_values("q_baseline").iterrows():
+        label = result.taxonomy.label(r["theme"])
+        ratio = r["rate"] / r["baseline_rate"] if r["baseline_rate"] else np.nan
+        times = f", {ratio:.1f} times the recent average of {r['baseline_rate']:.1f}" if ratio >= 1.5 else (
+            f", from a recent average of {r['baseline_rate']:.1f}")
+        out.append(f"{label} complaints jumped to {r['rate']:.1f} per 100 comments{times}{_where_theme(result, r['theme'])}"
+                   " — find what changed.")
+    return out
+
+
+def _where_theme(result, theme: str) -> str:
+    ff = getattr(result, "fix_first", None)
+    if ff is None or ff.empty or theme not in set(ff["theme"]):
+        return ""
+    sub = ff[(ff["theme"] == theme) & ff["concentrated"].fillna(False).astype(bool)]
+    if sub.empty:
+        return ", across all teams and channels"
+    r = sub.iloc[0]
+    return f", most of all at {r['where']}"
+
+
+def action_praise(result) -> list[str]:
+    out = []
+    for _, r in team_praise(result).query("significant").iterrows():
+        out.append(
+            f"{r['team']} stands out for praise: {r['rate']:.0%} of its comments praise the service, "
+            f"against {r['rest_rate']:.0%} for other teams — recognise the team (names below)."
+        )
+    return out
 
 
 SATISFACTION_METRICS = ("csat_mean", "satisfied_share", "nps")

@@ -21,34 +21,43 @@ from ..months import month_label
 from ..trends import kpi_trends_from_tables
 from . import narrative
 from .html import Html, fmt_interval, fmt_num, fmt_pct, paragraphs, table
-from .plots import MODEL_LABELS, FigureImage, sentiment_figure, theme_rates_figure, trend_figure
+from .leader import headline_tiles, pooled_team_rates, vendor_matrix
+from .plots import MODEL_LABELS, FigureImage, funnel_figure, sentiment_figure, theme_rates_figure, trend_figure
 
 __all__ = [
-    "SECTIONS", "title_block", "executive_summary", "headline_tiles", "comparison_table",
+    "SECTIONS", "LEADER_SECTIONS", "APPENDIX_SECTIONS", "title_block", "executive_summary", "headline_tiles",
+    "vendor_matrix", "vendor_detail", "team_section", "appendix_contents", "comparison_table",
     "vendor_table", "theme_chart", "sentiment_chart", "theme_trend_table", "perception_gap_table",
     "drivers_table", "fix_first_section", "emerging_themes", "casemix_table", "call_list", "recognition", "quotes", "data_quality",
     "method_notes",
 ]
 
 # (anchor, heading) in report order; the notebook's markdown headings carry these anchors.
-SECTIONS = (
-    ("summary", "Summary"),
+#: The leader's part: what to do, read in two minutes (on a phone too).
+LEADER_SECTIONS = (
+    ("summary", "What to do this month"),
     ("headline", "Headline figures"),
+    ("vendors", "Vendors against in-house"),
+    ("fix-first", "Fix first"),
+    ("call-list", "Call list"),
+    ("recognition", "Recognition"),
+)
+#: Everything else, under the "Appendix" heading: full tables, method and data quality.
+APPENDIX_SECTIONS = (
     ("comparison", "Outsourced and in-house compared"),
-    ("vendors", "Each vendor against in-house"),
+    ("vendor-detail", "Each vendor, every measure"),
+    ("teams", "Teams compared fairly"),
     ("themes", "What customers talk about"),
     ("sentiment", "Sentiment"),
     ("drivers", "What pulls satisfaction down"),
-    ("fix-first", "Fix first"),
     ("gap", "Perception gap: reported solved, customer not happy"),
     ("changes", "What changed since last month"),
     ("emerging", "Emerging themes"),
-    ("call-list", "Call list"),
-    ("recognition", "Recognition"),
     ("quotes", "In customers' words"),
     ("data-quality", "Data quality"),
     ("method", "Method notes"),
 )
+SECTIONS = LEADER_SECTIONS + (("appendix", "Appendix"),) + APPENDIX_SECTIONS
 
 
 def _label(result, theme_id: str) -> str:
@@ -86,13 +95,13 @@ def title_block(result, generated_at: str | None = None) -> Html:
     """Report title, month, sources and a table of contents."""
     counts = result.frame[S.SOURCE].value_counts()
     sources = ", ".join(f"{int(n):,} {src}s" for src, n in counts.items() if n)
-    toc = "".join(f'<li><a href="#{a}">{escape(h)}</a></li>' for a, h in SECTIONS)
+    toc = "".join(f'<li><a href="#{a}">{escape(h)}</a></li>' for a, h in LEADER_SECTIONS + (("appendix", "Appendix"),))
     return Html(
         f'<header class="fb-title"><h1>Customer feedback report — {escape(month_label(result.month))}</h1>'
         f'<p class="fb-sub">{len(result.frame):,} pieces of feedback ({escape(sources)}). '
         + (f'<span class="fb-generated">Generated {escape(generated_at)}.</span>' if generated_at else "")
         + '</p></header>'
-        f'<nav class="fb-toc" aria-label="Contents"><h2>Contents</h2><ol>{toc}</ol></nav>'
+        f'<nav class="fb-toc" aria-label="Contents"><ol>{toc}</ol></nav>'
         + thin_notice(result).markup
     )
 
@@ -105,79 +114,6 @@ def executive_summary(result) -> Html:
     else:
         sentences = narrative.summary_sentences(result)
     return Html('<div class="fb-summary">' + paragraphs(sentences, tag="li").markup.join(["<ul>", "</ul>"]) + "</div>")
-
-
-def _kpi_cells(row: pd.Series | None, prev: pd.Series | None) -> list[tuple[str, str, str]]:
-    def change(col: str, scale: float = 1.0, digits: int = 1, unit: str = "") -> str:
-        if row is None or prev is None or pd.isna(row.get(col)) or pd.isna(prev.get(col)):
-            return ""
-        delta = (row[col] - prev[col]) * scale
-        return f"{'+' if delta >= 0 else '−'}{abs(delta):.{digits}f}{unit} vs last month"
-
-    if row is None:
-        return []
-    return [
-        ("Responses", f"{int(row['n']):,}", change("n", digits=0)),
-        ("Mean CSAT (1–5)", fmt_num(row["csat_mean"], 2),
-         f"95% CI {fmt_interval(row['csat_mean_lo'], row['csat_mean_hi'], 2)}; n={int(row['csat_n']):,}"),
-        ("Satisfied (4–5)", fmt_pct(row["satisfied_share"]),
-         f"95% CI {fmt_interval(row['satisfied_share_lo'], row['satisfied_share_hi'], 0, 100, '%')}"),
-        ("NPS", fmt_num(row["nps"], 0),
-         f"95% CI {fmt_interval(row['nps_lo'], row['nps_hi'], 0)}; n={int(row['nps_n']):,}"),
-        ("Negative comments", fmt_pct(row["negative_share"]),
-         change("negative_share", 100, 0, " pts")),
-    ]
-
-
-def headline_tiles(result) -> Html:
-    """KPI tiles for in-house and outsourced side by side, with change since last month."""
-    prev_month = None if getattr(result, "thin", None) else result.previous_month  # no change from a thin month
-    prev = None
-    if prev_month:
-        tables = result.kpi_tables
-        prev = tables[(tables[S.MONTH] == prev_month).to_numpy(dtype=bool)]
-    blocks = []
-    for model in (S.IN_HOUSE, S.OUTSOURCED, "all"):
-        row = _group_row(result.kpis, S.SERVICE_MODEL, model)
-        prow = _group_row(prev, S.SERVICE_MODEL, model) if prev is not None else None
-        if row is None:
-            continue
-        tiles = "".join(
-            f'<div class="fb-tile"><div class="fb-tile-label">{escape(label)}</div>'
-            f'<div class="fb-tile-value">{escape(value)}</div><div class="fb-tile-note">{escape(note)}</div></div>'
-            for label, value, note in _kpi_cells(row, prow)
-        )
-        service = _group_row(result.service, S.SERVICE_MODEL, model)
-        tiles += "".join(
-            f'<div class="fb-tile fb-tile-service"><div class="fb-tile-label">{escape(label)}</div>'
-            f'<div class="fb-tile-value">{escape(value)}</div><div class="fb-tile-note">{escape(note)}</div></div>'
-            for label, value, note in _service_cells(service, result.config.sla_first_response_hours)
-        )
-        title = "All teams" if model == "all" else MODEL_LABELS[model]
-        blocks.append(f'<section class="fb-tiles"><h3>{escape(title)}</h3><div class="fb-tile-row">{tiles}</div></section>')
-    return Html("".join(blocks))
-
-
-def _service_cells(row: pd.Series | None, sla: float) -> list[tuple[str, str, str]]:
-    if row is None:
-        return []
-
-    def share(key: str, label: str, note: str) -> tuple[str, str, str]:
-        n = row.get(f"{key}_n")
-        ci = fmt_interval(row.get(f"{key}_share_lo"), row.get(f"{key}_share_hi"), 0, 100, "%")
-        return (label, fmt_pct(row.get(f"{key}_share")),
-                f"{note}; 95% CI {ci}; n={int(n):,}" if ci and not pd.isna(n) else note)
-
-    cells = []
-    if not pd.isna(row.get("first_response_median")):
-        ci = fmt_interval(row["first_response_median_lo"], row["first_response_median_hi"], 1)
-        cells.append(("First reply (median)", f"{row['first_response_median']:.1f} h",
-                      f"95% CI {ci} h; slowest 10% over {row['first_response_p90']:.0f} h"))
-    cells.append(share("sla_met", "Replied within SLA", f"SLA {sla:g} h, as reported by the provider"))
-    cells.append(share("reopen", "Reopened", "cases that came back"))
-    cells.append(share("repeat_30d", "Repeat contact", "contacted again within 30 days"))
-    cells.append(share("fcr", "Resolved first time", "solved, not reopened, no contact within 7 days"))
-    return [c for c in cells if c[1] != "–"]
 
 
 def _group_row(kpis: pd.DataFrame | None, by: str, group: str) -> pd.Series | None:
@@ -257,8 +193,10 @@ def comparison_table(result) -> Html:
     n_b = int(comp["n_b"].max()) if len(comp) else 0
     parts = [intro, table(
         comp, _comparison_columns(result, "Outsourced"),
-        caption=f"Outsourced (n={n_a:,}) against in-house (n={n_b:,}). Values with 95% intervals; "
-        "p-values adjusted for testing many measures at once (Benjamini-Hochberg).",
+        caption=f"Outsourced (n={n_a:,} pieces of feedback) against in-house (n={n_b:,}). Values with 95% "
+        "intervals (the range the true value lies in, 19 times out of 20). Adjusted p: how likely a difference "
+        "this large is by chance alone, corrected for testing many measures at once (the Benjamini-Hochberg "
+        "method); below 0.05 counts as a clear difference.",
     )]
     parts.append(Html("<h3>Service times and resolution</h3>"))
     parts.append(table(service, _comparison_columns(result, "Outsourced"),
@@ -294,8 +232,9 @@ def casemix_table(result) -> Html:
         ("*", "Adjusted difference (95% CI)", diff("adj")),
         ("adj_significant", "Clear?", lambda v: "yes" if v else "no"),
         ("adj_method", "Adjustment", lambda v: {"mantel_haenszel": "Mantel-Haenszel", "ols_hc1": "regression"}.get(v, v or "")),
-    ], caption="Outsourced minus in-house. Adjusted: Mantel-Haenszel across channel × contact-reason strata for "
-               "rates, linear regression with robust errors for CSAT and NPS.")
+    ], caption="Outsourced minus in-house. Adjusted = compared within each channel × contact-reason group, then "
+               "combined: the Mantel-Haenszel method for rates (it weighs each group by its size), a linear "
+               "regression with robust errors for CSAT and NPS.")
 
 
 def channel_chart(result) -> FigureImage | None:
@@ -342,18 +281,89 @@ def channel_chart(result) -> FigureImage | None:
 
 @_states_findings
 def vendor_table(result) -> Html:
-    """Each vendor against in-house: only clear, large-enough differences are stated."""
+    """Vendors at a glance (leader part): each vendor against in-house, coloured clear-better / clear-worse /
+    no clear difference (see :func:`feedbacklib.report.leader.vendor_matrix`)."""
+    return vendor_matrix(result)
+
+
+def appendix_contents(result=None) -> Html:
+    """The appendix's own table of contents, under its heading."""
+    items = "".join(f'<li><a href="#{a}">{escape(h)}</a></li>' for a, h in APPENDIX_SECTIONS)
+    return Html('<p class="fb-sub">The detail behind the page above: full comparisons with their intervals and '
+                f'tests, charts, method and data quality.</p><nav class="fb-toc fb-toc-appendix" '
+                f'aria-label="Appendix contents"><ol>{items}</ol></nav>')
+
+
+@_states_findings
+def vendor_detail(result) -> Html:
+    """Each vendor against in-house on every measure, in one table: value, difference and whether it is clear."""
     vend = result.vendors
     if vend.empty:
         return paragraphs(["No outsourced vendor has feedback this month."])
     findings = [f for f in vend["finding"].fillna("") if f]
-    parts = [paragraphs(findings or ["No vendor differs clearly from in-house service this month."])]
-    for vendor, sub in vend.groupby("vendor", sort=True):
-        n_a = int(sub["n_a"].max())
-        parts.append(Html(f"<h3>{escape(vendor)}</h3>"))
-        parts.append(table(sub, _comparison_columns(result, str(vendor)),
-                           caption=f"{vendor} (n={n_a:,}) against in-house."))
-    parts.append(Html("<h3>Each team</h3>"))
+    vendors = sorted(vend["vendor"].astype(str).unique())
+    wide = vend.pivot_table(index="metric", columns="vendor", values="value_a", aggfunc="first", sort=False)
+    base = vend.drop_duplicates("metric").set_index("metric")
+    rows = []
+    for metric in dict.fromkeys(vend["metric"]):
+        b = base.loc[metric]
+        row = {"metric": metric, "in_house": _fmt_value(metric, b["value_b"], b["lo_b"], b["hi_b"])}
+        for vendor in vendors:
+            r = vend[(vend["vendor"] == vendor) & (vend["metric"] == metric)]
+            if r.empty:
+                row[vendor] = "–"
+                continue
+            r = r.iloc[0].to_dict()
+            clear = bool(r["significant"]) if not pd.isna(r["significant"]) else False
+            row[vendor] = (_fmt_value(metric, r["value_a"]) + "; " + _fmt_diff(metric, r).split(" (")[0]
+                           + (" — clear" if clear else ""))
+        rows.append(row)
+    del wide
+    n = vend.groupby("vendor")["n_a"].max()
+    cols = [("metric", "Measure", lambda m: _metric_label(result, m)),
+            ("in_house", "In-house (95% CI)", None)]
+    cols += [(v, f"{v} (n={int(n[v]):,}): value; difference", None) for v in vendors]
+    return paragraphs(findings or ["No vendor differs clearly from in-house service this month."]) + table(
+        pd.DataFrame(rows), cols,
+        caption="Each vendor's value and its difference from in-house (points for shares); “clear” = adjusted "
+                "p below 0.05, as in the table above. n = pieces of feedback.")
+
+
+@_states_findings
+def team_section(result) -> Html:
+    """Teams compared fairly: a funnel plot of satisfied share against volume, and partially pooled estimates."""
+    pooled = pooled_team_rates(result)
+    parts = [paragraphs([
+        "A small team's rate swings by chance, so teams are not ranked on their raw rates. The funnel plot "
+        "shows each team's share of satisfied customers against how many rated it: inside the inner funnel "
+        "(95%) a team is within what chance alone produces; outside the outer funnel (99.8%) it almost "
+        "certainly differs. The pooled estimate pulls each team toward its service model's average, more so "
+        "the fewer ratings it has (partial pooling), and is what the ranking uses."])]
+    if len(pooled) >= 2:
+        fig = funnel_figure(pooled, f"Satisfied customers by team, {month_label(result.month)}")
+        parts.append(Html(FigureImage(
+            fig, alt="Funnel plot of each team's share of satisfied customers against its number of ratings, "
+                     "with 95% and 99.8% control limits around the overall share.",
+            caption=f"Overall {100 * pooled['overall_rate'].iloc[0]:.0f}% satisfied (CSAT 4–5). Dots: teams; "
+                    "dashed: 95% limits; solid: 99.8% limits.")._repr_html_()))
+        outside = pooled[pooled["outside998"].astype(bool)]
+        if len(outside):
+            parts.append(paragraphs([
+                f"Outside the 99.8% limits: {', '.join(outside['group'].astype(str))} — a real difference, not chance."]))
+        else:
+            parts.append(paragraphs(["No team lies outside the 99.8% limits: the teams' differences in satisfied "
+                                     "share are within what chance produces."]))
+        parts.append(table(pooled, [
+            ("group", "Team", None),
+            ("model", "Service", lambda v: MODEL_LABELS.get(str(v), str(v))),
+            ("n", "Ratings", lambda v: fmt_num(v, 0)),
+            ("rate", "Satisfied, raw", fmt_pct),
+            ("*", "Satisfied, pooled (95% interval)", lambda r: f"{fmt_pct(r['pooled_rate'])} "
+             f"({fmt_interval(r['pooled_lo'], r['pooled_hi'], 0, 100, '%')})"),
+            ("shrinkage", "Pulled toward average", fmt_pct),
+        ], caption="Ordered by the pooled estimate. “Pulled toward average”: how far the raw rate moves toward "
+                   "its service model's average (empirical-Bayes beta-binomial model)."))
+    parts.append(Html("<h3>Headline figures per team</h3>"))
     parts.append(team_table(result))
     return Html("".join(p.markup for p in parts))
 
@@ -474,21 +484,26 @@ def emerging_themes(result) -> Html:
 
     uncovered = sum(size(c) for c in candidates)
     parts = [paragraphs([
-        f"{uncovered:,} comments this month mention none of the known themes. They fall into "
-        f"{len(candidates)} groups, labelled by their most distinctive words. An analyst can promote a group "
-        "into the theme taxonomy (see the tune_themes notebook)."])]
+        f"{uncovered:,} of this month's comments mention none of the known themes and form {len(candidates)} "
+        "groups with something in common, labelled by their most distinctive words. An analyst can promote a "
+        "group into the theme taxonomy (see the tune_themes notebook)."])]
     rows = []
     for c in candidates:
         g = by_cluster.loc[c.cluster] if c.cluster in by_cluster.index else None
         growth_txt = "–"
         if g is not None and not pd.isna(g["growth"]):
             growth_txt = "new this month" if np.isinf(g["growth"]) else f"{g['growth']:.1f}× earlier months"
+        seen = g["seen_before"] if g is not None and "seen_before" in g.index else ""
         rows.append({"label": c.label, "size": size(c), "growth": growth_txt,
+                     "seen": "yes" if seen else "no",
                      "quote": c.quotes[0] if c.quotes else ""})
     parts.append(table(pd.DataFrame(rows), [
         ("label", "Candidate theme", None), ("size", "Comments", lambda v: fmt_num(v, 0)),
-        ("growth", "Share against earlier months", None), ("quote", "A representative comment", _short),
-    ], caption="Clusters of comments on TF-IDF/LSA vectors (k-means refined by a word mixture; k chosen by silhouette within 3–8; deterministic)."))
+        ("growth", "Share against earlier months", None), ("seen", "Also last month?", None),
+        ("quote", "A representative comment", _short),
+    ], caption="Clusters of comments on TF-IDF/LSA vectors (k-means refined by a word mixture; k chosen by "
+               "silhouette within 3–8; deterministic). Groups whose comments carry no content word (“ok”, "
+               "“yes”, “all good”) are left out; a group matched to one of last month's keeps last month's label."))
     return Html("".join(p.markup for p in parts))
 
 
@@ -556,21 +571,30 @@ def _where(dimension: str, value: str) -> str:
 
 @_states_findings
 def fix_first_section(result) -> Html:
-    """The two or three themes to fix first: largest score impact, where they concentrate, how they moved."""
+    """The two or three themes to fix first: what each costs, where it concentrates, how it moved."""
     ff = result.fix_first
     if ff.empty:
         return paragraphs(["No theme clearly pulls satisfaction down this month, so nothing stands out to fix first."])
     items = []
     for theme, sub in ff.groupby("theme", sort=False):
         first = sub.iloc[0]
-        where = [f"{_where(r['dimension'], r['where'])} ({r['where_rate']:.1f} per 100 comments against {r['rest_rate']:.1f} elsewhere)"
-                 for _, r in sub[sub["concentrated"].fillna(False).astype(bool)].iterrows()]
-        moved = {"up": "up since last month", "down": "down since last month"}.get(first.get("moved") or "", "no clear change since last month")
-        text = (f"{_label(result, theme)}: costs {abs(first['impact']):.2f} points of mean CSAT; "
-                + (f"concentrated at {'; '.join(where)}" if where else "spread across teams and channels")
-                + f"; {moved}.")
-        items.append(text)
-    return Html('<ol class="fb-fix-first">' + "".join(f"<li>{escape(t)}</li>" for t in items) + "</ol>")
+        conc = sub[sub["concentrated"].fillna(False).astype(bool)]
+        where, seen = [], set()
+        for _, r in conc.iterrows():
+            key = (round(r["where_rate"], 1), round(r["rest_rate"], 1))
+            name = _where(r["dimension"], r["where"])
+            if key in seen:  # a vendor and its only team: one place, named once
+                where[-1] = where[-1].replace(" (", f" ({name}; ", 1)
+                continue
+            seen.add(key)
+            where.append(f"{name} ({r['where_rate']:.1f} per 100 comments against {r['rest_rate']:.1f} elsewhere)")
+        moved = {"up": "up since last month", "down": "down since last month"}.get(first.get("moved") or "",
+                                                                                 "no clear change since last month")
+        items.append(
+            f"<li><strong>{escape(_label(result, theme))}</strong> — costs {abs(first['impact']):.2f} points of mean "
+            f"satisfaction (1–5); {escape('mostly at ' + '; '.join(where) if where else 'spread across teams and channels')}"
+            f"; {escape(moved)}.</li>")
+    return Html('<ol class="fb-fix-first">' + "".join(items) + "</ol>")
 
 
 def _short(text: str, limit: int = 280) -> str:
@@ -578,39 +602,63 @@ def _short(text: str, limit: int = 280) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+def _local(value, tz: str, fmt: str = "%d %b %H:%M") -> str:
+    """A UTC timestamp as a person in the configured zone reads it; date-only sources (local midnight) show no time."""
+    if value is None or pd.isna(value):
+        return ""
+    stamp = pd.Timestamp(value)
+    stamp = (stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp).tz_convert(tz)
+    if fmt.endswith(" %H:%M") and (stamp.hour, stamp.minute, stamp.second) == (0, 0, 0):
+        fmt = fmt.removesuffix(" %H:%M")
+    return stamp.strftime(fmt)
+
+
 def call_list(result) -> Html:
-    """Customers a leader should call this month: at risk, unresolved or unhappy, most recent first."""
+    """Customers a leader should call this month, each with their own reasons in words."""
     picked = result.call_list
+    tz = result.config.timezone
     return paragraphs([
-        f"{len(picked)} customers to call personally this month (up to {result.config.call_list_size}): "
-        "at risk of leaving first, then unresolved, most recent first; one line per customer. Look them up by "
-        "id; no contact details appear in this report."
+        f"{len(picked)} customer{'' if len(picked) == 1 else 's'} to call personally this month, most urgent first "
+        "(talk of leaving, then an unresolved case, then a low rating); one line per customer. Look them up by "
+        f"id: no contact details appear in this report. Times are {tz.replace('_', ' ')} time."
     ]) + table(picked, [
         (S.RESPONSE_ID, "Id", None),
-        (S.RECEIVED_AT, "Date", lambda v: v.strftime("%d %b") if not pd.isna(v) else ""),
+        (S.RECEIVED_AT, "When", lambda v: _local(v, tz)),
         (S.TEAM, "Team", None),
-        (S.VENDOR, "Vendor", lambda v: "in-house" if pd.isna(v) else str(v)),
-        ("reasons", "Why", None),
-        (S.TEXT, "What they said", _short),
-    ], empty="No customer meets the call-list criteria this month.")
+        ("reasons", "Why call", None),
+        (S.TEXT, "What they said", lambda t: _short(t, 100)),
+    ], classes="fb-table fb-calls", empty="No customer meets the call-list criteria this month.")
+
+
+RECOGNITION_SHOWN = 8
+
+
+def _recognition_order(rec: pd.DataFrame) -> pd.DataFrame:
+    """One praising clause per staff member first (most-praised teams first), then the other praise; no repeats."""
+    rec = rec.assign(_key=rec["clause"].str.casefold().str.strip(" .!"))
+    rec = rec.drop_duplicates("_key")
+    named = rec[rec["agent"] != ""]
+    first = named.drop_duplicates(["agent", S.TEAM])
+    rest = rec.drop(index=first.index)
+    return pd.concat([first, rest])
 
 
 @_states_findings
 def recognition(result) -> Html:
-    """Praise worth recognising at the next team meeting, grouped by team (and agent where named)."""
+    """Praise to pass on: the praising clause only, one per staff member first."""
     rec = result.recognition
     if rec.empty:
         return paragraphs(["No praise this month."])
-    parts = [paragraphs(narrative.praise_sentences(result))]
-    for team, sub in rec.groupby(S.TEAM, sort=False):
-        agents = [a for a in sub["agent"].fillna("").unique() if a]
-        named = f" — staff named: {', '.join(agents[:6])}" if agents else ""
-        chosen = sub.head(3)
-        quotes_html = "".join(
-            f"<blockquote>{escape(_short(t))}" + (f"<footer>about {escape(a)}</footer>" if a else "") + "</blockquote>"
-            for t, a in zip(chosen[S.TEXT], chosen["agent"].fillna("")))
-        parts.append(Html(f"<h3>{escape(team)} — {int(sub['team_praise'].iloc[0])} comments of praise{escape(named)}</h3>"
-                          f"{quotes_html}"))
+    counts = rec.groupby(S.TEAM, sort=False)["team_praise"].first()
+    parts = [paragraphs(narrative.praise_sentences(result) + [
+        "Comments praising each team this month: "
+        + ", ".join(f"{team} {int(n)}" for team, n in counts.items()) + "."])]
+    shown = _recognition_order(rec).head(RECOGNITION_SHOWN)
+    items = "".join(
+        f"<li><q>{escape(_short(c, 160))}</q> <span class=\"fb-who\">— "
+        + (f"<strong>{escape(a)}</strong>, " if a else "") + f"{escape(t)}</span></li>"
+        for c, a, t in zip(shown["clause"], shown["agent"], shown[S.TEAM]))
+    parts.append(Html(f'<ul class="fb-kudos">{items}</ul>'))
     return Html("".join(p.markup for p in parts))
 
 
@@ -639,7 +687,8 @@ def data_quality(result) -> Html:
     kept = int(q["rows_kept"].sum())
     quarantined = int(q["rows_quarantined"].sum())
     # "duplicate of R_123" -> "duplicate": one line per kind of reason
-    kinds = result.quarantine[S.QUARANTINE_REASON].astype("string").str.replace(r" (of|in) .*$| \(.*\)$", "", regex=True)
+    kinds = result.quarantine[S.QUARANTINE_REASON].astype("string").str.replace(
+        r" (?:of|in) (?:[A-Za-z]+[_-][^ ]*|[A-Z].*)$| \([^)]*\)$", "", regex=True)
     reasons = (kinds.value_counts().rename_axis("reason").reset_index(name="rows")
                if len(result.quarantine) else pd.DataFrame(columns=["reason", "rows"]))
     return paragraphs([
