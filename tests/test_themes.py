@@ -501,3 +501,44 @@ def _one(text, matcher):
     tokens = tokenize_many([text])
     words = tg._word_table(tokens.vocabulary)
     return tokens, words, matcher.match_many(tokens, words)
+
+
+def _outermost_brute_force(m):
+    import numpy as np
+
+    keep = np.ones(len(m.doc), dtype=bool)
+    for i in range(len(keep)):
+        for j in range(len(keep)):
+            if (i != j and m.doc[i] == m.doc[j] and m.theme[i] == m.theme[j] and m.first[j] <= m.first[i]
+                    and m.last[i] <= m.last[j] and m.last[j] - m.first[j] > m.last[i] - m.first[i]):
+                keep[i] = False
+    return keep
+
+
+def test_outermost_hits_match_the_pairwise_rule_and_stay_linear():
+    """Issue 16.5: one long comment repeating a complaint must not need memory in the square of its hits."""
+    import tracemalloc
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from feedbacklib.themes.tagger import _outermost_mask
+
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        n = int(rng.integers(0, 30))
+        first = rng.integers(0, 10, n)
+        m = SimpleNamespace(doc=rng.integers(0, 3, n), theme=rng.integers(0, 3, n), first=first,
+                            last=first + rng.integers(0, 4, n))
+        assert (_outermost_mask(m) == _outermost_brute_force(m)).all()
+    # 60,000 hits of one theme in one text (a ~1 MB comment): all pairs would be 3.6e9 comparisons
+    n = 60_000
+    first = np.repeat(np.arange(n // 2) * 10, 2)
+    m = SimpleNamespace(doc=np.zeros(n, dtype=np.int64), theme=np.zeros(n, dtype=np.int64), first=first,
+                        last=first + np.tile([0, 3], n // 2))
+    tracemalloc.start()
+    keep = _outermost_mask(m)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert keep.sum() == n // 2  # each short hit sits inside its longer twin
+    assert peak < 100 * n * 8, f"{peak / 1e6:.0f} MB for {n} hits"

@@ -417,30 +417,30 @@ def _word_table(vocabulary: list[str]) -> _WordTable:
 
 
 def _outermost_mask(m: _Matches) -> np.ndarray:
-    """Hits not inside a longer hit of the same theme in the same text ("charged twice" hides "charged")."""
-    keep = np.ones(len(m.doc), dtype=bool)
-    if len(keep) < 2:
+    """Hits not inside a longer hit of the same theme in the same text ("charged twice" hides "charged").
+
+    One sort and one sweep, so memory and time grow with the number of hits, not with its square
+    (a 1 MB comment repeating a complaint makes tens of thousands of hits of one theme). Within a
+    (text, theme) group, spans sorted by start, longest first: a span lies inside a longer one exactly
+    when an earlier distinct span reaches at least as far. Hits with the same span share its answer.
+    """
+    n = len(m.doc)
+    keep = np.ones(n, dtype=bool)
+    if n < 2:
         return keep
-    group = m.doc * (int(m.theme.max()) + 1) + m.theme
-    order = np.argsort(group, kind="stable")
-    g = group[order]
-    same = g[1:] == g[:-1]
-    multi = order[np.r_[same, False] | np.r_[False, same]]  # hits sharing (text, theme) with another
-    if not len(multi):
-        return keep
-    gm = group[multi]
-    starts = np.flatnonzero(np.r_[True, gm[1:] != gm[:-1]])
-    sizes = np.diff(np.r_[starts, len(gm)])
-    member_size = np.repeat(sizes, sizes)
-    member_start = np.repeat(starts, sizes)
-    # every ordered pair (h, o) of hits in the same group
-    h = np.repeat(np.arange(len(gm)), member_size)
-    o = np.repeat(member_start, member_size) + (np.arange(len(h)) - np.repeat(np.cumsum(member_size) - member_size,
-                                                                               member_size))
-    h, o = multi[h], multi[o]
-    inside = ((h != o) & (m.first[o] <= m.first[h]) & (m.last[h] <= m.last[o])
-              & (m.last[o] - m.first[o] > m.last[h] - m.first[h]))
-    keep[h[inside]] = False
+    group = m.doc.astype(np.int64) * (int(m.theme.max()) + 1) + m.theme
+    first, last = m.first.astype(np.int64), m.last.astype(np.int64)
+    order = np.lexsort((-last, first, group))
+    g, f, l = group[order], first[order], last[order]
+    new_span = np.r_[True, (g[1:] != g[:-1]) | (f[1:] != f[:-1]) | (l[1:] != l[:-1])]
+    span_of = np.cumsum(new_span) - 1              # each sorted hit -> its distinct span
+    ug, ul = g[new_span], l[new_span]
+    # group ranks ascend, so offsetting by rank * (max + 1) stops a running maximum at group borders
+    _, rank = np.unique(ug, return_inverse=True)
+    value = ul + rank * (int(ul.max()) + 1)
+    reach = np.maximum.accumulate(value)
+    inside = np.r_[False, reach[:-1] >= value[1:]]
+    keep[order] = ~inside[span_of]
     return keep
 
 
