@@ -265,3 +265,23 @@ def test_a_new_salt_is_logged_in_the_run_log(tmp_path, no_env_salt):
         run_report("2026-10", SAMPLE, config, tmp_path / "out", notebook=tmp_path / "stop.ipynb")
     log = (tmp_path / "out" / "last-failure.log").read_text()
     assert salt.exists() and "Created a new PII salt" in log and str(salt) in log and "Back this file up" in log
+
+
+def test_detection_errors_never_quote_what_a_symlink_points_at(tmp_path, salt_env):
+    """Issue 16.9: a link in the input folder to /etc/passwd must not put its first line in cron mail."""
+    import dataclasses
+
+    from feedbacklib.config import load_config
+    from feedbacklib.errors import FeedbackError
+    from feedbacklib.io import read_exports
+
+    secret = tmp_path / "passwd"
+    secret.write_text("root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1::/usr/sbin:/usr/sbin/nologin\n")
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "export.csv").symlink_to(secret)
+    cfg = load_config(CONFIG)
+    strict = dataclasses.replace(cfg, sections={**cfg.sections, "input": {"strict": True}})
+    with pytest.raises(FeedbackError) as err:
+        read_exports(folder, strict)
+    assert "root:x" not in str(err.value) and "/bin/bash" not in str(err.value)

@@ -202,6 +202,8 @@ def _unrecognised(path: Path, kind: str, header: list[str]) -> str:
     # a file without a header row shows a data row here: never print what redaction would hide
     cells = redact_pii(pd.Series([str(h) for h in header[:8]], dtype="string")).tolist() if header else []
     shown = [c[:40] for c in cells] + (["..."] if len(header) > 8 else [])
+    if path.is_symlink():  # a link can point anywhere (/etc/passwd): what it holds stays out of cron mail
+        shown = ["(not shown: the file is a symbolic link)"]
     name, missing, _ = closest_layout(header)
     lacks = [str(c) for c in missing[:4]] + (["..."] if len(missing) > 4 else [])
     closest = (f"Closest: {name} ({_HOW[name]}), which would also need {lacks!r}."
