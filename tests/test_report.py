@@ -156,3 +156,29 @@ def test_leader_sections_state_the_planted_effects_in_words(sample_result):
     for complaint in ("unexpected fee", "without fixing", "transferred around"):
         assert complaint not in rec, complaint
     assert "Comments praising each team this month" in rec
+
+
+def test_chart_warnings_stay_out_of_the_report(monkeypatch, caplog):
+    """Issue 16.9: a matplotlib UserWarning naming a server path never reaches the notebook output."""
+    import logging
+    import warnings
+
+    from matplotlib.figure import Figure
+
+    from feedbacklib.report.plots import FigureImage
+
+    fig = Figure()
+    fig.add_subplot().plot([0, 1], [0, 1])
+    real = fig.savefig
+
+    def noisy(*args, **kwargs):
+        warnings.warn("/srv/feedbacklib/.venv/lib/python3.11/site-packages/matplotlib/layout.py: not applied",
+                      UserWarning)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(fig, "savefig", noisy)
+    with warnings.catch_warnings(record=True) as escaped, caplog.at_level(logging.INFO, "feedbacklib.report"):
+        warnings.simplefilter("always")
+        image = FigureImage(fig, alt="a chart")
+    assert image.png and not escaped
+    assert any("UserWarning" in r.getMessage() and "/srv" not in r.getMessage() for r in caplog.records)

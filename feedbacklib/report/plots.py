@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import base64
 import io
+import logging
+import warnings
 
 import matplotlib
 
@@ -20,6 +22,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from ..safety import escape
+
+log = logging.getLogger(__name__)
 
 __all__ = ["PALETTE", "FigureImage", "theme_rates_figure", "sentiment_figure", "trend_figure", "funnel_figure"]
 
@@ -49,7 +53,13 @@ class FigureImage:
         self.caption = caption
         buf = io.BytesIO()
         # metadata={"Software": None} keeps the PNG bytes free of version stamps (reruns match).
-        figure.savefig(buf, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
+        # Layout warnings (many vendors, long labels) name server paths: they go to the log, never
+        # into the notebook's output and so the report.
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            figure.savefig(buf, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
+        for w in caught:
+            log.info("chart %r: %s while drawing (layout may be tight)", alt[:60], w.category.__name__)
         self.png = buf.getvalue()
 
     @property
