@@ -213,10 +213,13 @@ class StageProgress:
         self._path: Path | None = None
         self._offset = 0
         self._shown: str | None = None
+        self._polling = False  # reading the event file (its events call start/finish)
 
     # -- events
     def start(self, stage: str, rows: int | None = None) -> None:
         with self._lock:
+            if self._path is not None and not self._polling:
+                self._catch_up()  # the kernel's events first, in order (the ticker may not have run)
             if self._current == stage or stage in self.timings:
                 return  # already running, or done (the runner's 'render' after the kernel's)
             if self._current is not None:
@@ -291,9 +294,20 @@ class StageProgress:
             with self._lock:
                 self._draw()
 
+    def _catch_up(self) -> None:
+        self._poll()
+
     def _poll(self) -> None:
-        if self._path is None:
+        if self._path is None or self._polling:
             return
+        with self._lock:  # one reader at a time, events fed in file order
+            self._polling = True
+            try:
+                self._read_events()
+            finally:
+                self._polling = False
+
+    def _read_events(self) -> None:
         try:
             with open(self._path, "rb") as fh:
                 fh.seek(self._offset)
