@@ -182,3 +182,11 @@ def test_chart_warnings_stay_out_of_the_report(monkeypatch, caplog):
         image = FigureImage(fig, alt="a chart")
     assert image.png and not escaped
     assert any("UserWarning" in r.getMessage() and "/srv" not in r.getMessage() for r in caplog.records)
+
+
+def test_an_unknown_place_is_never_named_as_if_it_were_one():
+    from feedbacklib.report.narrative import where_phrase
+
+    assert where_phrase("channel", "unknown", preposition=True) == "in contacts whose channel is not recorded"
+    assert where_phrase("channel", "phone") == "the phone channel"
+    assert where_phrase("vendor", "Northwind BPO", preposition=True) == "at Northwind BPO"

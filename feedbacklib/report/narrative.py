@@ -14,7 +14,7 @@ from .. import schema as S
 from ..compare import benjamini_hochberg, two_proportion_test
 from ..months import month_label
 
-__all__ = ["volume_sentence", "summary_sentences", "action_satisfaction", "action_gap",
+__all__ = ["where_phrase", "volume_sentence", "summary_sentences", "action_satisfaction", "action_gap",
            "action_vendor_themes", "action_spikes", "action_praise", "satisfaction_sentence", "trend_sentences", "gap_sentences", "driver_sentences", "praise_sentences",
            "team_praise"]
 
@@ -171,7 +171,17 @@ def _where_theme(result, theme: str) -> str:
     if sub.empty:
         return ", across all teams and channels"
     r = sub.iloc[0]
-    return f", most of all at {r['where']}"
+    return f", most of all {where_phrase(r['dimension'], r['where'], preposition=True)}"
+
+
+def where_phrase(dimension: str, value: str, *, preposition: bool = False) -> str:
+    """Where a theme concentrates, in words: "team Northwind Manila", "the phone channel",
+    "contacts whose channel is not recorded" (an unknown value is never named as if it were a place)."""
+    noun = {"team": "team", "channel": "channel", "vendor": "vendor"}.get(dimension, dimension)
+    if str(value).strip().lower() in ("", "unknown", "nan", "<na>", "none"):
+        return f"{'in ' if preposition else ''}contacts whose {noun} is not recorded"
+    phrase = {"team": f"team {value}", "channel": f"the {value} channel"}.get(dimension, str(value))
+    return f"{'at ' if preposition else ''}{phrase}"
 
 
 def action_praise(result) -> list[str]:

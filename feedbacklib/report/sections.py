@@ -566,7 +566,7 @@ def drivers_table(result) -> Html:
 
 
 def _where(dimension: str, value: str) -> str:
-    return {"team": f"team {value}", "channel": f"the {value} channel"}.get(dimension, str(value))
+    return narrative.where_phrase(dimension, value)
 
 
 @_states_findings
