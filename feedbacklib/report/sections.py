@@ -565,10 +565,6 @@ def drivers_table(result) -> Html:
     return Html("".join(p.markup for p in parts))
 
 
-def _where(dimension: str, value: str) -> str:
-    return narrative.where_phrase(dimension, value)
-
-
 @_states_findings
 def fix_first_section(result) -> Html:
     """The two or three themes to fix first: what each costs, where it concentrates, how it moved."""
@@ -582,17 +578,17 @@ def fix_first_section(result) -> Html:
         where, seen = [], set()
         for _, r in conc.iterrows():
             key = (round(r["where_rate"], 1), round(r["rest_rate"], 1))
-            name = _where(r["dimension"], r["where"])
+            name = narrative.where_phrase(r["dimension"], r["where"])
             if key in seen:  # a vendor and its only team: one place, named once
                 where[-1] = where[-1].replace(" (", f" ({name}; ", 1)
                 continue
             seen.add(key)
-            where.append(f"{name} ({r['where_rate']:.1f} per 100 comments against {r['rest_rate']:.1f} elsewhere)")
+            where.append(f"{narrative.where_phrase(r['dimension'], r['where'], preposition=True)} ({r['where_rate']:.1f} per 100 comments against {r['rest_rate']:.1f} elsewhere)")
         moved = {"up": "up since last month", "down": "down since last month"}.get(first.get("moved") or "",
                                                                                  "no clear change since last month")
         items.append(
             f"<li><strong>{escape(_label(result, theme))}</strong> — costs {abs(first['impact']):.2f} points of mean "
-            f"satisfaction (1–5); {escape('mostly at ' + '; '.join(where) if where else 'spread across teams and channels')}"
+            f"satisfaction (1–5); {escape('mostly ' + '; '.join(where) if where else 'spread across teams and channels')}"
             f"; {escape(moved)}.</li>")
     return Html('<ol class="fb-fix-first">' + "".join(items) + "</ol>")
 
