@@ -50,13 +50,14 @@ def read_export(path: str | os.PathLike[str], *, platform: str | None = None,
     when its layout is not recognised.
     """
     path = Path(path)
-    from ._common import XLSX_LIMITS, xlsx_limits
+    from ._common import XLSX_LIMITS, forget_bytes, xlsx_limits
 
     token = XLSX_LIMITS.set(xlsx_limits(config))
     try:
         return _read_export(path, platform, config)
     finally:
         XLSX_LIMITS.reset(token)
+        forget_bytes()  # detection and reading shared one read; the bytes are not kept beyond it
 
 
 def _read_export(path: Path, platform: str | None, config: Any) -> Export:

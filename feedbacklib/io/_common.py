@@ -98,9 +98,24 @@ class Staged:
     dayfirst_fixed: bool = False
 
 
+#: The last file read, so detection and the reader that follows it share one read of a large export:
+#: ((path, mtime_ns, size), bytes). Cleared by :func:`forget_bytes` when the export is read.
+_LAST_READ: list = [None, None]
+
+
+def forget_bytes() -> None:
+    _LAST_READ[:] = [None, None]
+
+
 def read_bytes(path: Path) -> bytes:
     try:
-        return path.read_bytes()
+        st = path.stat()
+        key = (str(path), st.st_mtime_ns, st.st_size)
+        if _LAST_READ[0] == key:
+            return _LAST_READ[1]
+        data = path.read_bytes()
+        _LAST_READ[:] = [key, data]
+        return data
     except FileNotFoundError:
         raise InputError(f"The export {str(path)!r} does not exist.") from None
     except IsADirectoryError:
@@ -405,11 +420,13 @@ def read_csv_bytes(data: bytes, path: Path, layout: Layout,
     return read_csv_text(text, path, delimiter=delimiter, header_rows=header_rows, names=names, meta=meta)
 
 
+_BARE_CR = re.compile(rb"\r(?!\n)")
+
+
 def _read_utf8_csv(data: bytes, head: str, path: Path, *, bom: bool, delimiter: str, header_rows: int,
                    names: list[str] | None, meta: dict[str, Any] | None) -> pd.DataFrame | None:
     """The fast path of :func:`read_csv_bytes`; ``None`` when the file is not UTF-8 after all."""
-    crs = data.count(b"\r")
-    if crs and crs != data.count(b"\r\n") and b"\n" in data:
+    if b"\r" in data and _BARE_CR.search(data) and b"\n" in data:
         return None  # bare CRs inside fields: read as text (protect_bare_cr)
     _check_width(head[: head.find("\n") if "\n" in head else len(head)], path, delimiter)
     names = _header_names(head, path, delimiter, names)
