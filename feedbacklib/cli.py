@@ -8,6 +8,7 @@ the message). Tracebacks are shown only with ``--debug``.
 from __future__ import annotations
 
 import argparse
+import datetime as _dt
 import logging
 import sys
 from pathlib import Path
@@ -117,6 +118,11 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _now() -> _dt.datetime:
+    """The moment of this run: the command is the edge, the one place that reads the clock."""
+    return _dt.datetime.now(_dt.timezone.utc)
+
+
 def _global_flags(parser: argparse.ArgumentParser, *, top: bool = False) -> None:
     """``--debug`` and ``--version``, accepted before or after the subcommand."""
     default = False if top else argparse.SUPPRESS  # a subcommand's flag never resets the global one
@@ -182,7 +188,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     if args.dry_run:
         plan = plan_report(args.month, args.input, args.config, args.output, notebook=args.notebook,
-                           cell_timeout=args.cell_timeout, timeout=args.timeout, today=args.today)
+                           cell_timeout=args.cell_timeout, timeout=args.timeout, today=args.today,
+                           now=_now())
         print(f"Dry run: nothing was rendered or written.\nconfig: {sanitise(plan.config_path)}")
         print(f"input: {sanitise(plan.input_dir)} ({_plural(len(plan.quality), 'export')})")
         _print_quality(plan.quality, plan.quarantine_reasons)
@@ -204,7 +211,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     outcome = run_report(
         args.month, args.input, args.config, args.output,
         notebook=args.notebook, cell_timeout=args.cell_timeout, timeout=args.timeout, progress=progress,
-        today=args.today,
+        today=args.today, now=_now(),
     )
     if args.verbosity >= 0:
         print(f"Report for {outcome.month} written to {sanitise(outcome.html)} ({outcome.seconds:.1f} s).")

@@ -144,7 +144,7 @@ def load_result(
     cfg = _config(config)
     _LAST_TIMEZONE = cfg.timezone
     folder = Path(input_dir) if input_dir is not None else cfg.input
-    today = as_date(today, cfg.timezone)  # the notebooks' edge: None reads the clock
+    today = as_date(today, cfg.timezone)  # the notebooks' parameter cell passes it (needed for "last")
     key = (month, today, str(folder.resolve()), _file_stamp(cfg.source_path), _file_stamp(cfg.taxonomy),
            _fingerprint(folder), keep_rows)
     if cache and key in _CACHE:

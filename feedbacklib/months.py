@@ -1,8 +1,8 @@
 """Reporting months: the one place that knows what a month is and which one ``last`` means.
 
-A month is the string ``YYYY-MM``. Everything below the edges (the CLI and the
-notebooks' parameters) takes ``today`` as a parameter; :func:`today_in` is the
-only function of the package that reads the clock, and only the edges call it.
+A month is the string ``YYYY-MM``. Nothing in the package reads the clock: the
+edges (the CLI and the notebooks' parameter cells) pass ``today`` (or the moment,
+``now``) in, and everything below takes it as a parameter.
 
 ``last`` is the latest *full* month: the latest month that has ended (before
 ``today``'s month) and is not *thin*. A month is thin when it holds fewer
@@ -31,7 +31,7 @@ from collections.abc import Mapping
 from .errors import InputError, NoDataError
 
 __all__ = [
-    "MONTH_PATTERN", "THIN_SHARE", "is_month", "check_month", "month_of", "today_in", "as_date", "previous_month",
+    "MONTH_PATTERN", "THIN_SHARE", "is_month", "check_month", "month_of", "as_date", "previous_month",
     "thin_reason", "resolve_month", "month_label",
 ]
 
@@ -66,25 +66,20 @@ def month_of(day: _dt.date | _dt.datetime) -> str:
     return f"{day.year:04d}-{day.month:02d}"
 
 
-def today_in(timezone: str = "UTC") -> _dt.date:
-    """Today's date in ``timezone``: the clock, read only at the edges (CLI, notebook parameters)."""
-    from zoneinfo import ZoneInfo
-
-    return _dt.datetime.now(ZoneInfo(timezone)).date()
-
-
-def as_date(value: _dt.date | str | None, timezone: str = "UTC") -> _dt.date:
-    """``value`` as a date: a date, ``"YYYY-MM-DD"``, or None / ``""`` for today in ``timezone``.
-
-    The edges (CLI, notebook parameters, :func:`feedbacklib.pipeline.run_month` called from a
-    notebook) use it; below them ``today`` is always a date passed in.
-    """
+def as_date(value: _dt.date | str | None, timezone: str = "UTC") -> _dt.date | None:
+    """``value`` as a date: a date, ``"YYYY-MM-DD"``, an aware datetime (its date in ``timezone``),
+    or None for None / ``""``. Nothing here reads the clock: the edges (the CLI, the notebooks'
+    parameter cells) pass the date or the moment in."""
     if isinstance(value, _dt.datetime):
-        return value.date()
+        if value.tzinfo is None:
+            return value.date()
+        from zoneinfo import ZoneInfo
+
+        return value.astimezone(ZoneInfo(timezone)).date()
     if isinstance(value, _dt.date):
         return value
     if value is None or (isinstance(value, str) and not value.strip()):
-        return today_in(timezone)
+        return None
     try:
         return _dt.date.fromisoformat(str(value).strip())
     except ValueError:
@@ -130,7 +125,7 @@ def thin_reason(month: str, volumes: Mapping[str, int], *, min_group_size: int,
     return None
 
 
-def resolve_month(month: str, volumes: Mapping[str, int], *, today: _dt.date, min_group_size: int,
+def resolve_month(month: str, volumes: Mapping[str, int], *, today: _dt.date | None, min_group_size: int,
                   share: float = THIN_SHARE, baseline: Mapping[str, int] | None = None) -> str:
     """The report month: ``month`` itself when it is ``YYYY-MM``, else the latest full month.
 
@@ -143,6 +138,9 @@ def resolve_month(month: str, volumes: Mapping[str, int], *, today: _dt.date, mi
     month = check_month(month)
     if month != "last":
         return month
+    if today is None:
+        raise InputError("'last' needs today's date to know which months have ended: pass --today YYYY-MM-DD "
+                         "(the command passes today's date itself) or today=\"YYYY-MM-DD\", or name the month.")
     current = month_of(today)
     ended = sorted(m for m, n in volumes.items() if m < current and n)
     if not ended:

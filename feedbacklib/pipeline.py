@@ -281,8 +281,8 @@ def run_month(
         frames); by default only the report month's rows stay in memory.
     today : date, ``"YYYY-MM-DD"`` or None
         The date the run counts as today: ``"last"`` picks the latest full month that
-        ended before it (:mod:`feedbacklib.months`). None reads the clock in the
-        configured time zone (this function is the notebooks' edge); the CLI passes it.
+        ended before it (:mod:`feedbacklib.months`). Needed only for ``"last"``: the CLI
+        and the notebooks' parameter cells pass it (nothing here reads the clock).
 
     Examples
     --------

@@ -234,15 +234,16 @@ def _open_locked(path: Path) -> tuple[int, dict]:
 
 
 @contextlib.contextmanager
-def _lock(folder: Path):
-    """An exclusive lock on ``folder`` for the whole run (``flock`` on ``folder/.lock``)."""
+def _lock(folder: Path, now: _dt.datetime | None = None):
+    """An exclusive lock on ``folder`` for the whole run (``flock`` on ``folder/.lock``); ``now`` (from
+    the caller's edge) is recorded as when the run started."""
     path = folder / ".lock"
     fd, previous = _open_locked(path)
     try:
         if previous.get("pid"):
             log.warning("Cleared a stale lock left by pid %s on %s (that run was killed)",
                         previous.get("pid"), previous.get("host"))
-        info = json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "started": time.time()})
+        info = json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "started": now.timestamp() if now else None})
         os.ftruncate(fd, 0)
         os.pwrite(fd, info.encode("utf-8"), 0)
         yield
@@ -631,6 +632,7 @@ def plan_report(
     cell_timeout: int | None = None,
     timeout: int | None = None,
     today: _dt.date | str | None = None,
+    now: _dt.datetime | None = None,
 ) -> RunPlan:
     """Check a run without rendering or writing anything (``--dry-run``).
 
@@ -645,7 +647,7 @@ def plan_report(
 
     cfg, input_dir, out_root, notebook, limits = _resolve(
         month, input_dir, config_path, output_dir, notebook, cell_timeout, timeout)
-    today = as_date(today, cfg.timezone)
+    today = as_date(today, cfg.timezone) or as_date(now, cfg.timezone)
     _check_kernel()
     _writable_root(out_root)
     if out_root.is_dir():
@@ -681,6 +683,7 @@ def run_report(
     progress: bool = False,
     generated_at: str | None = None,
     today: _dt.date | str | None = None,
+    now: _dt.datetime | None = None,
 ) -> RunOutcome:
     """Render the monthly report into ``<output_dir>/<YYYY-MM>/``, atomically.
 
@@ -696,14 +699,14 @@ def run_report(
     except ConfigError as exc:  # cron mail shows it; last-failure.log keeps it beside the reports
         _early_failure_log(exc, config_path, output_dir)
         raise
-    today = as_date(today, cfg.timezone)
+    today = as_date(today, cfg.timezone) or as_date(now, cfg.timezone)
     _writable_root(out_root)
     try:
         out_root.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(f"Cannot create the output folder {sanitise(out_root)}: {exc.strerror}. "
                           "Pass --output DIR.") from None
-    with _lock(out_root):
+    with _lock(out_root, now):
         _fault("locked")
         try:
             _recover(out_root)
@@ -718,14 +721,16 @@ def run_report(
             raise OutputError(f"Cannot write to the output folder {sanitise(out_root)}: "
                               f"{exc.strerror or exc}. Free some space or pass --output DIR.") from None
         return _render(month, input_dir, cfg, out_root, staging, notebook, limits, progress,
-                       generated_at, started, today)
+                       generated_at, started, today, now)
 
 
-def _local_stamp(timezone: str) -> str:
-    """Now, as a person in the configured zone reads it (``2026-11-02 06:00 GMT``)."""
+def _local_stamp(now: _dt.datetime | None, timezone: str) -> str:
+    """``now`` (passed in by the edge) as a person in the configured zone reads it (``2026-11-02 06:00 GMT``)."""
+    if now is None:
+        return ""
     from zoneinfo import ZoneInfo
 
-    return _dt.datetime.now(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M %Z")
+    return now.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M %Z")
 
 
 def _recover(out_root: Path) -> None:
@@ -778,7 +783,8 @@ def _early_failure_log(exc: FeedbackError, config_path, output_dir) -> None:
         write_atomic(folder / "last-failure.log", text.encode("utf-8"))
 
 
-def _render(month, input_dir, cfg, out_root, staging, notebook, limits, progress, generated_at, started, today):
+def _render(month, input_dir, cfg, out_root, staging, notebook, limits, progress, generated_at, started, today,
+            now):
     log_path = staging / "run.log"
     failure_log = out_root / "last-failure.log"
     handler = logging.FileHandler(log_path, encoding="utf-8")
@@ -795,7 +801,7 @@ def _render(month, input_dir, cfg, out_root, staging, notebook, limits, progress
         log.info("feedbacklib %s, Python %s (%s) on %s", __version__, _platform.python_version(),
                  sys.executable, _platform.platform())
         log.info("versions: %s", versions())
-        log.info("month=%s today=%s input=%s config=%s output=%s", month, today.isoformat(), input_dir,
+        log.info("month=%s today=%s input=%s config=%s output=%s", month, today.isoformat() if today else "-", input_dir,
                  cfg.source_path, out_root)
         log.info("time limits: %d s per cell, %d s for the whole run", limits.cell_timeout, limits.timeout)
         store = HistoryStore(out_root / HISTORY_DIR)
@@ -803,7 +809,7 @@ def _render(month, input_dir, cfg, out_root, staging, notebook, limits, progress
         cfg.pii_salt()  # here, not in the kernel: a new salt file is logged (and warned about) in this run's log
         _log_inputs(input_dir)
         executed = staging / "report.ipynb"
-        stamp = generated_at or _local_stamp(cfg.timezone)
+        stamp = generated_at or _local_stamp(now, cfg.timezone)
         t0 = time.perf_counter()
         import papermill as pm
 
@@ -817,7 +823,7 @@ def _render(month, input_dir, cfg, out_root, staging, notebook, limits, progress
                     str(notebook), str(executed),
                     parameters={
                         "month": month, "input_dir": str(input_dir), "config_path": str(cfg.source_path),
-                        "output_dir": str(staging), "generated_at": stamp, "today": today.isoformat(),
+                        "output_dir": str(staging), "generated_at": stamp, "today": today.isoformat() if today else "",
                         "history_dir": str(out_root / HISTORY_DIR),
                     },
                     kernel_name=kernel, language="python", progress_bar=False, log_output=False,

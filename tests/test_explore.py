@@ -64,7 +64,7 @@ def fake_run(monkeypatch, sample_result):
 
     def fake(month, folder, cfg, *, progress=False, keep_rows=False, today=None):
         assert keep_rows  # load_months reads result.rows
-        assert today is not None  # the notebooks' edge resolves "today" once, below it is a date
+        assert today is None or hasattr(today, "isoformat")  # a date passed in, never read from the clock
         calls.append(month)
         return sample_result
 

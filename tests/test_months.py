@@ -83,9 +83,9 @@ def test_last_errors_say_what_to_do():
     assert resolve_month("2026-11", SAMPLE_VOLUMES, today=DEC, min_group_size=30) == "2026-11"
 
 
-# Modules allowed to read the clock: months.today_in (the edges call it through as_date), the runner's
-# "generated at" stamp and lock file. Everything else takes ``today`` as a parameter.
-CLOCK_READERS = {"months.py", "runner.py",
+# Modules allowed to read the clock: the command (the edge; the notebooks' parameter cells are the other
+# edge) and progress timestamps. Everything else takes ``today`` or ``now`` as a parameter.
+CLOCK_READERS = {"cli.py",
                  "progress.py"}  # timestamps of progress events for the terminal, never a calendar decision
 CLOCK_CALLS = {("datetime", "now"), ("date", "today"), ("datetime", "today"), ("datetime", "utcnow"),
                ("Timestamp", "now"), ("Timestamp", "today"), ("time", "time")}
@@ -107,4 +107,4 @@ def test_only_the_edges_read_the_clock():
                  for hit in _clock_calls(path)]
     assert offenders == [], f"clock read below the edges: {offenders}"
     # the guard itself sees what it looks for
-    assert _clock_calls(PACKAGE / "months.py")
+    assert _clock_calls(PACKAGE / "cli.py")

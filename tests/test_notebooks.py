@@ -40,7 +40,7 @@ def test_report_notebook_parameters_and_sections():
     nb = nbformat.read(NOTEBOOKS[0].parent / "monthly_report.ipynb", as_version=4)
     params = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
     assert len(params) == 1
-    names = {t.id for n in ast.parse(params[0].source).body for t in n.targets}
+    names = {t.id for n in ast.parse(params[0].source).body if isinstance(n, ast.Assign) for t in n.targets}
     assert names == {"month", "input_dir", "config_path", "output_dir", "history_dir", "generated_at", "today"}
     anchors = re.findall(r'<h2 id="([a-z-]+)">', "\n".join(c.source for c in nb.cells if c.cell_type == "markdown"))
     assert anchors == [a for a, _ in SECTIONS]
