@@ -16,6 +16,7 @@ __all__ = [
     "NoDataError",
     "LockError",
     "RenderError",
+    "OutputError",
 ]
 
 
@@ -63,3 +64,9 @@ class RenderError(FeedbackError):
     """Executing the report notebook or exporting it to HTML failed."""
 
     exit_code = 1
+
+
+class OutputError(FeedbackError):
+    """The output folder cannot be written (read-only, full, not a folder)."""
+
+    exit_code = 2
