@@ -31,6 +31,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import ConfigError
+from .io.registry import REGISTRY
 from .schema import CANONICAL_COLUMNS, SERVICE_MODELS, SOURCES
 
 __all__ = ["Team", "Config", "InputSettings", "CleaningSettings", "RunSettings", "PlatformSettings",
@@ -217,9 +218,8 @@ def _labels(low: int, high: int) -> Key:
 
 
 def _platform_names() -> tuple[str, ...]:
-    from .io.detect import PLATFORMS  # config is read before any reader; the list lives with detection
-
-    return PLATFORMS
+    """The platforms' names, from their records (:mod:`feedbacklib.io.registry`)."""
+    return REGISTRY.names
 
 
 def _is_platform(value: Any) -> bool:
@@ -314,18 +314,19 @@ _COMMON_PLATFORM_KEYS: dict[str, Key] = {
     "source": Key(f"one of {', '.join(SOURCES)}", lambda v: v in SOURCES),
     "columns": _COLUMN_NAMES, "csat_scale": _SCALE, "nps_scale": _SCALE,
 }
-#: The keys each ``[platforms.<name>]`` table accepts: the common ones, plus a platform's own.
-#: A platform not listed here accepts the common keys (a new reader adds its own keys here).
+#: How each platform-specific key of :class:`PlatformSettings` is checked; which platform
+#: accepts which of them is declared by the platform's record (``Platform.settings``).
+_OWN_PLATFORM_KEYS: dict[str, Key] = {
+    "good_csat": Key("a whole score from 1 to 5", lambda v: _is_int(v) and 1 <= v <= 5),
+    "bad_csat": Key("a whole score from 1 to 5", lambda v: _is_int(v) and 1 <= v <= 5),
+    **{f"{name}_field": _FIELD_ID for name in ("first_response_hours", "resolution_hours",
+                                                "resolved_reported", "reopened", "category")},
+    "unfinished": Key('"keep" or "quarantine"', lambda v: v in ("keep", "quarantine")),
+    "score": Key('"nps" or "csat" (what the 0-10 or 1-5 score column measures)', lambda v: v in ("nps", "csat")),
+}
+#: The keys each ``[platforms.<name>]`` table accepts beyond the common ones: its record's own.
 PLATFORM_KEYS: dict[str, dict[str, Key]] = {
-    "zendesk": {
-        "good_csat": Key("a whole score from 1 to 5", lambda v: _is_int(v) and 1 <= v <= 5),
-        "bad_csat": Key("a whole score from 1 to 5", lambda v: _is_int(v) and 1 <= v <= 5),
-        **{f"{name}_field": _FIELD_ID for name in ("first_response_hours", "resolution_hours",
-                                                    "resolved_reported", "reopened", "category")},
-    },
-    "qualtrics": {"unfinished": Key('"keep" or "quarantine"', lambda v: v in ("keep", "quarantine"))},
-    "delighted": {"score": Key('"nps" or "csat" (what the 0-10 or 1-5 score column measures)',
-                               lambda v: v in ("nps", "csat"))},
+    name: {key: _OWN_PLATFORM_KEYS[key] for key in keys} for name, keys in REGISTRY.settings.items()
 }
 #: Keys of ``[platforms.<name>.columns]`` besides the canonical columns (readers' own roles).
 _COLUMN_ROLES = ("customer_id",)

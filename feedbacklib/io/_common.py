@@ -26,10 +26,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from ..errors import InputError
+from ..errors import InputError, QuarantineKind
 
 __all__ = [
-    "Export", "Staged", "STRING", "CUSTOMER_ID", "REJECT",
+    "Export", "Staged", "STRING", "CUSTOMER_ID", "REJECT", "REJECT_KIND", "Rejects",
     "read_bytes", "decode", "sniff_delimiter", "read_csv_text", "read_xlsx_rows",
     "frame_from_rows", "as_string_frame", "find_column", "columns_override", "split_truncated",
     "TRUNCATED_ROWS", "settings_table", "VERSION", "PLACEHOLDERS", "read_rows", "decode_head",
@@ -41,8 +41,10 @@ __all__ = [
 STRING = pd.StringDtype("pyarrow")
 #: Staged-only column: the platform's customer id before hashing.
 CUSTOMER_ID = "customer_id"
-#: Staged-only column: a platform rule's quarantine reason (``<NA>`` = keep the row).
+#: Staged-only column: a platform rule's quarantine reason for a person (``<NA>`` = keep the row).
 REJECT = "_reject"
+#: Staged-only column: that reason's :class:`~feedbacklib.errors.QuarantineKind` (its value).
+REJECT_KIND = "_reject_kind"
 #: Staged-only column: which copy of a record is newest (a timestamp); the newest is kept.
 VERSION = "_version"
 #: ``Export.meta`` key: data rows that were cut off by the end of the file (quarantined).
@@ -79,12 +81,35 @@ class Export:
     meta: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
+class Rejects:
+    """A platform rule's quarantine marks, per row: a kind and a detail (``<NA>`` = keep the row).
+
+    >>> rejects = Rejects(raw.index).mark(partial, QuarantineKind.UNFINISHED)  # doctest: +SKIP
+    >>> frame = frame.assign(**rejects.columns())                              # doctest: +SKIP
+    """
+
+    def __init__(self, index: pd.Index):
+        self.kind = pd.Series(pd.NA, index=index, dtype=STRING)
+        self.detail = pd.Series(pd.NA, index=index, dtype=STRING)
+
+    def mark(self, where: pd.Series, kind: QuarantineKind, detail: str | pd.Series | None = None) -> Rejects:
+        """Rows ``where`` is true get ``kind`` and ``detail`` (default: the kind's words), over any earlier mark."""
+        where = where.fillna(False).astype(bool)
+        self.kind = self.kind.mask(where, kind.value)
+        self.detail = self.detail.mask(where, kind.value if detail is None else detail)
+        return self
+
+    def columns(self) -> dict[str, pd.Series]:
+        """The staged columns :data:`REJECT` and :data:`REJECT_KIND`."""
+        return {REJECT: self.detail, REJECT_KIND: self.kind}
+
+
 @dataclass(frozen=True)
 class Staged:
     """A platform's rows mapped onto canonical names, still as text.
 
     ``frame`` holds string columns named by the schema constants (any subset),
-    plus :data:`CUSTOMER_ID` and :data:`REJECT`; its index is the source row.
+    plus :data:`CUSTOMER_ID`, :data:`REJECT` and :data:`REJECT_KIND`; its index is the source row.
     """
 
     frame: pd.DataFrame

@@ -22,12 +22,13 @@ from typing import Any
 import pandas as pd
 
 from .. import schema as S
+from .platform import Platform
 from ._common import (
     CUSTOMER_ID, PLACEHOLDERS, REJECT, STRING, Export, Staged, columns_override, decode,
     find_column, read_bytes, read_csv_text,
 )
 
-__all__ = ["detect", "read", "stage", "HEADER", "header_index"]
+__all__ = ["PLATFORM", "detect", "read", "stage", "HEADER", "header_index"]
 
 NAME = "cfpb"
 HEADER = ("Date received", "Product", "Sub-product", "Issue", "Sub-issue",
@@ -116,3 +117,7 @@ def stage(export: Export, config: Any) -> Staged:
     return Staged(frame=frame.astype(STRING), source="complaint",
                   date_column=override.get(S.RECEIVED_AT, "Date received"),
                   timezone=str(settings.get("timezone", "America/New_York")), dayfirst=False)
+
+
+PLATFORM = Platform(name=NAME, how="the CFPB complaint database columns", signature=HEADER, read=read,
+                    stage=stage, detect=detect, header_index=header_index)

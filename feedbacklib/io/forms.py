@@ -23,6 +23,7 @@ from typing import Any
 import pandas as pd
 
 from .. import schema as S
+from .platform import Platform
 from ._common import (
     zone_from_name,
     dayfirst_setting,
@@ -32,7 +33,7 @@ from ._common import (
 
 from .roles import choose_roles, describe
 
-__all__ = ["detect_google", "detect_microsoft", "read", "stage_google", "stage_microsoft",
+__all__ = ["MICROSOFT", "GOOGLE", "detect_google", "detect_microsoft", "read", "stage_google", "stage_microsoft",
            "guess_questions", "GOOGLE_HEADER", "MICROSOFT_HEADER"]
 
 GOOGLE_HEADER = ("Timestamp", "Email Address")
@@ -125,3 +126,10 @@ def stage_microsoft(export: Export, config: Any) -> Staged:
                   date_cols=("Completion time", "Start time"), email_cols=("Email",),
                   meta_cols={"id", "start time", "completion time", "email", "name",
                              "last modified time", "total points", "quiz feedback"})
+
+
+MICROSOFT = Platform(name="microsoft_forms",
+                     how="Id, Start time, Completion time, Email, Name, then one column per question",
+                     signature=MICROSOFT_HEADER, read=read, stage=stage_microsoft, detect=detect_microsoft)
+GOOGLE = Platform(name="google_forms", how="Timestamp, then one column per question", signature=GOOGLE_HEADER,
+                  read=read, stage=stage_google, detect=detect_google)

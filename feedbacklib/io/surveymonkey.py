@@ -21,6 +21,7 @@ from typing import Any
 import pandas as pd
 
 from .. import schema as S
+from .platform import Platform
 from ._common import (
     dayfirst_setting,
     CUSTOMER_ID, REJECT, STRING, Export, Staged, columns_override, find_column,
@@ -28,7 +29,7 @@ from ._common import (
 )
 from .roles import choose_roles, describe
 
-__all__ = ["detect", "read", "stage", "HEADER", "column_names"]
+__all__ = ["PLATFORM", "detect", "read", "stage", "HEADER", "column_names"]
 
 NAME = "surveymonkey"
 HEADER = ("Respondent ID", "Collector ID", "Start Date", "End Date", "IP Address", "Email Address",
@@ -144,3 +145,7 @@ def stage(export: Export, config: Any) -> Staged:
                   date_column=date_col, timezone=settings.get("timezone"),
                   **dayfirst_setting(settings, False),
                   roles=describe(chosen, override, {S.RECEIVED_AT: f"{date_col!r} (the response date)"}))
+
+
+PLATFORM = Platform(name=NAME, how="two header rows: questions, then Response / Open-Ended Response",
+                    signature=HEADER, read=read, stage=stage, detect=detect)

@@ -25,14 +25,15 @@ from typing import Any
 import pandas as pd
 
 from .. import schema as S
-from ..errors import InputError
+from ..errors import InputError, QuarantineKind
+from .platform import Platform
 from ._common import (
     dayfirst_setting,
-    CUSTOMER_ID, REJECT, STRING, VERSION, Export, Staged, as_string_frame, columns_override,
+    CUSTOMER_ID, REJECT, REJECT_KIND, STRING, Rejects, VERSION, Export, Staged, as_string_frame, columns_override,
     decode, find_column, looks_like_json, read_bytes, read_csv_text, sniff_delimiter,
 )
 
-__all__ = ["detect", "detect_csv", "read", "stage", "load_json", "CSV_HEADER"]
+__all__ = ["PLATFORM", "detect", "detect_csv", "read", "stage", "load_json", "CSV_HEADER"]
 
 CSV_HEADER = ("ID", "Subject", "Requester", "Requester email", "Group", "Assignee", "Status",
               "Created", "Updated", "Via", "Satisfaction", "Satisfaction Comment", "Description")
@@ -215,7 +216,8 @@ def _stage_csv(export: Export, config: Any) -> Staged:
         VERSION: get(VERSION, "Updated", "Updated at"),
     }, index=raw.index)
     deleted = get("_status", "Status").str.strip().str.lower() == "deleted"
-    frame[REJECT] = empty.mask(deleted.fillna(False), "deleted ticket")
+    rejects = Rejects(raw.index).mark(deleted, QuarantineKind.DELETED_TICKET)
+    frame[REJECT], frame[REJECT_KIND] = rejects.detail, rejects.kind
     return Staged(frame=frame.astype(STRING), source="ticket", date_column=created or "Created",
                   timezone=settings.get("timezone"), **dayfirst_setting(settings, False))
 
@@ -265,6 +267,15 @@ def stage(export: Export, config: Any) -> Staged:
         VERSION: get("generated_timestamp").fillna(get("updated_at")),
     }, index=raw.index)
     deleted = get("status").str.strip().str.lower() == "deleted"
-    frame[REJECT] = empty.mask(deleted.fillna(False), "deleted ticket")
+    rejects = Rejects(raw.index).mark(deleted, QuarantineKind.DELETED_TICKET)
+    frame[REJECT], frame[REJECT_KIND] = rejects.detail, rejects.kind
     return Staged(frame=frame.astype(STRING), source="ticket", date_column="created_at",
                   timezone="UTC", dayfirst=False)
+
+
+PLATFORM = Platform(
+    name=NAME, how="JSON with \"tickets\", or a CSV view export with ID, Subject, Requester, Group, ...",
+    signature=CSV_HEADER, read=read, stage=stage, detect=detect_csv, detect_json=detect,
+    settings=("good_csat", "bad_csat", "first_response_hours_field", "resolution_hours_field",
+              "resolved_reported_field", "reopened_field", "category_field"),
+)
