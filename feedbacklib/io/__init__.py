@@ -28,16 +28,17 @@ EXPORT_SUFFIXES = (".csv", ".tsv", ".json", ".xlsx", ".parquet")
 
 
 def read_export(path: str | os.PathLike[str], *, platform: str | None = None,
-                config: Any = None, registry: Registry = REGISTRY) -> Export:
+                config: Any = None, registry: Registry | None = None) -> Export:
     """Read one export: detect (unless ``platform`` is given) and read every row as text.
 
     Raises ``InputError`` when the file cannot be read and ``DetectionError``
-    when its layout is not recognised.
+    when its layout is not recognised. ``registry``: the platforms to choose from
+    (default: :data:`REGISTRY`, looked up when called).
     """
     path = Path(path)
     token = XLSX_LIMITS.set(xlsx_limits(config))
     try:
-        return _read_export(path, platform, config, registry)
+        return _read_export(path, platform, config, REGISTRY if registry is None else registry)
     finally:
         XLSX_LIMITS.reset(token)
         forget_bytes()  # detection and reading shared one read; the bytes are not kept beyond it
@@ -161,6 +162,6 @@ def _closest(path: Path) -> tuple[str | None, float]:
     return (name, 0.0) if len(missing) < len(REGISTRY[name].signature) else (None, 0.0)
 
 
-def stage_export(export: Export, config: Any, registry: Registry = REGISTRY) -> Staged:
-    """Map an export's raw columns onto canonical names (still text)."""
-    return registry[export.platform].stage(export, config)
+def stage_export(export: Export, config: Any, registry: Registry | None = None) -> Staged:
+    """Map an export's raw columns onto canonical names (still text), with its platform's record."""
+    return (REGISTRY if registry is None else registry)[export.platform].stage(export, config)
