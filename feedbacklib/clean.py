@@ -40,7 +40,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,8 +52,10 @@ import pyarrow.compute as pc
 from . import schema as S
 from .errors import QuarantineKind, SchemaError
 from .io import Export, stage_export
-from .io._common import CUSTOMER_ID, REJECT, REJECT_KIND, STRING, TRUNCATED_ROWS, VERSION, per_unique, settings_table
+from .io._common import (CUSTOMER_ID, REJECT, REJECT_KIND, STRING, TRUNCATED_ROWS, VERSION, per_unique,
+                         platform_settings)
 from .arrowstr import arrow_strings, matches, put_rows
+from .settings import CleaningSettings, PlatformSettings
 from .pii import MAY_HOLD_PII, personal_ids, pseudonym, redact_labels, redact_pii
 
 __all__ = [
@@ -83,8 +85,9 @@ NPS_LABELS: dict[str, int] = {
     "extremely likely": 10, "very likely": 9, "not at all likely": 0, "extremely unlikely": 0,
     "not likely at all": 0,
 }
-#: Same customer, same text, within this many hours: the later copy is quarantined as a repeat.
-DEFAULT_DUPLICATE_WINDOW_HOURS = 24.0
+#: Same customer, same text, within this many hours: the later copy is quarantined as a repeat
+#: (the default of ``[cleaning] duplicate_window_hours``).
+DEFAULT_DUPLICATE_WINDOW_HOURS = CleaningSettings.duplicate_window_hours
 QUALITY_COLUMNS = ("file", S.PLATFORM, "confidence", "rows_read", "rows_kept", "rows_quarantined")
 #: Comments that say nothing: the row is kept with text "".
 BLANK_TEXTS = ("n/a", "na", "-", "none", "nothing", ".", "nil", "--")
@@ -752,32 +755,16 @@ def cleaning_settings(config: Any, platform: str | None = None) -> dict[str, Any
     one platform), ``csat_labels`` / ``nps_labels`` (label -> score, added to
     :data:`CSAT_LABELS` / :data:`NPS_LABELS`).
     """
-    table = settings_table(config, "cleaning")
-    per = config.platform(platform) if (config is not None and platform) else {}
+    table = config.cleaning if config is not None else CleaningSettings()
+    per = platform_settings(config, platform) if platform else PlatformSettings()
 
-    def scale(key: str) -> tuple[float, float] | None:
-        value = per.get(key, table.get(key))
-        if isinstance(value, (list, tuple)) and len(value) == 2:
-            return float(value[0]), float(value[1])
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 1:
-            return (1.0, float(value))
-        return None
+    def labels(extra: Mapping[str, int], default: dict[str, int]) -> dict[str, int]:
+        return {**default, **{str(k).casefold(): int(v) for k, v in extra.items()}}
 
-    def labels(key: str, default: dict[str, int]) -> dict[str, int]:
-        extra = table.get(key, {})
-        out = dict(default)
-        if isinstance(extra, dict):
-            out.update({str(k).casefold(): int(v) for k, v in extra.items()})
-        return out
-
-    window = table.get("duplicate_window_hours", DEFAULT_DUPLICATE_WINDOW_HOURS)
-    try:
-        window = float(window)
-    except (TypeError, ValueError):
-        window = DEFAULT_DUPLICATE_WINDOW_HOURS
-    return {"duplicate_window_hours": window, "csat_scale": scale("csat_scale"),
-            "nps_scale": scale("nps_scale"), "csat_labels": labels("csat_labels", CSAT_LABELS),
-            "nps_labels": labels("nps_labels", NPS_LABELS)}
+    return {"duplicate_window_hours": float(table.duplicate_window_hours),
+            "csat_scale": per.csat_scale or table.csat_scale, "nps_scale": per.nps_scale or table.nps_scale,
+            "csat_labels": labels(table.csat_labels, CSAT_LABELS),
+            "nps_labels": labels(table.nps_labels, NPS_LABELS)}
 
 
 def _cast(frame: pd.DataFrame) -> pd.DataFrame:

@@ -1,8 +1,10 @@
 """Configuration: frozen dataclasses loaded from ``feedback.toml``, every value type-checked once.
 
 Each TOML table has one frozen dataclass (:class:`Config` for ``[project]``, :class:`Team`,
-:class:`InputSettings`, :class:`CleaningSettings`, :class:`RunSettings`,
-:class:`PlatformSettings`) whose field defaults are the only defaults. :func:`load_config`
+and :mod:`feedbacklib.settings`' :class:`InputSettings`, :class:`CleaningSettings`,
+:class:`RunSettings`, :class:`PlatformSettings`) whose field defaults are the only defaults.
+The platforms and each platform's own keys come from the platforms' records
+(:mod:`feedbacklib.io.registry`). :func:`load_config`
 checks every key of every table when the file is read: an unknown table or key (``timezon``,
 ``csat_scal``, an unknown platform under ``[platforms.*]``) or a value of the wrong kind
 (``input = 5``, ``good_csat = "five"``, ``aliases = "NW Manila"``, ``csat_scale = [1, inf]``,
@@ -33,66 +35,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from .errors import ConfigError
 from .io.registry import REGISTRY
 from .schema import CANONICAL_COLUMNS, SERVICE_MODELS, SOURCES
+from .settings import ENGINES, SALT_FILE, CleaningSettings, InputSettings, PlatformSettings, RunSettings
 
 __all__ = ["Team", "Config", "InputSettings", "CleaningSettings", "RunSettings", "PlatformSettings",
            "load_config", "default_config", "ENGINES", "SECTION_KEYS", "PLATFORM_KEYS", "TABLES"]
-
-#: Where cleaning, tagging and sentiment run (``[run] engine``; see docs/scale.md).
-ENGINES = ("pandas", "dask")
-
-
-@dataclass(frozen=True)
-class InputSettings:
-    """``[input]``: platform detection overrides."""
-
-    platform: str | None = None                       # force one platform for every file
-    platforms: Mapping[str, str] = field(default_factory=dict)  # file-name glob -> platform
-    strict: bool = False                              # an unknown file in the input folder is an error
-    max_xlsx_mb: int = 512                            # what one workbook may expand to, unzipped
-    max_xlsx_cells: int = 30_000_000                  # ... and in cells (rows x columns of its used range)
-
-
-@dataclass(frozen=True)
-class CleaningSettings:
-    """``[cleaning]``: the repeat window and the rating scales."""
-
-    duplicate_window_hours: float = 24.0              # 0 = off
-    csat_scale: tuple[float, float] | None = None     # [low, high] the exports use; None = 1-5
-    nps_scale: tuple[float, float] | None = None      # None = 0-10
-    csat_labels: Mapping[str, int] = field(default_factory=dict)
-    nps_labels: Mapping[str, int] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class RunSettings:
-    """``[run]``: time limits and the engine."""
-
-    timeout_seconds: int | None = None
-    cell_timeout_seconds: int | None = None
-    engine: str | None = None
-    scheduler: str | None = None
-
-
-@dataclass(frozen=True)
-class PlatformSettings:
-    """``[platforms.<name>]``: one platform's settings (:data:`PLATFORM_KEYS` says which apply where)."""
-
-    timezone: str | None = None             # zone of naive dates in this platform's exports
-    dayfirst: bool | None = None            # 03/04 = 3 April (True) or March 4 (False)
-    source: str | None = None               # survey | complaint | ticket | review
-    columns: Mapping[str, str] = field(default_factory=dict)  # canonical column -> export column
-    csat_scale: tuple[float, float] | None = None
-    nps_scale: tuple[float, float] | None = None
-    good_csat: int = 5                      # Zendesk "good" on the 1-5 scale
-    bad_csat: int = 1                       # Zendesk "bad"
-    first_response_hours_field: int | None = None   # Zendesk custom field ids
-    resolution_hours_field: int | None = None
-    resolved_reported_field: int | None = None
-    reopened_field: int | None = None
-    category_field: int | None = None
-    unfinished: str = "keep"                # Qualtrics Finished = False: keep | quarantine
-    score: str | None = None                # Delighted: what the score column measures, nps | csat
-
 
 @dataclass(frozen=True)
 class Team:
@@ -120,10 +66,6 @@ class Config:
     pii_salt_env: str = "FEEDBACK_PII_SALT"
     salt_file: Path | None = None
     teams: tuple[Team, ...] = ()
-    #: ``[platforms.<name>]`` as given (validated), for readers that look keys up by name.
-    platforms: dict[str, dict[str, Any]] = field(default_factory=dict)
-    #: ``[input]``, ``[cleaning]``, ``[run]`` as given (validated), for :meth:`section`.
-    sections: dict[str, dict[str, Any]] = field(default_factory=dict)
     source_path: Path | None = None
     input_settings: InputSettings = field(default_factory=InputSettings)
     cleaning: CleaningSettings = field(default_factory=CleaningSettings)
@@ -138,17 +80,20 @@ class Config:
                 table[name.strip().casefold()] = team
         return table
 
-    def platform(self, name: str) -> dict[str, Any]:
-        """The settings of one platform (an empty dict when none are configured)."""
-        return dict(self.platforms.get(name, {}))
-
-    def platform_typed(self, name: str) -> PlatformSettings:
+    def platform(self, name: str) -> PlatformSettings:
         """The typed settings of one platform (defaults when none are configured)."""
         return self.platform_settings.get(name, PlatformSettings())
 
+    platform_typed = platform
+
     def section(self, name: str) -> dict[str, Any]:
-        """One of the optional tables (``[input]``, ``[cleaning]``, ``[run]``), validated; empty when absent."""
-        return dict(self.sections.get(name, {}))
+        """The values set in one of the optional tables (``[input]``, ``[cleaning]``, ``[run]``),
+        read from its typed table: the fields that differ from their defaults. Prefer the typed
+        tables (``cfg.input_settings``, ``cfg.cleaning``, ``cfg.run``)."""
+        table = {"input": self.input_settings, "cleaning": self.cleaning, "run": self.run}[name]
+        default = type(table)()
+        return {f.name: getattr(table, f.name) for f in fields(table)
+                if getattr(table, f.name) != getattr(default, f.name)}
 
     def pii_salt(self) -> bytes:
         """The salt for customer-key hashes: environment first, then the salt file.
@@ -479,10 +424,8 @@ def _parse(data: dict[str, Any], root: Path, source: Path | None) -> Config:
         timezone=ok.get("timezone", defaults["timezone"]),
         taxonomy=_resolve(root, ok.get("taxonomy")),
         pii_salt_env=ok.get("pii_salt_env", defaults["pii_salt_env"]),
-        salt_file=_resolve(root, ok.get("salt_file", ".feedbacklib-salt")),
+        salt_file=_resolve(root, ok.get("salt_file", SALT_FILE)),
         teams=tuple(teams),
-        platforms={k: dict(v) for k, v in platforms.items() if k in typed_platforms},
-        sections=sections,
         source_path=source,
         sla_first_response_hours=float(ok.get("sla_first_response_hours", defaults["sla_first_response_hours"])),
         min_group_size=ok.get("min_group_size", defaults["min_group_size"]),

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DetectionError, InputError
-from ._common import XLSX_LIMITS, Export, Staged, forget_bytes, read_rows, settings_table, xlsx_limits
+from ._common import XLSX_LIMITS, Export, Staged, forget_bytes, input_settings, read_rows, xlsx_limits
 from .detect import PLATFORMS, _unrecognised, closest_layout, detect_platform
 from .platform import Platform, Registry
 from .registry import REGISTRY
@@ -83,7 +83,7 @@ TRIED_SUFFIXES = EXPORT_SUFFIXES + (".xlsm", "")
 
 def strict_input(config: Any) -> bool:
     """``[input] strict = true``: an unknown file in the input folder is an error, not a warning."""
-    return settings_table(config, "input").get("strict") is True
+    return input_settings(config).strict
 
 
 def read_exports(folder: str | os.PathLike[str], config: Any = None, *, platform: str | None = None,

@@ -17,9 +17,10 @@ from typing import Any
 import pandas as pd
 
 from .. import schema as S
+from ..settings import PlatformSettings
 from ._common import (
     CUSTOMER_ID, REJECT, REJECT_KIND, STRING, Rejects, VERSION, Export, Staged, columns_override, dayfirst_setting, find_column,
-    frame_from_rows, is_workbook, read_bytes, read_csv_bytes, read_xlsx_rows, sniff_layout, zone_from_name, _text,
+    frame_from_rows, is_workbook, platform_settings, read_bytes, read_csv_bytes, read_xlsx_rows, sniff_layout, zone_from_name, _text,
 )
 from .platform import Platform
 from .roles import choose_roles, describe
@@ -47,8 +48,8 @@ class Spec:
     meta: tuple[str, ...] = ()
     #: ``(raw, frame) -> Rejects``: platform rules (statuses to quarantine)
     reject: Callable[[pd.DataFrame, pd.DataFrame], Rejects] | None = None
-    #: ``(raw, frame) -> frame``: last platform-specific touches (score scales, channel codes)
-    finish: Callable[[pd.DataFrame, pd.DataFrame, Mapping[str, Any]], pd.DataFrame] | None = None
+    #: ``(raw, frame, settings) -> frame``: last platform-specific touches (score scales, channel codes)
+    finish: Callable[[pd.DataFrame, pd.DataFrame, PlatformSettings], pd.DataFrame] | None = None
     questions: bool = False           # choose text / scores among the question columns
     extra: Mapping[str, Any] = field(default_factory=dict)
 
@@ -94,7 +95,7 @@ def stage_mapped(export: Export, config: Any, spec: Spec) -> Staged:
     raw = export.raw
     cols = list(raw.columns)
     override = columns_override(config, spec.name)
-    settings = config.platform(spec.name) if config is not None else {}
+    settings = platform_settings(config, spec.name)
     empty = pd.Series(pd.NA, index=raw.index, dtype=STRING)
     fixed: dict[str, str] = {}
     used: dict[str, str] = {}
@@ -136,7 +137,7 @@ def stage_mapped(export: Export, config: Any, spec: Spec) -> Staged:
     frame[REJECT], frame[REJECT_KIND] = rejects.detail, rejects.kind
     date_col = (find_column(cols, override[S.RECEIVED_AT]) if S.RECEIVED_AT in override
                 else used.get(S.RECEIVED_AT)) or next(iter(spec.columns.get(S.RECEIVED_AT, ("date",))))
-    zone = settings.get("timezone") or zone_from_name(date_col) or spec.timezone
-    return Staged(frame=frame.astype(STRING), source=str(settings.get("source", spec.source)),
+    zone = settings.timezone or zone_from_name(date_col) or spec.timezone
+    return Staged(frame=frame.astype(STRING), source=settings.source or spec.source,
                   date_column=date_col, timezone=zone, **dayfirst_setting(settings, spec.dayfirst),
                   roles=describe(chosen, override, fixed))

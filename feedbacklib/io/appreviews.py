@@ -20,11 +20,10 @@ comment, and the source is ``review``.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pandas as pd
 
 from .. import schema as S
+from ..settings import PlatformSettings
 from ._common import STRING, VERSION
 from ._mapped import Spec, mapped_platform, spec_score
 
@@ -37,7 +36,7 @@ GOOGLE_PLAY_HEADER = (
     "Developer Reply Date and Time", "Developer Reply Millis Since Epoch", "Developer Reply Text", "Review Link")
 
 
-def _play_finish(raw: pd.DataFrame, frame: pd.DataFrame, settings: Any) -> pd.DataFrame:
+def _play_finish(raw: pd.DataFrame, frame: pd.DataFrame, settings: PlatformSettings) -> pd.DataFrame:
     """The review id from its link (``...&reviewId=<id>``); the link itself when it has none."""
     link = frame[S.RESPONSE_ID]
     review_id = link.str.extract(r"reviewId=([^&#\s]+)", expand=False)

@@ -15,12 +15,11 @@ the generic reader and a ``[platforms.generic.columns]`` mapping.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
 
 import pandas as pd
 
 from .. import schema as S
+from ..settings import PlatformSettings
 from ._common import CUSTOMER_ID, STRING, find_column
 from ._mapped import Spec, mapped_platform
 
@@ -29,12 +28,12 @@ __all__ = ["PLATFORM", "SPEC"]
 NAME = "delighted"
 
 
-def _finish(raw: pd.DataFrame, frame: pd.DataFrame, settings: Mapping[str, Any]) -> pd.DataFrame:
+def _finish(raw: pd.DataFrame, frame: pd.DataFrame, settings: PlatformSettings) -> pd.DataFrame:
     col = find_column(list(raw.columns), "Score")
     if col is None or S.NPS in frame.columns and frame[S.NPS].notna().any():
         return frame
     score = raw[col]
-    kind = str(settings.get("score", "")).casefold()
+    kind = (settings.score or "").casefold()
     if kind not in ("nps", "csat"):
         numbers = pd.to_numeric(score, errors="coerce")
         kind = "nps" if bool(((numbers == 0) | (numbers > 5)).any()) else "csat"

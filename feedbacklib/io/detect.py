@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 
 from ..errors import DetectionError, InputError
 from ..pii import redact_pii
-from ._common import decode, decode_head, head_rows, read_bytes, read_rows, settings_table, sniff_delimiter
+from ._common import decode, decode_head, head_rows, input_settings, read_bytes, read_rows, sniff_delimiter
 from .generic import records_of
 from .registry import REGISTRY, Registry
 
@@ -75,14 +75,11 @@ def _header_of(path: Path, data: bytes, registry: Registry) -> tuple[str, list[s
 
 def _override(path: Path, config: Any) -> str | None:
     """``[input] platform`` or the first matching ``[input.platforms]`` glob, if any."""
-    settings = settings_table(config, "input")
-    table = settings.get("platforms", {})
-    if isinstance(table, dict):
-        for pattern, name in table.items():
-            if fnmatch.fnmatch(path.name, pattern) or fnmatch.fnmatch(str(path), pattern):
-                return str(name)
-    value = settings.get("platform")
-    return str(value) if value else None
+    settings = input_settings(config)
+    for pattern, name in settings.platforms.items():
+        if fnmatch.fnmatch(path.name, pattern) or fnmatch.fnmatch(str(path), pattern):
+            return str(name)
+    return settings.platform or None
 
 
 def detect_platform(path: str | os.PathLike[str], *, config: Any = None,

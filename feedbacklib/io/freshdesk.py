@@ -20,13 +20,13 @@ Satisfaction ("Survey results": Awesome / Just Okay / Not Good) becomes CSAT
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from .. import schema as S
+from ..settings import PlatformSettings
 from ..errors import InputError, QuarantineKind
 from .platform import Platform
 from ._common import (
@@ -48,7 +48,7 @@ SURVEY = {"awesome": "5", "just okay": "3", "not good": "1", "extremely happy": 
           "neutral": "3", "unhappy": "2", "extremely unhappy": "1"}
 
 
-def _finish(raw: pd.DataFrame, frame: pd.DataFrame, settings: Mapping[str, Any]) -> pd.DataFrame:
+def _finish(raw: pd.DataFrame, frame: pd.DataFrame, settings: PlatformSettings) -> pd.DataFrame:
     frame = frame.copy()
     channel = frame[S.CHANNEL].str.strip().str.casefold()
     frame[S.CHANNEL] = channel.map(lambda v: SOURCES.get(v, v), na_action="ignore").astype(STRING)

@@ -16,6 +16,7 @@ from .. import schema as S
 from ..errors import InputError
 from .platform import Platform
 from ._common import (
+    platform_settings,
     zone_from_name,
     dayfirst_setting,
     is_workbook,
@@ -98,10 +99,10 @@ def stage(export: Export, config: Any) -> Staged:
     empty = pd.Series(pd.NA, index=raw.index, dtype=STRING)
     frame = pd.DataFrame({c: raw[found[c]] if c in found else empty for c in SYNONYMS}, index=raw.index)
     frame[REJECT] = empty
-    settings = config.platform(NAME) if config is not None else {}
-    return Staged(frame=frame.astype(STRING), source=str(settings.get("source", "survey")),
+    settings = platform_settings(config, NAME)
+    return Staged(frame=frame.astype(STRING), source=settings.source or "survey",
                   date_column=found.get(S.RECEIVED_AT, S.RECEIVED_AT),
-                  timezone=settings.get("timezone") or zone_from_name(found.get(S.RECEIVED_AT)),
+                  timezone=settings.timezone or zone_from_name(found.get(S.RECEIVED_AT)),
                   **dayfirst_setting(settings, True),
                   roles={c: f"{found[c]!r} ({'set in feedback.toml' if c in columns_override(config, NAME) else 'named so'})"
                          for c in found})

@@ -21,6 +21,7 @@ from .. import schema as S
 from ..errors import QuarantineKind
 from .platform import Platform
 from ._common import (
+    platform_settings,
     dayfirst_setting,
     CUSTOMER_ID, REJECT, REJECT_KIND, STRING, Rejects, Export, Staged, columns_override, find_column,
     frame_from_rows, head_rows, per_unique, read_bytes, read_csv_bytes, read_xlsx_rows,
@@ -263,14 +264,13 @@ def stage(export: Export, config: Any) -> Staged:
         status = per_unique(raw[status_col], _status_reasons)
         rejects.mark(status.notna(), QuarantineKind.EXCLUDED_STATUS, status)
     finished_col = find_column(cols, "Finished")
-    unfinished_policy = str((config.platform(NAME) if config else {}).get("unfinished", "keep"))
-    if finished_col is not None and unfinished_policy == "quarantine":
+    settings = platform_settings(config, NAME)
+    if finished_col is not None and settings.unfinished == "quarantine":
         unfinished = raw[finished_col].str.strip().str.lower().isin(["false", "0", "no"])
         rejects.mark(unfinished & rejects.kind.isna(), QuarantineKind.UNFINISHED)
     frame[REJECT], frame[REJECT_KIND] = rejects.detail, rejects.kind
-    settings = config.platform(NAME) if config else {}
     return Staged(frame=frame.astype(STRING), source="survey", date_column=date_column,
-                  timezone=tz or settings.get("timezone"), **dayfirst_setting(settings, False),
+                  timezone=tz or settings.timezone, **dayfirst_setting(settings, False),
                   roles=describe(chosen, override, fixed))
 
 
