@@ -55,7 +55,8 @@ from .io import Export, stage_export
 from .io._common import (CUSTOMER_ID, REJECT, REJECT_KIND, STRING, TRUNCATED_ROWS, VERSION, per_unique,
                          platform_settings)
 from .arrowstr import arrow_strings, matches, put_rows
-from .settings import CleaningSettings, PlatformSettings
+from .validation import validate_frame
+from .settings import CSAT_LABELS, NPS_LABELS, CleaningSettings, PlatformSettings
 from .pii import MAY_HOLD_PII, personal_ids, pseudonym, redact_labels, redact_pii
 
 __all__ = [
@@ -71,20 +72,6 @@ ORIGINAL = "original"
 #: Quarantine reason kinds (:class:`~feedbacklib.errors.QuarantineKind` values); the quality
 #: table has one count column for each.
 REASON_KINDS = tuple(kind.value for kind in QuarantineKind)
-#: Rating labels -> canonical score, declared once. ``[cleaning.csat_labels]`` and
-#: ``[cleaning.nps_labels]`` in feedback.toml add to or override them (keys case-insensitive).
-CSAT_LABELS: dict[str, int] = {
-    "very satisfied": 5, "extremely satisfied": 5, "completely satisfied": 5, "satisfied": 4,
-    "somewhat satisfied": 4, "mostly satisfied": 4, "neutral": 3,
-    "neither satisfied nor dissatisfied": 3, "somewhat dissatisfied": 2, "dissatisfied": 2,
-    "very dissatisfied": 1, "extremely dissatisfied": 1, "completely dissatisfied": 1,
-    "excellent": 5, "very good": 4, "good": 4, "average": 3, "fair": 3, "poor": 2, "very poor": 1,
-    "terrible": 1,
-}
-NPS_LABELS: dict[str, int] = {
-    "extremely likely": 10, "very likely": 9, "not at all likely": 0, "extremely unlikely": 0,
-    "not likely at all": 0,
-}
 #: Same customer, same text, within this many hours: the later copy is quarantined as a repeat
 #: (the default of ``[cleaning] duplicate_window_hours``).
 DEFAULT_DUPLICATE_WINDOW_HOURS = CleaningSettings.duplicate_window_hours
@@ -1017,6 +1004,4 @@ def _quality(exports: Sequence[Export], file_no: np.ndarray, bad: np.ndarray,
 
 def validate_canonical(frame: pd.DataFrame) -> None:
     """Raise ``SchemaError`` listing every way ``frame`` breaks the canonical schema (pandera, lazy)."""
-    from .validation import validate_frame
-
     validate_frame(frame)

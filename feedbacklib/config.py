@@ -34,6 +34,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import ConfigError
 from .io.registry import REGISTRY
+from .salt import pii_salt
 from .schema import CANONICAL_COLUMNS, SERVICE_MODELS, SOURCES
 from .settings import ENGINES, SALT_FILE, CleaningSettings, InputSettings, PlatformSettings, RunSettings
 
@@ -102,8 +103,6 @@ class Config:
         written once to ``salt_file`` so customer keys stay stable across months.
         See :func:`feedbacklib.salt.pii_salt` (at least 16 bytes, created atomically).
         """
-        from .salt import pii_salt
-
         return pii_salt(self.salt_file, self.pii_salt_env)
 
 

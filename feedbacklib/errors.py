@@ -24,6 +24,9 @@ __all__ = [
     "NoDataError",
     "LockError",
     "RenderError",
+    "StoreError",
+    "OutputError",
+    "SymlinkError",
 ]
 
 
@@ -71,6 +74,26 @@ class RenderError(FeedbackError):
     """Executing the report notebook or exporting it to HTML failed."""
 
     exit_code = 1
+
+
+class StoreError(FeedbackError):
+    """The history store cannot be read or written safely (a symlink, a read-only or full disk)."""
+
+    exit_code = 2
+
+
+class OutputError(FeedbackError):
+    """The output folder cannot be written (read-only, full, not a folder)."""
+
+    exit_code = 2
+
+
+class SymlinkError(OSError):
+    """A path the run writes to is a symbolic link (or not the kind of file expected).
+
+    An ``OSError`` (raised where the file system is touched); callers turn it into a
+    :class:`StoreError` or :class:`OutputError` that names the path.
+    """
 
 
 class QuarantineKind(str, Enum):

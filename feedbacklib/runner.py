@@ -61,7 +61,7 @@ import pandas as pd
 
 from . import __version__
 from .config import Config, load_config
-from .errors import ConfigError, FeedbackError, InputError, LockError, NoDataError, RenderError
+from .errors import ConfigError, FeedbackError, InputError, LockError, NoDataError, OutputError, RenderError
 from .months import as_date, check_month
 from .pipeline import TIMINGS_FILE
 from .fsutil import SymlinkError, exchange as _exchange, fsync_dir as _fsync_dir, open_nofollow, write_atomic
@@ -93,12 +93,6 @@ _KERNEL_ERRORS: dict[str, type[FeedbackError]] = {
 # OSErrors raised in the kernel that mean "the output cannot be written": exit code 2 like the runner's own.
 _OS_ERRORS = ("OSError", "PermissionError", "IOError")
 _OUTPUT_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EFBIG)
-
-
-class OutputError(FeedbackError):
-    """The output folder cannot be written (read-only, full, not a folder)."""
-
-    exit_code = 2
 
 
 @dataclass(frozen=True)

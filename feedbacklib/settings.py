@@ -11,12 +11,27 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-__all__ = ["InputSettings", "CleaningSettings", "RunSettings", "PlatformSettings", "ENGINES", "SALT_FILE"]
+__all__ = ["CSAT_LABELS", "NPS_LABELS", "InputSettings", "CleaningSettings", "RunSettings", "PlatformSettings", "ENGINES", "SALT_FILE"]
 
 #: Where cleaning, tagging and sentiment run (``[run] engine``; see docs/scale.md).
 ENGINES = ("pandas", "dask")
 #: ``[project] salt_file``: where the PII salt is kept when no environment variable holds it.
 SALT_FILE = ".feedbacklib-salt"
+#: Rating labels -> canonical score, declared once (cleaning parses scores with them, the readers
+#: recognise rating columns by them). ``[cleaning.csat_labels]`` and ``[cleaning.nps_labels]`` in
+#: feedback.toml add to or override them (keys case-insensitive).
+CSAT_LABELS: dict[str, int] = {
+    "very satisfied": 5, "extremely satisfied": 5, "completely satisfied": 5, "satisfied": 4,
+    "somewhat satisfied": 4, "mostly satisfied": 4, "neutral": 3,
+    "neither satisfied nor dissatisfied": 3, "somewhat dissatisfied": 2, "dissatisfied": 2,
+    "very dissatisfied": 1, "extremely dissatisfied": 1, "completely dissatisfied": 1,
+    "excellent": 5, "very good": 4, "good": 4, "average": 3, "fair": 3, "poor": 2, "very poor": 1,
+    "terrible": 1,
+}
+NPS_LABELS: dict[str, int] = {
+    "extremely likely": 10, "very likely": 9, "not at all likely": 0, "extremely unlikely": 0,
+    "not likely at all": 0,
+}
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from .. import schema as S
 from ..settings import PlatformSettings
 from ..errors import InputError, QuarantineKind
 from .platform import Platform
+from .zendesk import load_json
 from ._common import (
     CUSTOMER_ID, STRING, VERSION, Export, Rejects, Staged, as_string_frame, find_column, looks_like_json, read_bytes,
 )
@@ -126,8 +127,6 @@ def read(path: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
         raw, meta = read_table(path)
         meta["layout"] = "csv"
         return raw, meta
-    from .zendesk import load_json
-
     tickets = _tickets(load_json(path))
     if tickets is None:
         raise InputError(f"The export {path.name!r} is JSON but not a Freshdesk ticket list: expected a list of "
