@@ -68,7 +68,8 @@ class RunSettings:
 
 @dataclass(frozen=True)
 class PlatformSettings:
-    """``[platforms.<name>]``: one platform's settings (:data:`PLATFORM_KEYS` says which apply where)."""
+    """``[platforms.<name>]``: one platform's settings (the common ones, then each platform's own,
+    which its record names in ``Platform.settings``)."""
 
     timezone: str | None = None             # zone of naive dates in this platform's exports
     dayfirst: bool | None = None            # 03/04 = 3 April (True) or March 4 (False)
