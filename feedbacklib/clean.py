@@ -8,7 +8,7 @@ duplicates. A row that breaks a rule is not dropped: it goes to the quarantine
 with its reason and its original values.
 
 Quarantine layout: ``schema.QUARANTINE_COLUMNS`` (source_file, source_row,
-platform, reason) followed by one column :data:`ORIGINAL` holding the row's
+platform, reason, reason_kind) followed by one column :data:`ORIGINAL` holding the row's
 original cells as a JSON object (original column name -> text, ``null`` for an
 empty cell). One JSON column keeps files with different columns in one table
 and is safe to open in a spreadsheet (it always starts with ``{``).
@@ -40,7 +40,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,15 +50,18 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import schema as S
-from .errors import SchemaError
+from .errors import QuarantineKind, SchemaError
 from .io import Export, stage_export
-from .io._common import CUSTOMER_ID, REJECT, STRING, TRUNCATED_ROWS, VERSION, per_unique, settings_table
+from .io._common import (CUSTOMER_ID, REJECT, REJECT_KIND, STRING, TRUNCATED_ROWS, VERSION, per_unique,
+                         platform_settings)
 from .arrowstr import arrow_strings, matches, put_rows
+from .validation import validate_frame
+from .settings import CSAT_LABELS, NPS_LABELS, CleaningSettings, PlatformSettings
 from .pii import MAY_HOLD_PII, personal_ids, pseudonym, redact_labels, redact_pii
 
 __all__ = [
     "CleanResult", "clean_responses", "validate_canonical", "ORIGINAL", "REASON_KINDS",
-    "QUALITY_COLUMNS", "reason_kind", "repair_mojibake", "normalise_whitespace", "clean_text",
+    "QUALITY_COLUMNS", "QuarantineKind", "reason_labels", "repair_mojibake", "normalise_whitespace", "clean_text",
     "parse_timestamps", "reporting_month", "parse_score", "parse_bool", "lookup_teams",
     "normalise_channel", "customer_keys", "CSAT_LABELS", "NPS_LABELS", "cleaning_settings",
     "DEFAULT_DUPLICATE_WINDOW_HOURS",
@@ -66,28 +69,12 @@ __all__ = [
 
 #: The quarantine's column of original values (a JSON object per row).
 ORIGINAL = "original"
-#: Quarantine reason kinds; the quality table has one count column for each.
-REASON_KINDS = (
-    "excluded status", "unfinished response", "deleted ticket", "unparseable date",
-    "csat not a number", "csat out of range", "nps not a number", "nps out of range", "duplicate",
-    "superseded", "repeat", "truncated record",
-)
-#: Rating labels -> canonical score, declared once. ``[cleaning.csat_labels]`` and
-#: ``[cleaning.nps_labels]`` in feedback.toml add to or override them (keys case-insensitive).
-CSAT_LABELS: dict[str, int] = {
-    "very satisfied": 5, "extremely satisfied": 5, "completely satisfied": 5, "satisfied": 4,
-    "somewhat satisfied": 4, "mostly satisfied": 4, "neutral": 3,
-    "neither satisfied nor dissatisfied": 3, "somewhat dissatisfied": 2, "dissatisfied": 2,
-    "very dissatisfied": 1, "extremely dissatisfied": 1, "completely dissatisfied": 1,
-    "excellent": 5, "very good": 4, "good": 4, "average": 3, "fair": 3, "poor": 2, "very poor": 1,
-    "terrible": 1,
-}
-NPS_LABELS: dict[str, int] = {
-    "extremely likely": 10, "very likely": 9, "not at all likely": 0, "extremely unlikely": 0,
-    "not likely at all": 0,
-}
-#: Same customer, same text, within this many hours: the later copy is quarantined as a repeat.
-DEFAULT_DUPLICATE_WINDOW_HOURS = 24.0
+#: Quarantine reason kinds (:class:`~feedbacklib.errors.QuarantineKind` values); the quality
+#: table has one count column for each.
+REASON_KINDS = tuple(kind.value for kind in QuarantineKind)
+#: Same customer, same text, within this many hours: the later copy is quarantined as a repeat
+#: (the default of ``[cleaning] duplicate_window_hours``).
+DEFAULT_DUPLICATE_WINDOW_HOURS = CleaningSettings.duplicate_window_hours
 QUALITY_COLUMNS = ("file", S.PLATFORM, "confidence", "rows_read", "rows_kept", "rows_quarantined")
 #: Comments that say nothing: the row is kept with text "".
 BLANK_TEXTS = ("n/a", "na", "-", "none", "nothing", ".", "nil", "--")
@@ -421,12 +408,22 @@ def parse_score(values: pd.Series, *, low: int, high: int, name: str,
                 scale: tuple[float, float] | None = None) -> tuple[pd.Series, pd.Series]:
     """Scores as ``Int8`` and a reason per row (``<NA>`` when fine, blank included).
 
+    :func:`score_reasons` gives the reasons' kinds too.
+
     Accepts numbers, a number with its label ("5 - Extremely satisfied",
     "10 (Extremely likely)") and bare labels found in ``labels`` (case-insensitive).
     ``scale = (lo, hi)`` declares the platform's numeric scale (e.g. 1-10): its
     numbers are mapped linearly onto ``low..high`` and rounded. Labels are
     already on the canonical scale.
     """
+    scores, reason, _ = score_reasons(values, low=low, high=high, name=name, labels=labels, scale=scale)
+    return scores, reason
+
+
+def score_reasons(values: pd.Series, *, low: int, high: int, name: str,
+                  labels: dict[str, int] | None = None,
+                  scale: tuple[float, float] | None = None) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """:func:`parse_score`'s scores and reasons, plus each reason's :class:`QuarantineKind` value."""
     text = values.astype(STRING).str.strip()
     text = text.mask(text == "", None)
     number = pd.to_numeric(text, errors="coerce").astype("Float64")
@@ -453,15 +450,28 @@ def parse_score(values: pd.Series, *, low: int, high: int, name: str,
         on_scale = (number.notna() & (number >= lo) & (number <= hi)).fillna(False) & ~from_label
         rescaled = (low + (number - lo) * (high - low) / (hi - lo)).round()
         number = number.mask(on_scale, rescaled)
+    return _scores_with_kinds(text, number, low=low, high=high, name=name)
+
+
+#: The kinds of a score's reasons: (not a number, out of range), by canonical column.
+_SCORE_KINDS = {S.CSAT: (QuarantineKind.CSAT_NOT_A_NUMBER, QuarantineKind.CSAT_OUT_OF_RANGE),
+                S.NPS: (QuarantineKind.NPS_NOT_A_NUMBER, QuarantineKind.NPS_OUT_OF_RANGE)}
+
+
+def _scores_with_kinds(text: pd.Series, number: pd.Series, *, low: int, high: int,
+                       name: str) -> tuple[pd.Series, pd.Series, pd.Series]:
     not_number = text.notna() & number.isna()
     bad_range = number.notna() & ((number < low) | (number > high) | (number != number.round()))
     bad_range = bad_range.fillna(False)
-    reason = pd.Series(pd.NA, index=values.index, dtype=STRING)
+    reason = pd.Series(pd.NA, index=text.index, dtype=STRING)
     quoted = _short(text, not_number | bad_range)
     reason = reason.mask(not_number, f"{name} not a number (" + quoted + ")")
     reason = reason.mask(bad_range, f"{name} out of range (" + quoted + ")")
+    nan_kind, range_kind = _SCORE_KINDS[name]
+    kind = pd.Series(pd.NA, index=text.index, dtype=STRING)
+    kind = kind.mask(not_number, nan_kind.value).mask(bad_range, range_kind.value)
     good = number.where(~bad_range & number.notna())
-    return good.round().astype("Int8"), reason
+    return good.round().astype("Int8"), reason, kind
 
 
 def parse_hours(values: pd.Series) -> pd.Series:
@@ -531,7 +541,7 @@ def _row_hash_ids(raw: pd.DataFrame, rows: pd.Index, platform: str) -> list[str]
 # --------------------------------------------------------------------------- one export
 
 def _canonical(export: Export, config: Any) -> pd.DataFrame:
-    """One export -> canonical columns (+ ``reason``), indexed 0..n-1 like the raw frame."""
+    """One export -> canonical columns (+ ``reason``, ``reason_kind``), indexed 0..n-1 like the raw frame."""
     staged = stage_export(export, config)
     f = staged.frame
     index = export.raw.index
@@ -544,18 +554,26 @@ def _canonical(export: Export, config: Any) -> pd.DataFrame:
     settings = cleaning_settings(config, export.platform)
     received = parse_timestamps(repair_mojibake(col(S.RECEIVED_AT)), timezone=tz, dayfirst=staged.dayfirst,
                                 infer=not staged.dayfirst_fixed)
-    date_reason = empty.mask(received.isna(), f"unparseable date in {staged.date_column}")
-    csat, csat_reason = per_unique(col(S.CSAT), lambda v: parse_score(
+    undated = received.isna()
+    date_reason = empty.mask(undated, f"unparseable date in {staged.date_column}")
+    date_kind = empty.mask(undated, QuarantineKind.UNPARSEABLE_DATE.value)
+    csat, csat_reason, csat_kind = per_unique(col(S.CSAT), lambda v: score_reasons(
         v, low=1, high=5, name=S.CSAT, labels=settings["csat_labels"], scale=settings["csat_scale"]))
-    nps, nps_reason = per_unique(col(S.NPS), lambda v: parse_score(
+    nps, nps_reason, nps_kind = per_unique(col(S.NPS), lambda v: score_reasons(
         v, low=0, high=10, name=S.NPS, labels=settings["nps_labels"], scale=settings["nps_scale"]))
-    truncated = empty
+    truncated, truncated_kind = empty, empty
     cut = [r for r in export.meta.get(TRUNCATED_ROWS, ()) if 0 <= r < len(index)]
     if cut:
-        truncated = empty.copy()
+        truncated, truncated_kind = empty.copy(), empty.copy()
         truncated.iloc[cut] = "truncated record (the file ends inside it)"
-    reason = (truncated.fillna(col(REJECT).astype(STRING)).fillna(date_reason).fillna(csat_reason)
-              .fillna(nps_reason))
+        truncated_kind.iloc[cut] = QuarantineKind.TRUNCATED.value
+    reject, reject_kind = col(REJECT).astype(STRING), col(REJECT_KIND).astype(STRING)
+    if bool((reject.notna() & reject_kind.isna()).any()):
+        raise SchemaError(f"The {export.platform} reader quarantines rows without a QuarantineKind "
+                          f"({REJECT_KIND} is missing where {REJECT} is set): a bug in the reader.")
+    # the first rule a row breaks is its reason; its kind comes from the same rule
+    reason = truncated.fillna(reject).fillna(date_reason).fillna(csat_reason).fillna(nps_reason)
+    kind = truncated_kind.fillna(reject_kind).fillna(date_kind).fillna(csat_kind).fillna(nps_kind)
     version = _versions(col(VERSION)) if VERSION in f.columns else pd.Series(np.nan, index=index)
 
     rid = normalise_whitespace(repair_mojibake(col(S.RESPONSE_ID)))
@@ -597,6 +615,7 @@ def _canonical(export: Export, config: Any) -> pd.DataFrame:
         S.SOURCE_FILE: _constant(export.path.name, len(index)),
         S.SOURCE_ROW: pd.Series(np.arange(len(index)), index=index, dtype="Int64"),
         S.QUARANTINE_REASON: reason,
+        S.QUARANTINE_KIND: kind,
         VERSION: version.to_numpy(dtype="float64"),
     }, index=index)
     return out
@@ -723,32 +742,16 @@ def cleaning_settings(config: Any, platform: str | None = None) -> dict[str, Any
     one platform), ``csat_labels`` / ``nps_labels`` (label -> score, added to
     :data:`CSAT_LABELS` / :data:`NPS_LABELS`).
     """
-    table = settings_table(config, "cleaning")
-    per = config.platform(platform) if (config is not None and platform) else {}
+    table = config.cleaning if config is not None else CleaningSettings()
+    per = platform_settings(config, platform) if platform else PlatformSettings()
 
-    def scale(key: str) -> tuple[float, float] | None:
-        value = per.get(key, table.get(key))
-        if isinstance(value, (list, tuple)) and len(value) == 2:
-            return float(value[0]), float(value[1])
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 1:
-            return (1.0, float(value))
-        return None
+    def labels(extra: Mapping[str, int], default: dict[str, int]) -> dict[str, int]:
+        return {**default, **{str(k).casefold(): int(v) for k, v in extra.items()}}
 
-    def labels(key: str, default: dict[str, int]) -> dict[str, int]:
-        extra = table.get(key, {})
-        out = dict(default)
-        if isinstance(extra, dict):
-            out.update({str(k).casefold(): int(v) for k, v in extra.items()})
-        return out
-
-    window = table.get("duplicate_window_hours", DEFAULT_DUPLICATE_WINDOW_HOURS)
-    try:
-        window = float(window)
-    except (TypeError, ValueError):
-        window = DEFAULT_DUPLICATE_WINDOW_HOURS
-    return {"duplicate_window_hours": window, "csat_scale": scale("csat_scale"),
-            "nps_scale": scale("nps_scale"), "csat_labels": labels("csat_labels", CSAT_LABELS),
-            "nps_labels": labels("nps_labels", NPS_LABELS)}
+    return {"duplicate_window_hours": float(table.duplicate_window_hours),
+            "csat_scale": per.csat_scale or table.csat_scale, "nps_scale": per.nps_scale or table.nps_scale,
+            "csat_labels": labels(table.csat_labels, CSAT_LABELS),
+            "nps_labels": labels(table.nps_labels, NPS_LABELS)}
 
 
 def _cast(frame: pd.DataFrame) -> pd.DataFrame:
@@ -757,21 +760,12 @@ def _cast(frame: pd.DataFrame) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- public
 
-def reason_kind(reason: str) -> str:
-    """The reason's kind (quality column): the reason without its varying detail."""
-    if reason.startswith("status "):
-        return "excluded status"
-    if reason.startswith("unparseable date"):
-        return "unparseable date"
-    if reason.startswith("duplicate of"):
-        return "duplicate"
-    if reason.startswith("superseded"):
-        return "superseded"
-    if reason.startswith("repeat of"):
-        return "repeat"
-    if reason.startswith("truncated record"):
-        return "truncated record"
-    return reason.split(" (", 1)[0]
+def reason_labels(quarantine: pd.DataFrame) -> pd.Series:
+    """One label per quarantined row, for counting them in a table: the row's kind, except that an
+    excluded status keeps its reason (``status Spam``, ``status Survey Preview``), which names the
+    status. Read from the ``reason_kind`` column, never from the reason's text."""
+    kind = quarantine[S.QUARANTINE_KIND].astype(STRING)
+    return kind.mask(kind == QuarantineKind.EXCLUDED_STATUS.value, quarantine[S.QUARANTINE_REASON].astype(STRING))
 
 
 def clean_responses(exports: Sequence[Export], config: Any) -> CleanResult:
@@ -786,12 +780,14 @@ def clean_responses(exports: Sequence[Export], config: Any) -> CleanResult:
     """
     parts = [_canonical(e, config) for e in exports]
     if len(parts) == 1:  # the usual case: no copy through concat
-        allrows = _cast(parts[0]).reset_index(drop=True).astype({S.QUARANTINE_REASON: STRING})
+        allrows = _cast(parts[0]).reset_index(drop=True).astype({S.QUARANTINE_REASON: STRING,
+                                                                 S.QUARANTINE_KIND: STRING})
     elif parts:
         allrows = pd.concat([_cast(p) if len(p) else p for p in parts], ignore_index=True)
-        allrows = allrows.astype({S.QUARANTINE_REASON: STRING})
+        allrows = allrows.astype({S.QUARANTINE_REASON: STRING, S.QUARANTINE_KIND: STRING})
     else:
         allrows = S.empty_canonical_frame().assign(**{S.QUARANTINE_REASON: pd.Series(dtype=STRING),
+                                                      S.QUARANTINE_KIND: pd.Series(dtype=STRING),
                                                       VERSION: pd.Series(dtype="float64")})
     allrows = _cast(allrows)
     file_no = np.repeat(np.arange(len(parts)), [len(p) for p in parts])
@@ -806,7 +802,7 @@ def clean_responses(exports: Sequence[Export], config: Any) -> CleanResult:
     validate_canonical(frame)
 
     quarantine = _quarantine(allrows.loc[bad], file_no[bad], exports, config)
-    quality = _quality(exports, file_no, bad, allrows[S.QUARANTINE_REASON])
+    quality = _quality(exports, file_no, bad, allrows[S.QUARANTINE_KIND])
     return CleanResult(frame=frame, quarantine=quarantine, quality=quality)
 
 
@@ -876,7 +872,9 @@ def _mark_duplicates(allrows: pd.DataFrame) -> None:
     rid = allrows.loc[losers.index, S.RESPONSE_ID].astype(str).to_numpy()
     reasons = np.where(older, np.char.add("superseded by a later copy of ", rid.astype("U")),
                        np.char.add("duplicate of ", rid.astype("U")))
+    kinds = np.where(older, QuarantineKind.SUPERSEDED.value, QuarantineKind.DUPLICATE.value)
     allrows.loc[losers.index, S.QUARANTINE_REASON] = pd.array(reasons, dtype=STRING)
+    allrows.loc[losers.index, S.QUARANTINE_KIND] = pd.array(kinds, dtype=STRING)
 
 
 def _mark_repeats(allrows: pd.DataFrame, window_hours: float) -> None:
@@ -926,6 +924,7 @@ def _mark_repeats(allrows: pd.DataFrame, window_hours: float) -> None:
     allrows.loc[rows, S.QUARANTINE_REASON] = (
         "repeat of " + first.loc[rows].astype(str) + f" (same customer and text within {window_hours:g}h)"
     ).astype(STRING)
+    allrows.loc[rows, S.QUARANTINE_KIND] = QuarantineKind.REPEAT.value
 
 
 def _near_same_key(key: np.ndarray, stamps: np.ndarray, window_hours: float) -> np.ndarray:
@@ -975,15 +974,17 @@ def _quarantine(rows: pd.DataFrame, file_no: np.ndarray, exports: Sequence[Expor
         S.SOURCE_ROW: rows[S.SOURCE_ROW].astype("Int64").to_numpy(),
         S.PLATFORM: rows[S.PLATFORM].astype(STRING).to_numpy(),
         S.QUARANTINE_REASON: redact_pii(rows[S.QUARANTINE_REASON].astype(STRING)).to_numpy(),
+        S.QUARANTINE_KIND: rows[S.QUARANTINE_KIND].astype(STRING).to_numpy(),
         ORIGINAL: pd.array(originals, dtype=STRING),
     })
     return out.astype({S.SOURCE_FILE: STRING, S.SOURCE_ROW: "Int64", S.PLATFORM: STRING,
-                       S.QUARANTINE_REASON: STRING, ORIGINAL: STRING})
+                       S.QUARANTINE_REASON: STRING, S.QUARANTINE_KIND: STRING, ORIGINAL: STRING})
 
 
 def _quality(exports: Sequence[Export], file_no: np.ndarray, bad: np.ndarray,
-             reasons: pd.Series) -> pd.DataFrame:
-    kinds = reasons.dropna().map(reason_kind)
+             kinds: pd.Series) -> pd.DataFrame:
+    """One row per file: rows read, kept, quarantined, and the quarantined rows by kind."""
+    kinds = kinds.dropna()
     extra = sorted(set(kinds.unique()) - set(REASON_KINDS))
     records = []
     for k, e in enumerate(exports):
@@ -1003,6 +1004,4 @@ def _quality(exports: Sequence[Export], file_no: np.ndarray, bad: np.ndarray,
 
 def validate_canonical(frame: pd.DataFrame) -> None:
     """Raise ``SchemaError`` listing every way ``frame`` breaks the canonical schema (pandera, lazy)."""
-    from .validation import validate_frame
-
     validate_frame(frame)

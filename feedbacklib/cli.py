@@ -53,6 +53,13 @@ global options (before or after the command):
 """
 
 
+def _platforms_help() -> str:
+    """``--platform`` names and their layouts, from the platforms' records."""
+    from .io.registry import REGISTRY  # the CLI is the edge: the readers load only when a parser is built
+
+    return "platforms (--platform NAME):\n" + REGISTRY.help_list()
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="feedback-report",
@@ -110,10 +117,9 @@ def _parser() -> argparse.ArgumentParser:
     val.add_argument("--config", type=Path, default=Path("feedback.toml"), metavar="FILE",
                      help="configuration file (default: feedback.toml)")
     val.add_argument("--platform", default=None, metavar="NAME",
-                     help="read every file as this platform instead of detecting it: qualtrics, surveymonkey, "
-                     "google_forms, microsoft_forms, typeform, alchemer, delighted, zendesk, freshdesk, google_play, "
-                     "appbot, cfpb, complaints, generic (for the monthly run, set [input] platform or "
-                     "[input.platforms] in feedback.toml)")
+                     help="read every file as this platform instead of detecting it (listed below; for the "
+                     "monthly run, set [input] platform or [input.platforms] in feedback.toml)")
+    val.epilog = (val.epilog or "") + "\n" + _platforms_help() + "\n"
     _add_themes_parser(sub)
     return parser
 
@@ -265,7 +271,6 @@ def _validate_lines(exports, result, cfg) -> list[str]:
     """
     import pandas as pd
 
-    from .clean import reason_kind
     from .io import stage_export
     from .pii import redact_pii
 
@@ -287,9 +292,9 @@ def _validate_lines(exports, result, cfg) -> list[str]:
         if q.get("rows_read", 0) and not q.get("rows_kept", 0):
             out.append("    WARNING: every row was quarantined: check the platform and the column roles "
                        "(--platform, [platforms.<name>.columns] in feedback.toml)")
-        mine = reasons[reasons["source_file"] == name]["reason"].dropna().astype(str) if len(reasons) else []
-        if len(mine):
-            kinds = pd.Series([reason_kind(r) for r in mine], index=mine.index)
+        rows = reasons[reasons["source_file"] == name].dropna(subset=["reason"]) if len(reasons) else reasons
+        if len(rows):
+            mine, kinds = rows["reason"].astype(str), rows["reason_kind"].astype(str)
             for kind, count in kinds.value_counts().items():
                 example = redact_pii(pd.Series([mine[kinds == kind].iloc[0]], dtype="string")).iloc[0]
                 out.append(f"    quarantined: {count} x {sanitise(kind)} (e.g. {sanitise(example)[:120]})")

@@ -1,8 +1,10 @@
 """Configuration: frozen dataclasses loaded from ``feedback.toml``, every value type-checked once.
 
 Each TOML table has one frozen dataclass (:class:`Config` for ``[project]``, :class:`Team`,
-:class:`InputSettings`, :class:`CleaningSettings`, :class:`RunSettings`,
-:class:`PlatformSettings`) whose field defaults are the only defaults. :func:`load_config`
+and :mod:`feedbacklib.settings`' :class:`InputSettings`, :class:`CleaningSettings`,
+:class:`RunSettings`, :class:`PlatformSettings`) whose field defaults are the only defaults.
+The platforms and each platform's own keys come from the platforms' records
+(:mod:`feedbacklib.io.registry`). :func:`load_config`
 checks every key of every table when the file is read: an unknown table or key (``timezon``,
 ``csat_scal``, an unknown platform under ``[platforms.*]``) or a value of the wrong kind
 (``input = 5``, ``good_csat = "five"``, ``aliases = "NW Manila"``, ``csat_scale = [1, inf]``,
@@ -31,67 +33,13 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import ConfigError
+from .io.registry import REGISTRY
+from .salt import pii_salt
 from .schema import CANONICAL_COLUMNS, SERVICE_MODELS, SOURCES
+from .settings import ENGINES, SALT_FILE, CleaningSettings, InputSettings, PlatformSettings, RunSettings
 
 __all__ = ["Team", "Config", "InputSettings", "CleaningSettings", "RunSettings", "PlatformSettings",
            "load_config", "default_config", "ENGINES", "SECTION_KEYS", "PLATFORM_KEYS", "TABLES"]
-
-#: Where cleaning, tagging and sentiment run (``[run] engine``; see docs/scale.md).
-ENGINES = ("pandas", "dask")
-
-
-@dataclass(frozen=True)
-class InputSettings:
-    """``[input]``: platform detection overrides."""
-
-    platform: str | None = None                       # force one platform for every file
-    platforms: Mapping[str, str] = field(default_factory=dict)  # file-name glob -> platform
-    strict: bool = False                              # an unknown file in the input folder is an error
-    max_xlsx_mb: int = 512                            # what one workbook may expand to, unzipped
-    max_xlsx_cells: int = 30_000_000                  # ... and in cells (rows x columns of its used range)
-
-
-@dataclass(frozen=True)
-class CleaningSettings:
-    """``[cleaning]``: the repeat window and the rating scales."""
-
-    duplicate_window_hours: float = 24.0              # 0 = off
-    csat_scale: tuple[float, float] | None = None     # [low, high] the exports use; None = 1-5
-    nps_scale: tuple[float, float] | None = None      # None = 0-10
-    csat_labels: Mapping[str, int] = field(default_factory=dict)
-    nps_labels: Mapping[str, int] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class RunSettings:
-    """``[run]``: time limits and the engine."""
-
-    timeout_seconds: int | None = None
-    cell_timeout_seconds: int | None = None
-    engine: str | None = None
-    scheduler: str | None = None
-
-
-@dataclass(frozen=True)
-class PlatformSettings:
-    """``[platforms.<name>]``: one platform's settings (:data:`PLATFORM_KEYS` says which apply where)."""
-
-    timezone: str | None = None             # zone of naive dates in this platform's exports
-    dayfirst: bool | None = None            # 03/04 = 3 April (True) or March 4 (False)
-    source: str | None = None               # survey | complaint | ticket | review
-    columns: Mapping[str, str] = field(default_factory=dict)  # canonical column -> export column
-    csat_scale: tuple[float, float] | None = None
-    nps_scale: tuple[float, float] | None = None
-    good_csat: int = 5                      # Zendesk "good" on the 1-5 scale
-    bad_csat: int = 1                       # Zendesk "bad"
-    first_response_hours_field: int | None = None   # Zendesk custom field ids
-    resolution_hours_field: int | None = None
-    resolved_reported_field: int | None = None
-    reopened_field: int | None = None
-    category_field: int | None = None
-    unfinished: str = "keep"                # Qualtrics Finished = False: keep | quarantine
-    score: str | None = None                # Delighted: what the score column measures, nps | csat
-
 
 @dataclass(frozen=True)
 class Team:
@@ -119,10 +67,6 @@ class Config:
     pii_salt_env: str = "FEEDBACK_PII_SALT"
     salt_file: Path | None = None
     teams: tuple[Team, ...] = ()
-    #: ``[platforms.<name>]`` as given (validated), for readers that look keys up by name.
-    platforms: dict[str, dict[str, Any]] = field(default_factory=dict)
-    #: ``[input]``, ``[cleaning]``, ``[run]`` as given (validated), for :meth:`section`.
-    sections: dict[str, dict[str, Any]] = field(default_factory=dict)
     source_path: Path | None = None
     input_settings: InputSettings = field(default_factory=InputSettings)
     cleaning: CleaningSettings = field(default_factory=CleaningSettings)
@@ -137,17 +81,20 @@ class Config:
                 table[name.strip().casefold()] = team
         return table
 
-    def platform(self, name: str) -> dict[str, Any]:
-        """The settings of one platform (an empty dict when none are configured)."""
-        return dict(self.platforms.get(name, {}))
-
-    def platform_typed(self, name: str) -> PlatformSettings:
+    def platform(self, name: str) -> PlatformSettings:
         """The typed settings of one platform (defaults when none are configured)."""
         return self.platform_settings.get(name, PlatformSettings())
 
+    platform_typed = platform
+
     def section(self, name: str) -> dict[str, Any]:
-        """One of the optional tables (``[input]``, ``[cleaning]``, ``[run]``), validated; empty when absent."""
-        return dict(self.sections.get(name, {}))
+        """The values set in one of the optional tables (``[input]``, ``[cleaning]``, ``[run]``),
+        read from its typed table: the fields that differ from their defaults. Prefer the typed
+        tables (``cfg.input_settings``, ``cfg.cleaning``, ``cfg.run``)."""
+        table = {"input": self.input_settings, "cleaning": self.cleaning, "run": self.run}[name]
+        default = type(table)()
+        return {f.name: getattr(table, f.name) for f in fields(table)
+                if getattr(table, f.name) != getattr(default, f.name)}
 
     def pii_salt(self) -> bytes:
         """The salt for customer-key hashes: environment first, then the salt file.
@@ -156,8 +103,6 @@ class Config:
         written once to ``salt_file`` so customer keys stay stable across months.
         See :func:`feedbacklib.salt.pii_salt` (at least 16 bytes, created atomically).
         """
-        from .salt import pii_salt
-
         return pii_salt(self.salt_file, self.pii_salt_env)
 
 
@@ -217,9 +162,8 @@ def _labels(low: int, high: int) -> Key:
 
 
 def _platform_names() -> tuple[str, ...]:
-    from .io.detect import PLATFORMS  # config is read before any reader; the list lives with detection
-
-    return PLATFORMS
+    """The platforms' names, from their records (:mod:`feedbacklib.io.registry`)."""
+    return REGISTRY.names
 
 
 def _is_platform(value: Any) -> bool:
@@ -314,18 +258,19 @@ _COMMON_PLATFORM_KEYS: dict[str, Key] = {
     "source": Key(f"one of {', '.join(SOURCES)}", lambda v: v in SOURCES),
     "columns": _COLUMN_NAMES, "csat_scale": _SCALE, "nps_scale": _SCALE,
 }
-#: The keys each ``[platforms.<name>]`` table accepts: the common ones, plus a platform's own.
-#: A platform not listed here accepts the common keys (a new reader adds its own keys here).
+#: How each platform-specific key of :class:`PlatformSettings` is checked; which platform
+#: accepts which of them is declared by the platform's record (``Platform.settings``).
+_OWN_PLATFORM_KEYS: dict[str, Key] = {
+    "good_csat": Key("a whole score from 1 to 5", lambda v: _is_int(v) and 1 <= v <= 5),
+    "bad_csat": Key("a whole score from 1 to 5", lambda v: _is_int(v) and 1 <= v <= 5),
+    **{f"{name}_field": _FIELD_ID for name in ("first_response_hours", "resolution_hours",
+                                                "resolved_reported", "reopened", "category")},
+    "unfinished": Key('"keep" or "quarantine"', lambda v: v in ("keep", "quarantine")),
+    "score": Key('"nps" or "csat" (what the 0-10 or 1-5 score column measures)', lambda v: v in ("nps", "csat")),
+}
+#: The keys each ``[platforms.<name>]`` table accepts beyond the common ones: its record's own.
 PLATFORM_KEYS: dict[str, dict[str, Key]] = {
-    "zendesk": {
-        "good_csat": Key("a whole score from 1 to 5", lambda v: _is_int(v) and 1 <= v <= 5),
-        "bad_csat": Key("a whole score from 1 to 5", lambda v: _is_int(v) and 1 <= v <= 5),
-        **{f"{name}_field": _FIELD_ID for name in ("first_response_hours", "resolution_hours",
-                                                    "resolved_reported", "reopened", "category")},
-    },
-    "qualtrics": {"unfinished": Key('"keep" or "quarantine"', lambda v: v in ("keep", "quarantine"))},
-    "delighted": {"score": Key('"nps" or "csat" (what the 0-10 or 1-5 score column measures)',
-                               lambda v: v in ("nps", "csat"))},
+    name: {key: _OWN_PLATFORM_KEYS[key] for key in keys} for name, keys in REGISTRY.settings.items()
 }
 #: Keys of ``[platforms.<name>.columns]`` besides the canonical columns (readers' own roles).
 _COLUMN_ROLES = ("customer_id",)
@@ -478,10 +423,8 @@ def _parse(data: dict[str, Any], root: Path, source: Path | None) -> Config:
         timezone=ok.get("timezone", defaults["timezone"]),
         taxonomy=_resolve(root, ok.get("taxonomy")),
         pii_salt_env=ok.get("pii_salt_env", defaults["pii_salt_env"]),
-        salt_file=_resolve(root, ok.get("salt_file", ".feedbacklib-salt")),
+        salt_file=_resolve(root, ok.get("salt_file", SALT_FILE)),
         teams=tuple(teams),
-        platforms={k: dict(v) for k, v in platforms.items() if k in typed_platforms},
-        sections=sections,
         source_path=source,
         sla_first_response_hours=float(ok.get("sla_first_response_hours", defaults["sla_first_response_hours"])),
         min_group_size=ok.get("min_group_size", defaults["min_group_size"]),

@@ -50,6 +50,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from . import schema as S
+from .clean import reason_labels
 from .compare import compare_groups, kpi_table, wilson_interval
 from .config import Config, load_config
 from .errors import InputError, NoDataError
@@ -667,8 +668,7 @@ def quality_summary(result: MonthResult):
     ``result`` is a :class:`~feedbacklib.pipeline.MonthResult` (:func:`load_result`).
     """
     q = result.quality
-    reasons = result.quarantine[S.QUARANTINE_REASON].astype("string").str.replace(
-        r" (of|in) .*$| \(.*\)$", "", regex=True) if len(result.quarantine) else pd.Series(dtype="string")
+    reasons = reason_labels(result.quarantine) if len(result.quarantine) else pd.Series(dtype="string")
     by_file = (result.quarantine.assign(_kind=reasons).groupby([S.SOURCE_FILE, "_kind"]).size()
                if len(result.quarantine) else pd.Series(dtype=int))
     why = {f: "; ".join(f"{k} ({n})" for (ff, k), n in by_file.items() if ff == f) for f in q["file"]}

@@ -16,15 +16,13 @@ import stat
 import sys
 from pathlib import Path
 
+from .errors import SymlinkError
+
 __all__ = ["exchange", "fsync_dir", "fsync_file", "fsync_files", "open_nofollow", "is_symlink",
            "real_dir", "make_dirs", "write_atomic", "SymlinkError"]
 
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
-
-
-class SymlinkError(OSError):
-    """A path the run writes to is a symbolic link (or not the kind of file expected)."""
 
 
 def is_symlink(path: Path) -> bool:

@@ -47,7 +47,7 @@ import pyarrow.parquet as pq
 
 from . import schema as S
 from .compare import benjamini_hochberg, two_proportion_test, wilson_interval
-from .errors import FeedbackError
+from .errors import StoreError
 from .faults import fault as _fault
 from .fsutil import SymlinkError, exchange, fsync_dir, fsync_files, is_symlink, make_dirs, write_atomic
 from .lock import lock
@@ -116,12 +116,6 @@ def kpi_columns(frame_columns: Iterable[str]) -> list[str]:
               S.RESOLVED_REPORTED, S.REOPENED, S.SOURCE, S.CUSTOMER_KEY]
     have = set(frame_columns)
     return [c for c in wanted if c in have]
-
-
-class StoreError(FeedbackError):
-    """The history store cannot be read or written safely (a symlink, a read-only or full disk)."""
-
-    exit_code = 2
 
 
 def _arrow_table(frame: pd.DataFrame, month: str, metadata: dict | None = None) -> pa.Table:

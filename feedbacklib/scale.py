@@ -47,6 +47,7 @@ import pandas as pd
 
 from . import schema as S
 from .clean import ORIGINAL, clean_responses
+from .errors import QuarantineKind
 from .config import ENGINES
 from .io import Export, read_exports
 from .io._common import STRING, settings_table
@@ -250,6 +251,7 @@ def process_partition(raw: pd.DataFrame, source: dict, config: Any, tagger: Them
     with _serial_sentiment():
         kept = _annotate_except(kept, tagger, skip_months)
     kept = kept.assign(**{S.QUARANTINE_REASON: pd.Series(pd.NA, index=kept.index, dtype=STRING),
+                          S.QUARANTINE_KIND: pd.Series(pd.NA, index=kept.index, dtype=STRING),
                           ORIGINAL: pd.Series(pd.NA, index=kept.index, dtype=STRING)})
     out = pd.concat([kept, quarantine], ignore_index=True) if len(quarantine) else kept
     out = out.astype({c: d for c, d in kept.dtypes.items() if c in out.columns}, errors="ignore")
@@ -430,11 +432,9 @@ def quality_table(processed_quality: pd.DataFrame, sources: Sequence[RawSource],
 
 
 def _file_counts(part: pd.DataFrame) -> pd.DataFrame:
-    from .clean import reason_kind
-
     part = part.reset_index(drop=True)
 
-    kinds = part[S.QUARANTINE_REASON].dropna().map(reason_kind)
+    kinds = part[S.QUARANTINE_KIND].dropna()
     out = pd.crosstab(part.loc[kinds.index, FILE_NO], kinds) if len(kinds) else pd.DataFrame()
     kept = part[part[S.QUARANTINE_REASON].isna()].groupby(FILE_NO).size().rename("kept")
     out = out.join(kept, how="outer") if len(out) else kept.to_frame()
@@ -492,14 +492,14 @@ def run_month_dask(month: str, folder: Path, cfg: Any, *, today, scheduler: Any 
                 stored = [m for m in usable if m < month]
                 result = analyse(sources, cfg, client=client, tagger=tagger, skip_months=stored)
                 history = result.kept().compute()
-        counts = _file_counts(result.processed[[FILE_NO, S.QUARANTINE_REASON]].compute())
+        counts = _file_counts(result.processed[[FILE_NO, S.QUARANTINE_REASON, S.QUARANTINE_KIND]].compute())
         quarantine = result.quarantine().compute()
         timings["clean+themes+sentiment"] = round(time.perf_counter() - t0, 3)
     finally:
         if own:
             client.close()
     quarantine = _with_duplicates(quarantine, history, result.duplicates)
-    history = history.drop(columns=[FILE_NO, S.QUARANTINE_REASON, ORIGINAL])
+    history = history.drop(columns=[FILE_NO, S.QUARANTINE_REASON, S.QUARANTINE_KIND, ORIGINAL])
     history = history.sort_values([S.RECEIVED_AT, S.RESPONSE_ID], kind="stable").reset_index(drop=True)
     quality = quality_table(counts, sources, result.duplicates)
     volumes = month_volumes(history)
@@ -528,6 +528,7 @@ def _with_duplicates(quarantine: pd.DataFrame, kept: pd.DataFrame, dups: pd.Data
         S.SOURCE_ROW: rows[S.SOURCE_ROW].astype("Int64").to_numpy(),
         S.PLATFORM: rows[S.PLATFORM].astype(STRING).to_numpy(),
         S.QUARANTINE_REASON: ("duplicate of " + rows[S.RESPONSE_ID].astype(str)).astype(STRING).to_numpy(),
+        S.QUARANTINE_KIND: pd.array([QuarantineKind.DUPLICATE.value] * len(rows), dtype=STRING),
         ORIGINAL: pd.array(originals, dtype=STRING),
     })
     return pd.concat([quarantine, extra], ignore_index=True)

@@ -16,7 +16,7 @@ __all__ = [
     "CUSTOMER_KEY", "CATEGORY", "SENTIMENT", "SENTIMENT_LABEL", "THEME_EVIDENCE", "SOURCE_FILE", "SOURCE_ROW",
     "CANONICAL_COLUMNS", "CANONICAL_DTYPES", "SOURCES", "SERVICE_MODELS", "CHANNELS",
     "IN_HOUSE", "OUTSOURCED", "UNKNOWN",
-    "QUARANTINE_REASON", "QUARANTINE_COLUMNS",
+    "QUARANTINE_REASON", "QUARANTINE_KIND", "QUARANTINE_COLUMNS",
     "empty_canonical_frame", "theme_column",
 ]
 
@@ -82,7 +82,9 @@ CANONICAL_COLUMNS: tuple[str, ...] = tuple(CANONICAL_DTYPES)
 
 # The quarantine keeps the original cell values (as text) plus these columns.
 QUARANTINE_REASON = "reason"
-QUARANTINE_COLUMNS = (SOURCE_FILE, SOURCE_ROW, PLATFORM, QUARANTINE_REASON)
+#: the reason's kind: a :class:`feedbacklib.errors.QuarantineKind` value (what the quality table counts)
+QUARANTINE_KIND = "reason_kind"
+QUARANTINE_COLUMNS = (SOURCE_FILE, SOURCE_ROW, PLATFORM, QUARANTINE_REASON, QUARANTINE_KIND)
 
 
 def theme_column(theme_id: str) -> str:

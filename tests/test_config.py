@@ -35,7 +35,8 @@ def test_the_readme_example_of_the_optional_tables_loads_and_is_used(tmp_path, m
     export = tmp_path / "nps_march.csv"
     export.write_text("a,b\n1,2\n")
     assert detect_platform(export, config=cfg) == ("surveymonkey", 1.0)
-    assert set(cfg.sections) == set(SECTION_KEYS)
+    assert set(SECTION_KEYS) == {"input", "cleaning", "run"}
+    assert cfg.section("cleaning")["csat_scale"] == (1.0, 5.0)  # the values set, from the typed table
 
 
 def test_run_table_holds_engine_and_time_limits_together(tmp_path, monkeypatch):

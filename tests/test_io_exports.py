@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from feedbacklib.clean import clean_responses
-from feedbacklib.config import load_config
+from feedbacklib.config import PlatformSettings, load_config
 from feedbacklib.errors import InputError
 from feedbacklib.io import detect_platform, read_export, read_exports, stage_export
 
@@ -151,7 +151,7 @@ def test_strict_input_makes_a_stray_file_an_error(tmp_path, cfg):
     import dataclasses
 
     folder = _folder_with_stray_files(tmp_path)
-    strict = dataclasses.replace(cfg, sections={**cfg.sections, "input": {"strict": True}})
+    strict = dataclasses.replace(cfg, input_settings=dataclasses.replace(cfg.input_settings, strict=True))
     with pytest.raises(InputError, match="notes.csv"):
         read_exports(folder, strict)
 
@@ -212,7 +212,7 @@ def test_a_zip_bomb_workbook_is_refused_within_the_limit(tmp_path, cfg):
     path = tmp_path / "bomb.xlsx"
     B.xlsx_bomb(path, rows=20_000, cell_chars=2000)
     assert path.stat().st_size < 1_000_000
-    limited = dataclasses.replace(cfg, sections={**cfg.sections, "input": {"max_xlsx_mb": 16}})
+    limited = dataclasses.replace(cfg, input_settings=dataclasses.replace(cfg.input_settings, max_xlsx_mb=16))
     with pytest.raises(InputError, match=r"bomb.xlsx.*more than 16 MB"):
         read_export(path, platform="generic", config=limited)
     with pytest.raises(InputError, match=r"bomb.xlsx.*more than 16 MB"):
@@ -278,7 +278,8 @@ def test_day_month_order_is_inferred_per_column_unless_configured(tmp_path, cfg)
     path = _generic(tmp_path, ["04/03/2026", "04/13/2026", "05/02/2026"], "us.csv")
     result = clean_responses([read_export(path)], cfg)
     assert result.frame["month"].tolist() == ["2026-04", "2026-04", "2026-05"]  # month-first (04/13)
-    fixed = dataclasses.replace(cfg, platforms={**cfg.platforms, "generic": {"dayfirst": True}})
+    fixed = dataclasses.replace(cfg, platform_settings={**cfg.platform_settings,
+                                                        "generic": PlatformSettings(dayfirst=True)})
     result = clean_responses([read_export(path)], fixed)
     assert len(result.quarantine) == 1 and result.quarantine["source_row"].tolist() == [1]  # 04/13: no month 13
 
@@ -343,8 +344,8 @@ def test_configured_columns_override_the_choice(tmp_path, cfg):
 
     path = tmp_path / "forms.csv"
     path.write_bytes(B.microsoft_forms())
-    over = dataclasses.replace(cfg, platforms={**cfg.platforms, "microsoft_forms": {
-        "columns": {"text": "Which of these matter most to you when you choose a supplier?"}}})
+    over = dataclasses.replace(cfg, platform_settings={**cfg.platform_settings, "microsoft_forms": PlatformSettings(
+        columns={"text": "Which of these matter most to you when you choose a supplier?"})})
     staged = stage_export(read_export(path), over)
     assert staged.roles["text"] == "'Which of these matter most to you when you choose a supplier?' (set in feedback.toml)"
     assert staged.frame["text"].str.contains(";").all()

@@ -279,7 +279,7 @@ def test_detection_errors_never_quote_what_a_symlink_points_at(tmp_path, salt_en
     folder.mkdir()
     (folder / "export.csv").symlink_to(secret)
     cfg = load_config(CONFIG)
-    strict = dataclasses.replace(cfg, sections={**cfg.sections, "input": {"strict": True}})
+    strict = dataclasses.replace(cfg, input_settings=dataclasses.replace(cfg.input_settings, strict=True))
     with pytest.raises(FeedbackError) as err:
         read_exports(folder, strict)
     assert "root:x" not in str(err.value) and "/bin/bash" not in str(err.value)

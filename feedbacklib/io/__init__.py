@@ -8,75 +8,55 @@
 
 from __future__ import annotations
 
+import logging
 import os
-from dataclasses import replace
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from ..errors import DetectionError, InputError
-from . import alchemer, appreviews, cfpb, complaints, delighted, forms, freshdesk, generic, qualtrics, surveymonkey, typeform, zendesk
-from ._common import Export, Staged
-from .detect import PLATFORMS, detect_platform
+from ._common import XLSX_LIMITS, Export, Staged, forget_bytes, input_settings, read_rows, xlsx_limits
+from .detect import PLATFORMS, _unrecognised, closest_layout, detect_platform
+from .platform import Platform, Registry
+from .registry import REGISTRY
 
 __all__ = ["Export", "Exports", "Staged", "read_export", "read_exports", "strict_input", "detect_platform", "stage_export",
-           "READERS", "PLATFORMS", "EXPORT_SUFFIXES"]
+           "READERS", "PLATFORMS", "REGISTRY", "Platform", "Registry", "EXPORT_SUFFIXES"]
 
-#: One reader module per platform: ``read(path) -> (raw, meta)``, ``stage(export, config) -> Staged``.
-class _Reader:
-    """A ``read``/``stage`` pair for platforms that share a module (Google and Microsoft Forms)."""
-
-    def __init__(self, read, stage):
-        self.read, self.stage = read, stage
-
-
-READERS: dict[str, Any] = {
-    "qualtrics": qualtrics, "surveymonkey": surveymonkey, "cfpb": cfpb, "zendesk": zendesk,
-    "microsoft_forms": _Reader(forms.read, forms.stage_microsoft),
-    "google_forms": _Reader(forms.read, forms.stage_google),
-    "typeform": typeform, "freshdesk": freshdesk, "alchemer": alchemer, "delighted": delighted,
-    "google_play": _Reader(appreviews.read, appreviews.stage_google_play),
-    "appbot": _Reader(appreviews.read, appreviews.stage_appbot),
-    "complaints": complaints, "generic": generic,
-}
+#: Each platform's record (``read(path) -> (raw, meta)``, ``stage(export, config) -> Staged``), by name.
+READERS: dict[str, Platform] = {p.name: p for p in REGISTRY}
 EXPORT_SUFFIXES = (".csv", ".tsv", ".json", ".xlsx", ".parquet")
 
 
 def read_export(path: str | os.PathLike[str], *, platform: str | None = None,
-                config: Any = None) -> Export:
+                config: Any = None, registry: Registry | None = None) -> Export:
     """Read one export: detect (unless ``platform`` is given) and read every row as text.
 
     Raises ``InputError`` when the file cannot be read and ``DetectionError``
-    when its layout is not recognised.
+    when its layout is not recognised. ``registry``: the platforms to choose from
+    (default: :data:`REGISTRY`, looked up when called).
     """
     path = Path(path)
-    from ._common import XLSX_LIMITS, forget_bytes, xlsx_limits
-
     token = XLSX_LIMITS.set(xlsx_limits(config))
     try:
-        return _read_export(path, platform, config)
+        return _read_export(path, platform, config, REGISTRY if registry is None else registry)
     finally:
         XLSX_LIMITS.reset(token)
         forget_bytes()  # detection and reading shared one read; the bytes are not kept beyond it
 
 
-def _read_export(path: Path, platform: str | None, config: Any) -> Export:
+def _read_export(path: Path, platform: str | None, config: Any, registry: Registry) -> Export:
     if platform is None:
-        platform, confidence = detect_platform(path, config=config)
-        if platform not in READERS:
-            raise InputError(
-                f"Unknown platform {platform!r} for {path.name!r}: choose one of {', '.join(READERS)}."
-            )
+        platform, confidence = detect_platform(path, config=config, registry=registry)
     else:
-        if platform not in READERS:
-            raise InputError(
-                f"Unknown platform {platform!r} for {path.name!r}: choose one of {', '.join(READERS)}."
-            )
         confidence = 1.0
-    raw, meta = READERS[platform].read(path)
-    if platform == "generic" and generic.resolve_columns(list(raw.columns), config).get("text") is None:
-        from .detect import _unrecognised
-        raise DetectionError(_unrecognised(path, path.suffix.lstrip(".") or "file", list(raw.columns)))
+    if platform not in registry:
+        raise InputError(
+            f"Unknown platform {platform!r} for {path.name!r}: choose one of {', '.join(registry.names)}."
+        )
+    record = registry[platform]
+    raw, meta = record.read(path)
+    if record.accepts is not None and not record.accepts(list(raw.columns), config):
+        raise DetectionError(_unrecognised(path, path.suffix.lstrip(".") or "file", list(raw.columns), registry))
     return Export(path=path, platform=platform, confidence=confidence, raw=raw, meta=meta)
 
 
@@ -103,9 +83,7 @@ TRIED_SUFFIXES = EXPORT_SUFFIXES + (".xlsm", "")
 
 def strict_input(config: Any) -> bool:
     """``[input] strict = true``: an unknown file in the input folder is an error, not a warning."""
-    from ._common import settings_table
-
-    return settings_table(config, "input").get("strict") is True
+    return input_settings(config).strict
 
 
 def read_exports(folder: str | os.PathLike[str], config: Any = None, *, platform: str | None = None,
@@ -126,8 +104,6 @@ def read_exports(folder: str | os.PathLike[str], config: Any = None, *, platform
     ``collect_errors=True`` reads every file and lists the unreadable ones in
     ``errors`` instead of raising at the first.
     """
-    import logging
-
     log = logging.getLogger("feedbacklib.io")
     folder = Path(folder)
     if not folder.is_dir():
@@ -176,21 +152,16 @@ def read_exports(folder: str | os.PathLike[str], config: Any = None, *, platform
 
 def _closest(path: Path) -> tuple[str | None, float]:
     """The closest known layout of an unrecognised file (for the warning), from its header."""
-    from ._common import read_rows
-    from .detect import closest_layout
-
     try:
         _, rows, _ = read_rows(path, limit=1)
     except Exception:  # noqa: BLE001 - only a hint
         return None, 0.0
     if not rows:
         return None, 0.0
-    from .detect import SIGNATURES
-
     name, missing, _ = closest_layout(rows[0])
-    return (name, 0.0) if len(missing) < len(SIGNATURES[name]) else (None, 0.0)
+    return (name, 0.0) if len(missing) < len(REGISTRY[name].signature) else (None, 0.0)
 
 
-def stage_export(export: Export, config: Any) -> Staged:
-    """Map an export's raw columns onto canonical names (still text)."""
-    return READERS[export.platform].stage(export, config)
+def stage_export(export: Export, config: Any, registry: Registry | None = None) -> Staged:
+    """Map an export's raw columns onto canonical names (still text), with its platform's record."""
+    return (REGISTRY if registry is None else registry)[export.platform].stage(export, config)

@@ -26,13 +26,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from ..errors import InputError
+from ..errors import InputError, QuarantineKind
+from ..settings import InputSettings, PlatformSettings
 
 __all__ = [
-    "Export", "Staged", "STRING", "CUSTOMER_ID", "REJECT",
+    "Export", "Staged", "STRING", "CUSTOMER_ID", "REJECT", "REJECT_KIND", "Rejects",
     "read_bytes", "decode", "sniff_delimiter", "read_csv_text", "read_xlsx_rows",
     "frame_from_rows", "as_string_frame", "find_column", "columns_override", "split_truncated",
-    "TRUNCATED_ROWS", "settings_table", "VERSION", "PLACEHOLDERS", "read_rows", "decode_head",
+    "TRUNCATED_ROWS", "settings_table", "platform_settings", "input_settings", "VERSION", "PLACEHOLDERS", "read_rows", "decode_head",
     "read_csv_bytes", "sniff_layout", "Layout", "per_unique", "dayfirst_setting", "zone_from_name",
     "is_workbook", "looks_like_json", "check_workbook",
 ]
@@ -41,8 +42,10 @@ __all__ = [
 STRING = pd.StringDtype("pyarrow")
 #: Staged-only column: the platform's customer id before hashing.
 CUSTOMER_ID = "customer_id"
-#: Staged-only column: a platform rule's quarantine reason (``<NA>`` = keep the row).
+#: Staged-only column: a platform rule's quarantine reason for a person (``<NA>`` = keep the row).
 REJECT = "_reject"
+#: Staged-only column: that reason's :class:`~feedbacklib.errors.QuarantineKind` (its value).
+REJECT_KIND = "_reject_kind"
 #: Staged-only column: which copy of a record is newest (a timestamp); the newest is kept.
 VERSION = "_version"
 #: ``Export.meta`` key: data rows that were cut off by the end of the file (quarantined).
@@ -79,12 +82,35 @@ class Export:
     meta: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
+class Rejects:
+    """A platform rule's quarantine marks, per row: a kind and a detail (``<NA>`` = keep the row).
+
+    >>> rejects = Rejects(raw.index).mark(partial, QuarantineKind.UNFINISHED)  # doctest: +SKIP
+    >>> frame = frame.assign(**rejects.columns())                              # doctest: +SKIP
+    """
+
+    def __init__(self, index: pd.Index):
+        self.kind = pd.Series(pd.NA, index=index, dtype=STRING)
+        self.detail = pd.Series(pd.NA, index=index, dtype=STRING)
+
+    def mark(self, where: pd.Series, kind: QuarantineKind, detail: str | pd.Series | None = None) -> Rejects:
+        """Rows ``where`` is true get ``kind`` and ``detail`` (default: the kind's words), over any earlier mark."""
+        where = where.fillna(False).astype(bool)
+        self.kind = self.kind.mask(where, kind.value)
+        self.detail = self.detail.mask(where, kind.value if detail is None else detail)
+        return self
+
+    def columns(self) -> dict[str, pd.Series]:
+        """The staged columns :data:`REJECT` and :data:`REJECT_KIND`."""
+        return {REJECT: self.detail, REJECT_KIND: self.kind}
+
+
 @dataclass(frozen=True)
 class Staged:
     """A platform's rows mapped onto canonical names, still as text.
 
     ``frame`` holds string columns named by the schema constants (any subset),
-    plus :data:`CUSTOMER_ID` and :data:`REJECT`; its index is the source row.
+    plus :data:`CUSTOMER_ID`, :data:`REJECT` and :data:`REJECT_KIND`; its index is the source row.
     """
 
     frame: pd.DataFrame
@@ -590,8 +616,8 @@ def _text(value: Any) -> str | None:
 #: the worksheets' XML once unzipped, and the cells of the sheet's used area (rows x columns,
 #: which the reader holds in memory at once). A full-height 1,048,576-row export of 20 columns
 #: is 21 million cells and about 300 MB of XML.
-MAX_XLSX_MB = 512
-MAX_XLSX_CELLS = 30_000_000
+MAX_XLSX_MB = InputSettings.max_xlsx_mb           # the defaults of [input] max_xlsx_mb / max_xlsx_cells
+MAX_XLSX_CELLS = InputSettings.max_xlsx_cells
 XLSX_LIMITS: contextvars.ContextVar[tuple[int, int]] = contextvars.ContextVar(
     "xlsx_limits", default=(MAX_XLSX_MB, MAX_XLSX_CELLS))
 _ROW_REF = re.compile(rb'<row[^>]*? r="([0-9]{1,8})"')
@@ -599,11 +625,9 @@ _WIDE_REF = re.compile(rb'<c r="([A-Z]{2,3})[0-9]')
 
 
 def xlsx_limits(config: Any) -> tuple[int, int]:
-    """``(max MB unzipped, max cells)`` from ``[input] max_xlsx_mb`` / ``max_xlsx_cells``, else the defaults."""
-    table = settings_table(config, "input")
-    mb, cells = table.get("max_xlsx_mb", MAX_XLSX_MB), table.get("max_xlsx_cells", MAX_XLSX_CELLS)
-    ok = all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in (mb, cells))
-    return (int(mb), int(cells)) if ok else (MAX_XLSX_MB, MAX_XLSX_CELLS)
+    """``(max MB unzipped, max cells)`` from ``[input] max_xlsx_mb`` / ``max_xlsx_cells`` (checked when loaded)."""
+    table = input_settings(config)
+    return table.max_xlsx_mb, table.max_xlsx_cells
 
 
 def _column_number(letters: bytes) -> int:
@@ -749,6 +773,16 @@ def read_rows(path: Path, data: bytes | None = None, *, limit: int | None = None
     return "csv", head_rows(text, delimiter, limit or 10), delimiter
 
 
+def input_settings(config: Any) -> InputSettings:
+    """``[input]`` of the configuration (the defaults without one)."""
+    return config.input_settings if config is not None else InputSettings()
+
+
+def platform_settings(config: Any, name: str) -> PlatformSettings:
+    """``[platforms.<name>]`` of the configuration (the defaults without one)."""
+    return config.platform(name) if config is not None else PlatformSettings()
+
+
 def settings_table(config: Any, name: str) -> dict[str, Any]:
     """One optional table of feedback.toml (``[input]``, ``[cleaning]``, ``[run]``), as validated by ``load_config``.
 
@@ -758,10 +792,10 @@ def settings_table(config: Any, name: str) -> dict[str, Any]:
     return section(name) if callable(section) else {}
 
 
-def dayfirst_setting(settings: Mapping[str, Any], default: bool) -> dict[str, bool]:
+def dayfirst_setting(settings: PlatformSettings, default: bool) -> dict[str, bool]:
     """``Staged`` keywords for the day/month order: ``[platforms.<name>] dayfirst`` when set (then
     fixed), else ``default``, which the column's own unambiguous dates may override."""
-    value = settings.get("dayfirst")
+    value = settings.dayfirst
     if isinstance(value, bool):
         return {"dayfirst": value, "dayfirst_fixed": True}
     return {"dayfirst": default, "dayfirst_fixed": False}
@@ -784,7 +818,4 @@ def zone_from_name(column: str | None) -> str | None:
 
 def columns_override(config: Any, platform: str) -> dict[str, str]:
     """``[platforms.<platform>.columns]``: canonical name -> column in the export."""
-    if config is None:
-        return {}
-    cols = config.platform(platform).get("columns", {})
-    return {str(k): str(v) for k, v in cols.items()} if isinstance(cols, dict) else {}
+    return dict(platform_settings(config, platform).columns)

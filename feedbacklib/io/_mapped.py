@@ -10,19 +10,22 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from .. import schema as S
+from ..settings import PlatformSettings
 from ._common import (
-    CUSTOMER_ID, REJECT, STRING, VERSION, Export, Staged, columns_override, dayfirst_setting, find_column,
-    frame_from_rows, is_workbook, read_bytes, read_csv_bytes, read_xlsx_rows, sniff_layout, zone_from_name, _text,
+    CUSTOMER_ID, REJECT, REJECT_KIND, STRING, Rejects, VERSION, Export, Staged, columns_override, dayfirst_setting, find_column,
+    frame_from_rows, is_workbook, platform_settings, read_bytes, read_csv_bytes, read_xlsx_rows, sniff_layout, zone_from_name, _text,
 )
+from .platform import Platform
 from .roles import choose_roles, describe
 
-__all__ = ["Spec", "read_table", "stage_mapped", "header_score"]
+__all__ = ["Spec", "read_table", "stage_mapped", "header_score", "mapped_platform"]
 
 
 @dataclass(frozen=True)
@@ -43,10 +46,10 @@ class Spec:
     dayfirst: bool = False
     #: metadata columns that are never questions (for role choice among the rest)
     meta: tuple[str, ...] = ()
-    #: ``(raw, frame) -> reasons``: platform rules (statuses to quarantine), ``<NA>`` = keep
-    reject: Callable[[pd.DataFrame, pd.DataFrame], pd.Series] | None = None
-    #: ``(raw, frame) -> frame``: last platform-specific touches (score scales, channel codes)
-    finish: Callable[[pd.DataFrame, pd.DataFrame, Mapping[str, Any]], pd.DataFrame] | None = None
+    #: ``(raw, frame) -> Rejects``: platform rules (statuses to quarantine)
+    reject: Callable[[pd.DataFrame, pd.DataFrame], Rejects] | None = None
+    #: ``(raw, frame, settings) -> frame``: last platform-specific touches (score scales, channel codes)
+    finish: Callable[[pd.DataFrame, pd.DataFrame, PlatformSettings], pd.DataFrame] | None = None
     questions: bool = False           # choose text / scores among the question columns
     extra: Mapping[str, Any] = field(default_factory=dict)
 
@@ -60,6 +63,21 @@ def header_score(header: list[str], spec: Spec) -> float:
     if hits < spec.min_hits:
         return 0.0
     return round(min(0.98, 0.7 + 0.28 * hits / max(len(spec.signature), 1)), 2)
+
+
+def spec_score(rows: list[list[str]], spec: Spec) -> float:
+    """:func:`header_score` of the first record (0 for an empty file)."""
+    return header_score(rows[0], spec) if rows else 0.0
+
+
+def mapped_platform(spec: Spec, how: str, *, detect: Callable[[list[list[str]]], float] | None = None,
+                    signature: tuple[str, ...] | None = None, settings: tuple[str, ...] = ()) -> Platform:
+    """The :class:`Platform` record of a one-header-row export described by ``spec``: read by
+    :func:`read_table`, staged by :func:`stage_mapped`, detected by :func:`header_score`
+    (unless ``detect`` is given)."""
+    return Platform(name=spec.name, how=how, signature=spec.signature if signature is None else signature,
+                    read=read_table, stage=partial(stage_mapped, spec=spec),
+                    detect=detect or partial(spec_score, spec=spec), columns=spec.columns, settings=settings)
 
 
 def read_table(path: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
@@ -77,7 +95,7 @@ def stage_mapped(export: Export, config: Any, spec: Spec) -> Staged:
     raw = export.raw
     cols = list(raw.columns)
     override = columns_override(config, spec.name)
-    settings = config.platform(spec.name) if config is not None else {}
+    settings = platform_settings(config, spec.name)
     empty = pd.Series(pd.NA, index=raw.index, dtype=STRING)
     fixed: dict[str, str] = {}
     used: dict[str, str] = {}
@@ -115,10 +133,11 @@ def stage_mapped(export: Export, config: Any, spec: Spec) -> Staged:
         frame[S.RESPONSE_ID] = (spec.id_prefix + frame[S.RESPONSE_ID].str.strip()).astype(STRING)
     if spec.finish is not None:
         frame = spec.finish(raw, frame, settings)
-    frame[REJECT] = spec.reject(raw, frame) if spec.reject is not None else empty
+    rejects = spec.reject(raw, frame) if spec.reject is not None else Rejects(raw.index)
+    frame[REJECT], frame[REJECT_KIND] = rejects.detail, rejects.kind
     date_col = (find_column(cols, override[S.RECEIVED_AT]) if S.RECEIVED_AT in override
                 else used.get(S.RECEIVED_AT)) or next(iter(spec.columns.get(S.RECEIVED_AT, ("date",))))
-    zone = settings.get("timezone") or zone_from_name(date_col) or spec.timezone
-    return Staged(frame=frame.astype(STRING), source=str(settings.get("source", spec.source)),
+    zone = settings.timezone or zone_from_name(date_col) or spec.timezone
+    return Staged(frame=frame.astype(STRING), source=settings.source or spec.source,
                   date_column=date_col, timezone=zone, **dayfirst_setting(settings, spec.dayfirst),
                   roles=describe(chosen, override, fixed))

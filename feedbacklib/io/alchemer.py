@@ -12,16 +12,15 @@ the account's zone: ``[platforms.alchemer] timezone`` (default: the config zone)
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
 from .. import schema as S
-from ._common import STRING, Export, Staged, find_column
-from ._mapped import Spec, header_score, read_table, stage_mapped
+from ..errors import QuarantineKind
+from ._common import Rejects, find_column
+from ._mapped import Spec, mapped_platform
 
-__all__ = ["detect", "read", "stage", "SPEC"]
+__all__ = ["PLATFORM", "SPEC"]
 
 NAME = "alchemer"
 META = ("Response ID", "Time Started", "Date Submitted", "Status", "Contact ID", "Legacy Comments", "Comments",
@@ -29,16 +28,17 @@ META = ("Response ID", "Time Started", "Date Submitted", "Status", "Contact ID",
         "Country", "City", "State/Region", "Postal", "Link Name", "URL Variable: __dbget", "Invite Status")
 
 
-def _reject(raw: pd.DataFrame, frame: pd.DataFrame) -> pd.Series:
-    empty = pd.Series(pd.NA, index=raw.index, dtype=STRING)
+def _reject(raw: pd.DataFrame, frame: pd.DataFrame) -> Rejects:
+    rejects = Rejects(raw.index)
     col = find_column(list(raw.columns), "Status")
     if col is None:
-        return empty
+        return rejects
     status = raw[col].str.strip()
     folded = status.str.casefold()
     excluded = folded.str.contains("disqualified|deleted|test", regex=True).fillna(False)
     partial = (folded == "partial").fillna(False)
-    return empty.mask(excluded, "status " + status).mask(partial & ~excluded, "unfinished response")
+    return (rejects.mark(excluded, QuarantineKind.EXCLUDED_STATUS, "status " + status)
+            .mark(partial & ~excluded, QuarantineKind.UNFINISHED))
 
 
 SPEC = Spec(
@@ -49,13 +49,4 @@ SPEC = Spec(
 )
 
 
-def detect(rows: list[list[str]]) -> float:
-    return header_score(rows[0], SPEC) if rows else 0.0
-
-
-def read(path: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
-    return read_table(path)
-
-
-def stage(export: Export, config: Any) -> Staged:
-    return stage_mapped(export, config, SPEC)
+PLATFORM = mapped_platform(SPEC, how="Response ID, Time Started, Date Submitted, Status, Contact ID, Legacy Comments, ...")

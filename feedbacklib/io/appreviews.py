@@ -20,17 +20,14 @@ comment, and the source is ``review``.
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
 import pandas as pd
 
 from .. import schema as S
-from ._common import STRING, VERSION, Export, Staged
-from ._mapped import Spec, header_score, read_table, stage_mapped
+from ..settings import PlatformSettings
+from ._common import STRING, VERSION
+from ._mapped import Spec, mapped_platform, spec_score
 
-__all__ = ["detect_google_play", "detect_appbot", "read", "stage_google_play", "stage_appbot",
-           "GOOGLE_PLAY", "APPBOT"]
+__all__ = ["detect_appbot", "GOOGLE_PLAY", "APPBOT", "GOOGLE_PLAY_PLATFORM", "APPBOT_PLATFORM"]
 
 GOOGLE_PLAY_HEADER = (
     "Package Name", "App Version Code", "App Version Name", "Reviewer Language", "Device",
@@ -39,7 +36,7 @@ GOOGLE_PLAY_HEADER = (
     "Developer Reply Date and Time", "Developer Reply Millis Since Epoch", "Developer Reply Text", "Review Link")
 
 
-def _play_finish(raw: pd.DataFrame, frame: pd.DataFrame, settings: Any) -> pd.DataFrame:
+def _play_finish(raw: pd.DataFrame, frame: pd.DataFrame, settings: PlatformSettings) -> pd.DataFrame:
     """The review id from its link (``...&reviewId=<id>``); the link itself when it has none."""
     link = frame[S.RESPONSE_ID]
     review_id = link.str.extract(r"reviewId=([^&#\s]+)", expand=False)
@@ -71,31 +68,18 @@ APPBOT = Spec(
 )
 
 
-def _score(rows: list[list[str]], spec: Spec) -> float:
-    return header_score(rows[0], spec) if rows else 0.0
-
-
-def detect_google_play(rows: list[list[str]]) -> float:
-    return _score(rows, GOOGLE_PLAY)
-
-
 def detect_appbot(rows: list[list[str]]) -> float:
+    """Appbot's columns are common words: a rating and a review text column must be there too."""
     if not rows:
         return 0.0
     names = {str(h).strip().casefold() for h in rows[0]}
     if not names & {"rating", "stars"} or not names & {"body", "review", "text"}:
         return 0.0
-    return _score(rows, APPBOT)
+    return spec_score(rows, APPBOT)
 
 
-def read(path: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
-    return read_table(path)
-
-
-def stage_google_play(export: Export, config: Any) -> Staged:
-    return stage_mapped(export, config, GOOGLE_PLAY)
-
-
-def stage_appbot(export: Export, config: Any) -> Staged:
-    staged = stage_mapped(export, config, APPBOT)
-    return staged
+GOOGLE_PLAY_PLATFORM = mapped_platform(
+    GOOGLE_PLAY, how="Package Name, ..., Review Submit Date and Time, Star Rating, Review Title, Review Text, ...")
+APPBOT_PLATFORM = mapped_platform(
+    APPBOT, how="published_at, rating, subject, body, store, app_name, version, country, ...",
+    detect=detect_appbot, signature=APPBOT.signature[:15])

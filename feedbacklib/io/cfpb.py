@@ -22,14 +22,18 @@ from typing import Any
 import pandas as pd
 
 from .. import schema as S
+from .platform import Platform
 from ._common import (
+    platform_settings,
     CUSTOMER_ID, PLACEHOLDERS, REJECT, STRING, Export, Staged, columns_override, decode,
     find_column, read_bytes, read_csv_text,
 )
 
-__all__ = ["detect", "read", "stage", "HEADER", "header_index"]
+__all__ = ["PLATFORM", "detect", "read", "stage", "HEADER", "header_index"]
 
 NAME = "cfpb"
+#: The zone of the complaint dates, unless ``[platforms.cfpb] timezone`` says otherwise.
+TIMEZONE = "America/New_York"
 HEADER = ("Date received", "Product", "Sub-product", "Issue", "Sub-issue",
           "Consumer complaint narrative", "Company public response", "Company", "State",
           "ZIP code", "Tags", "Consumer consent provided?", "Submitted via",
@@ -87,7 +91,7 @@ def stage(export: Export, config: Any) -> Staged:
     raw = export.raw
     cols = list(raw.columns)
     override = columns_override(config, NAME)
-    settings = config.platform(NAME) if config is not None else {}
+    settings = platform_settings(config, NAME)
     empty = pd.Series(pd.NA, index=raw.index, dtype=STRING)
 
     def get(canonical: str, default: str | None) -> pd.Series:
@@ -115,4 +119,8 @@ def stage(export: Export, config: Any) -> Staged:
     }, index=raw.index)
     return Staged(frame=frame.astype(STRING), source="complaint",
                   date_column=override.get(S.RECEIVED_AT, "Date received"),
-                  timezone=str(settings.get("timezone", "America/New_York")), dayfirst=False)
+                  timezone=settings.timezone or TIMEZONE, dayfirst=False)
+
+
+PLATFORM = Platform(name=NAME, how="the CFPB complaint database columns", signature=HEADER, read=read,
+                    stage=stage, detect=detect, header_index=header_index)

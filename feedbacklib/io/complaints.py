@@ -12,13 +12,14 @@ from typing import Any
 import pandas as pd
 
 from .. import schema as S
+from .platform import Platform
 from ._common import (
     is_workbook,
     CUSTOMER_ID, REJECT, STRING, Export, Staged, columns_override, find_column,
     frame_from_rows, head_rows, read_bytes, read_csv_bytes, read_xlsx_rows, sniff_layout,
 )
 
-__all__ = ["detect", "read", "stage", "HEADER", "SHEET"]
+__all__ = ["PLATFORM", "detect", "read", "stage", "HEADER", "SHEET"]
 
 NAME = "complaints"
 SHEET = "Complaints"
@@ -84,3 +85,11 @@ def stage(export: Export, config: Any) -> Staged:
     return Staged(frame=frame.astype(STRING), source="complaint",
                   date_column=override.get(S.RECEIVED_AT, "Date received"), timezone=None,
                   dayfirst=True)
+
+
+def _detect_rows(rows: list[list[str]]) -> float:
+    return detect(rows[0] if rows else [])
+
+
+PLATFORM = Platform(name=NAME, how="the complaints register columns", signature=HEADER, read=read, stage=stage,
+                    detect=_detect_rows, sheet=SHEET)

@@ -15,27 +15,25 @@ the generic reader and a ``[platforms.generic.columns]`` mapping.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
 from .. import schema as S
-from ._common import CUSTOMER_ID, STRING, Export, Staged, find_column
-from ._mapped import Spec, header_score, read_table, stage_mapped
+from ..settings import PlatformSettings
+from ._common import CUSTOMER_ID, STRING, find_column
+from ._mapped import Spec, mapped_platform
 
-__all__ = ["detect", "read", "stage", "SPEC"]
+__all__ = ["PLATFORM", "SPEC"]
 
 NAME = "delighted"
 
 
-def _finish(raw: pd.DataFrame, frame: pd.DataFrame, settings: Mapping[str, Any]) -> pd.DataFrame:
+def _finish(raw: pd.DataFrame, frame: pd.DataFrame, settings: PlatformSettings) -> pd.DataFrame:
     col = find_column(list(raw.columns), "Score")
     if col is None or S.NPS in frame.columns and frame[S.NPS].notna().any():
         return frame
     score = raw[col]
-    kind = str(settings.get("score", "")).casefold()
+    kind = (settings.score or "").casefold()
     if kind not in ("nps", "csat"):
         numbers = pd.to_numeric(score, errors="coerce")
         kind = "nps" if bool(((numbers == 0) | (numbers > 5)).any()) else "csat"
@@ -54,13 +52,4 @@ SPEC = Spec(
 )
 
 
-def detect(rows: list[list[str]]) -> float:
-    return header_score(rows[0], SPEC) if rows else 0.0
-
-
-def read(path: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
-    return read_table(path)
-
-
-def stage(export: Export, config: Any) -> Staged:
-    return stage_mapped(export, config, SPEC)
+PLATFORM = mapped_platform(SPEC, how="Response ID, Email, Name, Score, Comment, Response timestamp, Delighted Source, ...", settings=("score",))

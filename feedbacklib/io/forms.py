@@ -23,7 +23,9 @@ from typing import Any
 import pandas as pd
 
 from .. import schema as S
+from .platform import Platform
 from ._common import (
+    platform_settings,
     zone_from_name,
     dayfirst_setting,
     CUSTOMER_ID, REJECT, STRING, Export, Staged, columns_override, find_column,
@@ -32,7 +34,7 @@ from ._common import (
 
 from .roles import choose_roles, describe
 
-__all__ = ["detect_google", "detect_microsoft", "read", "stage_google", "stage_microsoft",
+__all__ = ["MICROSOFT", "GOOGLE", "detect_google", "detect_microsoft", "read", "stage_google", "stage_microsoft",
            "guess_questions", "GOOGLE_HEADER", "MICROSOFT_HEADER"]
 
 GOOGLE_HEADER = ("Timestamp", "Email Address")
@@ -78,7 +80,7 @@ def _stage(export: Export, config: Any, name: str, *, id_col: str | None, date_c
     raw = export.raw
     cols = list(raw.columns)
     override = columns_override(config, name)
-    settings = config.platform(name) if config is not None else {}
+    settings = platform_settings(config, name)
     chosen = choose_roles(raw, [c for c in cols if c.strip().casefold() not in meta_cols])
     guessed = {k: v[0] for k, v in chosen.items()}
     empty = pd.Series(pd.NA, index=raw.index, dtype=STRING)
@@ -109,8 +111,8 @@ def _stage(export: Export, config: Any, name: str, *, id_col: str | None, date_c
         CUSTOMER_ID: email,
         REJECT: empty,
     }, index=raw.index)
-    return Staged(frame=frame.astype(STRING), source=str(settings.get("source", "survey")),
-                  date_column=date_col, timezone=settings.get("timezone") or zone_from_name(date_col),
+    return Staged(frame=frame.astype(STRING), source=settings.source or "survey",
+                  date_column=date_col, timezone=settings.timezone or zone_from_name(date_col),
                   **dayfirst_setting(settings, False),
                   roles=describe(chosen, override, {S.RECEIVED_AT: f"{date_col!r} (the response date)"}))
 
@@ -125,3 +127,10 @@ def stage_microsoft(export: Export, config: Any) -> Staged:
                   date_cols=("Completion time", "Start time"), email_cols=("Email",),
                   meta_cols={"id", "start time", "completion time", "email", "name",
                              "last modified time", "total points", "quiz feedback"})
+
+
+MICROSOFT = Platform(name="microsoft_forms",
+                     how="Id, Start time, Completion time, Email, Name, then one column per question",
+                     signature=MICROSOFT_HEADER, read=read, stage=stage_microsoft, detect=detect_microsoft)
+GOOGLE = Platform(name="google_forms", how="Timestamp, then one column per question", signature=GOOGLE_HEADER,
+                  read=read, stage=stage_google, detect=detect_google)

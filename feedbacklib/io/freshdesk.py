@@ -20,20 +20,22 @@ Satisfaction ("Survey results": Awesome / Just Okay / Not Good) becomes CSAT
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from .. import schema as S
-from ..errors import InputError
+from ..settings import PlatformSettings
+from ..errors import InputError, QuarantineKind
+from .platform import Platform
+from .zendesk import load_json
 from ._common import (
-    CUSTOMER_ID, STRING, VERSION, Export, Staged, as_string_frame, find_column, looks_like_json, read_bytes,
+    CUSTOMER_ID, STRING, VERSION, Export, Rejects, Staged, as_string_frame, find_column, looks_like_json, read_bytes,
 )
 from ._mapped import Spec, header_score, read_table, stage_mapped
 
-__all__ = ["detect", "detect_json", "read", "stage", "CSV_SPEC", "JSON_SPEC"]
+__all__ = ["PLATFORM", "detect", "detect_json", "read", "stage", "CSV_SPEC", "JSON_SPEC"]
 
 NAME = "freshdesk"
 #: Keys only Freshdesk's ticket objects carry.
@@ -47,7 +49,7 @@ SURVEY = {"awesome": "5", "just okay": "3", "not good": "1", "extremely happy": 
           "neutral": "3", "unhappy": "2", "extremely unhappy": "1"}
 
 
-def _finish(raw: pd.DataFrame, frame: pd.DataFrame, settings: Mapping[str, Any]) -> pd.DataFrame:
+def _finish(raw: pd.DataFrame, frame: pd.DataFrame, settings: PlatformSettings) -> pd.DataFrame:
     frame = frame.copy()
     channel = frame[S.CHANNEL].str.strip().str.casefold()
     frame[S.CHANNEL] = channel.map(lambda v: SOURCES.get(v, v), na_action="ignore").astype(STRING)
@@ -62,18 +64,17 @@ def _finish(raw: pd.DataFrame, frame: pd.DataFrame, settings: Mapping[str, Any])
     return frame
 
 
-def _reject(raw: pd.DataFrame, frame: pd.DataFrame) -> pd.Series:
-    empty = pd.Series(pd.NA, index=raw.index, dtype=STRING)
-    out = empty
+def _reject(raw: pd.DataFrame, frame: pd.DataFrame) -> Rejects:
+    out = Rejects(raw.index)
     spam = find_column(list(raw.columns), "spam")
     if spam is not None:
-        out = out.mask((raw[spam].str.strip().str.casefold() == "true").fillna(False), "status spam")
+        out.mark(raw[spam].str.strip().str.casefold() == "true", QuarantineKind.EXCLUDED_STATUS, "status spam")
     deleted = find_column(list(raw.columns), "deleted")
     if deleted is not None:
-        out = out.mask((raw[deleted].str.strip().str.casefold() == "true").fillna(False), "deleted ticket")
+        out.mark(raw[deleted].str.strip().str.casefold() == "true", QuarantineKind.DELETED_TICKET)
     status = find_column(list(raw.columns), "Status")
     if status is not None:
-        out = out.mask((raw[status].str.strip().str.casefold() == "deleted").fillna(False), "deleted ticket")
+        out.mark(raw[status].str.strip().str.casefold() == "deleted", QuarantineKind.DELETED_TICKET)
     return out
 
 
@@ -126,8 +127,6 @@ def read(path: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
         raw, meta = read_table(path)
         meta["layout"] = "csv"
         return raw, meta
-    from .zendesk import load_json
-
     tickets = _tickets(load_json(path))
     if tickets is None:
         raise InputError(f"The export {path.name!r} is JSON but not a Freshdesk ticket list: expected a list of "
@@ -143,3 +142,10 @@ def read(path: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
 
 def stage(export: Export, config: Any) -> Staged:
     return stage_mapped(export, config, JSON_SPEC if export.meta.get("layout") == "json" else CSV_SPEC)
+
+
+PLATFORM = Platform(
+    name=NAME, how="Ticket ID, ..., Due by Time, First response time (in hrs), ... (or the API's JSON ticket list)",
+    signature=CSV_SPEC.signature, read=read, stage=stage, detect=detect, detect_json=detect_json,
+    columns=CSV_SPEC.columns,
+)

@@ -14,7 +14,9 @@ import pandas as pd
 
 from .. import schema as S
 from ..errors import InputError
+from .platform import Platform
 from ._common import (
+    platform_settings,
     zone_from_name,
     dayfirst_setting,
     is_workbook,
@@ -23,7 +25,7 @@ from ._common import (
 )
 from .zendesk import load_json
 
-__all__ = ["detect", "read", "stage", "resolve_columns", "SYNONYMS"]
+__all__ = ["PLATFORM", "detect", "read", "stage", "resolve_columns", "records_of", "SYNONYMS"]
 
 NAME = "generic"
 #: Column names accepted for each canonical field (case-insensitive); config overrides win.
@@ -56,7 +58,7 @@ def detect(header: list[str], config: Any = None) -> float:
     return round(min(0.9, 0.4 + 0.05 * len(found)), 2)
 
 
-def _records(data: Any) -> list[dict[str, Any]] | None:
+def records_of(data: Any) -> list[dict[str, Any]] | None:
     if isinstance(data, list) and all(isinstance(r, dict) for r in data):
         return data
     if isinstance(data, dict):
@@ -79,7 +81,7 @@ def read(path: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
         except Exception as exc:
             raise InputError(f"Cannot read the Parquet export {path.name!r}: {exc}") from None
     if looks_like_json(read_bytes(path)) or suffix == ".json":
-        records = _records(load_json(path))
+        records = records_of(load_json(path))
         if records is None:
             raise InputError(
                 f"The JSON export {path.name!r} is not a list of records (objects with one key per column)."
@@ -97,10 +99,22 @@ def stage(export: Export, config: Any) -> Staged:
     empty = pd.Series(pd.NA, index=raw.index, dtype=STRING)
     frame = pd.DataFrame({c: raw[found[c]] if c in found else empty for c in SYNONYMS}, index=raw.index)
     frame[REJECT] = empty
-    settings = config.platform(NAME) if config is not None else {}
-    return Staged(frame=frame.astype(STRING), source=str(settings.get("source", "survey")),
+    settings = platform_settings(config, NAME)
+    return Staged(frame=frame.astype(STRING), source=settings.source or "survey",
                   date_column=found.get(S.RECEIVED_AT, S.RECEIVED_AT),
-                  timezone=settings.get("timezone") or zone_from_name(found.get(S.RECEIVED_AT)),
+                  timezone=settings.timezone or zone_from_name(found.get(S.RECEIVED_AT)),
                   **dayfirst_setting(settings, True),
                   roles={c: f"{found[c]!r} ({'set in feedback.toml' if c in columns_override(config, NAME) else 'named so'})"
                          for c in found})
+
+
+def _has_text(columns: list[str], config: Any) -> bool:
+    """The generic layout needs a text column (named so, or mapped in feedback.toml)."""
+    return resolve_columns(columns, config).get(S.TEXT) is not None
+
+
+PLATFORM = Platform(
+    name=NAME, how="a 'text' column (or one mapped in [platforms.generic.columns])",
+    signature=("text", "response_id", "received_at", "team", "channel", "csat", "nps", "customer_id"),
+    read=read, stage=stage, detect_header=detect, columns=SYNONYMS, accepts=_has_text,
+)

@@ -18,16 +18,19 @@ from typing import Any
 import pandas as pd
 
 from .. import schema as S
+from ..errors import QuarantineKind
+from .platform import Platform
 from ._common import (
+    platform_settings,
     dayfirst_setting,
-    CUSTOMER_ID, REJECT, STRING, Export, Staged, columns_override, find_column,
+    CUSTOMER_ID, REJECT, REJECT_KIND, STRING, Rejects, Export, Staged, columns_override, find_column,
     frame_from_rows, head_rows, per_unique, read_bytes, read_csv_bytes, read_xlsx_rows,
     sniff_delimiter, _text,
 )
 
 from .roles import choose_roles, describe
 
-__all__ = ["detect", "read", "stage"]
+__all__ = ["PLATFORM", "detect", "read", "stage"]
 
 NAME = "qualtrics"
 _KNOWN = {
@@ -255,17 +258,25 @@ def stage(export: Export, config: Any) -> Staged:
         if name is not None and canonical not in override:
             fixed[canonical] = f"{name!r} (named so)"
 
-    reject = empty.copy()
+    rejects = Rejects(raw.index)
     status_col = find_column(cols, "Status")
     if status_col is not None:
-        reject = per_unique(raw[status_col], _status_reasons)
+        status = per_unique(raw[status_col], _status_reasons)
+        rejects.mark(status.notna(), QuarantineKind.EXCLUDED_STATUS, status)
     finished_col = find_column(cols, "Finished")
-    unfinished_policy = str((config.platform(NAME) if config else {}).get("unfinished", "keep"))
-    if finished_col is not None and unfinished_policy == "quarantine":
+    settings = platform_settings(config, NAME)
+    if finished_col is not None and settings.unfinished == "quarantine":
         unfinished = raw[finished_col].str.strip().str.lower().isin(["false", "0", "no"])
-        reject = reject.mask(unfinished & reject.isna(), "unfinished response")
-    frame[REJECT] = reject
-    settings = config.platform(NAME) if config else {}
+        rejects.mark(unfinished & rejects.kind.isna(), QuarantineKind.UNFINISHED)
+    frame[REJECT], frame[REJECT_KIND] = rejects.detail, rejects.kind
     return Staged(frame=frame.astype(STRING), source="survey", date_column=date_column,
-                  timezone=tz or settings.get("timezone"), **dayfirst_setting(settings, False),
+                  timezone=tz or settings.timezone, **dayfirst_setting(settings, False),
                   roles=describe(chosen, override, fixed))
+
+
+PLATFORM = Platform(
+    name=NAME, how="three header rows, the third with ImportId JSON (or legacy V1..Vn + labels)",
+    signature=("StartDate", "EndDate", "Status", "IPAddress", "Progress", "Duration (in seconds)",
+               "Finished", "RecordedDate", "ResponseId", "DistributionChannel", "UserLanguage"),
+    read=read, stage=stage, detect=detect, settings=("unfinished",),
+)

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping
 import pandas as pd
 
 from .. import schema as S
+from ..settings import CSAT_LABELS, NPS_LABELS
 
 __all__ = ["column_kind", "choose_roles", "NPS_Q", "CSAT_Q", "TEXT_Q", "TEAM_Q", "CHANNEL_Q"]
 
@@ -57,8 +58,6 @@ def column_kind(values: pd.Series) -> tuple[str, str]:
     ``number``, ``email``, ``choice list`` (several options joined by ``;``),
     ``choice`` (a few distinct short answers), ``free text``, ``short answers``.
     """
-    from ..clean import CSAT_LABELS, NPS_LABELS
-
     v = _sample(values).str.strip()
     v = v[v != ""].iloc[:_SAMPLE]
     if v.empty:

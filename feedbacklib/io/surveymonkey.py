@@ -21,14 +21,16 @@ from typing import Any
 import pandas as pd
 
 from .. import schema as S
+from .platform import Platform
 from ._common import (
+    platform_settings,
     dayfirst_setting,
     CUSTOMER_ID, REJECT, STRING, Export, Staged, columns_override, find_column,
     frame_from_rows, head_rows, read_bytes, read_csv_bytes, read_xlsx_rows, sniff_delimiter, _text,
 )
 from .roles import choose_roles, describe
 
-__all__ = ["detect", "read", "stage", "HEADER", "column_names"]
+__all__ = ["PLATFORM", "detect", "read", "stage", "HEADER", "column_names"]
 
 NAME = "surveymonkey"
 HEADER = ("Respondent ID", "Collector ID", "Start Date", "End Date", "IP Address", "Email Address",
@@ -100,7 +102,7 @@ def stage(export: Export, config: Any) -> Staged:
     raw = export.raw
     cols = list(raw.columns)
     override = columns_override(config, NAME)
-    settings = config.platform(NAME) if config is not None else {}
+    settings = platform_settings(config, NAME)
     skip = {c for c in cols if _squeeze(c) in _SQUEEZED}
     chosen = choose_roles(raw, [c for c in cols if c not in skip], text_hint=[
         c for c in cols if c.endswith(f" - {OPEN_ENDED}")])
@@ -140,7 +142,11 @@ def stage(export: Export, config: Any) -> Staged:
         CUSTOMER_ID: get(CUSTOMER_ID, "Email Address", "EmailAddress"),
         REJECT: empty,
     }, index=raw.index)
-    return Staged(frame=frame.astype(STRING), source=str(settings.get("source", "survey")),
-                  date_column=date_col, timezone=settings.get("timezone"),
+    return Staged(frame=frame.astype(STRING), source=settings.source or "survey",
+                  date_column=date_col, timezone=settings.timezone,
                   **dayfirst_setting(settings, False),
                   roles=describe(chosen, override, {S.RECEIVED_AT: f"{date_col!r} (the response date)"}))
+
+
+PLATFORM = Platform(name=NAME, how="two header rows: questions, then Response / Open-Ended Response",
+                    signature=HEADER, read=read, stage=stage, detect=detect)

@@ -11,29 +11,27 @@ overrides. Partial responses (never submitted) are quarantined as unfinished.
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
 from .. import schema as S
-from ._common import STRING, Export, Staged, find_column
-from ._mapped import Spec, header_score, read_table, stage_mapped
+from ..errors import QuarantineKind
+from ._common import Rejects, find_column
+from ._mapped import Spec, mapped_platform
 
-__all__ = ["detect", "read", "stage", "SPEC"]
+__all__ = ["PLATFORM", "SPEC"]
 
 NAME = "typeform"
 META = ("#", "Response Type", "Start Date (UTC)", "Stage Date (UTC)", "Submit Date (UTC)", "Network ID", "Tags",
         "Token", "Submitted At")
 
 
-def _reject(raw: pd.DataFrame, frame: pd.DataFrame) -> pd.Series:
-    empty = pd.Series(pd.NA, index=raw.index, dtype=STRING)
+def _reject(raw: pd.DataFrame, frame: pd.DataFrame) -> Rejects:
+    rejects = Rejects(raw.index)
     col = find_column(list(raw.columns), "Response Type")
     if col is None:
-        return empty
-    partial = raw[col].str.strip().str.casefold() == "partial"
-    return empty.mask(partial.fillna(False), "unfinished response")
+        return rejects
+    return rejects.mark(raw[col].str.strip().str.casefold() == "partial", QuarantineKind.UNFINISHED)
 
 
 SPEC = Spec(
@@ -44,13 +42,4 @@ SPEC = Spec(
 )
 
 
-def detect(rows: list[list[str]]) -> float:
-    return header_score(rows[0], SPEC) if rows else 0.0
-
-
-def read(path: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
-    return read_table(path)
-
-
-def stage(export: Export, config: Any) -> Staged:
-    return stage_mapped(export, config, SPEC)
+PLATFORM = mapped_platform(SPEC, how="#, the questions, Start Date (UTC), Submit Date (UTC), Network ID")

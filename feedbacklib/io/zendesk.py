@@ -25,14 +25,16 @@ from typing import Any
 import pandas as pd
 
 from .. import schema as S
-from ..errors import InputError
+from ..errors import InputError, QuarantineKind
+from .platform import Platform
 from ._common import (
+    platform_settings,
     dayfirst_setting,
-    CUSTOMER_ID, REJECT, STRING, VERSION, Export, Staged, as_string_frame, columns_override,
+    CUSTOMER_ID, REJECT, REJECT_KIND, STRING, Rejects, VERSION, Export, Staged, as_string_frame, columns_override,
     decode, find_column, looks_like_json, read_bytes, read_csv_text, sniff_delimiter,
 )
 
-__all__ = ["detect", "detect_csv", "read", "stage", "load_json", "CSV_HEADER"]
+__all__ = ["PLATFORM", "detect", "detect_csv", "read", "stage", "load_json", "CSV_HEADER"]
 
 CSV_HEADER = ("ID", "Subject", "Requester", "Requester email", "Group", "Assignee", "Status",
               "Created", "Updated", "Via", "Satisfaction", "Satisfaction Comment", "Description")
@@ -185,7 +187,7 @@ def _stage_csv(export: Export, config: Any) -> Staged:
     raw = export.raw
     cols = list(raw.columns)
     override = columns_override(config, NAME)
-    settings = config.platform(NAME) if config is not None else {}
+    settings = platform_settings(config, NAME)
     empty = pd.Series(pd.NA, index=raw.index, dtype=STRING)
 
     def get(canonical: str, *defaults: str) -> pd.Series:
@@ -193,8 +195,8 @@ def _stage_csv(export: Export, config: Any) -> Staged:
         return raw[hit] if hit is not None else empty
 
     score = get(S.CSAT, "Satisfaction", "Satisfaction Score", "Satisfaction rating").str.strip().str.lower()
-    csat = score.mask((score == "good").fillna(False), str(settings.get("good_csat", 5)))
-    csat = csat.mask((score == "bad").fillna(False), str(settings.get("bad_csat", 1)))
+    csat = score.mask((score == "good").fillna(False), str(settings.good_csat))
+    csat = csat.mask((score == "bad").fillna(False), str(settings.bad_csat))
     csat = csat.mask(score.isin(["offered", "unoffered", "not offered"]).fillna(False), None)
     comment = get("_comment", "Satisfaction Comment", "Satisfaction comment")
     text = comment.where(comment.str.strip().fillna("") != "", get(S.TEXT, "Description", "Subject"))
@@ -215,29 +217,30 @@ def _stage_csv(export: Export, config: Any) -> Staged:
         VERSION: get(VERSION, "Updated", "Updated at"),
     }, index=raw.index)
     deleted = get("_status", "Status").str.strip().str.lower() == "deleted"
-    frame[REJECT] = empty.mask(deleted.fillna(False), "deleted ticket")
+    rejects = Rejects(raw.index).mark(deleted, QuarantineKind.DELETED_TICKET)
+    frame[REJECT], frame[REJECT_KIND] = rejects.detail, rejects.kind
     return Staged(frame=frame.astype(STRING), source="ticket", date_column=created or "Created",
-                  timezone=settings.get("timezone"), **dayfirst_setting(settings, False))
+                  timezone=settings.timezone, **dayfirst_setting(settings, False))
 
 
 def stage(export: Export, config: Any) -> Staged:
     if export.meta.get("layout") == "csv":
         return _stage_csv(export, config)
     raw = export.raw
-    settings = config.platform(NAME) if config is not None else {}
+    settings = platform_settings(config, NAME)
     empty = pd.Series(pd.NA, index=raw.index, dtype=STRING)
 
     def get(name: str) -> pd.Series:
         return raw[name] if name in raw.columns else empty
 
     def custom(key: str) -> pd.Series:
-        field = settings.get(key)
+        field = getattr(settings, key)
         return get(f"custom_fields.{field}") if field is not None else empty
 
     score = get("satisfaction_rating.score").str.strip().str.lower()
     csat = pd.Series(pd.NA, index=raw.index, dtype=STRING)
-    csat = csat.mask((score == "good").fillna(False), str(settings.get("good_csat", 5)))
-    csat = csat.mask((score == "bad").fillna(False), str(settings.get("bad_csat", 1)))
+    csat = csat.mask((score == "good").fillna(False), str(settings.good_csat))
+    csat = csat.mask((score == "bad").fillna(False), str(settings.bad_csat))
     comment = get("satisfaction_rating.comment")
     has_comment = comment.str.strip().fillna("") != ""
     text = comment.where(has_comment, get("description"))
@@ -265,6 +268,15 @@ def stage(export: Export, config: Any) -> Staged:
         VERSION: get("generated_timestamp").fillna(get("updated_at")),
     }, index=raw.index)
     deleted = get("status").str.strip().str.lower() == "deleted"
-    frame[REJECT] = empty.mask(deleted.fillna(False), "deleted ticket")
+    rejects = Rejects(raw.index).mark(deleted, QuarantineKind.DELETED_TICKET)
+    frame[REJECT], frame[REJECT_KIND] = rejects.detail, rejects.kind
     return Staged(frame=frame.astype(STRING), source="ticket", date_column="created_at",
                   timezone="UTC", dayfirst=False)
+
+
+PLATFORM = Platform(
+    name=NAME, how="JSON with \"tickets\", or a CSV view export with ID, Subject, Requester, Group, ...",
+    signature=CSV_HEADER, read=read, stage=stage, detect=detect_csv, detect_json=detect,
+    settings=("good_csat", "bad_csat", "first_response_hours_field", "resolution_hours_field",
+              "resolved_reported_field", "reopened_field", "category_field"),
+)

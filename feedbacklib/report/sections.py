@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .. import schema as S
+from ..clean import reason_labels
 from ..compare import SATISFIED_MIN_CSAT, wilson_interval
 from ..quotes import representative_quotes
 from ..safety import escape
@@ -682,9 +683,8 @@ def data_quality(result) -> Html:
     total_read = int(q["rows_read"].sum())
     kept = int(q["rows_kept"].sum())
     quarantined = int(q["rows_quarantined"].sum())
-    # "duplicate of R_123" -> "duplicate": one line per kind of reason
-    kinds = result.quarantine[S.QUARANTINE_REASON].astype("string").str.replace(
-        r" (?:of|in) (?:[A-Za-z]+[_-][^ ]*|[A-Z].*)$| \([^)]*\)$", "", regex=True)
+    # one line per kind of reason ("duplicate of R_123" counts as "duplicate")
+    kinds = reason_labels(result.quarantine) if len(result.quarantine) else pd.Series(dtype="string")
     reasons = (kinds.value_counts().rename_axis("reason").reset_index(name="rows")
                if len(result.quarantine) else pd.DataFrame(columns=["reason", "rows"]))
     return paragraphs([
