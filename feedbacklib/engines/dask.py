@@ -170,7 +170,7 @@ def _dup_bucket(*pieces: pd.DataFrame) -> pd.DataFrame:
 def _repeat_keys(part: dict, file_no: int, dups: pd.DataFrame, buckets: int) -> list[pd.DataFrame]:
     """Step 3, sender: rows that can be a repeat (usable, not a duplicate, a customer, a comment, no ticket)."""
     rows = part["rows"]
-    ok = rows[REASON].isna().to_numpy(dtype=bool)
+    ok = rows[REASON].isna().to_numpy(dtype=bool).copy()
     ok[dups.loc[dups[FILE_NO] == file_no, POS].to_numpy(dtype=np.int64)] = False
     ok &= rows[S.CUSTOMER_KEY].notna().to_numpy(dtype=bool)
     ok &= (rows[S.TEXT].fillna("") != "").to_numpy(dtype=bool)
@@ -393,6 +393,7 @@ def _in_time_order(frames: list[pd.DataFrame]) -> pd.DataFrame:
     """The files' rows in the pandas engine's order: file order, then (received_at, response_id), stable."""
     if not frames:
         raise NoDataError("No rows to analyse.")
+    like = max(frames, key=len).dtypes  # an empty partition's columns may have fallen back to object
     frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-    frame = frame.astype({c: d for c, d in S.CANONICAL_DTYPES.items() if c in frame.columns})
+    frame = frame.astype({**like.to_dict(), **{c: d for c, d in S.CANONICAL_DTYPES.items() if c in frame.columns}})
     return frame.take(time_order(frame)).reset_index(drop=True)
