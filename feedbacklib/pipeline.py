@@ -340,6 +340,9 @@ def _run_month(engine: Engine, month: str, folder: Path, cfg: Config, timings: d
         annotated = engine.annotate(cleaned, month, taxonomy, skip_months=stored, timings=timings, bar=bar,
                                     summary=summary)
     frame = annotated.frame
+    if frame is None:
+        raise ValueError(f"The {engine.name} engine left the rows on its workers (collect_rows=False), but the "
+                         "report's statistics need them: run the report with collect_rows=True.")
     result = build_result(month, cfg, taxonomy, frame, cleaned.quarantine, cleaned.quality, timings, bar,
                           store=store, stored_months=stored, volumes={**baseline, **cleaned.volumes})
     result.skipped = list(cleaned.skipped)

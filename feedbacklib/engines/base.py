@@ -35,7 +35,8 @@ from ..themes.tagger import tag_themes
 __all__ = ["FIT_SAMPLE", "Cleaned", "Annotated", "Engine", "SummaryStep", "Timer", "month_volumes",
            "fit_tagger", "tag_frame", "annotate_rows", "months_to_analyse"]
 
-log = logging.getLogger("feedbacklib.engines")
+#: The step timers log where they always have (run.log and the benchmarks' stage sampler read it).
+_steps_log = logging.getLogger("feedbacklib.pipeline")
 
 #: Distinct comments the theme tagger is fitted on, at most (a fixed-seed sample of the month's
 #: distinct comments): seed labels on 20k texts train it as well as on 100k, at a fifth of the cost.
@@ -63,7 +64,8 @@ class Cleaned:
 class Annotated:
     """What :meth:`Engine.annotate` returns."""
 
-    frame: pd.DataFrame                  # months <= the month not in the store, tagged and scored
+    frame: pd.DataFrame | None           # months <= the month not in the store, tagged and scored
+                                         # (None when a Dask engine was asked not to collect them)
     tagger: ThemeTagger
     summary: Any = None                  # the SummaryStep's results added up, or None
 
@@ -89,7 +91,7 @@ class Timer:
 
     def __enter__(self):
         self.start = time.perf_counter()
-        log.info("%s ...", self.name)
+        _steps_log.info("%s ...", self.name)
         if self.bar is not None:
             self.bar.set_postfix_str(self.name)
         stage_event(self.name, "start", rows=self.rows)  # feedback-report run's progress lines
@@ -100,7 +102,7 @@ class Timer:
         if self.bar is not None:
             self.bar.update(1)
         if exc[0] is None:
-            log.info("%s done in %.2f s", self.name, self.timings[self.name])
+            _steps_log.info("%s done in %.2f s", self.name, self.timings[self.name])
         stage_event(self.name, "failed" if exc[0] else "end", rows=self.rows, seconds=self.timings[self.name])
 
 
