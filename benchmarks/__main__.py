@@ -4,7 +4,8 @@
     python -m benchmarks --rows 100000 --json out.json     # one size
     python -m benchmarks --rows 100000 --plan              # say what would run and how long, run nothing
     python -m benchmarks --rows 100000 --no-e2e            # stages only, no notebook run
-    python -m benchmarks --dask 5000000                    # also the Dask path on 5M rows (bench_dask)
+    python -m benchmarks --engines pandas dask             # also run_month on both engines per size (bench_engines)
+    python -m benchmarks --big                             # also the 10M-row Dask run (long: 15-30 min here)
     make bench ROWS=100000                                 # the size(s) to run (default 100000 1000000)
 
 Before it starts it says what it will run and roughly how long each size takes: the wall time of
@@ -51,15 +52,41 @@ def _run_size(rows: int, args: argparse.Namespace) -> dict:
         return json.loads(out.read_text())
 
 
-def _run_dask(rows: int, args: argparse.Namespace) -> dict:
-    with tempfile.TemporaryDirectory(prefix="bench-dask-") as tmp:
+def _run_engine(rows: int, engine: str, args: argparse.Namespace, *, summaries_only: bool = False) -> dict:
+    """One size on one engine in a fresh process (``benchmarks.bench_engines``)."""
+    with tempfile.TemporaryDirectory(prefix="bench-engine-") as tmp:
         out = Path(tmp) / "result.json"
-        cmd = [sys.executable, "-m", "benchmarks.bench_dask", "--rows", str(rows), "--out", str(out),
-               "--workdir", str(args.workdir)]
-        proc = subprocess.run(cmd, cwd=ROOT)
+        cmd = [sys.executable, "-m", "benchmarks.bench_engines", "--rows", str(rows), "--engine", engine,
+               "--out", str(out), "--workdir", str(args.workdir), "--texts", args.texts,
+               "--workers", str(args.workers), "--memory-limit", args.memory_limit]
+        if summaries_only:
+            cmd.append("--summaries-only")
+        proc = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.DEVNULL)
         if proc.returncode != 0 or not out.exists():
-            return {"rows": rows, "error": f"dask benchmark subprocess exited {proc.returncode}"}
+            return {"rows": rows, "engine": engine, "error": f"engine benchmark subprocess exited {proc.returncode}"}
         return json.loads(out.read_text())
+
+
+def print_engines(runs: list[dict]) -> None:
+    """The engines table: CPU from rusage (workers included), wall, load, memory, same answer."""
+    print(f"\n{'rows':>12} {'engine':<8} {'wall s':>8} {'CPU s':>8} {'load 1m':>11} {'client MB':>10} "
+          f"{'worker MB':>10} {'tree PSS MB':>12} {'responses':>10}  kpis.json")
+    digests: dict[int, set] = {}
+    for r in runs:
+        if "error" in r:
+            print(f"{r['rows']:>12,} {r['engine']:<8} {r['error']}")
+            continue
+        if not r.get("summaries_only"):
+            digests.setdefault(r["rows"], set()).add(r["kpis_sha256"])
+        load = "{:.1f}->{:.1f}".format(*r["load_avg_1m"])
+        print(f"{r['rows']:>12,} {r['engine'] + ('*' if r.get('summaries_only') else ''):<8} {r['wall_s']:>8.1f} "
+              f"{r['cpu_s']:>8.1f} {load:>11} {r['client_peak_rss_mb']:>10.0f} {r['worker_peak_rss_mb']:>10.0f} "
+              f"{r['tree_peak_pss_mb']:>12.0f} {r['responses']:>10,}  {r['kpis_sha256'][:12]}")
+    for rows, seen in sorted(digests.items()):
+        print(f"{rows:>12,} rows: kpis.json {'identical on every engine' if len(seen) == 1 else 'DIFFERS between engines'}")
+    if any(r.get("summaries_only") for r in runs):
+        print("  * summaries only: the rows stay on the workers; the client receives counts, the quarantine and "
+              "the summary")
 
 
 #: Without an earlier run: seconds ~ fixed + per_million * rows / 1e6 for one size (generating the input
@@ -98,9 +125,12 @@ def plan_lines(sizes: list[int], args: argparse.Namespace, previous: dict | None
              + ("the real feedback-report run, " if args.e2e else "")
              + "the floor (read + hashing), run_month stage by stage, every report section")
     lines.append(f"  each size: {steps}")
-    if args.dask is not None:
-        lines.append(f"  then the Dask path on {', '.join(f'{n:,}' for n in (args.dask or [5_000_000]))} rows "
-                     "(several minutes per 5M rows)")
+    if args.engines:
+        lines.append(f"  then run_month on the {' and '.join(args.engines)} engine(s) for each size "
+                     "(input split into files of 100,000 rows; about as long again)")
+    if args.big:
+        lines.append("  then the Dask engine on 10,000,000 rows, 2 workers of 2 GiB, rows left on the workers "
+                     "(15-30 min here)")
     lines.append(f"  in all about {_human(total)}. Ctrl-C stops it; a smaller run: make bench ROWS=100000")
     return lines
 
@@ -152,8 +182,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="distinct: ~every comment differs, as in real exports (default); "
                              "pool: the sample generator's 4,000 comments repeated")
     parser.add_argument("--no-e2e", dest="e2e", action="store_false", help="skip the feedback-report run")
-    parser.add_argument("--dask", type=int, nargs="*", default=None, metavar="ROWS",
-                        help="also run the Dask benchmark on ROWS (default 5000000)")
+    parser.add_argument("--engines", nargs="*", choices=("pandas", "dask"), default=["pandas", "dask"],
+                        help="also time run_month on these engines at each size (default: pandas dask; "
+                             "--engines alone: none)")
+    parser.add_argument("--workers", type=int, default=2, help="Dask workers of the local cluster (default 2)")
+    parser.add_argument("--memory-limit", default="2GiB", help="per Dask worker (default 2GiB)")
+    parser.add_argument("--big", nargs="?", type=int, const=10_000_000, default=None, metavar="ROWS",
+                        help="opt-in: also the Dask engine on ROWS (default 10000000) rows, summaries only")
     parser.add_argument("--plan", action="store_true", help="print what would run and how long, and stop")
     args = parser.parse_args(argv)
     if any(n <= 0 for n in args.rows):
@@ -179,10 +214,17 @@ def main(argv: list[str] | None = None) -> int:
     doc = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
                        "platform": platform.platform(), "load_avg": os.getloadavg()},
            "runs": runs}
-    if args.dask is not None:
-        doc["dask"] = [_run_dask(n, args) for n in (args.dask or [5_000_000])]
-        for d in doc["dask"]:
-            print(f"\ndask {d.get('rows', 0):,} rows: " + json.dumps({k: v for k, v in d.items() if k != 'rows'}))
+    engine_runs = []
+    for rows in args.rows:
+        for engine in args.engines:
+            print(f"--- {rows:,} rows on the {engine} engine", file=sys.stderr, flush=True)
+            engine_runs.append(_run_engine(rows, engine, args))
+    if args.big:
+        print(f"--- {args.big:,} rows on the dask engine, summaries only", file=sys.stderr, flush=True)
+        engine_runs.append({**_run_engine(args.big, "dask", args, summaries_only=True), "summaries_only": True})
+    if engine_runs:
+        print_engines(engine_runs)
+        doc["engines"] = engine_runs
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(doc, indent=2) + "\n")
     print(f"\nwritten {args.json}")

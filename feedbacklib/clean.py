@@ -1005,3 +1005,33 @@ def _quality(exports: Sequence[Export], file_no: np.ndarray, bad: np.ndarray,
 def validate_canonical(frame: pd.DataFrame) -> None:
     """Raise ``SchemaError`` listing every way ``frame`` breaks the canonical schema (pandera, lazy)."""
     validate_frame(frame)
+
+
+# --------------------------------------------------------------------------- stepwise cleaning
+# The steps of clean_responses, for an engine that runs them apart (the Dask engine runs the
+# per-file step on workers, then the duplicate and repeat rules on rows shuffled by their key).
+
+def canonical_rows(export: Export, config: Any) -> pd.DataFrame:
+    """One export's rows in canonical form, every row kept, row-level problems in ``quarantine_reason``
+    (what :func:`clean_responses` holds before its duplicate and repeat rules)."""
+    return _cast(_cast(_canonical(export, config)).reset_index(drop=True).astype({S.QUARANTINE_REASON: STRING}))
+
+
+def mark_duplicates(rows: pd.DataFrame) -> None:
+    """The duplicate rule of :func:`clean_responses` on ``rows`` (in file order, then row order), in place."""
+    _mark_duplicates(rows)
+
+
+def mark_repeats(rows: pd.DataFrame, config: Any) -> None:
+    """The repeat rule of :func:`clean_responses` on ``rows`` (in file order, then row order), in place."""
+    _mark_repeats(rows, cleaning_settings(config)["duplicate_window_hours"])
+
+
+def quarantine_rows(rows: pd.DataFrame, export: Export, config: Any) -> pd.DataFrame:
+    """The quarantine frame (reason redacted, original cells redacted) of ``rows`` of one export."""
+    return _quarantine(rows, np.zeros(len(rows), dtype=np.int64), [export], config)
+
+
+def time_order(frame: pd.DataFrame) -> np.ndarray:
+    """Positions of ``frame``'s rows in the cleaned frame's order (received_at, response_id; stable)."""
+    return _time_order(frame, np.arange(len(frame)))

@@ -21,7 +21,6 @@ from typing import Any
 import pandas as pd
 
 from . import schema as S
-from .clean import CleanResult, clean_responses
 from .compare import (
     compare_groups,
     compare_vendors,
@@ -41,20 +40,18 @@ from .history import (
 from .trends import month_kpi_table
 from .errors import NoDataError
 from .months import as_date, resolve_month, thin_reason
-from .io import read_exports
-from .progress import progress_bar, stage_event
+from .engines import FIT_SAMPLE, Engine, SummaryStep, make_engine, month_volumes, resolve_engine, tag_frame
+from .engines.base import Timer as _Timer
+from .progress import progress_bar
 from .safety import neutralise_formulas
-from .sentiment import score_sentiment
-from .themes import Taxonomy, ThemeTagger, load_taxonomy
-from .themes.tagger import tag_themes
+from .themes import Taxonomy, load_taxonomy
 
-__all__ = ["MonthResult", "run_month", "save_outputs", "month_volumes", "report_month"]
+__all__ = ["MonthResult", "run_month", "save_outputs", "month_volumes", "report_month", "tag_frame", "FIT_SAMPLE"]
 
 log = logging.getLogger(__name__)
 
 THEME_EVIDENCE = S.THEME_EVIDENCE
 TIMINGS_FILE = ".timings.json"
-FIT_SAMPLE = 20_000
 #: Uncovered comments the emerging-theme discovery is fitted on, at most.
 EMERGING_FIT_SAMPLE = 5_000
 
@@ -187,12 +184,6 @@ class MonthResult:
         return fix_first(self.impact, self.frame, self.theme_trend, min_n=self.config.min_group_size)
 
 
-def month_volumes(frame: pd.DataFrame) -> dict[str, int]:
-    """Kept responses per month of a cleaned frame (what ``last`` and the thin rule count)."""
-    counts = frame[S.MONTH].dropna().astype(str).value_counts()
-    return {str(m): int(n) for m, n in sorted(counts.items())}
-
-
 def report_month(month: str, volumes: dict[str, int], cfg: Config, folder: object, *,
                  today: _dt.date, baseline: dict[str, int] | None = None) -> str:
     """Resolve ``month`` (``"last"`` or ``YYYY-MM``, see :mod:`feedbacklib.months`) and check the
@@ -208,27 +199,6 @@ def report_month(month: str, volumes: dict[str, int], cfg: Config, folder: objec
     return month
 
 
-class _Timer:
-    def __init__(self, timings: dict[str, float], name: str, bar=None, rows: int | None = None):
-        self.timings, self.name, self.bar, self.rows = timings, name, bar, rows
-
-    def __enter__(self):
-        self.start = time.perf_counter()
-        log.info("%s ...", self.name)
-        if self.bar is not None:
-            self.bar.set_postfix_str(self.name)
-        stage_event(self.name, "start", rows=self.rows)  # feedback-report run's progress lines
-        return self
-
-    def __exit__(self, *exc):
-        self.timings[self.name] = round(time.perf_counter() - self.start, 3)
-        if self.bar is not None:
-            self.bar.update(1)
-        if exc[0] is None:
-            log.info("%s done in %.2f s", self.name, self.timings[self.name])
-        stage_event(self.name, "failed" if exc[0] else "end", rows=self.rows, seconds=self.timings[self.name])
-
-
 def run_month(
     month: str = "last",
     input_dir: str | Path | None = None,
@@ -241,6 +211,7 @@ def run_month(
     keep_rows: bool = False,
     today: _dt.date | str | None = None,
     history_out: str | Path | None = None,
+    engine_options: dict[str, Any] | None = None,
 ) -> MonthResult:
     """Run the whole analysis for one month.
 
@@ -259,7 +230,7 @@ def run_month(
         :mod:`feedbacklib.progress`.
     engine : "pandas", "dask" or None
         Where cleaning, tagging and sentiment run. None: ``FEEDBACK_ENGINE``, else
-        ``[run] engine`` in feedback.toml, else pandas. See :mod:`feedbacklib.scale`.
+        ``[run] engine`` in feedback.toml, else pandas. See :mod:`feedbacklib.engines`.
     scheduler : str or distributed.Client, optional
         Dask only: a scheduler address (``tcp://host:8786``) or a client; None:
         ``FEEDBACK_DASK_SCHEDULER``, else ``[run] scheduler``, else a local cluster.
@@ -293,16 +264,11 @@ def run_month(
     folder = Path(input_dir) if input_dir is not None else cfg.input
     today = as_date(today, cfg.timezone)
     timings: dict[str, float] = {}
-    # --- scale-out hook (issue 7): the Dask engine runs read/clean/themes/sentiment partition-wise
-    from .scale import resolve_engine, run_month_dask
-
     store = _history_store(history_dir, history_out)
-    engine, scheduler = resolve_engine(cfg, engine, scheduler)
-    if engine == "dask":
-        return run_month_dask(month, folder, cfg, scheduler=scheduler, timings=timings, store=store, today=today)
-    # --- end of hook
+    name, scheduler = resolve_engine(cfg, engine, scheduler)
+    chosen = make_engine(name, scheduler, **(engine_options or {}))
     with progress_bar(total=len(_STEPS), desc="Analysing feedback", unit="step", progress=progress) as bar:
-        return _run_month(month, folder, cfg, timings, bar, store, keep_rows, today)
+        return _run_month(chosen, month, folder, cfg, timings, bar, store, keep_rows, today)
 
 
 #: The timed steps of :func:`run_month`, in order (one progress-bar tick each).
@@ -355,57 +321,31 @@ def stored_volumes(store: HistoryStore | None, months: list[str]) -> dict[str, i
     return volumes
 
 
-def tag_frame(frame: pd.DataFrame, taxonomy: Taxonomy, month: str | None = None) -> pd.DataFrame:
-    """``frame`` with ``theme_<id>`` flags and the theme evidence.
-
-    The learned expansion is fitted on the report ``month``'s comments only (all of
-    ``frame`` when None), so a month's figures do not depend on which other months
-    happen to be in the input folder or the history store.
-    """
-    # At most FIT_SAMPLE distinct comments (a fixed-seed sample): seed labels on 20k
-    # texts train it as well as on 100k, at a fifth of the cost.
-    tagger = ThemeTagger(taxonomy, random_state=0, max_fit_docs=FIT_SAMPLE)
-    fit_on = frame[S.TEXT] if month is None else frame.loc[(frame[S.MONTH] == month).to_numpy(dtype=bool), S.TEXT]
-    tagger.fit(fit_on)
-    # one tagging pass gives flags and evidence (transform() then evidence() tagged twice)
-    tagged = tag_themes(frame[[S.TEXT]], tagger)
-    return frame.assign(
-        **{S.theme_column(t): tagged[S.theme_column(t)].to_numpy(dtype=bool) for t in tagger.theme_ids_},
-        **{THEME_EVIDENCE: tagged[THEME_EVIDENCE].to_numpy()},
-    )
-
-
-def _run_month(month: str, folder: Path, cfg: Config, timings: dict[str, float], bar,
-               store: HistoryStore | None, keep_rows: bool, today: _dt.date) -> MonthResult:
-    with _Timer(timings, "read", bar) as step:
-        exports = read_exports(folder, cfg)
-        step.rows = sum(len(e.raw) for e in exports)
-    with _Timer(timings, "clean", bar, rows=step.rows):
-        cleaned: CleanResult = clean_responses(exports, cfg)
-    frame = cleaned.frame
+def _run_month(engine: Engine, month: str, folder: Path, cfg: Config, timings: dict[str, float], bar,
+               store: HistoryStore | None, keep_rows: bool, today: _dt.date,
+               summary: SummaryStep | None = None) -> MonthResult:
+    """The one orchestrator: the engine cleans, the month is resolved here against the input and
+    the store, the engine tags and scores what the store lacks, then the comparisons."""
     taxonomy = load_taxonomy(cfg.taxonomy)
-    fingerprint = taxonomy_fingerprint(taxonomy)
-    usable = _stored_months(store, fingerprint)
-    volumes = month_volumes(frame)
-    baseline = stored_volumes(store, usable)
-    month = report_month(month, volumes, cfg, folder, today=today, baseline=baseline)
-
-    # Never analyse future months against a report month: history is up to the month. Earlier
-    # months already in the store are read as aggregates; only the others are tagged and scored.
-    stored = [m for m in usable if m < month]
-    keep = (frame[S.MONTH] <= month) & ~frame[S.MONTH].isin(stored)
-    frame = frame[keep.fillna(False).to_numpy(dtype=bool)].reset_index(drop=True)
-    if stored:
-        log.info("history: %d earlier month(s) read from %s: %s", len(stored), store.root, ", ".join(stored))
-    with _Timer(timings, "themes", bar, rows=len(frame)):
-        frame = tag_frame(frame, taxonomy, month)
-    with _Timer(timings, "sentiment", bar, rows=len(frame)):
-        scores = score_sentiment(frame[S.TEXT])
-        frame = frame.assign(**{S.SENTIMENT: scores[S.SENTIMENT].to_numpy(), S.SENTIMENT_LABEL: scores[S.SENTIMENT_LABEL].to_numpy()})
-
+    with engine.session():
+        cleaned = engine.clean(folder, cfg, timings, bar)
+        usable = _stored_months(store, taxonomy_fingerprint(taxonomy))
+        baseline = stored_volumes(store, usable)
+        month = report_month(month, cleaned.volumes, cfg, folder, today=today, baseline=baseline)
+        # Never analyse future months against a report month: history is up to the month. Earlier
+        # months already in the store are read as aggregates; only the others are tagged and scored.
+        stored = [m for m in usable if m < month]
+        if stored:
+            log.info("history: %d earlier month(s) read from %s: %s", len(stored), store.root, ", ".join(stored))
+        annotated = engine.annotate(cleaned, month, taxonomy, skip_months=stored, timings=timings, bar=bar,
+                                    summary=summary)
+    frame = annotated.frame
+    if frame is None:
+        raise ValueError(f"The {engine.name} engine left the rows on its workers (collect_rows=False), but the "
+                         "report's statistics need them: run the report with collect_rows=True.")
     result = build_result(month, cfg, taxonomy, frame, cleaned.quarantine, cleaned.quality, timings, bar,
-                          store=store, stored_months=stored, volumes={**baseline, **volumes})
-    result.skipped = list(getattr(exports, "skipped", []))
+                          store=store, stored_months=stored, volumes={**baseline, **cleaned.volumes})
+    result.skipped = list(cleaned.skipped)
     if keep_rows:
         result.rows = frame
     return result

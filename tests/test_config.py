@@ -11,7 +11,7 @@ from feedbacklib.config import SECTION_KEYS, load_config
 from feedbacklib.errors import ConfigError
 from feedbacklib.io.detect import detect_platform
 from feedbacklib.runner import run_limits
-from feedbacklib.scale import resolve_engine
+from feedbacklib.engines import resolve_engine
 
 from .conftest import CONFIG, ROOT
 

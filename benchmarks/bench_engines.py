@@ -1,0 +1,243 @@
+"""Both engines on one generated month: CPU (rusage, workers included), wall, load, memory, same answer.
+
+    python -m benchmarks.bench_engines --rows 1000000 --engine pandas --out r.json
+    python -m benchmarks.bench_engines --rows 1000000 --engine dask --workers 2 --memory-limit 2GiB --out r.json
+    python -m benchmarks.bench_engines --rows 10000000 --engine dask --summaries-only --out r.json   # the 10M run
+
+Input (cached in ``benchmarks/data/split-<N>-<texts>-<rows per file>/``, made once in a separate
+process so its memory is not counted): the month of ``bench_e2e.input_folder`` (one Qualtrics
+export of N rows, ``--texts distinct`` by default: ~68% of comments distinct) split into files
+of ``--per-file`` rows (100,000), as a month of daily or weekly exports would be. The Dask
+engine reads one file per task, so the files are its partitions; both engines read the same
+folder.
+
+What one run measures (in a fresh process, ``make bench`` starts one per size and engine):
+
+- ``run_month`` (read, clean, themes, sentiment, comparisons; no notebook) on the folder, or with
+  ``--summaries-only`` the Dask engine alone with ``collect_rows=False``: the rows stay on the
+  workers (written to a Parquet folder), the client receives the per-file counts, the
+  quarantine and one KPI summary per month and service model (counts, sums, sums of squares);
+- ``cpu_s``: user + system seconds of this process and of every child it waited for
+  (``getrusage(RUSAGE_SELF)`` + ``getrusage(RUSAGE_CHILDREN)``, read after the local cluster
+  is closed, so the Dask worker processes and the forked tagging/sentiment pools are in it);
+- ``wall_s`` and the 1-minute load average before and after (the machine is shared: a load above
+  the core count means the wall time includes waiting for other people's work);
+- ``client_peak_rss_mb`` (this process alone), ``worker_peak_rss_mb`` (the largest worker process
+  with its children), ``tree_peak_pss_mb`` (everything, shared pages counted once), sampled every
+  0.25 s;
+- ``kpis_sha256``: the digest of ``kpis.json`` (``--summaries-only``: of the summary), compared
+  across engines by ``python -m benchmarks`` ("same answer").
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+MONTH = "2026-10"
+HEADER_ROWS = 3
+
+
+# --------------------------------------------------------------------------- input
+
+def split_folder(rows: int, workdir: Path, texts: str, per_file: int) -> Path:
+    """``workdir/split-<rows>-<texts>-<per_file>/``: the generated month in files of ``per_file`` rows."""
+    folder = workdir / f"split-{rows}-{texts}-{per_file}"
+    if (folder / ".complete").exists():
+        return folder
+    from benchmarks.bench_e2e import input_folder
+
+    src = next(input_folder(rows, workdir, texts).glob("*.csv"))
+    tmp = folder.with_name(folder.name + ".partial")
+    tmp.mkdir(parents=True, exist_ok=True)
+    with open(src, encoding="utf-8-sig", newline="") as fh:
+        header = [fh.readline() for _ in range(HEADER_ROWS)]
+    chunks = pd.read_csv(src, skiprows=HEADER_ROWS, header=None, dtype=str, keep_default_na=False,
+                         encoding="utf-8-sig", chunksize=per_file)
+    for k, chunk in enumerate(chunks):
+        with open(tmp / f"qualtrics_post_contact_survey_{MONTH}_part{k:03d}.csv", "w", encoding="utf-8-sig",
+                  newline="") as out:
+            out.write(header[0].lstrip("\ufeff"))
+            out.writelines(header[1:])
+            chunk.to_csv(out, header=False, index=False, lineterminator="\r\n")
+    (tmp / ".complete").write_text("")
+    os.replace(tmp, folder)
+    return folder
+
+
+# --------------------------------------------------------------------------- measuring
+
+def _cpu_s() -> float:
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as fh:
+                out.extend(int(c) for c in fh.read().split())
+    except OSError:
+        pass
+    return out
+
+
+def _rss(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/statm") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError):
+        return 0
+
+
+class Sampler:
+    """Peak RSS of this process, of its largest child tree (a worker), and PSS of the whole tree."""
+
+    def __init__(self, interval: float = 0.25):
+        self.interval, self.client, self.worker, self.tree_pss = interval, 0, 0, 0
+        self._stop = threading.Event()
+        self._t = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        from benchmarks.bench_e2e import _tree_memory
+
+        me = os.getpid()
+        while not self._stop.wait(self.interval):
+            self.client = max(self.client, _rss(me))
+            self.tree_pss = max(self.tree_pss, _tree_memory(me)[1])
+            for child in _children(me):
+                self.worker = max(self.worker, _tree_memory(child)[0])
+
+    def __enter__(self):
+        self._t.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._t.join()
+
+
+def kpi_summary(rows: pd.DataFrame, month: str, themes) -> Counter:
+    """Per (month, service model): responses, CSAT answers / sum / sum of squares, negative comments,
+    theme hits. Adds up across partitions (``Counter`` addition)."""
+    csat = rows["csat"].astype("float64")
+    frame = pd.DataFrame({"month": rows["month"].astype(str), "group": rows["service_model"].astype(str),
+                          "n": 1, "csat_n": csat.notna().astype("int64"), "csat_sum": csat.fillna(0.0),
+                          "csat_sq": csat.fillna(0.0) ** 2,
+                          "negative": (rows["sentiment_label"].astype(str) == "negative").astype("int64"),
+                          **{f"theme_{t}": rows[f"theme_{t}"].astype("int64") for t in themes}})
+    table = frame.groupby(["month", "group"]).sum()
+    return Counter({f"{m}|{g}|{stat}": float(v) for (m, g), row in table.iterrows() for stat, v in row.items()})
+
+
+def bench(rows: int, folder: Path, engine: str, *, workers: int, memory_limit: str, summaries_only: bool) -> dict:
+    from feedbacklib.config import load_config
+    from feedbacklib.pipeline import kpis_document, run_month
+
+    config = ROOT / "feedback.toml"
+    out: dict = {"rows": rows, "engine": engine, "files": len(list(folder.glob("*.csv"))),
+                 "input_bytes": sum(p.stat().st_size for p in folder.glob("*.csv"))}
+    if engine == "dask":
+        out.update(workers=workers, threads_per_worker=1, memory_limit_per_worker=memory_limit)
+    load0, cpu0, t0 = os.getloadavg()[0], _cpu_s(), time.perf_counter()
+    with Sampler() as mem, tempfile.TemporaryDirectory(prefix="bench-engines-", dir=folder.parent) as tmp:
+        client = cluster = None
+        if engine == "dask":
+            from distributed import Client, LocalCluster
+
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                   memory_limit=memory_limit, dashboard_address=None)
+            client = Client(cluster)
+            out["cluster_start_s"] = round(time.perf_counter() - t0, 2)
+        try:
+            if summaries_only:
+                from feedbacklib.engines import make_engine
+                from feedbacklib.themes import load_taxonomy
+
+                cfg = load_config(config)
+                timings: dict[str, float] = {}
+                eng = make_engine("dask", client, rows_dir=str(Path(tmp) / "rows"), collect_rows=False)
+                with eng.session():
+                    cleaned = eng.clean(folder, cfg, timings)
+                    done = eng.annotate(cleaned, MONTH, load_taxonomy(cfg.taxonomy), timings=timings,
+                                        summary=kpi_summary)
+                summary = dict(sorted(done.summary.items()))
+                out["stages_s"] = timings
+                out["rows_kept"] = int(sum(cleaned.volumes.values()))
+                out["rows_quarantined"] = int(len(cleaned.quarantine))
+                out["summary_cells"] = len(summary)
+                out["kpis_sha256"] = hashlib.sha256(json.dumps(summary).encode()).hexdigest()
+                out["responses"] = int(sum(v for k, v in summary.items() if k.endswith("|n")))
+            else:
+                result = run_month(MONTH, folder, config, engine=engine, scheduler=client)
+                doc = json.dumps(kpis_document(result), indent=2, sort_keys=False, default=str)
+                out["stages_s"] = dict(result.timings)
+                out["rows_kept"] = int(len(result.frame))
+                out["rows_quarantined"] = int(len(result.quarantine))
+                out["kpis_sha256"] = hashlib.sha256(doc.encode()).hexdigest()
+                out["responses"] = int(len(result.frame))
+        finally:
+            if client is not None:
+                client.close()
+                cluster.close()
+    out["wall_s"] = round(time.perf_counter() - t0, 2)
+    out["cpu_s"] = round(_cpu_s() - cpu0, 2)
+    out["load_avg_1m"] = [round(load0, 2), round(os.getloadavg()[0], 2)]
+    out["client_peak_rss_mb"] = round(mem.client / 2**20, 1)
+    out["worker_peak_rss_mb"] = round(mem.worker / 2**20, 1)
+    out["tree_peak_pss_mb"] = round(mem.tree_pss / 2**20, 1)
+    out["rows_per_s"] = round(rows / out["wall_s"])
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.bench_engines", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--rows", type=int, required=True)
+    p.add_argument("--engine", choices=("pandas", "dask"), required=True)
+    p.add_argument("--out", type=Path, default=None)
+    p.add_argument("--workdir", type=Path, default=ROOT / "benchmarks" / "data")
+    p.add_argument("--texts", choices=("distinct", "pool"), default="distinct")
+    p.add_argument("--per-file", type=int, default=100_000, help="rows per export file (Dask partitions; default 100000)")
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--memory-limit", default="2GiB", help="per Dask worker (default 2GiB)")
+    p.add_argument("--summaries-only", action="store_true",
+                   help="Dask engine only, rows left on the workers, summaries to the client (the 10M run)")
+    p.add_argument("--prepare", action="store_true", help="only make the input folder")
+    args = p.parse_args(argv)
+    os.environ.setdefault("FEEDBACK_PII_SALT", "benchmark-salt-not-secret")
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    if args.prepare:
+        print(split_folder(args.rows, args.workdir, args.texts, args.per_file))
+        return 0
+    # the input is made in its own process: its memory and CPU are not the run's
+    subprocess.run([sys.executable, "-m", "benchmarks.bench_engines", "--prepare", "--rows", str(args.rows),
+                    "--engine", args.engine, "--workdir", str(args.workdir), "--texts", args.texts,
+                    "--per-file", str(args.per_file)], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    folder = split_folder(args.rows, args.workdir, args.texts, args.per_file)
+    result = bench(args.rows, folder, args.engine, workers=args.workers, memory_limit=args.memory_limit,
+                   summaries_only=args.summaries_only)
+    result["texts"] = args.texts
+    text = json.dumps(result, indent=2)
+    print(text)
+    if args.out:
+        args.out.write_text(text + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,41 @@
+"""Engines: where read -> clean -> themes -> sentiment run for one month.
+
+``pandas`` (:mod:`.pandas`, the default) runs in this process; ``dask`` (:mod:`.dask`) runs
+on a Dask cluster and needs the ``[dask]`` extra. :func:`feedbacklib.pipeline.run_month`
+chooses one with :func:`resolve_engine` and drives it through the two calls of
+:class:`~.base.Engine`. See docs/scale.md.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from ..config import ENGINES
+from ..errors import ConfigError
+from .base import FIT_SAMPLE, Annotated, Cleaned, Engine, SummaryStep, Timer, month_volumes, tag_frame
+from .dask import DaskEngine
+from .pandas import PandasEngine
+
+__all__ = ["ENGINES", "FIT_SAMPLE", "Annotated", "Cleaned", "Engine", "SummaryStep", "Timer", "month_volumes",
+           "tag_frame", "resolve_engine", "make_engine", "PandasEngine", "DaskEngine"]
+
+
+def resolve_engine(cfg: Any, engine: str | None = None, scheduler: Any = None) -> tuple[str, Any]:
+    """Engine and scheduler: the arguments, else FEEDBACK_ENGINE / FEEDBACK_DASK_SCHEDULER, else ``[run]``."""
+    run = getattr(cfg, "run", None)
+    engine = engine or os.environ.get("FEEDBACK_ENGINE") or getattr(run, "engine", None) or "pandas"
+    engine = engine.strip().lower()
+    if engine not in ENGINES:
+        raise ConfigError(f"Unknown engine {engine!r}: use one of {', '.join(ENGINES)} "
+                          "(--engine, FEEDBACK_ENGINE or [run] engine in feedback.toml).")
+    if engine == "dask" and scheduler is None:
+        scheduler = os.environ.get("FEEDBACK_DASK_SCHEDULER") or getattr(run, "scheduler", None) or None
+    return engine, scheduler
+
+
+def make_engine(name: str, scheduler: Any = None, **options: Any) -> Engine:
+    """The engine called ``name`` (see :func:`resolve_engine`); ``options`` go to the Dask engine."""
+    if name == "dask":
+        return DaskEngine(scheduler, **options)
+    return PandasEngine()

@@ -1,0 +1,154 @@
+"""What every engine does and returns: the seam between the orchestrator and the engines.
+
+An engine runs read -> clean -> themes -> sentiment for one month, in two calls, because the
+orchestrator (:func:`feedbacklib.pipeline.run_month`) decides the month between them:
+
+1. :meth:`Engine.clean` reads every export of the input folder and cleans it. It returns a
+   :class:`Cleaned`: kept responses per month (what ``"last"`` and the thin rule count), the
+   quarantine, the quality table and the files skipped, plus the engine's own handle on the
+   kept rows (a pandas frame, or rows held by Dask workers).
+2. :meth:`Engine.annotate` keeps the months up to the report month that the history store
+   does not already hold, fits the theme tagger on the report month's comments, tags and
+   scores. It returns an :class:`Annotated`: the rows as a pandas frame in the cleaned
+   frame's order, and the combined per-partition summaries (see :data:`SummaryStep`).
+
+Engines never import the pipeline; the pipeline imports them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import pandas as pd
+
+from .. import schema as S
+from ..progress import stage_event
+from ..sentiment import score_sentiment
+from ..themes import Taxonomy, ThemeTagger
+from ..themes.tagger import tag_themes
+
+__all__ = ["FIT_SAMPLE", "Cleaned", "Annotated", "Engine", "SummaryStep", "Timer", "month_volumes",
+           "fit_tagger", "tag_frame", "annotate_rows", "months_to_analyse"]
+
+#: The step timers log where they always have (run.log and the benchmarks' stage sampler read it).
+_steps_log = logging.getLogger("feedbacklib.pipeline")
+
+#: Distinct comments the theme tagger is fitted on, at most (a fixed-seed sample of the month's
+#: distinct comments): seed labels on 20k texts train it as well as on 100k, at a fifth of the cost.
+FIT_SAMPLE = 20_000
+
+#: A per-partition summary: ``step(rows, month, theme_ids)`` on one partition's tagged and scored
+#: rows returns an object that adds up (``a + b``) with the other partitions' (for example
+#: per-group counts, sums and sums of squares). The engine combines them; only the sum reaches
+#: the client.
+SummaryStep = Callable[[pd.DataFrame, str, Sequence[str]], Any]
+
+
+@dataclass
+class Cleaned:
+    """What :meth:`Engine.clean` returns: small tables, plus the engine's handle on the kept rows."""
+
+    volumes: dict[str, int]              # kept responses per month
+    quarantine: pd.DataFrame             # every rejected row, with its reason and redacted cells
+    quality: pd.DataFrame                # rows read / kept / quarantined per file, by reason
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    rows: Any = field(default=None, repr=False)   # the engine's kept rows (frame, futures, ...)
+
+
+@dataclass
+class Annotated:
+    """What :meth:`Engine.annotate` returns."""
+
+    frame: pd.DataFrame | None           # months <= the month not in the store, tagged and scored
+                                         # (None when a Dask engine was asked not to collect them)
+    tagger: ThemeTagger
+    summary: Any = None                  # the SummaryStep's results added up, or None
+
+
+class Engine(Protocol):
+    """The two steps an engine implements (see the module docstring)."""
+
+    name: str
+
+    def clean(self, folder: Any, cfg: Any, timings: dict[str, float], bar: Any = None) -> Cleaned: ...
+
+    def annotate(self, cleaned: Cleaned, month: str, taxonomy: Taxonomy, *, skip_months: Sequence[str] = (),
+                 timings: dict[str, float], bar: Any = None, summary: SummaryStep | None = None) -> Annotated: ...
+
+    def session(self) -> contextlib.AbstractContextManager: ...
+
+
+class Timer:
+    """Times one step into ``timings[name]``, ticks the progress bar and emits the stage events."""
+
+    def __init__(self, timings: dict[str, float], name: str, bar=None, rows: int | None = None):
+        self.timings, self.name, self.bar, self.rows = timings, name, bar, rows
+
+    def __enter__(self):
+        self.start = time.perf_counter()
+        _steps_log.info("%s ...", self.name)
+        if self.bar is not None:
+            self.bar.set_postfix_str(self.name)
+        stage_event(self.name, "start", rows=self.rows)  # feedback-report run's progress lines
+        return self
+
+    def __exit__(self, *exc):
+        self.timings[self.name] = round(time.perf_counter() - self.start, 3)
+        if self.bar is not None:
+            self.bar.update(1)
+        if exc[0] is None:
+            _steps_log.info("%s done in %.2f s", self.name, self.timings[self.name])
+        stage_event(self.name, "failed" if exc[0] else "end", rows=self.rows, seconds=self.timings[self.name])
+
+
+def month_volumes(frame: pd.DataFrame) -> dict[str, int]:
+    """Kept responses per month of a cleaned frame (what ``last`` and the thin rule count)."""
+    counts = frame[S.MONTH].dropna().astype(str).value_counts()
+    return {str(m): int(n) for m, n in sorted(counts.items())}
+
+
+def months_to_analyse(frame: pd.DataFrame, month: str, skip_months: Sequence[str]) -> pd.Series:
+    """Rows of months up to ``month`` that are not in ``skip_months`` (those come from the store);
+    the future is never analysed against a report month."""
+    keep = (frame[S.MONTH] <= month) & ~frame[S.MONTH].isin(list(skip_months))
+    return keep.fillna(False).to_numpy(dtype=bool)
+
+
+def fit_tagger(texts: Any, taxonomy: Taxonomy) -> ThemeTagger:
+    """The theme tagger fitted on ``texts`` (the report month's comments, in any order: the fit
+    samples from their sorted distinct values, so the same set gives the same model)."""
+    return ThemeTagger(taxonomy, random_state=0, max_fit_docs=FIT_SAMPLE).fit(texts)
+
+
+def annotate_rows(frame: pd.DataFrame, tagger: ThemeTagger) -> pd.DataFrame:
+    """``frame`` with ``theme_<id>`` flags, the theme evidence, the sentiment score and label."""
+    tagged = tag_themes(frame[[S.TEXT]], tagger)
+    frame = frame.assign(
+        **{S.theme_column(t): tagged[S.theme_column(t)].to_numpy(dtype=bool) for t in tagger.theme_ids_},
+        **{S.THEME_EVIDENCE: tagged[S.THEME_EVIDENCE].to_numpy()},
+    )
+    scores = score_sentiment(frame[S.TEXT])
+    return frame.assign(**{S.SENTIMENT: scores[S.SENTIMENT].to_numpy(),
+                           S.SENTIMENT_LABEL: scores[S.SENTIMENT_LABEL].to_numpy()})
+
+
+def tag_frame(frame: pd.DataFrame, taxonomy: Taxonomy, month: str | None = None) -> pd.DataFrame:
+    """``frame`` with ``theme_<id>`` flags and the theme evidence.
+
+    The learned expansion is fitted on the report ``month``'s comments only (all of
+    ``frame`` when None), so a month's figures do not depend on which other months
+    happen to be in the input folder or the history store.
+    """
+    fit_on = frame[S.TEXT] if month is None else frame.loc[(frame[S.MONTH] == month).to_numpy(dtype=bool), S.TEXT]
+    tagger = fit_tagger(fit_on, taxonomy)
+    # one tagging pass gives flags and evidence (transform() then evidence() tagged twice)
+    tagged = tag_themes(frame[[S.TEXT]], tagger)
+    return frame.assign(
+        **{S.theme_column(t): tagged[S.theme_column(t)].to_numpy(dtype=bool) for t in tagger.theme_ids_},
+        **{S.THEME_EVIDENCE: tagged[S.THEME_EVIDENCE].to_numpy()},
+    )

@@ -1,0 +1,404 @@
+"""The Dask engine: workers read, clean, tag and score; the rules see every row of their key.
+
+Every step below is a task on a worker (``distributed`` futures); what the client holds is
+listed at the end.
+
+1. **Read and map** (one task per export file, :func:`_read_file`): the worker reads the file
+   from the shared path with :func:`feedbacklib.io.read_export` (CSV, TSV, XLSX, JSON or Parquet,
+   detected as on the pandas path) and maps it to canonical rows
+   (:func:`feedbacklib.clean.canonical_rows`: normalise, parse, redact, row-level quarantine).
+   The rows stay on the worker. The quarantine of row-level problems is built there too, while
+   the raw cells are at hand.
+2. **Duplicates** (shuffle on ``(platform, response_id)``): each file's usable rows send their
+   keys (no text) to one of ``buckets`` buckets by hash; each bucket sorts its keys in file
+   then row order and applies :func:`feedbacklib.clean.mark_duplicates`, the pandas rule
+   itself. Every copy of a response id meets the others in one bucket, so the verdicts are
+   the pandas path's.
+3. **Repeats** (shuffle on ``(platform, customer_key)``): the rows still usable after step 2
+   that can be a repeat (a customer key and a comment; tickets never are) send key, time,
+   id and comment to a bucket by customer; :func:`feedbacklib.clean.mark_repeats` runs there.
+   Every row of one customer meets the others, so the 24 h rule sees all of them.
+4. **Finish** (one task per file): the verdicts of steps 2-3 are applied; duplicate and repeat
+   rows are quarantined with their raw cells (the worker reads that file again only when it
+   has such rows); the kept rows are validated and stay on the worker.
+5. **Fit once** (one task): the distinct comments of the report month from every file are
+   gathered on *one worker*, which fits the theme tagger exactly as the pandas engine does
+   (the fit samples from the sorted distinct comments, so the same set gives the same model).
+   The fitted tagger goes to the other workers as a task result, never through the client.
+6. **Annotate** (one task per file): months after the report month and months the history
+   store holds are dropped, the rest is tagged and scored (sentiment in chunks below the
+   size at which the scorer would fork, since a worker process may not); with ``rows_dir``
+   the rows are written there as ``part-<file>.parquet``; a pluggable
+   :data:`~feedbacklib.engines.base.SummaryStep` reduces each partition to a summary, and the
+   summaries are added up on a worker.
+
+What the client receives: the file list (it lists the input folder), per-file counts (rows
+read, kept, quarantined by reason), kept responses per month, the quarantined rows (reason
+and redacted raw cells: they go to ``quarantine.csv``), the combined summary, and, until the
+report's statistics are computed from summaries, the analysed rows (the report month and
+earlier months the store lacks), which the orchestrator hands to ``build_result``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import operator
+import os
+from collections.abc import Sequence
+from functools import reduce
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .. import schema as S
+from ..clean import (
+    ORIGINAL, QUALITY_COLUMNS, REASON_KINDS, canonical_rows, mark_duplicates, mark_repeats, quarantine_rows, reason_kind,
+    time_order, validate_canonical,
+)
+from ..errors import DetectionError, InputError, NoDataError
+from ..io import TRIED_SUFFIXES, read_export, strict_input
+from ..sentiment import PARALLEL_MIN_TEXTS, score_sentiment
+from ..themes import Taxonomy
+from ..themes.tagger import tag_themes
+from .base import Annotated, Cleaned, SummaryStep, Timer, fit_tagger, months_to_analyse
+
+__all__ = ["DaskEngine", "connect", "list_exports"]
+
+log = logging.getLogger("feedbacklib.engines.dask")
+
+FILE_NO = "__file_no"   # the file's place in the input folder (name order)
+POS = "__pos"           # the row's place in its file's canonical rows
+REASON = S.QUARANTINE_REASON
+STRING = pd.StringDtype("pyarrow")  # the readers' and the cleaned frame's text dtype
+
+
+def connect(scheduler: Any = None, **cluster_kwargs: Any):
+    """A ``distributed.Client``: to ``scheduler`` (``tcp://host:8786``) or a new LocalCluster
+    (one single-threaded worker process per core; ``cluster_kwargs`` override)."""
+    from distributed import Client, LocalCluster
+
+    if scheduler:
+        return Client(scheduler)
+    kwargs = {"n_workers": max(1, os.cpu_count() or 2), "threads_per_worker": 1, "processes": True,
+              "dashboard_address": None}
+    kwargs.update(cluster_kwargs)
+    return Client(LocalCluster(**kwargs))
+
+
+def list_exports(folder: str | os.PathLike[str]) -> tuple[list[Path], list[tuple[str, str]]]:
+    """The files of ``folder`` that :func:`feedbacklib.io.read_exports` tries, in its order, and
+    the entries it skips without reading them (``(name, why)``)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError(f"The input folder {str(folder)!r} does not exist or is not a folder.")
+    files, skipped = [], []
+    for p in sorted(folder.iterdir(), key=lambda q: q.name):
+        if p.name.startswith((".", "~$")):
+            continue
+        if p.is_symlink() and not p.exists():
+            raise InputError(f"The export {p.name!r} is a link to {os.readlink(p)!r}, which does not exist (an "
+                             "unmounted share?): mount it or remove the link, so that no data is missing from the "
+                             "report.")
+        if p.is_dir():
+            skipped.append((p.name, "a folder (sub-folders are not read)"))
+        elif p.suffix.lower() not in TRIED_SUFFIXES:
+            skipped.append((p.name, f"not an export ({p.suffix or 'no'} suffix)"))
+        else:
+            files.append(p)
+    return files, skipped
+
+
+# --------------------------------------------------------------------------- worker tasks
+
+def _bucket_of(keys: pd.DataFrame, buckets: int) -> np.ndarray:
+    if not len(keys):
+        return np.zeros(0, dtype=np.int64)
+    return (pd.util.hash_pandas_object(keys.astype(object), index=False).to_numpy() % np.uint64(buckets)).astype(
+        np.int64)
+
+
+def _split(frame: pd.DataFrame, bucket: np.ndarray, buckets: int) -> list[pd.DataFrame]:
+    return [frame[bucket == b] for b in range(buckets)]
+
+
+def _read_file(path: str, cfg: Any, strict: bool) -> dict[str, Any]:
+    """Step 1: one export read and mapped; row-level quarantine built while the raw cells are here."""
+    try:
+        export = read_export(path, config=cfg)
+    except DetectionError as exc:
+        if strict:
+            raise InputError(f"{exc} ([input] strict = true makes an unknown file an error.)") from exc
+        return {"skipped": (Path(path).name, "unknown layout")}
+    rows = canonical_rows(export, cfg)
+    bad = rows[REASON].notna().to_numpy(dtype=bool)
+    return {"rows": rows, "rows_read": len(export.raw), "name": export.path.name, "platform": export.platform,
+            "confidence": float(export.confidence),
+            "quarantine": quarantine_rows(rows[bad], export, cfg), "quarantine_pos": np.flatnonzero(bad)}
+
+
+def _dup_keys(part: dict, file_no: int, buckets: int) -> list[pd.DataFrame]:
+    """Step 2, sender: the keys of the usable rows (extra columns such as the version included)."""
+    rows = part["rows"]
+    ok = rows[REASON].isna().to_numpy(dtype=bool)
+    extra = [c for c in rows.columns if c not in S.CANONICAL_COLUMNS and c != REASON]
+    keys = rows.loc[ok, [S.PLATFORM, S.RESPONSE_ID, REASON, *extra]].assign(
+        **{FILE_NO: np.int64(file_no), POS: np.flatnonzero(ok)})
+    return _split(keys, _bucket_of(keys[[S.PLATFORM, S.RESPONSE_ID]], buckets), buckets)
+
+
+def _ordered(pieces: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    keys = pd.concat(list(pieces), ignore_index=True)
+    return keys.sort_values([FILE_NO, POS], kind="stable").reset_index(drop=True)
+
+
+def _verdicts(keys: pd.DataFrame) -> pd.DataFrame:
+    hit = keys[REASON].notna().to_numpy(dtype=bool)
+    return keys.loc[hit, [FILE_NO, POS, REASON]].reset_index(drop=True)
+
+
+def _dup_bucket(*pieces: pd.DataFrame) -> pd.DataFrame:
+    """Step 2, receiver: the pandas duplicate rule on every copy of these response ids."""
+    keys = _ordered(pieces)
+    if len(keys):
+        mark_duplicates(keys)
+    return _verdicts(keys)
+
+
+def _repeat_keys(part: dict, file_no: int, dups: pd.DataFrame, buckets: int) -> list[pd.DataFrame]:
+    """Step 3, sender: rows that can be a repeat (usable, not a duplicate, a customer, a comment, no ticket)."""
+    rows = part["rows"]
+    ok = rows[REASON].isna().to_numpy(dtype=bool).copy()
+    ok[dups.loc[dups[FILE_NO] == file_no, POS].to_numpy(dtype=np.int64)] = False
+    ok &= rows[S.CUSTOMER_KEY].notna().to_numpy(dtype=bool)
+    ok &= (rows[S.TEXT].fillna("") != "").to_numpy(dtype=bool)
+    ok &= (rows[S.SOURCE].astype(object) != "ticket").to_numpy(dtype=bool)
+    keys = rows.loc[ok, [S.PLATFORM, S.CUSTOMER_KEY, S.SOURCE, S.TEXT, S.RECEIVED_AT, S.RESPONSE_ID, REASON]].assign(
+        **{FILE_NO: np.int64(file_no), POS: np.flatnonzero(ok)})
+    return _split(keys, _bucket_of(keys[[S.PLATFORM, S.CUSTOMER_KEY]], buckets), buckets)
+
+
+def _repeat_bucket(cfg: Any, *pieces: pd.DataFrame) -> pd.DataFrame:
+    """Step 3, receiver: the pandas repeat rule on every row of these customers."""
+    keys = _ordered(pieces)
+    if len(keys):
+        mark_repeats(keys, cfg)
+    return _verdicts(keys)
+
+
+def _concat_verdicts(*verdicts: pd.DataFrame) -> pd.DataFrame:
+    return pd.concat(list(verdicts), ignore_index=True)
+
+
+def _finish(part: dict, file_no: int, verdicts: pd.DataFrame, path: str, cfg: Any) -> dict[str, Any]:
+    """Step 4: verdicts applied; duplicate and repeat rows quarantined with their raw cells."""
+    rows = part["rows"]
+    mine = verdicts[verdicts[FILE_NO] == file_no]
+    quarantine, pos = part["quarantine"], part["quarantine_pos"]
+    if len(mine):
+        at = mine[POS].to_numpy(dtype=np.int64)
+        rows = rows.copy()
+        rows.loc[at, REASON] = mine[REASON].astype(rows[REASON].dtype).to_numpy()
+        export = read_export(path, config=cfg)  # the raw cells of the rows quarantined here
+        later = quarantine_rows(rows.iloc[np.sort(at)], export, cfg)
+        quarantine = pd.concat([quarantine, later], ignore_index=True)
+        pos = np.concatenate([pos, np.sort(at)])
+        order = np.argsort(pos, kind="stable")
+        quarantine, pos = quarantine.iloc[order].reset_index(drop=True), pos[order]
+    bad = rows[REASON].notna()
+    kinds = rows.loc[bad.to_numpy(dtype=bool), REASON].map(reason_kind)
+    kept = rows.loc[~bad.to_numpy(dtype=bool), list(S.CANONICAL_COLUMNS)].reset_index(drop=True)
+    validate_canonical(kept)
+    counts = {"file": part["name"], S.PLATFORM: part["platform"], "confidence": part["confidence"],
+              "rows_read": part["rows_read"], "rows_kept": len(kept), "rows_quarantined": int(bad.sum()),
+              **{str(k): int(n) for k, n in kinds.value_counts().items()}}
+    volumes = {str(m): int(n) for m, n in kept[S.MONTH].dropna().astype(str).value_counts().items()}
+    return {"kept": kept, "small": {"counts": counts, "volumes": volumes, "quarantine": quarantine}}
+
+
+def _month_texts(kept: pd.DataFrame, month: str) -> pd.Series:
+    """Step 5, sender: the distinct comments of the report month in this file."""
+    texts = kept.loc[(kept[S.MONTH] == month).to_numpy(dtype=bool), S.TEXT]
+    return pd.Series(texts.dropna().unique(), dtype=texts.dtype)
+
+
+def _fit(taxonomy: Taxonomy, *texts: pd.Series):
+    """Step 5, receiver: the pandas engine's model, fitted on one worker."""
+    return fit_tagger(pd.concat(list(texts), ignore_index=True), taxonomy)
+
+
+def _annotate(kept: pd.DataFrame, tagger, month: str, skip: tuple[str, ...], rows_dir: str | None, file_no: int,
+              summary: SummaryStep | None) -> dict[str, Any]:
+    """Step 6: months kept, themes, evidence, sentiment; rows written; the partition's summary."""
+    frame = kept[months_to_analyse(kept, month, skip)].reset_index(drop=True)
+    tagged = tag_themes(frame[[S.TEXT]], tagger)
+    frame = frame.assign(
+        **{S.theme_column(t): tagged[S.theme_column(t)].to_numpy(dtype=bool) for t in tagger.theme_ids_},
+        **{S.THEME_EVIDENCE: tagged[S.THEME_EVIDENCE].to_numpy()},
+    )
+    # chunks below the size at which the scorer forks a pool (a worker process may not fork)
+    step = max(1, PARALLEL_MIN_TEXTS)
+    parts = [score_sentiment(frame[S.TEXT].iloc[i:i + step]) for i in range(0, max(len(frame), 1), step)]
+    scores = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    frame = frame.assign(**{S.SENTIMENT: scores[S.SENTIMENT].to_numpy(),
+                            S.SENTIMENT_LABEL: scores[S.SENTIMENT_LABEL].to_numpy()})
+    if rows_dir:
+        Path(rows_dir).mkdir(parents=True, exist_ok=True)
+        tmp = Path(rows_dir) / f".part-{file_no:05d}.parquet.tmp"
+        frame.to_parquet(tmp, index=False)
+        os.replace(tmp, Path(rows_dir) / f"part-{file_no:05d}.parquet")
+    return {"rows": frame, "summary": summary(frame, month, list(tagger.theme_ids_)) if summary else None}
+
+
+def _add(*summaries: Any) -> Any:
+    present = [s for s in summaries if s is not None]
+    return reduce(operator.add, present) if present else None
+
+
+# --------------------------------------------------------------------------- the engine
+
+class DaskEngine:
+    """read -> clean -> themes -> sentiment on a Dask cluster (see the module docstring).
+
+    ``scheduler``: a ``distributed.Client``, a scheduler address, or None for a local cluster
+    started for the run. ``buckets``: hash buckets of the two shuffles (default: twice the
+    files, at least 2, at most 64). ``rows_dir``: a folder every worker can write (shared path)
+    where each file's analysed rows go as ``part-<n>.parquet``; None writes nothing.
+    ``collect_rows=False``: :meth:`annotate` leaves the rows on the workers (and in ``rows_dir``)
+    and returns only the summary (``frame`` None): what a run whose statistics come from
+    summaries needs, and what the 10M-row benchmark measures.
+    """
+
+    name = "dask"
+
+    def __init__(self, scheduler: Any = None, *, buckets: int | None = None, rows_dir: str | None = None,
+                 cluster_kwargs: dict | None = None, collect_rows: bool = True):
+        self.scheduler, self.buckets, self.rows_dir = scheduler, buckets, rows_dir
+        self.collect_rows = collect_rows
+        self.cluster_kwargs = dict(cluster_kwargs or {})
+        self.client = None
+
+    @contextlib.contextmanager
+    def session(self):
+        """Connected for the block: to the client or address given, else to a local cluster closed after."""
+        from distributed import Client
+
+        if isinstance(self.scheduler, Client):
+            self.client = self.scheduler
+            yield self
+            return
+        client = connect(self.scheduler, **self.cluster_kwargs)
+        self.client = client
+        try:
+            yield self
+        finally:
+            cluster = client.cluster
+            client.close()
+            if cluster is not None:
+                cluster.close()
+            self.client = None
+
+    def _submit(self, fn, *args, **kwargs):
+        return self.client.submit(fn, *args, pure=False, **kwargs)
+
+    def clean(self, folder: Path, cfg: Any, timings: dict[str, float], bar: Any = None) -> Cleaned:
+        if self.client is None:
+            raise RuntimeError("DaskEngine.clean outside engine.session(): connect first.")
+        files, skipped = list_exports(folder)
+        strict = strict_input(cfg)
+        with Timer(timings, "read", bar):
+            read = [self._submit(_read_file, str(p), cfg, strict) for p in files]
+            small = self.client.gather([self._submit(_skipped_or_none, r) for r in read])
+        parts, paths = [], []
+        for path, fut, skip in zip(files, read, small):
+            if skip is not None:
+                skipped.append(skip)
+                log.warning("input: %r skipped: its layout matches no known export; set [input] strict = true to "
+                            "make this an error, or map it with --platform / [input.platforms].", skip[0])
+            else:
+                parts.append(fut)
+                paths.append(str(path))
+        skipped.sort(key=lambda s: s[0])
+        with Timer(timings, "clean", bar):
+            verdicts, finished = self._rules(parts, paths, cfg)
+            smalls = self.client.gather([self._submit(operator.getitem, f, "small") for f in finished])
+            kept = [self._submit(operator.getitem, f, "kept") for f in finished]
+            del finished, parts, read, verdicts
+        return Cleaned(volumes=_sum_volumes(s["volumes"] for s in smalls),
+                       quarantine=_quarantine(smalls), quality=_quality([s["counts"] for s in smalls]),
+                       skipped=skipped, rows=kept)
+
+    def _rules(self, parts: list, paths: list[str], cfg: Any):
+        if not parts:
+            return None, []
+        b = self.buckets or min(64, max(2, 2 * len(parts)))
+        dup_out = [self._submit(_dup_keys, p, k, b) for k, p in enumerate(parts)]
+        dups = [self._submit(_dup_bucket, *[self._submit(operator.getitem, d, j) for d in dup_out])
+                for j in range(b)]
+        dup_all = self._submit(_concat_verdicts, *dups) if dups else None
+        rep_out = [self._submit(_repeat_keys, p, k, dup_all, b) for k, p in enumerate(parts)]
+        reps = [self._submit(_repeat_bucket, cfg, *[self._submit(operator.getitem, r, j) for r in rep_out])
+                for j in range(b)]
+        verdicts = self._submit(_concat_verdicts, dup_all, *reps) if parts else None
+        finished = [self._submit(_finish, p, k, verdicts, path, cfg) for k, (p, path) in enumerate(zip(parts, paths))]
+        return verdicts, finished
+
+    def annotate(self, cleaned: Cleaned, month: str, taxonomy: Taxonomy, *, skip_months: Sequence[str] = (),
+                 timings: dict[str, float], bar: Any = None, summary: SummaryStep | None = None) -> Annotated:
+        kept = cleaned.rows
+        with Timer(timings, "themes", bar):
+            tagger = self._submit(_fit, taxonomy, *[self._submit(_month_texts, k, month) for k in kept])
+            done = [self._submit(_annotate, k, tagger, month, tuple(skip_months), self.rows_dir, n, summary)
+                    for n, k in enumerate(kept)]
+            total = self._submit(_add, *[self._submit(operator.getitem, d, "summary") for d in done])
+            self.client.gather(total)  # waits for every partition (errors surface here)
+        with Timer(timings, "sentiment", bar):  # on Dask, tagging and scoring ran above; this brings the rows back
+            frame = None
+            if self.collect_rows:
+                frame = _in_time_order(self.client.gather([self._submit(operator.getitem, d, "rows") for d in done]))
+            result = Annotated(frame=frame, tagger=self.client.gather(tagger), summary=self.client.gather(total))
+        cleaned.rows = None
+        return result
+
+
+def _skipped_or_none(part: dict) -> tuple[str, str] | None:
+    return part.get("skipped")
+
+
+def _sum_volumes(volumes) -> dict[str, int]:
+    total: dict[str, int] = {}
+    for v in volumes:
+        for m, n in v.items():
+            total[m] = total.get(m, 0) + n
+    return dict(sorted(total.items()))
+
+
+def _quarantine(smalls: list[dict]) -> pd.DataFrame:
+    frames = [s["quarantine"] for s in smalls]
+    if not frames:
+        return pd.DataFrame({c: pd.Series(dtype="Int64" if c == S.SOURCE_ROW else STRING)
+                             for c in (*S.QUARANTINE_COLUMNS, ORIGINAL)})
+    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+
+
+def _quality(counts: list[dict]) -> pd.DataFrame:
+    """The pandas engine's quality table from per-file counts."""
+    kinds = {k for c in counts for k in c} - set(QUALITY_COLUMNS)
+    extra = sorted(kinds - set(REASON_KINDS))
+    columns = [*QUALITY_COLUMNS, *REASON_KINDS, *extra]
+    records = [{col: c.get(col, 0) for col in columns} for c in counts]
+    quality = pd.DataFrame.from_records(records, columns=columns)
+    return quality.astype({"file": STRING, S.PLATFORM: STRING, "confidence": "float64",
+                           **{c: "int64" for c in columns[3:]}})
+
+
+def _in_time_order(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """The files' rows in the pandas engine's order: file order, then (received_at, response_id), stable."""
+    if not frames:
+        raise NoDataError("No rows to analyse.")
+    like = max(frames, key=len).dtypes  # an empty partition's columns may have fallen back to object
+    frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    frame = frame.astype({**like.to_dict(), **{c: d for c, d in S.CANONICAL_DTYPES.items() if c in frame.columns}})
+    return frame.take(time_order(frame)).reset_index(drop=True)

@@ -1,0 +1,63 @@
+"""The pandas engine: one process reads, cleans, tags and scores the whole input.
+
+Tagging and sentiment fork a pool of two workers above a few ten thousand texts
+(:mod:`feedbacklib.themes.tagger`, :mod:`feedbacklib.sentiment`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .. import schema as S
+from ..clean import CleanResult, clean_responses
+from ..io import read_exports
+from ..sentiment import score_sentiment
+from ..themes import Taxonomy
+from .base import Annotated, Cleaned, SummaryStep, Timer, fit_tagger, month_volumes, months_to_analyse
+from ..themes.tagger import tag_themes
+
+__all__ = ["PandasEngine"]
+
+
+class PandasEngine:
+    """read -> clean -> themes -> sentiment in this process (see :mod:`feedbacklib.engines.base`)."""
+
+    name = "pandas"
+
+    def session(self) -> contextlib.AbstractContextManager:
+        return contextlib.nullcontext(self)
+
+    def clean(self, folder: Path, cfg: Any, timings: dict[str, float], bar: Any = None) -> Cleaned:
+        with Timer(timings, "read", bar) as step:
+            exports = read_exports(folder, cfg)
+            step.rows = sum(len(e.raw) for e in exports)
+        with Timer(timings, "clean", bar, rows=step.rows):
+            cleaned: CleanResult = clean_responses(exports, cfg)
+        return Cleaned(volumes=month_volumes(cleaned.frame), quarantine=cleaned.quarantine,
+                       quality=cleaned.quality, skipped=list(getattr(exports, "skipped", [])), rows=cleaned.frame)
+
+    def annotate(self, cleaned: Cleaned, month: str, taxonomy: Taxonomy, *, skip_months: Sequence[str] = (),
+                 timings: dict[str, float], bar: Any = None, summary: SummaryStep | None = None) -> Annotated:
+        frame: pd.DataFrame = cleaned.rows
+        frame = frame[months_to_analyse(frame, month, skip_months)].reset_index(drop=True)
+        cleaned.rows = None  # the unfiltered frame is not needed any more
+        with Timer(timings, "themes", bar, rows=len(frame)):
+            in_month = (frame[S.MONTH] == month).to_numpy(dtype=bool)
+            tagger = fit_tagger(frame.loc[in_month, S.TEXT], taxonomy)
+            tagged = tag_themes(frame[[S.TEXT]], tagger)  # one pass gives flags and evidence
+            frame = frame.assign(
+                **{S.theme_column(t): tagged[S.theme_column(t)].to_numpy(dtype=bool) for t in tagger.theme_ids_},
+                **{S.THEME_EVIDENCE: tagged[S.THEME_EVIDENCE].to_numpy()},
+            )
+            del tagged
+        with Timer(timings, "sentiment", bar, rows=len(frame)):
+            scores = score_sentiment(frame[S.TEXT])
+            frame = frame.assign(**{S.SENTIMENT: scores[S.SENTIMENT].to_numpy(),
+                                    S.SENTIMENT_LABEL: scores[S.SENTIMENT_LABEL].to_numpy()})
+        combined = summary(frame, month, list(tagger.theme_ids_)) if summary is not None else None
+        return Annotated(frame=frame, tagger=tagger, summary=combined)
