@@ -50,7 +50,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from . import schema as S
-from .compare import compare_groups, kpi_table, wilson_interval
+from .stats import compare_groups, kpi_table, wilson_interval
+from .stats import has_text as _has_text
 from .config import Config, load_config
 from .errors import InputError, NoDataError
 from .months import as_date, check_month
@@ -380,11 +381,6 @@ def _theme_matrix(frame: pd.DataFrame) -> np.ndarray:
     if not ids:
         return np.zeros((len(frame), 0), dtype=bool)
     return frame[[S.theme_column(t) for t in ids]].to_numpy(dtype=bool)
-
-
-def _has_text(frame: pd.DataFrame) -> np.ndarray:
-    text = frame[S.TEXT].astype("string")
-    return (text.notna() & (text.str.strip().str.len() > 0)).fillna(False).to_numpy(dtype=bool)
 
 
 def _theme_names(frame: pd.DataFrame, labels: dict[str, str]) -> pd.Series:
@@ -742,7 +738,7 @@ def segment_table(
 ):
     """Headline KPIs per group of ``by`` (service model, vendor, team, channel, month) with 95% intervals.
 
-    Built on :func:`feedbacklib.compare.kpi_table`; groups smaller than ``min_n``
+    Built on :func:`feedbacklib.stats.kpi_table`; groups smaller than ``min_n``
     are marked "(small)" — read their figures with care.
     """
     labels = theme_labels(frame, taxonomy)
@@ -780,7 +776,7 @@ def comparison_table(
 ):
     """Group ``a`` against group ``b`` of column ``by`` on every measure and theme, with tests.
 
-    Built on :func:`feedbacklib.compare.compare_groups` (same intervals, tests and
+    Built on :func:`feedbacklib.stats.compare_groups` (same intervals, tests and
     Benjamini-Hochberg adjustment as the report). Clear differences are highlighted.
 
     >>> comparison_table(frame, "Northwind BPO", "Contoso Care", by="vendor")  # doctest: +SKIP

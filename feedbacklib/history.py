@@ -45,7 +45,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from . import schema as S
-from .compare import benjamini_hochberg, two_proportion_test, wilson_interval
+from .stats import benjamini_hochberg, text_mask, two_proportion_test, wilson_interval
 from .errors import FeedbackError
 from .fsutil import SymlinkError, exchange, fsync_dir, fsync_files, is_symlink, make_dirs, write_atomic
 
@@ -83,16 +83,12 @@ def _fault(point: str) -> None:
     fault(point)
 
 
-def _has_text(texts: pd.Series) -> np.ndarray:
-    return (texts.fillna("").astype("string").str.len() > 0).to_numpy(dtype=bool)
-
-
 def theme_counts_of(frame: pd.DataFrame, themes: Sequence[str], *, by: str | None = None) -> pd.DataFrame:
     """Long table month, [by], theme, n (comments with text), hits, from rows in memory.
 
     ``frame`` needs ``month``, ``text`` (or a boolean ``has_text``) and ``theme_<id>`` columns.
     """
-    has_text = frame["has_text"].to_numpy(dtype=bool) if "has_text" in frame.columns else _has_text(frame[S.TEXT])
+    has_text = frame["has_text"].to_numpy(dtype=bool) if "has_text" in frame.columns else text_mask(frame[S.TEXT])
     keys = [S.MONTH] + ([by] if by else [])
     sub = frame.loc[has_text, keys + [S.theme_column(t) for t in themes]]
     grouped = sub.groupby(keys, observed=True, sort=True)
@@ -233,7 +229,7 @@ class HistoryStore:
             for t in themes:
                 if S.theme_column(t) not in frame.columns:
                     frame[S.theme_column(t)] = False
-            frame["has_text"] = _has_text(frame[S.TEXT])
+            frame["has_text"] = text_mask(frame[S.TEXT])
             parts.append(theme_counts_of(frame.drop(columns=[S.TEXT]), themes, by=by))
         if not parts:
             return pd.DataFrame(columns=[S.MONTH] + ([by] if by else []) + ["theme", "n", "hits"])

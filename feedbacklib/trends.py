@@ -11,14 +11,11 @@ import numpy as np
 import pandas as pd
 
 from . import schema as S
-from .compare import benjamini_hochberg, two_proportion_test, wilson_interval
+from . import stats as C
+from .stats import benjamini_hochberg, two_proportion_test, wilson_interval
 
 __all__ = ["theme_trends", "trend_table", "monthly_theme_rates", "kpi_trends", "kpi_trends_from_tables",
            "month_kpi_table", "kpi_changes", "KPI_SERIES"]
-
-
-def _has_text(frame: pd.DataFrame) -> pd.Series:
-    return frame[S.TEXT].fillna("").str.len() > 0
 
 
 def monthly_theme_rates(history: pd.DataFrame, themes: list[str], *, by: str | None = None) -> pd.DataFrame:
@@ -26,7 +23,7 @@ def monthly_theme_rates(history: pd.DataFrame, themes: list[str], *, by: str | N
 
     Returns long format: month, [by], theme, n, hits, rate, lo, hi.
     """
-    texts = history[_has_text(history)]
+    texts = history[C.has_text(history)]
     keys = [S.MONTH] + ([by] if by else [])
     rows = []
     for key, sub in texts.groupby(keys, observed=True, sort=True):
@@ -59,7 +56,7 @@ def theme_trends(
     p_prev, baseline_n, baseline_rate, change_vs_baseline, p_baseline,
     q_baseline, spike (bool), drop (bool).
     """
-    texts = history[_has_text(history)]
+    texts = history[C.has_text(history)]
     months = sorted(m for m in texts[S.MONTH].unique() if m < month)
     n_month = texts[S.MONTH].value_counts()
     hits = texts.groupby(S.MONTH)[[S.theme_column(t) for t in themes]].sum()
@@ -185,9 +182,7 @@ def kpi_trends(
         100 comments); ``lo``/``hi`` the 95% interval; ``n`` the series'
         denominator; ``reportable`` is ``n >= min_n``. Sorted by month.
     """
-    from . import compare as C
-
-    theme_ids = C._themes_of(history, themes)
+    theme_ids = C.themes_of(history, themes)
     tables = [month_kpi_table(history[history[S.MONTH] == m], history, m, by=by, themes=theme_ids, min_n=min_n,
                               n_resamples=n_resamples, random_state=random_state, **service_options)
               for m in _months_up_to(history, month, months)]
@@ -203,7 +198,6 @@ def month_kpi_table(rows: pd.DataFrame, contacts: pd.DataFrame | None, month: st
 
     ``contacts`` holds the contacts that can count as a repeat (the month's and the 30 days before).
     """
-    from . import compare as C
     from .service import group_kpis
 
     table = group_kpis(rows, contacts, by or S.MONTH, themes=themes, min_n=min_n, n_resamples=n_resamples,
@@ -218,8 +212,6 @@ def month_kpi_table(rows: pd.DataFrame, contacts: pd.DataFrame | None, month: st
 def kpi_trends_from_tables(tables: pd.DataFrame, month: str, *, months: int = 12,
                            themes: list[str] | None = None, min_n: int = 30) -> pd.DataFrame:
     """:func:`kpi_trends` from per-month tables of :func:`month_kpi_table` (stacked, any order)."""
-    from . import compare as C
-
     if tables is None or tables.empty:
         return pd.DataFrame(columns=list(TREND_COLUMNS))
     if themes is None:
@@ -257,7 +249,7 @@ def kpi_changes(
 
     ``month`` (a) is compared with the latest earlier month present (b), on the
     rows where ``group_col == group`` (all rows by default): the metrics and
-    tests of :func:`feedbacklib.compare.compare_groups` (satisfaction, CSAT,
+    tests of :func:`feedbacklib.stats.compare_groups` (satisfaction, CSAT,
     NPS, negative share, theme rates) followed by those of
     :func:`feedbacklib.service.compare_service` (times, SLA, reopens, repeat
     contacts, FCR). Benjamini-Hochberg runs over the whole table.
@@ -270,7 +262,6 @@ def kpi_changes(
         last). ``finding`` is a neutral sentence ("<metric> rose from x to y")
         on significant rows. Empty (same columns) when there is no earlier month.
     """
-    from . import compare as C
     from .service import compare_service
 
     months = sorted(m for m in history[S.MONTH].dropna().unique() if m < month)
@@ -281,7 +272,7 @@ def kpi_changes(
     rows = history[history[S.MONTH].isin([month, prev])]
     if group_col is not None:
         rows = rows[rows[group_col].astype("string") == group]
-    theme_ids = C._themes_of(history, themes)
+    theme_ids = C.themes_of(history, themes)
     exp = C.compare_groups(rows, group_col=S.MONTH, a=month, b=prev, themes=theme_ids, min_n=min_n,
                            alpha=alpha, n_resamples=n_resamples, random_state=random_state)
     svc = compare_service(rows, history, group_col=S.MONTH, a=month, b=prev, min_n=min_n, alpha=alpha,

@@ -1,4 +1,4 @@
-"""Known-answer tests for feedbacklib.compare: textbook values and planted effects."""
+"""Known-answer tests for feedbacklib.stats: textbook values and planted effects."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from feedbacklib import compare as cmp
+from feedbacklib import stats as cmp
 from feedbacklib.schema import (
     CSAT,
     IN_HOUSE,

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .. import schema as S
-from ..compare import benjamini_hochberg, two_proportion_test
+from ..stats import benjamini_hochberg, two_proportion_test
 from ..months import month_label
 
 __all__ = ["where_phrase", "volume_sentence", "summary_sentences", "action_satisfaction", "action_gap",

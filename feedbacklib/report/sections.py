@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .. import schema as S
-from ..compare import SATISFIED_MIN_CSAT, wilson_interval
+from ..stats import SATISFIED_MIN_CSAT, wilson_interval
 from ..quotes import representative_quotes
 from ..safety import escape
 from ..history import monthly_theme_rates_from_counts
