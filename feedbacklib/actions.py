@@ -288,7 +288,7 @@ def fix_first(
     Parameters
     ----------
     impact : DataFrame
-        :func:`feedbacklib.compare.theme_impact` output. Only themes whose
+        :func:`feedbacklib.stats.theme_impact` output. Only themes whose
         impact interval lies wholly below zero (``impact_hi < 0``) qualify,
         most negative first.
     frame : DataFrame

@@ -1,6 +1,6 @@
 """Drivers: the effect of each theme on a score, all themes at once, by regression.
 
-:func:`feedbacklib.compare.theme_impact` answers "how much would the overall
+:func:`feedbacklib.stats.theme_impact` answers "how much would the overall
 score change without this theme's comments" (the commercial tools' score
 impact). :func:`theme_drivers` answers a complementary question: holding the
 other themes fixed, how many points lower does a comment that mentions this

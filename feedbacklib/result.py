@@ -19,8 +19,7 @@ from typing import Any
 import pandas as pd
 
 from . import schema as S
-from .compare import theme_impact
-from .stats import compare_groups, compare_vendors, kpi_table, perception_gap
+from .stats import compare_groups, compare_vendors, kpi_table, perception_gap, theme_impact
 from .actions import fix_first, select_call_list, select_recognition
 from .casemix import adjusted_compare
 from .config import Config

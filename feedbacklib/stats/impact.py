@@ -1,8 +1,4 @@
-"""Theme impact on the score: what each theme costs the overall mean, with a seeded bootstrap interval.
-
-The rest of the statistics live in :mod:`feedbacklib.stats`; this module keeps
-:func:`theme_impact` until it joins them.
-"""
+"""Theme impact on the score: what each theme costs the overall mean, with a seeded bootstrap interval."""
 
 from __future__ import annotations
 
@@ -13,17 +9,17 @@ import numpy as np
 import pandas as pd
 
 from feedbacklib.schema import CSAT, NPS, theme_column
-from feedbacklib.stats._frame import bool_flags as _flags
-from feedbacklib.stats._frame import has_text as _has_text
-from feedbacklib.stats._frame import nps_points as _nps_points
-from feedbacklib.stats._frame import numeric as _numbers
-from feedbacklib.stats._frame import themes_of as _themes_of
-from feedbacklib.stats.columns import (
+from ._frame import bool_flags as _flags
+from ._frame import has_text as _has_text
+from ._frame import nps_points as _nps_points
+from ._frame import numeric as _numbers
+from ._frame import themes_of as _themes_of
+from .columns import (
     IMPACT, IMPACT_HI, IMPACT_LO, N_SCORED, N_WITH, SCORE_OVERALL, SCORE_WITH, SCORE_WITHOUT, THEME,
 )
-from feedbacklib.stats.intervals import index_blocks as _index_blocks
-from feedbacklib.stats.intervals import percentile_interval as _percentile_interval
-from feedbacklib.stats.settings import DEFAULT_RESAMPLES
+from .intervals import index_blocks as _index_blocks
+from .intervals import percentile_interval as _percentile_interval
+from .settings import DEFAULT_RESAMPLES
 
 __all__ = ["theme_impact"]
 
