@@ -279,8 +279,8 @@ def fix_first(
     *,
     size: int = 3,
     dimensions: Sequence[str] = (S.VENDOR, S.TEAM, S.CHANNEL),
-    min_n: int = 30,
-    alpha: float = 0.05,
+    min_n: int = C.MIN_N,
+    alpha: float = C.ALPHA,
     exclude: Sequence[str] = (PRAISE_THEME,),
 ) -> pd.DataFrame:
     """The ``size`` themes that cost the score most, where they concentrate and how they moved.
@@ -343,7 +343,7 @@ def fix_first(
                     best = rate.sort_values(ascending=False, kind="mergesort").index[0]
                     x, n = int(counts.loc[best, "sum"]), int(counts.loc[best, "size"])
                     xr, nr = int(hit[text].sum()) - x, int(text.sum()) - n
-                    low, high = C.wilson_interval(x, n)
+                    low, high = C.proportion_interval(x, n)
                     row.update({"where": str(best), "where_n": n, "where_rate": 100 * x / n,
                                 "where_rate_lo": 100 * low, "where_rate_hi": 100 * high,
                                 "rest_rate": 100 * xr / nr if nr else np.nan,

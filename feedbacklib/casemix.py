@@ -87,7 +87,7 @@ def _strata_arrays(x1, n1, x0, n0):
     return x1[keep], n1[keep], x0[keep], n0[keep]
 
 
-def mantel_haenszel_rd(x1, n1, x0, n0, confidence: float = 0.95) -> tuple[float, float, float]:
+def mantel_haenszel_rd(x1, n1, x0, n0, confidence: float = C.CONFIDENCE) -> tuple[float, float, float]:
     """Mantel-Haenszel pooled risk difference ``p1 - p0`` over strata, with a Sato interval.
 
     Parameters
@@ -153,7 +153,7 @@ class OLSResult:
     df_resid: int
     n: int
 
-    def ci(self, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    def ci(self, confidence: float = C.CONFIDENCE) -> tuple[np.ndarray, np.ndarray]:
         t = stats.t.ppf(0.5 + confidence / 2, max(self.df_resid, 1))
         return self.coef - t * self.se, self.coef + t * self.se
 
@@ -163,7 +163,7 @@ class OLSResult:
             tstat = self.coef / self.se
         return 2 * stats.t.sf(np.abs(tstat), max(self.df_resid, 1))
 
-    def frame(self, confidence: float = 0.95) -> pd.DataFrame:
+    def frame(self, confidence: float = C.CONFIDENCE) -> pd.DataFrame:
         """``term, coef, se, lo, hi, p_value`` for every column of the design."""
         low, high = self.ci(confidence)
         return pd.DataFrame({"term": list(self.names), "coef": self.coef, "se": self.se,
@@ -376,8 +376,8 @@ def adjusted_compare(
     b: str = S.IN_HOUSE,
     strata: Sequence[str] = DEFAULT_STRATA,
     themes: Iterable[str] | None = None,
-    min_n: int = 30,
-    alpha: float = 0.05,
+    min_n: int = C.MIN_N,
+    alpha: float = C.ALPHA,
     n_resamples: int = C.DEFAULT_RESAMPLES,
     random_state: int | None = 0,
 ) -> pd.DataFrame:
@@ -420,8 +420,8 @@ def adjusted_compare_vendors(
     *,
     strata: Sequence[str] = DEFAULT_STRATA,
     themes: Iterable[str] | None = None,
-    min_n: int = 30,
-    alpha: float = 0.05,
+    min_n: int = C.MIN_N,
+    alpha: float = C.ALPHA,
     n_resamples: int = C.DEFAULT_RESAMPLES,
     random_state: int | None = 0,
 ) -> pd.DataFrame:

@@ -73,8 +73,8 @@ def theme_drivers(
     by: str | None = S.SERVICE_MODEL,
     *,
     themes: Iterable[str] | None = None,
-    min_n: int = 30,
-    alpha: float = 0.05,
+    min_n: int = C.MIN_N,
+    alpha: float = C.ALPHA,
     min_with: int = MIN_WITH,
 ) -> pd.DataFrame:
     """Regression effect of each theme on ``score``, per group of ``by`` plus ``"all"``.

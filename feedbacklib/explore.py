@@ -50,7 +50,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from . import schema as S
-from .stats import compare_groups, kpi_table, wilson_interval
+from .stats import MIN_N, compare_groups, kpi_table, proportion_interval
 from .stats import has_text as _has_text
 from .config import Config, load_config
 from .errors import InputError, NoDataError
@@ -713,14 +713,14 @@ def theme_counts(frame: pd.DataFrame, taxonomy: Taxonomy | None = None):
     for tid, label in theme_labels(frame, taxonomy).items():
         flags = frame[S.theme_column(tid)].to_numpy(dtype=bool) & has_text
         hits = int(flags.sum())
-        lo, hi = wilson_interval(hits, n)
+        lo, hi = proportion_interval(hits, n)
         rows.append({"Theme": label, "Id": tid, "Comments": hits,
                      "Per 100 comments (95% CI)": _with_ci(hits / n if n else np.nan, lo, hi, 1, 100),
                      "Negative among them": (negative & flags).sum() / hits if hits else np.nan})
     uncovered = int((~_theme_matrix(frame).any(axis=1) & has_text).sum())
     rows.append({"Theme": "(no theme)", "Id": "none", "Comments": uncovered,
                  "Per 100 comments (95% CI)": _with_ci(uncovered / n if n else np.nan,
-                                                       *wilson_interval(uncovered, n), 1, 100),
+                                                       *proportion_interval(uncovered, n), 1, 100),
                  "Negative among them": (negative & has_text & ~_theme_matrix(frame).any(axis=1)).sum() / uncovered
                  if uncovered else np.nan})
     table = pd.DataFrame(rows)
@@ -734,7 +734,7 @@ def segment_table(
     *,
     taxonomy: Taxonomy | None = None,
     themes: bool = True,
-    min_n: int = 30,
+    min_n: int = MIN_N,
 ):
     """Headline KPIs per group of ``by`` (service model, vendor, team, channel, month) with 95% intervals.
 
@@ -772,7 +772,7 @@ def comparison_table(
     *,
     by: str = S.SERVICE_MODEL,
     taxonomy: Taxonomy | None = None,
-    min_n: int = 30,
+    min_n: int = MIN_N,
 ):
     """Group ``a`` against group ``b`` of column ``by`` on every measure and theme, with tests.
 
@@ -842,7 +842,7 @@ def theme_rates_plot(frame: pd.DataFrame, by: str = S.SERVICE_MODEL, *, taxonomy
         n = int(mask.sum())
         for tid, label in labels.items():
             hits = int((frame[S.theme_column(tid)].to_numpy(dtype=bool) & mask).sum())
-            lo, hi = wilson_interval(hits, n)
+            lo, hi = proportion_interval(hits, n)
             rows.append({"theme": label, "group": group, "rate": 100 * hits / n, "lo": 100 * lo,
                          "hi": 100 * hi, "n": n})
     rates = pd.DataFrame(rows, columns=["theme", "group", "rate", "lo", "hi", "n"])

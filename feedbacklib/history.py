@@ -45,7 +45,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from . import schema as S
-from .stats import benjamini_hochberg, text_mask, two_proportion_test, wilson_interval
+from .stats import ALPHA, MIN_N, benjamini_hochberg, text_mask, two_proportion_test, proportion_interval
 from .errors import FeedbackError
 from .fsutil import SymlinkError, exchange, fsync_dir, fsync_files, is_symlink, make_dirs, write_atomic
 
@@ -524,7 +524,7 @@ def monthly_theme_rates_from_counts(counts: pd.DataFrame, themes: Sequence[str],
         for theme in themes:
             n, hits = by_theme.get(theme, (int(grp["n"].iloc[0]), 0))
             n, hits = int(n), int(hits)
-            lo, hi = wilson_interval(hits, n)
+            lo, hi = proportion_interval(hits, n)
             rows.append({**dict(zip(keys, key)), "theme": theme, "n": n, "hits": hits,
                          "rate": 100 * hits / n if n else np.nan, "lo": 100 * lo, "hi": 100 * hi})
     # no month with comments: still the documented columns, so callers can filter and group
@@ -532,7 +532,7 @@ def monthly_theme_rates_from_counts(counts: pd.DataFrame, themes: Sequence[str],
 
 
 def theme_trends_from_counts(counts: pd.DataFrame, month: str, themes: Sequence[str], *,
-                             baseline_months: int = 3, alpha: float = 0.05, min_n: int = 30) -> pd.DataFrame:
+                             baseline_months: int = 3, alpha: float = ALPHA, min_n: int = MIN_N) -> pd.DataFrame:
     """Same output as :func:`feedbacklib.trends.theme_trends`, from a count table (no ``by``)."""
     total = counts.groupby([S.MONTH, "theme"], sort=True)[["n", "hits"]].sum()
     n_month = counts.groupby([S.MONTH, "theme"])["n"].sum().groupby(level=0).max()
@@ -577,7 +577,7 @@ def _contacts(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def month_aggregates(rows: pd.DataFrame, month: str, themes: Sequence[str], contacts: pd.DataFrame | None,
-                     *, min_n: int = 30, **service_options) -> dict[str, pd.DataFrame]:
+                     *, min_n: int = MIN_N, **service_options) -> dict[str, pd.DataFrame]:
     """What the report keeps of a month once it is no longer the report month.
 
     - ``theme_counts``: comments with text and theme hits by service model (:func:`theme_counts_of`);
@@ -659,7 +659,7 @@ def contacts_since(current: pd.DataFrame) -> pd.Timestamp | None:
 
 
 def build_history(past: pd.DataFrame, current: pd.DataFrame, themes: Sequence[str], *,
-                  store: HistoryStore | None = None, stored_months: Sequence[str] = (), min_n: int = 30,
+                  store: HistoryStore | None = None, stored_months: Sequence[str] = (), min_n: int = MIN_N,
                   **service_options) -> tuple[History, dict[str, dict[str, pd.DataFrame]]]:
     """Aggregate the earlier months' rows ``past`` (all processed this run) and add ``stored_months``
     from ``store``; return the :class:`History` and the aggregates computed here (to store).

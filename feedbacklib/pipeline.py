@@ -8,6 +8,7 @@ that the report functions render and :func:`save_outputs` writes to disk.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import logging
 from pathlib import Path
@@ -235,7 +236,5 @@ def _run_month(month: str, folder: Path, cfg: Config, timings: dict[str, float],
 
     result = build_result(month, cfg, taxonomy, frame, cleaned.quarantine, cleaned.quality, timings, bar,
                           store=store, stored_months=stored, volumes={**baseline, **volumes})
-    result.skipped = list(getattr(exports, "skipped", []))
-    if keep_rows:
-        result.rows = frame
-    return result
+    return dataclasses.replace(result, skipped=list(getattr(exports, "skipped", [])),
+                               rows=frame if keep_rows else None)

@@ -8,32 +8,38 @@ produces the rows (read, clean, themes, sentiment) lives in :mod:`feedbacklib.pi
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import logging
 import time
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from . import schema as S
-from .stats import compare_groups, compare_vendors, kpi_table, perception_gap, theme_impact
+from .emerging import find_emerging
+from .stats import (
+    channel_satisfaction, compare_groups, compare_vendors, headline_changes, kpi_table, perception_gap,
+    pooled_team_rates, sentiment_shares, team_praise, theme_impact, top_movers,
+)
 from .actions import fix_first, select_call_list, select_recognition
 from .casemix import adjusted_compare
 from .config import Config
 from .drivers import theme_drivers
 from .service import compare_service, service_kpis
 from .history import (
-    History, HistoryStore, build_history, taxonomy_fingerprint, theme_counts_of, uncovered_sample,
+    History, HistoryStore, build_history, monthly_theme_rates_from_counts, taxonomy_fingerprint, theme_counts_of,
+    uncovered_sample,
     theme_trends_from_counts,
 )
-from .trends import month_kpi_table
+from .trends import kpi_trends_from_tables, month_kpi_table
 from .months import thin_reason
 from .progress import stage_event
 from .safety import neutralise_formulas
 from .themes import Taxonomy
+from .themes.discovery import uncovered_texts
 
 __all__ = ["MonthResult", "build_result", "kpis_document", "save_outputs", "TIMINGS_FILE"]
 
@@ -42,9 +48,13 @@ log = logging.getLogger(__name__)
 TIMINGS_FILE = ".timings.json"
 
 
-@dataclass
+@dataclass(frozen=True)
 class MonthResult:
-    """Everything the monthly report shows, computed once."""
+    """Everything the monthly report shows, computed once by :func:`build_result` before anything renders.
+
+    Frozen: the report and the notebooks only read it. Every table is a plain field (no
+    statistic runs on first use), so the "compare" timing covers all of them.
+    """
 
     month: str
     config: Config
@@ -59,6 +69,41 @@ class MonthResult:
     vendors: pd.DataFrame          # compare_vendors: each vendor vs in-house
     gap: pd.DataFrame              # perception_gap
     impact: pd.DataFrame           # theme_impact on CSAT
+    #: Comments with text and theme hits by month and service model, this month included.
+    theme_counts: pd.DataFrame
+    #: Each theme this month against last month and the recent average (spikes).
+    theme_trend: pd.DataFrame
+    #: Per month (up to this one) the KPI table by service model: what the trend charts read.
+    kpi_tables: pd.DataFrame
+    #: Service KPIs (times, SLA met, reopen, repeat contact, FCR) by service model.
+    service: pd.DataFrame
+    #: Outsourced against in-house on the service KPIs, with tests.
+    service_comparison: pd.DataFrame
+    #: The headline KPIs (with intervals) per team.
+    team_kpis: pd.DataFrame
+    #: Outsourced against in-house adjusted for channel and contact reason, next to the raw figures.
+    adjusted: pd.DataFrame
+    #: Regression effect of each theme on CSAT, per service model.
+    drivers: pd.DataFrame
+    call_list: pd.DataFrame
+    recognition: pd.DataFrame
+    #: (candidates, growth): candidate themes among the month's comments no taxonomy theme covers.
+    emerging: tuple[list, pd.DataFrame]
+    fix_first: pd.DataFrame
+    #: Satisfied share by channel and side (:func:`~feedbacklib.stats.channel_satisfaction`).
+    channels: pd.DataFrame
+    #: Praise rate per team against the other teams (:func:`~feedbacklib.stats.team_praise`).
+    team_praise: pd.DataFrame
+    #: Satisfied share per team, partially pooled (:func:`~feedbacklib.stats.pooled_team_rates`).
+    pooled_teams: pd.DataFrame
+    #: Sentiment shares per provider (:func:`~feedbacklib.stats.sentiment_shares`).
+    sentiment: pd.DataFrame
+    #: Monthly rates of the three themes that moved most against the recent average.
+    theme_movers: pd.DataFrame
+    #: KPI series by month and service model over the last 12 months (:func:`~feedbacklib.trends.kpi_trends_from_tables`).
+    kpi_trend: pd.DataFrame
+    #: Headline figure -> "better" / "worse" / "same" against the previous month (empty on a thin month).
+    headline_changes: dict[str, str]
     timings: dict[str, float] = field(default_factory=dict)
     #: Why the month is too thin to compare (plain words, with its count), or None for a full month.
     #: A thin month's report shows what there is and states no findings; it is never stored.
@@ -75,86 +120,7 @@ class MonthResult:
 
     @property
     def previous_month(self) -> str | None:
-        months = [m for m in self.history.months if m < self.month]
-        return months[-1] if months else None
-
-    # The tables below are derived from the ones above on first use (both the
-    # pandas and the Dask path share them), then kept.
-
-    @cached_property
-    def theme_counts(self) -> pd.DataFrame:
-        """Comments with text and theme hits by month and service model, this month included."""
-        now = theme_counts_of(self.frame.assign(**{S.MONTH: self.month}), self.theme_ids, by=S.SERVICE_MODEL)
-        return pd.concat([self.history.theme_counts, now], ignore_index=True)
-
-    @cached_property
-    def theme_trend(self) -> pd.DataFrame:
-        """Each theme this month against last month and the recent average (spikes)."""
-        return theme_trends_from_counts(self.theme_counts, self.month, self.theme_ids,
-                                        min_n=self.config.min_group_size)
-
-    @cached_property
-    def kpi_tables(self) -> pd.DataFrame:
-        """Per month (up to this one) the KPI table by service model: what the trend charts read."""
-        now = month_kpi_table(self.frame, self.history.contacts, self.month, themes=self.theme_ids,
-                              min_n=self.config.min_group_size,
-                              sla_first_response_hours=self.config.sla_first_response_hours)
-        return pd.concat([self.history.kpis, now], ignore_index=True)
-
-    @cached_property
-    def service(self) -> pd.DataFrame:
-        """Service KPIs (times, SLA met, reopen, repeat contact, FCR) by service model."""
-        return service_kpis(self.frame, self.history.contacts, by=S.SERVICE_MODEL,
-                            sla_first_response_hours=self.config.sla_first_response_hours,
-                            min_n=self.config.min_group_size)
-
-    @cached_property
-    def service_comparison(self) -> pd.DataFrame:
-        """Outsourced against in-house on the service KPIs, with tests."""
-        return compare_service(self.frame, self.history.contacts,
-                               sla_first_response_hours=self.config.sla_first_response_hours,
-                               min_n=self.config.min_group_size)
-
-    @cached_property
-    def team_kpis(self) -> pd.DataFrame:
-        """The headline KPIs (with intervals) per team."""
-        return kpi_table(self.frame, by=S.TEAM, themes=self.theme_ids, min_n=self.config.min_group_size)
-
-    @cached_property
-    def adjusted(self) -> pd.DataFrame:
-        """Outsourced against in-house adjusted for channel and contact reason, next to the raw figures."""
-        return adjusted_compare(self.frame, group_col=S.SERVICE_MODEL, a=S.OUTSOURCED, b=S.IN_HOUSE,
-                                themes=self.theme_ids, min_n=self.config.min_group_size)
-
-    @cached_property
-    def drivers(self) -> pd.DataFrame:
-        """Regression effect of each theme on CSAT, per service model."""
-        return theme_drivers(self.frame, score=S.CSAT, by=S.SERVICE_MODEL, themes=self.theme_ids,
-                             min_n=self.config.min_group_size)
-
-    @cached_property
-    def call_list(self) -> pd.DataFrame:
-        return select_call_list(self.frame, self.config.call_list_size)
-
-    @cached_property
-    def recognition(self) -> pd.DataFrame:
-        return select_recognition(self.frame)
-
-    @cached_property
-    def emerging(self) -> tuple[list, pd.DataFrame]:
-        """Candidate themes among this month's comments that no taxonomy theme covers, with their growth.
-
-        Returns (candidates, growth); both empty when fewer than 30 comments are uncovered.
-        """
-        from .emerging import find_emerging
-        from .themes.discovery import uncovered_texts
-
-        # One function for the report and the notebooks (feedbacklib.emerging): fitted on a fixed-seed
-        # sample, non-themes ("ok", "yes") dropped, no quote twice, last month's labels kept.
-        past = self.history.uncovered
-        past = past[past[S.MONTH] < self.month]
-        return find_emerging(uncovered_texts(self.frame), past[S.TEXT].astype(object), past[S.MONTH].astype(str),
-                             month=self.month, previous_month=self.previous_month)
+        return previous_month(self.history, self.month)
 
     def aggregates(self) -> dict[str, pd.DataFrame]:
         """What the history store keeps of this month (see :func:`~feedbacklib.history.month_aggregates`),
@@ -165,9 +131,48 @@ class MonthResult:
         return {"theme_counts": this_month(self.theme_counts), "kpis": this_month(self.kpi_tables),
                 "uncovered": uncovered_sample(self.frame, self.month)}
 
-    @cached_property
-    def fix_first(self) -> pd.DataFrame:
-        return fix_first(self.impact, self.frame, self.theme_trend, min_n=self.config.min_group_size)
+
+def previous_month(history: History, month: str) -> str | None:
+    """The latest month of ``history`` before ``month``, or None."""
+    months = [m for m in history.months if m < month]
+    return months[-1] if months else None
+
+
+#: Emerging themes already found, by a digest of their inputs: a discovery fit costs seconds,
+#: and the same month is often analysed again in one process (notebooks, tests).
+_EMERGING_CACHE: dict[str, tuple[list, pd.DataFrame]] = {}
+_EMERGING_CACHE_SIZE = 4
+
+
+def _digest(*parts: pd.Series | str | None) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        if isinstance(part, pd.Series):
+            h.update(pd.util.hash_pandas_object(part.astype(str), index=False).to_numpy().tobytes())
+        h.update(b"\0" + str(None if isinstance(part, pd.Series) else part).encode() + b"\1")
+    return h.hexdigest()
+
+
+def emerging_themes(frame: pd.DataFrame, history: History, month: str) -> tuple[list, pd.DataFrame]:
+    """Candidate themes among ``frame``'s comments that no taxonomy theme covers, with their growth.
+
+    Returns (candidates, growth); both empty when fewer than 30 comments are uncovered.
+    One function for the report and the notebooks (:func:`feedbacklib.emerging.find_emerging`):
+    fitted on a fixed-seed sample, non-themes ("ok", "yes") dropped, no quote twice, last
+    month's labels kept.
+    """
+    past = history.uncovered
+    past = past[past[S.MONTH] < month]
+    current = uncovered_texts(frame)
+    texts, months = past[S.TEXT].astype(object), past[S.MONTH].astype(str)
+    before = previous_month(history, month)
+    key = _digest(current, texts, months, month, before)
+    if key not in _EMERGING_CACHE:
+        while len(_EMERGING_CACHE) >= _EMERGING_CACHE_SIZE:
+            _EMERGING_CACHE.pop(next(iter(_EMERGING_CACHE)))
+        _EMERGING_CACHE[key] = find_emerging(current, texts, months, month=month, previous_month=before)
+    candidates, growth = _EMERGING_CACHE[key]
+    return list(candidates), growth.copy()
 
 
 class _Timer:
@@ -231,23 +236,53 @@ def _build_result(month, cfg, taxonomy, rows, quarantine, quality, timings, bar,
             del past
             if store is not None:
                 _store_months(store, rows, fresh, taxonomy, volumes, cfg.min_group_size)
-        kw = dict(themes=themes, min_n=cfg.min_group_size)
-        kpis = kpi_table(current, by=S.SERVICE_MODEL, **kw)
-        vendor_kpis = kpi_table(current, by=S.VENDOR, **kw)
-        comparison = compare_groups(current, **kw)
-        vendors = compare_vendors(current, **kw)
-        gap = perception_gap(current, min_n=cfg.min_group_size)
-        impact = theme_impact(current, score=S.CSAT, themes=themes)
-    result = MonthResult(
-        month=month, config=cfg, taxonomy=taxonomy, frame=current, history=history,
-        quarantine=quarantine, quality=quality, kpis=kpis, vendor_kpis=vendor_kpis,
-        comparison=comparison, vendors=vendors, gap=gap, impact=impact, timings=timings, thin=thin,
-    )
+        tables = month_tables(current, history, month, cfg, taxonomy)
+    result = MonthResult(month=month, config=cfg, taxonomy=taxonomy, frame=current, history=history,
+                         quarantine=quarantine, quality=quality, timings=timings, thin=thin, **tables)
     if store is not None and not thin:
         t0 = time.perf_counter()
         _store_months(store, current, {month: result.aggregates()}, taxonomy)
         timings["history"] = round(time.perf_counter() - t0, 3)
     return result
+
+
+def month_tables(current: pd.DataFrame, history: History, month: str, cfg: Config,
+                 taxonomy: Taxonomy) -> dict[str, Any]:
+    """Every table of :class:`MonthResult` for the month's rows ``current`` and the earlier months' ``history``."""
+    themes = list(taxonomy.ids)
+    min_n, sla = cfg.min_group_size, cfg.sla_first_response_hours
+    kw = dict(themes=themes, min_n=min_n)
+    out: dict[str, Any] = {
+        "kpis": kpi_table(current, by=S.SERVICE_MODEL, **kw),
+        "vendor_kpis": kpi_table(current, by=S.VENDOR, **kw),
+        "comparison": compare_groups(current, **kw),
+        "vendors": compare_vendors(current, **kw),
+        "gap": perception_gap(current, min_n=min_n),
+        "impact": theme_impact(current, score=S.CSAT, themes=themes),
+    }
+    now = theme_counts_of(current.assign(**{S.MONTH: month}), themes, by=S.SERVICE_MODEL)
+    out["theme_counts"] = pd.concat([history.theme_counts, now], ignore_index=True)
+    out["theme_trend"] = theme_trends_from_counts(out["theme_counts"], month, themes, min_n=min_n)
+    now = month_kpi_table(current, history.contacts, month, themes=themes, min_n=min_n, sla_first_response_hours=sla)
+    out["kpi_tables"] = pd.concat([history.kpis, now], ignore_index=True)
+    out["service"] = service_kpis(current, history.contacts, by=S.SERVICE_MODEL, sla_first_response_hours=sla,
+                                  min_n=min_n)
+    out["service_comparison"] = compare_service(current, history.contacts, sla_first_response_hours=sla, min_n=min_n)
+    out["team_kpis"] = kpi_table(current, by=S.TEAM, **kw)
+    out["adjusted"] = adjusted_compare(current, group_col=S.SERVICE_MODEL, a=S.OUTSOURCED, b=S.IN_HOUSE, **kw)
+    out["drivers"] = theme_drivers(current, score=S.CSAT, by=S.SERVICE_MODEL, **kw)
+    out["call_list"] = select_call_list(current, cfg.call_list_size)
+    out["recognition"] = select_recognition(current)
+    out["emerging"] = emerging_themes(current, history, month)
+    out["fix_first"] = fix_first(out["impact"], current, out["theme_trend"], min_n=min_n)
+    out["channels"] = channel_satisfaction(current)
+    out["team_praise"] = team_praise(current, min_n=min_n)
+    out["pooled_teams"] = pooled_team_rates(current)
+    out["sentiment"] = sentiment_shares(current)
+    out["theme_movers"] = monthly_theme_rates_from_counts(out["theme_counts"], top_movers(out["theme_trend"]))
+    out["kpi_trend"] = kpi_trends_from_tables(out["kpi_tables"], month, months=12, themes=[], min_n=min_n)
+    out["headline_changes"] = headline_changes(out["kpi_tables"], month, previous_month(history, month))
+    return out
 
 
 def _store_months(store: HistoryStore, rows: pd.DataFrame, aggregates: dict[str, dict[str, pd.DataFrame]],

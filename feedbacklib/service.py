@@ -287,7 +287,7 @@ def service_kpis(
     direction: str = "before",
     fcr_days: int = DEFAULT_FCR_DAYS,
     contact_sources: Sequence[str] | None = CONTACT_SOURCES,
-    min_n: int = 30,
+    min_n: int = C.MIN_N,
     n_resamples: int = DEFAULT_RESAMPLES,
     random_state: int | None = 0,
 ) -> pd.DataFrame:
@@ -336,7 +336,7 @@ def group_kpis(
     by: str = S.SERVICE_MODEL,
     *,
     themes: Iterable[str] | None = None,
-    min_n: int = 30,
+    min_n: int = C.MIN_N,
     n_resamples: int = DEFAULT_RESAMPLES,
     random_state: int | None = 0,
     **service_options,
@@ -404,8 +404,8 @@ def compare_service(
     repeat_days: Iterable[int] = DEFAULT_REPEAT_DAYS,
     fcr_days: int = DEFAULT_FCR_DAYS,
     contact_sources: Sequence[str] | None = CONTACT_SOURCES,
-    min_n: int = 30,
-    alpha: float = 0.05,
+    min_n: int = C.MIN_N,
+    alpha: float = C.ALPHA,
     n_resamples: int = DEFAULT_RESAMPLES,
     random_state: int | None = 0,
 ) -> pd.DataFrame:

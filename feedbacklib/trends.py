@@ -12,7 +12,8 @@ import pandas as pd
 
 from . import schema as S
 from . import stats as C
-from .stats import benjamini_hochberg, two_proportion_test, wilson_interval
+from .service import compare_service, group_kpis
+from .stats import benjamini_hochberg, proportion_interval, two_proportion_test
 
 __all__ = ["theme_trends", "trend_table", "monthly_theme_rates", "kpi_trends", "kpi_trends_from_tables",
            "month_kpi_table", "kpi_changes", "KPI_SERIES"]
@@ -31,7 +32,7 @@ def monthly_theme_rates(history: pd.DataFrame, themes: list[str], *, by: str | N
         n = len(sub)
         for theme in themes:
             hits = int(sub[S.theme_column(theme)].sum())
-            lo, hi = wilson_interval(hits, n)
+            lo, hi = proportion_interval(hits, n)
             rows.append({**dict(zip(keys, key)), "theme": theme, "n": n, "hits": hits,
                          "rate": 100 * hits / n if n else np.nan, "lo": 100 * lo, "hi": 100 * hi})
     return pd.DataFrame(rows)
@@ -43,8 +44,8 @@ def theme_trends(
     themes: list[str],
     *,
     baseline_months: int = 3,
-    alpha: float = 0.05,
-    min_n: int = 30,
+    alpha: float = C.ALPHA,
+    min_n: int = C.MIN_N,
 ) -> pd.DataFrame:
     """Each theme's rate this month against last month and against the recent average.
 
@@ -75,8 +76,8 @@ def trend_table(
     themes: list[str],
     *,
     baseline_months: int = 3,
-    alpha: float = 0.05,
-    min_n: int = 30,
+    alpha: float = C.ALPHA,
+    min_n: int = C.MIN_N,
 ) -> pd.DataFrame:
     """The :func:`theme_trends` table from any source of counts.
 
@@ -156,8 +157,8 @@ def kpi_trends(
     months: int = 12,
     by: str | None = S.SERVICE_MODEL,
     themes: list[str] | None = None,
-    min_n: int = 30,
-    n_resamples: int = 2000,
+    min_n: int = C.MIN_N,
+    n_resamples: int = C.DEFAULT_RESAMPLES,
     random_state: int | None = 0,
     **service_options,
 ) -> pd.DataFrame:
@@ -191,15 +192,13 @@ def kpi_trends(
 
 
 def month_kpi_table(rows: pd.DataFrame, contacts: pd.DataFrame | None, month: str, *,
-                    by: str | None = S.SERVICE_MODEL, themes: list[str] | None = None, min_n: int = 30,
-                    n_resamples: int = 2000, random_state: int | None = 0, **service_options) -> pd.DataFrame:
+                    by: str | None = S.SERVICE_MODEL, themes: list[str] | None = None, min_n: int = C.MIN_N,
+                    n_resamples: int = C.DEFAULT_RESAMPLES, random_state: int | None = 0, **service_options) -> pd.DataFrame:
     """One month's :func:`~feedbacklib.service.group_kpis` table (groups of ``by`` plus ``"all"``) with a
     ``month`` column: what the history store keeps per month so trends never need old rows.
 
     ``contacts`` holds the contacts that can count as a repeat (the month's and the 30 days before).
     """
-    from .service import group_kpis
-
     table = group_kpis(rows, contacts, by or S.MONTH, themes=themes, min_n=min_n, n_resamples=n_resamples,
                        random_state=random_state, **service_options)
     if by is None:
@@ -210,7 +209,7 @@ def month_kpi_table(rows: pd.DataFrame, contacts: pd.DataFrame | None, month: st
 
 
 def kpi_trends_from_tables(tables: pd.DataFrame, month: str, *, months: int = 12,
-                           themes: list[str] | None = None, min_n: int = 30) -> pd.DataFrame:
+                           themes: list[str] | None = None, min_n: int = C.MIN_N) -> pd.DataFrame:
     """:func:`kpi_trends` from per-month tables of :func:`month_kpi_table` (stacked, any order)."""
     if tables is None or tables.empty:
         return pd.DataFrame(columns=list(TREND_COLUMNS))
@@ -239,9 +238,9 @@ def kpi_changes(
     group_col: str | None = None,
     group: str | None = None,
     themes: list[str] | None = None,
-    min_n: int = 30,
-    alpha: float = 0.05,
-    n_resamples: int = 2000,
+    min_n: int = C.MIN_N,
+    alpha: float = C.ALPHA,
+    n_resamples: int = C.DEFAULT_RESAMPLES,
     random_state: int | None = 0,
     **service_options,
 ) -> pd.DataFrame:
@@ -262,8 +261,6 @@ def kpi_changes(
         last). ``finding`` is a neutral sentence ("<metric> rose from x to y")
         on significant rows. Empty (same columns) when there is no earlier month.
     """
-    from .service import compare_service
-
     months = sorted(m for m in history[S.MONTH].dropna().unique() if m < month)
     columns = ["month", "prev_month", *C.COMPARE_COLUMNS]
     if not months:

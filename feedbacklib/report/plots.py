@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from ..pooling import Z_95, Z_998, funnel_limits
 from ..safety import escape
 
 log = logging.getLogger(__name__)
@@ -176,8 +177,6 @@ def funnel_figure(pooled: pd.DataFrame, title: str) -> Figure:
     ``pooled`` is :func:`feedbacklib.pooling.pooled_rates` output (``group``, ``model``,
     ``n``, ``rate``, ``overall_rate``).
     """
-    from ..pooling import Z_95, Z_998, funnel_limits
-
     fig, ax = _new_figure(6.0, 3.6)
     n = pooled["n"].to_numpy(dtype=float)
     p0 = float(pooled["overall_rate"].iloc[0])

@@ -35,7 +35,7 @@ from ._frame import (
     themes_of, vendor_names, vendor_rows,
 )
 from .columns import (
-    ALL, COMPARE_COLUMNS, CSAT_MEAN, CSAT_N, DIFF, DIFF_HI, DIFF_LO, EFFECT_COHEN_H,
+    A, ALL, B, N, COMPARE_COLUMNS, CSAT_MEAN, CSAT_N, DIFF, DIFF_HI, DIFF_LO, EFFECT_COHEN_H,
     EFFECT_KIND, EFFECT_RANK_BISERIAL, EFFECT_SIZE, FINDING, GAP_ANY, GAP_LOW_RATING, GAP_MEASURES, GAP_NOT_FIXED,
     GAP_REOPENED, GAP_SLOW, GROUP, HI_A, HI_B, IN_HOUSE_LABEL, KIND, KIND_MEAN,
     KIND_NPS, KIND_PROPORTION, LOW_RATING_MAX_CSAT, LO_A, LO_B, METRIC, NEGATIVE_LABEL, NEGATIVE_SHARE,
@@ -377,7 +377,7 @@ def perception_gap(frame: pd.DataFrame, *, min_n: int = MIN_N, alpha: float = AL
         row: dict[str, object] = {PROVIDER: label, N_REPORTED_SOLVED: len(part)}
         for m, (hit, seen) in signals.items():
             x, n = int(np.count_nonzero(hit & seen)), int(seen.sum())
-            share = f"{m}share_interval"
+            share = f"{m}_share"
             row[f"{m}_n"] = n
             row[share], row[lo(share)], row[hi(share)] = share_interval(x, n)
         counts[label] = (int(any_hit.sum()), len(part))
@@ -400,7 +400,7 @@ def perception_gap(frame: pd.DataFrame, *, min_n: int = MIN_N, alpha: float = AL
     out[P_VALUE] = out[P_VALUE].astype(float)
     out[Q_VALUE] = benjamini_hochberg(np.where(testable, out[P_VALUE].to_numpy(dtype=float), np.nan))
     out[SIGNIFICANT] = (testable & (out[Q_VALUE] < alpha)).fillna(False).astype(bool)
-    share = f"{GAP_ANY}share_interval"
+    share = f"{GAP_ANY}_share"
     inhouse_share = out.loc[0, share]
     out[FINDING] = [gap_sentence(r, inhouse_share) if r[SIGNIFICANT] else "" for r in out.to_dict("records")]
     measures = [f"{m}_{suffix}" for m in GAP_MEASURES
