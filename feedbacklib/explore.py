@@ -6,7 +6,7 @@ call and every result is reachable from a test. The functions fall in four group
 
 Loading
     :func:`load_months` (the themed frame of one month, a range or all months),
-    :func:`load_result` (the whole :class:`~feedbacklib.pipeline.MonthResult`).
+    :func:`load_result` (the whole :class:`~feedbacklib.result.MonthResult`).
     Both run :func:`feedbacklib.pipeline.run_month`, exactly as the monthly report
     does, and keep the last results in memory so a notebook can ask again for free.
 Looking
@@ -657,7 +657,7 @@ def _with_ci(value, lo, hi, digits: int = 1, scale: float = 1.0, unit: str = "")
 def quality_summary(result: MonthResult):
     """Rows read, kept and quarantined per input file, with the quarantine reasons (a Styler).
 
-    ``result`` is a :class:`~feedbacklib.pipeline.MonthResult` (:func:`load_result`).
+    ``result`` is a :class:`~feedbacklib.result.MonthResult` (:func:`load_result`).
     """
     q = result.quality
     reasons = result.quarantine[S.QUARANTINE_REASON].astype("string").str.replace(

@@ -372,7 +372,7 @@ def _bootstrap_stat_diff(a: np.ndarray, b: np.ndarray, fn, n_resamples: int, ran
     rng = np.random.default_rng(random_state)
     ra = np.concatenate([fn(a[i], axis=1) for i in C.index_blocks(rng, a.size, n_resamples)])
     rb = np.concatenate([fn(b[i], axis=1) for i in C.index_blocks(rng, b.size, n_resamples)])
-    return C.percentile_interval(ra - rb, 0.95)
+    return C.percentile_interval(ra - rb, C.CONFIDENCE)
 
 
 def _service_finding(row: dict) -> str:

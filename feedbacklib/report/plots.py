@@ -23,6 +23,7 @@ from matplotlib.figure import Figure
 
 from ..pooling import Z_95, Z_998, funnel_limits
 from ..safety import escape
+from ..stats.findings import CI_LEVEL
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +92,7 @@ def _new_figure(width: float, height: float) -> tuple[Figure, object]:
     return fig, ax
 
 
-RATE_AXIS = "Comments mentioning the theme, per 100 comments (bars: 95% interval)"
+RATE_AXIS = f"Comments mentioning the theme, per 100 comments (bars: {CI_LEVEL} interval)"
 
 
 def theme_rates_figure(rates: pd.DataFrame, title: str, xlabel: str = RATE_AXIS, unit: str = "comments") -> Figure:

@@ -1,6 +1,6 @@
 """The report's sections, one function each, called by the report notebook.
 
-Each function takes the :class:`~feedbacklib.pipeline.MonthResult` and returns
+Each function takes the :class:`~feedbacklib.result.MonthResult` and returns
 an object Jupyter displays (``Html`` or ``FigureImage``). The notebook holds no
 logic: what a section shows is decided and tested here.
 """
@@ -15,6 +15,7 @@ import pandas as pd
 from .. import schema as S
 from ..result import MonthResult
 from ..stats import columns as K
+from ..stats.findings import CI_LEVEL
 from ..quotes import representative_quotes
 from ..safety import escape
 from ..months import month_label
@@ -175,7 +176,7 @@ def _comparison_columns(result: MonthResult, a_label: str):
         (K.METRIC, "Measure", lambda m: _metric_label(result, m)),
         ("*", a_label, lambda r: _fmt_value(r[K.METRIC], r[K.VALUE_A], r[K.LO_A], r[K.HI_A])),
         ("*", "In-house", lambda r: _fmt_value(r[K.METRIC], r[K.VALUE_B], r[K.LO_B], r[K.HI_B])),
-        ("*", "Difference (95% CI)", lambda r: _fmt_diff(r[K.METRIC], r)),
+        ("*", f"Difference ({CI_LEVEL} CI)", lambda r: _fmt_diff(r[K.METRIC], r)),
         ("*", "Adjusted p", lambda r: "–" if pd.isna(r.get(K.Q_VALUE, r[K.P_VALUE])) else f"{(r['q_value'] if not pd.isna(r.get('q_value')) else r['p_value']):.3f}"),
         (K.SIGNIFICANT, "Clear difference?", lambda v: "yes" if v else "no"),
     ]
@@ -192,7 +193,7 @@ def comparison_table(result: MonthResult) -> Html:
     n_b = int(comp[K.N_B].max()) if len(comp) else 0
     parts = [intro, table(
         comp, _comparison_columns(result, "Outsourced"),
-        caption=f"Outsourced (n={n_a:,} pieces of feedback) against in-house (n={n_b:,}). Values with 95% "
+        caption=f"Outsourced (n={n_a:,} pieces of feedback) against in-house (n={n_b:,}). Values with {CI_LEVEL} "
         "intervals (the range the true value lies in, 19 times out of 20). Adjusted p: how likely a difference "
         "this large is by chance alone, corrected for testing many measures at once (the Benjamini-Hochberg "
         "method); below 0.05 counts as a clear difference.",
@@ -226,9 +227,9 @@ def casemix_table(result: MonthResult) -> Html:
     chart = channel_chart(result)
     return intro + (Html(chart._repr_html_()) if chart is not None else Html("")) + table(adj, [
         (K.METRIC, "Measure", lambda m: _metric_label(result, m)),
-        ("*", "Raw difference (95% CI)", diff("raw")),
+        ("*", f"Raw difference ({CI_LEVEL} CI)", diff("raw")),
         ("raw_significant", "Clear?", lambda v: "yes" if v else "no"),
-        ("*", "Adjusted difference (95% CI)", diff("adj")),
+        ("*", f"Adjusted difference ({CI_LEVEL} CI)", diff("adj")),
         ("adj_significant", "Clear?", lambda v: "yes" if v else "no"),
         ("adj_method", "Adjustment", lambda v: {"mantel_haenszel": "Mantel-Haenszel", "ols_hc1": "regression"}.get(v, v or "")),
     ], caption="Outsourced minus in-house. Adjusted = compared within each channel × contact-reason group, then "
@@ -250,7 +251,7 @@ def channel_chart(result: MonthResult) -> FigureImage | None:
              for c, ih, out in zip(channels["channel"], channels["in_house_share"], channels["outsourced_share"])]
     rates = channels.assign(theme=names)[["theme", "group", "rate", "lo", "hi", "n"]]
     fig = theme_rates_figure(rates, f"Satisfied customers by channel, {month_label(result.month)}",
-                             xlabel="Customers rating 4-5, per 100 rated contacts (bars: 95% interval)",
+                             xlabel=f"Customers rating 4-5, per 100 rated contacts (bars: {CI_LEVEL} interval)",
                              unit="rated contacts")
     return FigureImage(fig, alt="Bar chart of the share of satisfied customers by channel for in-house and "
                        "outsourced teams, with each side's share of contacts per channel.",
@@ -301,7 +302,7 @@ def vendor_detail(result: MonthResult) -> Html:
     del wide
     n = vend.groupby("vendor")[K.N_A].max()
     cols = [(K.METRIC, "Measure", lambda m: _metric_label(result, m)),
-            ("in_house", "In-house (95% CI)", None)]
+            ("in_house", f"In-house ({CI_LEVEL} CI)", None)]
     cols += [(v, f"{v} (n={int(n[v]):,}): value; difference", None) for v in vendors]
     return paragraphs(findings or ["No vendor differs clearly from in-house service this month."]) + table(
         pd.DataFrame(rows), cols,
@@ -362,11 +363,11 @@ def team_table(result: MonthResult) -> Html:
         ("group", "Team", None),
         ("group", "Service", lambda g: MODEL_LABELS.get(models.get(g, ""), "")),
         ("n", "Responses", lambda v: fmt_num(v, 0)),
-        ("*", "Mean CSAT (95% CI)", lambda r: _fmt_value(K.CSAT_MEAN, r[K.CSAT_MEAN], r["csat_mean_lo"],
+        ("*", f"Mean CSAT ({CI_LEVEL} CI)", lambda r: _fmt_value(K.CSAT_MEAN, r[K.CSAT_MEAN], r["csat_mean_lo"],
                                                          r["csat_mean_hi"])),
-        ("*", "Satisfied (95% CI)", lambda r: _fmt_value(K.SATISFIED_SHARE, r[K.SATISFIED_SHARE],
+        ("*", f"Satisfied ({CI_LEVEL} CI)", lambda r: _fmt_value(K.SATISFIED_SHARE, r[K.SATISFIED_SHARE],
                                                          r["satisfied_share_lo"], r["satisfied_share_hi"])),
-        ("*", "NPS (95% CI)", lambda r: _fmt_value("nps", r["nps"], r["nps_lo"], r["nps_hi"])),
+        ("*", f"NPS ({CI_LEVEL} CI)", lambda r: _fmt_value("nps", r["nps"], r["nps_lo"], r["nps_hi"])),
         (K.NEGATIVE_SHARE, "Negative comments", fmt_pct),
         (K.REPORTABLE, f"At least {m} responses?", lambda v: "yes" if v else "no – too few to compare"),
     ], caption=f"Per team, this month. Figures for teams with fewer than {m} responses are shown but not "
@@ -391,7 +392,7 @@ def theme_chart(result: MonthResult) -> FigureImage:
     rates = _rates_long(result)
     fig = theme_rates_figure(rates, f"Themes by service model, {month_label(result.month)}")
     return FigureImage(fig, alt="Bar chart of theme rates per 100 comments for in-house and outsourced teams.",
-                       caption="Bars show the share of comments that mention each theme; whiskers are 95% Wilson intervals.")
+                       caption=f"Bars show the share of comments that mention each theme; whiskers are {CI_LEVEL} Wilson intervals.")
 
 
 @_states_findings
@@ -427,13 +428,13 @@ def theme_trend_table(result: MonthResult) -> Html:
         fig = trend_figure(sat, "Satisfied customers (CSAT 4–5) by month", "% satisfied")
         n_range = f"{int(sat['n'].min()):,}–{int(sat['n'].max()):,}"
         parts.append(Html(FigureImage(fig, alt="Line chart of the share of satisfied customers by month, in-house and outsourced.",
-                                      caption=f"Ratings per group and month: n = {n_range}. Bands are 95% Wilson intervals.")._repr_html_()))
+                                      caption=f"Ratings per group and month: n = {n_range}. Bands are {CI_LEVEL} Wilson intervals.")._repr_html_()))
     if history[S.MONTH].nunique() > 1:
         history = history.assign(series=history["theme"].map(lambda t: _label(result, t)), value=history["rate"])
         fig = trend_figure(history, "Largest movers by month", "Per 100 comments")
         per_month = history.groupby(S.MONTH)["n"].first()
         caption = (f"Comments with text per month: n = {int(per_month.min()):,}–{int(per_month.max()):,}. "
-                   "Shaded bands are 95% intervals.")
+                   f"Shaded bands are {CI_LEVEL} intervals.")
         parts.append(Html(FigureImage(fig, alt="Line chart of the themes that moved most, by month.",
                                       caption=caption)._repr_html_()))
     return Html("".join(p.markup for p in parts))
@@ -491,7 +492,7 @@ def perception_gap_table(result: MonthResult) -> Html:
         ("*", "Complains of slowness", lambda r: _pct_ci(r, "slow")),
         ("*", "Any of these", lambda r: _pct_ci(r, "any")),
         (K.P_VALUE, "p vs in-house", lambda v: "–" if pd.isna(v) else f"{v:.3f}"),
-    ], caption="Cases the team or vendor marked solved. Shares with 95% Wilson intervals.")
+    ], caption=f"Cases the team or vendor marked solved. Shares with {CI_LEVEL} Wilson intervals.")
 
 
 def _pct_ci(row: dict, key: str) -> str:
@@ -509,7 +510,7 @@ def drivers_table(result: MonthResult) -> Html:
         (K.N_WITH, "Comments with it", lambda v: fmt_num(v, 0)),
         (K.SCORE_WITH, "Mean CSAT with", lambda v: fmt_num(v, 2)),
         (K.SCORE_WITHOUT, "Mean CSAT without", lambda v: fmt_num(v, 2)),
-        ("*", "Score impact (95% CI)", lambda r: "–" if pd.isna(r[K.IMPACT]) else
+        ("*", f"Score impact ({CI_LEVEL} CI)", lambda r: "–" if pd.isna(r[K.IMPACT]) else
          f"{r['impact']:+.3f}".replace("-", "\u2212") + (f" ({fmt_interval(r['impact_lo'], r['impact_hi'], 3)})" if not pd.isna(r.get(K.IMPACT_LO)) else "")),
     ], caption="Score impact: how much the overall mean CSAT moves because of the theme's comments "
                "(overall mean minus the mean without them). Negative = the theme pulls satisfaction down.")]
@@ -529,7 +530,7 @@ def drivers_table(result: MonthResult) -> Html:
                 cols.append((group, f"{MODEL_LABELS[group]} (n={n:,})", None))
         parts.append(Html("<h3>Effect of each theme, other themes held equal</h3>"))
         parts.append(table(pivot, cols, caption="CSAT points (1–5) from a regression of CSAT on all themes at once, "
-                           "per service model, with robust 95% intervals; * = clear after adjusting for many tests."))
+                           f"per service model, with robust {CI_LEVEL} intervals; * = clear after adjusting for many tests."))
     return Html("".join(p.markup for p in parts))
 
 
@@ -682,7 +683,7 @@ def method_notes(result: MonthResult) -> Html:
         "several themes. Themes come from the taxonomy file (seed phrases with negation handling, so 'no hidden "
         "fees' does not count as a surprise charge) plus a learned model that catches paraphrases.",
         "Sentiment is nltk's VADER compound score on each comment's original text.",
-        "Intervals are 95%: Wilson for proportions, Newcombe for differences of proportions, t for mean CSAT, "
+        f"Intervals are {CI_LEVEL}: Wilson for proportions, Newcombe for differences of proportions, t for mean CSAT, "
         "and a fixed-seed bootstrap for NPS. Differences are tested with two-proportion tests (Fisher's exact "
         "test for small counts) and Mann-Whitney for ratings; across themes, p-values are adjusted with "
         "Benjamini-Hochberg.",

@@ -15,10 +15,11 @@ from .columns import (
 )
 from .settings import CONFIDENCE
 
-#: How an interval is named in a sentence ("95% CI").
-CI = f"{CONFIDENCE:.0%} CI"
+#: The confidence level in words ("95%") and how an interval is named in a sentence ("95% CI").
+CI_LEVEL = f"{CONFIDENCE:.0%}"
+CI = f"{CI_LEVEL} CI"
 
-__all__ = ["CI", "THEME_NOUNS", "subject", "against", "verb", "compared_row_sentence", "gap_sentence"]
+__all__ = ["CI_LEVEL", "CI", "THEME_NOUNS", "subject", "against", "verb", "compared_row_sentence", "gap_sentence"]
 
 THEME_NOUNS: dict[str, str] = {
     "praise": "praise",
