@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from . import compare as C
+from . import stats as C
 from . import schema as S
 from .sentiment import score_sentiment
 
@@ -104,20 +104,20 @@ def select_call_list(frame: pd.DataFrame, size: int = 15, *, one_per_customer: b
     """
     if frame.empty:
         return pd.DataFrame(columns=list(CALL_LIST_COLUMNS))
-    churn = C._flags(frame, S.theme_column(CHURN_THEME))
-    not_fixed = C._flags(frame, S.theme_column(NOT_FIXED_THEME))
-    reported_known = C._known(frame, S.RESOLVED_REPORTED)
-    reported_solved = reported_known & C._flags(frame, S.RESOLVED_REPORTED)
-    reported_unresolved = reported_known & ~C._flags(frame, S.RESOLVED_REPORTED)
-    reopened = C._known(frame, S.REOPENED) & C._flags(frame, S.REOPENED)
+    churn = C.bool_flags(frame, S.theme_column(CHURN_THEME))
+    not_fixed = C.bool_flags(frame, S.theme_column(NOT_FIXED_THEME))
+    reported_known = C.known_mask(frame, S.RESOLVED_REPORTED)
+    reported_solved = reported_known & C.bool_flags(frame, S.RESOLVED_REPORTED)
+    reported_unresolved = reported_known & ~C.bool_flags(frame, S.RESOLVED_REPORTED)
+    reopened = C.known_mask(frame, S.REOPENED) & C.bool_flags(frame, S.REOPENED)
     unresolved = reported_unresolved | not_fixed
-    csat = C._numbers(frame, S.CSAT)
+    csat = C.numeric(frame, S.CSAT)
     negative = np.array(_col(frame, S.SENTIMENT_LABEL).astype("string").eq(C.NEGATIVE_LABEL).fillna(False),
                         dtype=bool)
     low = csat <= C.LOW_RATING_MAX_CSAT
     unhappy = low | negative
     priority = 4 * churn.astype(int) + 2 * unresolved.astype(int) + unhappy.astype(int)
-    keep = (priority >= 3) & C._has_text(frame)
+    keep = (priority >= 3) & C.has_text(frame)
     reasons = [call_reasons(*flags) for flags in zip(churn, not_fixed, reported_solved, reported_unresolved,
                                                      reopened, csat, negative)]
     out = frame.assign(priority=priority, reasons=reasons).loc[keep]
@@ -248,7 +248,7 @@ def select_recognition(frame: pd.DataFrame, *, per_team: int | None = None) -> p
     col = S.theme_column(PRAISE_THEME)
     if frame.empty or col not in frame.columns:
         return pd.DataFrame(columns=list(RECOGNITION_COLUMNS))
-    praise = C._flags(frame, col) & C._has_text(frame)
+    praise = C.bool_flags(frame, col) & C.has_text(frame)
     out = frame.loc[praise].copy()
     for column in (S.TEAM, S.VENDOR, S.RESPONSE_ID, S.RECEIVED_AT):
         if column not in out.columns:
@@ -279,8 +279,8 @@ def fix_first(
     *,
     size: int = 3,
     dimensions: Sequence[str] = (S.VENDOR, S.TEAM, S.CHANNEL),
-    min_n: int = 30,
-    alpha: float = 0.05,
+    min_n: int = C.MIN_N,
+    alpha: float = C.ALPHA,
     exclude: Sequence[str] = (PRAISE_THEME,),
 ) -> pd.DataFrame:
     """The ``size`` themes that cost the score most, where they concentrate and how they moved.
@@ -288,7 +288,7 @@ def fix_first(
     Parameters
     ----------
     impact : DataFrame
-        :func:`feedbacklib.compare.theme_impact` output. Only themes whose
+        :func:`feedbacklib.stats.theme_impact` output. Only themes whose
         impact interval lies wholly below zero (``impact_hi < 0``) qualify,
         most negative first.
     frame : DataFrame
@@ -320,11 +320,11 @@ def fix_first(
         return pd.DataFrame(columns=list(FIX_FIRST_COLUMNS))
     chosen = impact[(impact["impact"] < 0) & (impact["impact_hi"] < 0) & ~impact["theme"].isin(list(exclude))]
     chosen = chosen.sort_values("impact", kind="mergesort").head(size)
-    text = C._has_text(frame)
+    text = C.has_text(frame)
     trend_by_theme = trend.set_index("theme") if trend is not None and not trend.empty else None
     rows = []
     for rank, rec in enumerate(chosen.to_dict("records"), start=1):
-        hit = C._flags(frame, S.theme_column(rec["theme"])) & text
+        hit = C.bool_flags(frame, S.theme_column(rec["theme"])) & text
         for dim in dimensions:
             row = {"rank": rank, "theme": rec["theme"], "impact": rec["impact"], "impact_lo": rec["impact_lo"],
                    "impact_hi": rec["impact_hi"], "n_with": rec.get("n_with", np.nan), "dimension": dim,
@@ -333,7 +333,7 @@ def fix_first(
             if dim in frame.columns:
                 labels = frame[dim].astype("string")
                 if dim == S.VENDOR and S.SERVICE_MODEL in frame.columns:
-                    in_house = C._equals(frame, S.SERVICE_MODEL, S.IN_HOUSE)
+                    in_house = C.equals_mask(frame, S.SERVICE_MODEL, S.IN_HOUSE)
                     labels = labels.mask(labels.isna() & in_house, C.IN_HOUSE_LABEL)
                 counts = pd.DataFrame({"g": labels[text], "y": hit[text]}).dropna(subset=["g"]).groupby("g")["y"].agg(
                     ["sum", "size"])
@@ -343,7 +343,7 @@ def fix_first(
                     best = rate.sort_values(ascending=False, kind="mergesort").index[0]
                     x, n = int(counts.loc[best, "sum"]), int(counts.loc[best, "size"])
                     xr, nr = int(hit[text].sum()) - x, int(text.sum()) - n
-                    low, high = C.wilson_interval(x, n)
+                    low, high = C.proportion_interval(x, n)
                     row.update({"where": str(best), "where_n": n, "where_rate": 100 * x / n,
                                 "where_rate_lo": 100 * low, "where_rate_hi": 100 * high,
                                 "rest_rate": 100 * xr / nr if nr else np.nan,

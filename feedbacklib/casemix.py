@@ -22,7 +22,7 @@ are normalised before stratifying (``"Technical fault"`` and
 stratum ``"unknown"``.
 
 :func:`adjusted_compare` returns the raw comparison (exactly the figures of
-:func:`feedbacklib.compare.compare_groups`) next to the adjusted one, and says
+:func:`feedbacklib.stats.compare_groups`) next to the adjusted one, and says
 so plainly when the two disagree.
 """
 
@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from . import compare as C
+from . import stats as C
 from . import schema as S
 
 __all__ = [
@@ -87,7 +87,7 @@ def _strata_arrays(x1, n1, x0, n0):
     return x1[keep], n1[keep], x0[keep], n0[keep]
 
 
-def mantel_haenszel_rd(x1, n1, x0, n0, confidence: float = 0.95) -> tuple[float, float, float]:
+def mantel_haenszel_rd(x1, n1, x0, n0, confidence: float = C.CONFIDENCE) -> tuple[float, float, float]:
     """Mantel-Haenszel pooled risk difference ``p1 - p0`` over strata, with a Sato interval.
 
     Parameters
@@ -117,7 +117,7 @@ def mantel_haenszel_rd(x1, n1, x0, n0, confidence: float = 0.95) -> tuple[float,
     var = (rd * p + q) / w.sum() ** 2
     if not np.isfinite(var) or var < 0:
         return (rd, math.nan, math.nan)
-    half = C._z(confidence) * math.sqrt(var)
+    half = C.z_value(confidence) * math.sqrt(var)
     return (rd, rd - half, rd + half)
 
 
@@ -153,7 +153,7 @@ class OLSResult:
     df_resid: int
     n: int
 
-    def ci(self, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    def ci(self, confidence: float = C.CONFIDENCE) -> tuple[np.ndarray, np.ndarray]:
         t = stats.t.ppf(0.5 + confidence / 2, max(self.df_resid, 1))
         return self.coef - t * self.se, self.coef + t * self.se
 
@@ -163,7 +163,7 @@ class OLSResult:
             tstat = self.coef / self.se
         return 2 * stats.t.sf(np.abs(tstat), max(self.df_resid, 1))
 
-    def frame(self, confidence: float = 0.95) -> pd.DataFrame:
+    def frame(self, confidence: float = C.CONFIDENCE) -> pd.DataFrame:
         """``term, coef, se, lo, hi, p_value`` for every column of the design."""
         low, high = self.ci(confidence)
         return pd.DataFrame({"term": list(self.names), "coef": self.coef, "se": self.se,
@@ -285,7 +285,7 @@ def _describe(row: dict) -> tuple[str, float, str, int]:
 
 def _in_sentence(label: str) -> str:
     """A group's name inside a sentence: "outsourced teams", but vendor names keep their case."""
-    subject, _ = C._subject(label)
+    subject, _ = C.subject(label)
     return subject[0].lower() + subject[1:] if label in (S.OUTSOURCED, S.IN_HOUSE, S.UNKNOWN, C.ALL) else subject
 
 
@@ -293,7 +293,7 @@ def _sentence(row: dict) -> str:
     if not row[DISAGREE]:
         return ""
     subject = _in_sentence(str(row[C.A]))
-    other = C._against(str(row[C.B])).removeprefix("at ")
+    other = C.against(str(row[C.B])).removeprefix("at ")
     what, scale, unit, digits = _describe(row)
 
     def fmt(d, low, high):
@@ -329,18 +329,18 @@ def _adjusted(frame: pd.DataFrame, in_a: np.ndarray, in_b: np.ndarray, raw: pd.D
     # integer codes in the labels' sorted order: the same strata (and the same regression
     # baseline) as the labels themselves, grouped and sorted as numbers, not strings
     stratum = pd.factorize(strata_labels(sub, strata), sort=True)[0]
-    text = C._has_text(sub)
-    csat = C._numbers(sub, S.CSAT)
+    text = C.has_text(sub)
+    csat = C.numeric(sub, S.CSAT)
     rows = {}
     rows[C.SATISFIED_SHARE] = {ADJ_METHOD: METHOD_MH, **_mh_row(
         csat >= C.SATISFIED_MIN_CSAT, ~np.isnan(csat), a_flag, stratum, 1.0)}
     rows[C.CSAT_MEAN] = {ADJ_METHOD: METHOD_OLS, **_ols_row(csat, a_flag, stratum)}
-    nps = C._numbers(sub, S.NPS)
+    nps = C.numeric(sub, S.NPS)
     points = np.where(np.isnan(nps), np.nan,
                       np.where(nps >= C.PROMOTER_MIN, 100.0, np.where(nps <= C.DETRACTOR_MAX, -100.0, 0.0)))
     rows[C.NPS_SCORE] = {ADJ_METHOD: METHOD_OLS, **_ols_row(points, a_flag, stratum)}
     if S.SENTIMENT_LABEL in sub.columns:
-        labelled = text & C._known(sub, S.SENTIMENT_LABEL)
+        labelled = text & C.known_mask(sub, S.SENTIMENT_LABEL)
         negative = np.array(sub[S.SENTIMENT_LABEL].astype("string").eq(C.NEGATIVE_LABEL).fillna(False), dtype=bool)
     else:
         labelled = negative = np.zeros(len(sub), dtype=bool)
@@ -348,7 +348,7 @@ def _adjusted(frame: pd.DataFrame, in_a: np.ndarray, in_b: np.ndarray, raw: pd.D
     for t in theme_ids:
         present = S.theme_column(t) in sub.columns
         rows[C.rate_column(t)] = {ADJ_METHOD: METHOD_MH, **_mh_row(
-            C._flags(sub, S.theme_column(t)), text if present else text & False, a_flag, stratum, 100.0)}
+            C.bool_flags(sub, S.theme_column(t)), text if present else text & False, a_flag, stratum, 100.0)}
 
     out = raw.rename(columns={C.DIFF: RAW_DIFF, C.DIFF_LO: RAW_LO, C.DIFF_HI: RAW_HI, C.P_VALUE: RAW_P,
                               C.Q_VALUE: RAW_Q, C.SIGNIFICANT: RAW_SIG}).copy()
@@ -376,14 +376,14 @@ def adjusted_compare(
     b: str = S.IN_HOUSE,
     strata: Sequence[str] = DEFAULT_STRATA,
     themes: Iterable[str] | None = None,
-    min_n: int = 30,
-    alpha: float = 0.05,
+    min_n: int = C.MIN_N,
+    alpha: float = C.ALPHA,
     n_resamples: int = C.DEFAULT_RESAMPLES,
     random_state: int | None = 0,
 ) -> pd.DataFrame:
     """Raw and case-mix-adjusted differences ``a - b`` side by side, one row per metric.
 
-    Metrics and their order are those of :func:`~feedbacklib.compare.compare_groups`
+    Metrics and their order are those of :func:`~feedbacklib.stats.compare_groups`
     (``satisfied_share``, ``csat_mean``, ``nps``, ``negative_share``,
     ``rate_<theme>``); the raw columns are copied from it. Adjusted: MH risk
     difference + CMH test for the shares and theme rates, OLS with stratum
@@ -406,11 +406,11 @@ def adjusted_compare(
         ``compare_groups`` (shares 0..1, theme rates per 100, CSAT 1..5, NPS
         points).
     """
-    C._require(frame, group_col, "group_col")
-    theme_ids = C._themes_of(frame, themes)
+    C.require_column(frame, group_col, "group_col")
+    theme_ids = C.themes_of(frame, themes)
     raw = C.compare_groups(frame, group_col=group_col, a=a, b=b, themes=theme_ids, min_n=min_n,
                            alpha=alpha, n_resamples=n_resamples, random_state=random_state)
-    in_a, in_b = C._equals(frame, group_col, a), C._equals(frame, group_col, b)
+    in_a, in_b = C.equals_mask(frame, group_col, a), C.equals_mask(frame, group_col, b)
     out = _adjusted(frame, in_a, in_b, raw, strata, theme_ids, min_n, alpha)
     return out[list(ADJUSTED_COLUMNS)].reset_index(drop=True)
 
@@ -420,28 +420,28 @@ def adjusted_compare_vendors(
     *,
     strata: Sequence[str] = DEFAULT_STRATA,
     themes: Iterable[str] | None = None,
-    min_n: int = 30,
-    alpha: float = 0.05,
+    min_n: int = C.MIN_N,
+    alpha: float = C.ALPHA,
     n_resamples: int = C.DEFAULT_RESAMPLES,
     random_state: int | None = 0,
 ) -> pd.DataFrame:
     """:func:`adjusted_compare` of each vendor against in-house, stacked.
 
     Returns ``vendor`` followed by :data:`ADJUSTED_COLUMNS`; raw figures are
-    those of :func:`~feedbacklib.compare.compare_vendors` (BH across all
+    those of :func:`~feedbacklib.stats.compare_vendors` (BH across all
     vendors), adjusted q-values are BH within each vendor.
     """
-    C._require(frame, S.SERVICE_MODEL, "frame")
-    theme_ids = C._themes_of(frame, themes)
+    C.require_column(frame, S.SERVICE_MODEL, "frame")
+    theme_ids = C.themes_of(frame, themes)
     raw_all = C.compare_vendors(frame, themes=theme_ids, min_n=min_n, alpha=alpha,
                                 n_resamples=n_resamples, random_state=random_state)
-    in_b = C._equals(frame, S.SERVICE_MODEL, S.IN_HOUSE)
+    in_b = C.equals_mask(frame, S.SERVICE_MODEL, S.IN_HOUSE)
     vendor_rows = np.zeros(len(frame), dtype=bool)
     if S.VENDOR in frame.columns:
-        vendor_rows = C._known(frame, S.VENDOR) & ~in_b
+        vendor_rows = C.known_mask(frame, S.VENDOR) & ~in_b
     parts = []
-    for vendor in C._vendors(frame):
-        in_a = vendor_rows & C._equals(frame, S.VENDOR, vendor)
+    for vendor in C.vendor_names(frame):
+        in_a = vendor_rows & C.equals_mask(frame, S.VENDOR, vendor)
         raw = raw_all[raw_all[C.VENDOR_COL] == vendor].drop(columns=[C.VENDOR_COL])
         out = _adjusted(frame, in_a, in_b, raw.reset_index(drop=True), strata, theme_ids, min_n, alpha)
         parts.append(out[list(ADJUSTED_COLUMNS)].assign(**{C.VENDOR_COL: vendor}))

@@ -6,7 +6,7 @@ call and every result is reachable from a test. The functions fall in four group
 
 Loading
     :func:`load_months` (the themed frame of one month, a range or all months),
-    :func:`load_result` (the whole :class:`~feedbacklib.pipeline.MonthResult`).
+    :func:`load_result` (the whole :class:`~feedbacklib.result.MonthResult`).
     Both run :func:`feedbacklib.pipeline.run_month`, exactly as the monthly report
     does, and keep the last results in memory so a notebook can ask again for free.
 Looking
@@ -51,7 +51,8 @@ from matplotlib.figure import Figure
 
 from . import schema as S
 from .clean import reason_labels
-from .compare import compare_groups, kpi_table, wilson_interval
+from .stats import MIN_N, compare_groups, kpi_table, proportion_interval
+from .stats import has_text as _has_text
 from .config import Config, load_config
 from .errors import InputError, NoDataError
 from .months import as_date, check_month
@@ -386,11 +387,6 @@ def _theme_matrix(frame: pd.DataFrame) -> np.ndarray:
     return frame[[S.theme_column(t) for t in ids]].to_numpy(dtype=bool)
 
 
-def _has_text(frame: pd.DataFrame) -> np.ndarray:
-    text = frame[S.TEXT].astype("string")
-    return (text.notna() & (text.str.strip().str.len() > 0)).fillna(False).to_numpy(dtype=bool)
-
-
 def _theme_names(frame: pd.DataFrame, labels: dict[str, str]) -> pd.Series:
     """ "Responsiveness, Surprise charges" per row (empty when no theme)."""
     names = np.full(len(frame), "", dtype=object)
@@ -665,7 +661,7 @@ def _with_ci(value, lo, hi, digits: int = 1, scale: float = 1.0, unit: str = "")
 def quality_summary(result: MonthResult):
     """Rows read, kept and quarantined per input file, with the quarantine reasons (a Styler).
 
-    ``result`` is a :class:`~feedbacklib.pipeline.MonthResult` (:func:`load_result`).
+    ``result`` is a :class:`~feedbacklib.result.MonthResult` (:func:`load_result`).
     """
     q = result.quality
     reasons = reason_labels(result.quarantine) if len(result.quarantine) else pd.Series(dtype="string")
@@ -720,12 +716,12 @@ def theme_counts(frame: pd.DataFrame, taxonomy: Taxonomy | None = None):
     for tid, label in theme_labels(frame, taxonomy).items():
         flags = frame[S.theme_column(tid)].to_numpy(dtype=bool) & has_text
         hits = int(flags.sum())
-        lo, hi = wilson_interval(hits, n)
+        lo, hi = proportion_interval(hits, n)
         rows.append({"Theme": label, "Id": tid, "Comments": hits,
                      "Per 100 comments (95% CI)": _with_ci(hits / n if n else np.nan, lo, hi, 1, 100),
                      "Negative among them": (negative & flags).sum() / hits if hits else np.nan})
     uncovered = int((~_theme_matrix(frame).any(axis=1) & has_text).sum())
-    lo, hi = wilson_interval(uncovered, n)
+    lo, hi = proportion_interval(uncovered, n)
     rows.append({"Theme": "(no theme)", "Id": "none", "Comments": uncovered,
                  "Per 100 comments (95% CI)": _with_ci(uncovered / n if n else np.nan, lo, hi, 1, 100),
                  "Negative among them": (negative & has_text & ~_theme_matrix(frame).any(axis=1)).sum() / uncovered
@@ -741,11 +737,11 @@ def segment_table(
     *,
     taxonomy: Taxonomy | None = None,
     themes: bool = True,
-    min_n: int = 30,
+    min_n: int = MIN_N,
 ):
     """Headline KPIs per group of ``by`` (service model, vendor, team, channel, month) with 95% intervals.
 
-    Built on :func:`feedbacklib.compare.kpi_table`; groups smaller than ``min_n``
+    Built on :func:`feedbacklib.stats.kpi_table`; groups smaller than ``min_n``
     are marked "(small)" — read their figures with care.
     """
     labels = theme_labels(frame, taxonomy)
@@ -779,11 +775,11 @@ def comparison_table(
     *,
     by: str = S.SERVICE_MODEL,
     taxonomy: Taxonomy | None = None,
-    min_n: int = 30,
+    min_n: int = MIN_N,
 ):
     """Group ``a`` against group ``b`` of column ``by`` on every measure and theme, with tests.
 
-    Built on :func:`feedbacklib.compare.compare_groups` (same intervals, tests and
+    Built on :func:`feedbacklib.stats.compare_groups` (same intervals, tests and
     Benjamini-Hochberg adjustment as the report). Clear differences are highlighted.
 
     >>> comparison_table(frame, "Northwind BPO", "Contoso Care", by="vendor")  # doctest: +SKIP
@@ -849,7 +845,7 @@ def theme_rates_plot(frame: pd.DataFrame, by: str = S.SERVICE_MODEL, *, taxonomy
         n = int(mask.sum())
         for tid, label in labels.items():
             hits = int((frame[S.theme_column(tid)].to_numpy(dtype=bool) & mask).sum())
-            lo, hi = wilson_interval(hits, n)
+            lo, hi = proportion_interval(hits, n)
             rows.append({"theme": label, "group": group, "rate": 100 * hits / n, "lo": 100 * lo,
                          "hi": 100 * hi, "n": n})
     rates = pd.DataFrame(rows, columns=["theme", "group", "rate", "lo", "hi", "n"])

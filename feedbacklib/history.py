@@ -46,9 +46,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from . import schema as S
-from .compare import benjamini_hochberg, two_proportion_test, wilson_interval
 from .errors import StoreError
 from .faults import fault as _fault
+from .stats import ALPHA, MIN_N, text_mask, proportion_interval
 from .fsutil import SymlinkError, exchange, fsync_dir, fsync_files, is_symlink, make_dirs, write_atomic
 from .lock import lock
 from .themes.discovery import uncovered_texts
@@ -82,16 +82,12 @@ CONTACT_COLUMNS = (S.RESPONSE_ID, S.SOURCE, S.CUSTOMER_KEY, S.RECEIVED_AT)
 _META_KEY = b"feedbacklib.history"
 
 
-def _has_text(texts: pd.Series) -> np.ndarray:
-    return (texts.fillna("").astype("string").str.len() > 0).to_numpy(dtype=bool)
-
-
 def theme_counts_of(frame: pd.DataFrame, themes: Sequence[str], *, by: str | None = None) -> pd.DataFrame:
     """Long table month, [by], theme, n (comments with text), hits, from rows in memory.
 
     ``frame`` needs ``month``, ``text`` (or a boolean ``has_text``) and ``theme_<id>`` columns.
     """
-    has_text = frame["has_text"].to_numpy(dtype=bool) if "has_text" in frame.columns else _has_text(frame[S.TEXT])
+    has_text = frame["has_text"].to_numpy(dtype=bool) if "has_text" in frame.columns else text_mask(frame[S.TEXT])
     keys = [S.MONTH] + ([by] if by else [])
     sub = frame.loc[has_text, keys + [S.theme_column(t) for t in themes]]
     grouped = sub.groupby(keys, observed=True, sort=True)
@@ -226,7 +222,7 @@ class HistoryStore:
             for t in themes:
                 if S.theme_column(t) not in frame.columns:
                     frame[S.theme_column(t)] = False
-            frame["has_text"] = _has_text(frame[S.TEXT])
+            frame["has_text"] = text_mask(frame[S.TEXT])
             parts.append(theme_counts_of(frame.drop(columns=[S.TEXT]), themes, by=by))
         if not parts:
             return pd.DataFrame(columns=[S.MONTH] + ([by] if by else []) + ["theme", "n", "hits"])
@@ -520,7 +516,7 @@ def monthly_theme_rates_from_counts(counts: pd.DataFrame, themes: Sequence[str],
         for theme in themes:
             n, hits = by_theme.get(theme, (int(grp["n"].iloc[0]), 0))
             n, hits = int(n), int(hits)
-            lo, hi = wilson_interval(hits, n)
+            lo, hi = proportion_interval(hits, n)
             rows.append({**dict(zip(keys, key)), "theme": theme, "n": n, "hits": hits,
                          "rate": 100 * hits / n if n else np.nan, "lo": 100 * lo, "hi": 100 * hi})
     # no month with comments: still the documented columns, so callers can filter and group
@@ -528,7 +524,7 @@ def monthly_theme_rates_from_counts(counts: pd.DataFrame, themes: Sequence[str],
 
 
 def theme_trends_from_counts(counts: pd.DataFrame, month: str, themes: Sequence[str], *,
-                             baseline_months: int = 3, alpha: float = 0.05, min_n: int = 30) -> pd.DataFrame:
+                             baseline_months: int = 3, alpha: float = ALPHA, min_n: int = MIN_N) -> pd.DataFrame:
     """Same output as :func:`feedbacklib.trends.theme_trends`, from a count table (no ``by``)."""
     total = counts.groupby([S.MONTH, "theme"], sort=True)[["n", "hits"]].sum()
     n_month = counts.groupby([S.MONTH, "theme"])["n"].sum().groupby(level=0).max()
@@ -569,7 +565,7 @@ def _contacts(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def month_aggregates(rows: pd.DataFrame, month: str, themes: Sequence[str], contacts: pd.DataFrame | None,
-                     *, min_n: int = 30, **service_options) -> dict[str, pd.DataFrame]:
+                     *, min_n: int = MIN_N, **service_options) -> dict[str, pd.DataFrame]:
     """What the report keeps of a month once it is no longer the report month.
 
     - ``theme_counts``: comments with text and theme hits by service model (:func:`theme_counts_of`);
@@ -650,7 +646,7 @@ def contacts_since(current: pd.DataFrame) -> pd.Timestamp | None:
 
 
 def build_history(past: pd.DataFrame, current: pd.DataFrame, themes: Sequence[str], *,
-                  store: HistoryStore | None = None, stored_months: Sequence[str] = (), min_n: int = 30,
+                  store: HistoryStore | None = None, stored_months: Sequence[str] = (), min_n: int = MIN_N,
                   **service_options) -> tuple[History, dict[str, dict[str, pd.DataFrame]]]:
     """Aggregate the earlier months' rows ``past`` (all processed this run) and add ``stored_months``
     from ``store``; return the :class:`History` and the aggregates computed here (to store).

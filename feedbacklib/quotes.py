@@ -12,6 +12,8 @@ import numpy as np
 import pandas as pd
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from .stats import text_mask
+
 __all__ = ["representative_quotes"]
 
 
@@ -33,7 +35,7 @@ def representative_quotes(
     2
     """
     texts = texts.dropna().astype(str)
-    texts = texts[texts.str.strip().str.len() > 0]
+    texts = texts[text_mask(texts)]
     if texts.empty or k <= 0:
         return texts.iloc[0:0]
     lengths = texts.str.len()

@@ -1,6 +1,6 @@
 """Service KPIs: response and resolution times, SLA, reopens, repeat contacts, first-contact resolution.
 
-These complement :func:`feedbacklib.compare.kpi_table` (what customers *say*)
+These complement :func:`feedbacklib.stats.kpi_table` (what customers *say*)
 with what the service *did*, as the provider's own systems record it. Every
 figure carries its own denominator (``*_n``) and a 95% interval: Wilson for
 shares, a seeded percentile bootstrap for medians and 90th percentiles.
@@ -41,9 +41,9 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from . import compare as C
+from . import stats as C
 from . import schema as S
-from .compare import (
+from .stats import (
     ALL,
     DEFAULT_RESAMPLES,
     GROUP,
@@ -114,7 +114,7 @@ def _contact_mask(frame: pd.DataFrame, contact_sources: Sequence[str] | None) ->
     if contact_sources is not None and S.SOURCE in frame.columns:
         ok &= np.array(frame[S.SOURCE].astype("string").isin(list(contact_sources)).fillna(False), dtype=bool)
     for col in (S.CUSTOMER_KEY, S.RECEIVED_AT):
-        ok &= C._known(frame, col)
+        ok &= C.known_mask(frame, col)
     return ok
 
 
@@ -215,8 +215,8 @@ def contact_flags(
         flag[~seen] = pd.NA
         out[repeat_column(d)] = flag
 
-    seen = observed(fcr_days, "after") & C._known(frame, S.RESOLVED_REPORTED)
-    fcr = (C._flags(frame, S.RESOLVED_REPORTED) & ~C._flags(frame, S.REOPENED)
+    seen = observed(fcr_days, "after") & C.known_mask(frame, S.RESOLVED_REPORTED)
+    fcr = (C.bool_flags(frame, S.RESOLVED_REPORTED) & ~C.bool_flags(frame, S.REOPENED)
            & ~(np.nan_to_num(to_next, nan=np.inf) <= fcr_days))
     fcr = pd.array(fcr, dtype="boolean")
     fcr[~seen] = pd.NA
@@ -248,7 +248,7 @@ def _service_row(part: pd.DataFrame, flags: pd.DataFrame, repeat_days: Sequence[
                  n_resamples: int, random_state) -> dict:
     row: dict[str, object] = {N: len(part)}
     for name, column in ((FIRST_RESPONSE, S.FIRST_RESPONSE_HOURS), (RESOLUTION, S.RESOLUTION_HOURS)):
-        values = C._finite(C._numbers(part, column))
+        values = C.finite(C.numeric(part, column))
         row[f"{name}_n"] = int(values.size)
         for stat, fn in (("median", _median), ("p90", _p90)):
             col = f"{name}_{stat}"
@@ -256,19 +256,19 @@ def _service_row(part: pd.DataFrame, flags: pd.DataFrame, repeat_days: Sequence[
 
     def put(col: str, x: int, n: int) -> None:
         row[f"{col.removesuffix('_share')}_n"] = n
-        row[col], row[lo(col)], row[hi(col)] = C._share(x, n)
+        row[col], row[lo(col)], row[hi(col)] = C.share_interval(x, n)
 
-    first = C._numbers(part, S.FIRST_RESPONSE_HOURS)
+    first = C.numeric(part, S.FIRST_RESPONSE_HOURS)
     if sla_first is None:
         put(SLA_MET, 0, 0)
     else:
         put(SLA_MET, *_share_of(first <= sla_first, ~np.isnan(first)))
-    res = C._numbers(part, S.RESOLUTION_HOURS)
+    res = C.numeric(part, S.RESOLUTION_HOURS)
     if sla_resolution is None:
         put(RESOLUTION_SLA_MET, 0, 0)
     else:
         put(RESOLUTION_SLA_MET, *_share_of(res <= sla_resolution, ~np.isnan(res)))
-    put(REOPEN, *_share_of(C._flags(part, S.REOPENED), C._known(part, S.REOPENED)))
+    put(REOPEN, *_share_of(C.bool_flags(part, S.REOPENED), C.known_mask(part, S.REOPENED)))
     row[CONTACT_N] = int(flags[IS_CONTACT].sum())
     for d in repeat_days:
         put(f"{repeat_column(d)}_share", *_share_of(*_bool_parts(flags[repeat_column(d)])))
@@ -287,13 +287,13 @@ def service_kpis(
     direction: str = "before",
     fcr_days: int = DEFAULT_FCR_DAYS,
     contact_sources: Sequence[str] | None = CONTACT_SOURCES,
-    min_n: int = 30,
+    min_n: int = C.MIN_N,
     n_resamples: int = DEFAULT_RESAMPLES,
     random_state: int | None = 0,
 ) -> pd.DataFrame:
     """Service KPIs with 95% intervals, one row per group of ``by`` plus ``"all"``.
 
-    Groups follow :func:`~feedbacklib.compare.kpi_table` exactly (categories of
+    Groups follow :func:`~feedbacklib.stats.kpi_table` exactly (categories of
     a categorical column, else observed values; missing ``by`` counts only in
     ``"all"``), so the two tables merge on ``group``; see :func:`group_kpis`.
     Definitions are in the module docstring.
@@ -314,11 +314,11 @@ def service_kpis(
         ``fcr_n``, ``fcr_share`` (+``_lo``/``_hi``); ``reportable`` (``n >= min_n``).
         Shares are 0..1 with Wilson intervals.
     """
-    C._require(frame, by, "by")
+    C.require_column(frame, by, "by")
     repeat_days = [int(d) for d in repeat_days]
     flags = contact_flags(frame, history, repeat_days=repeat_days, direction=direction,
                           fcr_days=fcr_days, contact_sources=contact_sources)
-    parts = [(str(v), C._equals(frame, by, v)) for v in C._group_values(frame[by])]
+    parts = [(str(v), C.equals_mask(frame, by, v)) for v in C.group_values(frame[by])]
     parts.append((ALL, np.ones(len(frame), dtype=bool)))
     rows = []
     for label, mask in parts:
@@ -336,12 +336,12 @@ def group_kpis(
     by: str = S.SERVICE_MODEL,
     *,
     themes: Iterable[str] | None = None,
-    min_n: int = 30,
+    min_n: int = C.MIN_N,
     n_resamples: int = DEFAULT_RESAMPLES,
     random_state: int | None = 0,
     **service_options,
 ) -> pd.DataFrame:
-    """:func:`~feedbacklib.compare.kpi_table` and :func:`service_kpis` side by side, one row per group.
+    """:func:`~feedbacklib.stats.kpi_table` and :func:`service_kpis` side by side, one row per group.
 
     Columns: every column of ``kpi_table`` (in its order), then every column of
     ``service_kpis`` except ``group``, ``n`` and ``reportable``. ``by`` may be
@@ -370,19 +370,19 @@ def _bootstrap_stat_diff(a: np.ndarray, b: np.ndarray, fn, n_resamples: int, ran
     if a.size == 0 or b.size == 0:
         return (math.nan, math.nan)
     rng = np.random.default_rng(random_state)
-    ra = np.concatenate([fn(a[i], axis=1) for i in C._index_blocks(rng, a.size, n_resamples)])
-    rb = np.concatenate([fn(b[i], axis=1) for i in C._index_blocks(rng, b.size, n_resamples)])
-    return C._percentile_interval(ra - rb, 0.95)
+    ra = np.concatenate([fn(a[i], axis=1) for i in C.index_blocks(rng, a.size, n_resamples)])
+    rb = np.concatenate([fn(b[i], axis=1) for i in C.index_blocks(rng, b.size, n_resamples)])
+    return C.percentile_interval(ra - rb, C.CONFIDENCE)
 
 
 def _service_finding(row: dict) -> str:
-    subject, plural = C._subject(str(row[C.A]))
-    against = C._against(str(row[C.B]))
+    subject, plural = C.subject(str(row[C.A]))
+    against = C.against(str(row[C.B]))
     metric = row[C.METRIC]
     if row[C.KIND] == "quantile":
         what = "median" if metric.endswith("median") else "90th-percentile"
         thing = "first response" if metric.startswith(FIRST_RESPONSE) else "resolution"
-        return (f"{subject} {C._verb('have', plural)} a {what} {thing} time of {row[C.VALUE_A]:.1f} hours "
+        return (f"{subject} {C.verb('have', plural)} a {what} {thing} time of {row[C.VALUE_A]:.1f} hours "
                 f"against {row[C.VALUE_B]:.1f} {against} (difference {row[C.DIFF]:+.1f} hours, "
                 f"95% CI {row[C.DIFF_LO]:.1f} to {row[C.DIFF_HI]:.1f}).")
     label = _LABELS.get(metric) or (
@@ -404,12 +404,12 @@ def compare_service(
     repeat_days: Iterable[int] = DEFAULT_REPEAT_DAYS,
     fcr_days: int = DEFAULT_FCR_DAYS,
     contact_sources: Sequence[str] | None = CONTACT_SOURCES,
-    min_n: int = 30,
-    alpha: float = 0.05,
+    min_n: int = C.MIN_N,
+    alpha: float = C.ALPHA,
     n_resamples: int = DEFAULT_RESAMPLES,
     random_state: int | None = 0,
 ) -> pd.DataFrame:
-    """Service KPIs of group ``a`` against ``b``, in the long format of :func:`~feedbacklib.compare.compare_groups`.
+    """Service KPIs of group ``a`` against ``b``, in the long format of :func:`~feedbacklib.stats.compare_groups`.
 
     Metrics: ``first_response_median``, ``resolution_median`` (kind
     ``quantile``: bootstrap intervals of each median and of the difference,
@@ -427,15 +427,15 @@ def compare_service(
         The columns of ``compare_groups`` (``theme`` is ``""``); ``finding``
         is a sentence on significant rows, ``""`` otherwise.
     """
-    C._require(frame, group_col, "group_col")
+    C.require_column(frame, group_col, "group_col")
     repeat_days = [int(d) for d in repeat_days]
     flags = contact_flags(frame, history, repeat_days=repeat_days, fcr_days=fcr_days,
                           contact_sources=contact_sources)
-    ma, mb = C._equals(frame, group_col, a), C._equals(frame, group_col, b)
+    ma, mb = C.equals_mask(frame, group_col, a), C.equals_mask(frame, group_col, b)
     fa, fb = frame.loc[ma], frame.loc[mb]
     rows = []
     for name, column in ((FIRST_RESPONSE, S.FIRST_RESPONSE_HOURS), (RESOLUTION, S.RESOLUTION_HOURS)):
-        xa, xb = C._finite(C._numbers(fa, column)), C._finite(C._numbers(fb, column))
+        xa, xb = C.finite(C.numeric(fa, column)), C.finite(C.numeric(fb, column))
         for stat, fn in (("median", _median), ("p90", _p90)):
             va, la, ha = _boot(xa, fn, n_resamples, random_state)
             vb, lb, hb = _boot(xb, fn, n_resamples, random_state)
@@ -453,17 +453,17 @@ def compare_service(
 
     def proportion(metric: str, counts_a, counts_b, unit: str) -> None:
         rows.append({C.METRIC: metric, C.THEME: "", C.UNIT: unit,
-                     **C._proportion_row(*counts_a, *counts_b, 1.0)})
+                     **C.proportion_row(*counts_a, *counts_b, 1.0)})
 
     for threshold, column, metric in ((sla_first_response_hours, S.FIRST_RESPONSE_HOURS, SLA_MET),
                                       (sla_resolution_hours, S.RESOLUTION_HOURS, RESOLUTION_SLA_MET)):
         if threshold is None:
             continue
-        ta, tb = C._numbers(fa, column), C._numbers(fb, column)
+        ta, tb = C.numeric(fa, column), C.numeric(fb, column)
         proportion(metric, _share_of(ta <= threshold, ~np.isnan(ta)),
                    _share_of(tb <= threshold, ~np.isnan(tb)), f"share within {threshold:g} h (0-1)")
-    proportion(REOPEN, _share_of(C._flags(fa, S.REOPENED), C._known(fa, S.REOPENED)),
-               _share_of(C._flags(fb, S.REOPENED), C._known(fb, S.REOPENED)), "share of known (0-1)")
+    proportion(REOPEN, _share_of(C.bool_flags(fa, S.REOPENED), C.known_mask(fa, S.REOPENED)),
+               _share_of(C.bool_flags(fb, S.REOPENED), C.known_mask(fb, S.REOPENED)), "share of known (0-1)")
     for d in repeat_days:
         col = repeat_column(d)
         proportion(f"{col}_share", _share_of(*_bool_parts(flags.loc[ma, col])),

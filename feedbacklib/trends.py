@@ -11,14 +11,12 @@ import numpy as np
 import pandas as pd
 
 from . import schema as S
-from .compare import benjamini_hochberg, two_proportion_test, wilson_interval
+from . import stats as C
+from .service import compare_service, group_kpis
+from .stats import benjamini_hochberg, proportion_interval, two_proportion_test
 
 __all__ = ["theme_trends", "trend_table", "monthly_theme_rates", "kpi_trends", "kpi_trends_from_tables",
            "month_kpi_table", "kpi_changes", "KPI_SERIES"]
-
-
-def _has_text(frame: pd.DataFrame) -> pd.Series:
-    return frame[S.TEXT].fillna("").str.len() > 0
 
 
 def monthly_theme_rates(history: pd.DataFrame, themes: list[str], *, by: str | None = None) -> pd.DataFrame:
@@ -26,7 +24,7 @@ def monthly_theme_rates(history: pd.DataFrame, themes: list[str], *, by: str | N
 
     Returns long format: month, [by], theme, n, hits, rate, lo, hi.
     """
-    texts = history[_has_text(history)]
+    texts = history[C.has_text(history)]
     keys = [S.MONTH] + ([by] if by else [])
     rows = []
     for key, sub in texts.groupby(keys, observed=True, sort=True):
@@ -34,7 +32,7 @@ def monthly_theme_rates(history: pd.DataFrame, themes: list[str], *, by: str | N
         n = len(sub)
         for theme in themes:
             hits = int(sub[S.theme_column(theme)].sum())
-            lo, hi = wilson_interval(hits, n)
+            lo, hi = proportion_interval(hits, n)
             rows.append({**dict(zip(keys, key)), "theme": theme, "n": n, "hits": hits,
                          "rate": 100 * hits / n if n else np.nan, "lo": 100 * lo, "hi": 100 * hi})
     return pd.DataFrame(rows)
@@ -46,8 +44,8 @@ def theme_trends(
     themes: list[str],
     *,
     baseline_months: int = 3,
-    alpha: float = 0.05,
-    min_n: int = 30,
+    alpha: float = C.ALPHA,
+    min_n: int = C.MIN_N,
 ) -> pd.DataFrame:
     """Each theme's rate this month against last month and against the recent average.
 
@@ -59,7 +57,7 @@ def theme_trends(
     p_prev, baseline_n, baseline_rate, change_vs_baseline, p_baseline,
     q_baseline, spike (bool), drop (bool).
     """
-    texts = history[_has_text(history)]
+    texts = history[C.has_text(history)]
     months = sorted(m for m in texts[S.MONTH].unique() if m < month)
     n_month = texts[S.MONTH].value_counts()
     hits = texts.groupby(S.MONTH)[[S.theme_column(t) for t in themes]].sum()
@@ -78,8 +76,8 @@ def trend_table(
     themes: list[str],
     *,
     baseline_months: int = 3,
-    alpha: float = 0.05,
-    min_n: int = 30,
+    alpha: float = C.ALPHA,
+    min_n: int = C.MIN_N,
 ) -> pd.DataFrame:
     """The :func:`theme_trends` table from any source of counts.
 
@@ -159,8 +157,8 @@ def kpi_trends(
     months: int = 12,
     by: str | None = S.SERVICE_MODEL,
     themes: list[str] | None = None,
-    min_n: int = 30,
-    n_resamples: int = 2000,
+    min_n: int = C.MIN_N,
+    n_resamples: int = C.DEFAULT_RESAMPLES,
     random_state: int | None = 0,
     **service_options,
 ) -> pd.DataFrame:
@@ -185,9 +183,7 @@ def kpi_trends(
         100 comments); ``lo``/``hi`` the 95% interval; ``n`` the series'
         denominator; ``reportable`` is ``n >= min_n``. Sorted by month.
     """
-    from . import compare as C
-
-    theme_ids = C._themes_of(history, themes)
+    theme_ids = C.themes_of(history, themes)
     tables = [month_kpi_table(history[history[S.MONTH] == m], history, m, by=by, themes=theme_ids, min_n=min_n,
                               n_resamples=n_resamples, random_state=random_state, **service_options)
               for m in _months_up_to(history, month, months)]
@@ -196,16 +192,13 @@ def kpi_trends(
 
 
 def month_kpi_table(rows: pd.DataFrame, contacts: pd.DataFrame | None, month: str, *,
-                    by: str | None = S.SERVICE_MODEL, themes: list[str] | None = None, min_n: int = 30,
-                    n_resamples: int = 2000, random_state: int | None = 0, **service_options) -> pd.DataFrame:
+                    by: str | None = S.SERVICE_MODEL, themes: list[str] | None = None, min_n: int = C.MIN_N,
+                    n_resamples: int = C.DEFAULT_RESAMPLES, random_state: int | None = 0, **service_options) -> pd.DataFrame:
     """One month's :func:`~feedbacklib.service.group_kpis` table (groups of ``by`` plus ``"all"``) with a
     ``month`` column: what the history store keeps per month so trends never need old rows.
 
     ``contacts`` holds the contacts that can count as a repeat (the month's and the 30 days before).
     """
-    from . import compare as C
-    from .service import group_kpis
-
     table = group_kpis(rows, contacts, by or S.MONTH, themes=themes, min_n=min_n, n_resamples=n_resamples,
                        random_state=random_state, **service_options)
     if by is None:
@@ -216,10 +209,8 @@ def month_kpi_table(rows: pd.DataFrame, contacts: pd.DataFrame | None, month: st
 
 
 def kpi_trends_from_tables(tables: pd.DataFrame, month: str, *, months: int = 12,
-                           themes: list[str] | None = None, min_n: int = 30) -> pd.DataFrame:
+                           themes: list[str] | None = None, min_n: int = C.MIN_N) -> pd.DataFrame:
     """:func:`kpi_trends` from per-month tables of :func:`month_kpi_table` (stacked, any order)."""
-    from . import compare as C
-
     if tables is None or tables.empty:
         return pd.DataFrame(columns=list(TREND_COLUMNS))
     if themes is None:
@@ -247,9 +238,9 @@ def kpi_changes(
     group_col: str | None = None,
     group: str | None = None,
     themes: list[str] | None = None,
-    min_n: int = 30,
-    alpha: float = 0.05,
-    n_resamples: int = 2000,
+    min_n: int = C.MIN_N,
+    alpha: float = C.ALPHA,
+    n_resamples: int = C.DEFAULT_RESAMPLES,
     random_state: int | None = 0,
     **service_options,
 ) -> pd.DataFrame:
@@ -257,7 +248,7 @@ def kpi_changes(
 
     ``month`` (a) is compared with the latest earlier month present (b), on the
     rows where ``group_col == group`` (all rows by default): the metrics and
-    tests of :func:`feedbacklib.compare.compare_groups` (satisfaction, CSAT,
+    tests of :func:`feedbacklib.stats.compare_groups` (satisfaction, CSAT,
     NPS, negative share, theme rates) followed by those of
     :func:`feedbacklib.service.compare_service` (times, SLA, reopens, repeat
     contacts, FCR). Benjamini-Hochberg runs over the whole table.
@@ -270,9 +261,6 @@ def kpi_changes(
         last). ``finding`` is a neutral sentence ("<metric> rose from x to y")
         on significant rows. Empty (same columns) when there is no earlier month.
     """
-    from . import compare as C
-    from .service import compare_service
-
     months = sorted(m for m in history[S.MONTH].dropna().unique() if m < month)
     columns = ["month", "prev_month", *C.COMPARE_COLUMNS]
     if not months:
@@ -281,7 +269,7 @@ def kpi_changes(
     rows = history[history[S.MONTH].isin([month, prev])]
     if group_col is not None:
         rows = rows[rows[group_col].astype("string") == group]
-    theme_ids = C._themes_of(history, themes)
+    theme_ids = C.themes_of(history, themes)
     exp = C.compare_groups(rows, group_col=S.MONTH, a=month, b=prev, themes=theme_ids, min_n=min_n,
                            alpha=alpha, n_resamples=n_resamples, random_state=random_state)
     svc = compare_service(rows, history, group_col=S.MONTH, a=month, b=prev, min_n=min_n, alpha=alpha,

@@ -1,4 +1,4 @@
-"""Known-answer tests for feedbacklib.compare: textbook values and planted effects."""
+"""Known-answer tests for feedbacklib.stats: textbook values and planted effects."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from feedbacklib import compare as cmp
+from feedbacklib import stats as cmp
+from feedbacklib.stats import impact
 from feedbacklib.schema import (
     CSAT,
     IN_HOUSE,
@@ -19,6 +20,8 @@ from feedbacklib.schema import (
     OUTSOURCED,
     REOPENED,
     RESOLVED_REPORTED,
+    SENTIMENT,
+    SENTIMENT_LABEL,
     SERVICE_MODEL,
     SERVICE_MODELS,
     TEXT,
@@ -60,8 +63,8 @@ def make_group(rng, n, *, model, vendor=None, theme_p=None, csat_p=CSAT_P, text_
         NPS: pd.array(nps, dtype="Float64").astype("Int8"),
         RESOLVED_REPORTED: pd.array(rng.random(n) < resolved_p, dtype="boolean"),
         REOPENED: reopened,
-        cmp.SENTIMENT: np.where(has_text, rng.normal(size=n), np.nan),
-        cmp.SENTIMENT_LABEL: pd.array(
+        SENTIMENT: np.where(has_text, rng.normal(size=n), np.nan),
+        SENTIMENT_LABEL: pd.array(
             np.where(has_text, np.where(rng.random(n) < negative_p, "negative", "positive"), None),
             dtype="string"),
     })
@@ -397,7 +400,7 @@ def test_theme_impact_cell_bootstrap_matches_row_bootstrap(monkeypatch):
         make_group(rng, 700, model=IN_HOUSE, csat_shift={"praise": 1}),
     )
     cells = cmp.theme_impact(frame, n_resamples=4000)
-    monkeypatch.setattr(cmp, "_MAX_IMPACT_CELLS", 0)  # force the raw-row resampling
+    monkeypatch.setattr(impact, "_MAX_IMPACT_CELLS", 0)  # force the raw-row resampling
     rows = cmp.theme_impact(frame, n_resamples=4000)
     pd.testing.assert_frame_equal(cells.drop(columns=[cmp.IMPACT_LO, cmp.IMPACT_HI]),
                                   rows.drop(columns=[cmp.IMPACT_LO, cmp.IMPACT_HI]))

@@ -10,7 +10,7 @@ import pytest
 from feedbacklib import schema as S
 from feedbacklib.errors import NoDataError
 from feedbacklib.pipeline import kpis_document, run_month, save_outputs
-from feedbacklib.report.narrative import summary_sentences, team_praise
+from feedbacklib.report.narrative import summary_sentences
 from feedbacklib.trends import theme_trends
 
 from .conftest import CONFIG, SAMPLE
@@ -56,7 +56,7 @@ def test_planted_perception_gap_is_found(sample_result):
 
 
 def test_planted_praise_team_is_found(sample_result):
-    praise = team_praise(sample_result).set_index("team")
+    praise = sample_result.team_praise.set_index("team")
     assert praise.loc["Customer Care London", "significant"]
     assert praise["significant"].sum() == 1
 

@@ -103,13 +103,17 @@ def test_hostile_text_in_every_section_renders_as_text(sample_result):
 
     from feedbacklib import report
     from feedbacklib import schema as S
+    from feedbacklib.result import build_result
 
     frame = sample_result.frame.copy()
     n = len(frame)
     frame[S.TEXT] = [PAYLOADS[i % len(PAYLOADS)] + " I was charged twice and I will cancel" for i in range(n)]
     frame[S.TEAM] = frame[S.TEAM].where(frame.index % 2 == 0, PAYLOADS[1])
     frame[S.VENDOR] = frame[S.VENDOR].where(frame[S.VENDOR].isna(), PAYLOADS[2])
-    hostile = dataclasses.replace(sample_result, frame=frame)
+    # the result is computed before rendering: build it again from the hostile rows
+    r = sample_result
+    hostile = build_result(r.month, r.config, r.taxonomy, frame, r.quarantine, r.quality, {}, history=r.history)
+    hostile = dataclasses.replace(hostile, skipped=[(PAYLOADS[0] + ".csv", PAYLOADS[3])])
     for name in report.__all__:
         if name == "SECTIONS":
             continue
@@ -132,7 +136,8 @@ def test_times_are_read_in_the_configured_zone():
 
 
 def test_change_against_last_month_is_coloured_only_when_clear():
-    from feedbacklib.report.leader import change_class, sparkline
+    from feedbacklib.report.leader import sparkline
+    from feedbacklib.stats import clear_change as change_class
 
     assert change_class(0.60, 0.40, 0.55, 0.65, 0.35, 0.45, True) == "better"
     assert change_class(0.60, 0.40, 0.55, 0.65, 0.35, 0.45, False) == "worse"

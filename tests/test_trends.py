@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from feedbacklib import compare as cmp
+from feedbacklib import stats as cmp
 from feedbacklib import schema as S
 from feedbacklib.trends import TREND_COLUMNS, kpi_changes, kpi_trends, theme_trends
 
@@ -37,7 +37,7 @@ def test_theme_spike_found_and_null_has_none():
     row = trend.set_index("theme")
     assert row.loc["courtesy", "spike"] and not row.loc["knowledge", "spike"]
     for seed in (1, 2, 3):
-        null = theme_trends(history_frame(seed), MONTHS[-1], list(cmp._themes_of(history_frame(seed), None)))
+        null = theme_trends(history_frame(seed), MONTHS[-1], list(cmp.themes_of(history_frame(seed), None)))
         assert not (null["spike"] | null["drop"]).any()
 
 

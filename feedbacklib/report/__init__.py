@@ -1,6 +1,6 @@
 """Report building blocks: figures, tables and plain-language sentences.
 
-Each public function takes a :class:`feedbacklib.pipeline.MonthResult` and
+Each public function takes a :class:`feedbacklib.result.MonthResult` and
 returns something a notebook displays (an object with ``_repr_html_``). All
 customer-supplied text (comments, team and vendor names, file names, column
 headers) is HTML-escaped here, at the one place where it is rendered.

@@ -12,26 +12,26 @@ from __future__ import annotations
 import datetime as _dt
 import math
 
-import numpy as np
 import pandas as pd
 
 from .. import schema as S
-from ..pooling import group_counts, pooled_rates
+from ..result import MonthResult
+from ..stats import columns as K
 from ..safety import escape
 from .html import Html, fmt_num, fmt_pct, paragraphs
 
-__all__ = ["sparkline", "change_class", "headline_tiles", "vendor_matrix", "TILE_METRICS"]
+__all__ = ["sparkline", "headline_tiles", "vendor_matrix", "TILE_METRICS"]
 
-#: The headline tiles: (column in the KPI tables, label, higher is better?, kind).
+#: The headline tiles: (column in the KPI tables, label, kind), in the order of
+#: :data:`feedbacklib.stats.HEADLINE_METRICS` (which says whether higher is better).
 TILE_METRICS = (
-    ("satisfied_share", "Satisfied (rated 4–5)", True, "share"),
-    ("csat_mean", "Mean rating (1–5)", True, "mean"),
-    ("nps", "NPS", True, "nps"),
-    ("negative_share", "Negative comments", False, "share"),
-    ("first_response_median", "First reply, median", False, "hours"),
-    ("fcr_share", "Resolved first time", True, "share"),
+    (K.SATISFIED_SHARE, "Satisfied (rated 4–5)", "share"),
+    (K.CSAT_MEAN, "Mean rating (1–5)", "mean"),
+    ("nps", "NPS", "nps"),
+    (K.NEGATIVE_SHARE, "Negative comments", "share"),
+    ("first_response_median", "First reply, median", "hours"),
+    ("fcr_share", "Resolved first time", "share"),
 )
-Z_CLEAR = 1.959964
 
 
 def _num(value) -> float:
@@ -89,27 +89,11 @@ def sparkline(values, *, label: str, width: int = 120, height: int = 22) -> str:
             f'fill="currentColor"/></svg>')
 
 
-def change_class(cur, prev, cur_lo, cur_hi, prev_lo, prev_hi, higher_better: bool) -> str:
-    """``"better"``, ``"worse"`` or ``"same"`` (no clear change) for a change between two estimates.
-
-    Clear = the difference is more than 1.96 standard errors, each standard
-    error taken from its estimate's 95% interval; missing intervals give ``"same"``.
-    """
-    c, p = _num(cur), _num(prev)
-    se = [(_num(h) - _num(lo_)) / (2 * Z_CLEAR) for lo_, h in ((cur_lo, cur_hi), (prev_lo, prev_hi))]
-    if any(math.isnan(v) for v in (c, p, *se)):
-        return "same"
-    sd = math.hypot(*se)
-    if sd <= 0 or abs(c - p) <= Z_CLEAR * sd:
-        return "same"
-    return "better" if (c > p) == higher_better else "worse"
-
-
 _WORDS = {"better": "better", "worse": "worse", "same": "no clear change"}
 _ARROWS = {"better": "\u25b2", "worse": "\u25bc", "same": "\u25cf"}
 
 
-def headline_tiles(result) -> Html:
+def headline_tiles(result: MonthResult) -> Html:
     """All teams' headline figures: value, change against last month (coloured and in words), a trend line,
     and the in-house and outsourced values underneath."""
     tables = result.kpi_tables
@@ -117,25 +101,25 @@ def headline_tiles(result) -> Html:
         return paragraphs(["No headline figures this month."], cls="fb-empty")
     thin = getattr(result, "thin", None)
     months = sorted(m for m in tables[S.MONTH].astype(str).unique() if m <= result.month)[-12:]
-    everyone = tables[tables["group"].astype("string") == "all"].set_index(S.MONTH)
+    everyone = tables[tables[K.GROUP].astype("string") == K.ALL].set_index(S.MONTH)
     prev_month = None if thin else result.previous_month
     cur = everyone.loc[result.month] if result.month in everyone.index else None
     prev = everyone.loc[prev_month] if prev_month and prev_month in everyone.index else None
     if cur is None:
         return paragraphs(["No headline figures this month."], cls="fb-empty")
     models = {g: tables[(tables[S.MONTH] == result.month).to_numpy(dtype=bool)
-                        & (tables["group"].astype("string") == g).to_numpy(dtype=bool)]
+                        & (tables[K.GROUP].astype("string") == g).to_numpy(dtype=bool)]
               for g in (S.IN_HOUSE, S.OUTSOURCED)}
     prev_name = _dt.date(int(prev_month[:4]), int(prev_month[5:]), 1).strftime("%B") if prev_month else ""
     tiles = []
-    for col, label, higher_better, kind in TILE_METRICS:
+    changes = {} if thin else result.headline_changes
+    for col, label, kind in TILE_METRICS:
         if col not in cur.index or math.isnan(_num(cur[col])):
             continue
         chip = ""
         cls = "same"
         if prev is not None and not math.isnan(_num(prev.get(col))):
-            cls = change_class(cur[col], prev[col], cur.get(f"{col}_lo"), cur.get(f"{col}_hi"),
-                               prev.get(f"{col}_lo"), prev.get(f"{col}_hi"), higher_better)
+            cls = changes.get(col, "same")
             delta = _num(cur[col]) - _num(prev[col])
             chip = (f'<div class="fb-chip fb-{cls}">{_ARROWS[cls]} {escape(_fmt_change(kind, delta))} '
                     f'· {_WORDS[cls]}</div>')
@@ -163,10 +147,10 @@ def headline_tiles(result) -> Html:
 
 # --------------------------------------------------------------------------- vendors at a glance
 _MATRIX_CORE = (
-    ("satisfied_share", "Satisfied (4–5)", True, "share"),
-    ("csat_mean", "Mean satisfaction", True, "mean"),
+    (K.SATISFIED_SHARE, "Satisfied (4–5)", True, "share"),
+    (K.CSAT_MEAN, "Mean satisfaction", True, "mean"),
     ("nps", "NPS", True, "nps"),
-    ("negative_share", "Negative comments", False, "share"),
+    (K.NEGATIVE_SHARE, "Negative comments", False, "share"),
 )
 
 
@@ -174,43 +158,43 @@ def _cell(value: str, cls: str, title: str) -> str:
     return f'<td class="fb-{cls}" title="{escape(title)}">{escape(value)}<span class="fb-sr"> ({escape(title)})</span></td>'
 
 
-def vendor_matrix(result) -> Html:
+def vendor_matrix(result: MonthResult) -> Html:
     """Each vendor against in-house on the measures that matter, coloured clear-better / clear-worse / no clear
     difference; themes are shown where any vendor differs clearly."""
     vend = result.vendors
     if vend is None or vend.empty:
         return paragraphs(["No outsourced vendor has feedback this month."], cls="fb-empty")
-    sig = vend[vend["significant"].fillna(False).astype(bool)]
-    themes = [m for m in dict.fromkeys(vend["metric"]) if str(m).startswith("rate_") and m in set(sig["metric"])]
+    sig = vend[vend[K.SIGNIFICANT].fillna(False).astype(bool)]
+    themes = [m for m in dict.fromkeys(vend[K.METRIC]) if str(m).startswith(K.RATE_PREFIX) and m in set(sig[K.METRIC])]
     measures = list(_MATRIX_CORE) + [
         (m, f"{result.taxonomy.label(m.removeprefix('rate_'))} (per 100)", m == "rate_praise", "rate")
         for m in themes]
-    gap = result.gap.set_index("provider") if result.gap is not None and not result.gap.empty else pd.DataFrame()
+    gap = result.gap.set_index(K.PROVIDER) if result.gap is not None and not result.gap.empty else pd.DataFrame()
     head = "".join(f'<th scope="col">{escape(label)}</th>' for _, label, _, _ in measures)
     if not gap.empty:
         head += '<th scope="col">Solved, but customer unhappy</th>'
     rows = []
-    base = vend.drop_duplicates("metric").set_index("metric")
+    base = vend.drop_duplicates(K.METRIC).set_index(K.METRIC)
     cells = []
     for metric, _, _, kind in measures:
-        v = base.loc[metric, "value_b"] if metric in base.index else math.nan
+        v = base.loc[metric, K.VALUE_B] if metric in base.index else math.nan
         cells.append(f"<td>{escape(_fmt(kind, v) if kind != 'rate' else fmt_num(_num(v), 1))}</td>")
     if not gap.empty:
-        ih = gap.loc["In-house", "any_share"] if "In-house" in gap.index else math.nan
+        ih = gap.loc[K.IN_HOUSE_LABEL, "any_share"] if K.IN_HOUSE_LABEL in gap.index else math.nan
         cells.append(f"<td>{escape(fmt_pct(_num(ih)))}</td>")
     rows.append(f'<tr class="fb-ref"><th scope="row">In-house (reference)</th>{"".join(cells)}</tr>')
     for vendor, sub in vend.groupby("vendor", sort=True):
-        sub = sub.set_index("metric")
-        n = int(_num(sub["n_a"].max()) or 0)
+        sub = sub.set_index(K.METRIC)
+        n = int(_num(sub[K.N_A].max()) or 0)
         cells = []
         for metric, _, higher_better, kind in measures:
             if metric not in sub.index:
                 cells.append("<td>–</td>")
                 continue
             r = sub.loc[metric]
-            value = _fmt(kind, r["value_a"]) if kind != "rate" else fmt_num(_num(r["value_a"]), 1)
-            if bool(r["significant"]) if not pd.isna(r["significant"]) else False:
-                better = (_num(r["diff"]) > 0) == higher_better
+            value = _fmt(kind, r[K.VALUE_A]) if kind != "rate" else fmt_num(_num(r[K.VALUE_A]), 1)
+            if bool(r[K.SIGNIFICANT]) if not pd.isna(r[K.SIGNIFICANT]) else False:
+                better = (_num(r[K.DIFF]) > 0) == higher_better
                 cls, title = ("better", "clearly better than in-house") if better else ("worse", "clearly worse than in-house")
             else:
                 cls, title = "same", "no clear difference from in-house"
@@ -218,7 +202,7 @@ def vendor_matrix(result) -> Html:
         if not gap.empty:
             if vendor in gap.index:
                 g = gap.loc[vendor]
-                clear = bool(g.get("significant")) if not pd.isna(g.get("significant")) else False
+                clear = bool(g.get(K.SIGNIFICANT)) if not pd.isna(g.get(K.SIGNIFICANT)) else False
                 worse = _num(g.get("any_diff")) > 0
                 cls, title = (("worse", "clearly worse than in-house") if worse else ("better", "clearly better than in-house")) \
                     if clear else ("same", "no clear difference from in-house")
@@ -234,20 +218,9 @@ def vendor_matrix(result) -> Html:
                 f'<th scope="col">Provider</th>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>{legend}')
 
 
-def _matrix_note(result, gap) -> str:
+def _matrix_note(result: MonthResult, gap) -> str:
     note = ("Themes appear where a vendor differs clearly. n = pieces of feedback. ")
     if not gap.empty:
         note += ("“Solved, but customer unhappy”: of the cases the provider reported solved, the share where the "
                  "customer says it is not fixed, rates 1–2, reopens or complains of slowness. ")
     return note + f"Vendors with fewer than {result.config.min_group_size} responses are not compared."
-
-
-def pooled_team_rates(result) -> pd.DataFrame:
-    """Satisfied share (CSAT 4–5) per team, partially pooled toward its service model's mean (see :mod:`feedbacklib.pooling`)."""
-    frame = result.frame
-    if frame.empty or S.CSAT not in frame.columns or S.TEAM not in frame.columns:
-        return pooled_rates(pd.DataFrame(columns=["group", "model", "x", "n"]))
-    csat = pd.to_numeric(frame[S.CSAT], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    known = ~np.isnan(csat)
-    counts = group_counts(frame, S.TEAM, np.nan_to_num(csat) >= 4, known, S.SERVICE_MODEL)
-    return pooled_rates(counts)

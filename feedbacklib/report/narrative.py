@@ -11,21 +11,19 @@ import numpy as np
 import pandas as pd
 
 from .. import schema as S
-from ..compare import benjamini_hochberg, two_proportion_test
+from ..result import MonthResult
+from ..stats import columns as K
 from ..months import month_label
 
 __all__ = ["where_phrase", "volume_sentence", "summary_sentences", "action_satisfaction", "action_gap",
-           "action_vendor_themes", "action_spikes", "action_praise", "satisfaction_sentence", "trend_sentences", "gap_sentences", "driver_sentences", "praise_sentences",
-           "team_praise"]
-
-ALPHA = 0.05
+           "action_vendor_themes", "action_spikes", "action_praise", "satisfaction_sentence", "trend_sentences", "gap_sentences", "driver_sentences", "praise_sentences"]
 
 
 def _month_name(month: str) -> str:
     return month_label(month)
 
 
-def volume_sentence(result) -> str:
+def volume_sentence(result: MonthResult) -> str:
     """How much feedback the month holds, and from how many distinct customers where that is known."""
     frame = result.frame
     n = len(frame)
@@ -39,12 +37,12 @@ def volume_sentence(result) -> str:
     return f"In {_month_name(result.month)} we received {pieces}."
 
 
-def _overall(result) -> str:
-    all_row = result.kpis[result.kpis["group"].astype("string") == "all"]
+def _overall(result: MonthResult) -> str:
+    all_row = result.kpis[result.kpis[K.GROUP].astype("string") == K.ALL]
     text = volume_sentence(result)[:-1]
     if not all_row.empty:
         r = all_row.iloc[0]
-        if not pd.isna(r["csat_mean"]):
+        if not pd.isna(r[K.CSAT_MEAN]):
             text += f"; mean satisfaction was {r['csat_mean']:.2f} out of 5"
         if not pd.isna(r["nps"]):
             text += f" and NPS {r['nps']:.0f}"
@@ -52,12 +50,12 @@ def _overall(result) -> str:
 
 
 def _best(frame: pd.DataFrame) -> pd.DataFrame:
-    sig = frame[frame["significant"].fillna(False).astype(bool)]
-    key = "q_value" if "q_value" in sig and sig["q_value"].notna().any() else "p_value"
-    return sig.assign(_k=sig[key].fillna(sig["p_value"])).sort_values("_k")
+    sig = frame[frame[K.SIGNIFICANT].fillna(False).astype(bool)]
+    key = K.Q_VALUE if K.Q_VALUE in sig and sig[K.Q_VALUE].notna().any() else K.P_VALUE
+    return sig.assign(_k=sig[key].fillna(sig[K.P_VALUE])).sort_values("_k")
 
 
-def summary_sentences(result) -> list[str]:
+def summary_sentences(result: MonthResult) -> list[str]:
     """Three to six action titles for leaders, most important first.
 
     Each sentence names the finding, its size and who it concerns, then what to
@@ -81,39 +79,39 @@ def _signed_abs(value: float, digits: int) -> str:
     return f"{abs(value):.{digits}f}"
 
 
-def action_satisfaction(result) -> str:
+def action_satisfaction(result: MonthResult) -> str:
     """Outsourced against in-house satisfaction as an action title (like for like when the mix misleads)."""
     adjusted = getattr(result, "adjusted", None)
     if adjusted is not None and not adjusted.empty:
-        rows = adjusted[adjusted["metric"].isin(SATISFACTION_METRICS) & adjusted["disagree"].fillna(False).astype(bool)]
-        rows = rows[rows["finding"].fillna("") != ""]
+        rows = adjusted[adjusted[K.METRIC].isin(SATISFACTION_METRICS) & adjusted["disagree"].fillna(False).astype(bool)]
+        rows = rows[rows[K.FINDING].fillna("") != ""]
         if not rows.empty:
             best = rows.assign(_k=rows["adj_q_value"].fillna(1.0)).sort_values(["_k", "raw_q_value"]).iloc[0]
             if best.get("disagreement") == "adjusted_only" and not pd.isna(best["adj_diff"]):
                 lower = best["adj_diff"] < 0
-                if best["metric"] == "satisfied_share":
+                if best[K.METRIC] == K.SATISFIED_SHARE:
                     size = (f"{100 * abs(best['adj_diff']):.0f} percentage points {'fewer' if lower else 'more'} "
                             "rate them 4–5")
-                elif best["metric"] == "csat_mean":
+                elif best[K.METRIC] == K.CSAT_MEAN:
                     size = f"mean satisfaction {abs(best['adj_diff']):.2f} {'lower' if lower else 'higher'} (1–5 scale)"
                 else:
                     size = f"NPS {abs(best['adj_diff']):.0f} points {'lower' if lower else 'higher'}"
                 return (f"Like for like, outsourced teams satisfy {'fewer' if lower else 'more'} customers: "
                         f"{size} than in-house on the same channel and contact reason; the mix of contacts "
                         "each side handles hides a real difference — review it with the vendors.")
-            return best["finding"]
+            return best[K.FINDING]
     return satisfaction_sentence(result)
 
 
-def action_gap(result) -> list[str]:
+def action_gap(result: MonthResult) -> list[str]:
     """Providers whose 'solved' cases customers clearly dispute, as action titles."""
     gap = result.gap
-    if gap.empty or "significant" not in gap:
+    if gap.empty or K.SIGNIFICANT not in gap:
         return []
-    inhouse = gap[gap["provider"] == "In-house"]
+    inhouse = gap[gap[K.PROVIDER] == K.IN_HOUSE_LABEL]
     out = []
-    for _, r in gap[gap["significant"].fillna(False).astype(bool)].iterrows():
-        if r["provider"] == "In-house":
+    for _, r in gap[gap[K.SIGNIFICANT].fillna(False).astype(bool)].iterrows():
+        if r[K.PROVIDER] == K.IN_HOUSE_LABEL:
             continue
         base = f", against {inhouse.iloc[0]['any_share']:.0%} in-house" if not inhouse.empty else ""
         out.append(
@@ -126,21 +124,21 @@ def action_gap(result) -> list[str]:
 
 def _worse(metric: str, diff: float) -> bool:
     """True when a difference of ``diff`` in ``metric`` is worse for customers."""
-    better_high = metric in ("satisfied_share", "csat_mean", "nps", "rate_praise", "fcr_share")
+    better_high = metric in (K.SATISFIED_SHARE, K.CSAT_MEAN, "nps", "rate_praise", "fcr_share")
     return diff < 0 if better_high else diff > 0
 
 
-def action_vendor_themes(result, skip=()) -> list[str]:
+def action_vendor_themes(result: MonthResult, skip=()) -> list[str]:
     """Each vendor's clearest theme where it does worse than in-house, as an action title."""
     vend = _best(result.vendors)
     if vend.empty:
         return []
-    vend = vend[vend["metric"].str.startswith("rate_") & ~vend["vendor"].isin(list(skip))]
-    vend = vend[[_worse(m, d) for m, d in zip(vend["metric"], vend["diff"])]]
+    vend = vend[vend[K.METRIC].str.startswith(K.RATE_PREFIX) & ~vend["vendor"].isin(list(skip))]
+    vend = vend[[_worse(m, d) for m, d in zip(vend[K.METRIC], vend[K.DIFF])]]
     out = []
     for _, r in vend.drop_duplicates("vendor").iterrows():
-        label = result.taxonomy.label(r["theme"] or r["metric"].removeprefix("rate_"))
-        if r["metric"] == "rate_praise":
+        label = result.taxonomy.label(r["theme"] or r[K.METRIC].removeprefix(K.RATE_PREFIX))
+        if r[K.METRIC] == "rate_praise":
             out.append(f"{r['vendor']} earns less praise: {r['value_a']:.1f} comments in 100 praise the service, "
                        f"against {r['value_b']:.1f} in-house — ask what in-house teams do differently.")
         else:
@@ -149,7 +147,7 @@ def action_vendor_themes(result, skip=()) -> list[str]:
     return out
 
 
-def action_spikes(result) -> list[str]:
+def action_spikes(result: MonthResult) -> list[str]:
     """Themes that clearly rose against the recent average, with where they concentrate."""
     trend = result.theme_trend
     out = []
@@ -163,7 +161,7 @@ def action_spikes(result) -> list[str]:
     return out
 
 
-def _where_theme(result, theme: str) -> str:
+def _where_theme(result: MonthResult, theme: str) -> str:
     ff = getattr(result, "fix_first", None)
     if ff is None or ff.empty or theme not in set(ff["theme"]):
         return ""
@@ -184,9 +182,9 @@ def where_phrase(dimension: str, value: str, *, preposition: bool = False) -> st
     return f"{'at ' if preposition else ''}{phrase}"
 
 
-def action_praise(result) -> list[str]:
+def action_praise(result: MonthResult) -> list[str]:
     out = []
-    for _, r in team_praise(result).query("significant").iterrows():
+    for _, r in result.team_praise.query(K.SIGNIFICANT).iterrows():
         out.append(
             f"{r['team']} stands out for praise: {r['rate']:.0%} of its comments praise the service, "
             f"against {r['rest_rate']:.0%} for other teams — recognise the team (names below)."
@@ -194,10 +192,10 @@ def action_praise(result) -> list[str]:
     return out
 
 
-SATISFACTION_METRICS = ("csat_mean", "satisfied_share", "nps")
+SATISFACTION_METRICS = (K.CSAT_MEAN, K.SATISFIED_SHARE, "nps")
 
 
-def satisfaction_sentence(result) -> str:
+def satisfaction_sentence(result: MonthResult) -> str:
     """Outsourced against in-house satisfaction, like for like when the contact mix misleads.
 
     When the raw and the case-mix-adjusted comparison (same channel and contact
@@ -206,19 +204,19 @@ def satisfaction_sentence(result) -> str:
     """
     adjusted = getattr(result, "adjusted", None)
     if adjusted is not None and not adjusted.empty:
-        rows = adjusted[adjusted["metric"].isin(SATISFACTION_METRICS) & adjusted["disagree"].fillna(False).astype(bool)]
-        rows = rows[rows["finding"].fillna("") != ""]
+        rows = adjusted[adjusted[K.METRIC].isin(SATISFACTION_METRICS) & adjusted["disagree"].fillna(False).astype(bool)]
+        rows = rows[rows[K.FINDING].fillna("") != ""]
         if not rows.empty:
             best = rows.assign(_k=rows["adj_q_value"].fillna(1.0)).sort_values(["_k", "raw_q_value"])
-            return best.iloc[0]["finding"]
+            return best.iloc[0][K.FINDING]
     comp = _best(result.comparison)
-    headline = comp[comp["metric"].isin(SATISFACTION_METRICS)]
+    headline = comp[comp[K.METRIC].isin(SATISFACTION_METRICS)]
     if not headline.empty:
-        return headline.iloc[0]["finding"]
+        return headline.iloc[0][K.FINDING]
     return "Satisfaction does not differ clearly between outsourced and in-house service this month."
 
 
-def trend_sentences(result, trend: pd.DataFrame) -> list[str]:
+def trend_sentences(result: MonthResult, trend: pd.DataFrame) -> list[str]:
     out = []
     for _, r in trend[trend["spike"] | trend["drop"]].sort_values("q_baseline").iterrows():
         label = result.taxonomy.label(r["theme"])
@@ -232,14 +230,14 @@ def trend_sentences(result, trend: pd.DataFrame) -> list[str]:
     return out
 
 
-def gap_sentences(result) -> list[str]:
+def gap_sentences(result: MonthResult) -> list[str]:
     gap = result.gap
-    if gap.empty or "significant" not in gap:
+    if gap.empty or K.SIGNIFICANT not in gap:
         return []
-    inhouse = gap[gap["provider"] == "In-house"]
+    inhouse = gap[gap[K.PROVIDER] == K.IN_HOUSE_LABEL]
     out = []
-    for _, r in gap[gap["significant"].fillna(False).astype(bool)].iterrows():
-        if r["provider"] == "In-house":
+    for _, r in gap[gap[K.SIGNIFICANT].fillna(False).astype(bool)].iterrows():
+        if r[K.PROVIDER] == K.IN_HOUSE_LABEL:
             continue
         base = f" against {inhouse.iloc[0]['any_share']:.0%} in-house" if not inhouse.empty else ""
         out.append(
@@ -249,40 +247,20 @@ def gap_sentences(result) -> list[str]:
     return out
 
 
-def driver_sentences(result) -> list[str]:
-    impact = result.impact.dropna(subset=["impact"])
-    impact = impact[impact["impact"] < 0]
-    if "impact_hi" in impact:
-        impact = impact[impact["impact_hi"] < 0]
+def driver_sentences(result: MonthResult) -> list[str]:
+    impact = result.impact.dropna(subset=[K.IMPACT])
+    impact = impact[impact[K.IMPACT] < 0]
+    if K.IMPACT_HI in impact:
+        impact = impact[impact[K.IMPACT_HI] < 0]
     if impact.empty:
         return ["No theme clearly pulls mean satisfaction down this month."]
-    names = [f"{result.taxonomy.label(t)} ({v:+.2f})" for t, v in zip(impact["theme"], impact["impact"])][:3]
+    names = [f"{result.taxonomy.label(t)} ({v:+.2f})" for t, v in zip(impact["theme"], impact[K.IMPACT])][:3]
     return ["The themes that pull mean CSAT down most are " + ", ".join(names) + " points on the 1–5 scale."]
 
 
-def team_praise(result) -> pd.DataFrame:
-    """Praise rate per team against all other teams, with BH-adjusted p-values."""
-    frame = result.frame
-    has_text = (frame[S.TEXT].fillna("").str.len() > 0).to_numpy(dtype=bool)
-    praise = frame[S.theme_column("praise")].to_numpy(dtype=bool)[has_text]
-    counts = pd.DataFrame({"team": frame[S.TEAM].to_numpy()[has_text], "x": praise})
-    counts = counts.groupby("team", observed=True, sort=True)["x"].agg(["sum", "size"])
-    total_x, total_n = int(praise.sum()), int(has_text.sum())
-    rows = []
-    for team, (x, n) in counts.iterrows():
-        x, n = int(x), int(n)
-        xr, nr = total_x - x, total_n - n  # every other comment with text, a missing team included
-        rows.append({"team": team, "n": n, "rate": x / n if n else np.nan,
-                     "rest_rate": xr / nr if nr else np.nan, "p_value": two_proportion_test(x, n, xr, nr)})
-    out = pd.DataFrame(rows, columns=["team", "n", "rate", "rest_rate", "p_value"])
-    out["q_value"] = benjamini_hochberg(out["p_value"].to_numpy(dtype=float)) if len(out) else []
-    out["significant"] = (out["q_value"] < ALPHA) & (out["rate"] > out["rest_rate"]) & (out["n"] >= result.config.min_group_size)
-    return out.sort_values("q_value")
-
-
-def praise_sentences(result) -> list[str]:
+def praise_sentences(result: MonthResult) -> list[str]:
     out = []
-    for _, r in team_praise(result).query("significant").iterrows():
+    for _, r in result.team_praise.query(K.SIGNIFICANT).iterrows():
         out.append(
             f"{r['team']} stands out for praise: {r['rate']:.0%} of its comments praise the service, "
             f"against {r['rest_rate']:.0%} for other teams — worth recognising."

@@ -21,7 +21,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from ..pooling import Z_95, Z_998, funnel_limits
 from ..safety import escape
+from ..stats.findings import CI_LEVEL
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +92,7 @@ def _new_figure(width: float, height: float) -> tuple[Figure, object]:
     return fig, ax
 
 
-RATE_AXIS = "Comments mentioning the theme, per 100 comments (bars: 95% interval)"
+RATE_AXIS = f"Comments mentioning the theme, per 100 comments (bars: {CI_LEVEL} interval)"
 
 
 def theme_rates_figure(rates: pd.DataFrame, title: str, xlabel: str = RATE_AXIS, unit: str = "comments") -> Figure:
@@ -176,8 +178,6 @@ def funnel_figure(pooled: pd.DataFrame, title: str) -> Figure:
     ``pooled`` is :func:`feedbacklib.pooling.pooled_rates` output (``group``, ``model``,
     ``n``, ``rate``, ``overall_rate``).
     """
-    from ..pooling import Z_95, Z_998, funnel_limits
-
     fig, ax = _new_figure(6.0, 3.6)
     n = pooled["n"].to_numpy(dtype=float)
     p0 = float(pooled["overall_rate"].iloc[0])

@@ -1,6 +1,6 @@
 """The report's sections, one function each, called by the report notebook.
 
-Each function takes the :class:`~feedbacklib.pipeline.MonthResult` and returns
+Each function takes the :class:`~feedbacklib.result.MonthResult` and returns
 an object Jupyter displays (``Html`` or ``FigureImage``). The notebook holds no
 logic: what a section shows is decided and tested here.
 """
@@ -14,15 +14,15 @@ import pandas as pd
 
 from .. import schema as S
 from ..clean import reason_labels
-from ..compare import SATISFIED_MIN_CSAT, wilson_interval
+from ..result import MonthResult
+from ..stats import columns as K
+from ..stats.findings import CI_LEVEL
 from ..quotes import representative_quotes
 from ..safety import escape
-from ..history import monthly_theme_rates_from_counts
 from ..months import month_label
-from ..trends import kpi_trends_from_tables
 from . import narrative
 from .html import Html, fmt_interval, fmt_num, fmt_pct, paragraphs, table
-from .leader import headline_tiles, pooled_team_rates, vendor_matrix
+from .leader import headline_tiles, vendor_matrix
 from .plots import MODEL_LABELS, FigureImage, funnel_figure, sentiment_figure, theme_rates_figure, trend_figure
 
 __all__ = [
@@ -61,18 +61,18 @@ APPENDIX_SECTIONS = (
 SECTIONS = LEADER_SECTIONS + (("appendix", "Appendix"),) + APPENDIX_SECTIONS
 
 
-def _label(result, theme_id: str) -> str:
+def _label(result: MonthResult, theme_id: str) -> str:
     return result.taxonomy.label(theme_id)
 
 
-def _thin_words(result) -> str:
+def _thin_words(result: MonthResult) -> str:
     return f"{month_label(result.month)} has {result.thin}"
 
 
 def _states_findings(section):
     """A section that compares or ranks: on a thin month it says so instead (see :mod:`feedbacklib.months`)."""
     @functools.wraps(section)
-    def render(result, *args, **kwargs):
+    def render(result: MonthResult, *args, **kwargs):
         if getattr(result, "thin", None):
             return paragraphs([f"Not shown: {_thin_words(result)}, too little feedback to compare."],
                               cls="fb-empty")
@@ -80,7 +80,7 @@ def _states_findings(section):
     return render
 
 
-def thin_notice(result) -> Html:
+def thin_notice(result: MonthResult) -> Html:
     """The plain-words warning at the top of a thin month's report (empty for a full month)."""
     if not getattr(result, "thin", None):
         return Html("")
@@ -92,7 +92,7 @@ def thin_notice(result) -> Html:
     )
 
 
-def title_block(result, generated_at: str | None = None) -> Html:
+def title_block(result: MonthResult, generated_at: str | None = None) -> Html:
     """Report title, month, sources and a table of contents."""
     counts = result.frame[S.SOURCE].value_counts()
     sources = ", ".join(f"{int(n):,} {src}s" for src, n in counts.items() if n)
@@ -107,7 +107,7 @@ def title_block(result, generated_at: str | None = None) -> Html:
     )
 
 
-def executive_summary(result) -> Html:
+def executive_summary(result: MonthResult) -> Html:
     """Three to six plain-language sentences, each backed by a figure further down."""
     if getattr(result, "thin", None):
         sentences = [narrative.volume_sentence(result),
@@ -120,16 +120,16 @@ def executive_summary(result) -> Html:
 def _group_row(kpis: pd.DataFrame | None, by: str, group: str) -> pd.Series | None:
     if kpis is None or kpis.empty:
         return None
-    match = kpis[kpis["group"].astype("string") == group]
+    match = kpis[kpis[K.GROUP].astype("string") == group]
     return None if match.empty else match.iloc[0]
 
 
-def _metric_label(result, metric: str) -> str:
+def _metric_label(result: MonthResult, metric: str) -> str:
     names = {
-        "satisfied_share": "Satisfied (CSAT 4–5)",
-        "csat_mean": "Mean CSAT (1–5)",
+        K.SATISFIED_SHARE: "Satisfied (CSAT 4–5)",
+        K.CSAT_MEAN: "Mean CSAT (1–5)",
         "nps": "NPS",
-        "negative_share": "Negative comments",
+        K.NEGATIVE_SHARE: "Negative comments",
         "first_response_median": "First reply, median (hours)",
         "first_response_p90": "First reply, slowest 10% (hours)",
         "resolution_median": "Resolution, median (hours)",
@@ -143,7 +143,7 @@ def _metric_label(result, metric: str) -> str:
     }
     if metric in names:
         return names[metric]
-    theme = metric.removeprefix("rate_")
+    theme = metric.removeprefix(K.RATE_PREFIX)
     return f"{_label(result, theme)} (per 100 comments)"
 
 
@@ -155,9 +155,9 @@ def _fmt_value(metric: str, value, lo=None, hi=None) -> str:
     if _is_share(metric):
         core = fmt_pct(value)
         ci = fmt_interval(lo, hi, 0, 100, "%")
-    elif metric == "csat_mean":
+    elif metric == K.CSAT_MEAN:
         core, ci = fmt_num(value, 2), fmt_interval(lo, hi, 2)
-    elif metric == "nps":
+    elif metric == K.NPS_SCORE:
         core, ci = fmt_num(value, 0), fmt_interval(lo, hi, 0)
     else:
         core, ci = fmt_num(value, 1), fmt_interval(lo, hi, 1)
@@ -165,36 +165,36 @@ def _fmt_value(metric: str, value, lo=None, hi=None) -> str:
 
 
 def _fmt_diff(metric: str, row: dict) -> str:
-    scale, digits, unit = (100, 1, " pts") if _is_share(metric) else (1, 2 if metric == "csat_mean" else 1, "")
-    if pd.isna(row["diff"]):
+    scale, digits, unit = (100, 1, " pts") if _is_share(metric) else (1, 2 if metric == K.CSAT_MEAN else 1, "")
+    if pd.isna(row[K.DIFF]):
         return "–"
-    ci = fmt_interval(row["diff_lo"], row["diff_hi"], digits, scale)
+    ci = fmt_interval(row[K.DIFF_LO], row[K.DIFF_HI], digits, scale)
     return f"{row['diff'] * scale:+.{digits}f}".replace("-", "\u2212") + unit + (f" ({ci})" if ci else "")
 
 
-def _comparison_columns(result, a_label: str):
+def _comparison_columns(result: MonthResult, a_label: str):
     return [
-        ("metric", "Measure", lambda m: _metric_label(result, m)),
-        ("*", a_label, lambda r: _fmt_value(r["metric"], r["value_a"], r["lo_a"], r["hi_a"])),
-        ("*", "In-house", lambda r: _fmt_value(r["metric"], r["value_b"], r["lo_b"], r["hi_b"])),
-        ("*", "Difference (95% CI)", lambda r: _fmt_diff(r["metric"], r)),
-        ("*", "Adjusted p", lambda r: "–" if pd.isna(r.get("q_value", r["p_value"])) else f"{(r['q_value'] if not pd.isna(r.get('q_value')) else r['p_value']):.3f}"),
-        ("significant", "Clear difference?", lambda v: "yes" if v else "no"),
+        (K.METRIC, "Measure", lambda m: _metric_label(result, m)),
+        ("*", a_label, lambda r: _fmt_value(r[K.METRIC], r[K.VALUE_A], r[K.LO_A], r[K.HI_A])),
+        ("*", "In-house", lambda r: _fmt_value(r[K.METRIC], r[K.VALUE_B], r[K.LO_B], r[K.HI_B])),
+        ("*", f"Difference ({CI_LEVEL} CI)", lambda r: _fmt_diff(r[K.METRIC], r)),
+        ("*", "Adjusted p", lambda r: "–" if pd.isna(r.get(K.Q_VALUE, r[K.P_VALUE])) else f"{(r['q_value'] if not pd.isna(r.get('q_value')) else r['p_value']):.3f}"),
+        (K.SIGNIFICANT, "Clear difference?", lambda v: "yes" if v else "no"),
     ]
 
 
 @_states_findings
-def comparison_table(result) -> Html:
+def comparison_table(result: MonthResult) -> Html:
     """Outsourced against in-house: every measure and theme, the service KPIs, and the case-mix check."""
     comp = result.comparison
     service = result.service_comparison
-    findings = [f for f in pd.concat([comp["finding"], service["finding"]]).fillna("") if f]
+    findings = [f for f in pd.concat([comp[K.FINDING], service[K.FINDING]]).fillna("") if f]
     intro = paragraphs(findings or ["No measure differs clearly between outsourced and in-house service this month."])
-    n_a = int(comp["n_a"].max()) if len(comp) else 0
-    n_b = int(comp["n_b"].max()) if len(comp) else 0
+    n_a = int(comp[K.N_A].max()) if len(comp) else 0
+    n_b = int(comp[K.N_B].max()) if len(comp) else 0
     parts = [intro, table(
         comp, _comparison_columns(result, "Outsourced"),
-        caption=f"Outsourced (n={n_a:,} pieces of feedback) against in-house (n={n_b:,}). Values with 95% "
+        caption=f"Outsourced (n={n_a:,} pieces of feedback) against in-house (n={n_b:,}). Values with {CI_LEVEL} "
         "intervals (the range the true value lies in, 19 times out of 20). Adjusted p: how likely a difference "
         "this large is by chance alone, corrected for testing many measures at once (the Benjamini-Hochberg "
         "method); below 0.05 counts as a clear difference.",
@@ -209,28 +209,28 @@ def comparison_table(result) -> Html:
 
 
 @_states_findings
-def casemix_table(result) -> Html:
+def casemix_table(result: MonthResult) -> Html:
     """Raw against adjusted differences; says plainly where the contact mix explains a gap."""
     adj = result.adjusted
     if adj.empty:
         return paragraphs(["Too few comparable contacts to adjust for channel and contact reason."])
-    notes = [f for f in adj.loc[adj["disagree"].fillna(False).astype(bool), "finding"].fillna("") if f]
+    notes = [f for f in adj.loc[adj["disagree"].fillna(False).astype(bool), K.FINDING].fillna("") if f]
     intro = paragraphs(notes or [
         "Comparing contacts of the same channel and contact reason does not change any conclusion above."])
 
     def diff(kind: str):
         def fmt(r: dict) -> str:
-            metric = r["metric"]
-            row = {"diff": r[f"{kind}_diff"], "diff_lo": r[f"{kind}_diff_lo"], "diff_hi": r[f"{kind}_diff_hi"]}
+            metric = r[K.METRIC]
+            row = {K.DIFF: r[f"{kind}_diff"], K.DIFF_LO: r[f"{kind}_diff_lo"], K.DIFF_HI: r[f"{kind}_diff_hi"]}
             return _fmt_diff(metric, row)
         return fmt
 
     chart = channel_chart(result)
     return intro + (Html(chart._repr_html_()) if chart is not None else Html("")) + table(adj, [
-        ("metric", "Measure", lambda m: _metric_label(result, m)),
-        ("*", "Raw difference (95% CI)", diff("raw")),
+        (K.METRIC, "Measure", lambda m: _metric_label(result, m)),
+        ("*", f"Raw difference ({CI_LEVEL} CI)", diff("raw")),
         ("raw_significant", "Clear?", lambda v: "yes" if v else "no"),
-        ("*", "Adjusted difference (95% CI)", diff("adj")),
+        ("*", f"Adjusted difference ({CI_LEVEL} CI)", diff("adj")),
         ("adj_significant", "Clear?", lambda v: "yes" if v else "no"),
         ("adj_method", "Adjustment", lambda v: {"mantel_haenszel": "Mantel-Haenszel", "ols_hc1": "regression"}.get(v, v or "")),
     ], caption="Outsourced minus in-house. Adjusted = compared within each channel × contact-reason group, then "
@@ -238,40 +238,21 @@ def casemix_table(result) -> Html:
                "regression with robust errors for CSAT and NPS.")
 
 
-def channel_chart(result) -> FigureImage | None:
+def channel_chart(result: MonthResult) -> FigureImage | None:
     """Satisfied share by channel, in-house against outsourced: where the contact mix shows.
 
     Each channel's label says what share of each side's rated contacts it
     holds, so a reader sees both halves of a case-mix effect: who handles which
     channel, and how each side does within it.
     """
-    frame = result.frame
-    if S.CHANNEL not in frame.columns or S.CSAT not in frame.columns:
+    channels = result.channels
+    if channels.empty:
         return None
-    csat = pd.to_numeric(frame[S.CSAT], errors="coerce")
-    model = frame[S.SERVICE_MODEL].astype("string")
-    keep = csat.notna() & model.isin([S.IN_HOUSE, S.OUTSOURCED]) & frame[S.CHANNEL].notna()
-    rated = pd.DataFrame({"channel": frame.loc[keep, S.CHANNEL].astype("string").str.strip().str.title(),
-                          "group": model[keep], "satisfied": csat[keep] >= SATISFIED_MIN_CSAT})
-    if rated.empty or rated["group"].nunique() < 2:
-        return None
-    counts = rated.groupby(["channel", "group"]).agg(x=("satisfied", "sum"), n=("satisfied", "size")).reset_index()
-    counts = counts[counts["n"] >= 5].reset_index(drop=True)
-    if counts.empty:  # no channel has 5 rated contacts on a side: nothing to draw
-        return None
-    totals = rated.groupby("group").size()
-    shares = counts["n"].to_numpy(dtype=float) / counts["group"].map(totals).to_numpy(dtype=float)
-    mix = counts.assign(share=shares).pivot(index="channel", columns="group", values="share").fillna(0.0)
-    names = {c: (f"{c} ({mix.loc[c].get(S.IN_HOUSE, 0):.0%} of in-house, "
-                 f"{mix.loc[c].get(S.OUTSOURCED, 0):.0%} of outsourced)") for c in mix.index}
-    lo, hi = wilson_interval(counts["x"].to_numpy(), counts["n"].to_numpy())
-    rates = pd.DataFrame({"theme": counts["channel"].map(names), "group": counts["group"],
-                          "rate": 100 * counts["x"] / counts["n"], "lo": 100 * np.asarray(lo),
-                          "hi": 100 * np.asarray(hi), "n": counts["group"].map(totals)})
-    order = mix.max(axis=1).sort_values(ascending=False).index
-    rates = rates.set_index("theme").loc[[names[c] for c in order]].reset_index()
+    names = [f"{c} ({ih:.0%} of in-house, {out:.0%} of outsourced)"
+             for c, ih, out in zip(channels["channel"], channels["in_house_share"], channels["outsourced_share"])]
+    rates = channels.assign(theme=names)[["theme", "group", "rate", "lo", "hi", "n"]]
     fig = theme_rates_figure(rates, f"Satisfied customers by channel, {month_label(result.month)}",
-                             xlabel="Customers rating 4-5, per 100 rated contacts (bars: 95% interval)",
+                             xlabel=f"Customers rating 4-5, per 100 rated contacts (bars: {CI_LEVEL} interval)",
                              unit="rated contacts")
     return FigureImage(fig, alt="Bar chart of the share of satisfied customers by channel for in-house and "
                        "outsourced teams, with each side's share of contacts per channel.",
@@ -281,13 +262,13 @@ def channel_chart(result) -> FigureImage | None:
 
 
 @_states_findings
-def vendor_table(result) -> Html:
+def vendor_table(result: MonthResult) -> Html:
     """Vendors at a glance (leader part): each vendor against in-house, coloured clear-better / clear-worse /
     no clear difference (see :func:`feedbacklib.report.leader.vendor_matrix`)."""
     return vendor_matrix(result)
 
 
-def appendix_contents(result=None) -> Html:
+def appendix_contents(result: MonthResult | None = None) -> Html:
     """The appendix's own table of contents, under its heading."""
     items = "".join(f'<li><a href="#{a}">{escape(h)}</a></li>' for a, h in APPENDIX_SECTIONS)
     return Html('<p class="fb-sub">The detail behind the page above: full comparisons with their intervals and '
@@ -296,33 +277,33 @@ def appendix_contents(result=None) -> Html:
 
 
 @_states_findings
-def vendor_detail(result) -> Html:
+def vendor_detail(result: MonthResult) -> Html:
     """Each vendor against in-house on every measure, in one table: value, difference and whether it is clear."""
     vend = result.vendors
     if vend.empty:
         return paragraphs(["No outsourced vendor has feedback this month."])
-    findings = [f for f in vend["finding"].fillna("") if f]
+    findings = [f for f in vend[K.FINDING].fillna("") if f]
     vendors = sorted(vend["vendor"].astype(str).unique())
-    wide = vend.pivot_table(index="metric", columns="vendor", values="value_a", aggfunc="first", sort=False)
-    base = vend.drop_duplicates("metric").set_index("metric")
+    wide = vend.pivot_table(index=K.METRIC, columns="vendor", values=K.VALUE_A, aggfunc="first", sort=False)
+    base = vend.drop_duplicates(K.METRIC).set_index(K.METRIC)
     rows = []
-    for metric in dict.fromkeys(vend["metric"]):
+    for metric in dict.fromkeys(vend[K.METRIC]):
         b = base.loc[metric]
-        row = {"metric": metric, "in_house": _fmt_value(metric, b["value_b"], b["lo_b"], b["hi_b"])}
+        row = {K.METRIC: metric, "in_house": _fmt_value(metric, b[K.VALUE_B], b[K.LO_B], b[K.HI_B])}
         for vendor in vendors:
-            r = vend[(vend["vendor"] == vendor) & (vend["metric"] == metric)]
+            r = vend[(vend["vendor"] == vendor) & (vend[K.METRIC] == metric)]
             if r.empty:
                 row[vendor] = "–"
                 continue
             r = r.iloc[0].to_dict()
-            clear = bool(r["significant"]) if not pd.isna(r["significant"]) else False
-            row[vendor] = (_fmt_value(metric, r["value_a"]) + "; " + _fmt_diff(metric, r).split(" (")[0]
+            clear = bool(r[K.SIGNIFICANT]) if not pd.isna(r[K.SIGNIFICANT]) else False
+            row[vendor] = (_fmt_value(metric, r[K.VALUE_A]) + "; " + _fmt_diff(metric, r).split(" (")[0]
                            + (" — clear" if clear else ""))
         rows.append(row)
     del wide
-    n = vend.groupby("vendor")["n_a"].max()
-    cols = [("metric", "Measure", lambda m: _metric_label(result, m)),
-            ("in_house", "In-house (95% CI)", None)]
+    n = vend.groupby("vendor")[K.N_A].max()
+    cols = [(K.METRIC, "Measure", lambda m: _metric_label(result, m)),
+            ("in_house", f"In-house ({CI_LEVEL} CI)", None)]
     cols += [(v, f"{v} (n={int(n[v]):,}): value; difference", None) for v in vendors]
     return paragraphs(findings or ["No vendor differs clearly from in-house service this month."]) + table(
         pd.DataFrame(rows), cols,
@@ -331,9 +312,9 @@ def vendor_detail(result) -> Html:
 
 
 @_states_findings
-def team_section(result) -> Html:
+def team_section(result: MonthResult) -> Html:
     """Teams compared fairly: a funnel plot of satisfied share against volume, and partially pooled estimates."""
-    pooled = pooled_team_rates(result)
+    pooled = result.pooled_teams
     parts = [paragraphs([
         "A small team's rate swings by chance, so teams are not ranked on their raw rates. The funnel plot "
         "shows each team's share of satisfied customers against how many rated it: inside the inner funnel "
@@ -370,10 +351,10 @@ def team_section(result) -> Html:
 
 
 @_states_findings
-def team_table(result) -> Html:
+def team_table(result: MonthResult) -> Html:
     """Headline figures per team, with intervals; teams under the minimum size are marked, not ranked."""
     teams = result.team_kpis
-    teams = teams[teams["group"].astype("string") != "all"]
+    teams = teams[teams[K.GROUP].astype("string") != K.ALL]
     if teams.empty:
         return paragraphs(["No team is named in this month's feedback."])
     models = (result.frame.dropna(subset=[S.TEAM]).drop_duplicates(S.TEAM)
@@ -383,18 +364,18 @@ def team_table(result) -> Html:
         ("group", "Team", None),
         ("group", "Service", lambda g: MODEL_LABELS.get(models.get(g, ""), "")),
         ("n", "Responses", lambda v: fmt_num(v, 0)),
-        ("*", "Mean CSAT (95% CI)", lambda r: _fmt_value("csat_mean", r["csat_mean"], r["csat_mean_lo"],
+        ("*", f"Mean CSAT ({CI_LEVEL} CI)", lambda r: _fmt_value(K.CSAT_MEAN, r[K.CSAT_MEAN], r["csat_mean_lo"],
                                                          r["csat_mean_hi"])),
-        ("*", "Satisfied (95% CI)", lambda r: _fmt_value("satisfied_share", r["satisfied_share"],
+        ("*", f"Satisfied ({CI_LEVEL} CI)", lambda r: _fmt_value(K.SATISFIED_SHARE, r[K.SATISFIED_SHARE],
                                                          r["satisfied_share_lo"], r["satisfied_share_hi"])),
-        ("*", "NPS (95% CI)", lambda r: _fmt_value("nps", r["nps"], r["nps_lo"], r["nps_hi"])),
-        ("negative_share", "Negative comments", fmt_pct),
-        ("reportable", f"At least {m} responses?", lambda v: "yes" if v else "no – too few to compare"),
+        ("*", f"NPS ({CI_LEVEL} CI)", lambda r: _fmt_value("nps", r["nps"], r["nps_lo"], r["nps_hi"])),
+        (K.NEGATIVE_SHARE, "Negative comments", fmt_pct),
+        (K.REPORTABLE, f"At least {m} responses?", lambda v: "yes" if v else "no – too few to compare"),
     ], caption=f"Per team, this month. Figures for teams with fewer than {m} responses are shown but not "
                "compared or ranked anywhere in this report.")
 
 
-def _rates_long(result) -> pd.DataFrame:
+def _rates_long(result: MonthResult) -> pd.DataFrame:
     rows = []
     for model in (S.IN_HOUSE, S.OUTSOURCED):
         row = _group_row(result.kpis, S.SERVICE_MODEL, model)
@@ -402,41 +383,31 @@ def _rates_long(result) -> pd.DataFrame:
             continue
         for theme in result.theme_ids:
             rows.append({"theme": _label(result, theme), "group": model, "rate": row[f"rate_{theme}"],
-                         "lo": row[f"rate_{theme}_lo"], "hi": row[f"rate_{theme}_hi"], "n": row["n_text"]})
+                         "lo": row[f"rate_{theme}_lo"], "hi": row[f"rate_{theme}_hi"], "n": row[K.N_TEXT]})
     return pd.DataFrame(rows)
 
 
 @_states_findings
-def theme_chart(result) -> FigureImage:
+def theme_chart(result: MonthResult) -> FigureImage:
     """Theme rates per 100 comments, in-house against outsourced, with 95% intervals."""
     rates = _rates_long(result)
     fig = theme_rates_figure(rates, f"Themes by service model, {month_label(result.month)}")
     return FigureImage(fig, alt="Bar chart of theme rates per 100 comments for in-house and outsourced teams.",
-                       caption="Bars show the share of comments that mention each theme; whiskers are 95% Wilson intervals.")
+                       caption=f"Bars show the share of comments that mention each theme; whiskers are {CI_LEVEL} Wilson intervals.")
 
 
 @_states_findings
-def sentiment_chart(result) -> FigureImage:
+def sentiment_chart(result: MonthResult) -> FigureImage:
     """Share of negative, neutral and positive comments per service model and vendor."""
-    frame = result.frame[result.frame[S.SENTIMENT_LABEL].notna()]
-    group = np.where(frame[S.SERVICE_MODEL].astype("string") == S.OUTSOURCED,
-                     frame[S.VENDOR].fillna("Outsourced").astype(str), "In-house")
-    group = pd.Series(group, index=frame.index)
-    group[frame[S.SERVICE_MODEL].astype("string") == S.UNKNOWN] = "Unknown team"
-    shares = pd.crosstab(group, frame[S.SENTIMENT_LABEL], normalize="index")
-    for part in ("negative", "neutral", "positive"):
-        if part not in shares:
-            shares[part] = 0.0
-    shares["n"] = group.value_counts()
+    shares = result.sentiment
     fig = sentiment_figure(shares, f"Sentiment of comments, {month_label(result.month)}")
     return FigureImage(fig, alt="Stacked bars of negative, neutral and positive comment shares per team type.",
                        caption="Sentiment is VADER's compound score: negative below −0.05, positive above 0.05.")
 
 
 @_states_findings
-def theme_trend_table(result) -> Html:
+def theme_trend_table(result: MonthResult) -> Html:
     """Month-over-month theme movement with spikes against the recent average, plus a chart."""
-    themes = result.theme_ids
     trend = result.theme_trend
     sentences = narrative.trend_sentences(result, trend)
     shown = trend.sort_values("change_vs_baseline", ascending=False, key=lambda s: s.abs())
@@ -449,31 +420,29 @@ def theme_trend_table(result) -> Html:
         ("q_baseline", "Adjusted p", lambda v: "–" if pd.isna(v) else f"{v:.3f}"),
         ("*", "Flag", lambda r: "spike" if r["spike"] else ("drop" if r["drop"] else "")),
     ], caption="Rates per 100 comments. The recent average pools up to three earlier months.")
-    top = shown.head(3)["theme"].tolist()
-    history = monthly_theme_rates_from_counts(result.theme_counts, top)
+    history = result.theme_movers
     parts = [paragraphs(sentences or ["No theme moved clearly against the recent average."]), tbl]
-    kpi = kpi_trends_from_tables(result.kpi_tables, result.month, months=12, themes=[],
-                                 min_n=result.config.min_group_size)
-    sat = kpi[(kpi["series"] == "satisfied_share") & kpi["group"].isin([S.IN_HOUSE, S.OUTSOURCED])]
+    kpi = result.kpi_trend
+    sat = kpi[(kpi["series"] == K.SATISFIED_SHARE) & kpi[K.GROUP].isin([S.IN_HOUSE, S.OUTSOURCED])]
     if sat["month"].nunique() > 1:
-        sat = sat.assign(series=sat["group"], value=100 * sat["value"], lo=100 * sat["lo"], hi=100 * sat["hi"])
+        sat = sat.assign(series=sat[K.GROUP], value=100 * sat["value"], lo=100 * sat["lo"], hi=100 * sat["hi"])
         fig = trend_figure(sat, "Satisfied customers (CSAT 4–5) by month", "% satisfied")
         n_range = f"{int(sat['n'].min()):,}–{int(sat['n'].max()):,}"
         parts.append(Html(FigureImage(fig, alt="Line chart of the share of satisfied customers by month, in-house and outsourced.",
-                                      caption=f"Ratings per group and month: n = {n_range}. Bands are 95% Wilson intervals.")._repr_html_()))
+                                      caption=f"Ratings per group and month: n = {n_range}. Bands are {CI_LEVEL} Wilson intervals.")._repr_html_()))
     if history[S.MONTH].nunique() > 1:
         history = history.assign(series=history["theme"].map(lambda t: _label(result, t)), value=history["rate"])
         fig = trend_figure(history, "Largest movers by month", "Per 100 comments")
         per_month = history.groupby(S.MONTH)["n"].first()
         caption = (f"Comments with text per month: n = {int(per_month.min()):,}–{int(per_month.max()):,}. "
-                   "Shaded bands are 95% intervals.")
+                   f"Shaded bands are {CI_LEVEL} intervals.")
         parts.append(Html(FigureImage(fig, alt="Line chart of the themes that moved most, by month.",
                                       caption=caption)._repr_html_()))
     return Html("".join(p.markup for p in parts))
 
 
 @_states_findings
-def emerging_themes(result) -> Html:
+def emerging_themes(result: MonthResult) -> Html:
     """Groups of comments no taxonomy theme covers: candidates for new themes, with their growth."""
     candidates, growth = result.emerging
     if not candidates:
@@ -509,22 +478,22 @@ def emerging_themes(result) -> Html:
 
 
 @_states_findings
-def perception_gap_table(result) -> Html:
+def perception_gap_table(result: MonthResult) -> Html:
     """Among cases the provider reported solved: how often the customer disagrees."""
     gap = result.gap
     sentences = narrative.gap_sentences(result)
     if gap.empty:
         return paragraphs(["No case was reported solved by a provider this month."])
     return paragraphs(sentences or ["No vendor shows a clearer gap than in-house this month."]) + table(gap, [
-        ("provider", "Provider", None),
-        ("n_reported_solved", "Reported solved", lambda v: fmt_num(v, 0)),
+        (K.PROVIDER, "Provider", None),
+        (K.N_REPORTED_SOLVED, "Reported solved", lambda v: fmt_num(v, 0)),
         ("*", "Customer says not fixed", lambda r: _pct_ci(r, "not_fixed")),
         ("*", "Rated 1–2", lambda r: _pct_ci(r, "low_rating")),
         ("*", "Reopened", lambda r: _pct_ci(r, "reopened")),
         ("*", "Complains of slowness", lambda r: _pct_ci(r, "slow")),
         ("*", "Any of these", lambda r: _pct_ci(r, "any")),
-        ("p_value", "p vs in-house", lambda v: "–" if pd.isna(v) else f"{v:.3f}"),
-    ], caption="Cases the team or vendor marked solved. Shares with 95% Wilson intervals.")
+        (K.P_VALUE, "p vs in-house", lambda v: "–" if pd.isna(v) else f"{v:.3f}"),
+    ], caption=f"Cases the team or vendor marked solved. Shares with {CI_LEVEL} Wilson intervals.")
 
 
 def _pct_ci(row: dict, key: str) -> str:
@@ -533,41 +502,41 @@ def _pct_ci(row: dict, key: str) -> str:
 
 
 @_states_findings
-def drivers_table(result) -> Html:
+def drivers_table(result: MonthResult) -> Html:
     """Themes ranked by how much they pull mean CSAT down: score impact, and a regression effect."""
     impact = result.impact
     sentences = narrative.driver_sentences(result)
     parts = [paragraphs(sentences), table(impact, [
         ("theme", "Theme", lambda t: _label(result, t)),
-        ("n_with", "Comments with it", lambda v: fmt_num(v, 0)),
-        ("score_with", "Mean CSAT with", lambda v: fmt_num(v, 2)),
-        ("score_without", "Mean CSAT without", lambda v: fmt_num(v, 2)),
-        ("*", "Score impact (95% CI)", lambda r: "–" if pd.isna(r["impact"]) else
-         f"{r['impact']:+.3f}".replace("-", "\u2212") + (f" ({fmt_interval(r['impact_lo'], r['impact_hi'], 3)})" if not pd.isna(r.get("impact_lo")) else "")),
+        (K.N_WITH, "Comments with it", lambda v: fmt_num(v, 0)),
+        (K.SCORE_WITH, "Mean CSAT with", lambda v: fmt_num(v, 2)),
+        (K.SCORE_WITHOUT, "Mean CSAT without", lambda v: fmt_num(v, 2)),
+        ("*", f"Score impact ({CI_LEVEL} CI)", lambda r: "–" if pd.isna(r[K.IMPACT]) else
+         f"{r['impact']:+.3f}".replace("-", "\u2212") + (f" ({fmt_interval(r['impact_lo'], r['impact_hi'], 3)})" if not pd.isna(r.get(K.IMPACT_LO)) else "")),
     ], caption="Score impact: how much the overall mean CSAT moves because of the theme's comments "
                "(overall mean minus the mean without them). Negative = the theme pulls satisfaction down.")]
     drivers = result.drivers
     if not drivers.empty:
-        wide = drivers[drivers["reportable"].fillna(False).astype(bool)].copy()
+        wide = drivers[drivers[K.REPORTABLE].fillna(False).astype(bool)].copy()
         wide["cell"] = [
             "too few comments" if pd.isna(e) else f"{e:+.2f}".replace("-", "\u2212") + f" ({fmt_interval(lo, hi, 2)})" + (" *" if sig else "")
-            for e, lo, hi, sig in zip(wide["effect"], wide["effect_lo"], wide["effect_hi"], wide["significant"].fillna(False))
+            for e, lo, hi, sig in zip(wide["effect"], wide["effect_lo"], wide["effect_hi"], wide[K.SIGNIFICANT].fillna(False))
         ]
         pivot = wide.pivot_table(index="theme", columns="group", values="cell", aggfunc="first").reset_index()
         pivot = pivot.fillna("too few comments")
         cols = [("theme", "Theme", lambda t: _label(result, t))]
         for group in (S.IN_HOUSE, S.OUTSOURCED):
             if group in pivot:
-                n = int(wide.loc[wide["group"] == group, "n"].max())
+                n = int(wide.loc[wide[K.GROUP] == group, "n"].max())
                 cols.append((group, f"{MODEL_LABELS[group]} (n={n:,})", None))
         parts.append(Html("<h3>Effect of each theme, other themes held equal</h3>"))
         parts.append(table(pivot, cols, caption="CSAT points (1–5) from a regression of CSAT on all themes at once, "
-                           "per service model, with robust 95% intervals; * = clear after adjusting for many tests."))
+                           f"per service model, with robust {CI_LEVEL} intervals; * = clear after adjusting for many tests."))
     return Html("".join(p.markup for p in parts))
 
 
 @_states_findings
-def fix_first_section(result) -> Html:
+def fix_first_section(result: MonthResult) -> Html:
     """The two or three themes to fix first: what each costs, where it concentrates, how it moved."""
     ff = result.fix_first
     if ff.empty:
@@ -610,7 +579,7 @@ def _local(value, tz: str, fmt: str = "%d %b %H:%M") -> str:
     return stamp.strftime(fmt)
 
 
-def call_list(result) -> Html:
+def call_list(result: MonthResult) -> Html:
     """Customers a leader should call this month, each with their own reasons in words."""
     picked = result.call_list
     tz = result.config.timezone
@@ -641,7 +610,7 @@ def _recognition_order(rec: pd.DataFrame) -> pd.DataFrame:
 
 
 @_states_findings
-def recognition(result) -> Html:
+def recognition(result: MonthResult) -> Html:
     """Praise to pass on: the praising clause only, one per staff member first."""
     rec = result.recognition
     if rec.empty:
@@ -659,7 +628,7 @@ def recognition(result) -> Html:
     return Html("".join(p.markup for p in parts))
 
 
-def quotes(result) -> Html:
+def quotes(result: MonthResult) -> Html:
     """Two or three representative, PII-redacted quotes for each of the most frequent themes."""
     frame = result.frame
     rates = {t: int(frame[S.theme_column(t)].sum()) for t in result.theme_ids if t != "praise"}
@@ -677,7 +646,7 @@ def quotes(result) -> Html:
     return Html("".join(parts) or "<p>No theme was mentioned this month.</p>")
 
 
-def data_quality(result) -> Html:
+def data_quality(result: MonthResult) -> Html:
     """Rows read, kept and quarantined by file and by reason."""
     q = result.quality
     total_read = int(q["rows_read"].sum())
@@ -703,7 +672,7 @@ def data_quality(result) -> Html:
         empty="No row was quarantined.")
 
 
-def method_notes(result) -> Html:
+def method_notes(result: MonthResult) -> Html:
     """Definitions, tests and minimum sizes, in plain language."""
     m = result.config.min_group_size
     return paragraphs([
@@ -714,7 +683,7 @@ def method_notes(result) -> Html:
         "several themes. Themes come from the taxonomy file (seed phrases with negation handling, so 'no hidden "
         "fees' does not count as a surprise charge) plus a learned model that catches paraphrases.",
         "Sentiment is nltk's VADER compound score on each comment's original text.",
-        "Intervals are 95%: Wilson for proportions, Newcombe for differences of proportions, t for mean CSAT, "
+        f"Intervals are {CI_LEVEL}: Wilson for proportions, Newcombe for differences of proportions, t for mean CSAT, "
         "and a fixed-seed bootstrap for NPS. Differences are tested with two-proportion tests (Fisher's exact "
         "test for small counts) and Mann-Whitney for ratings; across themes, p-values are adjusted with "
         "Benjamini-Hochberg.",

@@ -1,0 +1,362 @@
+"""The result of one month: what the report shows, computed before anything renders.
+
+:func:`build_result` turns a month's tagged, scored rows into a :class:`MonthResult`;
+:func:`kpis_document` and :func:`save_outputs` write it out. The orchestration that
+produces the rows (read, clean, themes, sentiment) lives in :mod:`feedbacklib.pipeline`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from . import schema as S
+from .emerging import find_emerging
+from .stats import (
+    channel_satisfaction, compare_groups, compare_vendors, headline_changes, kpi_table, perception_gap,
+    pooled_team_rates, sentiment_shares, team_praise, theme_impact, top_movers,
+)
+from .actions import fix_first, select_call_list, select_recognition
+from .casemix import adjusted_compare
+from .config import Config
+from .drivers import theme_drivers
+from .service import compare_service, service_kpis
+from .history import (
+    History, HistoryStore, build_history, monthly_theme_rates_from_counts, taxonomy_fingerprint, theme_counts_of,
+    uncovered_sample,
+    theme_trends_from_counts,
+)
+from .trends import kpi_trends_from_tables, month_kpi_table
+from .months import thin_reason
+from .progress import stage_event
+from .safety import neutralise_formulas
+from .themes import Taxonomy
+from .themes.discovery import uncovered_texts
+
+__all__ = ["MonthResult", "build_result", "kpis_document", "save_outputs", "TIMINGS_FILE"]
+
+log = logging.getLogger(__name__)
+
+TIMINGS_FILE = ".timings.json"
+
+
+@dataclass(frozen=True)
+class MonthResult:
+    """Everything the monthly report shows, computed once by :func:`build_result` before anything renders.
+
+    Frozen: the report and the notebooks only read it. Every table is a plain field (no
+    statistic runs on first use), so the "compare" timing covers all of them.
+    """
+
+    month: str
+    config: Config
+    taxonomy: Taxonomy
+    frame: pd.DataFrame            # the month's cleaned, tagged, scored rows
+    history: History               # earlier months as aggregates (theme counts, KPI tables, contacts)
+    quarantine: pd.DataFrame       # every rejected row of the input, with its reason
+    quality: pd.DataFrame          # rows read / kept / quarantined per file
+    kpis: pd.DataFrame             # kpi_table by service model
+    vendor_kpis: pd.DataFrame      # kpi_table by vendor
+    comparison: pd.DataFrame       # compare_groups outsourced vs in-house
+    vendors: pd.DataFrame          # compare_vendors: each vendor vs in-house
+    gap: pd.DataFrame              # perception_gap
+    impact: pd.DataFrame           # theme_impact on CSAT
+    #: Comments with text and theme hits by month and service model, this month included.
+    theme_counts: pd.DataFrame
+    #: Each theme this month against last month and the recent average (spikes).
+    theme_trend: pd.DataFrame
+    #: Per month (up to this one) the KPI table by service model: what the trend charts read.
+    kpi_tables: pd.DataFrame
+    #: Service KPIs (times, SLA met, reopen, repeat contact, FCR) by service model.
+    service: pd.DataFrame
+    #: Outsourced against in-house on the service KPIs, with tests.
+    service_comparison: pd.DataFrame
+    #: The headline KPIs (with intervals) per team.
+    team_kpis: pd.DataFrame
+    #: Outsourced against in-house adjusted for channel and contact reason, next to the raw figures.
+    adjusted: pd.DataFrame
+    #: Regression effect of each theme on CSAT, per service model.
+    drivers: pd.DataFrame
+    call_list: pd.DataFrame
+    recognition: pd.DataFrame
+    #: (candidates, growth): candidate themes among the month's comments no taxonomy theme covers.
+    emerging: tuple[list, pd.DataFrame]
+    fix_first: pd.DataFrame
+    #: Satisfied share by channel and side (:func:`~feedbacklib.stats.channel_satisfaction`).
+    channels: pd.DataFrame
+    #: Praise rate per team against the other teams (:func:`~feedbacklib.stats.team_praise`).
+    team_praise: pd.DataFrame
+    #: Satisfied share per team, partially pooled (:func:`~feedbacklib.stats.pooled_team_rates`).
+    pooled_teams: pd.DataFrame
+    #: Sentiment shares per provider (:func:`~feedbacklib.stats.sentiment_shares`).
+    sentiment: pd.DataFrame
+    #: Monthly rates of the three themes that moved most against the recent average.
+    theme_movers: pd.DataFrame
+    #: KPI series by month and service model over the last 12 months (:func:`~feedbacklib.trends.kpi_trends_from_tables`).
+    kpi_trend: pd.DataFrame
+    #: Headline figure -> "better" / "worse" / "same" against the previous month (empty on a thin month).
+    headline_changes: dict[str, str]
+    timings: dict[str, float] = field(default_factory=dict)
+    #: Why the month is too thin to compare (plain words, with its count), or None for a full month.
+    #: A thin month's report shows what there is and states no findings; it is never stored.
+    thin: str | None = None
+    #: ``(file name, why)`` for every entry of the input folder that was not read (data-quality section).
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    #: Every month's rows processed in this run (the month included), only with
+    #: ``run_month(..., keep_rows=True)`` (analysts' multi-month frames); None in the report.
+    rows: pd.DataFrame | None = None
+
+    @property
+    def theme_ids(self) -> list[str]:
+        return list(self.taxonomy.ids)
+
+    @property
+    def previous_month(self) -> str | None:
+        return previous_month(self.history, self.month)
+
+    def aggregates(self) -> dict[str, pd.DataFrame]:
+        """What the history store keeps of this month (see :func:`~feedbacklib.history.month_aggregates`),
+        taken from the tables already computed for the report."""
+        def this_month(table: pd.DataFrame) -> pd.DataFrame:
+            return table[(table[S.MONTH] == self.month).to_numpy(dtype=bool)].reset_index(drop=True)
+
+        return {"theme_counts": this_month(self.theme_counts), "kpis": this_month(self.kpi_tables),
+                "uncovered": uncovered_sample(self.frame, self.month)}
+
+
+def previous_month(history: History, month: str) -> str | None:
+    """The latest month of ``history`` before ``month``, or None."""
+    months = [m for m in history.months if m < month]
+    return months[-1] if months else None
+
+
+#: Emerging themes already found, by a digest of their inputs: a discovery fit costs seconds,
+#: and the same month is often analysed again in one process (notebooks, tests).
+_EMERGING_CACHE: dict[str, tuple[list, pd.DataFrame]] = {}
+_EMERGING_CACHE_SIZE = 4
+
+
+def _digest(*parts: pd.Series | str | None) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        if isinstance(part, pd.Series):
+            h.update(pd.util.hash_pandas_object(part.astype(str), index=False).to_numpy().tobytes())
+        h.update(b"\0" + str(None if isinstance(part, pd.Series) else part).encode() + b"\1")
+    return h.hexdigest()
+
+
+def emerging_themes(frame: pd.DataFrame, history: History, month: str) -> tuple[list, pd.DataFrame]:
+    """Candidate themes among ``frame``'s comments that no taxonomy theme covers, with their growth.
+
+    Returns (candidates, growth); both empty when fewer than 30 comments are uncovered.
+    One function for the report and the notebooks (:func:`feedbacklib.emerging.find_emerging`):
+    fitted on a fixed-seed sample, non-themes ("ok", "yes") dropped, no quote twice, last
+    month's labels kept.
+    """
+    past = history.uncovered
+    past = past[past[S.MONTH] < month]
+    current = uncovered_texts(frame)
+    texts, months = past[S.TEXT].astype(object), past[S.MONTH].astype(str)
+    before = previous_month(history, month)
+    key = _digest(current, texts, months, month, before)
+    if key not in _EMERGING_CACHE:
+        while len(_EMERGING_CACHE) >= _EMERGING_CACHE_SIZE:
+            _EMERGING_CACHE.pop(next(iter(_EMERGING_CACHE)))
+        _EMERGING_CACHE[key] = find_emerging(current, texts, months, month=month, previous_month=before)
+    candidates, growth = _EMERGING_CACHE[key]
+    return list(candidates), growth.copy()
+
+
+class _Timer:
+    def __init__(self, timings: dict[str, float], name: str, bar=None, rows: int | None = None):
+        self.timings, self.name, self.bar, self.rows = timings, name, bar, rows
+
+    def __enter__(self):
+        self.start = time.perf_counter()
+        log.info("%s ...", self.name)
+        if self.bar is not None:
+            self.bar.set_postfix_str(self.name)
+        stage_event(self.name, "start", rows=self.rows)  # feedback-report run's progress lines
+        return self
+
+    def __exit__(self, *exc):
+        self.timings[self.name] = round(time.perf_counter() - self.start, 3)
+        if self.bar is not None:
+            self.bar.update(1)
+        if exc[0] is None:
+            log.info("%s done in %.2f s", self.name, self.timings[self.name])
+        stage_event(self.name, "failed" if exc[0] else "end", rows=self.rows, seconds=self.timings[self.name])
+
+
+def build_result(month: str, cfg: Config, taxonomy: Taxonomy, rows: pd.DataFrame, quarantine: pd.DataFrame,
+                 quality: pd.DataFrame, timings: dict[str, float], bar=None, *,
+                 store: HistoryStore | None = None, stored_months: list[str] | tuple = (),
+                 history: History | None = None, volumes: dict[str, int] | None = None) -> MonthResult:
+    """The comparisons of one month on rows already tagged and scored (pandas and Dask paths alike).
+
+    ``rows`` holds the report month and any earlier months processed in this run; the
+    earlier ones are reduced to aggregates (:class:`~feedbacklib.history.History`) together
+    with ``stored_months`` read from ``store``, and every month of ``rows`` is written to the
+    store, in one commit when everything here has succeeded (see ``HistoryStore.transaction``).
+    A ready ``history`` replaces all that (``rows`` must then hold only the month).
+    ``volumes`` (kept responses per month of the input) decides whether the month is thin;
+    a thin month is never written to the store, so it cannot replace a full one.
+    """
+    # The store's new partitions are committed together when the block ends (or staged for the
+    # report run to commit with the report folder); an error anywhere here commits nothing.
+    with (store.transaction() if store is not None else contextlib.nullcontext()):
+        return _build_result(month, cfg, taxonomy, rows, quarantine, quality, timings, bar, store=store,
+                             stored_months=stored_months, history=history, volumes=volumes)
+
+
+def _build_result(month, cfg, taxonomy, rows, quarantine, quality, timings, bar, *, store, stored_months, history,
+                  volumes):
+    in_month = (rows[S.MONTH] == month).fillna(False).to_numpy(dtype=bool)
+    current = rows[in_month].reset_index(drop=True)
+    volumes = {**(volumes or {}), month: int(in_month.sum())}
+    thin = thin_reason(month, volumes, min_group_size=cfg.min_group_size)
+    if thin:
+        log.info("month %s is thin (%s): the report states no findings and the history store keeps it out",
+                 month, thin)
+    themes = list(taxonomy.ids)
+    with _Timer(timings, "compare", bar):
+        if history is None:
+            past = rows[~in_month & (rows[S.MONTH] < month).fillna(False).to_numpy(dtype=bool)]
+            history, fresh = build_history(past, current, themes, store=store, stored_months=list(stored_months),
+                                           min_n=cfg.min_group_size,
+                                           sla_first_response_hours=cfg.sla_first_response_hours)
+            del past
+            if store is not None:
+                _store_months(store, rows, fresh, taxonomy, volumes, cfg.min_group_size)
+        tables = month_tables(current, history, month, cfg, taxonomy)
+    result = MonthResult(month=month, config=cfg, taxonomy=taxonomy, frame=current, history=history,
+                         quarantine=quarantine, quality=quality, timings=timings, thin=thin, **tables)
+    if store is not None and not thin:
+        t0 = time.perf_counter()
+        _store_months(store, current, {month: result.aggregates()}, taxonomy)
+        timings["history"] = round(time.perf_counter() - t0, 3)
+    return result
+
+
+def month_tables(current: pd.DataFrame, history: History, month: str, cfg: Config,
+                 taxonomy: Taxonomy) -> dict[str, Any]:
+    """Every table of :class:`MonthResult` for the month's rows ``current`` and the earlier months' ``history``."""
+    themes = list(taxonomy.ids)
+    min_n, sla = cfg.min_group_size, cfg.sla_first_response_hours
+    kw = dict(themes=themes, min_n=min_n)
+    out: dict[str, Any] = {
+        "kpis": kpi_table(current, by=S.SERVICE_MODEL, **kw),
+        "vendor_kpis": kpi_table(current, by=S.VENDOR, **kw),
+        "comparison": compare_groups(current, **kw),
+        "vendors": compare_vendors(current, **kw),
+        "gap": perception_gap(current, min_n=min_n),
+        "impact": theme_impact(current, score=S.CSAT, themes=themes),
+    }
+    now = theme_counts_of(current.assign(**{S.MONTH: month}), themes, by=S.SERVICE_MODEL)
+    out["theme_counts"] = pd.concat([history.theme_counts, now], ignore_index=True)
+    out["theme_trend"] = theme_trends_from_counts(out["theme_counts"], month, themes, min_n=min_n)
+    now = month_kpi_table(current, history.contacts, month, themes=themes, min_n=min_n, sla_first_response_hours=sla)
+    out["kpi_tables"] = pd.concat([history.kpis, now], ignore_index=True)
+    out["service"] = service_kpis(current, history.contacts, by=S.SERVICE_MODEL, sla_first_response_hours=sla,
+                                  min_n=min_n)
+    out["service_comparison"] = compare_service(current, history.contacts, sla_first_response_hours=sla, min_n=min_n)
+    out["team_kpis"] = kpi_table(current, by=S.TEAM, **kw)
+    out["adjusted"] = adjusted_compare(current, group_col=S.SERVICE_MODEL, a=S.OUTSOURCED, b=S.IN_HOUSE, **kw)
+    out["drivers"] = theme_drivers(current, score=S.CSAT, by=S.SERVICE_MODEL, **kw)
+    out["call_list"] = select_call_list(current, cfg.call_list_size)
+    out["recognition"] = select_recognition(current)
+    out["emerging"] = emerging_themes(current, history, month)
+    out["fix_first"] = fix_first(out["impact"], current, out["theme_trend"], min_n=min_n)
+    out["channels"] = channel_satisfaction(current)
+    out["team_praise"] = team_praise(current, min_n=min_n)
+    out["pooled_teams"] = pooled_team_rates(current)
+    out["sentiment"] = sentiment_shares(current)
+    out["theme_movers"] = monthly_theme_rates_from_counts(out["theme_counts"], top_movers(out["theme_trend"]))
+    out["kpi_trend"] = kpi_trends_from_tables(out["kpi_tables"], month, months=12, themes=[], min_n=min_n)
+    out["headline_changes"] = headline_changes(out["kpi_tables"], month, previous_month(history, month))
+    return out
+
+
+def _store_months(store: HistoryStore, rows: pd.DataFrame, aggregates: dict[str, dict[str, pd.DataFrame]],
+                  taxonomy: Taxonomy, volumes: dict[str, int] | None = None, min_group_size: int = 0) -> None:
+    """Write each month of ``aggregates`` (its rows from ``rows``) into the history store; thin
+    months (see :func:`~feedbacklib.months.thin_reason`) are left out."""
+    meta = {"taxonomy": taxonomy_fingerprint(taxonomy)}
+    for month, parts in aggregates.items():
+        if volumes and thin_reason(month, volumes, min_group_size=min_group_size):
+            log.info("history: %s not stored (too thin to stand for the month)", month)
+            continue
+        part = rows[(rows[S.MONTH] == month).fillna(False).to_numpy(dtype=bool)]
+        store.write_month(month, part.reset_index(drop=True), metadata=meta, aggregates=parts)
+        log.info("history: %s %s %s (%d rows)", month, "staged for" if store.stage else "stored in", store.root,
+                 len(part))
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, float):
+        return None if value != value else round(value, 6)
+    if hasattr(value, "item"):
+        return _jsonable(value.item())
+    return value
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{k: _jsonable(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
+
+
+def kpis_document(result: MonthResult) -> dict[str, Any]:
+    """The machine-readable headline figures (``kpis.json``); no timestamps, so reruns match."""
+    return {
+        "schema_version": 1,
+        "month": result.month,
+        "responses": int(len(result.frame)),
+        "thin": result.thin is not None,
+        "thin_reason": result.thin,
+        "min_group_size": result.config.min_group_size,
+        "by_service_model": _records(result.kpis),
+        "by_vendor": _records(result.vendor_kpis),
+        "by_team": _records(result.team_kpis),
+        "outsourced_vs_in_house": _records(result.comparison),
+        "vendors_vs_in_house": _records(result.vendors),
+        "service_by_service_model": _records(result.service),
+        "service_outsourced_vs_in_house": _records(result.service_comparison),
+        "adjusted_outsourced_vs_in_house": _records(result.adjusted),
+        "perception_gap": _records(result.gap),
+        "csat_drivers": _records(result.impact),
+        "csat_theme_effects": _records(result.drivers),
+        "theme_trends": _records(result.theme_trend),
+        "data_quality": _records(result.quality),
+        "skipped_files": [{"file": name, "why": why} for name, why in result.skipped],
+    }
+
+
+def save_outputs(result: MonthResult, output_dir: str | Path | None) -> dict[str, Path]:
+    """Write ``feedback.parquet``, ``kpis.json`` and ``quarantine.csv`` into ``output_dir``.
+
+    An empty ``output_dir`` writes nothing (interactive use of the report notebook).
+    The step timings go to ``.timings.json``, which the runner moves into ``run.log``.
+    """
+    if not output_dir:
+        return {}
+    out = Path(output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {
+        "feedback": out / "feedback.parquet",
+        "kpis": out / "kpis.json",
+        "quarantine": out / "quarantine.csv",
+    }
+    result.frame.to_parquet(paths["feedback"], index=False)
+    paths["kpis"].write_text(json.dumps(kpis_document(result), indent=2, sort_keys=False) + "\n", encoding="utf-8")
+    neutralise_formulas(result.quarantine).to_csv(paths["quarantine"], index=False, encoding="utf-8")
+    (out / TIMINGS_FILE).write_text(json.dumps(result.timings), encoding="utf-8")
+    return paths
