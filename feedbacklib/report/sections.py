@@ -702,4 +702,10 @@ def method_notes(result: MonthResult) -> Html:
         "(x4), an unresolved case (x2) and unhappiness (x1).",
         "Customer text is redacted of emails, phone and card numbers before analysis; customers are identified "
         "only by salted hashes and response ids.",
-    ])
+    ]) + _theme_error_notes(result)
+
+
+def _theme_error_notes(result) -> Html:
+    from .method_notes import theme_error_notes  # issue 13: the tagger's measured error, corrected rates
+
+    return theme_error_notes(result)

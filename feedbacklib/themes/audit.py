@@ -7,9 +7,11 @@
   F1, gold and tagged rate; micro precision/recall/F1, macro F1 and the mean absolute rate error.
 * :func:`evaluate_file` tags a gold file's texts exactly as the monthly run tags a month
   (:func:`feedbacklib.pipeline.tag_frame`: fitted on those texts) and scores the tags.
-* :func:`corrected_rate` turns a tagged share into an estimate of the true share with the
-  tagger's measured sensitivity and specificity (Rogan–Gladen), with an interval that carries
-  both the sampling error of the month and the error of the measured sensitivity/specificity.
+* :func:`corrected_rate` (from :mod:`feedbacklib.themes.correction`, where the bootstrap version
+  and the cross-validated measurement on an analyst's labels live) turns a tagged share into an
+  estimate of the true share with the tagger's measured sensitivity and specificity
+  (Rogan–Gladen), with an interval that carries both the sampling error of the month and the
+  error of the measured sensitivity/specificity.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from feedbacklib.errors import InputError
+from feedbacklib.themes.correction import RateEstimate, corrected_rate  # noqa: F401  (re-exported)
 
 __all__ = [
     "LabelledTexts",
@@ -199,17 +202,6 @@ def format_table(result: dict) -> str:
 
 
 # -- rates corrected for the tagger's error ----------------------------------------------------
-@dataclass(frozen=True)
-class RateEstimate:
-    """A theme rate corrected for tagging error: ``estimate`` in [low, high] (fractions)."""
-
-    observed: float  # tagged share of the month
-    estimate: float  # Rogan–Gladen corrected share, clipped to [0, 1]
-    low: float
-    high: float
-    corrected: bool  # False: sensitivity + specificity <= 1, no correction possible (observed returned)
-
-
 def error_rates(theme_scores: dict) -> tuple[float, float, int, int]:
     """(sensitivity, specificity, positives, negatives) of one theme's entry of :func:`score_tags`."""
     pos = int(theme_scores["support"])
@@ -221,50 +213,3 @@ def error_rates(theme_scores: dict) -> tuple[float, float, int, int]:
     neg = docs - pos
     fp = tagged - tp
     return _ratio(tp, pos), _ratio(neg - fp, neg), pos, neg
-
-
-def corrected_rate(tagged: int, n: int, sensitivity: float, specificity: float, *,
-                   n_positive: int | None = None, n_negative: int | None = None,
-                   confidence: float = 0.95) -> RateEstimate:
-    """The true share of a theme from its tagged share, with the tagger's measured error.
-
-    Rogan–Gladen: ``(p + specificity - 1) / (sensitivity + specificity - 1)`` with ``p = tagged / n``,
-    clipped to [0, 1]. The interval is the delta-method normal interval of that estimate with
-    three independent binomial errors: the month's share ``p`` (``n`` texts), the sensitivity
-    (measured on ``n_positive`` labelled positives) and the specificity (``n_negative`` labelled
-    negatives); when ``n_positive`` / ``n_negative`` are None, those are taken as exact. Deterministic.
-
-    Raises ``ValueError`` for counts out of range or rates outside [0, 1].
-
-    Examples
-    --------
-    >>> r = corrected_rate(120, 1000, 0.8, 0.95, n_positive=80, n_negative=240)
-    >>> round(r.estimate, 4), r.low < r.estimate < r.high
-    (0.0933, True)
-    """
-    if n <= 0 or not 0 <= tagged <= n:
-        raise ValueError(f"corrected_rate: need 0 <= tagged <= n and n > 0 (got tagged={tagged}, n={n})")
-    for name, v in (("sensitivity", sensitivity), ("specificity", specificity)):
-        if not 0.0 <= v <= 1.0 or math.isnan(v):
-            raise ValueError(f"corrected_rate: {name} must be in [0, 1] (got {v})")
-    if not 0 < confidence < 1:
-        raise ValueError(f"corrected_rate: confidence must be in (0, 1) (got {confidence})")
-    from scipy.stats import norm
-
-    z = float(norm.ppf(0.5 + confidence / 2))
-    p = tagged / n
-    j = sensitivity + specificity - 1.0
-    if j <= 0:
-        half = z * math.sqrt(p * (1 - p) / n)
-        return RateEstimate(p, p, max(0.0, p - half), min(1.0, p + half), corrected=False)
-    est = (p + specificity - 1.0) / j
-    var_p = p * (1 - p) / n
-    var_se = sensitivity * (1 - sensitivity) / n_positive if n_positive else 0.0
-    var_sp = specificity * (1 - specificity) / n_negative if n_negative else 0.0
-    pi = min(max(est, 0.0), 1.0)
-    var = (var_p + pi ** 2 * var_se + (1 - pi) ** 2 * var_sp) / j ** 2
-    # a floor for the sampling term when p is 0 or 1 (a Wilson-like half count)
-    var = max(var, (0.5 / n) ** 2 / j ** 2)
-    half = z * math.sqrt(var)
-    # centred on the clipped estimate: an observed share below the false-positive rate reads as 0
-    return RateEstimate(p, pi, max(0.0, pi - half), min(1.0, pi + half), corrected=True)
