@@ -55,7 +55,7 @@ import pandas as pd
 
 from .. import schema as S
 from ..clean import (
-    ORIGINAL, QUALITY_COLUMNS, REASON_KINDS, canonical_rows, mark_duplicates, mark_repeats, quarantine_rows, reason_kind,
+    ORIGINAL, QUALITY_COLUMNS, REASON_KINDS, canonical_rows, mark_duplicates, mark_repeats, quarantine_rows,
     time_order, validate_canonical,
 )
 from ..errors import DetectionError, InputError, NoDataError
@@ -72,6 +72,7 @@ log = logging.getLogger("feedbacklib.engines.dask")
 FILE_NO = "__file_no"   # the file's place in the input folder (name order)
 POS = "__pos"           # the row's place in its file's canonical rows
 REASON = S.QUARANTINE_REASON
+KIND = S.QUARANTINE_KIND
 STRING = pd.StringDtype("pyarrow")  # the readers' and the cleaned frame's text dtype
 
 
@@ -143,8 +144,8 @@ def _dup_keys(part: dict, file_no: int, buckets: int) -> list[pd.DataFrame]:
     """Step 2, sender: the keys of the usable rows (extra columns such as the version included)."""
     rows = part["rows"]
     ok = rows[REASON].isna().to_numpy(dtype=bool)
-    extra = [c for c in rows.columns if c not in S.CANONICAL_COLUMNS and c != REASON]
-    keys = rows.loc[ok, [S.PLATFORM, S.RESPONSE_ID, REASON, *extra]].assign(
+    extra = [c for c in rows.columns if c not in S.CANONICAL_COLUMNS and c not in (REASON, KIND)]
+    keys = rows.loc[ok, [S.PLATFORM, S.RESPONSE_ID, REASON, KIND, *extra]].assign(
         **{FILE_NO: np.int64(file_no), POS: np.flatnonzero(ok)})
     return _split(keys, _bucket_of(keys[[S.PLATFORM, S.RESPONSE_ID]], buckets), buckets)
 
@@ -156,7 +157,7 @@ def _ordered(pieces: Sequence[pd.DataFrame]) -> pd.DataFrame:
 
 def _verdicts(keys: pd.DataFrame) -> pd.DataFrame:
     hit = keys[REASON].notna().to_numpy(dtype=bool)
-    return keys.loc[hit, [FILE_NO, POS, REASON]].reset_index(drop=True)
+    return keys.loc[hit, [FILE_NO, POS, REASON, KIND]].reset_index(drop=True)
 
 
 def _dup_bucket(*pieces: pd.DataFrame) -> pd.DataFrame:
@@ -175,7 +176,7 @@ def _repeat_keys(part: dict, file_no: int, dups: pd.DataFrame, buckets: int) -> 
     ok &= rows[S.CUSTOMER_KEY].notna().to_numpy(dtype=bool)
     ok &= (rows[S.TEXT].fillna("") != "").to_numpy(dtype=bool)
     ok &= (rows[S.SOURCE].astype(object) != "ticket").to_numpy(dtype=bool)
-    keys = rows.loc[ok, [S.PLATFORM, S.CUSTOMER_KEY, S.SOURCE, S.TEXT, S.RECEIVED_AT, S.RESPONSE_ID, REASON]].assign(
+    keys = rows.loc[ok, [S.PLATFORM, S.CUSTOMER_KEY, S.SOURCE, S.TEXT, S.RECEIVED_AT, S.RESPONSE_ID, REASON, KIND]].assign(
         **{FILE_NO: np.int64(file_no), POS: np.flatnonzero(ok)})
     return _split(keys, _bucket_of(keys[[S.PLATFORM, S.CUSTOMER_KEY]], buckets), buckets)
 
@@ -201,6 +202,7 @@ def _finish(part: dict, file_no: int, verdicts: pd.DataFrame, path: str, cfg: An
         at = mine[POS].to_numpy(dtype=np.int64)
         rows = rows.copy()
         rows.loc[at, REASON] = mine[REASON].astype(rows[REASON].dtype).to_numpy()
+        rows.loc[at, KIND] = mine[KIND].astype(rows[KIND].dtype).to_numpy()
         export = read_export(path, config=cfg)  # the raw cells of the rows quarantined here
         later = quarantine_rows(rows.iloc[np.sort(at)], export, cfg)
         quarantine = pd.concat([quarantine, later], ignore_index=True)
@@ -208,7 +210,7 @@ def _finish(part: dict, file_no: int, verdicts: pd.DataFrame, path: str, cfg: An
         order = np.argsort(pos, kind="stable")
         quarantine, pos = quarantine.iloc[order].reset_index(drop=True), pos[order]
     bad = rows[REASON].notna()
-    kinds = rows.loc[bad.to_numpy(dtype=bool), REASON].map(reason_kind)
+    kinds = rows.loc[bad.to_numpy(dtype=bool), KIND]
     kept = rows.loc[~bad.to_numpy(dtype=bool), list(S.CANONICAL_COLUMNS)].reset_index(drop=True)
     validate_canonical(kept)
     counts = {"file": part["name"], S.PLATFORM: part["platform"], "confidence": part["confidence"],
