@@ -27,12 +27,12 @@ from .compare import (
     compare_vendors,
     kpi_table,
     perception_gap,
-    theme_impact,
 )
 from .actions import fix_first, select_call_list, select_recognition
-from .casemix import adjusted_compare
+from .stats.casemix import adjusted_compare
 from .config import Config, load_config
-from .drivers import theme_drivers
+from .stats.drivers import theme_drivers
+from .stats.impact import theme_impact
 from .service import compare_service, service_kpis
 from .history import (
     HISTORY_DIR, History, HistoryStore, build_history, taxonomy_fingerprint, theme_counts_of, uncovered_sample,

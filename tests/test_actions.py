@@ -18,7 +18,7 @@ from feedbacklib.actions import (
     select_call_list,
     select_recognition,
 )
-from feedbacklib.compare import theme_impact
+from feedbacklib.stats.impact import theme_impact
 from feedbacklib.trends import theme_trends
 
 T0 = pd.Timestamp("2026-10-01", tz="UTC")

@@ -18,9 +18,9 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from . import compare as C
-from . import schema as S
-from .casemix import ols_hc1
+from feedbacklib import compare as C
+from feedbacklib import schema as S
+from .casemix_rows import ols_hc1
 
 __all__ = ["theme_drivers", "DRIVER_COLUMNS"]
 

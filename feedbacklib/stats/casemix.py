@@ -8,12 +8,18 @@ reason and pools the within-stratum differences:
 
 - rates (satisfied share, negative share, each theme rate): **Mantel-Haenszel**
   pooled risk difference, with Sato's variance (valid for many small strata and
-  for few large ones) and the **Cochran-Mantel-Haenszel** test (no continuity
-  correction);
+  for few large ones; no library offers it, so it is written here) and the
+  **Cochran-Mantel-Haenszel** test (no continuity correction; statsmodels'
+  ``StratifiedTable.test_null_odds``);
 - scores (mean CSAT, NPS): **OLS** of the score on the group indicator plus one
-  dummy per stratum, with **HC1** (heteroskedasticity-robust) standard errors,
-  implemented with numpy (:func:`ols_hc1`); NPS is the mean of +100/0/-100
-  points, so its coefficient is an NPS difference.
+  dummy per stratum, with **HC1** (heteroskedasticity-robust) standard errors;
+  NPS is the mean of +100/0/-100 points, so its coefficient is an NPS difference.
+
+Everything is computed from a :class:`~feedbacklib.stats.summaries.Summary` (counts,
+sums and sums of squares per side x stratum cell), so a month summarised on
+several workers gives the same figures as its rows: the regressors are cell
+indicators, so :func:`ols_hc1_cells` is the row-level OLS with HC1 errors
+(statsmodels' ``OLS(...).fit(cov_type="HC1")``, which :func:`ols_hc1` calls on rows).
 
 Only strata that contain both groups inform an adjusted difference (common
 support); ``n_used_a`` / ``n_used_b`` say how many rows that is. Contact reasons
@@ -35,22 +41,29 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy import stats
+from statsmodels.regression.linear_model import OLS
+from statsmodels.stats.contingency_tables import StratifiedTable
 
-from . import compare as C
-from . import schema as S
+from .. import compare as C
+from .. import schema as S
+from . import summaries as SU
+from .summaries import Summary, summarise
 
 __all__ = [
     "mantel_haenszel_rd",
     "cmh_test",
     "ols_hc1",
+    "ols_hc1_cells",
     "OLSResult",
     "strata_labels",
     "adjusted_compare",
     "adjusted_compare_vendors",
+    "adjusted_from_summary",
+    "adjusted_vendors_from_summary",
     "ADJUSTED_COLUMNS",
 ]
 
-DEFAULT_STRATA = (S.CHANNEL, S.CATEGORY)
+DEFAULT_STRATA = SU.DEFAULT_STRATA
 UNKNOWN_STRATUM = "unknown"
 
 # adjusted_compare columns
@@ -124,22 +137,24 @@ def mantel_haenszel_rd(x1, n1, x0, n0, confidence: float = 0.95) -> tuple[float,
 def cmh_test(x1, n1, x0, n0) -> float:
     """Two-sided Cochran-Mantel-Haenszel test of no association in any stratum (2x2xK).
 
-    No continuity correction. Returns 1.0 when no stratum carries information
-    (every margin fixed) and NaN when no stratum has both groups.
+    The statistic is statsmodels' ``StratifiedTable(...).test_null_odds(correction=False)``;
+    the p-value is ``chi2.sf`` of it (statsmodels' ``1 - cdf`` rounds p-values under
+    about 1e-16 to 0). Returns 1.0 when no stratum carries information (every
+    margin fixed) and NaN when no stratum has both groups.
+
+    Examples
+    --------
+    >>> round(cmh_test([30], [100], [15], [100]), 4)
+    0.0119
     """
     a, n1, c, n0 = _strata_arrays(x1, n1, x0, n0)
     if a.size == 0:
         return math.nan
-    big_n = n1 + n0
-    m1 = a + c
-    m0 = big_n - m1
-    expected = n1 * m1 / big_n
+    tables = np.array([[a, n1 - a], [c, n0 - c]])          # 2 x 2 x strata
     with np.errstate(invalid="ignore", divide="ignore"):
-        var = np.where(big_n > 1, n1 * n0 * m1 * m0 / (big_n**2 * (big_n - 1)), 0.0)
-    total = float(var.sum())
-    if total <= 0:
+        chi2 = float(StratifiedTable(tables).test_null_odds(correction=False).statistic)
+    if not np.isfinite(chi2):   # 0 / 0: every stratum has a fixed margin
         return 1.0
-    chi2 = float(np.sum(a - expected)) ** 2 / total
     return float(stats.chi2.sf(chi2, 1))
 
 
@@ -170,13 +185,21 @@ class OLSResult:
                              "lo": low, "hi": high, "p_value": self.p_values})
 
 
-def ols_hc1(X, y, names: Sequence[str] | None = None) -> OLSResult:
-    """Ordinary least squares with HC1 (White, small-sample scaled) standard errors.
+def _empty_fit(names: tuple[str, ...], k: int) -> OLSResult:
+    nan = np.full(k, np.nan)
+    return OLSResult(names, nan, nan, 0, 0)
 
-    ``X`` must include the intercept column if one is wanted. Collinear
-    designs are solved with the pseudo-inverse; a coefficient that is not
-    identified gets NaN standard error. Rows with a NaN in ``X`` or ``y`` are
-    dropped. The sandwich is ``(X'X)^-1 X' diag(e^2) X (X'X)^-1 * n / (n - k)``.
+
+def ols_hc1(X, y, names: Sequence[str] | None = None) -> OLSResult:
+    """Ordinary least squares with HC1 (White, small-sample scaled) standard errors, on rows.
+
+    statsmodels' ``OLS(y, X).fit(cov_type="HC1")``; intervals and p-values use the
+    t distribution with ``n - rank`` degrees of freedom (:class:`OLSResult`).
+    ``X`` must include the intercept column if one is wanted. Collinear designs
+    are solved with the pseudo-inverse; a coefficient that is not identified gets
+    NaN standard error. Rows with a NaN in ``X`` or ``y`` are dropped. The report
+    itself fits from cell summaries (:func:`ols_hc1_cells`), which gives the same
+    figures.
     """
     X = np.asarray(X, dtype=float)
     y = np.asarray(y, dtype=float).ravel()
@@ -187,20 +210,60 @@ def ols_hc1(X, y, names: Sequence[str] | None = None) -> OLSResult:
     n, k = X.shape
     names = tuple(names) if names is not None else tuple(f"x{i}" for i in range(k))
     if n == 0:
-        nan = np.full(k, np.nan)
-        return OLSResult(names, nan, nan, 0, 0)
-    xtx_inv = np.linalg.pinv(X.T @ X)
-    coef = xtx_inv @ X.T @ y
-    resid = y - X @ coef
-    rank = int(np.linalg.matrix_rank(X))
-    df = n - rank
-    meat = (X * resid[:, None] ** 2).T @ X
-    cov = xtx_inv @ meat @ xtx_inv * (n / df if df > 0 else np.nan)
-    se = np.sqrt(np.clip(np.diag(cov), 0, None))
+        return _empty_fit(names, k)
+    model = OLS(y, X)
+    df = int(round(model.df_resid))
+    if df <= 0:   # HC1 scales by n / (n - rank): undefined
+        fit = model.fit()
+        return OLSResult(names, np.asarray(fit.params, dtype=float), np.full(k, np.nan), df, n)
+    fit = model.fit(cov_type="HC1")
+    xtx_inv = np.asarray(fit.normalized_cov_params, dtype=float)
     # a coefficient not identified by the data (collinear column) has no standard error
     identified = np.abs(np.diag(xtx_inv @ (X.T @ X)) - 1.0) < 1e-6
+    se = np.where(identified, np.asarray(fit.bse, dtype=float), np.nan)
+    return OLSResult(names, np.asarray(fit.params, dtype=float), se, df, n)
+
+
+def ols_hc1_cells(X, n, total, sumsq, names: Sequence[str] | None = None) -> OLSResult:
+    """:func:`ols_hc1` from cells: ``X`` has one row per cell, ``n``, ``total`` and ``sumsq``
+    are the count, sum and sum of squares of ``y`` over the cell's rows.
+
+    When every row of a cell has that cell's regressors (cell indicators, theme
+    patterns), this is the row-level fit: ``X'X = sum n_c x_c x_c'``,
+    ``X'y = sum S_c x_c``, and the HC1 meat ``sum_c x_c x_c' sum_{i in c} e_i^2`` with
+    ``sum_{i in c} e_i^2 = (SS_c - S_c^2 / n_c) + n_c (S_c / n_c - yhat_c)^2``
+    (``= SS_c - 2 yhat_c S_c + n_c yhat_c^2``); the rank is that of the rows
+    (singular values of ``sqrt(n_c) x_c``, numpy's default tolerance for ``N`` rows).
+    Cells with ``n == 0`` are ignored.
+    """
+    X = np.asarray(X, dtype=float)
+    if X.ndim == 1:
+        X = X[:, None]
+    n = np.asarray(n, dtype=float).ravel()
+    total = np.asarray(total, dtype=float).ravel()
+    sumsq = np.asarray(sumsq, dtype=float).ravel()
+    keep = n > 0
+    X, n, total, sumsq = X[keep], n[keep], total[keep], sumsq[keep]
+    k = X.shape[1]
+    names = tuple(names) if names is not None else tuple(f"x{i}" for i in range(k))
+    rows = int(round(n.sum()))
+    if rows == 0:
+        return _empty_fit(names, k)
+    xtx = (X * n[:, None]).T @ X
+    xtx_inv = np.linalg.pinv(xtx)
+    coef = xtx_inv @ (X.T @ total)
+    mean = total / n
+    within = np.maximum(sumsq - total * mean, 0.0)
+    rss = within + n * (mean - X @ coef) ** 2
+    sv = np.linalg.svd(X * np.sqrt(n)[:, None], compute_uv=False)
+    rank = int(np.count_nonzero(sv > sv.max() * max(rows, k) * np.finfo(float).eps)) if sv.size else 0
+    df = rows - rank
+    meat = (X * rss[:, None]).T @ X
+    cov = xtx_inv @ meat @ xtx_inv * (rows / df if df > 0 else np.nan)
+    se = np.sqrt(np.clip(np.diag(cov), 0, None))
+    identified = np.abs(np.diag(xtx_inv @ xtx) - 1.0) < 1e-6
     se = np.where(identified, se, np.nan)
-    return OLSResult(names, coef, se, df, n)
+    return OLSResult(names, coef, se, df, rows)
 
 
 # =========================================================================== #
@@ -209,6 +272,14 @@ def ols_hc1(X, y, names: Sequence[str] | None = None) -> OLSResult:
 def _normalise(series: pd.Series) -> pd.Series:
     text = series.astype("string").str.casefold().str.replace(r"[^0-9a-z]+", "_", regex=True).str.strip("_")
     return text.mask(text.isna() | (text == ""), UNKNOWN_STRATUM)
+
+
+def _normalise_values(series: pd.Series) -> pd.Series:
+    """:func:`_normalise` computed once per distinct value (a million rows hold a few dozen)."""
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    labels = _normalise(pd.Series(np.asarray(uniques, dtype=object), dtype=object)).to_numpy(dtype=object)
+    labels = np.append(labels, UNKNOWN_STRATUM)        # code -1: missing
+    return pd.Series(labels[codes], index=series.index, dtype="string")
 
 
 def strata_labels(frame: pd.DataFrame, strata: Sequence[str] = DEFAULT_STRATA) -> pd.Series:
@@ -220,24 +291,33 @@ def strata_labels(frame: pd.DataFrame, strata: Sequence[str] = DEFAULT_STRATA) -
     present = [c for c in strata if c in frame.columns]
     if not present:
         return pd.Series("all", index=frame.index, dtype="string")
-    label = _normalise(frame[present[0]])
+    label = _normalise_values(frame[present[0]])
     for col in present[1:]:
-        label = label + "|" + _normalise(frame[col])
+        label = label + "|" + _normalise_values(frame[col])
     return label.astype("string")
 
 
 # =========================================================================== #
-# Adjusted comparison
+# Adjusted comparison, from a summary
 # =========================================================================== #
-def _mh_row(hit: np.ndarray, seen: np.ndarray, in_a: np.ndarray, stratum: np.ndarray, scale: float) -> dict:
-    keep = seen
-    table = pd.DataFrame({"s": stratum[keep], "a": in_a[keep], "y": hit[keep]})
-    g = table.groupby(["s", "a"], sort=True)["y"].agg(["sum", "size"]).unstack("a", fill_value=0)
-    if g.empty or True not in g["size"].columns or False not in g["size"].columns:
-        return {N_STRATA: 0, N_USED_A: 0, N_USED_B: 0, ADJ_DIFF: math.nan, ADJ_LO: math.nan,
-                ADJ_HI: math.nan, ADJ_P: math.nan}
-    x1, n1 = g["sum"][True].to_numpy(float), g["size"][True].to_numpy(float)
-    x0, n0 = g["sum"][False].to_numpy(float), g["size"][False].to_numpy(float)
+_STRATUM, _SIDE = "_stratum", "_side"
+
+
+def _empty_mh() -> dict:
+    return {N_STRATA: 0, N_USED_A: 0, N_USED_B: 0, ADJ_DIFF: math.nan, ADJ_LO: math.nan,
+            ADJ_HI: math.nan, ADJ_P: math.nan}
+
+
+def _mh_row(sides: pd.DataFrame, hits: str, seen: str | None, scale: float) -> dict:
+    """MH difference and CMH test of ``hits / seen`` between the sides, per stratum."""
+    if seen is None:
+        return _empty_mh()
+    used = sides[sides[seen] > 0]
+    g = used.groupby([_STRATUM, _SIDE], sort=True)[[hits, seen]].sum().unstack(_SIDE, fill_value=0)
+    if g.empty or True not in g[seen].columns or False not in g[seen].columns:
+        return _empty_mh()
+    x1, n1 = g[hits][True].to_numpy(float), g[seen][True].to_numpy(float)
+    x0, n0 = g[hits][False].to_numpy(float), g[seen][False].to_numpy(float)
     both = (n1 > 0) & (n0 > 0)
     rd, low, high = mantel_haenszel_rd(x1, n1, x0, n0)
     return {N_STRATA: int(both.sum()), N_USED_A: int(n1[both].sum()), N_USED_B: int(n0[both].sum()),
@@ -245,25 +325,25 @@ def _mh_row(hit: np.ndarray, seen: np.ndarray, in_a: np.ndarray, stratum: np.nda
             ADJ_P: cmh_test(x1, n1, x0, n0)}
 
 
-def _ols_row(y: np.ndarray, in_a: np.ndarray, stratum: np.ndarray) -> dict:
-    ok = np.isfinite(y)
-    y, in_a, stratum = y[ok], in_a[ok], stratum[ok]
+def _ols_row(sides: pd.DataFrame, count: str, total: str, sumsq: str) -> dict:
+    """``y ~ 1 + side + stratum dummies`` with HC1 errors, from per side x stratum moments."""
+    g = sides[sides[count] > 0].groupby([_STRATUM, _SIDE], sort=True)[[count, total, sumsq]].sum().reset_index()
     # common support: strata with both groups
-    frame = pd.DataFrame({"s": stratum, "a": in_a})
-    mixed = frame.groupby("s")["a"].agg(lambda v: v.any() and not v.all())
-    keep = frame["s"].map(mixed).to_numpy(dtype=bool) if len(frame) else np.zeros(0, dtype=bool)
-    y, in_a, stratum = y[keep], in_a[keep], stratum[keep]
-    n_a, n_b = int(in_a.sum()), int((~in_a).sum())
+    mixed = g.groupby(_STRATUM, sort=True)[_SIDE].agg(lambda v: v.any() and not v.all())
+    g = g[g[_STRATUM].map(mixed).to_numpy(dtype=bool)] if len(g) else g
+    in_a = g[_SIDE].to_numpy(dtype=bool)
+    n = g[count].to_numpy(dtype=float)
+    n_a, n_b = int(n[in_a].sum()), int(n[~in_a].sum())
     empty = {N_STRATA: 0, N_USED_A: n_a, N_USED_B: n_b, ADJ_DIFF: math.nan, ADJ_LO: math.nan,
              ADJ_HI: math.nan, ADJ_P: math.nan}
     if n_a == 0 or n_b == 0:
         return empty
-    levels, codes = np.unique(stratum, return_inverse=True)
-    dummies = np.zeros((y.size, max(levels.size - 1, 0)))
+    levels, codes = np.unique(g[_STRATUM].to_numpy(dtype=object).astype(str), return_inverse=True)
+    dummies = np.zeros((len(g), max(levels.size - 1, 0)))
     if levels.size > 1:
-        dummies[np.arange(y.size)[codes > 0], codes[codes > 0] - 1] = 1.0
-    X = np.column_stack([np.ones(y.size), in_a.astype(float), dummies])
-    fit = ols_hc1(X, y)
+        dummies[np.arange(len(g))[codes > 0], codes[codes > 0] - 1] = 1.0
+    X = np.column_stack([np.ones(len(g)), in_a.astype(float), dummies])
+    fit = ols_hc1_cells(X, n, g[total].to_numpy(dtype=float), g[sumsq].to_numpy(dtype=float))
     low, high = fit.ci()
     return {N_STRATA: int(levels.size), N_USED_A: n_a, N_USED_B: n_b, ADJ_DIFF: float(fit.coef[1]),
             ADJ_LO: float(low[1]), ADJ_HI: float(high[1]), ADJ_P: float(fit.p_values[1])}
@@ -322,33 +402,27 @@ def _sentence(row: dict) -> str:
             "the mix of contacts each side handles hides a real difference.")
 
 
-def _adjusted(frame: pd.DataFrame, in_a: np.ndarray, in_b: np.ndarray, raw: pd.DataFrame,
-              strata: Sequence[str], theme_ids: Sequence[str], min_n: int, alpha: float) -> pd.DataFrame:
-    sub = frame.loc[in_a | in_b]
-    a_flag = in_a[in_a | in_b]
-    # integer codes in the labels' sorted order: the same strata (and the same regression
-    # baseline) as the labels themselves, grouped and sorted as numbers, not strings
-    stratum = pd.factorize(strata_labels(sub, strata), sort=True)[0]
-    text = C._has_text(sub)
-    csat = C._numbers(sub, S.CSAT)
+def _sides(summary: Summary, in_a: np.ndarray, in_b: np.ndarray) -> pd.DataFrame:
+    """The summary's cells of either side, labelled with their stratum and side (True: ``a``)."""
+    cells = summary.cells.loc[in_a | in_b]
+    sides = cells[summary.measures].copy()
+    sides[_STRATUM] = strata_labels(cells, summary.strata).to_numpy(dtype=object)
+    sides[_SIDE] = in_a[in_a | in_b]
+    return sides.reset_index(drop=True)
+
+
+def _adjusted(summary: Summary, in_a: np.ndarray, in_b: np.ndarray, raw: pd.DataFrame,
+              min_n: int, alpha: float) -> pd.DataFrame:
+    sides = _sides(summary, in_a, in_b)
     rows = {}
-    rows[C.SATISFIED_SHARE] = {ADJ_METHOD: METHOD_MH, **_mh_row(
-        csat >= C.SATISFIED_MIN_CSAT, ~np.isnan(csat), a_flag, stratum, 1.0)}
-    rows[C.CSAT_MEAN] = {ADJ_METHOD: METHOD_OLS, **_ols_row(csat, a_flag, stratum)}
-    nps = C._numbers(sub, S.NPS)
-    points = np.where(np.isnan(nps), np.nan,
-                      np.where(nps >= C.PROMOTER_MIN, 100.0, np.where(nps <= C.DETRACTOR_MAX, -100.0, 0.0)))
-    rows[C.NPS_SCORE] = {ADJ_METHOD: METHOD_OLS, **_ols_row(points, a_flag, stratum)}
-    if S.SENTIMENT_LABEL in sub.columns:
-        labelled = text & C._known(sub, S.SENTIMENT_LABEL)
-        negative = np.array(sub[S.SENTIMENT_LABEL].astype("string").eq(C.NEGATIVE_LABEL).fillna(False), dtype=bool)
-    else:
-        labelled = negative = np.zeros(len(sub), dtype=bool)
-    rows[C.NEGATIVE_SHARE] = {ADJ_METHOD: METHOD_MH, **_mh_row(negative, labelled, a_flag, stratum, 1.0)}
-    for t in theme_ids:
-        present = S.theme_column(t) in sub.columns
-        rows[C.rate_column(t)] = {ADJ_METHOD: METHOD_MH, **_mh_row(
-            C._flags(sub, S.theme_column(t)), text if present else text & False, a_flag, stratum, 100.0)}
+    rows[C.SATISFIED_SHARE] = {ADJ_METHOD: METHOD_MH, **_mh_row(sides, SU.SATISFIED, SU.CSAT_N, 1.0)}
+    rows[C.CSAT_MEAN] = {ADJ_METHOD: METHOD_OLS, **_ols_row(sides, SU.CSAT_N, SU.CSAT_SUM, SU.CSAT_SUMSQ)}
+    rows[C.NPS_SCORE] = {ADJ_METHOD: METHOD_OLS, **_ols_row(sides, SU.NPS_N, SU.NPS_SUM, SU.NPS_SUMSQ)}
+    rows[C.NEGATIVE_SHARE] = {ADJ_METHOD: METHOD_MH, **_mh_row(sides, SU.NEGATIVE, SU.LABELLED, 1.0)}
+    for t in summary.themes:
+        # a theme whose column the rows lack has no comments to count
+        seen = SU.N_TEXT if t in summary.present else None
+        rows[C.rate_column(t)] = {ADJ_METHOD: METHOD_MH, **_mh_row(sides, SU.hit_column(t), seen, 100.0)}
 
     out = raw.rename(columns={C.DIFF: RAW_DIFF, C.DIFF_LO: RAW_LO, C.DIFF_HI: RAW_HI, C.P_VALUE: RAW_P,
                               C.Q_VALUE: RAW_Q, C.SIGNIFICANT: RAW_SIG}).copy()
@@ -366,6 +440,26 @@ def _adjusted(frame: pd.DataFrame, in_a: np.ndarray, in_b: np.ndarray, raw: pd.D
     out[DISAGREE] = out[DISAGREEMENT] != ""
     out[C.FINDING] = [_sentence(r) for r in out.to_dict("records")]
     return out
+
+
+def adjusted_from_summary(
+    summary: Summary,
+    raw: pd.DataFrame,
+    *,
+    group_col: str = S.SERVICE_MODEL,
+    a: str = S.OUTSOURCED,
+    b: str = S.IN_HOUSE,
+    min_n: int = 30,
+    alpha: float = 0.05,
+) -> pd.DataFrame:
+    """:func:`adjusted_compare` from a :class:`~feedbacklib.stats.summaries.Summary` whose keys
+    include ``group_col``, next to ``raw`` (the :func:`~feedbacklib.compare.compare_groups` table
+    of the same rows, ``a`` against ``b``)."""
+    C._require(summary.cells, group_col, "group_col")
+    cells = summary.cells
+    in_a, in_b = C._equals(cells, group_col, a), C._equals(cells, group_col, b)
+    out = _adjusted(summary, in_a, in_b, raw, min_n, alpha)
+    return out[list(ADJUSTED_COLUMNS)].reset_index(drop=True)
 
 
 def adjusted_compare(
@@ -387,8 +481,9 @@ def adjusted_compare(
     (``satisfied_share``, ``csat_mean``, ``nps``, ``negative_share``,
     ``rate_<theme>``); the raw columns are copied from it. Adjusted: MH risk
     difference + CMH test for the shares and theme rates, OLS with stratum
-    dummies and HC1 errors for ``csat_mean`` and ``nps``. ``adj_q_value`` is
-    BH across the metrics whose used rows reach ``min_n`` in both groups.
+    dummies and HC1 errors for ``csat_mean`` and ``nps``, all from the rows'
+    :func:`~feedbacklib.stats.summaries.summarise` (see :func:`adjusted_from_summary`).
+    ``adj_q_value`` is BH across the metrics whose used rows reach ``min_n`` in both groups.
 
     Disagreement (``disagreement``): ``"sign_flip"`` when both are
     significant with opposite signs; ``"raw_only"`` when the raw difference is
@@ -410,9 +505,37 @@ def adjusted_compare(
     theme_ids = C._themes_of(frame, themes)
     raw = C.compare_groups(frame, group_col=group_col, a=a, b=b, themes=theme_ids, min_n=min_n,
                            alpha=alpha, n_resamples=n_resamples, random_state=random_state)
-    in_a, in_b = C._equals(frame, group_col, a), C._equals(frame, group_col, b)
-    out = _adjusted(frame, in_a, in_b, raw, strata, theme_ids, min_n, alpha)
-    return out[list(ADJUSTED_COLUMNS)].reset_index(drop=True)
+    summary = summarise(frame, themes=theme_ids, keys=(group_col,), strata=strata, scores=())
+    return adjusted_from_summary(summary, raw, group_col=group_col, a=a, b=b, min_n=min_n, alpha=alpha)
+
+
+def _vendor_cells(cells: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(cells of some vendor's outsourced rows, in-house cells), as compare_vendors splits rows."""
+    in_b = C._equals(cells, S.SERVICE_MODEL, S.IN_HOUSE)
+    vendor_rows = np.zeros(len(cells), dtype=bool)
+    if S.VENDOR in cells.columns:
+        vendor_rows = C._known(cells, S.VENDOR) & ~in_b
+    return vendor_rows, in_b
+
+
+def adjusted_vendors_from_summary(summary: Summary, raw_all: pd.DataFrame, *, min_n: int = 30,
+                                  alpha: float = 0.05) -> pd.DataFrame:
+    """:func:`adjusted_compare_vendors` from a summary keyed by service model and vendor, next to
+    ``raw_all`` (the :func:`~feedbacklib.compare.compare_vendors` table of the same rows)."""
+    cells = summary.cells
+    C._require(cells, S.SERVICE_MODEL, "frame")
+    vendor_rows, in_b = _vendor_cells(cells)
+    vendors = sorted(map(str, cells.loc[vendor_rows, S.VENDOR].dropna().unique())) if vendor_rows.any() else []
+    parts = []
+    for vendor in vendors:
+        in_a = vendor_rows & C._equals(cells, S.VENDOR, vendor)
+        raw = raw_all[raw_all[C.VENDOR_COL] == vendor].drop(columns=[C.VENDOR_COL])
+        out = _adjusted(summary, in_a, in_b, raw.reset_index(drop=True), min_n, alpha)
+        parts.append(out[list(ADJUSTED_COLUMNS)].assign(**{C.VENDOR_COL: vendor}))
+    columns = [C.VENDOR_COL, *ADJUSTED_COLUMNS]
+    if not parts:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(parts, ignore_index=True)[columns]
 
 
 def adjusted_compare_vendors(
@@ -435,17 +558,5 @@ def adjusted_compare_vendors(
     theme_ids = C._themes_of(frame, themes)
     raw_all = C.compare_vendors(frame, themes=theme_ids, min_n=min_n, alpha=alpha,
                                 n_resamples=n_resamples, random_state=random_state)
-    in_b = C._equals(frame, S.SERVICE_MODEL, S.IN_HOUSE)
-    vendor_rows = np.zeros(len(frame), dtype=bool)
-    if S.VENDOR in frame.columns:
-        vendor_rows = C._known(frame, S.VENDOR) & ~in_b
-    parts = []
-    for vendor in C._vendors(frame):
-        in_a = vendor_rows & C._equals(frame, S.VENDOR, vendor)
-        raw = raw_all[raw_all[C.VENDOR_COL] == vendor].drop(columns=[C.VENDOR_COL])
-        out = _adjusted(frame, in_a, in_b, raw.reset_index(drop=True), strata, theme_ids, min_n, alpha)
-        parts.append(out[list(ADJUSTED_COLUMNS)].assign(**{C.VENDOR_COL: vendor}))
-    columns = [C.VENDOR_COL, *ADJUSTED_COLUMNS]
-    if not parts:
-        return pd.DataFrame(columns=columns)
-    return pd.concat(parts, ignore_index=True)[columns]
+    summary = summarise(frame, themes=theme_ids, keys=(S.SERVICE_MODEL, S.VENDOR), strata=strata, scores=())
+    return adjusted_vendors_from_summary(summary, raw_all, min_n=min_n, alpha=alpha)

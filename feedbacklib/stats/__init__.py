@@ -1,0 +1,1 @@
+"""Statistics of the report, computed from rows or from additive per-cell summaries."""

@@ -1,0 +1,451 @@
+"""Case mix: compare outsourced and in-house service on like-for-like contacts.
+
+Outsourced and in-house teams rarely get the same contacts: a vendor may take
+most of the (easy) chat traffic while in-house handles the (hard) phone
+complaints. A raw comparison then measures the mix as much as the service.
+This module compares the two groups *within* strata of channel x contact
+reason and pools the within-stratum differences:
+
+- rates (satisfied share, negative share, each theme rate): **Mantel-Haenszel**
+  pooled risk difference, with Sato's variance (valid for many small strata and
+  for few large ones) and the **Cochran-Mantel-Haenszel** test (no continuity
+  correction);
+- scores (mean CSAT, NPS): **OLS** of the score on the group indicator plus one
+  dummy per stratum, with **HC1** (heteroskedasticity-robust) standard errors,
+  implemented with numpy (:func:`ols_hc1`); NPS is the mean of +100/0/-100
+  points, so its coefficient is an NPS difference.
+
+Only strata that contain both groups inform an adjusted difference (common
+support); ``n_used_a`` / ``n_used_b`` say how many rows that is. Contact reasons
+are normalised before stratifying (``"Technical fault"`` and
+``"technical_fault"`` are one reason); a missing channel or reason is its own
+stratum ``"unknown"``.
+
+:func:`adjusted_compare` returns the raw comparison (exactly the figures of
+:func:`feedbacklib.compare.compare_groups`) next to the adjusted one, and says
+so plainly when the two disagree.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from feedbacklib import compare as C
+from feedbacklib import schema as S
+
+__all__ = [
+    "mantel_haenszel_rd",
+    "cmh_test",
+    "ols_hc1",
+    "OLSResult",
+    "strata_labels",
+    "adjusted_compare",
+    "adjusted_compare_vendors",
+    "ADJUSTED_COLUMNS",
+]
+
+DEFAULT_STRATA = (S.CHANNEL, S.CATEGORY)
+UNKNOWN_STRATUM = "unknown"
+
+# adjusted_compare columns
+RAW_DIFF, RAW_LO, RAW_HI = "raw_diff", "raw_diff_lo", "raw_diff_hi"
+RAW_P, RAW_Q, RAW_SIG = "raw_p_value", "raw_q_value", "raw_significant"
+ADJ_DIFF, ADJ_LO, ADJ_HI = "adj_diff", "adj_diff_lo", "adj_diff_hi"
+ADJ_P, ADJ_Q, ADJ_SIG = "adj_p_value", "adj_q_value", "adj_significant"
+ADJ_METHOD = "adj_method"
+N_STRATA = "n_strata"
+N_USED_A, N_USED_B = "n_used_a", "n_used_b"
+DISAGREE = "disagree"
+DISAGREEMENT = "disagreement"
+SIGN_FLIP = "sign_flip"
+RAW_ONLY = "raw_only"
+ADJUSTED_ONLY = "adjusted_only"
+METHOD_MH = "mantel_haenszel"
+METHOD_OLS = "ols_hc1"
+
+ADJUSTED_COLUMNS = (
+    C.METRIC, C.THEME, C.KIND, C.UNIT, C.A, C.B, C.N_A, C.N_B, C.VALUE_A, C.VALUE_B,
+    RAW_DIFF, RAW_LO, RAW_HI, RAW_P, RAW_Q, RAW_SIG,
+    ADJ_METHOD, N_STRATA, N_USED_A, N_USED_B, ADJ_DIFF, ADJ_LO, ADJ_HI, ADJ_P, ADJ_Q, ADJ_SIG,
+    DISAGREE, DISAGREEMENT, C.FINDING,
+)
+
+
+# =========================================================================== #
+# Primitives
+# =========================================================================== #
+def _strata_arrays(x1, n1, x0, n0):
+    arrays = [np.asarray(v, dtype=float).ravel() for v in (x1, n1, x0, n0)]
+    x1, n1, x0, n0 = arrays
+    keep = (n1 > 0) & (n0 > 0)
+    return x1[keep], n1[keep], x0[keep], n0[keep]
+
+
+def mantel_haenszel_rd(x1, n1, x0, n0, confidence: float = 0.95) -> tuple[float, float, float]:
+    """Mantel-Haenszel pooled risk difference ``p1 - p0`` over strata, with a Sato interval.
+
+    Parameters
+    ----------
+    x1, n1, x0, n0 : array-like
+        Per stratum: successes and size of group 1, successes and size of group 0.
+        Strata missing either group are ignored.
+
+    Returns
+    -------
+    tuple
+        ``(rd, lo, hi)``; NaN when no stratum has both groups.
+
+    Examples
+    --------
+    >>> [round(v, 4) for v in mantel_haenszel_rd([30], [100], [20], [100])]
+    [0.1, -0.0192, 0.2192]
+    """
+    a, n1, c, n0 = _strata_arrays(x1, n1, x0, n0)
+    if a.size == 0:
+        return (math.nan, math.nan, math.nan)
+    big_n = n1 + n0
+    w = n1 * n0 / big_n
+    rd = float(np.sum((a * n0 - c * n1) / big_n) / w.sum())
+    p = np.sum((n1**2 * c - n0**2 * a + n1 * n0 * (n0 - n1) / 2.0) / big_n**2)
+    q = np.sum((a * (n0 - c) + c * (n1 - a)) / (2.0 * big_n))
+    var = (rd * p + q) / w.sum() ** 2
+    if not np.isfinite(var) or var < 0:
+        return (rd, math.nan, math.nan)
+    half = C._z(confidence) * math.sqrt(var)
+    return (rd, rd - half, rd + half)
+
+
+def cmh_test(x1, n1, x0, n0) -> float:
+    """Two-sided Cochran-Mantel-Haenszel test of no association in any stratum (2x2xK).
+
+    No continuity correction. Returns 1.0 when no stratum carries information
+    (every margin fixed) and NaN when no stratum has both groups.
+    """
+    a, n1, c, n0 = _strata_arrays(x1, n1, x0, n0)
+    if a.size == 0:
+        return math.nan
+    big_n = n1 + n0
+    m1 = a + c
+    m0 = big_n - m1
+    expected = n1 * m1 / big_n
+    with np.errstate(invalid="ignore", divide="ignore"):
+        var = np.where(big_n > 1, n1 * n0 * m1 * m0 / (big_n**2 * (big_n - 1)), 0.0)
+    total = float(var.sum())
+    if total <= 0:
+        return 1.0
+    chi2 = float(np.sum(a - expected)) ** 2 / total
+    return float(stats.chi2.sf(chi2, 1))
+
+
+@dataclass(frozen=True)
+class OLSResult:
+    """Coefficients of an OLS fit with HC1 standard errors."""
+
+    names: tuple[str, ...]
+    coef: np.ndarray
+    se: np.ndarray
+    df_resid: int
+    n: int
+
+    def ci(self, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+        t = stats.t.ppf(0.5 + confidence / 2, max(self.df_resid, 1))
+        return self.coef - t * self.se, self.coef + t * self.se
+
+    @property
+    def p_values(self) -> np.ndarray:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            tstat = self.coef / self.se
+        return 2 * stats.t.sf(np.abs(tstat), max(self.df_resid, 1))
+
+    def frame(self, confidence: float = 0.95) -> pd.DataFrame:
+        """``term, coef, se, lo, hi, p_value`` for every column of the design."""
+        low, high = self.ci(confidence)
+        return pd.DataFrame({"term": list(self.names), "coef": self.coef, "se": self.se,
+                             "lo": low, "hi": high, "p_value": self.p_values})
+
+
+def ols_hc1(X, y, names: Sequence[str] | None = None) -> OLSResult:
+    """Ordinary least squares with HC1 (White, small-sample scaled) standard errors.
+
+    ``X`` must include the intercept column if one is wanted. Collinear
+    designs are solved with the pseudo-inverse; a coefficient that is not
+    identified gets NaN standard error. Rows with a NaN in ``X`` or ``y`` are
+    dropped. The sandwich is ``(X'X)^-1 X' diag(e^2) X (X'X)^-1 * n / (n - k)``.
+    """
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y, dtype=float).ravel()
+    if X.ndim == 1:
+        X = X[:, None]
+    ok = np.isfinite(y) & np.isfinite(X).all(axis=1)
+    X, y = X[ok], y[ok]
+    n, k = X.shape
+    names = tuple(names) if names is not None else tuple(f"x{i}" for i in range(k))
+    if n == 0:
+        nan = np.full(k, np.nan)
+        return OLSResult(names, nan, nan, 0, 0)
+    xtx_inv = np.linalg.pinv(X.T @ X)
+    coef = xtx_inv @ X.T @ y
+    resid = y - X @ coef
+    rank = int(np.linalg.matrix_rank(X))
+    df = n - rank
+    meat = (X * resid[:, None] ** 2).T @ X
+    cov = xtx_inv @ meat @ xtx_inv * (n / df if df > 0 else np.nan)
+    se = np.sqrt(np.clip(np.diag(cov), 0, None))
+    # a coefficient not identified by the data (collinear column) has no standard error
+    identified = np.abs(np.diag(xtx_inv @ (X.T @ X)) - 1.0) < 1e-6
+    se = np.where(identified, se, np.nan)
+    return OLSResult(names, coef, se, df, n)
+
+
+# =========================================================================== #
+# Strata
+# =========================================================================== #
+def _normalise(series: pd.Series) -> pd.Series:
+    text = series.astype("string").str.casefold().str.replace(r"[^0-9a-z]+", "_", regex=True).str.strip("_")
+    return text.mask(text.isna() | (text == ""), UNKNOWN_STRATUM)
+
+
+def strata_labels(frame: pd.DataFrame, strata: Sequence[str] = DEFAULT_STRATA) -> pd.Series:
+    """One label per row, ``"<channel>|<category>"`` after normalisation (missing -> ``unknown``).
+
+    Columns of ``strata`` absent from the frame are skipped; no column at all
+    gives one stratum ``"all"``.
+    """
+    present = [c for c in strata if c in frame.columns]
+    if not present:
+        return pd.Series("all", index=frame.index, dtype="string")
+    label = _normalise(frame[present[0]])
+    for col in present[1:]:
+        label = label + "|" + _normalise(frame[col])
+    return label.astype("string")
+
+
+# =========================================================================== #
+# Adjusted comparison
+# =========================================================================== #
+def _mh_row(hit: np.ndarray, seen: np.ndarray, in_a: np.ndarray, stratum: np.ndarray, scale: float) -> dict:
+    keep = seen
+    table = pd.DataFrame({"s": stratum[keep], "a": in_a[keep], "y": hit[keep]})
+    g = table.groupby(["s", "a"], sort=True)["y"].agg(["sum", "size"]).unstack("a", fill_value=0)
+    if g.empty or True not in g["size"].columns or False not in g["size"].columns:
+        return {N_STRATA: 0, N_USED_A: 0, N_USED_B: 0, ADJ_DIFF: math.nan, ADJ_LO: math.nan,
+                ADJ_HI: math.nan, ADJ_P: math.nan}
+    x1, n1 = g["sum"][True].to_numpy(float), g["size"][True].to_numpy(float)
+    x0, n0 = g["sum"][False].to_numpy(float), g["size"][False].to_numpy(float)
+    both = (n1 > 0) & (n0 > 0)
+    rd, low, high = mantel_haenszel_rd(x1, n1, x0, n0)
+    return {N_STRATA: int(both.sum()), N_USED_A: int(n1[both].sum()), N_USED_B: int(n0[both].sum()),
+            ADJ_DIFF: scale * rd, ADJ_LO: scale * low, ADJ_HI: scale * high,
+            ADJ_P: cmh_test(x1, n1, x0, n0)}
+
+
+def _ols_row(y: np.ndarray, in_a: np.ndarray, stratum: np.ndarray) -> dict:
+    ok = np.isfinite(y)
+    y, in_a, stratum = y[ok], in_a[ok], stratum[ok]
+    # common support: strata with both groups
+    frame = pd.DataFrame({"s": stratum, "a": in_a})
+    mixed = frame.groupby("s")["a"].agg(lambda v: v.any() and not v.all())
+    keep = frame["s"].map(mixed).to_numpy(dtype=bool) if len(frame) else np.zeros(0, dtype=bool)
+    y, in_a, stratum = y[keep], in_a[keep], stratum[keep]
+    n_a, n_b = int(in_a.sum()), int((~in_a).sum())
+    empty = {N_STRATA: 0, N_USED_A: n_a, N_USED_B: n_b, ADJ_DIFF: math.nan, ADJ_LO: math.nan,
+             ADJ_HI: math.nan, ADJ_P: math.nan}
+    if n_a == 0 or n_b == 0:
+        return empty
+    levels, codes = np.unique(stratum, return_inverse=True)
+    dummies = np.zeros((y.size, max(levels.size - 1, 0)))
+    if levels.size > 1:
+        dummies[np.arange(y.size)[codes > 0], codes[codes > 0] - 1] = 1.0
+    X = np.column_stack([np.ones(y.size), in_a.astype(float), dummies])
+    fit = ols_hc1(X, y)
+    low, high = fit.ci()
+    return {N_STRATA: int(levels.size), N_USED_A: n_a, N_USED_B: n_b, ADJ_DIFF: float(fit.coef[1]),
+            ADJ_LO: float(low[1]), ADJ_HI: float(high[1]), ADJ_P: float(fit.p_values[1])}
+
+
+_WHAT = {
+    C.SATISFIED_SHARE: ("the share of satisfied customers (4-5)", 100, "points", 1),
+    C.CSAT_MEAN: ("mean CSAT", 1, "on the 1-5 scale", 2),
+    C.NPS_SCORE: ("NPS", 1, "points", 0),
+    C.NEGATIVE_SHARE: ("the share of negative comments", 100, "points", 1),
+}
+
+
+def _describe(row: dict) -> tuple[str, float, str, int]:
+    if row[C.METRIC] in _WHAT:
+        return _WHAT[row[C.METRIC]]
+    return (f"{str(row[C.THEME]).replace('_', ' ')} mentions per 100 comments", 1, "points", 1)
+
+
+def _in_sentence(label: str) -> str:
+    """A group's name inside a sentence: "outsourced teams", but vendor names keep their case."""
+    subject, _ = C._subject(label)
+    return subject[0].lower() + subject[1:] if label in (S.OUTSOURCED, S.IN_HOUSE, S.UNKNOWN, C.ALL) else subject
+
+
+def _sentence(row: dict) -> str:
+    if not row[DISAGREE]:
+        return ""
+    subject = _in_sentence(str(row[C.A]))
+    other = C._against(str(row[C.B])).removeprefix("at ")
+    what, scale, unit, digits = _describe(row)
+
+    def fmt(d, low, high):
+        return (f"{scale * d:+.{digits}f} {unit}, 95% CI {scale * low:+.{digits}f} to "
+                f"{scale * high:+.{digits}f}")
+
+    raw = fmt(row[RAW_DIFF], row[RAW_LO], row[RAW_HI])
+    adj = fmt(row[ADJ_DIFF], row[ADJ_LO], row[ADJ_HI])
+    like = "comparing contacts of the same channel and contact reason"
+    if row[DISAGREEMENT] == SIGN_FLIP:
+        return (f"Raw and like-for-like figures point in opposite directions for {what}: "
+                f"{subject} against {other} differ by {raw} overall, but by {adj} when {like}. "
+                "The raw figure reflects the mix of contacts each side handles; the like-for-like "
+                "figure is the fair comparison.")
+    if row[DISAGREEMENT] == RAW_ONLY:
+        shrunk = abs(row[ADJ_DIFF]) <= 0.5 * abs(row[RAW_DIFF]) or np.sign(row[ADJ_DIFF]) != np.sign(row[RAW_DIFF])
+        why = ("it mostly reflects the mix of contacts each side handles, not how well they handle them."
+               if shrunk else
+               "part of it may come from the mix of contacts, so treat the raw difference with caution.")
+        return (f"The raw difference in {what} between {subject} and {other} ({raw}) is not clear "
+                f"when {like} ({adj}): {why}")
+    direction = "lower" if row[ADJ_DIFF] < 0 else "higher"
+    size = f"{scale * abs(row[ADJ_DIFF]):.{digits}f} {unit}"
+    return (f"The raw figures show no clear difference in {what} between {subject} and {other} "
+            f"({raw}), but {like}, {subject} come out {direction} by {size} ({adj}): "
+            "the mix of contacts each side handles hides a real difference.")
+
+
+def _adjusted(frame: pd.DataFrame, in_a: np.ndarray, in_b: np.ndarray, raw: pd.DataFrame,
+              strata: Sequence[str], theme_ids: Sequence[str], min_n: int, alpha: float) -> pd.DataFrame:
+    sub = frame.loc[in_a | in_b]
+    a_flag = in_a[in_a | in_b]
+    # integer codes in the labels' sorted order: the same strata (and the same regression
+    # baseline) as the labels themselves, grouped and sorted as numbers, not strings
+    stratum = pd.factorize(strata_labels(sub, strata), sort=True)[0]
+    text = C._has_text(sub)
+    csat = C._numbers(sub, S.CSAT)
+    rows = {}
+    rows[C.SATISFIED_SHARE] = {ADJ_METHOD: METHOD_MH, **_mh_row(
+        csat >= C.SATISFIED_MIN_CSAT, ~np.isnan(csat), a_flag, stratum, 1.0)}
+    rows[C.CSAT_MEAN] = {ADJ_METHOD: METHOD_OLS, **_ols_row(csat, a_flag, stratum)}
+    nps = C._numbers(sub, S.NPS)
+    points = np.where(np.isnan(nps), np.nan,
+                      np.where(nps >= C.PROMOTER_MIN, 100.0, np.where(nps <= C.DETRACTOR_MAX, -100.0, 0.0)))
+    rows[C.NPS_SCORE] = {ADJ_METHOD: METHOD_OLS, **_ols_row(points, a_flag, stratum)}
+    if S.SENTIMENT_LABEL in sub.columns:
+        labelled = text & C._known(sub, S.SENTIMENT_LABEL)
+        negative = np.array(sub[S.SENTIMENT_LABEL].astype("string").eq(C.NEGATIVE_LABEL).fillna(False), dtype=bool)
+    else:
+        labelled = negative = np.zeros(len(sub), dtype=bool)
+    rows[C.NEGATIVE_SHARE] = {ADJ_METHOD: METHOD_MH, **_mh_row(negative, labelled, a_flag, stratum, 1.0)}
+    for t in theme_ids:
+        present = S.theme_column(t) in sub.columns
+        rows[C.rate_column(t)] = {ADJ_METHOD: METHOD_MH, **_mh_row(
+            C._flags(sub, S.theme_column(t)), text if present else text & False, a_flag, stratum, 100.0)}
+
+    out = raw.rename(columns={C.DIFF: RAW_DIFF, C.DIFF_LO: RAW_LO, C.DIFF_HI: RAW_HI, C.P_VALUE: RAW_P,
+                              C.Q_VALUE: RAW_Q, C.SIGNIFICANT: RAW_SIG}).copy()
+    adj = pd.DataFrame([rows.get(m, {}) for m in out[C.METRIC]], index=out.index)
+    for col in (ADJ_METHOD, N_STRATA, N_USED_A, N_USED_B, ADJ_DIFF, ADJ_LO, ADJ_HI, ADJ_P):
+        out[col] = adj[col] if col in adj.columns else np.nan
+    big = (out[N_USED_A] >= min_n) & (out[N_USED_B] >= min_n)
+    out[ADJ_Q] = C.benjamini_hochberg(np.where(big, out[ADJ_P].to_numpy(dtype=float), np.nan))
+    out[ADJ_SIG] = (big & (out[ADJ_Q] < alpha)).fillna(False).astype(bool)
+    raw_sig = out[RAW_SIG].astype(bool)
+    adj_sig = out[ADJ_SIG]
+    flip = raw_sig & adj_sig & (np.sign(out[RAW_DIFF]) != np.sign(out[ADJ_DIFF]))
+    out[DISAGREEMENT] = np.select([flip, raw_sig & ~adj_sig, adj_sig & ~raw_sig],
+                                  [SIGN_FLIP, RAW_ONLY, ADJUSTED_ONLY], default="")
+    out[DISAGREE] = out[DISAGREEMENT] != ""
+    out[C.FINDING] = [_sentence(r) for r in out.to_dict("records")]
+    return out
+
+
+def adjusted_compare(
+    frame: pd.DataFrame,
+    *,
+    group_col: str = S.SERVICE_MODEL,
+    a: str = S.OUTSOURCED,
+    b: str = S.IN_HOUSE,
+    strata: Sequence[str] = DEFAULT_STRATA,
+    themes: Iterable[str] | None = None,
+    min_n: int = 30,
+    alpha: float = 0.05,
+    n_resamples: int = C.DEFAULT_RESAMPLES,
+    random_state: int | None = 0,
+) -> pd.DataFrame:
+    """Raw and case-mix-adjusted differences ``a - b`` side by side, one row per metric.
+
+    Metrics and their order are those of :func:`~feedbacklib.compare.compare_groups`
+    (``satisfied_share``, ``csat_mean``, ``nps``, ``negative_share``,
+    ``rate_<theme>``); the raw columns are copied from it. Adjusted: MH risk
+    difference + CMH test for the shares and theme rates, OLS with stratum
+    dummies and HC1 errors for ``csat_mean`` and ``nps``. ``adj_q_value`` is
+    BH across the metrics whose used rows reach ``min_n`` in both groups.
+
+    Disagreement (``disagreement``): ``"sign_flip"`` when both are
+    significant with opposite signs; ``"raw_only"`` when the raw difference is
+    significant and the adjusted one is not; ``"adjusted_only"`` the reverse;
+    ``""`` otherwise. ``finding`` is a plain sentence for disagreeing rows.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``metric, theme, kind, unit, a, b, n_a, n_b, value_a, value_b,
+        raw_diff, raw_diff_lo, raw_diff_hi, raw_p_value, raw_q_value,
+        raw_significant, adj_method, n_strata, n_used_a, n_used_b, adj_diff,
+        adj_diff_lo, adj_diff_hi, adj_p_value, adj_q_value, adj_significant,
+        disagree, disagreement, finding``. Differences are on the scale of
+        ``compare_groups`` (shares 0..1, theme rates per 100, CSAT 1..5, NPS
+        points).
+    """
+    C._require(frame, group_col, "group_col")
+    theme_ids = C._themes_of(frame, themes)
+    raw = C.compare_groups(frame, group_col=group_col, a=a, b=b, themes=theme_ids, min_n=min_n,
+                           alpha=alpha, n_resamples=n_resamples, random_state=random_state)
+    in_a, in_b = C._equals(frame, group_col, a), C._equals(frame, group_col, b)
+    out = _adjusted(frame, in_a, in_b, raw, strata, theme_ids, min_n, alpha)
+    return out[list(ADJUSTED_COLUMNS)].reset_index(drop=True)
+
+
+def adjusted_compare_vendors(
+    frame: pd.DataFrame,
+    *,
+    strata: Sequence[str] = DEFAULT_STRATA,
+    themes: Iterable[str] | None = None,
+    min_n: int = 30,
+    alpha: float = 0.05,
+    n_resamples: int = C.DEFAULT_RESAMPLES,
+    random_state: int | None = 0,
+) -> pd.DataFrame:
+    """:func:`adjusted_compare` of each vendor against in-house, stacked.
+
+    Returns ``vendor`` followed by :data:`ADJUSTED_COLUMNS`; raw figures are
+    those of :func:`~feedbacklib.compare.compare_vendors` (BH across all
+    vendors), adjusted q-values are BH within each vendor.
+    """
+    C._require(frame, S.SERVICE_MODEL, "frame")
+    theme_ids = C._themes_of(frame, themes)
+    raw_all = C.compare_vendors(frame, themes=theme_ids, min_n=min_n, alpha=alpha,
+                                n_resamples=n_resamples, random_state=random_state)
+    in_b = C._equals(frame, S.SERVICE_MODEL, S.IN_HOUSE)
+    vendor_rows = np.zeros(len(frame), dtype=bool)
+    if S.VENDOR in frame.columns:
+        vendor_rows = C._known(frame, S.VENDOR) & ~in_b
+    parts = []
+    for vendor in C._vendors(frame):
+        in_a = vendor_rows & C._equals(frame, S.VENDOR, vendor)
+        raw = raw_all[raw_all[C.VENDOR_COL] == vendor].drop(columns=[C.VENDOR_COL])
+        out = _adjusted(frame, in_a, in_b, raw.reset_index(drop=True), strata, theme_ids, min_n, alpha)
+        parts.append(out[list(ADJUSTED_COLUMNS)].assign(**{C.VENDOR_COL: vendor}))
+    columns = [C.VENDOR_COL, *ADJUSTED_COLUMNS]
+    if not parts:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(parts, ignore_index=True)[columns]
