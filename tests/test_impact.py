@@ -51,3 +51,28 @@ def test_theme_impact_cell_bootstrap_matches_row_bootstrap(monkeypatch):
     assert np.allclose(cells[cmp.IMPACT_HI], rows[cmp.IMPACT_HI], atol=0.15 * width.max())
 
 
+
+
+def test_blocked_multinomial_draws_are_the_single_draw():
+    """Drawing the resamples in memory-sized blocks consumes the generator as one call does."""
+    p = np.random.default_rng(0).dirichlet(np.ones(300))
+    one = np.random.default_rng(1).multinomial(5000, p, size=700).astype(float)
+    imp_blocks = list(imp._draws(np.random.default_rng(1), 5000, p, 700))
+    assert len(imp_blocks) == 1
+    blocks = []
+    rng = np.random.default_rng(1)
+    for r in (250, 250, 200):
+        blocks.append(rng.multinomial(5000, p, size=r).astype(float))
+    assert np.array_equal(np.vstack(blocks), one)
+
+
+def test_impact_from_summary_drawn_in_small_blocks_equals_theme_impact(monkeypatch):
+    from feedbacklib.stats import summaries as su
+
+    rng = np.random.default_rng(9)
+    frame = make_frame(make_group(rng, 900, model=OUTSOURCED, csat_shift={"surprise_charges": -2}),
+                       make_group(rng, 900, model=IN_HOUSE))
+    expected = imp.theme_impact(frame, n_resamples=600)
+    monkeypatch.setattr(imp.C, "_MAX_BLOCK", 5_000)            # force many small blocks
+    got = imp.impact_from_summary(su.summarise(frame), n_resamples=600)
+    pd.testing.assert_frame_equal(got, expected)

@@ -35,6 +35,7 @@ so plainly when the two disagree.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -43,6 +44,7 @@ import pandas as pd
 from scipy import stats
 from statsmodels.regression.linear_model import OLS
 from statsmodels.stats.contingency_tables import StratifiedTable
+from statsmodels.tools.sm_exceptions import SingularMatrixWarning
 
 from .. import compare as C
 from .. import schema as S
@@ -216,7 +218,9 @@ def ols_hc1(X, y, names: Sequence[str] | None = None) -> OLSResult:
     if df <= 0:   # HC1 scales by n / (n - rank): undefined
         fit = model.fit()
         return OLSResult(names, np.asarray(fit.params, dtype=float), np.full(k, np.nan), df, n)
-    fit = model.fit(cov_type="HC1")
+    with warnings.catch_warnings():   # a collinear design is expected: its coefficients get NaN se below
+        warnings.simplefilter("ignore", category=SingularMatrixWarning)
+        fit = model.fit(cov_type="HC1")
     xtx_inv = np.asarray(fit.normalized_cov_params, dtype=float)
     # a coefficient not identified by the data (collinear column) has no standard error
     identified = np.abs(np.diag(xtx_inv @ (X.T @ X)) - 1.0) < 1e-6

@@ -77,13 +77,19 @@ def _from_cells(theme_ids: list[str], cells, n_resamples: int, confidence: float
     if n:
         # A resample is described by how often each (score, theme pattern) cell is drawn:
         # multinomial counts, O(cells) per resample instead of O(rows), same distribution.
+        # One matrix product per block for every theme: columns are the score, then per theme the
+        # score and the count of the cells without it (exact sums for integer scores, as before).
+        keep = ~cell_flags
+        weights = np.column_stack([cell_values, cell_values[:, None] * keep, keep]).astype(float)
+        k = len(theme_ids)
         rng = np.random.default_rng(random_state)
         for draws in _draws(rng, n, cell_counts / n, n_resamples):
-            total = draws @ cell_values / n
-            for k, t in enumerate(theme_ids):
-                keep = ~cell_flags[:, k]
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    reps[t].append(total - (draws @ (cell_values * keep)) / (draws @ keep))
+            sums = draws @ weights
+            total = sums[:, 0] / n
+            with np.errstate(invalid="ignore", divide="ignore"):
+                without = sums[:, 1:1 + k] / sums[:, 1 + k:]
+            for j, t in enumerate(theme_ids):
+                reps[t].append(total - without[:, j])
     rows = []
     for k, t in enumerate(theme_ids):
         f = cell_flags[:, k]
