@@ -117,7 +117,7 @@ def pattern_flags(table: pd.DataFrame, n_themes: int) -> np.ndarray:
     return out
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Summary:
     """Counts, sums and sums of squares per cell of a set of rows; add two to pool their rows.
 
