@@ -75,10 +75,10 @@ def _fit_group(label: str, table: pd.DataFrame, score: str, theme_ids: list[str]
             estimates[theme_ids[k]] = (float(fit.coef[i]), float(low[i]), float(high[i]), float(p[i]))
     rows = []
     for t in theme_ids:
-        eff, low, high, p = estimates.get(t, (math.nan,) * 4)
+        eff, eff_lo, eff_hi, eff_p = estimates.get(t, (math.nan,) * 4)
         rows.append({"group": label, "theme": t, "score": score, "unit": unit, "n": n,
-                     "n_with": n_with[t], "effect": eff, "effect_lo": low, "effect_hi": high,
-                     "p_value": p})
+                     "n_with": n_with[t], "effect": eff, "effect_lo": eff_lo, "effect_hi": eff_hi,
+                     "p_value": eff_p})
     out = pd.DataFrame(rows, columns=["group", "theme", "score", "unit", "n", "n_with", "effect", "effect_lo",
                                       "effect_hi", "p_value"])
     out["reportable"] = (out["n"] >= min_n) & out["effect"].notna()

@@ -48,7 +48,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import reduce
 
 import numpy as np
 import pandas as pd
@@ -351,6 +350,6 @@ def combine(*summaries: Summary) -> Summary:
         keys = [c for c in table.columns if c != COUNT]
         added = _add_tables([s.scores[score] for s in summaries], keys)
         scores[score] = added if not added.empty else table.iloc[0:0]
-    present = reduce(frozenset.union, (s.present for s in summaries), frozenset())
+    present: frozenset[str] = frozenset().union(*(s.present for s in summaries))
     return Summary(keys=first.keys, strata=first.strata, themes=first.themes, present=present,
                    cells=cells, scores=scores)
