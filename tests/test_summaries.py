@@ -192,6 +192,8 @@ def test_theme_pattern_round_trips_beyond_one_word():
 def test_empty_and_themeless_frames():
     frame = generated(5, n=100).iloc[0:0]
     assert su.summarise(frame, themes=["praise"]).rows == 0
+    small = generated(5, n=100)
+    assert su.summarise(small, themes=["praise"], strata=None).rows == len(small) == 260
     assert im.theme_impact(frame, themes=["praise"])["n_scored"].tolist() == [0]
     assert im.theme_impact(generated(5, n=100), themes=[]).empty
 

@@ -152,7 +152,11 @@ class Summary:
     @property
     def rows(self) -> int:
         """How many rows the summary stands for."""
-        return int(self.cells[ROWS].sum()) if len(self.cells) else 0
+        if len(self.cells):
+            return int(self.cells[ROWS].sum())
+        for table in self.scores.values():     # built without strata: every row is in each score table
+            return int(table[COUNT].sum()) if len(table) else 0
+        return 0
 
     def __add__(self, other: Summary) -> Summary:
         return combine(self, other)
