@@ -25,9 +25,9 @@ from .stats import (
     pooled_team_rates, sentiment_shares, team_praise, theme_impact, top_movers,
 )
 from .actions import fix_first, select_call_list, select_recognition
-from .casemix import adjusted_compare
+from .stats.casemix import adjusted_compare
 from .config import Config
-from .drivers import theme_drivers
+from .stats.drivers import theme_drivers
 from .service import compare_service, service_kpis
 from .history import (
     History, HistoryStore, build_history, monthly_theme_rates_from_counts, taxonomy_fingerprint, theme_counts_of,

@@ -1,4 +1,4 @@
-"""Known-answer tests for feedbacklib.casemix: MH, CMH, OLS-HC1 and Simpson's paradox."""
+"""Known-answer tests for feedbacklib.stats.casemix: MH, CMH, OLS-HC1 and Simpson's paradox."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from feedbacklib import casemix as cm
+from feedbacklib.stats import casemix as cm
 from feedbacklib import schema as S
 
 from .test_compare import make_frame, make_group

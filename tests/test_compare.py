@@ -368,47 +368,6 @@ def test_perception_gap_without_vendors_or_rows():
     assert empty.loc[0, "n_reported_solved"] == 0 and np.isnan(empty.loc[0, "any_share"])
 
 
-# --------------------------------------------------------------------------- #
-# theme_impact
-# --------------------------------------------------------------------------- #
-def test_theme_impact_ranks_planted_theme_first():
-    rng = np.random.default_rng(3)
-    frame = make_frame(
-        make_group(rng, 800, model=OUTSOURCED, csat_shift={"surprise_charges": -3, "courtesy": -1}),
-        make_group(rng, 800, model=IN_HOUSE, csat_shift={"surprise_charges": -3, "praise": 1}),
-    )
-    impact = cmp.theme_impact(frame)
-    assert impact.columns.tolist() == [
-        "theme", "n_scored", "n_with", "score_with", "score_without", "score_overall",
-        "impact", "impact_lo", "impact_hi"]
-    first = impact.iloc[0]
-    assert first[cmp.THEME] == "surprise_charges"
-    assert first[cmp.IMPACT_HI] < 0 and first[cmp.SCORE_WITH] < first[cmp.SCORE_WITHOUT]
-    assert impact[cmp.IMPACT].is_monotonic_increasing
-    assert impact.iloc[-1][cmp.THEME] == "praise"
-    assert (impact[cmp.IMPACT_LO] <= impact[cmp.IMPACT_HI]).all()
-    pd.testing.assert_frame_equal(impact, cmp.theme_impact(frame))   # deterministic
-    nps = cmp.theme_impact(frame, score=NPS, themes=["surprise_charges"])
-    assert nps.loc[0, cmp.SCORE_OVERALL] == pytest.approx(cmp.nps_score(frame[NPS]))
-
-
-def test_theme_impact_cell_bootstrap_matches_row_bootstrap(monkeypatch):
-    """Resampling (score, theme pattern) cell counts is the row bootstrap in distribution."""
-    rng = np.random.default_rng(5)
-    frame = make_frame(
-        make_group(rng, 700, model=OUTSOURCED, csat_shift={"surprise_charges": -2, "courtesy": -1}),
-        make_group(rng, 700, model=IN_HOUSE, csat_shift={"praise": 1}),
-    )
-    cells = cmp.theme_impact(frame, n_resamples=4000)
-    monkeypatch.setattr(impact, "_MAX_IMPACT_CELLS", 0)  # force the raw-row resampling
-    rows = cmp.theme_impact(frame, n_resamples=4000)
-    pd.testing.assert_frame_equal(cells.drop(columns=[cmp.IMPACT_LO, cmp.IMPACT_HI]),
-                                  rows.drop(columns=[cmp.IMPACT_LO, cmp.IMPACT_HI]))
-    width = (rows[cmp.IMPACT_HI] - rows[cmp.IMPACT_LO]).to_numpy()
-    assert np.allclose(cells[cmp.IMPACT_LO], rows[cmp.IMPACT_LO], atol=0.15 * width.max())
-    assert np.allclose(cells[cmp.IMPACT_HI], rows[cmp.IMPACT_HI], atol=0.15 * width.max())
-
-
 def test_perception_gap_counts_within_sla_as_reported_good():
     rng = np.random.default_rng(11)
     frame = make_frame(

@@ -1,4 +1,4 @@
-"""Known-answer tests for feedbacklib.drivers.theme_drivers."""
+"""Known-answer tests for feedbacklib.stats.drivers.theme_drivers."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from feedbacklib import schema as S
-from feedbacklib.drivers import DRIVER_COLUMNS, theme_drivers
+from feedbacklib.stats.drivers import DRIVER_COLUMNS, theme_drivers
 
 
 def driver_frame(rng, n=1500, effect=-1.0):

@@ -1,6 +1,6 @@
 """Drivers: the effect of each theme on a score, all themes at once, by regression.
 
-:func:`feedbacklib.stats.theme_impact` answers "how much would the overall
+:func:`feedbacklib.compare.theme_impact` answers "how much would the overall
 score change without this theme's comments" (the commercial tools' score
 impact). :func:`theme_drivers` answers a complementary question: holding the
 other themes fixed, how many points lower does a comment that mentions this
@@ -18,9 +18,11 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from . import stats as C
-from . import schema as S
-from .casemix import ols_hc1
+from feedbacklib.stats import _frame as F
+from feedbacklib.stats import columns as K
+from feedbacklib.stats import significance as SG
+from feedbacklib import schema as S
+from .casemix_rows import ols_hc1
 
 __all__ = ["theme_drivers", "DRIVER_COLUMNS"]
 
@@ -30,19 +32,19 @@ MIN_WITH = 10  # a theme needs this many scored comments to be estimated
 
 
 def _score_values(frame: pd.DataFrame, score: str) -> np.ndarray:
-    raw = C.numeric(frame, score)
+    raw = F.numeric(frame, score)
     if score == S.NPS:
         return np.where(np.isnan(raw), np.nan,
-                        np.where(raw >= C.PROMOTER_MIN, 100.0, np.where(raw <= C.DETRACTOR_MAX, -100.0, 0.0)))
+                        np.where(raw >= K.PROMOTER_MIN, 100.0, np.where(raw <= K.DETRACTOR_MAX, -100.0, 0.0)))
     return raw
 
 
 def _fit_group(label: str, part: pd.DataFrame, score: str, theme_ids: list[str], min_n: int,
                alpha: float, min_with: int) -> list[dict]:
     y = _score_values(part, score)
-    keep = ~np.isnan(y) & C.has_text(part)
+    keep = ~np.isnan(y) & F.has_text(part)
     y = y[keep]
-    flags = {t: C.bool_flags(part, S.theme_column(t))[keep] for t in theme_ids}
+    flags = {t: F.bool_flags(part, S.theme_column(t))[keep] for t in theme_ids}
     n = int(y.size)
     fitted = [t for t in theme_ids if min_with <= flags[t].sum() < n]
     unit = "NPS points" if score == S.NPS else (f"{score} points (1-5)" if score == S.CSAT else f"{score} units")
@@ -62,7 +64,7 @@ def _fit_group(label: str, part: pd.DataFrame, score: str, theme_ids: list[str],
                      "p_value": p})
     out = pd.DataFrame(rows)
     out["reportable"] = (out["n"] >= min_n) & out["effect"].notna()
-    out["q_value"] = C.benjamini_hochberg(np.where(out["reportable"], out["p_value"].to_numpy(dtype=float), np.nan))
+    out["q_value"] = SG.benjamini_hochberg(np.where(out["reportable"], out["p_value"].to_numpy(dtype=float), np.nan))
     out["significant"] = (out["reportable"] & (out["q_value"] < alpha)).fillna(False).astype(bool)
     return out.to_dict("records")
 
@@ -73,8 +75,8 @@ def theme_drivers(
     by: str | None = S.SERVICE_MODEL,
     *,
     themes: Iterable[str] | None = None,
-    min_n: int = C.MIN_N,
-    alpha: float = C.ALPHA,
+    min_n: int = 30,
+    alpha: float = 0.05,
     min_with: int = MIN_WITH,
 ) -> pd.DataFrame:
     """Regression effect of each theme on ``score``, per group of ``by`` plus ``"all"``.
@@ -102,12 +104,12 @@ def theme_drivers(
     --------
     >>> theme_drivers(tagged, score="nps", by="service_model")   # doctest: +SKIP
     """
-    theme_ids = C.themes_of(frame, themes)
+    theme_ids = F.themes_of(frame, themes)
     parts: list[tuple[str, pd.DataFrame]] = []
     if by is not None:
-        C.require_column(frame, by, "by")
-        parts = [(str(v), frame.loc[C.equals_mask(frame, by, v)]) for v in C.group_values(frame[by])]
-    parts.append((C.ALL, frame))
+        F.require_column(frame, by, "by")
+        parts = [(str(v), frame.loc[F.equals_mask(frame, by, v)]) for v in F.group_values(frame[by])]
+    parts.append((K.ALL, frame))
     rows = []
     for label, part in parts:
         rows += _fit_group(label, part, score, theme_ids, min_n, alpha, min_with)

@@ -22,7 +22,7 @@ are normalised before stratifying (``"Technical fault"`` and
 stratum ``"unknown"``.
 
 :func:`adjusted_compare` returns the raw comparison (exactly the figures of
-:func:`feedbacklib.stats.compare_groups`) next to the adjusted one, and says
+:func:`feedbacklib.compare.compare_groups`) next to the adjusted one, and says
 so plainly when the two disagree.
 """
 
@@ -36,8 +36,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from . import stats as C
-from . import schema as S
+from feedbacklib.stats import _frame as F
+from feedbacklib.stats import columns as K
+from feedbacklib.stats import findings as FD
+from feedbacklib.stats import intervals as I
+from feedbacklib.stats import settings as ST
+from feedbacklib.stats import significance as SG
+from feedbacklib.stats import tables as T
+from feedbacklib import schema as S
 
 __all__ = [
     "mantel_haenszel_rd",
@@ -70,10 +76,10 @@ METHOD_MH = "mantel_haenszel"
 METHOD_OLS = "ols_hc1"
 
 ADJUSTED_COLUMNS = (
-    C.METRIC, C.THEME, C.KIND, C.UNIT, C.A, C.B, C.N_A, C.N_B, C.VALUE_A, C.VALUE_B,
+    K.METRIC, K.THEME, K.KIND, K.UNIT, K.A, K.B, K.N_A, K.N_B, K.VALUE_A, K.VALUE_B,
     RAW_DIFF, RAW_LO, RAW_HI, RAW_P, RAW_Q, RAW_SIG,
     ADJ_METHOD, N_STRATA, N_USED_A, N_USED_B, ADJ_DIFF, ADJ_LO, ADJ_HI, ADJ_P, ADJ_Q, ADJ_SIG,
-    DISAGREE, DISAGREEMENT, C.FINDING,
+    DISAGREE, DISAGREEMENT, K.FINDING,
 )
 
 
@@ -87,7 +93,7 @@ def _strata_arrays(x1, n1, x0, n0):
     return x1[keep], n1[keep], x0[keep], n0[keep]
 
 
-def mantel_haenszel_rd(x1, n1, x0, n0, confidence: float = C.CONFIDENCE) -> tuple[float, float, float]:
+def mantel_haenszel_rd(x1, n1, x0, n0, confidence: float = 0.95) -> tuple[float, float, float]:
     """Mantel-Haenszel pooled risk difference ``p1 - p0`` over strata, with a Sato interval.
 
     Parameters
@@ -117,7 +123,7 @@ def mantel_haenszel_rd(x1, n1, x0, n0, confidence: float = C.CONFIDENCE) -> tupl
     var = (rd * p + q) / w.sum() ** 2
     if not np.isfinite(var) or var < 0:
         return (rd, math.nan, math.nan)
-    half = C.z_value(confidence) * math.sqrt(var)
+    half = I.z_value(confidence) * math.sqrt(var)
     return (rd, rd - half, rd + half)
 
 
@@ -153,7 +159,7 @@ class OLSResult:
     df_resid: int
     n: int
 
-    def ci(self, confidence: float = C.CONFIDENCE) -> tuple[np.ndarray, np.ndarray]:
+    def ci(self, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
         t = stats.t.ppf(0.5 + confidence / 2, max(self.df_resid, 1))
         return self.coef - t * self.se, self.coef + t * self.se
 
@@ -163,7 +169,7 @@ class OLSResult:
             tstat = self.coef / self.se
         return 2 * stats.t.sf(np.abs(tstat), max(self.df_resid, 1))
 
-    def frame(self, confidence: float = C.CONFIDENCE) -> pd.DataFrame:
+    def frame(self, confidence: float = 0.95) -> pd.DataFrame:
         """``term, coef, se, lo, hi, p_value`` for every column of the design."""
         low, high = self.ci(confidence)
         return pd.DataFrame({"term": list(self.names), "coef": self.coef, "se": self.se,
@@ -270,30 +276,30 @@ def _ols_row(y: np.ndarray, in_a: np.ndarray, stratum: np.ndarray) -> dict:
 
 
 _WHAT = {
-    C.SATISFIED_SHARE: ("the share of satisfied customers (4-5)", 100, "points", 1),
-    C.CSAT_MEAN: ("mean CSAT", 1, "on the 1-5 scale", 2),
-    C.NPS_SCORE: ("NPS", 1, "points", 0),
-    C.NEGATIVE_SHARE: ("the share of negative comments", 100, "points", 1),
+    K.SATISFIED_SHARE: ("the share of satisfied customers (4-5)", 100, "points", 1),
+    K.CSAT_MEAN: ("mean CSAT", 1, "on the 1-5 scale", 2),
+    K.NPS_SCORE: ("NPS", 1, "points", 0),
+    K.NEGATIVE_SHARE: ("the share of negative comments", 100, "points", 1),
 }
 
 
 def _describe(row: dict) -> tuple[str, float, str, int]:
-    if row[C.METRIC] in _WHAT:
-        return _WHAT[row[C.METRIC]]
-    return (f"{str(row[C.THEME]).replace('_', ' ')} mentions per 100 comments", 1, "points", 1)
+    if row[K.METRIC] in _WHAT:
+        return _WHAT[row[K.METRIC]]
+    return (f"{str(row[K.THEME]).replace('_', ' ')} mentions per 100 comments", 1, "points", 1)
 
 
 def _in_sentence(label: str) -> str:
     """A group's name inside a sentence: "outsourced teams", but vendor names keep their case."""
-    subject, _ = C.subject(label)
-    return subject[0].lower() + subject[1:] if label in (S.OUTSOURCED, S.IN_HOUSE, S.UNKNOWN, C.ALL) else subject
+    subject, _ = FD.subject(label)
+    return subject[0].lower() + subject[1:] if label in (S.OUTSOURCED, S.IN_HOUSE, S.UNKNOWN, K.ALL) else subject
 
 
 def _sentence(row: dict) -> str:
     if not row[DISAGREE]:
         return ""
-    subject = _in_sentence(str(row[C.A]))
-    other = C.against(str(row[C.B])).removeprefix("at ")
+    subject = _in_sentence(str(row[K.A]))
+    other = FD.against(str(row[K.B])).removeprefix("at ")
     what, scale, unit, digits = _describe(row)
 
     def fmt(d, low, high):
@@ -329,34 +335,34 @@ def _adjusted(frame: pd.DataFrame, in_a: np.ndarray, in_b: np.ndarray, raw: pd.D
     # integer codes in the labels' sorted order: the same strata (and the same regression
     # baseline) as the labels themselves, grouped and sorted as numbers, not strings
     stratum = pd.factorize(strata_labels(sub, strata), sort=True)[0]
-    text = C.has_text(sub)
-    csat = C.numeric(sub, S.CSAT)
+    text = F.has_text(sub)
+    csat = F.numeric(sub, S.CSAT)
     rows = {}
-    rows[C.SATISFIED_SHARE] = {ADJ_METHOD: METHOD_MH, **_mh_row(
-        csat >= C.SATISFIED_MIN_CSAT, ~np.isnan(csat), a_flag, stratum, 1.0)}
-    rows[C.CSAT_MEAN] = {ADJ_METHOD: METHOD_OLS, **_ols_row(csat, a_flag, stratum)}
-    nps = C.numeric(sub, S.NPS)
+    rows[K.SATISFIED_SHARE] = {ADJ_METHOD: METHOD_MH, **_mh_row(
+        csat >= K.SATISFIED_MIN_CSAT, ~np.isnan(csat), a_flag, stratum, 1.0)}
+    rows[K.CSAT_MEAN] = {ADJ_METHOD: METHOD_OLS, **_ols_row(csat, a_flag, stratum)}
+    nps = F.numeric(sub, S.NPS)
     points = np.where(np.isnan(nps), np.nan,
-                      np.where(nps >= C.PROMOTER_MIN, 100.0, np.where(nps <= C.DETRACTOR_MAX, -100.0, 0.0)))
-    rows[C.NPS_SCORE] = {ADJ_METHOD: METHOD_OLS, **_ols_row(points, a_flag, stratum)}
+                      np.where(nps >= K.PROMOTER_MIN, 100.0, np.where(nps <= K.DETRACTOR_MAX, -100.0, 0.0)))
+    rows[K.NPS_SCORE] = {ADJ_METHOD: METHOD_OLS, **_ols_row(points, a_flag, stratum)}
     if S.SENTIMENT_LABEL in sub.columns:
-        labelled = text & C.known_mask(sub, S.SENTIMENT_LABEL)
-        negative = np.array(sub[S.SENTIMENT_LABEL].astype("string").eq(C.NEGATIVE_LABEL).fillna(False), dtype=bool)
+        labelled = text & F.known_mask(sub, S.SENTIMENT_LABEL)
+        negative = np.array(sub[S.SENTIMENT_LABEL].astype("string").eq(K.NEGATIVE_LABEL).fillna(False), dtype=bool)
     else:
         labelled = negative = np.zeros(len(sub), dtype=bool)
-    rows[C.NEGATIVE_SHARE] = {ADJ_METHOD: METHOD_MH, **_mh_row(negative, labelled, a_flag, stratum, 1.0)}
+    rows[K.NEGATIVE_SHARE] = {ADJ_METHOD: METHOD_MH, **_mh_row(negative, labelled, a_flag, stratum, 1.0)}
     for t in theme_ids:
         present = S.theme_column(t) in sub.columns
-        rows[C.rate_column(t)] = {ADJ_METHOD: METHOD_MH, **_mh_row(
-            C.bool_flags(sub, S.theme_column(t)), text if present else text & False, a_flag, stratum, 100.0)}
+        rows[K.rate_column(t)] = {ADJ_METHOD: METHOD_MH, **_mh_row(
+            F.bool_flags(sub, S.theme_column(t)), text if present else text & False, a_flag, stratum, 100.0)}
 
-    out = raw.rename(columns={C.DIFF: RAW_DIFF, C.DIFF_LO: RAW_LO, C.DIFF_HI: RAW_HI, C.P_VALUE: RAW_P,
-                              C.Q_VALUE: RAW_Q, C.SIGNIFICANT: RAW_SIG}).copy()
-    adj = pd.DataFrame([rows.get(m, {}) for m in out[C.METRIC]], index=out.index)
+    out = raw.rename(columns={K.DIFF: RAW_DIFF, K.DIFF_LO: RAW_LO, K.DIFF_HI: RAW_HI, K.P_VALUE: RAW_P,
+                              K.Q_VALUE: RAW_Q, K.SIGNIFICANT: RAW_SIG}).copy()
+    adj = pd.DataFrame([rows.get(m, {}) for m in out[K.METRIC]], index=out.index)
     for col in (ADJ_METHOD, N_STRATA, N_USED_A, N_USED_B, ADJ_DIFF, ADJ_LO, ADJ_HI, ADJ_P):
         out[col] = adj[col] if col in adj.columns else np.nan
     big = (out[N_USED_A] >= min_n) & (out[N_USED_B] >= min_n)
-    out[ADJ_Q] = C.benjamini_hochberg(np.where(big, out[ADJ_P].to_numpy(dtype=float), np.nan))
+    out[ADJ_Q] = SG.benjamini_hochberg(np.where(big, out[ADJ_P].to_numpy(dtype=float), np.nan))
     out[ADJ_SIG] = (big & (out[ADJ_Q] < alpha)).fillna(False).astype(bool)
     raw_sig = out[RAW_SIG].astype(bool)
     adj_sig = out[ADJ_SIG]
@@ -364,7 +370,7 @@ def _adjusted(frame: pd.DataFrame, in_a: np.ndarray, in_b: np.ndarray, raw: pd.D
     out[DISAGREEMENT] = np.select([flip, raw_sig & ~adj_sig, adj_sig & ~raw_sig],
                                   [SIGN_FLIP, RAW_ONLY, ADJUSTED_ONLY], default="")
     out[DISAGREE] = out[DISAGREEMENT] != ""
-    out[C.FINDING] = [_sentence(r) for r in out.to_dict("records")]
+    out[K.FINDING] = [_sentence(r) for r in out.to_dict("records")]
     return out
 
 
@@ -376,14 +382,14 @@ def adjusted_compare(
     b: str = S.IN_HOUSE,
     strata: Sequence[str] = DEFAULT_STRATA,
     themes: Iterable[str] | None = None,
-    min_n: int = C.MIN_N,
-    alpha: float = C.ALPHA,
-    n_resamples: int = C.DEFAULT_RESAMPLES,
+    min_n: int = 30,
+    alpha: float = 0.05,
+    n_resamples: int = ST.DEFAULT_RESAMPLES,
     random_state: int | None = 0,
 ) -> pd.DataFrame:
     """Raw and case-mix-adjusted differences ``a - b`` side by side, one row per metric.
 
-    Metrics and their order are those of :func:`~feedbacklib.stats.compare_groups`
+    Metrics and their order are those of :func:`~feedbacklib.compare.compare_groups`
     (``satisfied_share``, ``csat_mean``, ``nps``, ``negative_share``,
     ``rate_<theme>``); the raw columns are copied from it. Adjusted: MH risk
     difference + CMH test for the shares and theme rates, OLS with stratum
@@ -406,11 +412,11 @@ def adjusted_compare(
         ``compare_groups`` (shares 0..1, theme rates per 100, CSAT 1..5, NPS
         points).
     """
-    C.require_column(frame, group_col, "group_col")
-    theme_ids = C.themes_of(frame, themes)
-    raw = C.compare_groups(frame, group_col=group_col, a=a, b=b, themes=theme_ids, min_n=min_n,
+    F.require_column(frame, group_col, "group_col")
+    theme_ids = F.themes_of(frame, themes)
+    raw = T.compare_groups(frame, group_col=group_col, a=a, b=b, themes=theme_ids, min_n=min_n,
                            alpha=alpha, n_resamples=n_resamples, random_state=random_state)
-    in_a, in_b = C.equals_mask(frame, group_col, a), C.equals_mask(frame, group_col, b)
+    in_a, in_b = F.equals_mask(frame, group_col, a), F.equals_mask(frame, group_col, b)
     out = _adjusted(frame, in_a, in_b, raw, strata, theme_ids, min_n, alpha)
     return out[list(ADJUSTED_COLUMNS)].reset_index(drop=True)
 
@@ -420,32 +426,32 @@ def adjusted_compare_vendors(
     *,
     strata: Sequence[str] = DEFAULT_STRATA,
     themes: Iterable[str] | None = None,
-    min_n: int = C.MIN_N,
-    alpha: float = C.ALPHA,
-    n_resamples: int = C.DEFAULT_RESAMPLES,
+    min_n: int = 30,
+    alpha: float = 0.05,
+    n_resamples: int = ST.DEFAULT_RESAMPLES,
     random_state: int | None = 0,
 ) -> pd.DataFrame:
     """:func:`adjusted_compare` of each vendor against in-house, stacked.
 
     Returns ``vendor`` followed by :data:`ADJUSTED_COLUMNS`; raw figures are
-    those of :func:`~feedbacklib.stats.compare_vendors` (BH across all
+    those of :func:`~feedbacklib.compare.compare_vendors` (BH across all
     vendors), adjusted q-values are BH within each vendor.
     """
-    C.require_column(frame, S.SERVICE_MODEL, "frame")
-    theme_ids = C.themes_of(frame, themes)
-    raw_all = C.compare_vendors(frame, themes=theme_ids, min_n=min_n, alpha=alpha,
+    F.require_column(frame, S.SERVICE_MODEL, "frame")
+    theme_ids = F.themes_of(frame, themes)
+    raw_all = T.compare_vendors(frame, themes=theme_ids, min_n=min_n, alpha=alpha,
                                 n_resamples=n_resamples, random_state=random_state)
-    in_b = C.equals_mask(frame, S.SERVICE_MODEL, S.IN_HOUSE)
+    in_b = F.equals_mask(frame, S.SERVICE_MODEL, S.IN_HOUSE)
     vendor_rows = np.zeros(len(frame), dtype=bool)
     if S.VENDOR in frame.columns:
-        vendor_rows = C.known_mask(frame, S.VENDOR) & ~in_b
+        vendor_rows = F.known_mask(frame, S.VENDOR) & ~in_b
     parts = []
-    for vendor in C.vendor_names(frame):
-        in_a = vendor_rows & C.equals_mask(frame, S.VENDOR, vendor)
-        raw = raw_all[raw_all[C.VENDOR_COL] == vendor].drop(columns=[C.VENDOR_COL])
+    for vendor in F.vendor_names(frame):
+        in_a = vendor_rows & F.equals_mask(frame, S.VENDOR, vendor)
+        raw = raw_all[raw_all[K.VENDOR_COL] == vendor].drop(columns=[K.VENDOR_COL])
         out = _adjusted(frame, in_a, in_b, raw.reset_index(drop=True), strata, theme_ids, min_n, alpha)
-        parts.append(out[list(ADJUSTED_COLUMNS)].assign(**{C.VENDOR_COL: vendor}))
-    columns = [C.VENDOR_COL, *ADJUSTED_COLUMNS]
+        parts.append(out[list(ADJUSTED_COLUMNS)].assign(**{K.VENDOR_COL: vendor}))
+    columns = [K.VENDOR_COL, *ADJUSTED_COLUMNS]
     if not parts:
         return pd.DataFrame(columns=columns)
     return pd.concat(parts, ignore_index=True)[columns]

@@ -1,0 +1,360 @@
+"""Additive per-cell summaries: all the case-mix, drivers and theme-impact statistics need of the rows.
+
+A :class:`Summary` holds, for one set of rows, counts, sums and sums of squares per
+*cell* (one combination of key values). It is small (thousands of cells for a
+million rows), it can be built on each partition of a month and the partial
+summaries added up (``a + b``, :func:`combine`, or the builtin ``sum``), and the
+statistics computed from the total are the ones computed from all the rows:
+
+- :func:`feedbacklib.stats.casemix.adjusted_from_summary` (Mantel-Haenszel, CMH, OLS
+  with HC1 errors) reads :attr:`Summary.cells`;
+- :func:`feedbacklib.stats.drivers.drivers_from_summary` (OLS with HC1 errors of a
+  score on the theme indicators) and :func:`feedbacklib.stats.impact.impact_from_summary`
+  (score without each theme, multinomial bootstrap) read :attr:`Summary.scores`.
+
+Two tables, each keyed by what its statistics need:
+
+``cells``: one row per ``keys`` x ``strata`` combination (by default month x service
+model x vendor x team x channel x contact reason; a missing value is its own key),
+with the measures (all additive)
+
+    rows, n_text, csat_n, csat_sum, csat_sumsq, satisfied, nps_n, nps_sum, nps_sumsq,
+    labelled, negative, hit:<theme> ...
+
+(``nps_*`` are NPS points +100 / 0 / -100; ``negative`` counts labelled comments
+whose label is negative; ``hit:<theme>`` counts comments that mention the theme).
+
+``scores[<score>]``: one row per ``keys`` x ``has_text`` x theme pattern x score
+value (NaN: no score, so every group of the rows shows up), with the count ``n``. The theme pattern is
+which themes the comment mentions (``flag & has_text``), packed into integer
+columns ``pattern0``, ``pattern1``... (62 themes each, the first theme in the
+highest bit, so sorting the words sorts the flags lexicographically). The score
+is kept by value (``csat`` 1-5, ``nps`` 0-10), so sums and sums of squares per
+pattern follow exactly.
+
+Why exact: the regressors of both regressions are functions of the cell (a side
+and a stratum; a theme pattern), so ``X'X``, ``X'y`` and the HC1 "meat"
+``sum_c x_c x_c' sum_{i in c} e_i^2`` with
+``sum_{i in c} e_i^2 = SS_c - 2 yhat_c S_c + n_c yhat_c^2`` need only ``n_c``,
+``S_c`` and ``SS_c`` (see :func:`feedbacklib.stats.casemix.ols_hc1_cells`).
+
+Examples
+--------
+>>> parts = [summarise(chunk, themes=theme_ids) for chunk in chunks]    # doctest: +SKIP
+>>> total = combine(*parts)             # or sum(parts), or parts[0] + parts[1]  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from . import _frame as F
+from . import columns as K
+from .. import schema as S
+
+__all__ = ["Summary", "summarise", "combine", "KEYS", "DEFAULT_STRATA", "SCORES", "pattern_columns",
+           "pattern_flags", "hit_column"]
+
+#: Group keys of a summary by default (those absent from the frame are left out).
+KEYS = (S.MONTH, S.SERVICE_MODEL, S.VENDOR, S.TEAM)
+#: The columns whose combinations are the case-mix strata.
+DEFAULT_STRATA = (S.CHANNEL, S.CATEGORY)
+#: Scores kept by value for the drivers and the theme impact.
+SCORES = (S.CSAT, S.NPS)
+
+# measures of Summary.cells
+ROWS = "rows"
+N_TEXT = "n_text"
+CSAT_N, CSAT_SUM, CSAT_SUMSQ = "csat_n", "csat_sum", "csat_sumsq"
+SATISFIED = "satisfied"
+NPS_N, NPS_SUM, NPS_SUMSQ = "nps_n", "nps_sum", "nps_sumsq"
+LABELLED, NEGATIVE = "labelled", "negative"
+HIT_PREFIX = "hit:"
+# keys and measure of Summary.scores[...]
+HAS_TEXT = "has_text"
+VALUE = "value"
+COUNT = "n"
+PATTERN_PREFIX = "pattern"
+#: Themes packed into one pattern word (int64, sign bit unused).
+WORD_BITS = 62
+
+
+def hit_column(theme: str) -> str:
+    """Column of :attr:`Summary.cells` counting the comments that mention ``theme``."""
+    return f"{HIT_PREFIX}{theme}"
+
+
+def pattern_columns(n_themes: int) -> list[str]:
+    """Names of the integer columns that hold the theme pattern of ``n_themes`` themes."""
+    return [f"{PATTERN_PREFIX}{w}" for w in range(max(1, -(-n_themes // WORD_BITS)))]
+
+
+def _pack(flags: Sequence[np.ndarray], n: int) -> list[np.ndarray]:
+    """Pack boolean columns into int64 words, first flag in the highest bit of word 0."""
+    words = []
+    for start in range(0, max(len(flags), 1), WORD_BITS):
+        chunk = flags[start:start + WORD_BITS]
+        word = np.zeros(n, dtype=np.int64)
+        for j, f in enumerate(chunk):
+            word |= f.astype(np.int64) << np.int64(len(chunk) - 1 - j)
+        words.append(word)
+    return words
+
+
+def pattern_flags(table: pd.DataFrame, n_themes: int) -> np.ndarray:
+    """The ``(cells, n_themes)`` boolean flags packed in the pattern columns of ``table``."""
+    out = np.zeros((len(table), n_themes), dtype=bool)
+    for w, col in enumerate(pattern_columns(n_themes)):
+        word = table[col].to_numpy(dtype=np.int64)
+        start = w * WORD_BITS
+        width = min(WORD_BITS, n_themes - start)
+        for j in range(width):
+            out[:, start + j] = (word >> np.int64(width - 1 - j)) & 1 == 1
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class Summary:
+    """Counts, sums and sums of squares per cell of a set of rows; add two to pool their rows.
+
+    Attributes
+    ----------
+    keys : tuple of str
+        Group key columns of both tables (e.g. month, service model, vendor, team).
+    strata : tuple of str
+        Columns whose combinations are the case-mix strata (keys of ``cells`` too).
+    themes : tuple of str
+        Theme ids, in pattern order.
+    present : frozenset of str
+        Themes whose column the rows had (a theme absent everywhere has no comments
+        to count, so its rate has no denominator).
+    cells : pandas.DataFrame
+        ``keys + strata`` then the measures listed in the module docstring.
+    scores : mapping of str to pandas.DataFrame
+        Per score column: ``keys``, ``has_text``, ``pattern0``..., ``value``, ``n``.
+    """
+
+    keys: tuple[str, ...]
+    strata: tuple[str, ...]
+    themes: tuple[str, ...]
+    present: frozenset[str]
+    cells: pd.DataFrame
+    scores: Mapping[str, pd.DataFrame] = field(default_factory=dict)
+
+    @property
+    def measures(self) -> list[str]:
+        """Additive columns of :attr:`cells`."""
+        return _cell_measures(self.themes)
+
+    @property
+    def rows(self) -> int:
+        """How many rows the summary stands for."""
+        if len(self.cells):
+            return int(self.cells[ROWS].sum())
+        for table in self.scores.values():     # built without strata: every row is in each score table
+            return int(table[COUNT].sum()) if len(table) else 0
+        return 0
+
+    def __add__(self, other: Summary) -> Summary:
+        return combine(self, other)
+
+    def __radd__(self, other) -> Summary:
+        if isinstance(other, int) and other == 0:   # sum(summaries) starts from 0
+            return self
+        return combine(other, self)
+
+
+def _cell_measures(themes: Sequence[str]) -> list[str]:
+    return [ROWS, N_TEXT, CSAT_N, CSAT_SUM, CSAT_SUMSQ, SATISFIED, NPS_N, NPS_SUM, NPS_SUMSQ,
+            LABELLED, NEGATIVE, *(hit_column(t) for t in themes)]
+
+
+# --------------------------------------------------------------------------- #
+# Grouping rows into cells
+# --------------------------------------------------------------------------- #
+def _group_ids(columns: Sequence[np.ndarray | pd.Series], n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Dense cell id per row for the combination of ``columns`` (missing is a value),
+    and the first row of each cell."""
+    ids = np.zeros(n, dtype=np.int64)
+    size = 1
+    for col in columns:
+        codes, uniques = pd.factorize(col, use_na_sentinel=True)
+        codes = np.where(codes < 0, len(uniques), codes).astype(np.int64)
+        ids, uniq = pd.factorize(ids * (len(uniques) + 1) + codes)
+        size = len(uniq)
+    if not columns:
+        size = 1 if n else 0
+    first = np.full(size, n, dtype=np.int64)
+    np.minimum.at(first, ids, np.arange(n, dtype=np.int64))
+    return ids, first
+
+
+def _table(key_frame: pd.DataFrame, ids: np.ndarray, first: np.ndarray,
+           measures: Mapping[str, np.ndarray]) -> pd.DataFrame:
+    """Cells (key values taken from the first row of each cell, dtype kept) with summed measures,
+    sorted by key (missing last)."""
+    size = len(first)
+    out = key_frame.iloc[first].reset_index(drop=True) if len(key_frame.columns) else pd.DataFrame(index=range(size))
+    for name, values in measures.items():
+        summed = np.bincount(ids, weights=values, minlength=size) if size else np.zeros(0)
+        out[name] = summed.astype(np.int64) if values.dtype.kind in "bi" else summed
+    return _sorted(out, list(key_frame.columns))
+
+
+def _sorted(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    if not keys or table.empty:
+        return table.reset_index(drop=True)
+    return table.sort_values(keys, kind="mergesort", na_position="last").reset_index(drop=True)
+
+
+def _key_frame(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    return frame[list(columns)].reset_index(drop=True)
+
+
+def _cells(frame: pd.DataFrame, keys: Sequence[str], strata: Sequence[str], themes: Sequence[str],
+           text: np.ndarray) -> pd.DataFrame:
+    n = len(frame)
+    key_frame = _key_frame(frame, list(dict.fromkeys([*keys, *strata])))
+    ids, first = _group_ids([key_frame[c] for c in key_frame.columns], n)
+    csat = F.numeric(frame, S.CSAT)
+    rated = ~np.isnan(csat)
+    csat0 = np.where(rated, csat, 0.0)
+    nps = F.numeric(frame, S.NPS)
+    answered = ~np.isnan(nps)
+    points = np.where(nps >= K.PROMOTER_MIN, 100.0, np.where(nps <= K.DETRACTOR_MAX, -100.0, 0.0))
+    points = np.where(answered, points, 0.0)
+    if S.SENTIMENT_LABEL in frame.columns:
+        labelled = text & F.known_mask(frame, S.SENTIMENT_LABEL)
+        negative = np.array(frame[S.SENTIMENT_LABEL].astype("string").eq(K.NEGATIVE_LABEL).fillna(False),
+                            dtype=bool) & labelled
+    else:
+        labelled = negative = np.zeros(n, dtype=bool)
+    measures = {
+        ROWS: np.ones(n, dtype=np.int64), N_TEXT: text, CSAT_N: rated, CSAT_SUM: csat0, CSAT_SUMSQ: csat0 * csat0,
+        SATISFIED: rated & (csat >= K.SATISFIED_MIN_CSAT), NPS_N: answered, NPS_SUM: points,
+        NPS_SUMSQ: points * points, LABELLED: labelled, NEGATIVE: negative,
+    }
+    for t in themes:
+        measures[hit_column(t)] = F.bool_flags(frame, S.theme_column(t)) & text
+    return _table(key_frame, ids, first, measures)
+
+
+def score_values(frame: pd.DataFrame, score: str) -> np.ndarray:
+    """The score of each row as the statistics read it (NaN when missing)."""
+    return F.numeric(frame, score)
+
+
+def _score_table(frame: pd.DataFrame, keys: Sequence[str], score: str, words: list[np.ndarray],
+                 text: np.ndarray) -> pd.DataFrame:
+    values = score_values(frame, score)
+    key_frame = _key_frame(frame, keys)
+    key_frame[HAS_TEXT] = text
+    for col, word in zip(pattern_columns(len(words) * WORD_BITS), words):
+        key_frame[col] = word
+    key_frame[VALUE] = values
+    ids, first = _group_ids([key_frame[c] for c in key_frame.columns], len(key_frame))
+    return _table(key_frame, ids, first, {COUNT: np.ones(len(key_frame), dtype=np.int64)})
+
+
+def summarise(
+    frame: pd.DataFrame,
+    *,
+    themes: Iterable[str] | None = None,
+    keys: Sequence[str] = KEYS,
+    strata: Sequence[str] | None = DEFAULT_STRATA,
+    scores: Sequence[str] = SCORES,
+) -> Summary:
+    """The :class:`Summary` of ``frame`` (a month, or one partition of it).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Cleaned, tagged and scored rows (the canonical frame).
+    themes : iterable of str, optional
+        Theme ids; by default every ``theme_<id>`` column of the frame.
+    keys : sequence of str
+        Group key columns; those absent from ``frame`` are skipped.
+    strata : sequence of str or None
+        Case-mix strata columns (absent ones skipped); ``None`` builds no ``cells``
+        table (an empty one).
+    scores : sequence of str
+        Score columns kept by value in :attr:`Summary.scores` (e.g. ``("csat", "nps")``;
+        ``()`` for none).
+
+    Examples
+    --------
+    >>> s = summarise(tagged, themes=["billing"], keys=("service_model",))   # doctest: +SKIP
+    >>> s.cells.columns[:3].tolist()                                         # doctest: +SKIP
+    ['service_model', 'channel', 'category']
+    """
+    theme_ids = tuple(F.themes_of(frame, themes))
+    keys = tuple(k for k in keys if k in frame.columns)
+    text = F.has_text(frame)
+    if strata is None:
+        strata_cols: tuple[str, ...] = ()
+        cells = pd.DataFrame(columns=[*keys, *_cell_measures(theme_ids)])
+    else:
+        strata_cols = tuple(c for c in strata if c in frame.columns)
+        cells = _cells(frame, keys, strata_cols, theme_ids, text)
+    tables: dict[str, pd.DataFrame] = {}
+    if scores:
+        flags = [F.bool_flags(frame, S.theme_column(t)) & text for t in theme_ids]
+        words = _pack(flags, len(frame))
+        for score in scores:
+            tables[score] = _score_table(frame, keys, score, words, text)
+    present = frozenset(t for t in theme_ids if S.theme_column(t) in frame.columns)
+    return Summary(keys=keys, strata=strata_cols, themes=theme_ids, present=present, cells=cells,
+                   scores=tables)
+
+
+def _add_tables(parts: Sequence[pd.DataFrame], keys: list[str]) -> pd.DataFrame:
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return pd.DataFrame(columns=[])
+    if len(parts) == 1:
+        return parts[0]
+    stacked = pd.concat(parts, ignore_index=True)
+    measures = [c for c in stacked.columns if c not in keys]
+    if not keys:
+        return stacked[measures].sum().to_frame().T.astype(stacked[measures].dtypes.to_dict())
+    out = stacked.groupby(keys, dropna=False, observed=True, sort=False)[measures].sum().reset_index()
+    return _sorted(out, keys)
+
+
+def combine(*summaries: Summary) -> Summary:
+    """The summary of the union of the rows of ``summaries`` (cells added up).
+
+    All must share keys, strata, themes and scores (as built by :func:`summarise`
+    with the same arguments); a theme is present if any part had its column.
+    Raises ``ValueError`` otherwise.
+    """
+    if not summaries:
+        raise ValueError("combine() needs at least one Summary (got none): pass the partial summaries "
+                         "returned by summarise() on each partition.")
+    first = summaries[0]
+    for other in summaries[1:]:
+        if (other.keys, other.strata, other.themes, tuple(other.scores)) != (
+                first.keys, first.strata, first.themes, tuple(first.scores)):
+            raise ValueError(
+                "Cannot combine summaries built differently: keys/strata/themes/scores "
+                f"{(first.keys, first.strata, first.themes, tuple(first.scores))} against "
+                f"{(other.keys, other.strata, other.themes, tuple(other.scores))}. Build every part with "
+                "summarise() and the same arguments (same themes, keys, strata and scores).")
+    if len(summaries) == 1:
+        return first
+    cell_keys = list(dict.fromkeys([*first.keys, *first.strata]))
+    cells = _add_tables([s.cells for s in summaries], cell_keys)
+    if cells.empty:
+        cells = first.cells.iloc[0:0]
+    scores = {}
+    for score, table in first.scores.items():
+        keys = [c for c in table.columns if c != COUNT]
+        added = _add_tables([s.scores[score] for s in summaries], keys)
+        scores[score] = added if not added.empty else table.iloc[0:0]
+    present: frozenset[str] = frozenset().union(*(s.present for s in summaries))
+    return Summary(keys=first.keys, strata=first.strata, themes=first.themes, present=present,
+                   cells=cells, scores=scores)
