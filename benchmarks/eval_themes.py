@@ -161,7 +161,7 @@ What was tried (same CV, figures micro F1 CFPB dev / CFPB more / short unless sa
     narratives in all (the session-2 attempt above used them all, 0.616 vs 0.634); there is no
     larger public-domain pool on this machine, so not repeated.
 - Not tried (time): static word vectors (``wordllama`` ships weights derived from LLaMA-2 token
-  embeddings, not redistributable under the project's rule; ``model2vec``'s static models are
+  embeddings, under the Llama 2 licence's terms rather than a permissive one; ``model2vec``'s static models are
   fetched from the Hugging Face hub at run time, which the product forbids; no pip package with
   licence-clean vectors inside its wheel was found in the time), theme prototypes from the
   descriptions.
