@@ -18,6 +18,8 @@ import re
 import numpy as np
 import pandas as pd
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+from .themes.discovery import ThemeDiscovery
+from .themes.discovery import candidate_growth
 
 __all__ = ["find_emerging", "has_content_word", "meaningful_candidates", "FILLER_WORDS",
            "K_MIN", "K_MAX", "FIT_SAMPLE", "MIN_CONTENT_SHARE"]
@@ -86,7 +88,6 @@ def meaningful_candidates(discovery, texts: pd.Series, *, min_content_share: flo
 
 
 def _fit(texts: pd.Series, random_state: int = 0):
-    from .themes.discovery import ThemeDiscovery
 
     fit_on = texts.sample(FIT_SAMPLE, random_state=random_state) if len(texts) > FIT_SAMPLE else texts
     return ThemeDiscovery(k_min=K_MIN, k_max=K_MAX, n_quotes=4, random_state=random_state).fit(fit_on)
@@ -142,7 +143,6 @@ def find_emerging(current: pd.Series, past_texts: pd.Series | None = None, past_
     are uncovered or none has a word to cluster on. A candidate that matches one of
     ``previous_month``'s candidates keeps that candidate's label (``growth["seen_before"]``).
     """
-    from .themes.discovery import candidate_growth
 
     current = pd.Series(list(current), dtype=object)
     current = current[current.map(lambda t: isinstance(t, str) and bool(t.strip()))].reset_index(drop=True)

@@ -17,6 +17,8 @@ import pickle
 import numpy as np
 import pandas as pd
 import pytest
+
+from feedbacklib import stats as C
 import statsmodels.api as sm
 from scipy import stats
 
@@ -154,10 +156,10 @@ def test_statistics_from_combined_summaries_equal_those_from_rows():
     themes = _themes(frame)
     halves = [frame.iloc[: len(frame) // 3], frame.iloc[len(frame) // 3:]]
     total = sum(su.summarise(h, themes=themes) for h in halves)
-    raw = cm.C.compare_groups(frame, themes=themes, n_resamples=200)
+    raw = C.compare_groups(frame, themes=themes, n_resamples=200)
     assert_same_table(cm.adjusted_from_summary(total, raw), old_cm.adjusted_compare(frame, themes=themes,
                                                                                    n_resamples=200))
-    raw_v = cm.C.compare_vendors(frame, themes=themes, n_resamples=200)
+    raw_v = C.compare_vendors(frame, themes=themes, n_resamples=200)
     assert_same_table(cm.adjusted_vendors_from_summary(total, raw_v),
                       old_cm.adjusted_compare_vendors(frame, themes=themes, n_resamples=200))
     assert_same_table(dr.drivers_from_summary(total, S.CSAT, S.SERVICE_MODEL), old_dr.theme_drivers(frame))
@@ -203,8 +205,8 @@ def test_empty_and_themeless_frames():
 # --------------------------------------------------------------------------- #
 def _casemix_design(frame: pd.DataFrame, y: np.ndarray):
     """Rows of the case-mix regression (outsourced vs in-house, common support), as the old code built it."""
-    in_a = cm.C._equals(frame, S.SERVICE_MODEL, S.OUTSOURCED)
-    in_b = cm.C._equals(frame, S.SERVICE_MODEL, S.IN_HOUSE)
+    in_a = C.equals_mask(frame, S.SERVICE_MODEL, S.OUTSOURCED)
+    in_b = C.equals_mask(frame, S.SERVICE_MODEL, S.IN_HOUSE)
     keep = (in_a | in_b) & np.isfinite(y)
     stratum = cm.strata_labels(frame).to_numpy(dtype=object)[keep].astype(str)
     side = in_a[keep]
@@ -219,13 +221,13 @@ def _casemix_design(frame: pd.DataFrame, y: np.ndarray):
 @pytest.mark.parametrize("score", [S.CSAT, S.NPS])
 def test_casemix_cell_fit_equals_statsmodels_hc1_on_rows(score):
     frame = generated(6)
-    y = cm.C._numbers(frame, score)
+    y = C.numeric(frame, score)
     if score == S.NPS:
         y = dr.score_points(y, S.NPS)
     X, yy, levels = _casemix_design(frame, y)
     ref = sm.OLS(yy, X).fit(cov_type="HC1")
     table = cm.adjusted_compare(frame, themes=[], n_resamples=50).set_index("metric")
-    row = table.loc[cm.C.CSAT_MEAN if score == S.CSAT else cm.C.NPS_SCORE]
+    row = table.loc[C.CSAT_MEAN if score == S.CSAT else C.NPS_SCORE]
     assert row["n_strata"] == levels.size
     assert row["adj_diff"] == pytest.approx(ref.params[1], abs=1e-10)
     half = (row["adj_diff_hi"] - row["adj_diff_lo"]) / 2
@@ -242,9 +244,9 @@ def test_casemix_cell_fit_equals_statsmodels_hc1_on_rows(score):
 def test_drivers_cell_fit_equals_statsmodels_hc1_on_rows():
     frame = generated(7)
     themes = ["surprise_charges", "courtesy", "praise", "responsiveness"]
-    y = cm.C._numbers(frame, S.CSAT)
-    keep = np.isfinite(y) & cm.C._has_text(frame)
-    X = np.column_stack([np.ones(keep.sum())] + [cm.C._flags(frame, S.theme_column(t))[keep] for t in themes])
+    y = C.numeric(frame, S.CSAT)
+    keep = np.isfinite(y) & C.has_text(frame)
+    X = np.column_stack([np.ones(keep.sum())] + [C.bool_flags(frame, S.theme_column(t))[keep] for t in themes])
     ref = sm.OLS(y[keep], X.astype(float)).fit(cov_type="HC1")
     out = dr.theme_drivers(frame, by=None, themes=themes).set_index("theme")
     for i, t in enumerate(themes, start=1):

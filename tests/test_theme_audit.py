@@ -10,7 +10,8 @@ import pytest
 from feedbacklib.cli import main
 from feedbacklib.errors import ConfigError, InputError
 from feedbacklib.themes import ThemeTagger, load_taxonomy
-from feedbacklib.themes.audit import corrected_rate, error_rates, read_labels, score_tags
+from feedbacklib.themes.audit import error_rates, read_labels, score_tags
+from feedbacklib.themes.correction import corrected_rate
 from feedbacklib.themes.supervised import shipped_examples
 
 FIXTURES = Path(__file__).parent / "fixtures" / "themes"

@@ -108,7 +108,7 @@ def stage(export: Export, config: Any) -> Staged:
                          for c in found})
 
 
-def _has_text(columns: list[str], config: Any) -> bool:
+def _has_text_column(columns: list[str], config: Any) -> bool:
     """The generic layout needs a text column (named so, or mapped in feedback.toml)."""
     return resolve_columns(columns, config).get(S.TEXT) is not None
 
@@ -116,5 +116,5 @@ def _has_text(columns: list[str], config: Any) -> bool:
 PLATFORM = Platform(
     name=NAME, how="a 'text' column (or one mapped in [platforms.generic.columns])",
     signature=("text", "response_id", "received_at", "team", "channel", "csat", "nps", "customer_id"),
-    read=read, stage=stage, detect_header=detect, columns=SYNONYMS, accepts=_has_text,
+    read=read, stage=stage, detect_header=detect, columns=SYNONYMS, accepts=_has_text_column,
 )

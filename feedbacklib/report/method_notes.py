@@ -18,6 +18,7 @@ import pandas as pd
 
 from ..errors import InputError
 from .html import Html, fmt_interval, fmt_num, fmt_pct, paragraphs, table
+from ..themes.correction import corrected_rates, measured_error
 
 __all__ = ["theme_error_notes", "theme_error_table"]
 
@@ -38,7 +39,6 @@ def theme_error_table(result) -> pd.DataFrame | None:
 
     Raises ``InputError`` when the labels file cannot be read.
     """
-    from ..themes.correction import corrected_rates, measured_error
 
     tax = result.taxonomy
     if not tax.labels:

@@ -24,6 +24,7 @@ from . import narrative
 from .html import Html, fmt_interval, fmt_num, fmt_pct, paragraphs, table
 from .leader import headline_tiles, vendor_matrix
 from .plots import MODEL_LABELS, FigureImage, funnel_figure, sentiment_figure, theme_rates_figure, trend_figure
+from .method_notes import theme_error_notes  # issue 13: the tagger's measured error, corrected rates
 
 __all__ = [
     "SECTIONS", "LEADER_SECTIONS", "APPENDIX_SECTIONS", "title_block", "executive_summary", "headline_tiles",
@@ -706,6 +707,5 @@ def method_notes(result: MonthResult) -> Html:
 
 
 def _theme_error_notes(result) -> Html:
-    from .method_notes import theme_error_notes  # issue 13: the tagger's measured error, corrected rates
 
     return theme_error_notes(result)

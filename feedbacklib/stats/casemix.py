@@ -108,7 +108,7 @@ def _strata_arrays(x1, n1, x0, n0):
     return x1[keep], n1[keep], x0[keep], n0[keep]
 
 
-def mantel_haenszel_rd(x1, n1, x0, n0, confidence: float = 0.95) -> tuple[float, float, float]:
+def mantel_haenszel_rd(x1, n1, x0, n0, confidence: float = ST.CONFIDENCE) -> tuple[float, float, float]:
     """Mantel-Haenszel pooled risk difference ``p1 - p0`` over strata, with a Sato interval.
 
     Parameters
@@ -176,7 +176,7 @@ class OLSResult:
     df_resid: int
     n: int
 
-    def ci(self, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    def ci(self, confidence: float = ST.CONFIDENCE) -> tuple[np.ndarray, np.ndarray]:
         t = stats.t.ppf(0.5 + confidence / 2, max(self.df_resid, 1))
         return self.coef - t * self.se, self.coef + t * self.se
 
@@ -186,7 +186,7 @@ class OLSResult:
             tstat = self.coef / self.se
         return 2 * stats.t.sf(np.abs(tstat), max(self.df_resid, 1))
 
-    def frame(self, confidence: float = 0.95) -> pd.DataFrame:
+    def frame(self, confidence: float = ST.CONFIDENCE) -> pd.DataFrame:
         """``term, coef, se, lo, hi, p_value`` for every column of the design."""
         low, high = self.ci(confidence)
         return pd.DataFrame({"term": list(self.names), "coef": self.coef, "se": self.se,
@@ -459,8 +459,8 @@ def adjusted_from_summary(
     group_col: str = S.SERVICE_MODEL,
     a: str = S.OUTSOURCED,
     b: str = S.IN_HOUSE,
-    min_n: int = 30,
-    alpha: float = 0.05,
+    min_n: int = ST.MIN_N,
+    alpha: float = ST.ALPHA,
 ) -> pd.DataFrame:
     """:func:`adjusted_compare` from a :class:`~feedbacklib.stats.summaries.Summary` whose keys
     include ``group_col``, next to ``raw`` (the :func:`~feedbacklib.compare.compare_groups` table
@@ -480,8 +480,8 @@ def adjusted_compare(
     b: str = S.IN_HOUSE,
     strata: Sequence[str] = DEFAULT_STRATA,
     themes: Iterable[str] | None = None,
-    min_n: int = 30,
-    alpha: float = 0.05,
+    min_n: int = ST.MIN_N,
+    alpha: float = ST.ALPHA,
     n_resamples: int = ST.DEFAULT_RESAMPLES,
     random_state: int | None = 0,
 ) -> pd.DataFrame:
@@ -528,8 +528,8 @@ def _vendor_cells(cells: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return vendor_rows, in_b
 
 
-def adjusted_vendors_from_summary(summary: Summary, raw_all: pd.DataFrame, *, min_n: int = 30,
-                                  alpha: float = 0.05) -> pd.DataFrame:
+def adjusted_vendors_from_summary(summary: Summary, raw_all: pd.DataFrame, *, min_n: int = ST.MIN_N,
+                                  alpha: float = ST.ALPHA) -> pd.DataFrame:
     """:func:`adjusted_compare_vendors` from a summary keyed by service model and vendor, next to
     ``raw_all`` (the :func:`~feedbacklib.compare.compare_vendors` table of the same rows)."""
     cells = summary.cells
@@ -553,8 +553,8 @@ def adjusted_compare_vendors(
     *,
     strata: Sequence[str] = DEFAULT_STRATA,
     themes: Iterable[str] | None = None,
-    min_n: int = 30,
-    alpha: float = 0.05,
+    min_n: int = ST.MIN_N,
+    alpha: float = ST.ALPHA,
     n_resamples: int = ST.DEFAULT_RESAMPLES,
     random_state: int | None = 0,
 ) -> pd.DataFrame:

@@ -28,6 +28,7 @@ from . import _frame as F
 from . import columns as K
 from . import significance as SG
 from .. import schema as S
+from . import settings as ST
 from . import summaries as SU
 from .casemix import ols_hc1_cells
 from .summaries import Summary, summarise
@@ -94,8 +95,8 @@ def drivers_from_summary(
     score: str = S.CSAT,
     by: str | None = S.SERVICE_MODEL,
     *,
-    min_n: int = 30,
-    alpha: float = 0.05,
+    min_n: int = ST.MIN_N,
+    alpha: float = ST.ALPHA,
     min_with: int = MIN_WITH,
 ) -> pd.DataFrame:
     """:func:`theme_drivers` from a :class:`~feedbacklib.stats.summaries.Summary` that keeps
@@ -126,8 +127,8 @@ def theme_drivers(
     by: str | None = S.SERVICE_MODEL,
     *,
     themes: Iterable[str] | None = None,
-    min_n: int = 30,
-    alpha: float = 0.05,
+    min_n: int = ST.MIN_N,
+    alpha: float = ST.ALPHA,
     min_with: int = MIN_WITH,
 ) -> pd.DataFrame:
     """Regression effect of each theme on ``score``, per group of ``by`` plus ``"all"``.

@@ -6,7 +6,7 @@
 * :func:`score_tags` compares tags with labels: per theme support, tagged, precision, recall,
   F1, gold and tagged rate; micro precision/recall/F1, macro F1 and the mean absolute rate error.
 * :func:`evaluate_file` tags a gold file's texts exactly as the monthly run tags a month
-  (:func:`feedbacklib.pipeline.tag_frame`: fitted on those texts) and scores the tags.
+  (:func:`feedbacklib.engines.base.tag_frame`: fitted on those texts) and scores the tags.
 * :func:`corrected_rate` (from :mod:`feedbacklib.themes.correction`, where the bootstrap version
   and the cross-validated measurement on an analyst's labels live) turns a tagged share into an
   estimate of the true share with the tagger's measured sensitivity and specificity
@@ -16,18 +16,18 @@
 
 from __future__ import annotations
 
-import csv
 import logging
-import math
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from feedbacklib.errors import InputError
-from feedbacklib.themes.correction import RateEstimate, corrected_rate  # noqa: F401  (re-exported)
+from feedbacklib import schema as S
+from feedbacklib.engines.base import tag_frame
+from feedbacklib.themes.labels import LabelledTexts, read_labels
+from feedbacklib.themes.taxonomy import Taxonomy, load_taxonomy
 
 __all__ = [
     "LabelledTexts",
@@ -35,8 +35,6 @@ __all__ = [
     "score_tags",
     "evaluate_file",
     "format_table",
-    "RateEstimate",
-    "corrected_rate",
     "error_rates",
     "MACRO_MIN_SUPPORT",
 ]
@@ -45,74 +43,6 @@ log = logging.getLogger(__name__)
 
 #: Themes with fewer gold positives than this are left out of ``macro_f1`` (their F1 is noise).
 MACRO_MIN_SUPPORT = 15
-_ID_COLUMNS = ("id", "complaint_id")
-
-
-@dataclass(frozen=True)
-class LabelledTexts:
-    """Texts with 0/1 labels for some themes (columns of ``labels``, bool)."""
-
-    ids: pd.Series
-    texts: pd.Series
-    labels: pd.DataFrame
-    source: str = "<in memory>"
-
-
-def read_labels(path: str | Path, theme_ids: tuple[str, ...] | list[str], *, require_all: bool = False) -> LabelledTexts:
-    """Read a labels CSV: ``id`` (or ``complaint_id``), ``text``, one 0/1 column per theme id.
-
-    Columns that are not theme ids are ignored. Cells of a theme column must be 0 or 1
-    (``true``/``false``, ``yes``/``no`` are accepted); a blank cell is an error, as is a blank
-    text. ``require_all``: every theme of ``theme_ids`` must have a column (else only at least one).
-
-    Raises
-    ------
-    InputError
-        The file is missing or unreadable, a required column is missing, or a cell is not 0/1;
-        the message names the file, the column and the first offending rows (1-based data rows).
-    """
-    p = Path(path)
-    try:
-        frame = pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(f"The labels file '{p}' does not exist.") from None
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError, csv.Error) as exc:
-        raise InputError(f"Cannot read the labels file '{p}' as UTF-8 CSV: {exc}") from exc
-    cols = {c.strip().lower(): c for c in frame.columns}
-    id_col = next((cols[c] for c in _ID_COLUMNS if c in cols), None)
-    if id_col is None or "text" not in cols:
-        missing = [n for n, ok in (("id (or complaint_id)", id_col is not None), ("text", "text" in cols)) if not ok]
-        raise InputError(
-            f"The labels file '{p}' has no {' and no '.join(missing)} column. Expected columns: id (or "
-            f"complaint_id), text, then one 0/1 column per theme id ({', '.join(theme_ids)}).")
-    themes = [t for t in theme_ids if t in cols]
-    absent = [t for t in theme_ids if t not in cols]
-    if not themes or (require_all and absent):
-        raise InputError(
-            f"The labels file '{p}' has no column for the theme(s) {', '.join(absent)}. Add one 0/1 column "
-            "per theme id of the taxonomy (the header must be the theme id).")
-    truth = {"1": True, "0": False, "true": True, "false": False, "yes": True, "no": False,
-             "1.0": True, "0.0": False}
-    labels = {}
-    for t in themes:
-        raw = frame[cols[t]].str.strip().str.lower()
-        ok = raw.isin(list(truth))
-        if not ok.all():
-            bad = np.flatnonzero(~ok.to_numpy())[:5] + 1
-            raise InputError(
-                f"The labels file '{p}', column {t!r}: {int((~ok).sum())} cell(s) are not 0 or 1 (data rows "
-                f"{', '.join(map(str, bad.tolist()))}). Write 1 when the text expresses the theme, else 0.")
-        labels[t] = raw.map(truth).astype(bool).to_numpy()
-    texts = frame[cols["text"]]
-    blank = texts.str.strip().eq("")
-    if blank.any():
-        bad = np.flatnonzero(blank.to_numpy())[:5] + 1
-        raise InputError(f"The labels file '{p}' has {int(blank.sum())} row(s) with an empty text (data rows "
-                         f"{', '.join(map(str, bad.tolist()))}). Remove them or fill in the text.")
-    return LabelledTexts(ids=frame[id_col].reset_index(drop=True), texts=texts.reset_index(drop=True),
-                         labels=pd.DataFrame(labels), source=f"'{p}'")
-
-
 def _ratio(a: float, b: float) -> float:
     return float(a) / float(b) if b else 0.0
 
@@ -156,15 +86,12 @@ def score_tags(pred: pd.DataFrame, gold: pd.DataFrame, *, min_support: int = MAC
 def evaluate_file(gold: str | Path, *, train: str | Path | None = None, taxonomy=None) -> dict:
     """Tag the texts of the labelled file ``gold`` as the monthly run tags a month, and score them.
 
-    The tagger is built and fitted exactly as :func:`feedbacklib.pipeline.tag_frame` does on a
+    The tagger is built and fitted exactly as :func:`feedbacklib.engines.base.tag_frame` does on a
     month's comments (here: the gold texts). ``train`` (a labels file) replaces the analyst's
     labels the taxonomy points to, so the tagger learns from it first. ``taxonomy``: a
     :class:`~feedbacklib.themes.Taxonomy`, a path, or None for the default. Returns the dict of
     :func:`score_tags` plus ``seconds`` (tagging and scoring wall time).
     """
-    from feedbacklib import schema as S
-    from feedbacklib.pipeline import tag_frame
-    from feedbacklib.themes.taxonomy import Taxonomy, load_taxonomy
 
     tax = taxonomy if isinstance(taxonomy, Taxonomy) else load_taxonomy(taxonomy)
     if train is not None:

@@ -39,6 +39,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..stats.settings import CONFIDENCE
+from feedbacklib.themes.taxonomy import Taxonomy, load_taxonomy
+from feedbacklib.themes.audit import read_labels
+from feedbacklib.themes.tagger import ThemeTagger
+
 __all__ = [
     "ErrorCounts",
     "RateEstimate",
@@ -129,7 +134,7 @@ def rogan_gladen(p: float, sensitivity: float, specificity: float, *, clip: bool
 
 def corrected_rate(tagged: int, n: int, sensitivity: float, specificity: float, *,
                    n_positive: int | None = None, n_negative: int | None = None,
-                   confidence: float = 0.95) -> RateEstimate:
+                   confidence: float = CONFIDENCE) -> RateEstimate:
     """The true share of a theme from its tagged share, with the tagger's measured error.
 
     Rogan–Gladen (:func:`rogan_gladen`) with ``p = tagged / n``. The interval is the delta-method
@@ -173,7 +178,7 @@ def corrected_rate(tagged: int, n: int, sensitivity: float, specificity: float, 
     return RateEstimate(p, pi, max(0.0, pi - half), min(1.0, pi + half), corrected=True)
 
 
-def bootstrap_rate(tagged: int, n: int, counts: ErrorCounts, *, confidence: float = 0.95,
+def bootstrap_rate(tagged: int, n: int, counts: ErrorCounts, *, confidence: float = CONFIDENCE,
                    n_boot: int = N_BOOT, seed: int = 0) -> RateEstimate:
     """Rogan–Gladen estimate of a theme's share with a parametric-bootstrap percentile interval.
 
@@ -231,14 +236,12 @@ def measured_error(taxonomy, labels_path: str | Path | None = None, *, folds: in
     Raises ``InputError`` (from :func:`feedbacklib.themes.audit.read_labels`) for a bad file and
     ``ValueError`` when there is no labels file.
     """
-    from feedbacklib.themes.taxonomy import Taxonomy, load_taxonomy
 
     tax = taxonomy if isinstance(taxonomy, Taxonomy) else load_taxonomy(taxonomy)
     path = labels_path if labels_path is not None else tax.labels
     if not path:
         raise ValueError("measured_error: the taxonomy points to no labels file and none was given")
     p = Path(path)
-    from feedbacklib.themes.audit import read_labels
 
     read_labels(p, tax.ids)  # clear errors before the cache
     return dict(_measured_cached(replace(tax, labels=None), str(p), _digest(p), folds, random_state))
@@ -246,8 +249,6 @@ def measured_error(taxonomy, labels_path: str | Path | None = None, *, folds: in
 
 @lru_cache(maxsize=4)
 def _measured_cached(tax, path: str, _digest: str, folds: int, random_state: int) -> tuple:
-    from feedbacklib.themes.audit import read_labels
-    from feedbacklib.themes.tagger import ThemeTagger
 
     data = read_labels(path, tax.ids)
     raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
@@ -277,7 +278,7 @@ def _measured_cached(tax, path: str, _digest: str, folds: int, random_state: int
 
 
 def corrected_rates(hits: Mapping[str, int], n: int | Mapping[str, int], errors: Mapping[str, ErrorCounts], *,
-                    confidence: float = 0.95, seed: int = 0) -> pd.DataFrame:
+                    confidence: float = CONFIDENCE, seed: int = 0) -> pd.DataFrame:
     """One row per theme of ``hits``: the month's tagged rate corrected with the measured error.
 
     ``n``: comments with text (one number, or one per theme). Columns: ``theme``, ``positives``

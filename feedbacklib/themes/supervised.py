@@ -48,6 +48,10 @@ from scipy.special import expit
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
+from feedbacklib.text import tokenize_many
+from feedbacklib.themes import matching as tg
+from feedbacklib.themes.labels import read_labels
+
 __all__ = ["SupervisedModel", "shipped_examples", "ANALYST_WEIGHT", "SHIPPED_EXAMPLES"]
 
 #: Package resource holding the shipped labelled examples.
@@ -81,7 +85,7 @@ def shipped_examples() -> pd.DataFrame:
 class SupervisedModel:
     """Fitted per-theme linear models over :func:`features` (see the module docstring)."""
 
-    space: object  # tagger._FeatureSpace of the word features
+    space: object  # matching._FeatureSpace of the word features
     themes: tuple[int, ...]  # taxonomy columns with a model
     W: np.ndarray  # (n features, len(themes))
     b: np.ndarray
@@ -122,8 +126,6 @@ def _fingerprint(path: str | None) -> tuple:
 def features(tokens, words, m, matcher, space):
     """The model's features of tokenised texts (``m``: their seed hits); ``space=None`` fits the
     word vocabulary on them and returns ``(space, X)``, else returns ``X``."""
-    from feedbacklib.themes import tagger as tg
-
     n_docs = len(tokens.offsets) - 1
     ft = tg._feature_tokens(tokens, words, tg._Matches.empty())
     S = seed_features(m, np.diff(tokens.offsets), matcher.phrase_seeds, len(matcher.ids))
@@ -141,9 +143,6 @@ def features(tokens, words, m, matcher, space):
 
 
 def _featurize_texts(texts: list[str], taxonomy):
-    from feedbacklib.text import tokenize_many
-    from feedbacklib.themes import tagger as tg
-
     matcher = tg._matcher_for(taxonomy)
     tokens = tokenize_many(texts)
     words = tg._word_table(tokens.vocabulary)
@@ -157,8 +156,6 @@ def fit_supervised(taxonomy, exclude: frozenset[str], random_state: int = 0) -> 
 
 @lru_cache(maxsize=8)
 def _fit_cached(taxonomy, exclude, random_state, _labels_key) -> SupervisedModel | None:
-    from feedbacklib.themes.audit import read_labels
-
     ids = list(taxonomy.ids)
     shipped = shipped_examples()
     shipped = shipped[~shipped["text"].isin(exclude)]

@@ -25,6 +25,12 @@ import pandas as pd
 from feedbacklib.errors import InputError
 from feedbacklib.themes.audit import read_labels, score_tags
 from feedbacklib.themes.taxonomy import Taxonomy, load_taxonomy
+from feedbacklib.themes.tagger import ThemeTagger
+from feedbacklib.text import tokenize_many
+from feedbacklib.themes import tagger as tg
+from feedbacklib.themes.supervised import features
+from feedbacklib.pii import redact_pii
+from feedbacklib.safety import neutralise_formulas
 
 __all__ = ["labelling_sample", "write_labels_file", "before_after", "try_out_path"]
 
@@ -47,7 +53,6 @@ def labelling_sample(texts, taxonomy=None, *, n: int = 50, random_state: int = 0
     holding the tagger's current answer, and ``margin`` (smaller = less sure).
     Deterministic for the same texts.
     """
-    from feedbacklib.themes.tagger import ThemeTagger
 
     tax = _tax(taxonomy)
     series = pd.Series(list(texts), dtype=object)
@@ -60,9 +65,6 @@ def labelling_sample(texts, taxonomy=None, *, n: int = 50, random_state: int = 0
     margin = np.full(len(uniq), np.inf)
     sup = tagger.supervised_
     if sup is not None:
-        from feedbacklib.text import tokenize_many
-        from feedbacklib.themes import tagger as tg
-        from feedbacklib.themes.supervised import features
 
         matcher = tg._matcher_for(tax)
         tokens = tokenize_many(uniq.tolist())
@@ -89,8 +91,6 @@ def write_labels_file(sample: pd.DataFrame, path: str | Path, *, if_exists: str 
     hold the analyst's work: ``if_exists="error"`` raises an ``InputError`` saying so, ``"keep"``
     leaves it as it is (and returns its path), ``"overwrite"`` replaces it.
     """
-    from feedbacklib.pii import redact_pii
-    from feedbacklib.safety import neutralise_formulas
 
     if if_exists not in ("error", "keep", "overwrite"):
         raise ValueError(f"write_labels_file: if_exists must be 'error', 'keep' or 'overwrite' (got {if_exists!r})")
@@ -124,7 +124,6 @@ def before_after(labels_path: str | Path, taxonomy=None, *, folds: int = 5, rand
     fold = np.random.RandomState(random_state).permutation(n) % k
     before = pd.DataFrame(False, index=range(n), columns=list(data.labels.columns))
     after = before.copy()
-    from feedbacklib.themes.tagger import ThemeTagger
 
     with tempfile.TemporaryDirectory() as tmp:
         for f in range(k):
