@@ -14,7 +14,7 @@ PYTEST_ARGS ?=
 # JupyterLab refuses to run as root unless told to (containers, CI runners).
 LAB_FLAGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: help install report test battery lab bench sample lock clean
+.PHONY: help install report test lint battery lab bench sample lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
@@ -49,6 +49,10 @@ report: $(STAMP)  ## render the report (MONTH=YYYY-MM|last, INPUT=dir, CONFIG=fi
 
 test: $(STAMP)  ## run the whole test suite
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)  ## run the linter (ruff) and the type checker (mypy), as make test does first
+	$(BIN)/ruff check feedbacklib tests benchmarks
+	$(BIN)/mypy
 
 battery: $(STAMP)  ## run the adversarial battery (bad inputs, faults, PII, security) and print what held
 	$(BIN)/python -m tests.battery $(PYTEST_ARGS)

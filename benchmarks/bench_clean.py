@@ -127,7 +127,6 @@ def run_clean(path: Path, steps: bool = False) -> dict:
 
 
 def run_floor(path: Path) -> dict:
-    import pyarrow as pa
     import pyarrow.csv as pacsv
     from sklearn.feature_extraction.text import HashingVectorizer
 

@@ -224,8 +224,8 @@ def label_matrix(frame: pd.DataFrame, labels_csv: Path) -> tuple[pd.DataFrame, p
         hit = np.ones(len(frame), dtype=bool)
         if rule.Issue != "*":
             hit &= frame[ISSUE].eq(rule.Issue).to_numpy()
-        if getattr(rule, "_3") != "*":
-            hit &= frame[SUBISSUE].eq(getattr(rule, "_3")).to_numpy()
+        if rule._3 != "*":
+            hit &= frame[SUBISSUE].eq(rule._3).to_numpy()
         anylab.loc[hit, tid] = True
         if rule.level == "primary":
             primary.loc[hit, tid] = True

@@ -14,6 +14,7 @@ import pandas as pd
 
 from . import compare as C
 from . import schema as S
+from .sentiment import score_sentiment
 
 __all__ = ["select_call_list", "call_reasons", "select_recognition", "praise_clause", "detect_agent", "fix_first",
            "CALL_LIST_COLUMNS", "RECOGNITION_COLUMNS", "FIX_FIRST_COLUMNS"]
@@ -215,7 +216,6 @@ def praise_clause(text, agent: str = "") -> str:
 
 def _praising(clauses: list[str]) -> np.ndarray:
     """Which clauses praise on their own: positive sentiment, or a praise word and not negative."""
-    from .sentiment import score_sentiment
 
     if not clauses:
         return np.zeros(0, dtype=bool)

@@ -93,7 +93,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--output", type=Path, default=None, metavar="DIR",
                      help="root of the report folders (default: [project] output in the config, reports/)")
     run.add_argument("--notebook", type=Path, default=None, metavar="FILE",
-                     help="report notebook to execute (default: notebooks/monthly_report.ipynb of this install)")
+                     help="report notebook to execute (default: the one the package ships, a link to notebooks/monthly_report.ipynb in a checkout)")
     run.add_argument("--cell-timeout", type=int, default=None, metavar="SECONDS",
                      help="longest a single notebook cell may run (default: [run] cell_timeout_seconds, else 600)")
     run.add_argument("--timeout", type=int, default=None, metavar="SECONDS",

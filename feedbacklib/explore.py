@@ -62,6 +62,8 @@ from .report.html import fmt_interval
 from .report.plots import MODEL_LABELS, sentiment_figure, theme_rates_figure, trend_figure
 from .themes import Taxonomy, ThemeTagger, load_taxonomy, tag_themes
 from .trends import monthly_theme_rates
+from .themes import discovery
+from .emerging import meaningful_candidates
 
 __all__ = [
     # loading
@@ -240,6 +242,7 @@ def load_months(
         result = load_result("last", input_dir, config, progress=progress, today=today)
         wanted = [result.month] if kind == "last" else None
     else:
+        assert payload is not None  # a named month or range
         target = payload[-1]
         result = load_result(target, input_dir, config, progress=progress, today=today)
         wanted = payload
@@ -722,9 +725,9 @@ def theme_counts(frame: pd.DataFrame, taxonomy: Taxonomy | None = None):
                      "Per 100 comments (95% CI)": _with_ci(hits / n if n else np.nan, lo, hi, 1, 100),
                      "Negative among them": (negative & flags).sum() / hits if hits else np.nan})
     uncovered = int((~_theme_matrix(frame).any(axis=1) & has_text).sum())
+    lo, hi = wilson_interval(uncovered, n)
     rows.append({"Theme": "(no theme)", "Id": "none", "Comments": uncovered,
-                 "Per 100 comments (95% CI)": _with_ci(uncovered / n if n else np.nan,
-                                                       *wilson_interval(uncovered, n), 1, 100),
+                 "Per 100 comments (95% CI)": _with_ci(uncovered / n if n else np.nan, lo, hi, 1, 100),
                  "Negative among them": (negative & has_text & ~_theme_matrix(frame).any(axis=1)).sum() / uncovered
                  if uncovered else np.nan})
     table = pd.DataFrame(rows)
@@ -916,7 +919,6 @@ def discover_themes(
         terms, growth), ``candidates`` (``Candidate`` objects, e.g. for
         ``discovery.promote_candidate``) and ``discovery`` (the fitted estimator).
     """
-    from .themes import discovery
 
     uncovered = uncovered_comments(frame)
     if len(uncovered) < max(2 * k_min, 10):
@@ -928,7 +930,6 @@ def discover_themes(
     except ValueError as exc:  # too few comments with a content word (e.g. only "ok", "yes")
         return _Note(f"The {len(uncovered)} comments no theme covers have too few content words to look for "
                      f"new themes ({str(exc).split(',')[0]}).")
-    from .emerging import meaningful_candidates
 
     candidates = meaningful_candidates(model, texts) if drop_non_themes else list(model.candidates_)
     table = pd.DataFrame({
@@ -1233,14 +1234,14 @@ def evaluate_themes(
     if labelled is None or (isinstance(labelled, (str, Path)) and not str(labelled)):
         return _Note("No labelled comments given, so no evaluation. Pass a CSV like "
                      "tests/fixtures/themes/cfpb_sample.csv (text and expected_themes columns).")
-    if not isinstance(labelled, pd.DataFrame):
-        labelled = read_labelled(labelled)
+    frame = labelled if isinstance(labelled, pd.DataFrame) else read_labelled(labelled)
     tax = taxonomy if taxonomy is not None else load_taxonomy()
-    texts = _texts(labelled[S.TEXT])
+    texts = _texts(frame[S.TEXT])
     tags, evidence = _tag(texts, tax, learned=learned, desc="Tagging labelled comments", progress=progress)
     ids = list(tax.ids)
     predicted = tags.reindex(columns=ids, fill_value=False).to_numpy(dtype=bool)
-    truth = np.array([[t in set(exp) for t in ids] for exp in labelled["expected"]], dtype=bool).reshape(len(texts), len(ids))
+    truth = np.array([[t in set(exp) for t in ids] for exp in frame["expected"]],
+                     dtype=np.bool_).reshape(len(texts), len(ids))
     rows = []
     for k, tid in enumerate(ids + ["__all__"]):
         p, y = (predicted, truth) if tid == "__all__" else (predicted[:, k], truth[:, k])

@@ -98,7 +98,7 @@ def fsync_dir(folder: Path) -> None:
 
 def fsync_files(folder: Path) -> None:
     """fsync every file and folder below ``folder`` (not following links), then ``folder`` itself."""
-    for dirpath, dirnames, filenames in os.walk(folder):
+    for dirpath, _dirnames, filenames in os.walk(folder):
         for name in filenames:
             fsync_file(Path(dirpath) / name)
         fsync_dir(Path(dirpath))

@@ -38,6 +38,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -47,7 +48,11 @@ import pyarrow.parquet as pq
 from . import schema as S
 from .compare import benjamini_hochberg, two_proportion_test, wilson_interval
 from .errors import StoreError
+from .faults import fault as _fault
 from .fsutil import SymlinkError, exchange, fsync_dir, fsync_files, is_symlink, make_dirs, write_atomic
+from .lock import lock
+from .themes.discovery import uncovered_texts
+from .trends import month_kpi_table, trend_table
 
 __all__ = [
     "History", "month_aggregates", "build_history", "uncovered_sample", "contacts_since", "taxonomy_fingerprint", "AGGREGATES", "CONTACT_DAYS",
@@ -75,12 +80,6 @@ CONTACT_DAYS = 31
 UNCOVERED_SAMPLE = 5_000
 CONTACT_COLUMNS = (S.RESPONSE_ID, S.SOURCE, S.CUSTOMER_KEY, S.RECEIVED_AT)
 _META_KEY = b"feedbacklib.history"
-
-
-def _fault(point: str) -> None:
-    from .runner import _fault as fault  # test-only fault injection (FEEDBACKLIB_FAULT), see runner.py
-
-    fault(point)
 
 
 def _has_text(texts: pd.Series) -> np.ndarray:
@@ -162,9 +161,9 @@ class HistoryStore:
     - False: nowhere (the store is only read).
     """
 
-    def __init__(self, root: str | os.PathLike[str], *, stage: str | os.PathLike[str] | None | bool = None):
+    def __init__(self, root: str | os.PathLike[str], *, stage: str | os.PathLike[str] | None | Literal[False] = None):
         self.root = Path(root)
-        self.stage = stage if stage is None or stage is False else Path(stage)
+        self.stage: Path | None | Literal[False] = stage if stage is None or stage is False else Path(stage)
         self._pending: Path | None = None
 
     def __repr__(self) -> str:
@@ -252,6 +251,7 @@ class HistoryStore:
             with self.transaction():
                 return self.write_month(month, frame, metadata=metadata, aggregates=aggregates)
         target = self._pending if self.stage is None else self.stage
+        assert target is not None  # set by the transaction just above
         write_partitions(target, month, frame, metadata=metadata, aggregates=aggregates)
         return self.partition(month) / _PART
 
@@ -266,14 +266,12 @@ class HistoryStore:
         if self.stage is not None or self._pending is not None:
             yield self
             return
-        from .runner import _lock  # the report run's lock on the output folder
-
         parent = self.root.parent
         try:
             parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"Cannot create the folder of the history store {self.root}: {exc.strerror}.") from None
-        with _lock(parent):
+        with lock(parent):  # the report run's lock on the output folder
             self.prepare()
             self._pending = Path(tempfile.mkdtemp(prefix=".stage-", dir=self.root))
             try:
@@ -541,11 +539,8 @@ def theme_trends_from_counts(counts: pd.DataFrame, month: str, themes: Sequence[
         n = sum(int(n_month.get(m, 0)) for m in ms)
         return x, n
 
-    from .trends import trend_table
-
     return trend_table(count, month, months, list(themes), baseline_months=baseline_months, alpha=alpha,
                        min_n=min_n)
-
 
 
 # --------------------------------------------------------------------------- aggregated history
@@ -560,7 +555,6 @@ def taxonomy_fingerprint(taxonomy) -> str:
 
 def uncovered_sample(rows: pd.DataFrame, month: str, random_state: int = 0) -> pd.DataFrame:
     """``month, text`` of up to :data:`UNCOVERED_SAMPLE` comments of ``rows`` that no theme covers."""
-    from .themes.discovery import uncovered_texts
 
     texts = uncovered_texts(rows) if S.TEXT in rows.columns else pd.Series([], dtype=object)
     if len(texts) > UNCOVERED_SAMPLE:
@@ -584,7 +578,6 @@ def month_aggregates(rows: pd.DataFrame, month: str, themes: Sequence[str], cont
     - ``uncovered``: up to 5,000 comments no theme covers (a fixed-seed sample), for the growth of
       emerging themes.
     """
-    from .trends import month_kpi_table
 
     rows = rows.assign(**{S.MONTH: month}) if S.MONTH not in rows.columns else rows
     return {

@@ -29,6 +29,7 @@ import statistics
 from collections.abc import Mapping
 
 from .errors import InputError, NoDataError
+from .runlog import sanitise
 
 __all__ = [
     "MONTH_PATTERN", "THIN_SHARE", "is_month", "check_month", "month_of", "as_date", "previous_month",
@@ -53,10 +54,10 @@ def check_month(value: object, *, what: str = "The month", allow_last: bool = Tr
 
     Nothing is stripped or coerced: a parameter that reaches a notebook is exactly what was checked.
     """
-    if (allow_last and value == "last") or is_month(value):
+    if allow_last and value == "last":
+        return "last"
+    if isinstance(value, str) and is_month(value):
         return value
-    from .runlog import sanitise
-
     also = " or 'last'" if allow_last else ""
     raise InputError(f"{what} must be YYYY-MM (for example 2026-10){also}; got {sanitise(repr(value))[:80]}.")
 
@@ -83,8 +84,6 @@ def as_date(value: _dt.date | str | None, timezone: str = "UTC") -> _dt.date | N
     try:
         return _dt.date.fromisoformat(str(value).strip())
     except ValueError:
-        from .runlog import sanitise
-
         raise InputError(f"today must be a date YYYY-MM-DD (for example 2026-11-02); "
                          f"got {sanitise(repr(value))[:80]}.") from None
 

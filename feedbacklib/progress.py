@@ -214,6 +214,9 @@ class StageProgress:
         self._offset = 0
         self._shown: str | None = None
         self._polling = False  # reading the event file (its events call start/finish)
+        #: The runner's bookkeeping: the event file it set for the kernel, and the variable's old value.
+        self.events: Path | None = None
+        self.previous_env: str | None = None
 
     # -- events
     def start(self, stage: str, rows: int | None = None) -> None:
@@ -309,7 +312,7 @@ class StageProgress:
 
     def _read_events(self) -> None:
         try:
-            with open(self._path, "rb") as fh:
+            with open(self._path, "rb") as fh:  # type: ignore[arg-type]  # the caller checked it is set
                 fh.seek(self._offset)
                 data = fh.read()
         except OSError:
@@ -375,6 +378,8 @@ class StageProgress:
             self._write("\r\x1b[K" + text + "\n")
 
     def _write(self, text: str) -> None:
+        if self.stream is None:  # live is False without a stream; kept for the type checker
+            return
         try:
             self.stream.write(text)
             self.stream.flush()

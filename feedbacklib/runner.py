@@ -39,7 +39,6 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import errno
-import fcntl
 import hashlib
 import html
 import json
@@ -48,8 +47,6 @@ import os
 import platform as _platform
 import re
 import shutil
-import signal
-import socket
 import sys
 import tempfile
 import threading
@@ -60,12 +57,19 @@ from pathlib import Path
 import pandas as pd
 
 from . import __version__
+from . import schema as S
+from .clean import clean_responses
 from .config import Config, load_config
-from .errors import ConfigError, FeedbackError, InputError, LockError, NoDataError, OutputError, RenderError
-from .months import as_date, check_month
-from .pipeline import TIMINGS_FILE
-from .fsutil import SymlinkError, exchange as _exchange, fsync_dir as _fsync_dir, open_nofollow, write_atomic
+from .errors import ConfigError, FeedbackError, InputError, NoDataError, OutputError, RenderError
+from .faults import FAULT_ENV, fault as _fault, fault_action as _fault_action, fault_requested as _fault_requested
+from .fsutil import exchange as _exchange, fsync_dir as _fsync_dir, write_atomic
 from .history import HISTORY_DIR, HistoryStore, StoreError
+from .io import read_exports
+from .lock import lock as _lock, lock_holder
+from .months import as_date, check_month, thin_reason
+from .pii import redact_pii
+from .pipeline import TIMINGS_FILE, month_volumes, report_month
+from .progress import STAGE_FILE_ENV, StageProgress
 from .runlog import SafeFormatter, quality_lines, sanitise, versions
 
 __all__ = ["RunOutcome", "RunPlan", "RunLimits", "OutputError", "run_report", "plan_report", "default_notebook",
@@ -75,8 +79,6 @@ log = logging.getLogger("feedbacklib.run")
 KERNEL_NAME = "feedbacklib"
 TEMPLATE_DIR = Path(__file__).parent / "report" / "templates"
 OUTPUT_FILES = ("report.html", "report.ipynb", "feedback.parquet", "kpis.json", "quarantine.csv", "run.log")
-FAULT_ENV = "FEEDBACKLIB_FAULT"
-FAULT_DIR_ENV = "FEEDBACKLIB_FAULT_DIR"
 DEFAULT_CELL_TIMEOUT = 600
 DEFAULT_TIMEOUT = 3600
 
@@ -135,125 +137,12 @@ class RunPlan:
 
 
 def default_notebook() -> Path:
-    """The report notebook of this checkout (``notebooks/monthly_report.ipynb``)."""
-    return Path(__file__).resolve().parents[1] / "notebooks" / "monthly_report.ipynb"
+    """The report notebook that ships inside the package (``feedbacklib/report/monthly_report.ipynb``).
 
-
-# --------------------------------------------------------------------------- fault injection (tests only)
-
-def _fault(point: str, path: Path | None = None) -> None:
-    spec = os.environ.get(FAULT_ENV)
-    if not spec:
-        return
-    for item in spec.split(","):
-        name, _, action = item.strip().partition(":")
-        if name != point:
-            continue
-        action = action or "kill"
-        if action == "kill":
-            os.kill(os.getpid(), signal.SIGKILL)
-        elif action == "enospc":
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path or ""))
-        elif action == "erofs":
-            raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path or ""))
-        elif action == "pause":
-            folder = Path(os.environ.get(FAULT_DIR_ENV) or tempfile.gettempdir())
-            (folder / f"{point}.reached").write_text(str(os.getpid()))
-            deadline = time.monotonic() + 300
-            while not (folder / f"{point}.go").exists() and time.monotonic() < deadline:
-                time.sleep(0.05)
-
-
-def _fault_requested(point: str) -> bool:
-    return any(item.strip().partition(":")[0] == point for item in os.environ.get(FAULT_ENV, "").split(","))
-
-
-def _fault_action(point: str) -> str | None:
-    for item in os.environ.get(FAULT_ENV, "").split(","):
-        name, _, action = item.strip().partition(":")
-        if name == point:
-            return action or "kill"
-    return None
-
-
-# --------------------------------------------------------------------------- the lock
-
-def _read_owner(fd: int) -> dict:
-    try:
-        os.lseek(fd, 0, os.SEEK_SET)
-        data = os.read(fd, 4096)
-        owner = json.loads(data.decode("utf-8") or "{}")
-    except (OSError, ValueError):
-        return {}
-    return owner if isinstance(owner, dict) else {}
-
-
-def _open_locked(path: Path) -> tuple[int, dict]:
-    """Open and ``flock`` the lock file; ``(fd, previous owner)``, or raise :class:`LockError`.
-
-    The lock is the kernel's ``flock`` on the open file, not the file's existence:
-    a run killed with ``kill -9`` loses its lock with its file descriptors, so a
-    lock can never go stale. The file only carries who holds it, for the message.
+    In a checkout it is a link to ``notebooks/monthly_report.ipynb``, the copy analysts open in
+    JupyterLab; a wheel carries the file itself, so ``pip install .`` alone can run a month.
     """
-    while True:
-        try:
-            fd = open_nofollow(path, os.O_RDWR | os.O_CREAT, 0o644)
-        except SymlinkError as exc:
-            raise OutputError(f"The lock file {sanitise(path)} {exc.strerror}. Nothing was written; remove it "
-                              "(rm) and run again.") from None
-        except OSError as exc:
-            raise OutputError(f"Cannot create the lock file {path}: {exc.strerror}. "
-                              "Check that the output folder is writable.") from None
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            owner = _read_owner(fd)
-            os.close(fd)
-            pid, host = owner.get("pid", "?"), owner.get("host", "?")
-            started = owner.get("started")
-            since = (f", started {_dt.datetime.fromtimestamp(started, _dt.timezone.utc):%Y-%m-%d %H:%M UTC}"
-                     if isinstance(started, (int, float)) else "")
-            raise LockError(
-                f"Another report run holds the lock {path} (pid {pid} on {host}{since}). "
-                "Wait for it to finish; the lock is released automatically when that process ends."
-            ) from None
-        # A finishing run unlinks the file while holding it: make sure we locked the file at `path`.
-        try:
-            same = os.fstat(fd).st_ino == os.stat(path).st_ino
-        except FileNotFoundError:
-            same = False
-        if same:
-            return fd, _read_owner(fd)
-        os.close(fd)
-
-
-@contextlib.contextmanager
-def _lock(folder: Path, now: _dt.datetime | None = None):
-    """An exclusive lock on ``folder`` for the whole run (``flock`` on ``folder/.lock``); ``now`` (from
-    the caller's edge) is recorded as when the run started."""
-    path = folder / ".lock"
-    fd, previous = _open_locked(path)
-    try:
-        if previous.get("pid"):
-            log.warning("Cleared a stale lock left by pid %s on %s (that run was killed)",
-                        previous.get("pid"), previous.get("host"))
-        info = json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "started": now.timestamp() if now else None})
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, info.encode("utf-8"), 0)
-        yield
-    finally:
-        with contextlib.suppress(OSError):
-            path.unlink()  # while still holding the lock, see _open_locked
-        os.close(fd)
-
-
-def lock_holder(folder: Path) -> None:
-    """Raise :class:`LockError` when a run holds the lock on ``folder`` (without taking it)."""
-    path = folder / ".lock"
-    if not os.path.lexists(path):
-        return
-    fd, _ = _open_locked(path)
-    os.close(fd)  # we got it, so nobody holds it
+    return Path(__file__).resolve().parent / "report" / "monthly_report.ipynb"
 
 
 # --------------------------------------------------------------------------- the kernel
@@ -376,7 +265,6 @@ def _start_stages(staging: Path, out_root: Path, show: bool):
     :func:`_stderr_to_log` points descriptor 2 at run.log's buffer. The time left comes
     from the last successful run's ``<output>/.stage-timings.json``.
     """
-    from .progress import STAGE_FILE_ENV, StageProgress
 
     estimates = {}
     with contextlib.suppress(OSError, ValueError):
@@ -394,7 +282,6 @@ def _start_stages(staging: Path, out_root: Path, show: bool):
 
 
 def _stop_stages(stages, *, failed: bool) -> None:
-    from .progress import STAGE_FILE_ENV
 
     stages.close(failed=failed)
     if stages.previous_env is None:
@@ -464,7 +351,6 @@ def _log_inputs(input_dir: Path) -> None:
 
 
 def _redacted(text: str) -> str:
-    from .pii import redact_pii
 
     return str(redact_pii(pd.Series([text], dtype="string")).iloc[0])
 
@@ -565,20 +451,26 @@ def run_limits(cfg: Config, *, cell_timeout: int | None = None, timeout: int | N
 
 
 def _check_notebook(notebook: Path) -> None:
-    """The notebook exists, is a valid notebook, and has a cell tagged ``parameters``."""
+    """The notebook exists, is a valid notebook, and has a cell tagged ``parameters``.
+
+    Each failure is a configuration problem (exit 2): the run cannot start, and the message says
+    how to get a good notebook back.
+    """
     import nbformat
 
     if not notebook.is_file():
-        raise RenderError(f"The report notebook {sanitise(notebook)} is missing. Pass --notebook PATH.")
+        raise ConfigError(f"The report notebook {sanitise(notebook)} is missing. The package ships one "
+                          "(feedbacklib/report/monthly_report.ipynb): reinstall feedbacklib, or pass --notebook PATH.")
     try:
         nb = nbformat.read(notebook, as_version=4)
     except Exception as exc:  # nbformat raises json, validation and unicode errors
-        raise RenderError(
+        raise ConfigError(
             f"The report notebook {sanitise(notebook)} is not a valid notebook ({type(exc).__name__}: "
-            f"{sanitise(str(exc)[:200])}). Restore it from version control (git checkout notebooks/)."
+            f"{sanitise(str(exc)[:200])}). Restore it from version control (git checkout notebooks/) "
+            "or leave out --notebook to use the one the package ships."
         ) from None
     if not any("parameters" in c.get("metadata", {}).get("tags", []) for c in nb.cells):
-        raise RenderError(f"The report notebook {sanitise(notebook)} has no cell tagged 'parameters', "
+        raise ConfigError(f"The report notebook {sanitise(notebook)} has no cell tagged 'parameters', "
                           "so the month and paths cannot be passed to it. Restore it from version control.")
 
 
@@ -590,18 +482,19 @@ def _check_kernel() -> None:
                           "Run make install.")
 
 
-def _resolve(month, input_dir, config_path, output_dir, notebook, cell_timeout, timeout):
+def _resolve(month, input_dir, config_path, output_dir, notebook,
+             cell_timeout, timeout) -> tuple[Config, Path, Path, Path, RunLimits]:
     """Validate everything that can be checked before any work: parameters, paths, limits."""
-    month = check_month(month, what="--month")
+    check_month(month, what="--month")
     cfg = load_config(config_path)
-    input_dir = Path(input_dir).resolve() if input_dir else cfg.input.resolve()
-    if not input_dir.is_dir():
-        raise InputError(f"The input folder {sanitise(input_dir)} does not exist or is not a folder. Pass --input DIR.")
+    inputs = Path(input_dir).resolve() if input_dir else cfg.input.resolve()
+    if not inputs.is_dir():
+        raise InputError(f"The input folder {sanitise(inputs)} does not exist or is not a folder. Pass --input DIR.")
     out_root = Path(output_dir).resolve() if output_dir else cfg.output.resolve()
-    notebook = Path(notebook).resolve() if notebook else default_notebook()
-    _check_notebook(notebook)
+    path = Path(notebook).resolve() if notebook else default_notebook()
+    _check_notebook(path)
     limits = run_limits(cfg, cell_timeout=cell_timeout, timeout=timeout)
-    return cfg, input_dir, out_root, notebook, limits
+    return cfg, inputs, out_root, path, limits
 
 
 def _writable_root(out_root: Path) -> None:
@@ -634,10 +527,6 @@ def plan_report(
     cleans every input, resolves the month, and checks the output folder and its
     lock. Raises the same errors, with the same exit codes, as :func:`run_report`.
     """
-    from .clean import clean_responses
-    from .io import read_exports
-    from .months import thin_reason
-    from .pipeline import month_volumes, report_month
 
     cfg, input_dir, out_root, notebook, limits = _resolve(
         month, input_dir, config_path, output_dir, notebook, cell_timeout, timeout)
@@ -648,7 +537,6 @@ def plan_report(
         lock_holder(out_root)
     exports = read_exports(input_dir, cfg)
     cleaned = clean_responses(exports, cfg)
-    from . import schema as S
 
     volumes = month_volumes(cleaned.frame)
     present = sorted(volumes)

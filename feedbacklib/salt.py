@@ -95,12 +95,13 @@ def pii_salt(salt_file: Path | None, env_name: str) -> bytes:
         raise ConfigError(f"No PII salt: set the environment variable {env_name} "
                           "or salt_file under [project] in feedback.toml.")
     path = Path(salt_file)
-    salt = _read(path)
-    if salt is None:
+    read = _read(path)
+    if read is None:
         _create(path, env_name)
-        salt = _read(path)
-        if salt is None:  # pragma: no cover - removed between create and read
+        read = _read(path)
+        if read is None:  # pragma: no cover - removed between create and read
             raise ConfigError(f"The PII salt file {path} disappeared while it was being created. Run again.")
+    salt = read
     if len(salt) < MIN_SALT_BYTES:
         raise ConfigError(
             f"The PII salt file {path} holds {len(salt)} bytes; at least {MIN_SALT_BYTES} are needed, or customer "

@@ -338,7 +338,7 @@ _EMOJI_POS = ["🙂", "👍", "😊", "⭐⭐⭐⭐⭐"]
 _SLOT_RE = re.compile(r"\{(\w+)\}")
 
 
-def _pick(rng: np.random.Generator, seq: Sequence):
+def _pick(rng: np.random.Generator, seq: Sequence | np.ndarray):
     return seq[int(rng.integers(len(seq)))]
 
 
@@ -734,14 +734,14 @@ def _qualtrics_month(st: _MonthState) -> tuple[bytes, dict]:
     start, _ = _month_bounds(st.month)
     extra = []
     n_prev = 4 + int(rng.integers(3))
-    for j in range(n_prev):
+    for _ in range(n_prev):
         t = dt.datetime.combine(start, dt.time(9, 0)) + dt.timedelta(days=int(rng.integers(0, 3)), minutes=int(rng.integers(0, 600)))
         extra.append([_fmt_local(t), _fmt_local(t + dt.timedelta(seconds=31)), "Survey Preview", "", "100", "31", "True",
                       _fmt_local(t + dt.timedelta(seconds=31)), _response_id(rng), "", "", "", "", "", "", "preview", "EN",
                       str(int(rng.integers(1, 6))), str(int(rng.integers(0, 11))), _pick(rng, ["test", "testing 123", "asdf", "TEST - please ignore", ""]),
                       _pick(rng, TEAM_NAMES), "Web", "", "", "Billing"])
     n_spam = 1 + int(rng.integers(2))
-    for j in range(n_spam):
+    for _ in range(n_spam):
         t = _local_times(rng, st.month, 1)[0]
         extra.append([_fmt_local(t), _fmt_local(t + dt.timedelta(seconds=3)), "Spam", "185.220.101.4", "100", "3", "True",
                       _fmt_local(t + dt.timedelta(seconds=3)), _response_id(rng), "", "", "", "", "", "", "anonymous", "EN",
@@ -851,7 +851,8 @@ def _zendesk_month(st: _MonthState, n: int = 550) -> tuple[bytes, dict]:
     surprise[rng.choice(n, size=int(round(surprise_p * n)), replace=False)] = True
     chaser = rng.random(n) < 0.05
     pii_rows = set(rng.choice(n, size=3, replace=False).tolist())
-    tickets, truth = [], {"nf_bad": {}, "reopened": {}, "solved": {}, "surprise": {}}
+    tickets: list[dict] = []
+    truth: dict[str, dict] = {"nf_bad": {}, "reopened": {}, "solved": {}, "surprise": {}}
     agents = {t: [381_000_000_000 + GROUP_IDS[t] % 1000 * 100 + j for j in range(len(AGENTS[t]))] for t in TEAM_NAMES}
     for i in range(n):
         team, tid, cat = str(teams[i]), int(ids[i]), str(reasons[i])
@@ -893,7 +894,7 @@ def _zendesk_month(st: _MonthState, n: int = 550) -> tuple[bytes, dict]:
         elapsed = (res if res is not None else (frh or 2.0)) + float(rng.uniform(0, 48))
         updated = created[i] + dt.timedelta(hours=elapsed)
         via = str(rng.choice(_VIA, p=_VIA_P))
-        cf = [
+        cf: list[dict] = [
             {"id": FIELD_FIRST_RESPONSE, "value": None if frh is None else f"{frh}"},
             {"id": FIELD_RESOLUTION, "value": None if res is None else f"{res}"},
             {"id": FIELD_SOLVED, "value": bool(solved[i])},
@@ -1129,7 +1130,7 @@ def write_qualtrics_csv(path: str | Path, n_rows: int, *, seed: int = DEFAULT_SE
         return np.char.replace(np.datetime_as_string(a, unit="s"), "T", " ")
 
     chars = _B62[rng.integers(0, 62, (n_rows, 15))]
-    rid = np.char.add("R_", chars.view(f"<U15").ravel()) if chars.flags.c_contiguous else None
+    rid = np.char.add("R_", chars.view("<U15").ravel()) if chars.flags.c_contiguous else None
     teams = np.array(TEAM_NAMES)[rng.choice(len(TEAM_NAMES), n_rows, p=_TEAM_P)]
     df = pd.DataFrame({
         "StartDate": fmt(starts), "EndDate": fmt(ends), "Status": "IP Address",

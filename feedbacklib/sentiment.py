@@ -28,6 +28,8 @@ import pandas as pd
 from feedbacklib.schema import RESPONSE_ID, TEXT, theme_column
 from feedbacklib.text import clause_spans
 from feedbacklib.vader_fast import compound_many, load_lexicon
+from feedbacklib.themes.tagger import THEME_EVIDENCE, _matcher_for
+from feedbacklib.themes.taxonomy import load_taxonomy
 
 __all__ = [
     "score_sentiment",
@@ -216,8 +218,6 @@ def theme_sentiment(frame: pd.DataFrame, taxonomy=None, *, text_col: str = TEXT,
     (when the frame has it), ``theme``, ``sentiment``, ``sentiment_label`` and
     ``clauses`` (the scored text), one row per (row, theme) mention.
     """
-    from feedbacklib.themes.tagger import THEME_EVIDENCE, _matcher_for
-    from feedbacklib.themes.taxonomy import load_taxonomy
 
     tax = taxonomy if taxonomy is not None else load_taxonomy()
     matcher = _matcher_for(tax)

@@ -222,13 +222,13 @@ def tokenize_many(texts: Sequence[object]) -> TokenArrays:
     >>> ta.clause_start.tolist(), ta.scope_break.tolist()
     ([True, True, False, False, True], [False, True, False, False, False])
     """
-    texts = [t if isinstance(t, str) else "" for t in texts]
-    n = len(texts)
-    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=n)
+    strings: list[str] = [t if isinstance(t, str) else "" for t in texts]
+    n = len(strings)
+    lengths = np.fromiter(map(len, strings), dtype=np.int64, count=n)
     text_starts = np.zeros(n, dtype=np.int64)
     if n > 1:
         np.cumsum(lengths[:-1] + 1, out=text_starts[1:])
-    big = "\n".join(texts)
+    big = "\n".join(strings)
     for quote in _APOSTROPHE_CHARS:  # as _normalise, one character for one (offsets are kept)
         if quote in big:
             big = big.replace(quote, "'")

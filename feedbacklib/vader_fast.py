@@ -101,7 +101,7 @@ _PUNC_SET = frozenset(PUNC_LIST)
 
 # Fields of a token record (a tuple, one per distinct raw token).
 _W, _LW, _UP, _LEX, _BOOST, _NEG, _SCORED, _BUT, _RARE, _IDW = range(10)
-_SKIP = ()  # one-character tokens, dropped by nltk; falsy so ``filter(None, ...)`` removes them
+_SKIP: tuple = ()  # one-character tokens, dropped by nltk; falsy so ``filter(None, ...)`` removes them
 
 _lexicon: dict[str, float] | None = None
 

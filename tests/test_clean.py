@@ -19,12 +19,12 @@ from feedbacklib.config import load_config
 from feedbacklib.errors import FeedbackError, SchemaError
 from feedbacklib.io import Export, read_export
 
+from .test_io import CONFIG_TOML as TOML  # one test configuration for readers and cleaning
+
 FIX = Path(__file__).parent / "fixtures" / "io"
 FILES = ("qualtrics_small.csv", "zendesk_small.json", "complaints_small.csv", "generic_small.csv",
          "qualtrics_ldi_layout_own.csv", "qualtrics_real_sample.csv", "qualtrics_real_legacy.csv",
          "zendesk_api_layout_own.json")
-
-from .test_io import CONFIG_TOML as TOML  # one test configuration for readers and cleaning
 
 
 def make_config(tmp_path: Path, extra: str = ""):

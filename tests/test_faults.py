@@ -488,7 +488,7 @@ def test_corrupt_notebook_is_a_clear_error_before_anything_runs(cron, published,
     before = _digest(published / MONTH)
     code, err = _cli(capsys, "run", "--month", MONTH, "--input", str(cron.input), "--config", str(CONFIG),
                      "--output", str(published), "--notebook", str(bad))
-    assert code == 1 and "broken.ipynb" in err and ("not a valid notebook" in err or "parameters" in err), err
+    assert code == 2 and "broken.ipynb" in err and ("not a valid notebook" in err or "parameters" in err), err
     assert _digest(published / MONTH) == before
 
 

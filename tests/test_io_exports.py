@@ -10,7 +10,6 @@ import re
 import pandas as pd
 import pytest
 
-from feedbacklib import schema as S
 from feedbacklib.clean import clean_responses
 from feedbacklib.config import PlatformSettings, load_config
 from feedbacklib.errors import InputError

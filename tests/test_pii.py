@@ -126,31 +126,31 @@ def pii_corpus(seed: int = 7):
     for i in range(30):
         planted.append((f"{rng.integers(1, 9999)} {streets[i % len(streets)]}", "address"))
     lookalikes = []
-    for i in range(25):
+    for _ in range(25):
         lookalikes.append(f"order {rng.integers(10**12, 10**13)}{rng.integers(0, 10)}")
-    for i in range(15):
+    for _ in range(15):
         lookalikes.append(f"ticket #{rng.integers(10000, 999999)}")
-    for i in range(15):
+    for _ in range(15):
         lookalikes.append(f"on {rng.integers(2019, 2027)}-{rng.integers(1, 13):02d}-{rng.integers(1, 29):02d}")
-    for i in range(10):
+    for _ in range(10):
         lookalikes.append(f"{rng.integers(1, 13):02d}/{rng.integers(1, 29):02d}/{rng.integers(2019, 2027)}")
-    for i in range(15):
+    for _ in range(15):
         lookalikes.append(f"${rng.integers(1, 9999):,}.{rng.integers(0, 99):02d}")
-    for i in range(10):
+    for _ in range(10):
         lookalikes.append(f"version {rng.integers(1, 20)}.{rng.integers(0, 20)}.{rng.integers(0, 99)}")
-    for i in range(10):
+    for _ in range(10):
         lookalikes.append(f"ORD-{rng.integers(2019, 2027)}-{rng.integers(100000, 999999)}")
-    for i in range(10):
+    for _ in range(10):
         lookalikes.append(f"waited {rng.integers(2, 60)} minutes on 3 calls")
-    for i in range(10):
+    for _ in range(10):
         good = _iban("GB", f"WEST{rng.integers(1000, 9999)}00000000")
         bad_check = (int(good[2:4]) + 1 + i) % 97 + 2
         lookalikes.append(_group4(f"GB{bad_check:02d}{good[4:]}"))
     # invalid cards (fail Luhn) and invalid SSNs (area 000/666/9xx)
-    for i in range(10):
+    for _ in range(10):
         card = _luhn_complete("4", 16, rng)
         lookalikes.append(card[:-1] + str((int(card[-1]) + 1) % 10))
-    for i in range(5):
+    for _ in range(5):
         lookalikes.append(f"{rng.choice([0, 666, 912])}-{rng.integers(10, 99)}-{rng.integers(1000, 9999)}")
     return planted, lookalikes
 
@@ -165,7 +165,7 @@ def test_pii_corpus_recall_and_false_positives():
     found = [v not in o for (v, _), o in zip(planted, out)]
     recall = sum(found) / len(found)
     by_kind: dict[str, list[bool]] = {}
-    for (v, kind), ok in zip(planted, found):
+    for (_v, kind), ok in zip(planted, found):
         by_kind.setdefault(kind, []).append(ok)
     missed = [v for (v, _), ok in zip(planted, found) if not ok]
     look_texts = [f"About {v} - still waiting" for v in lookalikes]

@@ -147,7 +147,7 @@ def outputs(tmp_path_factory, salt_env):
         })
     pd.DataFrame(rows).to_csv(inputs / "web_feedback_2026-10.csv", index=False)
     more = []
-    for i, (kind, text, _) in enumerate(ISSUE16):
+    for i, (_kind, text, _) in enumerate(ISSUE16):
         team = FIELDS[i % 6][1] if i % 5 == 0 else "Customer Care London"
         more.append({
             "response_id": FIELDS[10 + i % 6][1] if i % 7 == 0 else f"i16-{i}",

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from feedbacklib import schema as S
-from feedbacklib.errors import InputError, NoDataError
+from feedbacklib.errors import NoDataError
 from feedbacklib.pipeline import kpis_document, run_month, save_outputs
 from feedbacklib.report.narrative import summary_sentences, team_praise
 from feedbacklib.trends import theme_trends
@@ -130,7 +130,7 @@ def test_a_month_with_no_real_difference_claims_none(sample_result):
     rng = np.random.default_rng(7)
     history = sample_result.rows.copy()
     cols = [S.TEAM, S.SERVICE_MODEL, S.VENDOR]
-    for month, idx in history.groupby(S.MONTH).groups.items():
+    for _month, idx in history.groupby(S.MONTH).groups.items():
         shuffled = history.loc[idx, cols].sample(frac=1.0, random_state=int(rng.integers(1 << 30)))
         history.loc[idx, cols] = shuffled.to_numpy()
     null = build_result(sample_result.month, sample_result.config, sample_result.taxonomy, history,

@@ -10,7 +10,6 @@ import pytest
 
 from feedbacklib.report import SECTIONS
 from feedbacklib.report.html import table
-from feedbacklib.runner import export_html
 
 pytestmark = pytest.mark.slow
 
@@ -38,7 +37,7 @@ def test_run_writes_every_output(rendered_report):
 def test_html_has_no_code_and_every_section(html):
     assert "run_month(" not in html and "import " not in html and "jp-InputArea-editor" not in html
     assert "In&nbsp;[" not in html
-    for anchor, heading in SECTIONS:
+    for anchor, _heading in SECTIONS:
         assert f'id="{anchor}"' in html, anchor
         assert f'href="#{anchor}"' in html
     assert "Customer feedback report — October 2026" in html
@@ -173,7 +172,7 @@ def test_chart_warnings_stay_out_of_the_report(monkeypatch, caplog):
 
     def noisy(*args, **kwargs):
         warnings.warn("/srv/feedbacklib/.venv/lib/python3.11/site-packages/matplotlib/layout.py: not applied",
-                      UserWarning)
+                      UserWarning, stacklevel=2)
         return real(*args, **kwargs)
 
     monkeypatch.setattr(fig, "savefig", noisy)

@@ -9,7 +9,7 @@ import shutil
 
 import pytest
 
-from feedbacklib.errors import InputError, LockError, NoDataError, RenderError
+from feedbacklib.errors import ConfigError, InputError, LockError, NoDataError
 from feedbacklib.runner import _lock, _publish, _recover, run_report
 
 from .conftest import CONFIG, SAMPLE
@@ -44,7 +44,7 @@ def test_corrupt_notebook_is_a_clear_error(published, tmp_path, salt_env):
     bad = tmp_path / "broken.ipynb"
     bad.write_text("{not json")
     before = _digest(published / "2026-10")
-    with pytest.raises(RenderError):
+    with pytest.raises(ConfigError, match="not a valid notebook"):
         run_report("2026-10", SAMPLE, CONFIG, published, notebook=bad)
     assert _digest(published / "2026-10") == before
 

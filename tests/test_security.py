@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from feedbacklib.cli import main
-from feedbacklib.errors import InputError
+from feedbacklib.errors import ConfigError, FeedbackError, InputError
 from feedbacklib.runlog import SafeFormatter, sanitise
 from feedbacklib.runner import run_report
 
@@ -243,15 +243,13 @@ def test_a_symlinked_salt_file_is_neither_read_nor_written(tmp_path, no_env_salt
 
 def test_a_new_salt_is_logged_in_the_run_log(tmp_path, no_env_salt):
     """The runner makes the salt before the kernel starts, so its creation is in this run's log."""
-    from feedbacklib.errors import RenderError
-
     text = CONFIG.read_text(encoding="utf-8")
     salt = tmp_path / "conf" / "salt"
     config = tmp_path / "feedback.toml"
     config.write_text(text.replace('salt_file = ".feedbacklib-salt"', f'salt_file = "{salt}"'), encoding="utf-8")
     broken = tmp_path / "broken.ipynb"
     broken.write_text("{}")
-    with pytest.raises(RenderError):  # fails before the kernel: nothing to wait for
+    with pytest.raises(ConfigError):  # fails before the kernel: nothing to wait for
         run_report("2026-10", SAMPLE, config, tmp_path / "out", notebook=broken)
     assert not salt.exists()  # a notebook that cannot run creates nothing
     import nbformat
@@ -261,7 +259,7 @@ def test_a_new_salt_is_logged_in_the_run_log(tmp_path, no_env_salt):
                              new_code_cell("raise SystemExit('stop here')")])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, tmp_path / "stop.ipynb")
-    with pytest.raises(Exception):
+    with pytest.raises(FeedbackError):
         run_report("2026-10", SAMPLE, config, tmp_path / "out", notebook=tmp_path / "stop.ipynb")
     log = (tmp_path / "out" / "last-failure.log").read_text()
     assert salt.exists() and "Created a new PII salt" in log and str(salt) in log and "Back this file up" in log

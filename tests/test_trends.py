@@ -18,7 +18,7 @@ MONTHS = ["2026-05", "2026-06", "2026-07", "2026-08", "2026-09", "2026-10"]
 def history_frame(seed=0, *, spike=None, csat_drop=False, n=400):
     rng = np.random.default_rng(seed)
     parts = []
-    for i, month in enumerate(MONTHS):
+    for _i, month in enumerate(MONTHS):
         last = month == MONTHS[-1]
         theme_p = {spike: 0.30} if (spike and last) else None
         csat_p = (0.3, 0.2, 0.2, 0.15, 0.15) if (csat_drop and last) else (0.08, 0.07, 0.15, 0.35, 0.35)
