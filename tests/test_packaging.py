@@ -29,8 +29,7 @@ PACKAGE = ROOT / "feedbacklib"
 LATE_IMPORTERS = {"feedbacklib.cli"}
 #: Function-level imports of the package that remain, by module. This list only shrinks.
 KNOWN_LATE = {
-    "feedbacklib.clean", "feedbacklib.config", "feedbacklib.emerging", "feedbacklib.io", "feedbacklib.io.detect",
-    "feedbacklib.io.freshdesk", "feedbacklib.io.roles", "feedbacklib.pipeline", "feedbacklib.report.plots",
+    "feedbacklib.emerging", "feedbacklib.pipeline", "feedbacklib.report.plots",
     "feedbacklib.scale", "feedbacklib.themes.audit", "feedbacklib.themes.supervised", "feedbacklib.themes.tuning",
     "feedbacklib.trends",
 }
