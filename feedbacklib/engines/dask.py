@@ -60,10 +60,9 @@ from ..clean import (
 )
 from ..errors import DetectionError, InputError, NoDataError
 from ..io import TRIED_SUFFIXES, read_export, strict_input
-from ..sentiment import PARALLEL_MIN_TEXTS, score_sentiment
+from ..sentiment import PARALLEL_MIN_TEXTS
 from ..themes import Taxonomy
-from ..themes.tagger import tag_themes
-from .base import Annotated, Cleaned, SummaryStep, Timer, fit_tagger, months_to_analyse
+from .base import Annotated, Cleaned, SummaryStep, Timer, add_sentiment, add_themes, fit_tagger, months_to_analyse
 
 __all__ = ["DaskEngine", "connect", "list_exports"]
 
@@ -233,17 +232,7 @@ def _annotate(kept: pd.DataFrame, tagger, month: str, skip: tuple[str, ...], row
               summary: SummaryStep | None) -> dict[str, Any]:
     """Step 6: months kept, themes, evidence, sentiment; rows written; the partition's summary."""
     frame = kept[months_to_analyse(kept, month, skip)].reset_index(drop=True)
-    tagged = tag_themes(frame[[S.TEXT]], tagger)
-    frame = frame.assign(
-        **{S.theme_column(t): tagged[S.theme_column(t)].to_numpy(dtype=bool) for t in tagger.theme_ids_},
-        **{S.THEME_EVIDENCE: tagged[S.THEME_EVIDENCE].to_numpy()},
-    )
-    # chunks below the size at which the scorer forks a pool (a worker process may not fork)
-    step = max(1, PARALLEL_MIN_TEXTS)
-    parts = [score_sentiment(frame[S.TEXT].iloc[i:i + step]) for i in range(0, max(len(frame), 1), step)]
-    scores = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
-    frame = frame.assign(**{S.SENTIMENT: scores[S.SENTIMENT].to_numpy(),
-                            S.SENTIMENT_LABEL: scores[S.SENTIMENT_LABEL].to_numpy()})
+    frame = add_sentiment(add_themes(frame, tagger), chunk=max(1, PARALLEL_MIN_TEXTS))
     if rows_dir:
         Path(rows_dir).mkdir(parents=True, exist_ok=True)
         tmp = Path(rows_dir) / f".part-{file_no:05d}.parquet.tmp"
