@@ -170,7 +170,8 @@ def bench(rows: int, folder: Path, engine: str, *, workers: int, memory_limit: s
 
                 cfg = load_config(config)
                 timings: dict[str, float] = {}
-                eng = make_engine("dask", client, rows_dir=str(Path(tmp) / "rows"), collect_rows=False)
+                eng = make_engine("dask", client, rows_dir=str(Path(tmp) / "rows"), collect_rows=False,
+                                  work_dir=str(Path(tmp) / "work"))
                 with eng.session():
                     cleaned = eng.clean(folder, cfg, timings)
                     done = eng.annotate(cleaned, MONTH, load_taxonomy(cfg.taxonomy), timings=timings,
