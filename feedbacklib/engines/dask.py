@@ -314,9 +314,10 @@ class DaskEngine:
             yield self
         finally:
             cluster = client.cluster
-            client.close()
-            if cluster is not None:
-                cluster.close()
+            with _quiet("distributed"):  # shutdown chatter ("still alive after 4 s, killing") is not the report's
+                client.close()
+                if cluster is not None:
+                    cluster.close()
             self.client = None
 
     def _submit(self, fn, *args, **kwargs):
@@ -381,6 +382,18 @@ class DaskEngine:
             result = Annotated(frame=frame, tagger=self.client.gather(tagger), summary=self.client.gather(total))
         cleaned.rows = None
         return result
+
+
+@contextlib.contextmanager
+def _quiet(name: str):
+    """Only errors from logger ``name`` (and its children) for the block."""
+    logger = logging.getLogger(name)
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def _skipped_or_none(part: dict) -> tuple[str, str] | None:
