@@ -82,7 +82,7 @@ def connect(scheduler: Any = None, **cluster_kwargs: Any):
     if scheduler:
         return Client(scheduler)
     kwargs = {"n_workers": max(1, os.cpu_count() or 2), "threads_per_worker": 1, "processes": True,
-              "dashboard_address": None}
+              "dashboard_address": ":0"}  # any free port: 8787 may be taken
     kwargs.update(cluster_kwargs)
     return Client(LocalCluster(**kwargs))
 
