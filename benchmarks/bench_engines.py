@@ -160,7 +160,7 @@ def bench(rows: int, folder: Path, engine: str, *, workers: int, memory_limit: s
             from distributed import Client, LocalCluster
 
             cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                   memory_limit=memory_limit, dashboard_address=None)
+                                   memory_limit=memory_limit, dashboard_address=":0")
             client = Client(cluster)
             out["cluster_start_s"] = round(time.perf_counter() - t0, 2)
         try:
@@ -170,7 +170,8 @@ def bench(rows: int, folder: Path, engine: str, *, workers: int, memory_limit: s
 
                 cfg = load_config(config)
                 timings: dict[str, float] = {}
-                eng = make_engine("dask", client, rows_dir=str(Path(tmp) / "rows"), collect_rows=False)
+                eng = make_engine("dask", client, rows_dir=str(Path(tmp) / "rows"), collect_rows=False,
+                                  work_dir=str(Path(tmp) / "work"))
                 with eng.session():
                     cleaned = eng.clean(folder, cfg, timings)
                     done = eng.annotate(cleaned, MONTH, load_taxonomy(cfg.taxonomy), timings=timings,

@@ -29,7 +29,7 @@ ENGINE_DIR = Path(__file__).resolve().parents[1] / "feedbacklib" / "engines"
 @pytest.fixture(scope="session")
 def dask_client():
     distributed = pytest.importorskip("distributed")
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None)
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0")
     client = distributed.Client(cluster)
     try:
         yield client
@@ -160,6 +160,20 @@ def test_generated_month_kpis_json_is_the_pandas_one(generated_run, generated_pa
     assert _json(generated_run) == _json(generated_pandas)
     pd.testing.assert_frame_equal(generated_run.frame, generated_pandas.frame)
     pd.testing.assert_frame_equal(generated_run.quarantine, generated_pandas.quarantine)
+
+
+def test_dask_work_dir_keeps_rows_on_disk_and_gives_the_same_month(generated, generated_pandas, dask_client,
+                                                                    salt_env, tmp_path):
+    """``work_dir``: cleaned rows go to Parquet between the steps (bounded worker memory), same answer."""
+    folder, _ = generated
+    work = tmp_path / "work"
+    result = run_month(MONTH, folder, CONFIG, engine="dask", scheduler=dask_client,
+                       engine_options={"work_dir": str(work), "rows_dir": str(tmp_path / "rows")})
+    assert sorted(p.name for p in work.glob("cleaned-*.parquet"))  # the rows really went through disk
+    assert len(list((tmp_path / "rows").glob("part-*.parquet"))) == len(result.quality)
+    assert _json(result) == _json(generated_pandas)
+    pd.testing.assert_frame_equal(result.frame, generated_pandas.frame)
+    pd.testing.assert_frame_equal(result.quarantine, generated_pandas.quarantine)
 
 
 def test_duplicates_and_repeats_across_files_are_found(generated_run, generated):

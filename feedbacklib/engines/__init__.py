@@ -35,7 +35,15 @@ def resolve_engine(cfg: Any, engine: str | None = None, scheduler: Any = None) -
 
 
 def make_engine(name: str, scheduler: Any = None, **options: Any) -> Engine:
-    """The engine called ``name`` (see :func:`resolve_engine`); ``options`` go to the Dask engine."""
+    """The engine called ``name`` (see :func:`resolve_engine`); ``options`` go to the Dask engine.
+
+    Dask: ``work_dir`` and ``rows_dir`` default to ``FEEDBACK_DASK_WORK_DIR`` and
+    ``FEEDBACK_DASK_ROWS_DIR`` (shared folders; see docs/scale.md), so a scheduled
+    ``feedback-report run`` can set them.
+    """
     if name == "dask":
+        for key, env in (("work_dir", "FEEDBACK_DASK_WORK_DIR"), ("rows_dir", "FEEDBACK_DASK_ROWS_DIR")):
+            if options.get(key) is None and os.environ.get(env):
+                options[key] = os.environ[env]
         return DaskEngine(scheduler, **options)
     return PandasEngine()

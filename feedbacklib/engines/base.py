@@ -33,7 +33,7 @@ from ..themes import Taxonomy, ThemeTagger
 from ..themes.tagger import tag_themes
 
 __all__ = ["FIT_SAMPLE", "Cleaned", "Annotated", "Engine", "SummaryStep", "Timer", "month_volumes",
-           "fit_tagger", "tag_frame", "annotate_rows", "months_to_analyse"]
+           "fit_tagger", "tag_frame", "add_themes", "add_sentiment", "months_to_analyse"]
 
 #: The step timers log where they always have (run.log and the benchmarks' stage sampler read it).
 _steps_log = logging.getLogger("feedbacklib.pipeline")
@@ -125,14 +125,24 @@ def fit_tagger(texts: Any, taxonomy: Taxonomy) -> ThemeTagger:
     return ThemeTagger(taxonomy, random_state=0, max_fit_docs=FIT_SAMPLE).fit(texts)
 
 
-def annotate_rows(frame: pd.DataFrame, tagger: ThemeTagger) -> pd.DataFrame:
-    """``frame`` with ``theme_<id>`` flags, the theme evidence, the sentiment score and label."""
+def add_themes(frame: pd.DataFrame, tagger: ThemeTagger) -> pd.DataFrame:
+    """``frame`` with ``theme_<id>`` flags and the theme evidence (one tagging pass gives both)."""
     tagged = tag_themes(frame[[S.TEXT]], tagger)
-    frame = frame.assign(
+    return frame.assign(
         **{S.theme_column(t): tagged[S.theme_column(t)].to_numpy(dtype=bool) for t in tagger.theme_ids_},
         **{S.THEME_EVIDENCE: tagged[S.THEME_EVIDENCE].to_numpy()},
     )
-    scores = score_sentiment(frame[S.TEXT])
+
+
+def add_sentiment(frame: pd.DataFrame, chunk: int | None = None) -> pd.DataFrame:
+    """``frame`` with the sentiment score and label; ``chunk`` rows at a time when given (each text's
+    score does not depend on the others: a Dask worker scores below the size at which the scorer forks)."""
+    texts = frame[S.TEXT]
+    if chunk is None or len(texts) <= chunk:
+        scores = score_sentiment(texts)
+    else:
+        scores = pd.concat([score_sentiment(texts.iloc[i:i + chunk]) for i in range(0, len(texts), chunk)],
+                           ignore_index=True)
     return frame.assign(**{S.SENTIMENT: scores[S.SENTIMENT].to_numpy(),
                            S.SENTIMENT_LABEL: scores[S.SENTIMENT_LABEL].to_numpy()})
 
@@ -145,10 +155,4 @@ def tag_frame(frame: pd.DataFrame, taxonomy: Taxonomy, month: str | None = None)
     happen to be in the input folder or the history store.
     """
     fit_on = frame[S.TEXT] if month is None else frame.loc[(frame[S.MONTH] == month).to_numpy(dtype=bool), S.TEXT]
-    tagger = fit_tagger(fit_on, taxonomy)
-    # one tagging pass gives flags and evidence (transform() then evidence() tagged twice)
-    tagged = tag_themes(frame[[S.TEXT]], tagger)
-    return frame.assign(
-        **{S.theme_column(t): tagged[S.theme_column(t)].to_numpy(dtype=bool) for t in tagger.theme_ids_},
-        **{S.THEME_EVIDENCE: tagged[S.THEME_EVIDENCE].to_numpy()},
-    )
+    return add_themes(frame, fit_tagger(fit_on, taxonomy))

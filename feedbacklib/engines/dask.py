@@ -60,10 +60,9 @@ from ..clean import (
 )
 from ..errors import DetectionError, InputError, NoDataError
 from ..io import TRIED_SUFFIXES, read_export, strict_input
-from ..sentiment import PARALLEL_MIN_TEXTS, score_sentiment
+from ..sentiment import PARALLEL_MIN_TEXTS
 from ..themes import Taxonomy
-from ..themes.tagger import tag_themes
-from .base import Annotated, Cleaned, SummaryStep, Timer, fit_tagger, months_to_analyse
+from .base import Annotated, Cleaned, SummaryStep, Timer, add_sentiment, add_themes, fit_tagger, months_to_analyse
 
 __all__ = ["DaskEngine", "connect", "list_exports"]
 
@@ -84,7 +83,7 @@ def connect(scheduler: Any = None, **cluster_kwargs: Any):
     if scheduler:
         return Client(scheduler)
     kwargs = {"n_workers": max(1, os.cpu_count() or 2), "threads_per_worker": 1, "processes": True,
-              "dashboard_address": None}
+              "dashboard_address": ":0"}  # any free port: 8787 may be taken
     kwargs.update(cluster_kwargs)
     return Client(LocalCluster(**kwargs))
 
@@ -125,7 +124,29 @@ def _split(frame: pd.DataFrame, bucket: np.ndarray, buckets: int) -> list[pd.Dat
     return [frame[bucket == b] for b in range(buckets)]
 
 
-def _read_file(path: str, cfg: Any, strict: bool) -> dict[str, Any]:
+def _keep(frame: pd.DataFrame, work_dir: str | None, name: str) -> pd.DataFrame | str:
+    """``frame`` itself, or with a ``work_dir`` the path of a Parquet copy there (the worker then
+    holds one file's rows at a time instead of all of them between steps)."""
+    if not work_dir:
+        return frame
+    Path(work_dir).mkdir(parents=True, exist_ok=True)
+    path = Path(work_dir) / name
+    frame.to_parquet(path, index=False)
+    return str(path)
+
+
+def _load(rows: pd.DataFrame | str) -> pd.DataFrame:
+    """What :func:`_keep` kept, as the frame it was (dtypes of the cleaned frame restored)."""
+    if not isinstance(rows, str):
+        return rows
+    frame = pd.read_parquet(rows)
+    dtypes = {c: d for c, d in S.CANONICAL_DTYPES.items() if c in frame.columns}
+    if REASON in frame.columns:
+        dtypes[REASON] = STRING
+    return frame.astype(dtypes)
+
+
+def _read_file(path: str, cfg: Any, strict: bool, n: int = 0, work_dir: str | None = None) -> dict[str, Any]:
     """Step 1: one export read and mapped; row-level quarantine built while the raw cells are here."""
     try:
         export = read_export(path, config=cfg)
@@ -135,14 +156,15 @@ def _read_file(path: str, cfg: Any, strict: bool) -> dict[str, Any]:
         return {"skipped": (Path(path).name, "unknown layout")}
     rows = canonical_rows(export, cfg)
     bad = rows[REASON].notna().to_numpy(dtype=bool)
-    return {"rows": rows, "rows_read": len(export.raw), "name": export.path.name, "platform": export.platform,
-            "confidence": float(export.confidence),
-            "quarantine": quarantine_rows(rows[bad], export, cfg), "quarantine_pos": np.flatnonzero(bad)}
+    quarantine = quarantine_rows(rows[bad], export, cfg)
+    return {"rows": _keep(rows, work_dir, f"canonical-{n:05d}.parquet"), "rows_read": len(export.raw),
+            "name": export.path.name, "platform": export.platform, "confidence": float(export.confidence),
+            "quarantine": quarantine, "quarantine_pos": np.flatnonzero(bad)}
 
 
 def _dup_keys(part: dict, file_no: int, buckets: int) -> list[pd.DataFrame]:
     """Step 2, sender: the keys of the usable rows (extra columns such as the version included)."""
-    rows = part["rows"]
+    rows = _load(part["rows"])
     ok = rows[REASON].isna().to_numpy(dtype=bool)
     extra = [c for c in rows.columns if c not in S.CANONICAL_COLUMNS and c not in (REASON, KIND)]
     keys = rows.loc[ok, [S.PLATFORM, S.RESPONSE_ID, REASON, KIND, *extra]].assign(
@@ -170,7 +192,7 @@ def _dup_bucket(*pieces: pd.DataFrame) -> pd.DataFrame:
 
 def _repeat_keys(part: dict, file_no: int, dups: pd.DataFrame, buckets: int) -> list[pd.DataFrame]:
     """Step 3, sender: rows that can be a repeat (usable, not a duplicate, a customer, a comment, no ticket)."""
-    rows = part["rows"]
+    rows = _load(part["rows"])
     ok = rows[REASON].isna().to_numpy(dtype=bool).copy()
     ok[dups.loc[dups[FILE_NO] == file_no, POS].to_numpy(dtype=np.int64)] = False
     ok &= rows[S.CUSTOMER_KEY].notna().to_numpy(dtype=bool)
@@ -193,9 +215,10 @@ def _concat_verdicts(*verdicts: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(list(verdicts), ignore_index=True)
 
 
-def _finish(part: dict, file_no: int, verdicts: pd.DataFrame, path: str, cfg: Any) -> dict[str, Any]:
+def _finish(part: dict, file_no: int, verdicts: pd.DataFrame, path: str, cfg: Any,
+            work_dir: str | None = None) -> dict[str, Any]:
     """Step 4: verdicts applied; duplicate and repeat rows quarantined with their raw cells."""
-    rows = part["rows"]
+    rows = _load(part["rows"])
     mine = verdicts[verdicts[FILE_NO] == file_no]
     quarantine, pos = part["quarantine"], part["quarantine_pos"]
     if len(mine):
@@ -217,11 +240,13 @@ def _finish(part: dict, file_no: int, verdicts: pd.DataFrame, path: str, cfg: An
               "rows_read": part["rows_read"], "rows_kept": len(kept), "rows_quarantined": int(bad.sum()),
               **{str(k): int(n) for k, n in kinds.value_counts().items()}}
     volumes = {str(m): int(n) for m, n in kept[S.MONTH].dropna().astype(str).value_counts().items()}
-    return {"kept": kept, "small": {"counts": counts, "volumes": volumes, "quarantine": quarantine}}
+    return {"kept": _keep(kept, work_dir, f"cleaned-{file_no:05d}.parquet"),
+            "small": {"counts": counts, "volumes": volumes, "quarantine": quarantine}}
 
 
-def _month_texts(kept: pd.DataFrame, month: str) -> pd.Series:
+def _month_texts(kept: pd.DataFrame | str, month: str) -> pd.Series:
     """Step 5, sender: the distinct comments of the report month in this file."""
+    kept = _load(kept)
     texts = kept.loc[(kept[S.MONTH] == month).to_numpy(dtype=bool), S.TEXT]
     return pd.Series(texts.dropna().unique(), dtype=texts.dtype)
 
@@ -231,21 +256,12 @@ def _fit(taxonomy: Taxonomy, *texts: pd.Series):
     return fit_tagger(pd.concat(list(texts), ignore_index=True), taxonomy)
 
 
-def _annotate(kept: pd.DataFrame, tagger, month: str, skip: tuple[str, ...], rows_dir: str | None, file_no: int,
+def _annotate(kept: pd.DataFrame | str, tagger, month: str, skip: tuple[str, ...], rows_dir: str | None, file_no: int,
               summary: SummaryStep | None) -> dict[str, Any]:
     """Step 6: months kept, themes, evidence, sentiment; rows written; the partition's summary."""
+    kept = _load(kept)
     frame = kept[months_to_analyse(kept, month, skip)].reset_index(drop=True)
-    tagged = tag_themes(frame[[S.TEXT]], tagger)
-    frame = frame.assign(
-        **{S.theme_column(t): tagged[S.theme_column(t)].to_numpy(dtype=bool) for t in tagger.theme_ids_},
-        **{S.THEME_EVIDENCE: tagged[S.THEME_EVIDENCE].to_numpy()},
-    )
-    # chunks below the size at which the scorer forks a pool (a worker process may not fork)
-    step = max(1, PARALLEL_MIN_TEXTS)
-    parts = [score_sentiment(frame[S.TEXT].iloc[i:i + step]) for i in range(0, max(len(frame), 1), step)]
-    scores = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
-    frame = frame.assign(**{S.SENTIMENT: scores[S.SENTIMENT].to_numpy(),
-                            S.SENTIMENT_LABEL: scores[S.SENTIMENT_LABEL].to_numpy()})
+    frame = add_sentiment(add_themes(frame, tagger), chunk=max(1, PARALLEL_MIN_TEXTS))
     if rows_dir:
         Path(rows_dir).mkdir(parents=True, exist_ok=True)
         tmp = Path(rows_dir) / f".part-{file_no:05d}.parquet.tmp"
@@ -268,6 +284,9 @@ class DaskEngine:
     started for the run. ``buckets``: hash buckets of the two shuffles (default: twice the
     files, at least 2, at most 64). ``rows_dir``: a folder every worker can write (shared path)
     where each file's analysed rows go as ``part-<n>.parquet``; None writes nothing.
+    ``work_dir``: a folder every worker can read and write (shared path): each file's cleaned rows
+    are kept there as Parquet between the steps instead of in worker memory, so a worker holds
+    one file at a time (for months much larger than the workers' memory); None keeps them in memory.
     ``collect_rows=False``: :meth:`annotate` leaves the rows on the workers (and in ``rows_dir``)
     and returns only the summary (``frame`` None): what a run whose statistics come from
     summaries needs, and what the 10M-row benchmark measures.
@@ -276,8 +295,8 @@ class DaskEngine:
     name = "dask"
 
     def __init__(self, scheduler: Any = None, *, buckets: int | None = None, rows_dir: str | None = None,
-                 cluster_kwargs: dict | None = None, collect_rows: bool = True):
-        self.scheduler, self.buckets, self.rows_dir = scheduler, buckets, rows_dir
+                 cluster_kwargs: dict | None = None, collect_rows: bool = True, work_dir: str | None = None):
+        self.scheduler, self.buckets, self.rows_dir, self.work_dir = scheduler, buckets, rows_dir, work_dir
         self.collect_rows = collect_rows
         self.cluster_kwargs = dict(cluster_kwargs or {})
         self.client = None
@@ -297,9 +316,10 @@ class DaskEngine:
             yield self
         finally:
             cluster = client.cluster
-            client.close()
-            if cluster is not None:
-                cluster.close()
+            with _quiet("distributed"):  # shutdown chatter ("still alive after 4 s, killing") is not the report's
+                client.close()
+                if cluster is not None:
+                    cluster.close()
             self.client = None
 
     def _submit(self, fn, *args, **kwargs):
@@ -311,7 +331,7 @@ class DaskEngine:
         files, skipped = list_exports(folder)
         strict = strict_input(cfg)
         with Timer(timings, "read", bar):
-            read = [self._submit(_read_file, str(p), cfg, strict) for p in files]
+            read = [self._submit(_read_file, str(p), cfg, strict, n, self.work_dir) for n, p in enumerate(files)]
             small = self.client.gather([self._submit(_skipped_or_none, r) for r in read])
         parts, paths = [], []
         for path, fut, skip in zip(files, read, small):
@@ -344,7 +364,8 @@ class DaskEngine:
         reps = [self._submit(_repeat_bucket, cfg, *[self._submit(operator.getitem, r, j) for r in rep_out])
                 for j in range(b)]
         verdicts = self._submit(_concat_verdicts, dup_all, *reps) if parts else None
-        finished = [self._submit(_finish, p, k, verdicts, path, cfg) for k, (p, path) in enumerate(zip(parts, paths))]
+        finished = [self._submit(_finish, p, k, verdicts, path, cfg, self.work_dir)
+                    for k, (p, path) in enumerate(zip(parts, paths))]
         return verdicts, finished
 
     def annotate(self, cleaned: Cleaned, month: str, taxonomy: Taxonomy, *, skip_months: Sequence[str] = (),
@@ -363,6 +384,18 @@ class DaskEngine:
             result = Annotated(frame=frame, tagger=self.client.gather(tagger), summary=self.client.gather(total))
         cleaned.rows = None
         return result
+
+
+@contextlib.contextmanager
+def _quiet(name: str):
+    """Only errors from logger ``name`` (and its children) for the block."""
+    logger = logging.getLogger(name)
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def _skipped_or_none(part: dict) -> tuple[str, str] | None:

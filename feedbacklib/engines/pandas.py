@@ -16,10 +16,10 @@ import pandas as pd
 from .. import schema as S
 from ..clean import CleanResult, clean_responses
 from ..io import read_exports
-from ..sentiment import score_sentiment
 from ..themes import Taxonomy
-from .base import Annotated, Cleaned, SummaryStep, Timer, fit_tagger, month_volumes, months_to_analyse
-from ..themes.tagger import tag_themes
+from .base import (
+    Annotated, Cleaned, SummaryStep, Timer, add_sentiment, add_themes, fit_tagger, month_volumes, months_to_analyse,
+)
 
 __all__ = ["PandasEngine"]
 
@@ -49,15 +49,8 @@ class PandasEngine:
         with Timer(timings, "themes", bar, rows=len(frame)):
             in_month = (frame[S.MONTH] == month).to_numpy(dtype=bool)
             tagger = fit_tagger(frame.loc[in_month, S.TEXT], taxonomy)
-            tagged = tag_themes(frame[[S.TEXT]], tagger)  # one pass gives flags and evidence
-            frame = frame.assign(
-                **{S.theme_column(t): tagged[S.theme_column(t)].to_numpy(dtype=bool) for t in tagger.theme_ids_},
-                **{S.THEME_EVIDENCE: tagged[S.THEME_EVIDENCE].to_numpy()},
-            )
-            del tagged
+            frame = add_themes(frame, tagger)
         with Timer(timings, "sentiment", bar, rows=len(frame)):
-            scores = score_sentiment(frame[S.TEXT])
-            frame = frame.assign(**{S.SENTIMENT: scores[S.SENTIMENT].to_numpy(),
-                                    S.SENTIMENT_LABEL: scores[S.SENTIMENT_LABEL].to_numpy()})
+            frame = add_sentiment(frame)
         combined = summary(frame, month, list(tagger.theme_ids_)) if summary is not None else None
         return Annotated(frame=frame, tagger=tagger, summary=combined)
