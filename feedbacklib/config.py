@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import math
 import os
-import secrets
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields

@@ -276,12 +276,13 @@ def test_the_corpus_is_big_enough():
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_bad_input_ends_cleanly(case, tmp_path, capsys, monkeypatch, salt_env):
-    import feedbacklib.clean
+    import feedbacklib.runner
 
     folder = _write(tmp_path / "in", case)
     seen = []  # the dry run's own cleaning result, checked below (no second read)
-    original = feedbacklib.clean.clean_responses
-    monkeypatch.setattr(feedbacklib.clean, "clean_responses", lambda *a, **k: seen.append(original(*a, **k)) or seen[-1])
+    original = feedbacklib.runner.clean_responses
+    monkeypatch.setattr(feedbacklib.runner, "clean_responses",
+                        lambda *a, **k: seen.append(original(*a, **k)) or seen[-1])
     code = main(["run", "--dry-run", "--month", MONTH, "--input", str(folder), "--config", str(CONFIG),
                  "--output", str(tmp_path / "out")])
     out, err = capsys.readouterr()

@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from feedbacklib import stats as cmp
-from feedbacklib.stats import impact
 from feedbacklib.schema import (
     CSAT,
     IN_HOUSE,

@@ -13,7 +13,6 @@ import shutil
 from collections import Counter
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 

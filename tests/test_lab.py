@@ -128,4 +128,5 @@ def test_the_lab_extra_is_installed_by_make():
     extras = re.search(r"^EXTRAS \?= (.+)$", makefile, re.M)
     assert extras and "lab" in extras.group(1).split(",") and "test" in extras.group(1).split(",")
     pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
-    assert re.search(r'^lab = \[\s*"ipywidgets', pyproject, re.M)
+    lab = re.search(r'^lab = \[(.*?)\]', pyproject, re.M | re.S)
+    assert lab and all(f'"{name}' in lab.group(1) for name in ("jupyterlab", "itables", "ipywidgets"))

@@ -27,12 +27,6 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "feedbacklib"
 #: Modules allowed to import the package inside a function.
 LATE_IMPORTERS = {"feedbacklib.cli"}
-#: Function-level imports of the package that remain, by module. This list only shrinks.
-KNOWN_LATE = {
-    "feedbacklib.emerging", "feedbacklib.pipeline", "feedbacklib.report.plots",
-    "feedbacklib.scale", "feedbacklib.themes.audit", "feedbacklib.themes.supervised", "feedbacklib.themes.tuning",
-    "feedbacklib.trends",
-}
 
 
 def _module_name(path: Path) -> str:
@@ -148,11 +142,8 @@ def test_the_cycle_finder_finds_a_cycle():
 
 def test_no_module_imports_the_package_inside_a_function():
     late = {m: lines for m, (_, lines) in GRAPH.items() if lines and m not in LATE_IMPORTERS}
-    new = {m: lines for m, lines in late.items() if m not in KNOWN_LATE}
-    assert new == {}, ("import the package at the top of the module; a function-level import hides a cycle: "
-                       f"{new}")
-    fixed = KNOWN_LATE - set(late)
-    assert not fixed, f"these modules no longer import late: remove them from KNOWN_LATE: {sorted(fixed)}"
+    assert late == {}, ("import the package at the top of the module; a function-level import hides a cycle: "
+                        f"{late}")
 
 
 def test_runtime_dependencies_leave_the_tools_to_the_extras():

@@ -16,7 +16,7 @@ from .platform import Platform
 from ._common import (
     is_workbook,
     CUSTOMER_ID, REJECT, STRING, Export, Staged, columns_override, find_column,
-    frame_from_rows, head_rows, read_bytes, read_csv_bytes, read_xlsx_rows, sniff_layout,
+    frame_from_rows, read_bytes, read_csv_bytes, read_xlsx_rows, sniff_layout,
 )
 
 __all__ = ["PLATFORM", "detect", "read", "stage", "HEADER", "SHEET"]

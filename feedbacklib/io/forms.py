@@ -16,7 +16,6 @@ set in ``[platforms.google_forms.columns]`` / ``[platforms.microsoft_forms.colum
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 

@@ -7,8 +7,8 @@ headers) is HTML-escaped here, at the one place where it is rendered.
 """
 
 from .sections import (
-    APPENDIX_SECTIONS,
-    LEADER_SECTIONS,
+    APPENDIX_SECTIONS,  # noqa: F401  (importable from here; __all__ lists the section functions)
+    LEADER_SECTIONS,  # noqa: F401
     SECTIONS,
     appendix_contents,
     call_list,

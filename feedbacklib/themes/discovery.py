@@ -161,7 +161,8 @@ class _WordMixture:
         R = np.zeros((C.shape[0], int(labels.max()) + 1))
         R[np.arange(len(labels)), labels] = 1.0
         Ct = C.T.tocsr()
-        for self.n_iter_ in range(1, self.max_iter + 1):
+        for iteration in range(1, self.max_iter + 1):
+            self.n_iter_ = iteration
             counts = np.asarray(Ct @ R).T + self.pseudo_count
             self.log_proba_ = np.log(counts) - np.log(counts.sum(axis=1, keepdims=True))
             R = self.posterior(C)

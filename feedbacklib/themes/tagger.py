@@ -103,7 +103,7 @@ def _features(text: str, hits: list[SeedHit]) -> tuple[list[str], dict[str, str]
     surface: dict[str, str] = {}
     for cs, ce in clause_spans(text):
         prev = None
-        for tok, s, e in token_spans(text[cs:ce]):
+        for tok, s, _e in token_spans(text[cs:ce]):
             s += cs
             if tok in STOP_WORDS or len(tok) < 2 or tok.isdigit() or any(a <= s < b for a, b in covered):
                 prev = None if any(a <= s < b for a, b in covered) else prev
