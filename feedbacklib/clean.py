@@ -438,7 +438,8 @@ def score_reasons(values: pd.Series, *, low: int, high: int, name: str,
         for u in sub.dropna().unique():  # per unique text, so a million rows cost a few lookups
             key = u.casefold().strip(" .!")
             if key in lookup:
-                found[u], _ = lookup[key], labelled.add(u)
+                found[u] = lookup[key]
+                labelled.add(u)
             elif (m := lead.match(u)) is not None:
                 found[u] = float(m.group(1))
         if found:

@@ -90,7 +90,9 @@ class Config:
         """The values set in one of the optional tables (``[input]``, ``[cleaning]``, ``[run]``),
         read from its typed table: the fields that differ from their defaults. Prefer the typed
         tables (``cfg.input_settings``, ``cfg.cleaning``, ``cfg.run``)."""
-        table = {"input": self.input_settings, "cleaning": self.cleaning, "run": self.run}[name]
+        tables: dict[str, InputSettings | CleaningSettings | RunSettings] = {
+            "input": self.input_settings, "cleaning": self.cleaning, "run": self.run}
+        table = tables[name]
         default = type(table)()
         return {f.name: getattr(table, f.name) for f in fields(table)
                 if getattr(table, f.name) != getattr(default, f.name)}
@@ -415,10 +417,14 @@ def _parse(data: dict[str, Any], root: Path, source: Path | None) -> Config:
     cleaning = sections["cleaning"]
     run = sections["run"]
     defaults = {f.name: f.default for f in fields(Config)}
+    cleaning_kwargs: dict[str, Any] = _init_kwargs(CleaningSettings, cleaning)
+    cleaning_kwargs.update({k: _as_scale(cleaning[k]) for k in ("csat_scale", "nps_scale") if k in cleaning})
+    if "duplicate_window_hours" in cleaning:
+        cleaning_kwargs["duplicate_window_hours"] = float(cleaning["duplicate_window_hours"])
     return Config(
         root=root,
-        input=_resolve(root, ok.get("input", str(defaults["input"]))),
-        output=_resolve(root, ok.get("output", str(defaults["output"]))),
+        input=_resolve(root, ok.get("input", str(defaults["input"]))) or root / str(defaults["input"]),
+        output=_resolve(root, ok.get("output", str(defaults["output"]))) or root / str(defaults["output"]),
         timezone=ok.get("timezone", defaults["timezone"]),
         taxonomy=_resolve(root, ok.get("taxonomy")),
         pii_salt_env=ok.get("pii_salt_env", defaults["pii_salt_env"]),
@@ -430,12 +436,7 @@ def _parse(data: dict[str, Any], root: Path, source: Path | None) -> Config:
         call_list_size=ok.get("call_list_size", defaults["call_list_size"]),
         quotes_per_theme=ok.get("quotes_per_theme", defaults["quotes_per_theme"]),
         input_settings=InputSettings(**_init_kwargs(InputSettings, sections["input"])),
-        cleaning=CleaningSettings(**{
-            **_init_kwargs(CleaningSettings, cleaning),
-            **{k: _as_scale(cleaning[k]) for k in ("csat_scale", "nps_scale") if k in cleaning},
-            **({"duplicate_window_hours": float(cleaning["duplicate_window_hours"])}
-               if "duplicate_window_hours" in cleaning else {}),
-        }),
+        cleaning=CleaningSettings(**cleaning_kwargs),
         run=RunSettings(**{**_init_kwargs(RunSettings, run),
                            **({"engine": run["engine"].strip().lower()} if "engine" in run else {})}),
         platform_settings=typed_platforms,

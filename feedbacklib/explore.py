@@ -248,6 +248,7 @@ def load_months(
         result = load_result(target, input_dir, config, progress=progress, today=today)
         wanted = payload
     history = result.rows
+    assert history is not None  # load_result keeps every month's rows
     present = sorted(history[S.MONTH].dropna().unique().tolist())
     if kind == "range":
         wanted = [m for m in present if payload[0] <= m <= payload[1]]

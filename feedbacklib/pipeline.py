@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 
 def report_month(month: str, volumes: dict[str, int], cfg: Config, folder: object, *,
-                 today: _dt.date, baseline: dict[str, int] | None = None) -> str:
+                 today: _dt.date | None, baseline: dict[str, int] | None = None) -> str:
     """Resolve ``month`` (``"last"`` or ``YYYY-MM``, see :mod:`feedbacklib.months`) and check the
     input holds it; else :class:`NoDataError`. ``baseline``: volumes of stored months."""
     month = resolve_month(month, volumes, today=today, min_group_size=cfg.min_group_size, baseline=baseline)
@@ -158,6 +158,8 @@ def _stored_months(store: HistoryStore | None, fingerprint: str) -> list[str]:
 def stored_volumes(store: HistoryStore | None, months: list[str]) -> dict[str, int]:
     """Responses of each stored month (its ``all`` KPI row), for the thin rule's median."""
     volumes: dict[str, int] = {}
+    if store is None:
+        return volumes
     for m in months:
         try:
             kpis = store.read_aggregate(m, "kpis")
@@ -168,7 +170,7 @@ def stored_volumes(store: HistoryStore | None, months: list[str]) -> dict[str, i
 
 
 def _run_month(engine: Engine, month: str, folder: Path, cfg: Config, timings: dict[str, float], bar,
-               store: HistoryStore | None, keep_rows: bool, today: _dt.date,
+               store: HistoryStore | None, keep_rows: bool, today: _dt.date | None,
                summary: SummaryStep | None = None) -> MonthResult:
     """The one orchestrator: the engine cleans, the month is resolved here against the input and
     the store, the engine tags and scores what the store lacks, then the comparisons."""
@@ -181,7 +183,7 @@ def _run_month(engine: Engine, month: str, folder: Path, cfg: Config, timings: d
         # Never analyse future months against a report month: history is up to the month. Earlier
         # months already in the store are read as aggregates; only the others are tagged and scored.
         stored = [m for m in usable if m < month]
-        if stored:
+        if stored and store is not None:
             log.info("history: %d earlier month(s) read from %s: %s", len(stored), store.root, ", ".join(stored))
         annotated = engine.annotate(cleaned, month, taxonomy, skip_months=stored, timings=timings, bar=bar,
                                     summary=summary)

@@ -251,7 +251,7 @@ def month_tables(current: pd.DataFrame, history: History, month: str, cfg: Confi
     """Every table of :class:`MonthResult` for the month's rows ``current`` and the earlier months' ``history``."""
     themes = list(taxonomy.ids)
     min_n, sla = cfg.min_group_size, cfg.sla_first_response_hours
-    kw = dict(themes=themes, min_n=min_n)
+    kw: dict[str, Any] = dict(themes=themes, min_n=min_n)
     out: dict[str, Any] = {
         "kpis": kpi_table(current, by=S.SERVICE_MODEL, **kw),
         "vendor_kpis": kpi_table(current, by=S.VENDOR, **kw),

@@ -451,9 +451,9 @@ def compare_service(
                 C.EFFECT_KIND: C.EFFECT_RANK_BISERIAL if tested else "",
             })
 
-    def proportion(metric: str, counts_a, counts_b, unit: str) -> None:
-        rows.append({C.METRIC: metric, C.THEME: "", C.UNIT: unit,
-                     **C.proportion_row(*counts_a, *counts_b, 1.0)})
+    def proportion(metric: str, counts_a: tuple[int, int], counts_b: tuple[int, int], unit: str) -> None:
+        (x_a, n_a), (x_b, n_b) = counts_a, counts_b
+        rows.append({C.METRIC: metric, C.THEME: "", C.UNIT: unit, **C.proportion_row(x_a, n_a, x_b, n_b, 1.0)})
 
     for threshold, column, metric in ((sla_first_response_hours, S.FIRST_RESPONSE_HOURS, SLA_MET),
                                       (sla_resolution_hours, S.RESOLUTION_HOURS, RESOLUTION_SLA_MET)):

@@ -299,7 +299,7 @@ class DaskEngine:
         self.scheduler, self.buckets, self.rows_dir, self.work_dir = scheduler, buckets, rows_dir, work_dir
         self.collect_rows = collect_rows
         self.cluster_kwargs = dict(cluster_kwargs or {})
-        self.client = None
+        self.client: Any = None  # a distributed.Client while a session is open
 
     @contextlib.contextmanager
     def session(self):

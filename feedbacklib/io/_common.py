@@ -19,7 +19,7 @@ from zlib import error as zlib_error
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -224,7 +224,7 @@ def sniff_delimiter(first_line: str, suffix: str = "") -> str:
     if suffix == ".tsv":
         return "\t"
     counts = {d: first_line.count(d) for d in (",", "\t", ";")}
-    best = max(counts, key=counts.get)
+    best = max(counts, key=lambda d: counts[d])
     return best if counts[best] else ","
 
 
@@ -486,7 +486,7 @@ def _read_utf8_csv(data: bytes, head: str, path: Path, *, bom: bool, delimiter: 
 def _split_truncated_view(body: memoryview) -> tuple[memoryview, memoryview]:
     """:func:`split_truncated` on a memoryview of UTF-8 bytes (the end of ``body.obj``), no copy
     unless the quotes are unbalanced."""
-    data = body.obj
+    data = cast(bytes, body.obj)
     start = len(data) - body.nbytes
     if data.count(b'"', start) % 2 == 0:
         return body, body[body.nbytes:]
@@ -555,7 +555,7 @@ def _read_csv_python(text: str, path: Path, *, delimiter: str, header_rows: int,
         raise InputError(f"Cannot parse the CSV export {path.name!r}: {exc}.") from None
     width = len(names)
     cut = not text.endswith(("\n", "\r"))
-    fixed = []
+    fixed: list[Any] = []
     for i, row in enumerate(rows):
         if cut and i == len(rows) - 1 and 0 < len(row) < width and meta is not None:
             meta.setdefault(TRUNCATED_ROWS, []).append(len(fixed))

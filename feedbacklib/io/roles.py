@@ -135,10 +135,10 @@ def choose_roles(raw: pd.DataFrame, columns: Iterable[str], questions: Mapping[s
     lengths = {c: float(_sample(raw[c]).str.len().mean()) for c in free}
     asked_text = [c for c in free if TEXT_Q.search(asked(c)) or c in hinted]
     if asked_text:
-        best = max(asked_text, key=lengths.get)
+        best = max(asked_text, key=lambda c: lengths[c])
         found[S.TEXT] = (best, f'question "{_short(asked(best))}" asks for comments, {kinds[best][1]}')
     elif free:
-        best = max(free, key=lengths.get)
+        best = max(free, key=lambda c: lengths[c])
         found[S.TEXT] = (best, f'the free-text question with the longest answers ("{_short(asked(best))}", '
                                f"{kinds[best][1]})")
     else:

@@ -220,7 +220,7 @@ def _stage_csv(export: Export, config: Any) -> Staged:
     rejects = Rejects(raw.index).mark(deleted, QuarantineKind.DELETED_TICKET)
     frame[REJECT], frame[REJECT_KIND] = rejects.detail, rejects.kind
     return Staged(frame=frame.astype(STRING), source="ticket", date_column=created or "Created",
-                  timezone=settings.timezone, **dayfirst_setting(settings, False))
+                  timezone=settings.timezone, **dayfirst_setting(settings, False))  # type: ignore[arg-type]
 
 
 def stage(export: Export, config: Any) -> Staged:

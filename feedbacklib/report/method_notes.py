@@ -65,6 +65,8 @@ def theme_error_notes(result) -> Html:
         return paragraphs([f"The tagger's error could not be measured on the analyst's labels file "
                            f"({Path(str(tax.labels)).name}); the log says why. Theme rates are the tagger's "
                            "counts, not corrected for its errors."])
+    if frame is None:  # no labels file (checked above)
+        return Html("")
     name = Path(str(tax.labels)).name
     n_labelled = int(frame[["positives", "negatives"]].sum(axis=1).max()) if len(frame) else 0
     intro = paragraphs([

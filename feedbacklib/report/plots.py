@@ -19,6 +19,7 @@ matplotlib.rcParams["text.parse_math"] = False  # chart text is literal: a vendo
 
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from ..pooling import Z_95, Z_998, funnel_limits
@@ -85,7 +86,7 @@ class FigureImage:
         return self.png
 
 
-def _new_figure(width: float, height: float) -> tuple[Figure, object]:
+def _new_figure(width: float, height: float) -> tuple[Figure, Axes]:
     fig = Figure(figsize=(width, height), layout="constrained")
     ax = fig.add_subplot()
     ax.spines[["top", "right"]].set_visible(False)

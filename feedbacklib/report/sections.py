@@ -529,7 +529,7 @@ def drivers_table(result: MonthResult) -> Html:
         for group in (S.IN_HOUSE, S.OUTSOURCED):
             if group in pivot:
                 n = int(wide.loc[wide[K.GROUP] == group, "n"].max())
-                cols.append((group, f"{MODEL_LABELS[group]} (n={n:,})", None))
+                cols.append((group, f"{MODEL_LABELS[group]} (n={n:,})", None))  # type: ignore[arg-type]
         parts.append(Html("<h3>Effect of each theme, other themes held equal</h3>"))
         parts.append(table(pivot, cols, caption="CSAT points (1–5) from a regression of CSAT on all themes at once, "
                            f"per service model, with robust {CI_LEVEL} intervals; * = clear after adjusting for many tests."))
@@ -546,7 +546,8 @@ def fix_first_section(result: MonthResult) -> Html:
     for theme, sub in ff.groupby("theme", sort=False):
         first = sub.iloc[0]
         conc = sub[sub["concentrated"].fillna(False).astype(bool)]
-        where, seen = [], set()
+        where: list[str] = []
+        seen: set[tuple[float, float]] = set()
         for _, r in conc.iterrows():
             key = (round(r["where_rate"], 1), round(r["rest_rate"], 1))
             name = narrative.where_phrase(r["dimension"], r["where"])

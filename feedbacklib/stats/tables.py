@@ -385,7 +385,7 @@ def perception_gap(frame: pd.DataFrame, *, min_n: int = MIN_N, alpha: float = AL
 
     x_b, n_b = counts[IN_HOUSE_LABEL]
     for row in rows[1:]:
-        x_a, n_a = counts[row[PROVIDER]]
+        x_a, n_a = counts[str(row[PROVIDER])]
         dl, dh = newcombe_diff_interval(x_a, n_a, x_b, n_b)
         va = x_a / n_a if n_a else math.nan
         vb = x_b / n_b if n_b else math.nan

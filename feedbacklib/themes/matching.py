@@ -226,7 +226,7 @@ class SeedMatcher:
         cover = np.zeros((n_themes, n + 1), dtype=np.int32)
         any_excl = np.zeros(n_themes, dtype=bool)
         for t, pattern in self._excl_list:
-            i, j = run(pattern)
+            i, j = run(pattern)  # type: ignore[assignment]  # arrays of positions
             if len(i):
                 np.add.at(cover[t], i, 1)
                 np.add.at(cover[t], j + 1, -1)
@@ -235,7 +235,7 @@ class SeedMatcher:
             if any_excl[t]:
                 vetoed.append(np.concatenate([[0], np.cumsum(np.cumsum(cover[t][:n]) > 0)]))
             else:
-                vetoed.append(None)
+                vetoed.append(None)  # type: ignore[arg-type]  # no exclusions for this theme
         n_seeds = len(self.seed_list)
         out_i, out_j, out_p = [], [], []
         for p, (t, _, pattern, starts_negated) in enumerate(self.seed_list):
@@ -253,12 +253,12 @@ class SeedMatcher:
                 out_p.append(np.full(int(keep.sum()), p, dtype=np.int64))
         if not out_i:
             return _Matches.empty()
-        i, j, p = np.concatenate(out_i), np.concatenate(out_j), np.concatenate(out_p)
+        i, j, p = np.concatenate(out_i), np.concatenate(out_j), np.concatenate(out_p)  # type: ignore[assignment]
         # reading order; at one token, seeds keyed on the word before "not"-seeds, each in taxonomy order
         neg_first = np.array([pat[0] == _NEG_ID for _, _, pat, _ in self.seed_list], dtype=bool)
-        rank = p + np.where(neg_first[p], n_seeds, 0)
+        rank = p + np.where(neg_first[p], n_seeds, 0)  # type: ignore[index]
         o = np.lexsort((rank, i))
-        i, j, p = i[o], j[o], p[o]
+        i, j, p = i[o], j[o], p[o]  # type: ignore[index]
         theme = np.array([t for t, _, _, _ in self.seed_list], dtype=np.int64)[p]
         first, last = kept[i], kept[j]
         return _Matches(doc=tokens.doc[first], theme=theme, seed=p, first=first, last=last)
@@ -621,7 +621,7 @@ class _FeatureSpace:
             else:
                 c = -c - 1
                 names.append(f"{names_of[c >> 31]} {names_of[c & ((1 << 31) - 1)]}")
-        names = np.array(names, dtype=object)
+        names = np.array(names, dtype=object)  # type: ignore[assignment]
         by_name = np.argsort(names, kind="stable")  # sklearn sorts the vocabulary by name
         rank = np.empty(len(names), dtype=np.int64)
         rank[by_name] = np.arange(len(names))

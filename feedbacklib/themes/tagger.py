@@ -398,6 +398,7 @@ class ThemeTagger(TransformerMixin, BaseEstimator):
                     sup_terms.append((c, k, np.flatnonzero(T[:, k] & ~has_seed[:, k])))
         ev_doc, ev_theme, ev_text = _seed_evidence(texts, tokens, m, keep, T)
         if sup_terms:
+            assert sup is not None  # terms come from the supervised model
             ft_all = None
             n_words = len(sup.space.names)
             Xw = X[:, :n_words].tocsr()
