@@ -11,6 +11,8 @@ INPUT ?= data/sample
 CONFIG ?= feedback.toml
 OUTPUT ?= reports
 PYTEST_ARGS ?=
+# pytest-xdist workers for make test (one per core; each test file stays on one worker)
+TEST_WORKERS ?= auto
 # JupyterLab refuses to run as root unless told to (containers, CI runners).
 LAB_FLAGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
 
@@ -26,7 +28,7 @@ ROWS ?= 100000 1000000
 # as pip reaches it, keeps pip's full output in $(VENV)/install.log and prints its end on failure.
 $(STAMP): pyproject.toml $(CONSTRAINTS)
 	@echo "make: installing feedbacklib into $(VENV) with the pinned versions of $(CONSTRAINTS)"
-	@echo "      (pandas, scikit-learn, nltk, pyarrow, jupyterlab, papermill, itables, ipywidgets, pytest and their"
+	@echo "      (pandas, scikit-learn, statsmodels, nltk, pyarrow, papermill; jupyterlab, itables, ipywidgets; pytest, ruff, mypy and their"
 	@echo "      dependencies, about 150 packages; extras [$(EXTRAS)]; 2-5 minutes the first time, then again only"
 	@echo "      when pyproject.toml or the constraints change)"
 	@test -x $(BIN)/python || { echo "make: creating the virtual environment $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
@@ -47,10 +49,10 @@ install: $(STAMP)  ## create .venv and install the project with pinned versions
 report: $(STAMP)  ## render the report (MONTH=YYYY-MM|last, INPUT=dir, CONFIG=file, OUTPUT=dir)
 	$(BIN)/feedback-report run --month $(MONTH) --input $(INPUT) --config $(CONFIG) --output $(OUTPUT)
 
-test: $(STAMP)  ## run the whole test suite
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+test: lint  ## run the linter, the type checker and the whole test suite
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
-lint: $(STAMP)  ## run the linter (ruff) and the type checker (mypy), as make test does first
+lint: $(STAMP)  ## run the linter (ruff) and the type checker (mypy); make test runs it first
 	$(BIN)/ruff check feedbacklib tests benchmarks
 	$(BIN)/mypy
 
