@@ -32,6 +32,7 @@ nothing, and the runner writes the stage timings to ``run.log``.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 import threading
@@ -43,8 +44,10 @@ from typing import IO
 
 from tqdm.std import tqdm as _text_tqdm
 
+_steps_log = logging.getLogger("feedbacklib.pipeline")
+
 __all__ = ["PROGRESS_ENV", "progress_enabled", "progress_bar", "in_jupyter_kernel", "STAGES", "STAGE_FILE_ENV",
-           "stage_event", "StageProgress", "plural"]
+           "stage_event", "StepTimer", "StageProgress", "plural"]
 
 #: Environment variable: "0" turns every progress bar off, "1" turns auto bars on.
 PROGRESS_ENV = "FEEDBACKLIB_PROGRESS"
@@ -160,6 +163,31 @@ def stage_event(stage: str, event: str, *, rows: int | None = None, seconds: flo
             os.close(fd)
     except OSError:
         pass
+
+
+class StepTimer:
+    """Times one step of a month's analysis into ``timings[name]``, ticks the progress bar, logs
+    the step (logger ``feedbacklib.pipeline``: the benchmarks' stage sampler listens there) and
+    emits the stage events ``feedback-report run`` draws its progress lines from."""
+
+    def __init__(self, timings: dict[str, float], name: str, bar=None, rows: int | None = None):
+        self.timings, self.name, self.bar, self.rows = timings, name, bar, rows
+
+    def __enter__(self):
+        self.start = time.perf_counter()
+        _steps_log.info("%s ...", self.name)
+        if self.bar is not None:
+            self.bar.set_postfix_str(self.name)
+        stage_event(self.name, "start", rows=self.rows)
+        return self
+
+    def __exit__(self, *exc):
+        self.timings[self.name] = round(time.perf_counter() - self.start, 3)
+        if self.bar is not None:
+            self.bar.update(1)
+        if exc[0] is None:
+            _steps_log.info("%s done in %.2f s", self.name, self.timings[self.name])
+        stage_event(self.name, "failed" if exc[0] else "end", rows=self.rows, seconds=self.timings[self.name])
 
 
 #: The stage display drawing on the terminal now, if any (see :func:`clear_line`).

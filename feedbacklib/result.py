@@ -36,7 +36,7 @@ from .history import (
 )
 from .trends import kpi_trends_from_tables, month_kpi_table
 from .months import thin_reason
-from .progress import stage_event
+from .progress import StepTimer
 from .safety import neutralise_formulas
 from .themes import Taxonomy
 from .themes.discovery import uncovered_texts
@@ -175,27 +175,6 @@ def emerging_themes(frame: pd.DataFrame, history: History, month: str) -> tuple[
     return list(candidates), growth.copy()
 
 
-class _Timer:
-    def __init__(self, timings: dict[str, float], name: str, bar=None, rows: int | None = None):
-        self.timings, self.name, self.bar, self.rows = timings, name, bar, rows
-
-    def __enter__(self):
-        self.start = time.perf_counter()
-        log.info("%s ...", self.name)
-        if self.bar is not None:
-            self.bar.set_postfix_str(self.name)
-        stage_event(self.name, "start", rows=self.rows)  # feedback-report run's progress lines
-        return self
-
-    def __exit__(self, *exc):
-        self.timings[self.name] = round(time.perf_counter() - self.start, 3)
-        if self.bar is not None:
-            self.bar.update(1)
-        if exc[0] is None:
-            log.info("%s done in %.2f s", self.name, self.timings[self.name])
-        stage_event(self.name, "failed" if exc[0] else "end", rows=self.rows, seconds=self.timings[self.name])
-
-
 def build_result(month: str, cfg: Config, taxonomy: Taxonomy, rows: pd.DataFrame, quarantine: pd.DataFrame,
                  quality: pd.DataFrame, timings: dict[str, float], bar=None, *,
                  store: HistoryStore | None = None, stored_months: list[str] | tuple = (),
@@ -227,7 +206,7 @@ def _build_result(month, cfg, taxonomy, rows, quarantine, quality, timings, bar,
         log.info("month %s is thin (%s): the report states no findings and the history store keeps it out",
                  month, thin)
     themes = list(taxonomy.ids)
-    with _Timer(timings, "compare", bar):
+    with StepTimer(timings, "compare", bar):
         if history is None:
             past = rows[~in_month & (rows[S.MONTH] < month).fillna(False).to_numpy(dtype=bool)]
             history, fresh = build_history(past, current, themes, store=store, stored_months=list(stored_months),

@@ -18,8 +18,6 @@ Engines never import the pipeline; the pipeline imports them.
 from __future__ import annotations
 
 import contextlib
-import logging
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -27,7 +25,7 @@ from typing import Any, Protocol
 import pandas as pd
 
 from .. import schema as S
-from ..progress import stage_event
+from ..progress import StepTimer as Timer
 from ..sentiment import score_sentiment
 from ..themes import Taxonomy, ThemeTagger
 from ..themes.tagger import tag_themes
@@ -36,7 +34,6 @@ __all__ = ["FIT_SAMPLE", "Cleaned", "Annotated", "Engine", "SummaryStep", "Timer
            "fit_tagger", "tag_frame", "add_themes", "add_sentiment", "months_to_analyse"]
 
 #: The step timers log where they always have (run.log and the benchmarks' stage sampler read it).
-_steps_log = logging.getLogger("feedbacklib.pipeline")
 
 #: Distinct comments the theme tagger is fitted on, at most (a fixed-seed sample of the month's
 #: distinct comments): seed labels on 20k texts train it as well as on 100k, at a fifth of the cost.
@@ -81,29 +78,6 @@ class Engine(Protocol):
                  timings: dict[str, float], bar: Any = None, summary: SummaryStep | None = None) -> Annotated: ...
 
     def session(self) -> contextlib.AbstractContextManager: ...
-
-
-class Timer:
-    """Times one step into ``timings[name]``, ticks the progress bar and emits the stage events."""
-
-    def __init__(self, timings: dict[str, float], name: str, bar=None, rows: int | None = None):
-        self.timings, self.name, self.bar, self.rows = timings, name, bar, rows
-
-    def __enter__(self):
-        self.start = time.perf_counter()
-        _steps_log.info("%s ...", self.name)
-        if self.bar is not None:
-            self.bar.set_postfix_str(self.name)
-        stage_event(self.name, "start", rows=self.rows)  # feedback-report run's progress lines
-        return self
-
-    def __exit__(self, *exc):
-        self.timings[self.name] = round(time.perf_counter() - self.start, 3)
-        if self.bar is not None:
-            self.bar.update(1)
-        if exc[0] is None:
-            _steps_log.info("%s done in %.2f s", self.name, self.timings[self.name])
-        stage_event(self.name, "failed" if exc[0] else "end", rows=self.rows, seconds=self.timings[self.name])
 
 
 def month_volumes(frame: pd.DataFrame) -> dict[str, int]:
