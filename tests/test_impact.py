@@ -73,6 +73,6 @@ def test_impact_from_summary_drawn_in_small_blocks_equals_theme_impact(monkeypat
     frame = make_frame(make_group(rng, 900, model=OUTSOURCED, csat_shift={"surprise_charges": -2}),
                        make_group(rng, 900, model=IN_HOUSE))
     expected = imp.theme_impact(frame, n_resamples=600)
-    monkeypatch.setattr(imp.C, "_MAX_BLOCK", 5_000)            # force many small blocks
+    monkeypatch.setattr(imp.I, "_MAX_BLOCK", 5_000)            # force many small blocks
     got = imp.impact_from_summary(su.summarise(frame), n_resamples=600)
     pd.testing.assert_frame_equal(got, expected)

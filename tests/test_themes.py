@@ -417,6 +417,7 @@ def test_learned_features_equal_tfidf_vectorizer(monkeypatch):
     import scipy.sparse as sp
     from sklearn.feature_extraction.text import TfidfVectorizer
 
+    import feedbacklib.themes.matching as mt
     import feedbacklib.themes.tagger as tg
     from feedbacklib.text import tokenize_many
 
@@ -432,7 +433,7 @@ def test_learned_features_equal_tfidf_vectorizer(monkeypatch):
         return [tg._features(t, matcher.hits(t))[0] for t in batch]
 
     for limit in (200_000, 150):  # also the max_features cut, ties included
-        monkeypatch.setattr(tg, "_MAX_FEATURES", limit)
+        monkeypatch.setattr(mt, "_MAX_FEATURES", limit)  # the feature space lives in matching
         space, M = tg._FeatureSpace.fit([ours(fit_texts)], len(fit_texts))
         vec = TfidfVectorizer(analyzer=lambda d: d, sublinear_tf=True, min_df=2, max_features=limit)
         expected = vec.fit_transform(lists(fit_texts))
