@@ -64,6 +64,7 @@ from .report.plots import MODEL_LABELS, sentiment_figure, theme_rates_figure, tr
 from .themes import Taxonomy, ThemeTagger, load_taxonomy, tag_themes
 from .trends import monthly_theme_rates
 from .themes import discovery
+from .themes.taxonomy import toml_string
 from .emerging import meaningful_candidates
 
 __all__ = [
@@ -1058,14 +1059,10 @@ def edit_theme(
     return Taxonomy(themes=themes, source=f"{taxonomy.source} (edited: {theme_id})")
 
 
-def _toml_string(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
-
-
 def _toml_list(values: Sequence[str]) -> str:
     if not values:
         return "[]"
-    return "[\n" + "".join(f"  {_toml_string(v)},\n" for v in values) + "]"
+    return "[\n" + "".join(f"  {toml_string(v)},\n" for v in values) + "]"
 
 
 def taxonomy_toml(taxonomy: Taxonomy) -> str:
@@ -1074,8 +1071,8 @@ def taxonomy_toml(taxonomy: Taxonomy) -> str:
              "# feedbacklib/data/themes.toml. Point `taxonomy` in feedback.toml at this file.\n\nversion = 1\n"]
     for t in taxonomy:
         parts.append(
-            f"\n[[theme]]\nid = {_toml_string(t.id)}\nlabel = {_toml_string(t.label)}\n"
-            f"description = {_toml_string(t.description)}\npolarity = {_toml_string(t.polarity)}\n"
+            f"\n[[theme]]\nid = {toml_string(t.id)}\nlabel = {toml_string(t.label)}\n"
+            f"description = {toml_string(t.description)}\npolarity = {toml_string(t.polarity)}\n"
             f"seeds = {_toml_list(t.seeds)}\nexclusions = {_toml_list(t.exclusions)}\n"
         )
     return "".join(parts)

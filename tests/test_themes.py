@@ -3,6 +3,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
@@ -543,3 +545,15 @@ def test_outermost_hits_match_the_pairwise_rule_and_stay_linear():
     tracemalloc.stop()
     assert keep.sum() == n // 2  # each short hit sits inside its longer twin
     assert peak < 100 * n * 8, f"{peak / 1e6:.0f} MB for {n} hits"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text())
+def test_toml_string_reads_back_any_text(value):
+    """One TOML escaper for taxonomy files (discovery's promote and the analyst's edits): any text,
+    control characters included, reads back unchanged."""
+    import tomllib
+
+    from feedbacklib.themes.taxonomy import toml_string
+
+    assert tomllib.loads(f"x = {toml_string(value)}")["x"] == value

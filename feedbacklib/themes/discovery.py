@@ -64,7 +64,7 @@ from threadpoolctl import threadpool_limits
 
 from feedbacklib.errors import ConfigError
 from feedbacklib.schema import TEXT, theme_column
-from feedbacklib.themes.taxonomy import load_taxonomy
+from feedbacklib.themes.taxonomy import load_taxonomy, toml_string
 
 __all__ = [
     "Candidate",
@@ -528,10 +528,6 @@ def candidate_growth(
     return pd.DataFrame(rows, columns=["cluster", "label", "month", "count", "share", "previous_share", "growth"])
 
 
-def _toml_str(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
-
-
 def promote_candidate(
     candidate: Candidate,
     taxonomy_path: str | Path,
@@ -565,11 +561,11 @@ def promote_candidate(
         + f"\n# Promoted from discovered candidate {candidate.cluster} ({candidate.size} texts, "
         f"{candidate.share:.1%} of those clustered).\n"
         "[[theme]]\n"
-        f"id = {_toml_str(theme_id)}\n"
-        f"label = {_toml_str(label or candidate.label)}\n"
-        f"description = {_toml_str(description or 'Discovered theme: ' + ', '.join(candidate.terms[:5]) + '.')}\n"
-        f"polarity = {_toml_str(polarity)}\n"
-        "seeds = [" + ", ".join(_toml_str(s) for s in seed_list) + "]\n"
+        f"id = {toml_string(theme_id)}\n"
+        f"label = {toml_string(label or candidate.label)}\n"
+        f"description = {toml_string(description or 'Discovered theme: ' + ', '.join(candidate.terms[:5]) + '.')}\n"
+        f"polarity = {toml_string(polarity)}\n"
+        "seeds = [" + ", ".join(toml_string(s) for s in seed_list) + "]\n"
         "exclusions = []\n"
     )
     with path.open("a", encoding="utf-8") as fh:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from feedbacklib.errors import ConfigError
 
-__all__ = ["Theme", "Taxonomy", "load_taxonomy", "POLARITIES", "DEFAULT_TAXONOMY"]
+__all__ = ["Theme", "Taxonomy", "load_taxonomy", "toml_string", "POLARITIES", "DEFAULT_TAXONOMY"]
 
 POLARITIES = ("negative", "positive")
 #: Resource name of the built-in taxonomy inside the package.
@@ -166,6 +166,25 @@ def _parse(data: dict, source: str, folder: Path | None = None) -> Taxonomy:
             "feedbacklib/data/themes.toml) or leave `taxonomy` empty to use the default."
         )
     return Taxonomy(themes=tuple(themes), source=source, labels=labels)
+
+
+def toml_string(value: str) -> str:
+    """``value`` as a TOML basic string: backslash, quote and every control character escaped, so
+    any text (a label an analyst typed, a discovered term) reads back unchanged."""
+    out = []
+    for ch in value:
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif ch in _TOML_ESCAPES:
+            out.append(_TOML_ESCAPES[ch])
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\u{ord(ch):04X}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+_TOML_ESCAPES = {"\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
 
 
 def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
