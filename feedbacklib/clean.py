@@ -61,7 +61,7 @@ from .pii import MAY_HOLD_PII, personal_ids, pseudonym, redact_labels, redact_pi
 
 __all__ = [
     "CleanResult", "clean_responses", "validate_canonical", "ORIGINAL", "REASON_KINDS",
-    "QUALITY_COLUMNS", "QuarantineKind", "reason_labels", "repair_mojibake", "normalise_whitespace", "clean_text",
+    "QUALITY_COLUMNS", "QuarantineKind", "reason_labels", "reason_counts", "repair_mojibake", "normalise_whitespace", "clean_text",
     "parse_timestamps", "reporting_month", "parse_score", "parse_bool", "lookup_teams",
     "normalise_channel", "customer_keys", "CSAT_LABELS", "NPS_LABELS", "cleaning_settings",
     "DEFAULT_DUPLICATE_WINDOW_HOURS",
@@ -767,6 +767,14 @@ def reason_labels(quarantine: pd.DataFrame) -> pd.Series:
     status. Read from the ``reason_kind`` column, never from the reason's text."""
     kind = quarantine[S.QUARANTINE_KIND].astype(STRING)
     return kind.mask(kind == QuarantineKind.EXCLUDED_STATUS.value, quarantine[S.QUARANTINE_REASON].astype(STRING))
+
+
+def reason_counts(quarantine: pd.DataFrame) -> pd.DataFrame:
+    """Quarantined rows per :func:`reason_labels` label, most frequent first: columns ``reason``, ``rows``
+    (no row when nothing was quarantined)."""
+    if not len(quarantine):
+        return pd.DataFrame(columns=["reason", "rows"])
+    return reason_labels(quarantine).value_counts().rename_axis("reason").reset_index(name="rows")
 
 
 def clean_responses(exports: Sequence[Export], config: Any) -> CleanResult:

@@ -12,9 +12,15 @@ import numpy as np
 import pandas as pd
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from .schema import SOURCE, TEAM, TEXT, theme_column
 from .stats import text_mask
 
-__all__ = ["representative_quotes"]
+__all__ = ["representative_quotes", "theme_quotes", "QUOTE_THEME_COLUMNS", "QUOTE_COLUMNS"]
+
+#: Columns of the first table of :func:`theme_quotes` (one row per quoted theme, most frequent first).
+QUOTE_THEME_COLUMNS = ("theme", "comments")
+#: Columns of the second table of :func:`theme_quotes` (one row per chosen quote).
+QUOTE_COLUMNS = ("theme", TEXT, TEAM, SOURCE)
 
 
 def representative_quotes(
@@ -67,3 +73,27 @@ def representative_quotes(
         if len(chosen) == k:
             break
     return pool.iloc[chosen]
+
+
+def theme_quotes(frame: pd.DataFrame, themes: list[str], k: int = 3, *, top: int = 5,
+                 skip: tuple[str, ...] = ("praise",)) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The ``top`` most frequent themes of ``frame`` (``skip`` left out) and ``k`` representative quotes of each.
+
+    Returns ``(themes, quotes)``: per theme with at least one comment, most frequent first
+    (ties in taxonomy order), its number of tagged rows (``QUOTE_THEME_COLUMNS``); and per chosen
+    quote its theme, text, team and source as they are in ``frame`` (already PII-redacted;
+    ``QUOTE_COLUMNS``), in the theme's order and then :func:`representative_quotes`' order.
+    """
+    rates = {t: int(frame[theme_column(t)].sum()) for t in themes if t not in skip}
+    chosen = [t for t, n in sorted(rates.items(), key=lambda kv: -kv[1]) if n > 0][:top]
+    counts, parts = [], []
+    for theme in chosen:
+        sub = frame[frame[theme_column(theme)]]
+        picked = representative_quotes(sub[TEXT], k)
+        counts.append((theme, len(sub)))
+        if len(picked):
+            parts.append(frame.loc[picked.index, [TEXT, TEAM, SOURCE]].assign(theme=theme))
+    quotes = (pd.concat(parts, ignore_index=True) if parts
+              else pd.DataFrame({c: pd.Series(dtype=object) for c in QUOTE_COLUMNS}))
+    return (pd.DataFrame(counts, columns=list(QUOTE_THEME_COLUMNS)),
+            quotes[list(QUOTE_COLUMNS)].reset_index(drop=True))

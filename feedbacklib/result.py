@@ -25,6 +25,10 @@ from .stats import (
     pooled_team_rates, sentiment_shares, team_praise, theme_impact, top_movers,
 )
 from .actions import fix_first, select_call_list, select_recognition
+from .clean import reason_counts
+from .errors import InputError
+from .quotes import theme_quotes
+from .stats.breakdowns import Volume, source_counts, team_service_models, volume
 from .stats.casemix import adjusted_compare
 from .config import Config
 from .stats.drivers import theme_drivers
@@ -39,6 +43,7 @@ from .months import thin_reason
 from .progress import StepTimer
 from .safety import neutralise_formulas
 from .themes import Taxonomy
+from .themes.correction import theme_error_table
 from .themes.discovery import uncovered_texts
 
 __all__ = ["MonthResult", "build_result", "kpis_document", "save_outputs", "TIMINGS_FILE"]
@@ -104,6 +109,23 @@ class MonthResult:
     kpi_trend: pd.DataFrame
     #: Headline figure -> "better" / "worse" / "same" against the previous month (empty on a thin month).
     headline_changes: dict[str, str]
+    #: Rows of the month, and distinct customers where known (:func:`~feedbacklib.stats.breakdowns.volume`).
+    volume: Volume
+    #: Rows per source, most frequent first (:func:`~feedbacklib.stats.breakdowns.source_counts`).
+    source_counts: dict[str, int]
+    #: Each named team's service model (:func:`~feedbacklib.stats.breakdowns.team_service_models`).
+    team_models: dict[str, str]
+    #: The most frequent themes (praise aside) with their comment counts, and their representative,
+    #: PII-redacted quotes (theme, text, team, source) (:func:`~feedbacklib.quotes.theme_quotes`).
+    quote_themes: pd.DataFrame
+    quotes: pd.DataFrame
+    #: Per theme the tagger's measured error and the month's corrected rate
+    #: (:func:`~feedbacklib.themes.correction.theme_error_table`); None without a labels file.
+    theme_errors: pd.DataFrame | None
+    #: The taxonomy's labels file could not be read (logged): the tagger's error is not measured.
+    theme_errors_failed: bool
+    #: Quarantined rows per reason label (:func:`~feedbacklib.clean.reason_counts`): ``reason``, ``rows``.
+    quarantine_reasons: pd.DataFrame
     timings: dict[str, float] = field(default_factory=dict)
     #: Why the month is too thin to compare (plain words, with its count), or None for a full month.
     #: A thin month's report shows what there is and states no findings; it is never stored.
@@ -215,7 +237,7 @@ def _build_result(month, cfg, taxonomy, rows, quarantine, quality, timings, bar,
             del past
             if store is not None:
                 _store_months(store, rows, fresh, taxonomy, volumes, cfg.min_group_size)
-        tables = month_tables(current, history, month, cfg, taxonomy)
+        tables = month_tables(current, history, month, cfg, taxonomy, quarantine=quarantine)
     result = MonthResult(month=month, config=cfg, taxonomy=taxonomy, frame=current, history=history,
                          quarantine=quarantine, quality=quality, timings=timings, thin=thin, **tables)
     if store is not None and not thin:
@@ -226,8 +248,9 @@ def _build_result(month, cfg, taxonomy, rows, quarantine, quality, timings, bar,
 
 
 def month_tables(current: pd.DataFrame, history: History, month: str, cfg: Config,
-                 taxonomy: Taxonomy) -> dict[str, Any]:
-    """Every table of :class:`MonthResult` for the month's rows ``current`` and the earlier months' ``history``."""
+                 taxonomy: Taxonomy, *, quarantine: pd.DataFrame | None = None) -> dict[str, Any]:
+    """Every table of :class:`MonthResult` for the month's rows ``current`` and the earlier months' ``history``
+    (and the input's rejected rows ``quarantine``, for the reason counts)."""
     themes = list(taxonomy.ids)
     min_n, sla = cfg.min_group_size, cfg.sla_first_response_hours
     kw: dict[str, Any] = dict(themes=themes, min_n=min_n)
@@ -261,7 +284,23 @@ def month_tables(current: pd.DataFrame, history: History, month: str, cfg: Confi
     out["theme_movers"] = monthly_theme_rates_from_counts(out["theme_counts"], top_movers(out["theme_trend"]))
     out["kpi_trend"] = kpi_trends_from_tables(out["kpi_tables"], month, months=12, themes=[], min_n=min_n)
     out["headline_changes"] = headline_changes(out["kpi_tables"], month, previous_month(history, month))
+    out["volume"] = volume(current)
+    out["source_counts"] = source_counts(current)
+    out["team_models"] = team_service_models(current)
+    out["quote_themes"], out["quotes"] = theme_quotes(current, themes, cfg.quotes_per_theme)
+    out.update(theme_errors(taxonomy, out["theme_counts"], month))
+    out["quarantine_reasons"] = reason_counts(quarantine if quarantine is not None else pd.DataFrame())
     return out
+
+
+def theme_errors(taxonomy: Taxonomy, theme_counts: pd.DataFrame, month: str) -> dict[str, Any]:
+    """The ``theme_errors`` and ``theme_errors_failed`` fields of :class:`MonthResult`: a labels file
+    that cannot be read is logged (its message names server paths) and leaves the table None."""
+    try:
+        return {"theme_errors": theme_error_table(taxonomy, theme_counts, month), "theme_errors_failed": False}
+    except (InputError, ValueError) as exc:
+        log.warning("theme error notes: %s", exc)
+        return {"theme_errors": None, "theme_errors_failed": True}
 
 
 def _store_months(store: HistoryStore, rows: pd.DataFrame, aggregates: dict[str, dict[str, pd.DataFrame]],

@@ -82,3 +82,60 @@ def test_headline_change_is_clear_only_beyond_chance():
     assert stats.headline_changes(tables, "2026-10", "2026-09") == {"satisfied_share": "better",
                                                                    "negative_share": "same"}
     assert stats.headline_changes(tables, "2026-10", None) == {}
+
+
+#: What only :func:`feedbacklib.result.month_tables` may use: the month's raw rows and quarantine, the
+#: quote chooser (a TF-IDF fit), the tagger's cross-validated error, and the statistics libraries.
+RAW_FIELDS = {"frame", "quarantine", "rows"}
+COMPUTING_MODULES = {"feedbacklib.quotes", "feedbacklib.themes.correction"}
+
+
+def _absolute_imports(path: Path) -> set[str]:
+    """Every module ``path`` imports, relative imports resolved (``from .. import quotes`` -> feedbacklib.quotes)."""
+    package = ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts[:-1])
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parent = package.split(".")[:len(package.split(".")) - node.level + 1]
+                base = ".".join(parent + ([node.module] if node.module else []))
+            names |= {base} | {f"{base}.{a.name}" for a in node.names}
+    return names
+
+
+@pytest.mark.parametrize("path", sorted((PACKAGE / "report").glob("*.py")), ids=lambda p: p.name)
+def test_report_modules_read_no_raw_rows_and_fit_nothing(path):
+    """Compute, then render (issue 14 item 2): a section formats fields of MonthResult, nothing more."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    raw = sorted({f"line {n.lineno}: .{n.attr}" for n in ast.walk(tree)
+                  if isinstance(n, ast.Attribute) and n.attr in RAW_FIELDS}
+                 | {f"line {n.lineno}: getattr(..., {n.args[1].value!r})" for n in ast.walk(tree)
+                    if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "getattr"
+                    and len(n.args) > 1 and isinstance(n.args[1], ast.Constant) and n.args[1].value in RAW_FIELDS})
+    assert raw == [], f"{path.name} reads the month's raw rows: {raw}"
+    imported = _absolute_imports(path)
+    computing = sorted(n for n in imported if n.split(".")[0] in STATISTICS
+                       or any(n == m or n.startswith(m + ".") for m in COMPUTING_MODULES))
+    assert computing == [], f"{path.name} imports what computes: {computing}"
+
+
+def test_the_layout_check_sees_relative_imports():
+    sections = PACKAGE / "report" / "sections.py"  # resolved against its place in the package
+    names = _absolute_imports(sections)
+    assert "feedbacklib.report.html" in names and "feedbacklib.result.MonthResult" in names
+
+
+def test_month_result_holds_what_the_report_used_to_compute(sample_result):
+    from feedbacklib import schema as S
+
+    r, frame = sample_result, sample_result.frame
+    assert r.volume.responses == len(frame) and r.volume.customers == frame[S.CUSTOMER_KEY].nunique()
+    assert r.source_counts == {k: int(v) for k, v in frame[S.SOURCE].value_counts().items()}
+    assert set(r.team_models) == set(frame[S.TEAM].dropna())
+    assert len(r.quote_themes) == 5 and r.quotes["theme"].isin(r.quote_themes["theme"]).all()
+    assert set(r.quotes[S.TEXT]) <= set(frame[S.TEXT].dropna())  # the redacted text, as stored
+    assert int(r.quarantine_reasons["rows"].sum()) == len(r.quarantine)
+    assert r.theme_errors is None and not r.theme_errors_failed  # the sample points to no labels file

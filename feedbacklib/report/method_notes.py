@@ -6,50 +6,25 @@ tagger's precision and recall per theme, measured by cross-validation on those l
 for that error (Rogan–Gladen) with 95% intervals that carry both the month's sampling error
 and the error of the measured sensitivity and specificity
 (:func:`feedbacklib.themes.correction.corrected_rates`). Without a labels file it says the rates
-are uncorrected counts.
+are uncorrected counts. The table is computed with the month (``MonthResult.theme_errors``, see
+:func:`feedbacklib.result.month_tables`); this module only formats it.
 """
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 import pandas as pd
 
-from ..errors import InputError
 from .html import Html, fmt_interval, fmt_num, fmt_pct, paragraphs, table
-from ..themes.correction import corrected_rates, measured_error
 
 __all__ = ["theme_error_notes", "theme_error_table"]
 
-log = logging.getLogger(__name__)
-
-
-def _month_counts(result) -> tuple[dict[str, int], int]:
-    counts = result.theme_counts
-    now = counts[counts["month"] == result.month]
-    hits = now.groupby("theme", sort=False)["hits"].sum()
-    n_by_theme = now.groupby("theme", sort=False)["n"].sum()
-    n = int(n_by_theme.max()) if len(n_by_theme) else 0
-    return {t: int(hits.get(t, 0)) for t in result.theme_ids}, n
-
 
 def theme_error_table(result) -> pd.DataFrame | None:
-    """Per theme: measured precision/recall and the month's corrected rate, or None without labels.
-
-    Raises ``InputError`` when the labels file cannot be read.
-    """
-
-    tax = result.taxonomy
-    if not tax.labels:
-        return None
-    errors = measured_error(tax)
-    hits, n = _month_counts(result)
-    if n <= 0:
-        return pd.DataFrame()
-    out = corrected_rates(hits, n, errors)
-    out.insert(1, "label", [tax.label(t) for t in out["theme"]])
-    return out
+    """Per theme: measured precision/recall and the month's corrected rate (``result.theme_errors``), or
+    None without labels or when the labels file could not be read (``result.theme_errors_failed``)."""
+    return result.theme_errors
 
 
 def theme_error_notes(result) -> Html:
@@ -58,13 +33,11 @@ def theme_error_notes(result) -> Html:
     if not tax.labels:
         return paragraphs(["Theme rates are the tagger's counts, not corrected for its errors: the taxonomy "
                            "points to no analyst's labels file to measure them on."])
-    try:
-        frame = theme_error_table(result)
-    except (InputError, ValueError) as exc:
-        log.warning("theme error notes: %s", exc)  # the message names server paths: the log only
+    if result.theme_errors_failed:  # the exception is in the log: its message names server paths
         return paragraphs([f"The tagger's error could not be measured on the analyst's labels file "
                            f"({Path(str(tax.labels)).name}); the log says why. Theme rates are the tagger's "
                            "counts, not corrected for its errors."])
+    frame = result.theme_errors
     if frame is None:  # no labels file (checked above)
         return Html("")
     name = Path(str(tax.labels)).name

@@ -10,7 +10,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .. import schema as S
 from ..result import MonthResult
 from ..stats import columns as K
 from ..months import month_label
@@ -25,13 +24,12 @@ def _month_name(month: str) -> str:
 
 def volume_sentence(result: MonthResult) -> str:
     """How much feedback the month holds, and from how many distinct customers where that is known."""
-    frame = result.frame
-    n = len(frame)
+    v = result.volume
+    n = v.responses
     pieces = f"{n:,} piece{'' if n == 1 else 's'} of feedback"
-    keys = frame[S.CUSTOMER_KEY] if S.CUSTOMER_KEY in frame.columns else None
-    if keys is not None and keys.notna().any():
-        customers = int(keys.nunique())  # rows without a customer id may be more people: "at least"
-        many = "" if keys.notna().all() else "at least "
+    if v.customers is not None:
+        customers = v.customers  # rows without a customer id may be more people: "at least"
+        many = "" if v.all_known else "at least "
         who = f"{many}{customers:,} customer{'' if customers == 1 else 's'}"
         return f"In {_month_name(result.month)} we received {pieces} from {who}."
     return f"In {_month_name(result.month)} we received {pieces}."

@@ -13,11 +13,9 @@ import numpy as np
 import pandas as pd
 
 from .. import schema as S
-from ..clean import reason_labels
 from ..result import MonthResult
 from ..stats import columns as K
 from ..stats.findings import CI_LEVEL
-from ..quotes import representative_quotes
 from ..safety import escape
 from ..months import month_label
 from . import narrative
@@ -95,12 +93,11 @@ def thin_notice(result: MonthResult) -> Html:
 
 def title_block(result: MonthResult, generated_at: str | None = None) -> Html:
     """Report title, month, sources and a table of contents."""
-    counts = result.frame[S.SOURCE].value_counts()
-    sources = ", ".join(f"{int(n):,} {src}s" for src, n in counts.items() if n)
+    sources = ", ".join(f"{int(n):,} {src}s" for src, n in result.source_counts.items() if n)
     toc = "".join(f'<li><a href="#{a}">{escape(h)}</a></li>' for a, h in LEADER_SECTIONS + (("appendix", "Appendix"),))
     return Html(
         f'<header class="fb-title"><h1>Customer feedback report — {escape(month_label(result.month))}</h1>'
-        f'<p class="fb-sub">{len(result.frame):,} pieces of feedback ({escape(sources)}). '
+        f'<p class="fb-sub">{result.volume.responses:,} pieces of feedback ({escape(sources)}). '
         + (f'<span class="fb-generated">Generated {escape(generated_at)}.</span>' if generated_at else "")
         + '</p></header>'
         f'<nav class="fb-toc" aria-label="Contents"><ol>{toc}</ol></nav>'
@@ -358,8 +355,7 @@ def team_table(result: MonthResult) -> Html:
     teams = teams[teams[K.GROUP].astype("string") != K.ALL]
     if teams.empty:
         return paragraphs(["No team is named in this month's feedback."])
-    models = (result.frame.dropna(subset=[S.TEAM]).drop_duplicates(S.TEAM)
-              .set_index(S.TEAM)[S.SERVICE_MODEL].astype("string").to_dict())
+    models = result.team_models
     m = result.config.min_group_size
     return table(teams.sort_values("n", ascending=False), [
         ("group", "Team", None),
@@ -632,19 +628,16 @@ def recognition(result: MonthResult) -> Html:
 
 def quotes(result: MonthResult) -> Html:
     """Two or three representative, PII-redacted quotes for each of the most frequent themes."""
-    frame = result.frame
-    rates = {t: int(frame[S.theme_column(t)].sum()) for t in result.theme_ids if t != "praise"}
-    top = [t for t, n in sorted(rates.items(), key=lambda kv: -kv[1]) if n > 0][:5]
+    quoted = result.quotes
     parts = []
-    for theme in top:
-        sub = frame[frame[S.theme_column(theme)]]
-        chosen = representative_quotes(sub[S.TEXT], result.config.quotes_per_theme)
+    for theme, comments in zip(result.quote_themes["theme"], result.quote_themes["comments"]):
+        chosen = quoted[(quoted["theme"] == theme).to_numpy(dtype=bool)]
         items = "".join(
-            f"<blockquote>{escape(_short(frame.at[i, S.TEXT]))}"
-            f"<footer>{escape(frame.at[i, S.TEAM] or 'unknown team')}, {escape(frame.at[i, S.SOURCE])}</footer></blockquote>"
-            for i in chosen.index
+            f"<blockquote>{escape(_short(text))}"
+            f"<footer>{escape(team or 'unknown team')}, {escape(source)}</footer></blockquote>"
+            for text, team, source in zip(chosen[S.TEXT], chosen[S.TEAM], chosen[S.SOURCE])
         )
-        parts.append(f"<h3>{escape(_label(result, theme))} — {len(sub):,} comments</h3>{items}")
+        parts.append(f"<h3>{escape(_label(result, theme))} — {int(comments):,} comments</h3>{items}")
     return Html("".join(parts) or "<p>No theme was mentioned this month.</p>")
 
 
@@ -655,13 +648,11 @@ def data_quality(result: MonthResult) -> Html:
     kept = int(q["rows_kept"].sum())
     quarantined = int(q["rows_quarantined"].sum())
     # one line per kind of reason ("duplicate of R_123" counts as "duplicate")
-    kinds = reason_labels(result.quarantine) if len(result.quarantine) else pd.Series(dtype="string")
-    reasons = (kinds.value_counts().rename_axis("reason").reset_index(name="rows")
-               if len(result.quarantine) else pd.DataFrame(columns=["reason", "rows"]))
+    reasons = result.quarantine_reasons
     return paragraphs([
         f"{total_read:,} rows read from {len(q)} files: {kept:,} kept and {quarantined:,} set aside in "
         f"quarantine.csv with their reason ({kept + quarantined:,} accounted for). "
-        f"This month has {len(result.frame):,} of the kept rows.",
+        f"This month has {result.volume.responses:,} of the kept rows.",
     ]) + table(q, [
         ("file", "File", None),
         ("platform", "Detected as", None),

@@ -9,6 +9,7 @@ against last month. The report only formats these (:mod:`feedbacklib.report`).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -16,7 +17,8 @@ from scipy import stats
 
 from feedbacklib.pooling import group_counts, pooled_rates
 from feedbacklib.schema import (
-    CHANNEL, CSAT, IN_HOUSE, OUTSOURCED, SENTIMENT_LABEL, SERVICE_MODEL, TEAM, UNKNOWN, VENDOR, theme_column,
+    CHANNEL, CSAT, CUSTOMER_KEY, IN_HOUSE, OUTSOURCED, SENTIMENT_LABEL, SERVICE_MODEL, SOURCE, TEAM, UNKNOWN, VENDOR,
+    theme_column,
 )
 
 from ._frame import bool_flags, has_text
@@ -28,7 +30,7 @@ from .significance import benjamini_hochberg, two_proportion_test
 __all__ = [
     "CHANNEL_MIN_RATED", "CHANNEL_COLUMNS", "TEAM_PRAISE_COLUMNS", "SENTIMENT_PARTS", "HEADLINE_METRICS",
     "channel_satisfaction", "team_praise", "pooled_team_rates", "sentiment_shares", "clear_change",
-    "headline_changes", "top_movers",
+    "headline_changes", "top_movers", "Volume", "volume", "source_counts", "team_service_models",
 ]
 
 #: A channel is shown for a side only with at least this many rated contacts.
@@ -196,3 +198,33 @@ def top_movers(trend: pd.DataFrame, k: int = 3) -> list[str]:
     against the recent average (largest absolute ``change_vs_baseline``)."""
     shown = trend.sort_values("change_vs_baseline", ascending=False, key=lambda s: s.abs())
     return shown.head(k)["theme"].tolist()
+
+
+@dataclass(frozen=True)
+class Volume:
+    """How much feedback a month holds: responses (rows), and distinct customers where any customer key is known."""
+
+    responses: int
+    #: Distinct customer keys, or None when no row has one.
+    customers: int | None = None
+    #: Every row has a customer key (else rows without one may be more people: "at least").
+    all_known: bool = False
+
+
+def volume(frame: pd.DataFrame) -> Volume:
+    """The :class:`Volume` of ``frame``."""
+    keys = frame[CUSTOMER_KEY] if CUSTOMER_KEY in frame.columns else None
+    if keys is None or not keys.notna().any():
+        return Volume(responses=len(frame))
+    return Volume(responses=len(frame), customers=int(keys.nunique()), all_known=bool(keys.notna().all()))
+
+
+def source_counts(frame: pd.DataFrame) -> dict[str, int]:
+    """Rows per source (survey, complaint, ...), most frequent first."""
+    return {str(src): int(n) for src, n in frame[SOURCE].value_counts().items()}
+
+
+def team_service_models(frame: pd.DataFrame) -> dict[str, str]:
+    """Each named team's service model (that of its first row)."""
+    return (frame.dropna(subset=[TEAM]).drop_duplicates(TEAM)
+            .set_index(TEAM)[SERVICE_MODEL].astype("string").to_dict())

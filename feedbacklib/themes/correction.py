@@ -52,6 +52,7 @@ __all__ = [
     "bootstrap_rate",
     "measured_error",
     "corrected_rates",
+    "theme_error_table",
     "N_BOOT",
 ]
 
@@ -305,3 +306,30 @@ def corrected_rates(hits: Mapping[str, int], n: int | Mapping[str, int], errors:
     cols = ["theme", "positives", "negatives", "precision", "recall", "specificity", "hits", "n",
             "tagged_rate", "estimate", "low", "high", "corrected"]
     return pd.DataFrame(rows, columns=cols)
+
+
+def _month_counts(theme_counts: pd.DataFrame, month: str, themes: list[str]) -> tuple[dict[str, int], int]:
+    now = theme_counts[theme_counts["month"] == month]
+    hits = now.groupby("theme", sort=False)["hits"].sum()
+    n_by_theme = now.groupby("theme", sort=False)["n"].sum()
+    n = int(n_by_theme.max()) if len(n_by_theme) else 0
+    return {t: int(hits.get(t, 0)) for t in themes}, n
+
+
+def theme_error_table(taxonomy: Taxonomy, theme_counts: pd.DataFrame, month: str) -> pd.DataFrame | None:
+    """Per theme: measured precision/recall and ``month``'s corrected rate, or None without labels.
+
+    ``theme_counts``: comments with text and theme hits by month (and service model), as
+    :func:`feedbacklib.history.theme_counts_of` counts them. Columns: those of
+    :func:`corrected_rates` with ``label`` second; empty when the month has no comment with text.
+    Raises ``InputError`` (or ``ValueError``) when the labels file cannot be read.
+    """
+    if not taxonomy.labels:
+        return None
+    errors = measured_error(taxonomy)
+    hits, n = _month_counts(theme_counts, month, list(taxonomy.ids))
+    if n <= 0:
+        return pd.DataFrame()
+    out = corrected_rates(hits, n, errors)
+    out.insert(1, "label", [taxonomy.label(t) for t in out["theme"]])
+    return out
