@@ -216,6 +216,7 @@ def test_a_missing_notebook_is_a_configuration_error(tmp_path, capsys):
     from feedbacklib.cli import main
 
     code = main(["run", "--dry-run", "--month", "2026-10", "--today", "2026-12-06", "--input", str(SAMPLE),
-                 "--output", str(tmp_path / "reports"), "--notebook", str(tmp_path / "gone.ipynb")])
+                 "--config", str(CONFIG), "--output", str(tmp_path / "reports"),
+                 "--notebook", str(tmp_path / "gone.ipynb")])
     err = capsys.readouterr().err
     assert code == 2 and "gone.ipynb is missing" in err and "--notebook" in err, err
