@@ -79,8 +79,14 @@ def executed_analyst_notebooks(tmp_path_factory, salt_env):
                             log_output=False, cwd=str(folder), execution_timeout=300, start_timeout=120)
         return nbformat.read(out / name, as_version=4)
 
-    with _project_kernel() as kernel, ThreadPoolExecutor(len(ANALYST_NOTEBOOKS)) as pool:
-        return dict(zip(ANALYST_NOTEBOOKS, pool.map(run, ANALYST_NOTEBOOKS)))
+    # papermill's cwd= is a process-wide chdir saved and restored per call: two threads interleave and
+    # can leave the process in notebooks/ (a later test then misses ./feedback.toml). Restore it here.
+    here = os.getcwd()
+    try:
+        with _project_kernel() as kernel, ThreadPoolExecutor(len(ANALYST_NOTEBOOKS)) as pool:
+            return dict(zip(ANALYST_NOTEBOOKS, pool.map(run, ANALYST_NOTEBOOKS)))
+    finally:
+        os.chdir(here)
 
 
 def _outputs(nb, mime):
