@@ -59,7 +59,7 @@ The ``Issue``-based targets above are withdrawn for tagging (filing categories, 
 customer says). ``gold`` scores the product's tagging on the reader-labelled files of
 ``shared/labels`` (``GOLD_GUIDELINES.md``) by 5-fold cross-validation (``gold_cv``: fixed
 permutation, seed 0): each fold is tagged by a tagger fitted on that fold's texts only, as
-``pipeline.tag_frame`` fits on a month, and the supervised model leaves out every shipped example
+``engines.base.tag_frame`` fits on a month, and the supervised model leaves out every shipped example
 whose text is in the fold, so no text is scored by a model that was trained on it. micro/macro F1
 (macro over themes with >= 15 positives), rate MAE in points (mean over the 11 themes of
 |tagged rate - labelled rate|). The short texts (``short_gold_dev.csv``, non-commercial) were used
@@ -517,7 +517,7 @@ def gold_cv(path: Path, taxonomy=None, folds: int = GOLD_FOLDS, analyst: bool = 
     """Scores of the product's tagging on a labelled file, by ``folds``-fold cross-validation.
 
     Each fold's texts are tagged by a tagger fitted on those texts only, as the monthly run
-    fits on a month (``feedbacklib.pipeline.tag_frame``): the supervised model leaves out every
+    fits on a month (``feedbacklib.engines.base.tag_frame``): the supervised model leaves out every
     shipped example whose text is in the fold, so no text is scored by a model trained on it.
     ``analyst=True``: the other folds of the same file are the analyst's labels file (the
     taxonomy's ``labels``), the "after learning from an analyst's labels" figure.

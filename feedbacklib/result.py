@@ -29,7 +29,8 @@ from .clean import reason_counts
 from .errors import InputError
 from .quotes import theme_quotes
 from .stats.breakdowns import Volume, source_counts, team_service_models, volume
-from .stats.casemix import adjusted_compare
+from .stats.casemix import adjusted_from_summary
+from .stats.summaries import DEFAULT_STRATA, summarise
 from .config import Config
 from .stats.drivers import theme_drivers
 from .service import compare_service, service_kpis
@@ -271,7 +272,10 @@ def month_tables(current: pd.DataFrame, history: History, month: str, cfg: Confi
                                   min_n=min_n)
     out["service_comparison"] = compare_service(current, history.contacts, sla_first_response_hours=sla, min_n=min_n)
     out["team_kpis"] = kpi_table(current, by=S.TEAM, **kw)
-    out["adjusted"] = adjusted_compare(current, group_col=S.SERVICE_MODEL, a=S.OUTSOURCED, b=S.IN_HOUSE, **kw)
+    # case-mix adjusted next to the raw comparison above (not computed again): from the rows' summary
+    by_model = summarise(current, themes=themes, keys=(S.SERVICE_MODEL,), strata=DEFAULT_STRATA, scores=())
+    out["adjusted"] = adjusted_from_summary(by_model, out["comparison"], group_col=S.SERVICE_MODEL, a=S.OUTSOURCED,
+                                            b=S.IN_HOUSE, min_n=min_n)
     out["drivers"] = theme_drivers(current, score=S.CSAT, by=S.SERVICE_MODEL, **kw)
     out["call_list"] = select_call_list(current, cfg.call_list_size)
     out["recognition"] = select_recognition(current)

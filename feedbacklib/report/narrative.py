@@ -101,23 +101,26 @@ def action_satisfaction(result: MonthResult) -> str:
     return satisfaction_sentence(result)
 
 
-def action_gap(result: MonthResult) -> list[str]:
-    """Providers whose 'solved' cases customers clearly dispute, as action titles."""
+def _disputed(result: MonthResult) -> list[tuple[pd.Series, str]]:
+    """``(row, " against X% in-house" or "")`` for each provider whose 'solved' cases customers
+    clearly dispute (the perception gap's significant rows, in-house left out)."""
     gap = result.gap
     if gap.empty or K.SIGNIFICANT not in gap:
         return []
     inhouse = gap[gap[K.PROVIDER] == K.IN_HOUSE_LABEL]
-    out = []
-    for _, r in gap[gap[K.SIGNIFICANT].fillna(False).astype(bool)].iterrows():
-        if r[K.PROVIDER] == K.IN_HOUSE_LABEL:
-            continue
-        base = f", against {inhouse.iloc[0]['any_share']:.0%} in-house" if not inhouse.empty else ""
-        out.append(
-            f"{r['provider']} marks cases solved that customers say are not: in {r['any_share']:.0%} of the "
-            f"{int(r['n_reported_solved'])} cases it reported solved the customer says it is not fixed, rates 1–2, "
-            f"reopens or complains of slowness{base} — check how it closes cases."
-        )
-    return out
+    base = f" against {inhouse.iloc[0]['any_share']:.0%} in-house" if not inhouse.empty else ""
+    rows = gap[gap[K.SIGNIFICANT].fillna(False).astype(bool) & (gap[K.PROVIDER] != K.IN_HOUSE_LABEL)]
+    return [(r, base) for _, r in rows.iterrows()]
+
+
+def action_gap(result: MonthResult) -> list[str]:
+    """Providers whose 'solved' cases customers clearly dispute, as action titles."""
+    return [
+        f"{r['provider']} marks cases solved that customers say are not: in {r['any_share']:.0%} of the "
+        f"{int(r['n_reported_solved'])} cases it reported solved the customer says it is not fixed, rates 1–2, "
+        f"reopens or complains of slowness{',' if base else ''}{base} — check how it closes cases."
+        for r, base in _disputed(result)
+    ]
 
 
 def _worse(metric: str, diff: float) -> bool:
@@ -229,20 +232,12 @@ def trend_sentences(result: MonthResult, trend: pd.DataFrame) -> list[str]:
 
 
 def gap_sentences(result: MonthResult) -> list[str]:
-    gap = result.gap
-    if gap.empty or K.SIGNIFICANT not in gap:
-        return []
-    inhouse = gap[gap[K.PROVIDER] == K.IN_HOUSE_LABEL]
-    out = []
-    for _, r in gap[gap[K.SIGNIFICANT].fillna(False).astype(bool)].iterrows():
-        if r[K.PROVIDER] == K.IN_HOUSE_LABEL:
-            continue
-        base = f" against {inhouse.iloc[0]['any_share']:.0%} in-house" if not inhouse.empty else ""
-        out.append(
-            f"{r['provider']} reported {int(r['n_reported_solved'])} cases solved, but in {r['any_share']:.0%} of them "
-            f"the customer says it is not fixed, rates 1–2, reopens or complains of slowness{base}."
-        )
-    return out
+    """Each disputing provider's perception gap, as a sentence of the appendix."""
+    return [
+        f"{r['provider']} reported {int(r['n_reported_solved'])} cases solved, but in {r['any_share']:.0%} of them "
+        f"the customer says it is not fixed, rates 1–2, reopens or complains of slowness{base}."
+        for r, base in _disputed(result)
+    ]
 
 
 def driver_sentences(result: MonthResult) -> list[str]:

@@ -28,7 +28,7 @@ are normalised before stratifying (``"Technical fault"`` and
 stratum ``"unknown"``.
 
 :func:`adjusted_compare` returns the raw comparison (exactly the figures of
-:func:`feedbacklib.compare.compare_groups`) next to the adjusted one, and says
+:func:`feedbacklib.stats.tables.compare_groups`) next to the adjusted one, and says
 so plainly when the two disagree.
 """
 
@@ -463,7 +463,7 @@ def adjusted_from_summary(
     alpha: float = ST.ALPHA,
 ) -> pd.DataFrame:
     """:func:`adjusted_compare` from a :class:`~feedbacklib.stats.summaries.Summary` whose keys
-    include ``group_col``, next to ``raw`` (the :func:`~feedbacklib.compare.compare_groups` table
+    include ``group_col``, next to ``raw`` (the :func:`~feedbacklib.stats.tables.compare_groups` table
     of the same rows, ``a`` against ``b``)."""
     F.require_column(summary.cells, group_col, "group_col")
     cells = summary.cells
@@ -487,7 +487,7 @@ def adjusted_compare(
 ) -> pd.DataFrame:
     """Raw and case-mix-adjusted differences ``a - b`` side by side, one row per metric.
 
-    Metrics and their order are those of :func:`~feedbacklib.compare.compare_groups`
+    Metrics and their order are those of :func:`~feedbacklib.stats.tables.compare_groups`
     (``satisfied_share``, ``csat_mean``, ``nps``, ``negative_share``,
     ``rate_<theme>``); the raw columns are copied from it. Adjusted: MH risk
     difference + CMH test for the shares and theme rates, OLS with stratum
@@ -531,7 +531,7 @@ def _vendor_cells(cells: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
 def adjusted_vendors_from_summary(summary: Summary, raw_all: pd.DataFrame, *, min_n: int = ST.MIN_N,
                                   alpha: float = ST.ALPHA) -> pd.DataFrame:
     """:func:`adjusted_compare_vendors` from a summary keyed by service model and vendor, next to
-    ``raw_all`` (the :func:`~feedbacklib.compare.compare_vendors` table of the same rows)."""
+    ``raw_all`` (the :func:`~feedbacklib.stats.tables.compare_vendors` table of the same rows)."""
     cells = summary.cells
     F.require_column(cells, S.SERVICE_MODEL, "frame")
     vendor_rows, in_b = _vendor_cells(cells)
@@ -561,7 +561,7 @@ def adjusted_compare_vendors(
     """:func:`adjusted_compare` of each vendor against in-house, stacked.
 
     Returns ``vendor`` followed by :data:`ADJUSTED_COLUMNS`; raw figures are
-    those of :func:`~feedbacklib.compare.compare_vendors` (BH across all
+    those of :func:`~feedbacklib.stats.tables.compare_vendors` (BH across all
     vendors), adjusted q-values are BH within each vendor.
     """
     F.require_column(frame, S.SERVICE_MODEL, "frame")

@@ -151,7 +151,7 @@ def theme_impact(
     score: str = S.CSAT,
     themes: Iterable[str] | None = None,
     n_resamples: int = ST.DEFAULT_RESAMPLES,
-    confidence: float = 0.95,
+    confidence: float = ST.CONFIDENCE,
     random_state: int | None = 0,
 ) -> pd.DataFrame:
     """How much each theme moves the overall score, with a seeded bootstrap interval.
@@ -191,7 +191,7 @@ def impact_from_summary(
     *,
     score: str = S.CSAT,
     n_resamples: int = ST.DEFAULT_RESAMPLES,
-    confidence: float = 0.95,
+    confidence: float = ST.CONFIDENCE,
     random_state: int | None = 0,
 ) -> pd.DataFrame:
     """:func:`theme_impact` from a :class:`~feedbacklib.stats.summaries.Summary` that keeps ``score``.
