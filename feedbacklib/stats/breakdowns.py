@@ -215,6 +215,8 @@ def sentiment_shares_from_summary(summary: Summary) -> pd.DataFrame:
         if part not in shares:
             shares[part] = 0.0
     shares["n"] = totals
+    if shares.empty:   # as pandas' crosstab of no rows has it
+        shares.index = pd.Index([], dtype=object, name="row_0")
     return shares
 
 

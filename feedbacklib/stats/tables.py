@@ -81,8 +81,8 @@ _Select = Callable[[pd.DataFrame], np.ndarray] | None
 
 def _values(summary: Summary, score: str, select: _Select) -> np.ndarray:
     """The group's ``score`` values (ascending; the statistics read them in any order)."""
-    table = summary.values[score]
-    levels, counts = value_counts(summary, score, None if select is None else select(table))
+    table = summary.values.get(score)
+    levels, counts = value_counts(summary, score, None if select is None or table is None else select(table))
     return np.repeat(levels, counts)
 
 
