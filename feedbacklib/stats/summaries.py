@@ -64,7 +64,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -98,6 +98,9 @@ SOLVED_RATED, SOLVED_LOW = "solved_rated", "solved_low"
 SOLVED_REOPEN_KNOWN, SOLVED_REOPENED = "solved_reopen_known", "solved_reopened"
 SOLVED_SLOW, SOLVED_ANY = "solved_slow", "solved_any"
 HIT_PREFIX = "hit:"
+#: Groups of :attr:`Summary.cells` measures ``summarise(measures=...)`` can pick (besides ``rows``,
+#: ``n_text`` and the theme hits, always there).
+MEASURE_GROUPS = ("csat", "nps", "sentiment", "praise", "gap")
 #: Columns whose mere presence changes a statistic (a theme rate with no column has no
 #: denominator; no channel column, no channel chart): :attr:`Summary.columns` says which were there.
 CHECKED_COLUMNS = (S.CHANNEL, S.CSAT, S.NPS, S.TEAM, S.VENDOR, S.SERVICE_MODEL, S.SENTIMENT_LABEL, S.SOURCE,
@@ -199,7 +202,7 @@ class Summary:
     @property
     def measures(self) -> list[str]:
         """Additive columns of :attr:`cells`."""
-        return _cell_measures(self.themes)
+        return [c for c in _cell_measures(self.themes) if c in self.cells.columns]
 
     @property
     def rows(self) -> int:
@@ -285,50 +288,56 @@ def reported_good(frame: pd.DataFrame, sla_first_response_hours: float | None) -
 
 def _cells(frame: pd.DataFrame, keys: Sequence[str], strata: Sequence[str], themes: Sequence[str],
            text: np.ndarray, sla: float | None, numeric: Mapping[str, np.ndarray],
-           key_ids: np.ndarray) -> pd.DataFrame:
+           key_ids: np.ndarray, groups: Collection[str] | None) -> pd.DataFrame:
     n = len(frame)
     key_frame = _key_frame(frame, list(dict.fromkeys([*keys, *strata])))
     ids, first = _group_ids([key_frame[c] for c in key_frame.columns[len(keys):]], n, start=key_ids)
+    wanted = set(MEASURE_GROUPS if groups is None else groups)
+    measures: dict[str, np.ndarray] = {ROWS: np.ones(n, dtype=np.int64), N_TEXT: text}
     csat = numeric[S.CSAT]
     rated = ~np.isnan(csat)
-    csat0 = np.where(rated, csat, 0.0)
-    nps = numeric[S.NPS]
-    answered = ~np.isnan(nps)
-    points = np.where(nps >= K.PROMOTER_MIN, 100.0, np.where(nps <= K.DETRACTOR_MAX, -100.0, 0.0))
-    points = np.where(answered, points, 0.0)
-    if S.SENTIMENT_LABEL in frame.columns:
-        # each label once (factorize), then a comparison of small integer codes per label
-        codes, uniques = pd.factorize(frame[S.SENTIMENT_LABEL], use_na_sentinel=True)
-        names = [str(u) for u in uniques]
-        label_is = {x: codes == names.index(x) if x in names else np.zeros(n, dtype=bool)
-                    for x in dict.fromkeys([K.NEGATIVE_LABEL, *K.SENTIMENT_PARTS])}
-        labelled = text & (codes >= 0)
-        negative = label_is[K.NEGATIVE_LABEL] & labelled
-    else:
-        label_is = {x: np.zeros(n, dtype=bool) for x in K.SENTIMENT_PARTS}
-        labelled = negative = np.zeros(n, dtype=bool)
-    measures = {
-        ROWS: np.ones(n, dtype=np.int64), N_TEXT: text, CSAT_N: rated, CSAT_SUM: csat0, CSAT_SUMSQ: csat0 * csat0,
-        SATISFIED: rated & (csat >= K.SATISFIED_MIN_CSAT), NPS_N: answered, NPS_SUM: points,
-        NPS_SUMSQ: points * points, LABELLED: labelled, NEGATIVE: negative,
-        PRAISE: F.bool_flags(frame, S.theme_column(PRAISE)) & text,
-    }
-    for x in K.SENTIMENT_PARTS:
-        measures[label_column(x)] = label_is[x]
-    # the perception gap's signals among the rows reported good (stats.tables.perception_gap)
-    solved = reported_good(frame, sla)
-    not_fixed = F.bool_flags(frame, S.theme_column(K.NOT_FIXED_THEME)) & text & solved
-    low = (csat <= K.LOW_RATING_MAX_CSAT) & rated & solved
-    reopen_known = F.known_mask(frame, S.REOPENED) & solved
-    reopened = F.bool_flags(frame, S.REOPENED) & reopen_known
-    slow = F.bool_flags(frame, S.theme_column(K.SLOW_THEME)) & text & solved
-    measures.update({
-        SOLVED: solved, SOLVED_TEXT: text & solved, SOLVED_NOT_FIXED: not_fixed, SOLVED_RATED: rated & solved,
-        SOLVED_LOW: low, SOLVED_REOPEN_KNOWN: reopen_known, SOLVED_REOPENED: reopened, SOLVED_SLOW: slow,
-        SOLVED_ANY: not_fixed | low | reopened | slow,
-    })
+    if "csat" in wanted:
+        csat0 = np.where(rated, csat, 0.0)
+        measures.update({CSAT_N: rated, CSAT_SUM: csat0, CSAT_SUMSQ: csat0 * csat0,
+                         SATISFIED: rated & (csat >= K.SATISFIED_MIN_CSAT)})
+    if "nps" in wanted:
+        nps = numeric[S.NPS]
+        answered = ~np.isnan(nps)
+        points = np.where(nps >= K.PROMOTER_MIN, 100.0, np.where(nps <= K.DETRACTOR_MAX, -100.0, 0.0))
+        points = np.where(answered, points, 0.0)
+        measures.update({NPS_N: answered, NPS_SUM: points, NPS_SUMSQ: points * points})
+    if "sentiment" in wanted:
+        if S.SENTIMENT_LABEL in frame.columns:
+            # each label once (factorize), then a comparison of small integer codes per label
+            codes, uniques = pd.factorize(frame[S.SENTIMENT_LABEL], use_na_sentinel=True)
+            names = [str(u) for u in uniques]
+            label_is = {x: codes == names.index(x) if x in names else np.zeros(n, dtype=bool)
+                        for x in dict.fromkeys([K.NEGATIVE_LABEL, *K.SENTIMENT_PARTS])}
+            labelled = text & (codes >= 0)
+            negative = label_is[K.NEGATIVE_LABEL] & labelled
+        else:
+            label_is = {x: np.zeros(n, dtype=bool) for x in K.SENTIMENT_PARTS}
+            labelled = negative = np.zeros(n, dtype=bool)
+        measures.update({LABELLED: labelled, NEGATIVE: negative})
+        measures.update({label_column(x): label_is[x] for x in K.SENTIMENT_PARTS})
+    if "praise" in wanted:
+        measures[PRAISE] = F.bool_flags(frame, S.theme_column(PRAISE)) & text
+    if "gap" in wanted:
+        # the perception gap's signals among the rows reported good (stats.tables.perception_gap)
+        solved = reported_good(frame, sla)
+        not_fixed = F.bool_flags(frame, S.theme_column(K.NOT_FIXED_THEME)) & text & solved
+        low = (csat <= K.LOW_RATING_MAX_CSAT) & rated & solved
+        reopen_known = F.known_mask(frame, S.REOPENED) & solved
+        reopened = F.bool_flags(frame, S.REOPENED) & reopen_known
+        slow = F.bool_flags(frame, S.theme_column(K.SLOW_THEME)) & text & solved
+        measures.update({
+            SOLVED: solved, SOLVED_TEXT: text & solved, SOLVED_NOT_FIXED: not_fixed, SOLVED_RATED: rated & solved,
+            SOLVED_LOW: low, SOLVED_REOPEN_KNOWN: reopen_known, SOLVED_REOPENED: reopened, SOLVED_SLOW: slow,
+            SOLVED_ANY: not_fixed | low | reopened | slow,
+        })
     for t in themes:
         measures[hit_column(t)] = F.bool_flags(frame, S.theme_column(t)) & text
+    measures = {name: measures[name] for name in _cell_measures(themes) if name in measures}   # one order
     return _table(key_frame, ids, first, measures)
 
 
@@ -396,6 +405,7 @@ def summarise(
     scores: Sequence[str] = SCORES,
     values: Sequence[str] = (),
     sla_first_response_hours: float | None = None,
+    measures: Collection[str] | None = None,
 ) -> Summary:
     """The :class:`Summary` of ``frame`` (a month, or one partition of it).
 
@@ -419,6 +429,10 @@ def summarise(
     sla_first_response_hours : float, optional
         Also count a row answered within this many hours as reported good in the
         ``solved*`` measures (:func:`~feedbacklib.stats.tables.perception_gap`'s option).
+    measures : collection of str, optional
+        Only these groups of :data:`MEASURE_GROUPS` in the cells (``rows``, ``n_text`` and the
+        theme hits always), and no ``sources`` / ``team_models``: the lean summary one table
+        needs (the row-level tables use it). ``None`` (the default): everything.
 
     Examples
     --------
@@ -436,7 +450,7 @@ def summarise(
         cells = pd.DataFrame(columns=[*keys, *_cell_measures(theme_ids)])
     else:
         strata_cols = tuple(c for c in strata if c in frame.columns)
-        cells = _cells(frame, keys, strata_cols, theme_ids, text, sla_first_response_hours, numeric, key_ids)
+        cells = _cells(frame, keys, strata_cols, theme_ids, text, sla_first_response_hours, numeric, key_ids, measures)
     tables: dict[str, pd.DataFrame] = {}
     if scores:
         flags = [F.bool_flags(frame, S.theme_column(t)) & text for t in theme_ids]
@@ -445,10 +459,12 @@ def summarise(
             tables[score] = _score_table(frame, keys, score, words, text, numeric[score], key_ids)
     present = frozenset(t for t in theme_ids if S.theme_column(t) in frame.columns)
     value_tables = {score: _value_table(frame, keys, numeric[score], key_ids) for score in values}
+    full = measures is None
     return Summary(keys=keys, strata=strata_cols, themes=theme_ids, present=present, cells=cells,
                    scores=tables, values=value_tables,
                    columns=frozenset(c for c in CHECKED_COLUMNS if c in frame.columns),
-                   sla=sla_first_response_hours, sources=_sources(frame), team_models=_team_models(frame))
+                   sla=sla_first_response_hours, sources=_sources(frame) if full else (),
+                   team_models=_team_models(frame) if full else ())
 
 
 def _add_tables(parts: Sequence[pd.DataFrame], keys: list[str]) -> pd.DataFrame:
@@ -478,14 +494,14 @@ def combine(*summaries: Summary) -> Summary:
     first = summaries[0]
 
     def built(s: Summary) -> tuple:
-        return (s.keys, s.strata, s.themes, tuple(s.scores), tuple(s.values), s.sla)
+        return (s.keys, s.strata, s.themes, tuple(s.scores), tuple(s.values), s.sla, tuple(s.measures))
 
     for other in summaries[1:]:
         if built(other) != built(first):
             raise ValueError(
-                "Cannot combine summaries built differently: keys/strata/themes/scores/values/sla "
+                "Cannot combine summaries built differently: keys/strata/themes/scores/values/sla/measures "
                 f"{built(first)} against {built(other)}. Build every part with "
-                "summarise() and the same arguments (same themes, keys, strata, scores, values and SLA).")
+                "summarise() and the same arguments (same themes, keys, strata, scores, values, SLA and measures).")
     if len(summaries) == 1:
         return first
     cell_keys = list(dict.fromkeys([*first.keys, *first.strata]))
