@@ -450,7 +450,15 @@ def summarise(
     # "has a comment" reads every text (the costliest column): only when something counts comments
     needs_text = measures is None or bool(theme_ids) or bool(scores) or bool(
         set(measures) & {"text", "sentiment", "praise", "gap"})
-    text = F.has_text(frame) if needs_text else np.zeros(len(frame), dtype=bool)
+    if measures is not None and needs_text and not theme_ids and not scores and set(measures) & {
+            "text", "sentiment", "praise", "gap"} == {"gap"}:
+        # only the perception gap counts comments, and only among the rows reported good
+        good = reported_good(frame, sla_first_response_hours)
+        readers = frame[[c for c in (S.TEXT, S.SENTIMENT) if c in frame.columns]]
+        text = np.zeros(len(frame), dtype=bool)
+        text[good] = F.has_text(readers.loc[good]) if len(readers.columns) else True
+    else:
+        text = F.has_text(frame) if needs_text else np.zeros(len(frame), dtype=bool)
     numeric = _Numeric(frame)
     key_ids = _group_ids([frame[k] for k in keys], len(frame))[0]
     if strata is None:
