@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -90,8 +91,10 @@ def select_call_list(frame: pd.DataFrame, size: int = 15, *, one_per_customer: b
 
     A row is listed when its priority (sum of weights) is at least 3, i.e.
     churn risk, or not resolved *and* unhappy. Order: priority, then most
-    recent first; with ``one_per_customer`` only the most urgent row of a
-    ``customer_key`` is kept (no customer is called twice).
+    recent first, then response id and platform (a total order: the same list
+    however the month's rows are ordered or split, see :class:`CallListPartial`);
+    with ``one_per_customer`` only the most urgent row of a ``customer_key`` is
+    kept (no customer is called twice).
 
     Returns
     -------
@@ -104,6 +107,69 @@ def select_call_list(frame: pd.DataFrame, size: int = 15, *, one_per_customer: b
     """
     if frame.empty:
         return pd.DataFrame(columns=list(CALL_LIST_COLUMNS))
+    return select_call_list_from_partial(call_list_partial(frame, size, one_per_customer=one_per_customer))
+
+
+#: The call list's order: most urgent, then most recent, then response id and platform (so the choice
+#: does not depend on the order or the split of the rows).
+_CALL_ORDER = ["priority", "_t", S.RESPONSE_ID, S.PLATFORM]
+_CALL_ASCENDING = [False, False, True, True]
+
+
+@dataclass(frozen=True, eq=False)
+class CallListPartial:
+    """The candidates of a set of rows for :func:`select_call_list`; add two to pool their rows.
+
+    ``candidates`` holds at most ``size`` rows (one per customer with ``one_per_customer``,
+    rows without a customer key each their own): every row of the month's call list is among
+    the candidates of the part that holds it, so the list chosen from the pooled candidates
+    is the month's, however the rows were split.
+    """
+
+    size: int
+    one_per_customer: bool
+    candidates: pd.DataFrame
+
+    def __add__(self, other: CallListPartial) -> CallListPartial:
+        if (self.size, self.one_per_customer) != (other.size, other.one_per_customer):
+            raise ValueError(f"Cannot add call-list partials of different sizes or rules: {self.size}, "
+                             f"{self.one_per_customer} against {other.size}, {other.one_per_customer}.")
+        both = pd.concat([self.candidates, other.candidates], ignore_index=True)
+        return CallListPartial(self.size, self.one_per_customer, _call_candidates(both, self.size,
+                                                                                  self.one_per_customer))
+
+    def __radd__(self, other) -> CallListPartial:
+        if isinstance(other, int) and other == 0:
+            return self
+        return self + other
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.candidates.memory_usage(deep=True).sum())
+
+
+def _call_candidates(rows: pd.DataFrame, size: int, one_per_customer: bool) -> pd.DataFrame:
+    out = rows.sort_values(_CALL_ORDER, ascending=_CALL_ASCENDING, kind="mergesort", na_position="last")
+    if one_per_customer:
+        known = out[S.CUSTOMER_KEY].notna()
+        out = pd.concat([out[known].drop_duplicates(S.CUSTOMER_KEY), out[~known]]).sort_values(
+            _CALL_ORDER, ascending=_CALL_ASCENDING, kind="mergesort", na_position="last")
+    return out.head(size).reset_index(drop=True)
+
+
+def call_list_partial(frame: pd.DataFrame, size: int = 15, *, one_per_customer: bool = True) -> CallListPartial:
+    """The :class:`CallListPartial` of ``frame`` (a month, or one part of it)."""
+    rows = _listed(frame)
+    columns = list(dict.fromkeys([*CALL_LIST_COLUMNS, S.CUSTOMER_KEY, S.PLATFORM]))
+    rows = rows.assign(**{c: pd.NA for c in columns if c not in rows.columns})[columns]
+    rows = rows.assign(_t=pd.to_datetime(rows[S.RECEIVED_AT], utc=True))
+    return CallListPartial(int(size), bool(one_per_customer), _call_candidates(rows, size, one_per_customer))
+
+
+def _listed(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows of ``frame`` the call list may take, with their ``priority`` and ``reasons``."""
+    if frame.empty:
+        return frame.assign(priority=pd.Series(dtype=int), reasons=pd.Series(dtype=object))
     churn = C.bool_flags(frame, S.theme_column(CHURN_THEME))
     not_fixed = C.bool_flags(frame, S.theme_column(NOT_FIXED_THEME))
     reported_known = C.known_mask(frame, S.RESOLVED_REPORTED)
@@ -118,20 +184,15 @@ def select_call_list(frame: pd.DataFrame, size: int = 15, *, one_per_customer: b
     unhappy = low | negative
     priority = 4 * churn.astype(int) + 2 * unresolved.astype(int) + unhappy.astype(int)
     keep = (priority >= 3) & C.has_text(frame)
-    reasons = [call_reasons(*flags) for flags in zip(churn, not_fixed, reported_solved, reported_unresolved,
-                                                     reopened, csat, negative)]
-    out = frame.assign(priority=priority, reasons=reasons).loc[keep]
-    out = out.assign(_t=pd.to_datetime(_col(out, S.RECEIVED_AT), utc=True))
-    out = out.sort_values(["priority", "_t"], ascending=[False, False], kind="mergesort", na_position="last")
-    if one_per_customer and S.CUSTOMER_KEY in out.columns:
-        known = out[S.CUSTOMER_KEY].notna()
-        out = pd.concat([out[known].drop_duplicates(S.CUSTOMER_KEY), out[~known]]).sort_values(
-            ["priority", "_t"], ascending=[False, False], kind="mergesort", na_position="last")
-    out = out.head(size)
-    for col in CALL_LIST_COLUMNS:
-        if col not in out.columns:
-            out[col] = pd.NA
-    return out[list(CALL_LIST_COLUMNS)].reset_index(drop=True)
+    reasons = [call_reasons(*flags) for flags in zip(churn[keep], not_fixed[keep], reported_solved[keep],
+                                                     reported_unresolved[keep], reopened[keep], csat[keep],
+                                                     negative[keep])]
+    return frame.loc[keep].assign(priority=priority[keep], reasons=reasons)
+
+
+def select_call_list_from_partial(partial: CallListPartial) -> pd.DataFrame:
+    """:func:`select_call_list` from a :class:`CallListPartial` (of the month, or added up from its parts)."""
+    return partial.candidates[list(CALL_LIST_COLUMNS)].reset_index(drop=True)
 
 
 # =========================================================================== #
