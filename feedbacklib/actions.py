@@ -18,6 +18,8 @@ from . import schema as S
 from .sentiment import score_sentiment
 
 __all__ = ["select_call_list", "call_reasons", "select_recognition", "praise_clause", "detect_agent", "fix_first",
+           "CallListPartial", "call_list_partial", "select_call_list_from_partial",
+           "FixFirstPartial", "fix_first_partial", "fix_first_from_partial",
            "CALL_LIST_COLUMNS", "RECOGNITION_COLUMNS", "FIX_FIRST_COLUMNS"]
 
 CHURN_THEME = "churn_risk"
@@ -377,33 +379,100 @@ def fix_first(
         ``moved`` (``"up"``, ``"down"`` or ``""``: significant change since
         last month, q < alpha, both months >= min_n) and ``spike``.
     """
+    return fix_first_from_partial(impact, fix_first_partial(frame, dimensions=dimensions), trend, size=size,
+                                  min_n=min_n, alpha=alpha, exclude=exclude)
+
+
+@dataclass(frozen=True, eq=False)
+class FixFirstPartial:
+    """What :func:`fix_first` needs of a set of rows; add two to pool their rows.
+
+    ``counts``: per ``dimension`` and group (``where``; the vendor of an in-house row without one
+    is "in-house") the comments with text (``n``) and per theme the comments mentioning it
+    (``hit:<theme>``); ``totals``: the same over every comment (``n`` and ``hit:<theme>``).
+    """
+
+    dimensions: tuple[str, ...]
+    counts: pd.DataFrame
+    totals: pd.Series
+
+    def __add__(self, other: FixFirstPartial) -> FixFirstPartial:
+        if self.dimensions != other.dimensions:
+            raise ValueError(f"Cannot add fix-first partials of dimensions {self.dimensions} and "
+                             f"{other.dimensions}: build every part with the same dimensions.")
+        both = pd.concat([self.counts, other.counts], ignore_index=True)
+        counts = both.groupby(["dimension", "where"], sort=True).sum().reset_index()
+        return FixFirstPartial(self.dimensions, counts, self.totals.add(other.totals, fill_value=0).astype(np.int64))
+
+    def __radd__(self, other) -> FixFirstPartial:
+        if isinstance(other, int) and other == 0:
+            return self
+        return self + other
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.counts.memory_usage(deep=True).sum() + self.totals.memory_usage(deep=True))
+
+
+def fix_first_partial(frame: pd.DataFrame, *, dimensions: Sequence[str] = (S.VENDOR, S.TEAM, S.CHANNEL),
+                      themes: Sequence[str] | None = None) -> FixFirstPartial:
+    """The :class:`FixFirstPartial` of ``frame`` (a month, or one part of it)."""
+    text = C.has_text(frame)
+    theme_ids = C.themes_of(frame, themes)
+    hits = {f"hit:{t}": C.bool_flags(frame, S.theme_column(t)) & text for t in theme_ids}
+    measures = pd.DataFrame({"n": text.astype(np.int64), **{k: v.astype(np.int64) for k, v in hits.items()}})
+    parts = []
+    for dim in dimensions:
+        if dim not in frame.columns:
+            continue
+        labels = frame[dim].astype("string")
+        if dim == S.VENDOR and S.SERVICE_MODEL in frame.columns:
+            in_house = C.equals_mask(frame, S.SERVICE_MODEL, S.IN_HOUSE)
+            labels = labels.mask(labels.isna() & in_house, C.IN_HOUSE_LABEL)
+        rows = measures[text].assign(where=labels[text].to_numpy()).dropna(subset=["where"])
+        parts.append(rows.groupby("where", sort=True).sum().reset_index().assign(dimension=dim))
+    columns = ["dimension", "where", *measures.columns]
+    counts = pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame(columns=columns)
+    totals = measures[text].sum().astype(np.int64)
+    return FixFirstPartial(tuple(dimensions), counts.astype({c: np.int64 for c in measures.columns}), totals)
+
+
+def fix_first_from_partial(
+    impact: pd.DataFrame,
+    partial: FixFirstPartial,
+    trend: pd.DataFrame | None = None,
+    *,
+    size: int = 3,
+    min_n: int = C.MIN_N,
+    alpha: float = C.ALPHA,
+    exclude: Sequence[str] = (PRAISE_THEME,),
+) -> pd.DataFrame:
+    """:func:`fix_first` from a :class:`FixFirstPartial` (of the month, or added up from its parts)."""
     if impact is None or impact.empty:
         return pd.DataFrame(columns=list(FIX_FIRST_COLUMNS))
     chosen = impact[(impact["impact"] < 0) & (impact["impact_hi"] < 0) & ~impact["theme"].isin(list(exclude))]
     chosen = chosen.sort_values("impact", kind="mergesort").head(size)
-    text = C.has_text(frame)
     trend_by_theme = trend.set_index("theme") if trend is not None and not trend.empty else None
+    n_text = int(partial.totals.get("n", 0))
     rows = []
     for rank, rec in enumerate(chosen.to_dict("records"), start=1):
-        hit = C.bool_flags(frame, S.theme_column(rec["theme"])) & text
-        for dim in dimensions:
+        hit = f"hit:{rec['theme']}"
+        for dim in partial.dimensions:
             row = {"rank": rank, "theme": rec["theme"], "impact": rec["impact"], "impact_lo": rec["impact_lo"],
                    "impact_hi": rec["impact_hi"], "n_with": rec.get("n_with", np.nan), "dimension": dim,
                    "where": "", "where_n": 0, "where_rate": np.nan, "where_rate_lo": np.nan,
                    "where_rate_hi": np.nan, "rest_rate": np.nan, "where_p_value": np.nan}
-            if dim in frame.columns:
-                labels = frame[dim].astype("string")
-                if dim == S.VENDOR and S.SERVICE_MODEL in frame.columns:
-                    in_house = C.equals_mask(frame, S.SERVICE_MODEL, S.IN_HOUSE)
-                    labels = labels.mask(labels.isna() & in_house, C.IN_HOUSE_LABEL)
-                counts = pd.DataFrame({"g": labels[text], "y": hit[text]}).dropna(subset=["g"]).groupby("g")["y"].agg(
-                    ["sum", "size"])
+            table = partial.counts[(partial.counts["dimension"] == dim).to_numpy(dtype=bool)]
+            if len(table):
+                sums = (table[hit] if hit in table.columns else pd.Series(0, index=table.index)).to_numpy()
+                counts = pd.DataFrame({"sum": sums, "size": table["n"].to_numpy()},
+                                      index=pd.Index(table["where"].to_numpy(), name="g"))
                 counts = counts[counts["size"] >= min_n]
                 if not counts.empty:
                     rate = counts["sum"] / counts["size"]
                     best = rate.sort_values(ascending=False, kind="mergesort").index[0]
                     x, n = int(counts.loc[best, "sum"]), int(counts.loc[best, "size"])
-                    xr, nr = int(hit[text].sum()) - x, int(text.sum()) - n
+                    xr, nr = int(partial.totals.get(hit, 0)) - x, n_text - n
                     low, high = C.proportion_interval(x, n)
                     row.update({"where": str(best), "where_n": n, "where_rate": 100 * x / n,
                                 "where_rate_lo": 100 * low, "where_rate_hi": 100 * high,
