@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 
 from . import schema as S
-from .emerging import find_emerging
+from .emerging import find_emerging, uncovered_partial
 from .stats import (
     channel_satisfaction, compare_groups, compare_vendors, headline_changes, kpi_table, perception_gap,
     pooled_team_rates, sentiment_shares, team_praise, theme_impact, top_movers,
@@ -187,13 +187,15 @@ def emerging_themes(frame: pd.DataFrame, history: History, month: str) -> tuple[
     past = history.uncovered
     past = past[past[S.MONTH] < month]
     current = uncovered_texts(frame)
+    fit_on = uncovered_partial(frame).texts     # the same sample as the month's parts added up
     texts, months = past[S.TEXT].astype(object), past[S.MONTH].astype(str)
     before = previous_month(history, month)
-    key = _digest(current, texts, months, month, before)
+    key = _digest(current, fit_on, texts, months, month, before)
     if key not in _EMERGING_CACHE:
         while len(_EMERGING_CACHE) >= _EMERGING_CACHE_SIZE:
             _EMERGING_CACHE.pop(next(iter(_EMERGING_CACHE)))
-        _EMERGING_CACHE[key] = find_emerging(current, texts, months, month=month, previous_month=before)
+        _EMERGING_CACHE[key] = find_emerging(current, texts, months, month=month, previous_month=before,
+                                             fit_on=fit_on)
     candidates, growth = _EMERGING_CACHE[key]
     return list(candidates), growth.copy()
 
