@@ -24,7 +24,8 @@ from feedbacklib import quotes as Q
 from feedbacklib import schema as S
 from feedbacklib import service as sv
 from feedbacklib.history import uncovered_sample, uncovered_sample_of
-from feedbacklib.result import emerging_themes, previous_month
+from feedbacklib.parts import month_parts
+from feedbacklib.result import emerging_from_parts, emerging_themes, month_tables_from_parts, previous_month
 from feedbacklib.stats import breakdowns as B
 from feedbacklib.themes.discovery import uncovered_texts
 
@@ -308,3 +309,31 @@ def test_emerging_themes_from_parts(sample_result, generated):
             got = _emerging_in_parts(parts, r.history, r.month)
             assert got[0] == want[0], name
             pd.testing.assert_frame_equal(got[1], want[1], obj=name)
+
+
+# --------------------------------------------------------------------------- #
+# Through MonthParts: the month's tables from its parts
+# --------------------------------------------------------------------------- #
+SHOWN = ("service", "service_comparison", "call_list", "fix_first", "quote_themes", "quotes", "kpi_tables",
+         "kpi_trend")
+
+
+def test_month_tables_from_parts_hold_the_shown_tables(sample_result):
+    r = sample_result
+    themes = list(r.taxonomy.ids)
+    contacts = r.history.contacts
+    for name, parts in customer_splits(r.frame).items():
+        window = sum((sv.contact_window(p, None) for p in parts), sv.contact_window(r.frame.iloc[0:0], contacts))
+        total = sum(month_parts(p, r.month, themes, r.config, contacts=contacts, window=window, customer_buckets=True)
+                    for p in parts)
+        tables = month_tables_from_parts(total, r.history, r.month, r.config, r.taxonomy)
+        for field in SHOWN:
+            pd.testing.assert_frame_equal(tables[field], getattr(r, field), obj=f"{name}: {field}")
+        assert tables["volume"] == r.volume
+        got = emerging_from_parts(total.shown.uncovered,
+                                  lambda models, parts=parts: (E.emerging_counts(uncovered_texts(p), models)
+                                                               for p in parts), r.history, r.month)
+        assert got[0] == r.emerging[0]
+        pd.testing.assert_frame_equal(got[1], r.emerging[1], obj=name)
+        pd.testing.assert_frame_equal(uncovered_sample_of(total.shown.uncovered, r.month),
+                                      r.aggregates()["uncovered"])
