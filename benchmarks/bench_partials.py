@@ -1,0 +1,168 @@
+"""Issue 19: sizes and times of the mergeable partials (service, volume and the few rows the report shows).
+
+    python -m benchmarks.bench_partials --rows 1000000 [--parts 8] [--json OUT]
+
+The month is made from the sample month's tagged, scored rows (``data/sample``, run once
+through ``run_month``): drawn with replacement up to ``--rows``, new response ids, times
+spread over the month, customers drawn from a pool of ``rows / 2`` (so most customers
+write more than once and land in any part), and each comment followed by 0-2 other
+comments of the pool as ``bench_e2e`` does (most texts distinct). Theme flags stay those
+of the drawn row (not re-tagged): the figures are about sizes and costs, not findings.
+
+For each partial the script prints the CPU seconds (this process, rusage) to build it on
+the whole month, to build it on ``--parts`` customer buckets and add them up, to compute
+the table from the sum, its size in bytes (pickled) and the row-level function's CPU
+seconds; for the service KPIs also the old row-level implementation
+(``tests/reference/service_rows.py``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pickle
+import resource
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.bench_e2e import join_comments  # noqa: E402
+from feedbacklib import actions as A  # noqa: E402
+from feedbacklib import emerging as E  # noqa: E402
+from feedbacklib import quotes as Q  # noqa: E402
+from feedbacklib import schema as S  # noqa: E402
+from feedbacklib import service as sv  # noqa: E402
+from feedbacklib.stats import breakdowns as B  # noqa: E402
+from feedbacklib.themes.discovery import uncovered_texts  # noqa: E402
+
+MONTH = "2026-10"
+
+
+def _cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def timed(fn, *args):
+    c0, w0 = _cpu(), time.perf_counter()
+    out = fn(*args)
+    return out, round(_cpu() - c0, 2), round(time.perf_counter() - w0, 2)
+
+
+def add_up(build, parts):
+    return sum(build(p) for p in parts)
+
+
+def count_parts(models, parts):
+    return sum(E.emerging_counts(uncovered_texts(p), models) for p in parts)
+
+
+def sample_month():
+    from feedbacklib.pipeline import run_month
+
+    os.environ.setdefault("FEEDBACK_PII_SALT", "bench-salt-not-secret")
+    return run_month(MONTH, ROOT / "data" / "sample", ROOT / "feedback.toml")
+
+
+def big_month(sample: pd.DataFrame, rows: int, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    out = sample.iloc[rng.integers(0, len(sample), rows)].reset_index(drop=True)
+    out[S.RESPONSE_ID] = pd.array([f"b{i}" for i in range(rows)], dtype="string")
+    out[S.RECEIVED_AT] = pd.Timestamp(f"{MONTH}-01", tz="UTC") + pd.to_timedelta(rng.uniform(0, 31, rows), unit="D")
+    out[S.CUSTOMER_KEY] = pd.array([f"{k:016x}" for k in rng.integers(0, rows // 2, rows)], dtype="string")
+    out[S.TEXT] = pd.array(join_comments(out[S.TEXT].to_numpy(dtype=object), seed=seed), dtype="string")
+    return out
+
+
+def buckets(frame: pd.DataFrame, parts: int) -> list[pd.DataFrame]:
+    h = pd.util.hash_pandas_object(frame[S.CUSTOMER_KEY].astype(object), index=False).to_numpy()
+    b = (h % np.uint64(parts)).astype(np.int64)
+    return [frame[b == i] for i in range(parts)]
+
+
+def bench_size(rows: int, args: argparse.Namespace, result) -> list[dict]:
+    themes, cfg, contacts = list(result.taxonomy.ids), result.config, result.history.contacts
+    report: list[dict] = []
+    frame = big_month(result.frame, rows)
+    parts = buckets(frame, args.parts)
+    window = sum((sv.contact_window(p) for p in parts), sv.contact_window(frame.iloc[0:0], contacts))
+    print(f"\n{rows:,} rows, {frame[S.TEXT].nunique():,} distinct texts, {args.parts} customer buckets; "
+          f"load average {os.getloadavg()[0]:.1f}")
+    builders = {
+        "service": (lambda f: sv.service_partial(f, contacts, window=window,
+                                                 sla_first_response_hours=cfg.sla_first_response_hours),
+                    lambda p: (sv.service_kpis_from_partial(p, min_n=cfg.min_group_size),
+                               sv.compare_service_from_partial(p, min_n=cfg.min_group_size)),
+                    lambda: (sv.service_kpis(frame, contacts, min_n=cfg.min_group_size),
+                             sv.compare_service(frame, contacts, min_n=cfg.min_group_size))),
+        "volume": (lambda f: B.volume_partial(f), B.volume_from_partial, lambda: B.volume(frame)),
+        "volume (bucketed)": (lambda f: B.volume_partial(f, bucketed=True), B.volume_from_partial,
+                              lambda: B.volume(frame)),
+        "call list": (lambda f: A.call_list_partial(f, cfg.call_list_size), A.select_call_list_from_partial,
+                      lambda: A.select_call_list(frame, cfg.call_list_size)),
+        "quotes": (lambda f: Q.quote_partial(f, themes, cfg.quotes_per_theme), Q.theme_quotes_from_partial,
+                   lambda: Q.theme_quotes(frame, themes, cfg.quotes_per_theme)),
+        "fix first": (lambda f: A.fix_first_partial(f, themes=themes),
+                      lambda p: A.fix_first_from_partial(result.impact, p, result.theme_trend),
+                      lambda: A.fix_first(result.impact, frame, result.theme_trend)),
+        "uncovered sample": (lambda f: E.uncovered_partial(f), lambda p: p.texts,
+                             lambda: E.uncovered_partial(frame).texts),
+    }
+    for name, (build, finish, rowlevel) in builders.items():
+        whole, build_cpu, _ = timed(build, frame)
+        summed, parts_cpu, _ = timed(add_up, build, parts)
+        _, finish_cpu, _ = timed(finish, summed)
+        _, row_cpu, _ = timed(rowlevel)
+        size = len(pickle.dumps(summed, protocol=pickle.HIGHEST_PROTOCOL))
+        part_size = max(len(pickle.dumps(build(p), protocol=pickle.HIGHEST_PROTOCOL)) for p in parts[:2])
+        rec = {"rows": rows, "partial": name, "build_whole_cpu_s": build_cpu, "build_parts_and_add_cpu_s": parts_cpu,
+               "table_from_partial_cpu_s": finish_cpu, "row_level_cpu_s": row_cpu, "bytes": size,
+               "bytes_one_part": part_size}
+        report.append(rec)
+        print(f"{name:18} build {build_cpu:6.2f} s | {args.parts} parts + add {parts_cpu:6.2f} s | "
+              f"table {finish_cpu:6.2f} s | row-level {row_cpu:6.2f} s | {size:>11,} B (one part {part_size:,} B)")
+    # emerging themes: sample, fit, second round over the parts
+    sample = sum(E.uncovered_partial(p) for p in parts)
+    models, fit_cpu, _ = timed(E.fit_emerging, sample.texts, sample.total)
+    counts, count_cpu, _ = timed(count_parts, models, parts)
+    size = len(pickle.dumps(counts)) + len(pickle.dumps(sample))
+    print(f"{'emerging':18} fit {fit_cpu:6.2f} s | counts over {args.parts} parts {count_cpu:6.2f} s | "
+          f"counts + sample {size:,} B; {sample.total:,} uncovered comments")
+    report.append({"rows": rows, "partial": "emerging", "fit_cpu_s": fit_cpu, "count_cpu_s": count_cpu,
+                   "bytes": size})
+    if not args.skip_old:
+        from tests.reference import service_rows as old
+
+        _, old_cpu, _ = timed(lambda: (old.service_kpis(frame, contacts, min_n=cfg.min_group_size),
+                                       old.compare_service(frame, contacts, min_n=cfg.min_group_size)))
+        print(f"{'service (old rows)':18} row-level {old_cpu:6.2f} s")
+        report.append({"rows": rows, "partial": "service (old row-level)", "row_level_cpu_s": old_cpu})
+    print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB")
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000])
+    parser.add_argument("--parts", type=int, default=8)
+    parser.add_argument("--json", type=Path)
+    parser.add_argument("--skip-old", action="store_true", help="do not time the old row-level service functions")
+    args = parser.parse_args(argv)
+    result = sample_month()
+    report: list[dict] = []
+    for rows in args.rows:
+        report += bench_size(rows, args, result)
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
