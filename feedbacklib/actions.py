@@ -20,6 +20,7 @@ from .sentiment import score_sentiment
 __all__ = ["select_call_list", "call_reasons", "select_recognition", "praise_clause", "detect_agent", "fix_first",
            "CallListPartial", "call_list_partial", "select_call_list_from_partial",
            "FixFirstPartial", "fix_first_partial", "fix_first_from_partial",
+           "RecognitionPartial", "recognition_partial", "select_recognition_from_partial", "RECOGNITION_CANDIDATES",
            "CALL_LIST_COLUMNS", "RECOGNITION_COLUMNS", "FIX_FIRST_COLUMNS"]
 
 CHURN_THEME = "churn_risk"
@@ -288,7 +289,12 @@ def _praising(clauses: list[str]) -> np.ndarray:
     return (score >= PRAISE_MIN_SENTIMENT) | (has_word & (score > -PRAISE_MIN_SENTIMENT))
 
 
-def select_recognition(frame: pd.DataFrame, *, per_team: int | None = None) -> pd.DataFrame:
+#: Praising rows kept per team (distinct clauses, and named staff members): at least what the report shows.
+RECOGNITION_CANDIDATES = 8
+
+
+def select_recognition(frame: pd.DataFrame, *, per_team: int | None = None,
+                       candidates: int = RECOGNITION_CANDIDATES) -> pd.DataFrame:
     """Praise worth recognising at the next team meeting, grouped by team.
 
     Praise = a comment with the ``praise`` theme whose *praising clause*
@@ -299,34 +305,113 @@ def select_recognition(frame: pd.DataFrame, *, per_team: int | None = None) -> p
     only "Fantastic service from Priya" is quoted, while "Thanks for nothing"
     is left out. ``agent`` is the staff member named (:func:`detect_agent`).
 
+    Per team, the rows kept are the first ``candidates`` distinct praising clauses
+    (case and end punctuation aside) and the first row of each of the first
+    ``candidates`` staff members named, in the order below: what the report can show
+    (at most :data:`RECOGNITION_CANDIDATES`), the same whatever the order or the
+    split of the rows (:class:`RecognitionPartial`). ``team_praise`` counts all of them.
+
     Returns
     -------
     pandas.DataFrame
         Columns ``team, vendor, team_praise`` (the team's praising comments this
         month), ``agent, response_id, received_at, text, clause`` (the praising
         clause, what the report quotes). Teams in order of praise count (then
-        name), named agents first within a team, then most recent first; at most
-        ``per_team`` rows per team when given.
+        name), named agents first within a team, then most recent first (then
+        response id and platform); at most ``per_team`` rows per team when given.
     """
+    if frame.empty or S.theme_column(PRAISE_THEME) not in frame.columns:
+        return pd.DataFrame(columns=list(RECOGNITION_COLUMNS))
+    return select_recognition_from_partial(recognition_partial(frame, candidates), per_team=per_team)
+
+
+_PRAISE_KEY = "_key"
+_TEAM_ORDER = [S.TEAM, "_named", "_t", S.RESPONSE_ID, S.PLATFORM]
+_TEAM_ASCENDING = [True, True, False, True, True]
+
+
+@dataclass(frozen=True, eq=False)
+class RecognitionPartial:
+    """What :func:`select_recognition` needs of a set of rows; add two to pool their rows.
+
+    ``counts``: praising comments per team (additive). ``candidates``: per team the first
+    ``size`` distinct praising clauses and the first row of each of the first ``size`` named
+    staff members (in the team's order: named first, most recent, response id, platform).
+    Taking the first of each key is decided by the key's first row, so the candidates of the
+    pooled candidates are the candidates of the pooled rows.
+    """
+
+    size: int
+    counts: dict[str, int]
+    candidates: pd.DataFrame
+
+    def __add__(self, other: RecognitionPartial) -> RecognitionPartial:
+        if self.size != other.size:
+            raise ValueError(f"Cannot add recognition partials of {self.size} and {other.size} candidates per "
+                             "team: build every part with the same number.")
+        counts = {t: self.counts.get(t, 0) + other.counts.get(t, 0) for t in dict.fromkeys([*self.counts,
+                                                                                             *other.counts])}
+        frames = [c for c in (self.candidates, other.candidates) if len(c)] or [self.candidates]
+        both = pd.concat(frames, ignore_index=True)
+        return RecognitionPartial(self.size, counts, _praise_candidates(both, self.size))
+
+    def __radd__(self, other) -> RecognitionPartial:
+        if isinstance(other, int) and other == 0:
+            return self
+        return self + other
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.candidates.memory_usage(deep=True).sum())
+
+
+def _praise_candidates(rows: pd.DataFrame, size: int) -> pd.DataFrame:
+    rows = rows.sort_values(_TEAM_ORDER, ascending=_TEAM_ASCENDING, kind="mergesort", na_position="last")
+    clauses = rows.drop_duplicates([S.TEAM, _PRAISE_KEY]).groupby(S.TEAM, sort=False).head(size)
+    named = rows[(rows["agent"] != "").to_numpy(dtype=bool)]
+    agents = named.drop_duplicates([S.TEAM, "agent"]).groupby(S.TEAM, sort=False).head(size)
+    both = pd.concat([clauses, agents]).drop_duplicates([S.TEAM, S.RESPONSE_ID, S.PLATFORM, "clause", "_t"])
+    return both.sort_values(_TEAM_ORDER, ascending=_TEAM_ASCENDING, kind="mergesort",
+                            na_position="last").reset_index(drop=True)
+
+
+def recognition_partial(frame: pd.DataFrame, size: int = RECOGNITION_CANDIDATES) -> RecognitionPartial:
+    """The :class:`RecognitionPartial` of ``frame`` (a month, or one part of it)."""
+    columns = [S.TEAM, S.VENDOR, "agent", S.RESPONSE_ID, S.RECEIVED_AT, S.TEXT, "clause", S.PLATFORM]
     col = S.theme_column(PRAISE_THEME)
     if frame.empty or col not in frame.columns:
-        return pd.DataFrame(columns=list(RECOGNITION_COLUMNS))
+        empty = pd.DataFrame({c: pd.Series(dtype=object) for c in [*columns, _PRAISE_KEY, "_named", "_t"]})
+        return RecognitionPartial(int(size), {}, empty)
     praise = C.bool_flags(frame, col) & C.has_text(frame)
     out = frame.loc[praise].copy()
-    for column in (S.TEAM, S.VENDOR, S.RESPONSE_ID, S.RECEIVED_AT):
+    for column in (S.TEAM, S.VENDOR, S.RESPONSE_ID, S.RECEIVED_AT, S.PLATFORM):
         if column not in out.columns:
             out[column] = pd.NA
     out[S.TEAM] = out[S.TEAM].astype("string").fillna("unknown team")
-    out["agent"] = [detect_agent(t) for t in out[S.TEXT]]
-    out["clause"] = [praise_clause(t, a) for t, a in zip(out[S.TEXT], out["agent"])]
+    out["agent"] = pd.Series([detect_agent(t) for t in out[S.TEXT]], index=out.index, dtype="str")
+    out["clause"] = pd.Series([praise_clause(t, a) for t, a in zip(out[S.TEXT], out["agent"])], index=out.index,
+                              dtype="str")
     has_clause = (out["clause"] != "").to_numpy(dtype=bool)
     keep = np.zeros(len(out), dtype=bool)
     keep[has_clause] = _praising(out.loc[has_clause, "clause"].tolist())
-    out = out.loc[keep]
-    out["team_praise"] = out.groupby(S.TEAM)[S.TEAM].transform("size").astype(int)
-    out = out.assign(_named=out["agent"] == "", _t=pd.to_datetime(out[S.RECEIVED_AT], utc=True))
-    out = out.sort_values(["team_praise", S.TEAM, "_named", "_t"], ascending=[False, True, True, False],
-                          kind="mergesort", na_position="last")
+    out = out.loc[keep, columns]
+    counts = {str(t): int(n) for t, n in out[S.TEAM].value_counts(sort=False).items()}
+    out = out.assign(**{_PRAISE_KEY: out["clause"].astype(str).str.casefold().str.strip(" .!"),
+                        "_named": (out["agent"] == "").astype(bool),
+                        "_t": pd.to_datetime(out[S.RECEIVED_AT], utc=True),
+                        S.RESPONSE_ID: out[S.RESPONSE_ID].astype("string"),
+                        S.PLATFORM: out[S.PLATFORM].astype("string")})
+    return RecognitionPartial(int(size), counts, _praise_candidates(out, int(size)))
+
+
+def select_recognition_from_partial(partial: RecognitionPartial, *, per_team: int | None = None) -> pd.DataFrame:
+    """:func:`select_recognition` from a :class:`RecognitionPartial` (of the month, or added up from its parts)."""
+    out = partial.candidates
+    if out.empty:
+        return pd.DataFrame(columns=list(RECOGNITION_COLUMNS))
+    out = out.assign(team_praise=out[S.TEAM].map(partial.counts).astype(int))
+    out = out.sort_values(["team_praise", *_TEAM_ORDER], ascending=[False, *_TEAM_ASCENDING], kind="mergesort",
+                          na_position="last")
     if per_team is not None:
         out = out.groupby(S.TEAM, sort=False).head(per_team)
     return out[list(RECOGNITION_COLUMNS)].reset_index(drop=True)

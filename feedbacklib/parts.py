@@ -33,7 +33,9 @@ from dataclasses import dataclass, field, fields
 import pandas as pd
 
 from . import schema as S
-from .actions import CallListPartial, FixFirstPartial, call_list_partial, fix_first_partial
+from .actions import (
+    CallListPartial, FixFirstPartial, RecognitionPartial, call_list_partial, fix_first_partial, recognition_partial,
+)
 from .config import Config
 from .emerging import UncoveredPartial, uncovered_partial
 from .quotes import QuotePartial, quote_partial
@@ -70,6 +72,9 @@ class ShownParts:
         Per theme its count and quote candidates (:func:`~feedbacklib.quotes.theme_quotes_from_partial`).
     fix_first : FixFirstPartial
         Comments and theme hits per vendor, team and channel (:func:`~feedbacklib.actions.fix_first_from_partial`).
+    recognition : RecognitionPartial
+        Praising comments per team and the praise the report can show
+        (:func:`~feedbacklib.actions.select_recognition_from_partial`).
     uncovered : UncoveredPartial
         The uncovered comments' count and bottom-k sample: the emerging-theme fit and the history
         store's sample (:func:`~feedbacklib.emerging.fit_emerging`; the second round,
@@ -82,6 +87,7 @@ class ShownParts:
     quotes: QuotePartial | None = None
     fix_first: FixFirstPartial | None = None
     uncovered: UncoveredPartial | None = None
+    recognition: RecognitionPartial | None = None
 
     def __add__(self, other: ShownParts) -> ShownParts:
         if not isinstance(other, ShownParts):
@@ -111,6 +117,7 @@ def shown_parts(frame: pd.DataFrame, themes: Iterable[str], cfg: Config, *, cont
         quotes=quote_partial(frame, themes, cfg.quotes_per_theme),
         fix_first=fix_first_partial(frame, themes=themes),
         uncovered=uncovered_partial(frame),
+        recognition=recognition_partial(frame),
     )
 
 

@@ -22,7 +22,7 @@ import pandas as pd
 from . import schema as S
 from .emerging import UncoveredPartial, emerging_from_counts, find_emerging, fit_emerging, uncovered_partial
 from .stats import headline_changes, top_movers
-from .actions import fix_first_from_partial, select_call_list_from_partial, select_recognition
+from .actions import fix_first_from_partial, select_call_list_from_partial, select_recognition_from_partial
 from .clean import reason_counts
 from .errors import InputError
 from .quotes import theme_quotes_from_partial
@@ -265,12 +265,12 @@ def month_tables(current: pd.DataFrame, history: History, month: str, cfg: Confi
     (and the input's rejected rows ``quarantine``, for the reason counts).
 
     The tables a summary of the rows gives come from :func:`month_tables_from_parts` on the rows'
-    :func:`~feedbacklib.parts.month_parts`; the rest (recognition, emerging themes) still read the rows.
+    :func:`~feedbacklib.parts.month_parts`; the emerging themes still read the rows (two rounds:
+    :func:`emerging_from_parts`).
     """
     themes = list(taxonomy.ids)
     parts = month_parts(current, month, themes, cfg, contacts=history.contacts)
     out = month_tables_from_parts(parts, history, month, cfg, taxonomy, quarantine=quarantine)
-    out["recognition"] = select_recognition(current)
     out["emerging"] = emerging_themes(current, history, month)
     return out
 
@@ -285,8 +285,8 @@ def month_tables_from_parts(parts: MonthParts, history: History, month: str, cfg
     customers' contacts across months); with it, ``kpi_tables``, ``kpi_trend`` and ``headline_changes``
     are included too; without it, from the parts' :class:`~feedbacklib.parts.ShownParts` when they hold
     the service partial. From the shown parts too: ``service``, ``service_comparison``, ``call_list``,
-    ``fix_first``, ``volume``, ``quote_themes`` and ``quotes``. Not included (they still need rows):
-    ``recognition``, ``emerging`` (:func:`emerging_from_parts` computes it in two rounds over the parts).
+    ``recognition``, ``fix_first``, ``volume``, ``quote_themes`` and ``quotes``. Not included (it needs a
+    second pass over the parts): ``emerging`` (:func:`emerging_from_parts`).
     """
     themes = list(taxonomy.ids)
     min_n = cfg.min_group_size
@@ -338,7 +338,7 @@ def shown_tables(shown: ShownParts, out: dict[str, Any], *, min_n: int,
                  service: pd.DataFrame | None = None) -> dict[str, Any]:
     """The tables of :class:`MonthResult` that the month's :class:`~feedbacklib.parts.ShownParts` give
     (those it holds): service KPIs and comparison, call list, fix first (reading ``out``'s impact and
-    theme trend), volume and quotes."""
+    theme trend), recognition, volume and quotes."""
     tables: dict[str, Any] = {}
     if shown.service is not None:
         tables["service"] = service if service is not None else service_kpis_from_partial(shown.service,
@@ -346,6 +346,8 @@ def shown_tables(shown: ShownParts, out: dict[str, Any], *, min_n: int,
         tables["service_comparison"] = compare_service_from_partial(shown.service, min_n=min_n)
     if shown.call_list is not None:
         tables["call_list"] = select_call_list_from_partial(shown.call_list)
+    if shown.recognition is not None:
+        tables["recognition"] = select_recognition_from_partial(shown.recognition)
     if shown.fix_first is not None:
         tables["fix_first"] = fix_first_from_partial(out["impact"], shown.fix_first, out["theme_trend"], min_n=min_n)
     if shown.volume is not None:

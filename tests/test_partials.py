@@ -29,6 +29,9 @@ from feedbacklib.result import emerging_from_parts, emerging_themes, month_table
 from feedbacklib.stats import breakdowns as B
 from feedbacklib.themes.discovery import uncovered_texts
 
+from feedbacklib.report.sections import RECOGNITION_SHOWN, _recognition_order
+
+from .reference import recognition_rows as old_rec
 from .reference import service_rows as old_sv
 
 MONTH = "2026-10"
@@ -231,6 +234,33 @@ def test_call_list_from_candidates(which, sample_result, generated):
     pd.testing.assert_frame_equal(A.select_call_list(shuffled, size), whole)
 
 
+def test_recognition_shows_the_same_praise_as_before(sample_result):
+    """The report's praise (per team counts, the clauses shown) is what every praising row gave."""
+    old = old_rec.select_recognition(sample_result.frame)
+    new = sample_result.recognition
+    assert A.RECOGNITION_CANDIDATES >= RECOGNITION_SHOWN and len(new) < len(old)
+    pd.testing.assert_frame_equal(_recognition_order(new).head(RECOGNITION_SHOWN).reset_index(drop=True),
+                                  _recognition_order(old).head(RECOGNITION_SHOWN).reset_index(drop=True))
+    pd.testing.assert_series_equal(new.groupby(S.TEAM, sort=False)["team_praise"].first(),
+                                   old.groupby(S.TEAM, sort=False)["team_praise"].first())
+    # the kept rows are the old table's rows, in its order
+    at = old.reset_index().merge(new, on=list(new.columns), how="inner")["index"]
+    assert len(at) == len(new) and at.is_monotonic_increasing
+
+
+@pytest.mark.parametrize("which", ["sample", "generated"])
+@pytest.mark.parametrize("size", [A.RECOGNITION_CANDIDATES, 2])
+def test_recognition_from_candidates(which, size, sample_result, generated):
+    frame = sample_result.frame if which == "sample" else generated
+    whole = A.select_recognition(frame, candidates=size)
+    assert len(whole)
+    for name, parts in row_splits(frame).items():
+        total = sum(A.recognition_partial(p, size) for p in parts)
+        pd.testing.assert_frame_equal(A.select_recognition_from_partial(total), whole, obj=name)
+    pd.testing.assert_frame_equal(A.select_recognition(frame.sample(frac=1.0, random_state=5), candidates=size),
+                                  whole)
+
+
 @pytest.mark.parametrize("which", ["sample", "generated"])
 def test_quotes_from_candidates(which, sample_result, generated):
     frame = sample_result.frame if which == "sample" else generated
@@ -314,7 +344,7 @@ def test_emerging_themes_from_parts(sample_result, generated):
 # --------------------------------------------------------------------------- #
 # Through MonthParts: the month's tables from its parts
 # --------------------------------------------------------------------------- #
-SHOWN = ("service", "service_comparison", "call_list", "fix_first", "quote_themes", "quotes", "kpi_tables",
+SHOWN = ("service", "service_comparison", "call_list", "recognition", "fix_first", "quote_themes", "quotes", "kpi_tables",
          "kpi_trend")
 
 
