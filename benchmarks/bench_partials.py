@@ -33,7 +33,6 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.bench_e2e import join_comments  # noqa: E402
 from feedbacklib import actions as A  # noqa: E402
 from feedbacklib import emerging as E  # noqa: E402
 from feedbacklib import quotes as Q  # noqa: E402
@@ -77,7 +76,23 @@ def big_month(sample: pd.DataFrame, rows: int, seed: int = 0) -> pd.DataFrame:
     out[S.RESPONSE_ID] = pd.array([f"b{i}" for i in range(rows)], dtype="string")
     out[S.RECEIVED_AT] = pd.Timestamp(f"{MONTH}-01", tz="UTC") + pd.to_timedelta(rng.uniform(0, 31, rows), unit="D")
     out[S.CUSTOMER_KEY] = pd.array([f"{k:016x}" for k in rng.integers(0, rows // 2, rows)], dtype="string")
-    out[S.TEXT] = pd.array(join_comments(out[S.TEXT].to_numpy(dtype=object), seed=seed), dtype="string")
+    out[S.TEXT] = pd.array(join_comments(out[S.TEXT], seed=seed), dtype="string")
+    return out
+
+
+def join_comments(text: pd.Series, *, seed: int) -> list:
+    """As ``bench_e2e.join_comments`` (each substantive comment followed by 0-2 other comments of the
+    pool), on Python strings (numpy's fixed-width strings take gigabytes at a million rows)."""
+    rng = np.random.default_rng(seed)
+    values = text.astype(object).tolist()
+    pool = sorted({t for t in values if isinstance(t, str) and len(t) > 12})
+    extra = rng.choice([0, 1, 2], size=len(values), p=[0.15, 0.55, 0.30])
+    a, b = rng.integers(0, len(pool), len(values)), rng.integers(0, len(pool), len(values))
+    out = []
+    for t, e, i, j in zip(values, extra, a, b):
+        if isinstance(t, str) and len(t) > 12 and e:
+            t = t + " " + pool[i] + (" " + pool[j] if e == 2 else "")
+        out.append(t)
     return out
 
 
@@ -126,6 +141,7 @@ def bench_size(rows: int, args: argparse.Namespace, result) -> list[dict]:
                "table_from_partial_cpu_s": finish_cpu, "row_level_cpu_s": row_cpu, "bytes": size,
                "bytes_one_part": part_size}
         report.append(rec)
+        print(f"[peak RSS so far {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB] ", end="")
         print(f"{name:18} build {build_cpu:6.2f} s | {args.parts} parts + add {parts_cpu:6.2f} s | "
               f"table {finish_cpu:6.2f} s | row-level {row_cpu:6.2f} s | {size:>11,} B (one part {part_size:,} B)")
     # emerging themes: sample, fit, second round over the parts
