@@ -72,7 +72,12 @@ def bool_flags(frame: pd.DataFrame, column: str) -> np.ndarray:
     """Boolean column as a bool array, missing -> False."""
     if column not in frame.columns:
         return np.zeros(len(frame), dtype=bool)
-    return np.array(frame[column].astype("boolean").fillna(False), dtype=bool)
+    col = frame[column]
+    if col.dtype == bool:
+        return np.array(col, dtype=bool)
+    if isinstance(col.dtype, pd.BooleanDtype):
+        return col.to_numpy(dtype=bool, na_value=False)
+    return np.array(col.astype("boolean").fillna(False), dtype=bool)
 
 
 def known_mask(frame: pd.DataFrame, column: str) -> np.ndarray:

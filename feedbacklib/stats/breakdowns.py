@@ -70,7 +70,7 @@ def channel_satisfaction(frame: pd.DataFrame, *, min_rated: int = CHANNEL_MIN_RA
     """
     if CHANNEL not in frame.columns or CSAT not in frame.columns:
         return pd.DataFrame(columns=list(CHANNEL_COLUMNS))
-    summary = summarise(frame, themes=[], keys=(SERVICE_MODEL,), strata=(CHANNEL,), scores=())
+    summary = summarise(frame, themes=[], keys=(SERVICE_MODEL,), strata=(CHANNEL,), scores=(), measures=("csat",))
     return channel_satisfaction_from_summary(summary, min_rated=min_rated, confidence=confidence)
 
 
@@ -125,7 +125,7 @@ def team_praise(frame: pd.DataFrame, *, min_n: int = MIN_N, alpha: float = ALPHA
     above the others' and at least ``min_n`` comments. Sorted by ``q_value``.
     """
     frame[TEAM]  # noqa: B018 - a frame without teams is an error (KeyError), as it always was
-    return team_praise_from_summary(summarise(frame, themes=[], keys=(TEAM,), strata=(), scores=()),
+    return team_praise_from_summary(summarise(frame, themes=[], keys=(TEAM,), strata=(), scores=(), measures=("praise",)),
                                     min_n=min_n, alpha=alpha)
 
 
@@ -158,7 +158,7 @@ def pooled_team_rates(frame: pd.DataFrame) -> pd.DataFrame:
     if frame.empty or CSAT not in frame.columns or TEAM not in frame.columns:
         return pooled_rates(pd.DataFrame(columns=["group", "model", "x", "n"]))
     return pooled_team_rates_from_summary(summarise(frame, themes=[], keys=(TEAM, SERVICE_MODEL), strata=(),
-                                                    scores=()))
+                                                    scores=(), measures=("csat",)))
 
 
 def pooled_team_rates_from_summary(summary: Summary) -> pd.DataFrame:
@@ -191,7 +191,7 @@ def sentiment_shares(frame: pd.DataFrame) -> pd.DataFrame:
     """
     frame[SENTIMENT_LABEL]  # noqa: B018 - a frame without labels is an error (KeyError), as it always was
     return sentiment_shares_from_summary(summarise(frame, themes=[], keys=(SERVICE_MODEL, VENDOR), strata=(),
-                                                   scores=()))
+                                                   scores=(), measures=("sentiment",)))
 
 
 def sentiment_shares_from_summary(summary: Summary) -> pd.DataFrame:
@@ -215,6 +215,8 @@ def sentiment_shares_from_summary(summary: Summary) -> pd.DataFrame:
         if part not in shares:
             shares[part] = 0.0
     shares["n"] = totals
+    if shares.empty:   # as pandas' crosstab of no rows has it
+        shares.index = pd.Index([], dtype=object, name="row_0")
     return shares
 
 

@@ -64,7 +64,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -98,6 +98,9 @@ SOLVED_RATED, SOLVED_LOW = "solved_rated", "solved_low"
 SOLVED_REOPEN_KNOWN, SOLVED_REOPENED = "solved_reopen_known", "solved_reopened"
 SOLVED_SLOW, SOLVED_ANY = "solved_slow", "solved_any"
 HIT_PREFIX = "hit:"
+#: Groups of :attr:`Summary.cells` measures ``summarise(measures=...)`` can pick (besides ``rows``,
+#: ``n_text`` and the theme hits, always there).
+MEASURE_GROUPS = ("csat", "nps", "sentiment", "praise", "gap")
 #: Columns whose mere presence changes a statistic (a theme rate with no column has no
 #: denominator; no channel column, no channel chart): :attr:`Summary.columns` says which were there.
 CHECKED_COLUMNS = (S.CHANNEL, S.CSAT, S.NPS, S.TEAM, S.VENDOR, S.SERVICE_MODEL, S.SENTIMENT_LABEL, S.SOURCE,
@@ -199,7 +202,7 @@ class Summary:
     @property
     def measures(self) -> list[str]:
         """Additive columns of :attr:`cells`."""
-        return _cell_measures(self.themes)
+        return [c for c in _cell_measures(self.themes) if c in self.cells.columns]
 
     @property
     def rows(self) -> int:
@@ -229,17 +232,19 @@ def _cell_measures(themes: Sequence[str]) -> list[str]:
 # --------------------------------------------------------------------------- #
 # Grouping rows into cells
 # --------------------------------------------------------------------------- #
-def _group_ids(columns: Sequence[np.ndarray | pd.Series], n: int) -> tuple[np.ndarray, np.ndarray]:
+def _group_ids(columns: Sequence[np.ndarray | pd.Series], n: int,
+               start: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Dense cell id per row for the combination of ``columns`` (missing is a value),
-    and the first row of each cell."""
-    ids = np.zeros(n, dtype=np.int64)
-    size = 1
+    and the first row of each cell. ``start``: the dense ids of leading columns already
+    combined (``_group_ids(keys)[0]``), so they are not factorized again."""
+    ids = np.zeros(n, dtype=np.int64) if start is None else start
+    size = 1 if start is None else (int(start.max()) + 1 if n else 0)
     for col in columns:
         codes, uniques = pd.factorize(col, use_na_sentinel=True)
         codes = np.where(codes < 0, len(uniques), codes).astype(np.int64)
         ids, uniq = pd.factorize(ids * (len(uniques) + 1) + codes)
         size = len(uniq)
-    if not columns:
+    if not columns and start is None:
         size = 1 if n else 0
     first = np.full(size, n, dtype=np.int64)
     np.minimum.at(first, ids, np.arange(n, dtype=np.int64))
@@ -252,9 +257,14 @@ def _table(key_frame: pd.DataFrame, ids: np.ndarray, first: np.ndarray,
     sorted by key (missing last)."""
     size = len(first)
     out = key_frame.iloc[first].reset_index(drop=True) if len(key_frame.columns) else pd.DataFrame(index=range(size))
+    summed: dict[str, np.ndarray] = {}
     for name, values in measures.items():
-        summed = np.bincount(ids, weights=values, minlength=size) if size else np.zeros(0)
-        out[name] = summed.astype(np.int64) if values.dtype.kind in "bi" else summed
+        if not size:
+            summed[name] = np.zeros(0, dtype=np.int64 if values.dtype.kind in "bi" else float)
+        else:
+            total = np.bincount(ids, weights=values, minlength=size)
+            summed[name] = total.astype(np.int64) if values.dtype.kind in "bi" else total
+    out = pd.concat([out, pd.DataFrame(summed, index=out.index)], axis=1)
     return _sorted(out, list(key_frame.columns))
 
 
@@ -277,50 +287,57 @@ def reported_good(frame: pd.DataFrame, sla_first_response_hours: float | None) -
 
 
 def _cells(frame: pd.DataFrame, keys: Sequence[str], strata: Sequence[str], themes: Sequence[str],
-           text: np.ndarray, sla: float | None) -> pd.DataFrame:
+           text: np.ndarray, sla: float | None, numeric: Mapping[str, np.ndarray],
+           key_ids: np.ndarray, groups: Collection[str] | None) -> pd.DataFrame:
     n = len(frame)
     key_frame = _key_frame(frame, list(dict.fromkeys([*keys, *strata])))
-    ids, first = _group_ids([key_frame[c] for c in key_frame.columns], n)
-    csat = F.numeric(frame, S.CSAT)
+    ids, first = _group_ids([key_frame[c] for c in key_frame.columns[len(keys):]], n, start=key_ids)
+    wanted = set(MEASURE_GROUPS if groups is None else groups)
+    measures: dict[str, np.ndarray] = {ROWS: np.ones(n, dtype=np.int64), N_TEXT: text}
+    csat = numeric[S.CSAT]
     rated = ~np.isnan(csat)
-    csat0 = np.where(rated, csat, 0.0)
-    nps = F.numeric(frame, S.NPS)
-    answered = ~np.isnan(nps)
-    points = np.where(nps >= K.PROMOTER_MIN, 100.0, np.where(nps <= K.DETRACTOR_MAX, -100.0, 0.0))
-    points = np.where(answered, points, 0.0)
-    if S.SENTIMENT_LABEL in frame.columns:
-        labelled = text & F.known_mask(frame, S.SENTIMENT_LABEL)
-        negative = np.array(frame[S.SENTIMENT_LABEL].astype("string").eq(K.NEGATIVE_LABEL).fillna(False),
-                            dtype=bool) & labelled
-    else:
-        labelled = negative = np.zeros(n, dtype=bool)
-    measures = {
-        ROWS: np.ones(n, dtype=np.int64), N_TEXT: text, CSAT_N: rated, CSAT_SUM: csat0, CSAT_SUMSQ: csat0 * csat0,
-        SATISFIED: rated & (csat >= K.SATISFIED_MIN_CSAT), NPS_N: answered, NPS_SUM: points,
-        NPS_SUMSQ: points * points, LABELLED: labelled, NEGATIVE: negative,
-        PRAISE: F.bool_flags(frame, S.theme_column(PRAISE)) & text,
-    }
-    if S.SENTIMENT_LABEL in frame.columns:
-        label = frame[S.SENTIMENT_LABEL].astype("string")
-        for x in K.SENTIMENT_PARTS:
-            measures[label_column(x)] = np.array(label.eq(x).fillna(False), dtype=bool)
-    else:
-        for x in K.SENTIMENT_PARTS:
-            measures[label_column(x)] = np.zeros(n, dtype=bool)
-    # the perception gap's signals among the rows reported good (stats.tables.perception_gap)
-    solved = reported_good(frame, sla)
-    not_fixed = F.bool_flags(frame, S.theme_column(K.NOT_FIXED_THEME)) & text & solved
-    low = (csat <= K.LOW_RATING_MAX_CSAT) & rated & solved
-    reopen_known = F.known_mask(frame, S.REOPENED) & solved
-    reopened = F.bool_flags(frame, S.REOPENED) & reopen_known
-    slow = F.bool_flags(frame, S.theme_column(K.SLOW_THEME)) & text & solved
-    measures.update({
-        SOLVED: solved, SOLVED_TEXT: text & solved, SOLVED_NOT_FIXED: not_fixed, SOLVED_RATED: rated & solved,
-        SOLVED_LOW: low, SOLVED_REOPEN_KNOWN: reopen_known, SOLVED_REOPENED: reopened, SOLVED_SLOW: slow,
-        SOLVED_ANY: not_fixed | low | reopened | slow,
-    })
+    if "csat" in wanted:
+        csat0 = np.where(rated, csat, 0.0)
+        measures.update({CSAT_N: rated, CSAT_SUM: csat0, CSAT_SUMSQ: csat0 * csat0,
+                         SATISFIED: rated & (csat >= K.SATISFIED_MIN_CSAT)})
+    if "nps" in wanted:
+        nps = numeric[S.NPS]
+        answered = ~np.isnan(nps)
+        points = np.where(nps >= K.PROMOTER_MIN, 100.0, np.where(nps <= K.DETRACTOR_MAX, -100.0, 0.0))
+        points = np.where(answered, points, 0.0)
+        measures.update({NPS_N: answered, NPS_SUM: points, NPS_SUMSQ: points * points})
+    if "sentiment" in wanted:
+        if S.SENTIMENT_LABEL in frame.columns:
+            # each label once (factorize), then a comparison of small integer codes per label
+            codes, uniques = pd.factorize(frame[S.SENTIMENT_LABEL], use_na_sentinel=True)
+            names = [str(u) for u in uniques]
+            label_is = {x: codes == names.index(x) if x in names else np.zeros(n, dtype=bool)
+                        for x in dict.fromkeys([K.NEGATIVE_LABEL, *K.SENTIMENT_PARTS])}
+            labelled = text & (codes >= 0)
+            negative = label_is[K.NEGATIVE_LABEL] & labelled
+        else:
+            label_is = {x: np.zeros(n, dtype=bool) for x in K.SENTIMENT_PARTS}
+            labelled = negative = np.zeros(n, dtype=bool)
+        measures.update({LABELLED: labelled, NEGATIVE: negative})
+        measures.update({label_column(x): label_is[x] for x in K.SENTIMENT_PARTS})
+    if "praise" in wanted:
+        measures[PRAISE] = F.bool_flags(frame, S.theme_column(PRAISE)) & text
+    if "gap" in wanted:
+        # the perception gap's signals among the rows reported good (stats.tables.perception_gap)
+        solved = reported_good(frame, sla)
+        not_fixed = F.bool_flags(frame, S.theme_column(K.NOT_FIXED_THEME)) & text & solved
+        low = (csat <= K.LOW_RATING_MAX_CSAT) & rated & solved
+        reopen_known = F.known_mask(frame, S.REOPENED) & solved
+        reopened = F.bool_flags(frame, S.REOPENED) & reopen_known
+        slow = F.bool_flags(frame, S.theme_column(K.SLOW_THEME)) & text & solved
+        measures.update({
+            SOLVED: solved, SOLVED_TEXT: text & solved, SOLVED_NOT_FIXED: not_fixed, SOLVED_RATED: rated & solved,
+            SOLVED_LOW: low, SOLVED_REOPEN_KNOWN: reopen_known, SOLVED_REOPENED: reopened, SOLVED_SLOW: slow,
+            SOLVED_ANY: not_fixed | low | reopened | slow,
+        })
     for t in themes:
         measures[hit_column(t)] = F.bool_flags(frame, S.theme_column(t)) & text
+    measures = {name: measures[name] for name in _cell_measures(themes) if name in measures}   # one order
     return _table(key_frame, ids, first, measures)
 
 
@@ -329,25 +346,36 @@ def score_values(frame: pd.DataFrame, score: str) -> np.ndarray:
     return F.numeric(frame, score)
 
 
+class _Numeric(dict):
+    """Score columns of one frame as floats (:func:`score_values`), each read once."""
+
+    def __init__(self, frame: pd.DataFrame):
+        super().__init__()
+        self.frame = frame
+
+    def __missing__(self, column: str) -> np.ndarray:
+        self[column] = values = score_values(self.frame, column)
+        return values
+
+
 def _score_table(frame: pd.DataFrame, keys: Sequence[str], score: str, words: list[np.ndarray],
-                 text: np.ndarray) -> pd.DataFrame:
-    values = score_values(frame, score)
+                 text: np.ndarray, values: np.ndarray, key_ids: np.ndarray) -> pd.DataFrame:
     key_frame = _key_frame(frame, keys)
     key_frame[HAS_TEXT] = text
     for col, word in zip(pattern_columns(len(words) * WORD_BITS), words):
         key_frame[col] = word
     key_frame[VALUE] = values
-    ids, first = _group_ids([key_frame[c] for c in key_frame.columns], len(key_frame))
+    ids, first = _group_ids([key_frame[c] for c in key_frame.columns[len(keys):]], len(key_frame), start=key_ids)
     return _table(key_frame, ids, first, {COUNT: np.ones(len(key_frame), dtype=np.int64)})
 
 
-def _value_table(frame: pd.DataFrame, keys: Sequence[str], score: str) -> pd.DataFrame:
-    values = score_values(frame, score)
-    rated = ~np.isnan(values)
-    key_frame = _key_frame(frame, keys)[rated].reset_index(drop=True)
-    key_frame[VALUE] = values[rated]
-    ids, first = _group_ids([key_frame[c] for c in key_frame.columns], len(key_frame))
-    return _table(key_frame, ids, first, {COUNT: np.ones(len(key_frame), dtype=np.int64)})
+def _value_table(frame: pd.DataFrame, keys: Sequence[str], values: np.ndarray, key_ids: np.ndarray) -> pd.DataFrame:
+    rated = np.flatnonzero(~np.isnan(values))
+    ids, first = _group_ids([values[rated]], len(rated), start=key_ids[rated])
+    key_frame = _key_frame(frame, keys).iloc[rated[first]].reset_index(drop=True)
+    key_frame[VALUE] = values[rated[first]]
+    counts = np.bincount(ids, minlength=len(first)).astype(np.int64) if len(first) else np.zeros(0, dtype=np.int64)
+    return _sorted(key_frame.assign(**{COUNT: counts}), [*keys, VALUE])
 
 
 def _sources(frame: pd.DataFrame) -> tuple[tuple[str, int], ...]:
@@ -360,8 +388,12 @@ def _sources(frame: pd.DataFrame) -> tuple[tuple[str, int], ...]:
 def _team_models(frame: pd.DataFrame) -> tuple[tuple[object, object], ...]:
     if S.TEAM not in frame.columns or S.SERVICE_MODEL not in frame.columns:
         return ()
-    first = frame[[S.TEAM, S.SERVICE_MODEL]].dropna(subset=[S.TEAM]).drop_duplicates(S.TEAM)
-    return tuple(zip(first[S.TEAM].tolist(), first[S.SERVICE_MODEL].astype("string").tolist()))
+    codes, teams = pd.factorize(frame[S.TEAM], use_na_sentinel=True)    # teams in the order first seen
+    first = np.full(len(teams), len(frame), dtype=np.int64)
+    named = codes >= 0
+    np.minimum.at(first, codes[named], np.flatnonzero(named))
+    models = frame[S.SERVICE_MODEL].iloc[first].astype("string")
+    return tuple(zip(frame[S.TEAM].iloc[first].tolist(), models.tolist()))
 
 
 def summarise(
@@ -373,6 +405,7 @@ def summarise(
     scores: Sequence[str] = SCORES,
     values: Sequence[str] = (),
     sla_first_response_hours: float | None = None,
+    measures: Collection[str] | None = None,
 ) -> Summary:
     """The :class:`Summary` of ``frame`` (a month, or one partition of it).
 
@@ -396,6 +429,10 @@ def summarise(
     sla_first_response_hours : float, optional
         Also count a row answered within this many hours as reported good in the
         ``solved*`` measures (:func:`~feedbacklib.stats.tables.perception_gap`'s option).
+    measures : collection of str, optional
+        Only these groups of :data:`MEASURE_GROUPS` in the cells (``rows``, ``n_text`` and the
+        theme hits always), and no ``sources`` / ``team_models``: the lean summary one table
+        needs (the row-level tables use it). ``None`` (the default): everything.
 
     Examples
     --------
@@ -406,24 +443,28 @@ def summarise(
     theme_ids = tuple(F.themes_of(frame, themes))
     keys = tuple(k for k in keys if k in frame.columns)
     text = F.has_text(frame)
+    numeric = _Numeric(frame)
+    key_ids = _group_ids([frame[k] for k in keys], len(frame))[0]
     if strata is None:
         strata_cols: tuple[str, ...] = ()
         cells = pd.DataFrame(columns=[*keys, *_cell_measures(theme_ids)])
     else:
         strata_cols = tuple(c for c in strata if c in frame.columns)
-        cells = _cells(frame, keys, strata_cols, theme_ids, text, sla_first_response_hours)
+        cells = _cells(frame, keys, strata_cols, theme_ids, text, sla_first_response_hours, numeric, key_ids, measures)
     tables: dict[str, pd.DataFrame] = {}
     if scores:
         flags = [F.bool_flags(frame, S.theme_column(t)) & text for t in theme_ids]
         words = _pack(flags, len(frame))
         for score in scores:
-            tables[score] = _score_table(frame, keys, score, words, text)
+            tables[score] = _score_table(frame, keys, score, words, text, numeric[score], key_ids)
     present = frozenset(t for t in theme_ids if S.theme_column(t) in frame.columns)
-    value_tables = {score: _value_table(frame, keys, score) for score in values}
+    value_tables = {score: _value_table(frame, keys, numeric[score], key_ids) for score in values}
+    full = measures is None
     return Summary(keys=keys, strata=strata_cols, themes=theme_ids, present=present, cells=cells,
                    scores=tables, values=value_tables,
                    columns=frozenset(c for c in CHECKED_COLUMNS if c in frame.columns),
-                   sla=sla_first_response_hours, sources=_sources(frame), team_models=_team_models(frame))
+                   sla=sla_first_response_hours, sources=_sources(frame) if full else (),
+                   team_models=_team_models(frame) if full else ())
 
 
 def _add_tables(parts: Sequence[pd.DataFrame], keys: list[str]) -> pd.DataFrame:
@@ -453,14 +494,14 @@ def combine(*summaries: Summary) -> Summary:
     first = summaries[0]
 
     def built(s: Summary) -> tuple:
-        return (s.keys, s.strata, s.themes, tuple(s.scores), tuple(s.values), s.sla)
+        return (s.keys, s.strata, s.themes, tuple(s.scores), tuple(s.values), s.sla, tuple(s.measures))
 
     for other in summaries[1:]:
         if built(other) != built(first):
             raise ValueError(
-                "Cannot combine summaries built differently: keys/strata/themes/scores/values/sla "
+                "Cannot combine summaries built differently: keys/strata/themes/scores/values/sla/measures "
                 f"{built(first)} against {built(other)}. Build every part with "
-                "summarise() and the same arguments (same themes, keys, strata, scores, values and SLA).")
+                "summarise() and the same arguments (same themes, keys, strata, scores, values, SLA and measures).")
     if len(summaries) == 1:
         return first
     cell_keys = list(dict.fromkeys([*first.keys, *first.strata]))

@@ -81,8 +81,8 @@ _Select = Callable[[pd.DataFrame], np.ndarray] | None
 
 def _values(summary: Summary, score: str, select: _Select) -> np.ndarray:
     """The group's ``score`` values (ascending; the statistics read them in any order)."""
-    table = summary.values[score]
-    levels, counts = value_counts(summary, score, None if select is None else select(table))
+    table = summary.values.get(score)
+    levels, counts = value_counts(summary, score, None if select is None or table is None else select(table))
     return np.repeat(levels, counts)
 
 
@@ -124,7 +124,7 @@ def _summary_of(frame: pd.DataFrame, keys: Sequence[str], themes: Iterable[str] 
                 sla_first_response_hours: float | None = None) -> Summary:
     """The summary the row-level tables are computed from (only what they read)."""
     return summarise(frame, themes=themes_of(frame, themes), keys=tuple(keys), strata=(), scores=(),
-                     values=(CSAT, NPS), sla_first_response_hours=sla_first_response_hours)
+                     values=(CSAT, NPS), sla_first_response_hours=sla_first_response_hours, measures=("sentiment",))
 
 
 def kpi_table(
@@ -436,7 +436,8 @@ def perception_gap(frame: pd.DataFrame, *, min_n: int = MIN_N, alpha: float = AL
     """
     keys = (SERVICE_MODEL, VENDOR)
     return perception_gap_from_summary(
-        summarise(frame, themes=[], keys=keys, strata=(), scores=(), sla_first_response_hours=sla_first_response_hours),
+        summarise(frame, themes=[], keys=keys, strata=(), scores=(), sla_first_response_hours=sla_first_response_hours,
+                  measures=("gap",)),
         min_n=min_n, alpha=alpha, sla_first_response_hours=sla_first_response_hours)
 
 
