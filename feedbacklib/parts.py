@@ -102,16 +102,17 @@ def shown_parts(frame: pd.DataFrame, themes: Iterable[str], cfg: Config, *, cont
                 window: ContactWindow | None = None, customer_buckets: bool = False) -> ShownParts:
     """The :class:`ShownParts` of ``frame`` (the month's rows, or one part of them).
 
-    ``contacts``: the earlier contacts (``History.contacts``; a part needs at least those of its
-    customers). ``window``: the month's :class:`~feedbacklib.service.ContactWindow` (the sum of
+    ``contacts``: the earlier contacts (``History.contacts``, possibly empty; a part needs at least
+    those of its customers); without them (None) the service partial is not built. ``window``: the month's :class:`~feedbacklib.service.ContactWindow` (the sum of
     :func:`~feedbacklib.service.contact_window` over the parts and the contacts); by default that of
     ``frame`` and ``contacts``, right only for the whole month. ``customer_buckets``: the part holds
     every row of each of its customers (the volume then keeps a count, not the customers' hashes).
     """
     themes = list(themes)
+    service = None if contacts is None else service_partial(
+        frame, contacts, S.SERVICE_MODEL, sla_first_response_hours=cfg.sla_first_response_hours, window=window)
     return ShownParts(
-        service=service_partial(frame, contacts, S.SERVICE_MODEL, sla_first_response_hours=cfg.sla_first_response_hours,
-                                window=window),
+        service=service,
         volume=volume_partial(frame, bucketed=customer_buckets),
         call_list=call_list_partial(frame, cfg.call_list_size),
         quotes=quote_partial(frame, themes, cfg.quotes_per_theme),
@@ -163,7 +164,8 @@ def month_parts(frame: pd.DataFrame, month: str, themes: Iterable[str], cfg: Con
     (a partition of the wrong month would silently count in this one). ``themes`` are the
     taxonomy's theme ids (their ``theme_<id>`` columns may be missing: no hits, no rate).
     ``cfg`` is the run's configuration (reserved for fields that depend on it, such as
-    the service KPIs' SLA). ``contacts``, ``window`` and ``customer_buckets`` go to :func:`shown_parts`.
+    the service KPIs' SLA). ``contacts``, ``window`` and ``customer_buckets`` go to :func:`shown_parts` (not built
+    without ``cfg``).
     """
     if S.MONTH in frame.columns and len(frame):
         other = frame[S.MONTH].astype("string").ne(month).fillna(False)
@@ -173,5 +175,6 @@ def month_parts(frame: pd.DataFrame, month: str, themes: Iterable[str], cfg: Con
                              f"{month} (filter on the {S.MONTH!r} column first).")
     summary = summarise(frame, themes=list(themes), keys=PARTS_KEYS, strata=PARTS_STRATA, scores=SCORES,
                         values=SCORES)
-    return MonthParts(summary=summary, shown=shown_parts(frame, summary.themes, cfg, contacts=contacts, window=window,
-                                                         customer_buckets=customer_buckets))
+    shown = ShownParts() if cfg is None else shown_parts(frame, summary.themes, cfg, contacts=contacts, window=window,
+                                                         customer_buckets=customer_buckets)
+    return MonthParts(summary=summary, shown=shown)
