@@ -122,6 +122,8 @@ def bench_size(rows: int, args: argparse.Namespace, result) -> list[dict]:
                               lambda: B.volume(frame)),
         "call list": (lambda f: A.call_list_partial(f, cfg.call_list_size), A.select_call_list_from_partial,
                       lambda: A.select_call_list(frame, cfg.call_list_size)),
+        "recognition": (lambda f: A.recognition_partial(f), A.select_recognition_from_partial,
+                        lambda: A.select_recognition(frame)),
         "quotes": (lambda f: Q.quote_partial(f, themes, cfg.quotes_per_theme), Q.theme_quotes_from_partial,
                    lambda: Q.theme_quotes(frame, themes, cfg.quotes_per_theme)),
         "fix first": (lambda f: A.fix_first_partial(f, themes=themes),
@@ -131,6 +133,8 @@ def bench_size(rows: int, args: argparse.Namespace, result) -> list[dict]:
                              lambda: E.uncovered_partial(frame).texts),
     }
     for name, (build, finish, rowlevel) in builders.items():
+        if args.only and name not in args.only:
+            continue
         whole, build_cpu, _ = timed(build, frame)
         summed, parts_cpu, _ = timed(add_up, build, parts)
         _, finish_cpu, _ = timed(finish, summed)
@@ -144,6 +148,8 @@ def bench_size(rows: int, args: argparse.Namespace, result) -> list[dict]:
         print(f"[peak RSS so far {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB] ", end="")
         print(f"{name:18} build {build_cpu:6.2f} s | {args.parts} parts + add {parts_cpu:6.2f} s | "
               f"table {finish_cpu:6.2f} s | row-level {row_cpu:6.2f} s | {size:>11,} B (one part {part_size:,} B)")
+    if args.only and "emerging" not in args.only:
+        return report
     # emerging themes: sample, fit, second round over the parts
     sample = sum(E.uncovered_partial(p) for p in parts)
     models, fit_cpu, _ = timed(E.fit_emerging, sample.texts, sample.total)
@@ -170,6 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--parts", type=int, default=8)
     parser.add_argument("--json", type=Path)
     parser.add_argument("--skip-old", action="store_true", help="do not time the old row-level service functions")
+    parser.add_argument("--only", nargs="+", help="time only these partials (e.g. recognition)")
     args = parser.parse_args(argv)
     result = sample_month()
     report: list[dict] = []

@@ -5,6 +5,11 @@ with what the service *did*, as the provider's own systems record it. Every
 figure carries its own denominator (``*_n``) and a 95% interval: Wilson for
 shares, a seeded percentile bootstrap for medians and 90th percentiles.
 
+Every table is computed from a :class:`ServicePartial` (counts per group, and how
+many rows have each distinct time), which parts of a month build and add up; a
+bootstrap resample is a multinomial draw of those counts (:func:`service_partial`).
+Repeat contacts and FCR need all of a customer's contacts in one part.
+
 Definitions (the report's method notes can quote them)
 ------------------------------------------------------
 - **Contact**: a row whose ``source`` is in ``contact_sources`` (default
@@ -141,8 +146,10 @@ def contact_flags(
 
     ``history`` holds every contact that can count as the "other" contact
     (typically all months up to the report month, ``frame`` included); rows of
-    ``frame`` missing from it are added (matched on ``response_id``). Without
-    ``history`` only ``frame`` is searched.
+    ``frame`` missing from it are added (matched on ``customer_key`` and
+    ``response_id``). Without ``history`` only ``frame`` is searched. The
+    observation window defaults to :func:`contact_window` of ``frame`` and
+    ``history`` (every contact of both).
 
     Returns
     -------
