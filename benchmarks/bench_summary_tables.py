@@ -3,8 +3,8 @@
     python -m benchmarks.bench_summary_tables --rows 200000 1000000 [--tagged PATH.parquet] [--json OUT]
 
 For each size, a tagged, scored month (``--tagged``: a parquet of ``MonthResult.frame``, e.g.
-``benchmarks/data/tagged-<N>.parquet`` written by :mod:`benchmarks.bench_summaries`, resampled
-to the size; else a synthetic month: 4 vendors, 24 teams, 6 channels, 30 contact-reason
+``benchmarks/data/tagged-<N>.parquet`` written by :mod:`benchmarks.bench_summaries`, or the
+``month-<N>.pkl`` cache of :mod:`benchmarks.bench_month_tables`, resampled to the size; else a synthetic month: 4 vendors, 24 teams, 6 channels, 30 contact-reason
 spellings, 11 independent themes) is timed in this process, CPU seconds (best of
 ``--repeat``):
 
@@ -82,8 +82,9 @@ def synthetic(rows: int, seed: int = 0) -> pd.DataFrame:
 def month_frame(rows: int, tagged: Path | None) -> pd.DataFrame:
     if tagged is None:
         return synthetic(rows)
-    frame = pd.read_parquet(tagged)
-    frame = frame.sample(n=rows, replace=rows > len(frame), random_state=0).reset_index(drop=True)
+    frame = pickle.loads(tagged.read_bytes())["frame"] if tagged.suffix == ".pkl" else pd.read_parquet(tagged)
+    if rows != len(frame):
+        frame = frame.sample(n=rows, replace=rows > len(frame), random_state=0).reset_index(drop=True)
     return frame.assign(**{S.MONTH: MONTH})
 
 
@@ -145,7 +146,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, nargs="+", default=[200_000, 1_000_000])
     ap.add_argument("--repeat", type=int, default=2)
-    ap.add_argument("--tagged", type=Path, help="parquet of a tagged month to resample (default: synthetic)")
+    ap.add_argument("--tagged", type=Path, help="a tagged month to resample (default: synthetic): a parquet of "
+                    "MonthResult.frame, or the month-<N>.pkl cache of benchmarks.bench_month_tables")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args(argv)
     report: dict = {"load_avg": os.getloadavg(), "tagged": str(args.tagged or "synthetic"), "sizes": {}}

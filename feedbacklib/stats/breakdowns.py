@@ -125,7 +125,7 @@ def team_praise(frame: pd.DataFrame, *, min_n: int = MIN_N, alpha: float = ALPHA
     above the others' and at least ``min_n`` comments. Sorted by ``q_value``.
     """
     frame[TEAM]  # noqa: B018 - a frame without teams is an error (KeyError), as it always was
-    return team_praise_from_summary(summarise(frame, themes=[], keys=(TEAM,), strata=(), scores=(), measures=("praise",)),
+    return team_praise_from_summary(summarise(frame, themes=[], keys=(TEAM,), strata=(), scores=(), measures=("text", "praise")),
                                     min_n=min_n, alpha=alpha)
 
 
@@ -191,7 +191,7 @@ def sentiment_shares(frame: pd.DataFrame) -> pd.DataFrame:
     """
     frame[SENTIMENT_LABEL]  # noqa: B018 - a frame without labels is an error (KeyError), as it always was
     return sentiment_shares_from_summary(summarise(frame, themes=[], keys=(SERVICE_MODEL, VENDOR), strata=(),
-                                                   scores=(), measures=("sentiment",)))
+                                                   scores=(), measures=("labels",)))
 
 
 def sentiment_shares_from_summary(summary: Summary) -> pd.DataFrame:

@@ -98,9 +98,10 @@ SOLVED_RATED, SOLVED_LOW = "solved_rated", "solved_low"
 SOLVED_REOPEN_KNOWN, SOLVED_REOPENED = "solved_reopen_known", "solved_reopened"
 SOLVED_SLOW, SOLVED_ANY = "solved_slow", "solved_any"
 HIT_PREFIX = "hit:"
-#: Groups of :attr:`Summary.cells` measures ``summarise(measures=...)`` can pick (besides ``rows``,
-#: ``n_text`` and the theme hits, always there).
-MEASURE_GROUPS = ("csat", "nps", "sentiment", "praise", "gap")
+#: Groups of :attr:`Summary.cells` measures ``summarise(measures=...)`` can pick (besides ``rows``
+#: and the theme hits, always there): ``text`` is ``n_text``, ``sentiment`` ``labelled`` and
+#: ``negative``, ``labels`` the ``label:*`` counts, ``gap`` the ``solved*`` measures.
+MEASURE_GROUPS = ("text", "csat", "nps", "sentiment", "labels", "praise", "gap")
 #: Columns whose mere presence changes a statistic (a theme rate with no column has no
 #: denominator; no channel column, no channel chart): :attr:`Summary.columns` says which were there.
 CHECKED_COLUMNS = (S.CHANNEL, S.CSAT, S.NPS, S.TEAM, S.VENDOR, S.SERVICE_MODEL, S.SENTIMENT_LABEL, S.SOURCE,
@@ -293,7 +294,9 @@ def _cells(frame: pd.DataFrame, keys: Sequence[str], strata: Sequence[str], them
     key_frame = _key_frame(frame, list(dict.fromkeys([*keys, *strata])))
     ids, first = _group_ids([key_frame[c] for c in key_frame.columns[len(keys):]], n, start=key_ids)
     wanted = set(MEASURE_GROUPS if groups is None else groups)
-    measures: dict[str, np.ndarray] = {ROWS: np.ones(n, dtype=np.int64), N_TEXT: text}
+    measures: dict[str, np.ndarray] = {ROWS: np.ones(n, dtype=np.int64)}
+    if "text" in wanted:
+        measures[N_TEXT] = text
     csat = numeric[S.CSAT]
     rated = ~np.isnan(csat)
     if "csat" in wanted:
@@ -306,7 +309,7 @@ def _cells(frame: pd.DataFrame, keys: Sequence[str], strata: Sequence[str], them
         points = np.where(nps >= K.PROMOTER_MIN, 100.0, np.where(nps <= K.DETRACTOR_MAX, -100.0, 0.0))
         points = np.where(answered, points, 0.0)
         measures.update({NPS_N: answered, NPS_SUM: points, NPS_SUMSQ: points * points})
-    if "sentiment" in wanted:
+    if wanted & {"sentiment", "labels"}:
         if S.SENTIMENT_LABEL in frame.columns:
             # each label once (factorize), then a comparison of small integer codes per label
             codes, uniques = pd.factorize(frame[S.SENTIMENT_LABEL], use_na_sentinel=True)
@@ -318,8 +321,10 @@ def _cells(frame: pd.DataFrame, keys: Sequence[str], strata: Sequence[str], them
         else:
             label_is = {x: np.zeros(n, dtype=bool) for x in K.SENTIMENT_PARTS}
             labelled = negative = np.zeros(n, dtype=bool)
-        measures.update({LABELLED: labelled, NEGATIVE: negative})
-        measures.update({label_column(x): label_is[x] for x in K.SENTIMENT_PARTS})
+        if "sentiment" in wanted:
+            measures.update({LABELLED: labelled, NEGATIVE: negative})
+        if "labels" in wanted:
+            measures.update({label_column(x): label_is[x] for x in K.SENTIMENT_PARTS})
     if "praise" in wanted:
         measures[PRAISE] = F.bool_flags(frame, S.theme_column(PRAISE)) & text
     if "gap" in wanted:
@@ -430,9 +435,9 @@ def summarise(
         Also count a row answered within this many hours as reported good in the
         ``solved*`` measures (:func:`~feedbacklib.stats.tables.perception_gap`'s option).
     measures : collection of str, optional
-        Only these groups of :data:`MEASURE_GROUPS` in the cells (``rows``, ``n_text`` and the
-        theme hits always), and no ``sources`` / ``team_models``: the lean summary one table
-        needs (the row-level tables use it). ``None`` (the default): everything.
+        Only these groups of :data:`MEASURE_GROUPS` in the cells (``rows`` and the theme hits
+        always), and no ``sources`` / ``team_models``: the lean summary one table needs (the
+        row-level tables use it). ``None`` (the default): everything.
 
     Examples
     --------
@@ -442,7 +447,10 @@ def summarise(
     """
     theme_ids = tuple(F.themes_of(frame, themes))
     keys = tuple(k for k in keys if k in frame.columns)
-    text = F.has_text(frame)
+    # "has a comment" reads every text (the costliest column): only when something counts comments
+    needs_text = measures is None or bool(theme_ids) or bool(scores) or bool(
+        set(measures) & {"text", "sentiment", "praise", "gap"})
+    text = F.has_text(frame) if needs_text else np.zeros(len(frame), dtype=bool)
     numeric = _Numeric(frame)
     key_ids = _group_ids([frame[k] for k in keys], len(frame))[0]
     if strata is None:

@@ -124,7 +124,7 @@ def _summary_of(frame: pd.DataFrame, keys: Sequence[str], themes: Iterable[str] 
                 sla_first_response_hours: float | None = None) -> Summary:
     """The summary the row-level tables are computed from (only what they read)."""
     return summarise(frame, themes=themes_of(frame, themes), keys=tuple(keys), strata=(), scores=(),
-                     values=(CSAT, NPS), sla_first_response_hours=sla_first_response_hours, measures=("sentiment",))
+                     values=(CSAT, NPS), sla_first_response_hours=sla_first_response_hours, measures=("text", "sentiment"))
 
 
 def kpi_table(
