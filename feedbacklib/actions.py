@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -17,6 +18,9 @@ from . import schema as S
 from .sentiment import score_sentiment
 
 __all__ = ["select_call_list", "call_reasons", "select_recognition", "praise_clause", "detect_agent", "fix_first",
+           "CallListPartial", "call_list_partial", "select_call_list_from_partial",
+           "FixFirstPartial", "fix_first_partial", "fix_first_from_partial",
+           "RecognitionPartial", "recognition_partial", "select_recognition_from_partial", "RECOGNITION_CANDIDATES",
            "CALL_LIST_COLUMNS", "RECOGNITION_COLUMNS", "FIX_FIRST_COLUMNS"]
 
 CHURN_THEME = "churn_risk"
@@ -90,8 +94,10 @@ def select_call_list(frame: pd.DataFrame, size: int = 15, *, one_per_customer: b
 
     A row is listed when its priority (sum of weights) is at least 3, i.e.
     churn risk, or not resolved *and* unhappy. Order: priority, then most
-    recent first; with ``one_per_customer`` only the most urgent row of a
-    ``customer_key`` is kept (no customer is called twice).
+    recent first, then response id and platform (a total order: the same list
+    however the month's rows are ordered or split, see :class:`CallListPartial`);
+    with ``one_per_customer`` only the most urgent row of a ``customer_key`` is
+    kept (no customer is called twice).
 
     Returns
     -------
@@ -104,6 +110,69 @@ def select_call_list(frame: pd.DataFrame, size: int = 15, *, one_per_customer: b
     """
     if frame.empty:
         return pd.DataFrame(columns=list(CALL_LIST_COLUMNS))
+    return select_call_list_from_partial(call_list_partial(frame, size, one_per_customer=one_per_customer))
+
+
+#: The call list's order: most urgent, then most recent, then response id and platform (so the choice
+#: does not depend on the order or the split of the rows).
+_CALL_ORDER = ["priority", "_t", S.RESPONSE_ID, S.PLATFORM]
+_CALL_ASCENDING = [False, False, True, True]
+
+
+@dataclass(frozen=True, eq=False)
+class CallListPartial:
+    """The candidates of a set of rows for :func:`select_call_list`; add two to pool their rows.
+
+    ``candidates`` holds at most ``size`` rows (one per customer with ``one_per_customer``,
+    rows without a customer key each their own): every row of the month's call list is among
+    the candidates of the part that holds it, so the list chosen from the pooled candidates
+    is the month's, however the rows were split.
+    """
+
+    size: int
+    one_per_customer: bool
+    candidates: pd.DataFrame
+
+    def __add__(self, other: CallListPartial) -> CallListPartial:
+        if (self.size, self.one_per_customer) != (other.size, other.one_per_customer):
+            raise ValueError(f"Cannot add call-list partials of different sizes or rules: {self.size}, "
+                             f"{self.one_per_customer} against {other.size}, {other.one_per_customer}.")
+        both = pd.concat([self.candidates, other.candidates], ignore_index=True)
+        return CallListPartial(self.size, self.one_per_customer, _call_candidates(both, self.size,
+                                                                                  self.one_per_customer))
+
+    def __radd__(self, other) -> CallListPartial:
+        if isinstance(other, int) and other == 0:
+            return self
+        return self + other
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.candidates.memory_usage(deep=True).sum())
+
+
+def _call_candidates(rows: pd.DataFrame, size: int, one_per_customer: bool) -> pd.DataFrame:
+    out = rows.sort_values(_CALL_ORDER, ascending=_CALL_ASCENDING, kind="mergesort", na_position="last")
+    if one_per_customer:
+        known = out[S.CUSTOMER_KEY].notna()
+        out = pd.concat([out[known].drop_duplicates(S.CUSTOMER_KEY), out[~known]]).sort_values(
+            _CALL_ORDER, ascending=_CALL_ASCENDING, kind="mergesort", na_position="last")
+    return out.head(size).reset_index(drop=True)
+
+
+def call_list_partial(frame: pd.DataFrame, size: int = 15, *, one_per_customer: bool = True) -> CallListPartial:
+    """The :class:`CallListPartial` of ``frame`` (a month, or one part of it)."""
+    rows = _listed(frame)
+    columns = list(dict.fromkeys([*CALL_LIST_COLUMNS, S.CUSTOMER_KEY, S.PLATFORM]))
+    rows = rows.assign(**{c: pd.NA for c in columns if c not in rows.columns})[columns]
+    rows = rows.assign(_t=pd.to_datetime(rows[S.RECEIVED_AT], utc=True))
+    return CallListPartial(int(size), bool(one_per_customer), _call_candidates(rows, size, one_per_customer))
+
+
+def _listed(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows of ``frame`` the call list may take, with their ``priority`` and ``reasons``."""
+    if frame.empty:
+        return frame.assign(priority=pd.Series(dtype=int), reasons=pd.Series(dtype=object))
     churn = C.bool_flags(frame, S.theme_column(CHURN_THEME))
     not_fixed = C.bool_flags(frame, S.theme_column(NOT_FIXED_THEME))
     reported_known = C.known_mask(frame, S.RESOLVED_REPORTED)
@@ -118,20 +187,15 @@ def select_call_list(frame: pd.DataFrame, size: int = 15, *, one_per_customer: b
     unhappy = low | negative
     priority = 4 * churn.astype(int) + 2 * unresolved.astype(int) + unhappy.astype(int)
     keep = (priority >= 3) & C.has_text(frame)
-    reasons = [call_reasons(*flags) for flags in zip(churn, not_fixed, reported_solved, reported_unresolved,
-                                                     reopened, csat, negative)]
-    out = frame.assign(priority=priority, reasons=reasons).loc[keep]
-    out = out.assign(_t=pd.to_datetime(_col(out, S.RECEIVED_AT), utc=True))
-    out = out.sort_values(["priority", "_t"], ascending=[False, False], kind="mergesort", na_position="last")
-    if one_per_customer and S.CUSTOMER_KEY in out.columns:
-        known = out[S.CUSTOMER_KEY].notna()
-        out = pd.concat([out[known].drop_duplicates(S.CUSTOMER_KEY), out[~known]]).sort_values(
-            ["priority", "_t"], ascending=[False, False], kind="mergesort", na_position="last")
-    out = out.head(size)
-    for col in CALL_LIST_COLUMNS:
-        if col not in out.columns:
-            out[col] = pd.NA
-    return out[list(CALL_LIST_COLUMNS)].reset_index(drop=True)
+    reasons = [call_reasons(*flags) for flags in zip(churn[keep], not_fixed[keep], reported_solved[keep],
+                                                     reported_unresolved[keep], reopened[keep], csat[keep],
+                                                     negative[keep])]
+    return frame.loc[keep].assign(priority=priority[keep], reasons=reasons)
+
+
+def select_call_list_from_partial(partial: CallListPartial) -> pd.DataFrame:
+    """:func:`select_call_list` from a :class:`CallListPartial` (of the month, or added up from its parts)."""
+    return partial.candidates[list(CALL_LIST_COLUMNS)].reset_index(drop=True)
 
 
 # =========================================================================== #
@@ -225,7 +289,12 @@ def _praising(clauses: list[str]) -> np.ndarray:
     return (score >= PRAISE_MIN_SENTIMENT) | (has_word & (score > -PRAISE_MIN_SENTIMENT))
 
 
-def select_recognition(frame: pd.DataFrame, *, per_team: int | None = None) -> pd.DataFrame:
+#: Praising rows kept per team (distinct clauses, and named staff members): at least what the report shows.
+RECOGNITION_CANDIDATES = 8
+
+
+def select_recognition(frame: pd.DataFrame, *, per_team: int | None = None,
+                       candidates: int = RECOGNITION_CANDIDATES) -> pd.DataFrame:
     """Praise worth recognising at the next team meeting, grouped by team.
 
     Praise = a comment with the ``praise`` theme whose *praising clause*
@@ -236,34 +305,113 @@ def select_recognition(frame: pd.DataFrame, *, per_team: int | None = None) -> p
     only "Fantastic service from Priya" is quoted, while "Thanks for nothing"
     is left out. ``agent`` is the staff member named (:func:`detect_agent`).
 
+    Per team, the rows kept are the first ``candidates`` distinct praising clauses
+    (case and end punctuation aside) and the first row of each of the first
+    ``candidates`` staff members named, in the order below: what the report can show
+    (at most :data:`RECOGNITION_CANDIDATES`), the same whatever the order or the
+    split of the rows (:class:`RecognitionPartial`). ``team_praise`` counts all of them.
+
     Returns
     -------
     pandas.DataFrame
         Columns ``team, vendor, team_praise`` (the team's praising comments this
         month), ``agent, response_id, received_at, text, clause`` (the praising
         clause, what the report quotes). Teams in order of praise count (then
-        name), named agents first within a team, then most recent first; at most
-        ``per_team`` rows per team when given.
+        name), named agents first within a team, then most recent first (then
+        response id and platform); at most ``per_team`` rows per team when given.
     """
+    if frame.empty or S.theme_column(PRAISE_THEME) not in frame.columns:
+        return pd.DataFrame(columns=list(RECOGNITION_COLUMNS))
+    return select_recognition_from_partial(recognition_partial(frame, candidates), per_team=per_team)
+
+
+_PRAISE_KEY = "_key"
+_TEAM_ORDER = [S.TEAM, "_named", "_t", S.RESPONSE_ID, S.PLATFORM]
+_TEAM_ASCENDING = [True, True, False, True, True]
+
+
+@dataclass(frozen=True, eq=False)
+class RecognitionPartial:
+    """What :func:`select_recognition` needs of a set of rows; add two to pool their rows.
+
+    ``counts``: praising comments per team (additive). ``candidates``: per team the first
+    ``size`` distinct praising clauses and the first row of each of the first ``size`` named
+    staff members (in the team's order: named first, most recent, response id, platform).
+    Taking the first of each key is decided by the key's first row, so the candidates of the
+    pooled candidates are the candidates of the pooled rows.
+    """
+
+    size: int
+    counts: dict[str, int]
+    candidates: pd.DataFrame
+
+    def __add__(self, other: RecognitionPartial) -> RecognitionPartial:
+        if self.size != other.size:
+            raise ValueError(f"Cannot add recognition partials of {self.size} and {other.size} candidates per "
+                             "team: build every part with the same number.")
+        counts = {t: self.counts.get(t, 0) + other.counts.get(t, 0) for t in dict.fromkeys([*self.counts,
+                                                                                             *other.counts])}
+        frames = [c for c in (self.candidates, other.candidates) if len(c)] or [self.candidates]
+        both = pd.concat(frames, ignore_index=True)
+        return RecognitionPartial(self.size, counts, _praise_candidates(both, self.size))
+
+    def __radd__(self, other) -> RecognitionPartial:
+        if isinstance(other, int) and other == 0:
+            return self
+        return self + other
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.candidates.memory_usage(deep=True).sum())
+
+
+def _praise_candidates(rows: pd.DataFrame, size: int) -> pd.DataFrame:
+    rows = rows.sort_values(_TEAM_ORDER, ascending=_TEAM_ASCENDING, kind="mergesort", na_position="last")
+    clauses = rows.drop_duplicates([S.TEAM, _PRAISE_KEY]).groupby(S.TEAM, sort=False).head(size)
+    named = rows[(rows["agent"] != "").to_numpy(dtype=bool)]
+    agents = named.drop_duplicates([S.TEAM, "agent"]).groupby(S.TEAM, sort=False).head(size)
+    both = pd.concat([clauses, agents]).drop_duplicates([S.TEAM, S.RESPONSE_ID, S.PLATFORM, "clause", "_t"])
+    return both.sort_values(_TEAM_ORDER, ascending=_TEAM_ASCENDING, kind="mergesort",
+                            na_position="last").reset_index(drop=True)
+
+
+def recognition_partial(frame: pd.DataFrame, size: int = RECOGNITION_CANDIDATES) -> RecognitionPartial:
+    """The :class:`RecognitionPartial` of ``frame`` (a month, or one part of it)."""
+    columns = [S.TEAM, S.VENDOR, "agent", S.RESPONSE_ID, S.RECEIVED_AT, S.TEXT, "clause", S.PLATFORM]
     col = S.theme_column(PRAISE_THEME)
     if frame.empty or col not in frame.columns:
-        return pd.DataFrame(columns=list(RECOGNITION_COLUMNS))
+        empty = pd.DataFrame({c: pd.Series(dtype=object) for c in [*columns, _PRAISE_KEY, "_named", "_t"]})
+        return RecognitionPartial(int(size), {}, empty)
     praise = C.bool_flags(frame, col) & C.has_text(frame)
     out = frame.loc[praise].copy()
-    for column in (S.TEAM, S.VENDOR, S.RESPONSE_ID, S.RECEIVED_AT):
+    for column in (S.TEAM, S.VENDOR, S.RESPONSE_ID, S.RECEIVED_AT, S.PLATFORM):
         if column not in out.columns:
             out[column] = pd.NA
     out[S.TEAM] = out[S.TEAM].astype("string").fillna("unknown team")
-    out["agent"] = [detect_agent(t) for t in out[S.TEXT]]
-    out["clause"] = [praise_clause(t, a) for t, a in zip(out[S.TEXT], out["agent"])]
+    out["agent"] = pd.Series([detect_agent(t) for t in out[S.TEXT]], index=out.index, dtype="str")
+    out["clause"] = pd.Series([praise_clause(t, a) for t, a in zip(out[S.TEXT], out["agent"])], index=out.index,
+                              dtype="str")
     has_clause = (out["clause"] != "").to_numpy(dtype=bool)
     keep = np.zeros(len(out), dtype=bool)
     keep[has_clause] = _praising(out.loc[has_clause, "clause"].tolist())
-    out = out.loc[keep]
-    out["team_praise"] = out.groupby(S.TEAM)[S.TEAM].transform("size").astype(int)
-    out = out.assign(_named=out["agent"] == "", _t=pd.to_datetime(out[S.RECEIVED_AT], utc=True))
-    out = out.sort_values(["team_praise", S.TEAM, "_named", "_t"], ascending=[False, True, True, False],
-                          kind="mergesort", na_position="last")
+    out = out.loc[keep, columns]
+    counts = {str(t): int(n) for t, n in out[S.TEAM].value_counts(sort=False).items()}
+    out = out.assign(**{_PRAISE_KEY: out["clause"].astype(str).str.casefold().str.strip(" .!"),
+                        "_named": (out["agent"] == "").astype(bool),
+                        "_t": pd.to_datetime(out[S.RECEIVED_AT], utc=True),
+                        S.RESPONSE_ID: out[S.RESPONSE_ID].astype("string"),
+                        S.PLATFORM: out[S.PLATFORM].astype("string")})
+    return RecognitionPartial(int(size), counts, _praise_candidates(out, int(size)))
+
+
+def select_recognition_from_partial(partial: RecognitionPartial, *, per_team: int | None = None) -> pd.DataFrame:
+    """:func:`select_recognition` from a :class:`RecognitionPartial` (of the month, or added up from its parts)."""
+    out = partial.candidates
+    if out.empty:
+        return pd.DataFrame(columns=list(RECOGNITION_COLUMNS))
+    out = out.assign(team_praise=out[S.TEAM].map(partial.counts).astype(int))
+    out = out.sort_values(["team_praise", *_TEAM_ORDER], ascending=[False, *_TEAM_ASCENDING], kind="mergesort",
+                          na_position="last")
     if per_team is not None:
         out = out.groupby(S.TEAM, sort=False).head(per_team)
     return out[list(RECOGNITION_COLUMNS)].reset_index(drop=True)
@@ -316,33 +464,100 @@ def fix_first(
         ``moved`` (``"up"``, ``"down"`` or ``""``: significant change since
         last month, q < alpha, both months >= min_n) and ``spike``.
     """
+    return fix_first_from_partial(impact, fix_first_partial(frame, dimensions=dimensions), trend, size=size,
+                                  min_n=min_n, alpha=alpha, exclude=exclude)
+
+
+@dataclass(frozen=True, eq=False)
+class FixFirstPartial:
+    """What :func:`fix_first` needs of a set of rows; add two to pool their rows.
+
+    ``counts``: per ``dimension`` and group (``where``; the vendor of an in-house row without one
+    is "in-house") the comments with text (``n``) and per theme the comments mentioning it
+    (``hit:<theme>``); ``totals``: the same over every comment (``n`` and ``hit:<theme>``).
+    """
+
+    dimensions: tuple[str, ...]
+    counts: pd.DataFrame
+    totals: pd.Series
+
+    def __add__(self, other: FixFirstPartial) -> FixFirstPartial:
+        if self.dimensions != other.dimensions:
+            raise ValueError(f"Cannot add fix-first partials of dimensions {self.dimensions} and "
+                             f"{other.dimensions}: build every part with the same dimensions.")
+        both = pd.concat([self.counts, other.counts], ignore_index=True)
+        counts = both.groupby(["dimension", "where"], sort=True).sum().reset_index()
+        return FixFirstPartial(self.dimensions, counts, self.totals.add(other.totals, fill_value=0).astype(np.int64))
+
+    def __radd__(self, other) -> FixFirstPartial:
+        if isinstance(other, int) and other == 0:
+            return self
+        return self + other
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.counts.memory_usage(deep=True).sum() + self.totals.memory_usage(deep=True))
+
+
+def fix_first_partial(frame: pd.DataFrame, *, dimensions: Sequence[str] = (S.VENDOR, S.TEAM, S.CHANNEL),
+                      themes: Sequence[str] | None = None) -> FixFirstPartial:
+    """The :class:`FixFirstPartial` of ``frame`` (a month, or one part of it)."""
+    text = C.has_text(frame)
+    theme_ids = C.themes_of(frame, themes)
+    hits = {f"hit:{t}": C.bool_flags(frame, S.theme_column(t)) & text for t in theme_ids}
+    measures = pd.DataFrame({"n": text.astype(np.int64), **{k: v.astype(np.int64) for k, v in hits.items()}})
+    parts = []
+    for dim in dimensions:
+        if dim not in frame.columns:
+            continue
+        labels = frame[dim].astype("string")
+        if dim == S.VENDOR and S.SERVICE_MODEL in frame.columns:
+            in_house = C.equals_mask(frame, S.SERVICE_MODEL, S.IN_HOUSE)
+            labels = labels.mask(labels.isna() & in_house, C.IN_HOUSE_LABEL)
+        rows = measures[text].assign(where=labels[text].to_numpy()).dropna(subset=["where"])
+        parts.append(rows.groupby("where", sort=True).sum().reset_index().assign(dimension=dim))
+    columns = ["dimension", "where", *measures.columns]
+    counts = pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame(columns=columns)
+    totals = measures[text].sum().astype(np.int64)
+    return FixFirstPartial(tuple(dimensions), counts.astype({c: np.int64 for c in measures.columns}), totals)
+
+
+def fix_first_from_partial(
+    impact: pd.DataFrame,
+    partial: FixFirstPartial,
+    trend: pd.DataFrame | None = None,
+    *,
+    size: int = 3,
+    min_n: int = C.MIN_N,
+    alpha: float = C.ALPHA,
+    exclude: Sequence[str] = (PRAISE_THEME,),
+) -> pd.DataFrame:
+    """:func:`fix_first` from a :class:`FixFirstPartial` (of the month, or added up from its parts)."""
     if impact is None or impact.empty:
         return pd.DataFrame(columns=list(FIX_FIRST_COLUMNS))
     chosen = impact[(impact["impact"] < 0) & (impact["impact_hi"] < 0) & ~impact["theme"].isin(list(exclude))]
     chosen = chosen.sort_values("impact", kind="mergesort").head(size)
-    text = C.has_text(frame)
     trend_by_theme = trend.set_index("theme") if trend is not None and not trend.empty else None
+    n_text = int(partial.totals.get("n", 0))
     rows = []
     for rank, rec in enumerate(chosen.to_dict("records"), start=1):
-        hit = C.bool_flags(frame, S.theme_column(rec["theme"])) & text
-        for dim in dimensions:
+        hit = f"hit:{rec['theme']}"
+        for dim in partial.dimensions:
             row = {"rank": rank, "theme": rec["theme"], "impact": rec["impact"], "impact_lo": rec["impact_lo"],
                    "impact_hi": rec["impact_hi"], "n_with": rec.get("n_with", np.nan), "dimension": dim,
                    "where": "", "where_n": 0, "where_rate": np.nan, "where_rate_lo": np.nan,
                    "where_rate_hi": np.nan, "rest_rate": np.nan, "where_p_value": np.nan}
-            if dim in frame.columns:
-                labels = frame[dim].astype("string")
-                if dim == S.VENDOR and S.SERVICE_MODEL in frame.columns:
-                    in_house = C.equals_mask(frame, S.SERVICE_MODEL, S.IN_HOUSE)
-                    labels = labels.mask(labels.isna() & in_house, C.IN_HOUSE_LABEL)
-                counts = pd.DataFrame({"g": labels[text], "y": hit[text]}).dropna(subset=["g"]).groupby("g")["y"].agg(
-                    ["sum", "size"])
+            table = partial.counts[(partial.counts["dimension"] == dim).to_numpy(dtype=bool)]
+            if len(table):
+                sums = (table[hit] if hit in table.columns else pd.Series(0, index=table.index)).to_numpy()
+                counts = pd.DataFrame({"sum": sums, "size": table["n"].to_numpy()},
+                                      index=pd.Index(table["where"].to_numpy(), name="g"))
                 counts = counts[counts["size"] >= min_n]
                 if not counts.empty:
                     rate = counts["sum"] / counts["size"]
                     best = rate.sort_values(ascending=False, kind="mergesort").index[0]
                     x, n = int(counts.loc[best, "sum"]), int(counts.loc[best, "size"])
-                    xr, nr = int(hit[text].sum()) - x, int(text.sum()) - n
+                    xr, nr = int(partial.totals.get(hit, 0)) - x, n_text - n
                     low, high = C.proportion_interval(x, n)
                     row.update({"where": str(best), "where_n": n, "where_rate": 100 * x / n,
                                 "where_rate_lo": 100 * low, "where_rate_hi": 100 * high,

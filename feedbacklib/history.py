@@ -52,7 +52,7 @@ from .stats import ALPHA, MIN_N, text_mask, proportion_interval
 from .stats.summaries import N_TEXT, Summary, hit_column
 from .fsutil import SymlinkError, exchange, fsync_dir, fsync_files, is_symlink, make_dirs, write_atomic
 from .lock import lock
-from .themes.discovery import uncovered_texts
+from .emerging import UncoveredPartial, uncovered_partial
 from .trends import month_kpi_table, trend_table
 
 __all__ = [
@@ -587,11 +587,20 @@ def taxonomy_fingerprint(taxonomy) -> str:
 
 
 def uncovered_sample(rows: pd.DataFrame, month: str, random_state: int = 0) -> pd.DataFrame:
-    """``month, text`` of up to :data:`UNCOVERED_SAMPLE` comments of ``rows`` that no theme covers."""
+    """``month, text`` of up to :data:`UNCOVERED_SAMPLE` comments of ``rows`` that no theme covers:
+    those with the smallest hashes of (text, response id, platform), in hash order
+    (:class:`~feedbacklib.emerging.UncoveredPartial`, the same sample whatever the order or the
+    split of the rows; ``random_state`` is not used, kept for callers)."""
 
-    texts = uncovered_texts(rows) if S.TEXT in rows.columns else pd.Series([], dtype=object)
-    if len(texts) > UNCOVERED_SAMPLE:
-        texts = texts.sample(UNCOVERED_SAMPLE, random_state=random_state)
+    return uncovered_sample_of(uncovered_partial(rows, UNCOVERED_SAMPLE), month)
+
+
+__all__ += ["uncovered_sample_of"]
+
+
+def uncovered_sample_of(partial: UncoveredPartial, month: str) -> pd.DataFrame:
+    """:func:`uncovered_sample` from the month's :class:`~feedbacklib.emerging.UncoveredPartial`."""
+    texts = partial.texts
     return pd.DataFrame({S.MONTH: pd.Series(month, index=range(len(texts)), dtype="string"),
                          S.TEXT: pd.Series(texts.astype(str).to_list(), dtype="string")})
 

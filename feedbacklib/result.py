@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,15 +20,16 @@ from typing import Any
 import pandas as pd
 
 from . import schema as S
-from .emerging import find_emerging
+from .emerging import UncoveredPartial, emerging_from_counts, find_emerging, fit_emerging, uncovered_partial
 from .stats import headline_changes, top_movers
-from .actions import fix_first, select_call_list, select_recognition
+from .actions import fix_first_from_partial, select_call_list_from_partial, select_recognition_from_partial
 from .clean import reason_counts
 from .errors import InputError
-from .quotes import theme_quotes
+from .quotes import theme_quotes_from_partial
 from .stats.breakdowns import (
     Volume, channel_satisfaction_from_summary, pooled_team_rates_from_summary, sentiment_shares_from_summary,
-    source_counts_from_summary, team_praise_from_summary, team_service_models_from_summary, volume,
+    source_counts_from_summary, team_praise_from_summary, team_service_models_from_summary,
+    volume_from_partial,
 )
 from .stats.casemix import adjusted_from_summary
 from .stats.impact import impact_from_summary
@@ -36,9 +38,9 @@ from .stats.tables import (
     compare_groups_from_summary, compare_vendors_from_summary, kpi_table_from_summary, perception_gap_from_summary,
 )
 from .config import Config
-from .parts import MonthParts, month_parts
+from .parts import MonthParts, ShownParts, month_parts
 from .stats.drivers import drivers_from_summary
-from .service import compare_service, service_kpis
+from .service import compare_service_from_partial, service_kpis_from_partial
 from .history import (
     History, HistoryStore, build_history, monthly_theme_rates_from_counts, taxonomy_fingerprint,
     theme_counts_from_summary,
@@ -194,13 +196,15 @@ def emerging_themes(frame: pd.DataFrame, history: History, month: str) -> tuple[
     past = history.uncovered
     past = past[past[S.MONTH] < month]
     current = uncovered_texts(frame)
+    fit_on = uncovered_partial(frame).texts     # the same sample as the month's parts added up
     texts, months = past[S.TEXT].astype(object), past[S.MONTH].astype(str)
     before = previous_month(history, month)
-    key = _digest(current, texts, months, month, before)
+    key = _digest(current, fit_on, texts, months, month, before)
     if key not in _EMERGING_CACHE:
         while len(_EMERGING_CACHE) >= _EMERGING_CACHE_SIZE:
             _EMERGING_CACHE.pop(next(iter(_EMERGING_CACHE)))
-        _EMERGING_CACHE[key] = find_emerging(current, texts, months, month=month, previous_month=before)
+        _EMERGING_CACHE[key] = find_emerging(current, texts, months, month=month, previous_month=before,
+                                             fit_on=fit_on)
     candidates, growth = _EMERGING_CACHE[key]
     return list(candidates), growth.copy()
 
@@ -261,21 +265,13 @@ def month_tables(current: pd.DataFrame, history: History, month: str, cfg: Confi
     (and the input's rejected rows ``quarantine``, for the reason counts).
 
     The tables a summary of the rows gives come from :func:`month_tables_from_parts` on the rows'
-    :func:`~feedbacklib.parts.month_parts`; the rest still read the rows.
+    :func:`~feedbacklib.parts.month_parts`; the emerging themes still read the rows (two rounds:
+    :func:`emerging_from_parts`).
     """
     themes = list(taxonomy.ids)
-    min_n, sla = cfg.min_group_size, cfg.sla_first_response_hours
-    service = service_kpis(current, history.contacts, by=S.SERVICE_MODEL, sla_first_response_hours=sla, min_n=min_n)
-    out = month_tables_from_parts(month_parts(current, month, themes, cfg), history, month, cfg, taxonomy,
-                                  quarantine=quarantine, service=service)
-    out["service"] = service
-    out["service_comparison"] = compare_service(current, history.contacts, sla_first_response_hours=sla, min_n=min_n)
-    out["call_list"] = select_call_list(current, cfg.call_list_size)
-    out["recognition"] = select_recognition(current)
+    parts = month_parts(current, month, themes, cfg, contacts=history.contacts)
+    out = month_tables_from_parts(parts, history, month, cfg, taxonomy, quarantine=quarantine)
     out["emerging"] = emerging_themes(current, history, month)
-    out["fix_first"] = fix_first(out["impact"], current, out["theme_trend"], min_n=min_n)
-    out["volume"] = volume(current)
-    out["quote_themes"], out["quotes"] = theme_quotes(current, themes, cfg.quotes_per_theme)
     return out
 
 
@@ -287,8 +283,10 @@ def month_tables_from_parts(parts: MonthParts, history: History, month: str, cfg
 
     ``service`` is the month's :func:`~feedbacklib.service.service_kpis` by service model (it needs the
     customers' contacts across months); with it, ``kpi_tables``, ``kpi_trend`` and ``headline_changes``
-    are included too. Not included (they still need rows): ``service``, ``service_comparison``,
-    ``call_list``, ``recognition``, ``emerging``, ``fix_first``, ``volume``, ``quote_themes``, ``quotes``.
+    are included too; without it, from the parts' :class:`~feedbacklib.parts.ShownParts` when they hold
+    the service partial. From the shown parts too: ``service``, ``service_comparison``, ``call_list``,
+    ``recognition``, ``fix_first``, ``volume``, ``quote_themes`` and ``quotes``. Not included (it needs a
+    second pass over the parts): ``emerging`` (:func:`emerging_from_parts`).
     """
     themes = list(taxonomy.ids)
     min_n = cfg.min_group_size
@@ -306,6 +304,9 @@ def month_tables_from_parts(parts: MonthParts, history: History, month: str, cfg
     now = theme_counts_from_summary(summary, themes, by=S.SERVICE_MODEL, month=month)
     out["theme_counts"] = pd.concat([history.theme_counts, now], ignore_index=True)
     out["theme_trend"] = theme_trends_from_counts(out["theme_counts"], month, themes, min_n=min_n)
+    shown = parts.shown
+    if service is None and shown.service is not None:
+        service = service_kpis_from_partial(shown.service, min_n=min_n)
     if service is not None:
         now = month_kpi_table_from_summary(summary, service, month, themes=themes, min_n=min_n)
         out["kpi_tables"] = pd.concat([history.kpis, now], ignore_index=True)
@@ -326,7 +327,52 @@ def month_tables_from_parts(parts: MonthParts, history: History, month: str, cfg
     out["team_models"] = team_service_models_from_summary(summary)
     out.update(theme_errors(taxonomy, out["theme_counts"], month))
     out["quarantine_reasons"] = reason_counts(quarantine if quarantine is not None else pd.DataFrame())
+    out.update(shown_tables(shown, out, min_n=min_n, service=service))
     return out
+
+
+__all__ += ["shown_tables", "emerging_from_parts"]
+
+
+def shown_tables(shown: ShownParts, out: dict[str, Any], *, min_n: int,
+                 service: pd.DataFrame | None = None) -> dict[str, Any]:
+    """The tables of :class:`MonthResult` that the month's :class:`~feedbacklib.parts.ShownParts` give
+    (those it holds): service KPIs and comparison, call list, fix first (reading ``out``'s impact and
+    theme trend), recognition, volume and quotes."""
+    tables: dict[str, Any] = {}
+    if shown.service is not None:
+        tables["service"] = service if service is not None else service_kpis_from_partial(shown.service,
+                                                                                          min_n=min_n)
+        tables["service_comparison"] = compare_service_from_partial(shown.service, min_n=min_n)
+    if shown.call_list is not None:
+        tables["call_list"] = select_call_list_from_partial(shown.call_list)
+    if shown.recognition is not None:
+        tables["recognition"] = select_recognition_from_partial(shown.recognition)
+    if shown.fix_first is not None:
+        tables["fix_first"] = fix_first_from_partial(out["impact"], shown.fix_first, out["theme_trend"], min_n=min_n)
+    if shown.volume is not None:
+        tables["volume"] = volume_from_partial(shown.volume)
+    if shown.quotes is not None:
+        tables["quote_themes"], tables["quotes"] = theme_quotes_from_partial(shown.quotes)
+    return tables
+
+
+def emerging_from_parts(uncovered: UncoveredPartial, part_texts: Iterable | Callable, history: History,
+                        month: str) -> tuple[list, pd.DataFrame]:
+    """:func:`emerging_themes` in two rounds over the parts of a month: the discovery is fitted on the
+    sample of the parts' added-up :class:`~feedbacklib.emerging.UncoveredPartial` (``uncovered``), then
+    ``part_texts(models)`` (an iterable, or a function of the fitted models that returns one) gives each
+    part's :class:`~feedbacklib.emerging.EmergingCounts` (``emerging_counts(uncovered_texts(part), models)``,
+    computed where the part is), which are added up."""
+    past = history.uncovered
+    past = past[past[S.MONTH] < month]
+    texts, months = past[S.TEXT].astype(object), past[S.MONTH].astype(str)
+    models = fit_emerging(uncovered.texts, uncovered.total, texts, months,
+                          previous_month=previous_month(history, month))
+    if models is None:
+        return [], pd.DataFrame()
+    counts = part_texts(models) if callable(part_texts) else part_texts
+    return emerging_from_counts(models, sum(counts), texts, months, month=month)
 
 
 def theme_errors(taxonomy: Taxonomy, theme_counts: pd.DataFrame, month: str) -> dict[str, Any]:

@@ -9,7 +9,7 @@ against last month. The report only formats these (:mod:`feedbacklib.report`).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -288,6 +288,63 @@ def volume(frame: pd.DataFrame) -> Volume:
     if keys is None or not keys.notna().any():
         return Volume(responses=len(frame))
     return Volume(responses=len(frame), customers=int(keys.nunique()), all_known=bool(keys.notna().all()))
+
+
+# Mergeable volume (issue 19): rows and distinct customers of a month added up from its parts.
+__all__ += ["VolumePartial", "volume_partial", "volume_from_partial"]
+
+
+@dataclass(frozen=True, eq=False)
+class VolumePartial:
+    """What :func:`volume` needs of a set of rows; add two to pool their rows.
+
+    ``customers`` holds the sorted distinct 64-bit hashes of the known customer keys
+    (``pandas.util.hash_pandas_object`` of the key text; a clash needs two of a month's
+    customers to share 64 bits, about 3e-8 at a million customers). A part built with
+    ``bucketed=True`` holds every row of each of its customers (a customer-key bucket, as
+    the Dask engine shuffles them) and keeps only their number (``bucket_customers``):
+    bucketed parts add their counts.
+    """
+
+    responses: int
+    known: int
+    bucketed: bool = False
+    customers: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint64))
+    bucket_customers: int = 0
+
+    def __add__(self, other: VolumePartial) -> VolumePartial:
+        if self.bucketed != other.bucketed:
+            raise ValueError("Cannot add a volume partial built per customer bucket (bucketed=True) to one built "
+                             "on any rows (bucketed=False): build every part of the month the same way.")
+        return VolumePartial(self.responses + other.responses, self.known + other.known, self.bucketed,
+                             np.union1d(self.customers, other.customers),
+                             self.bucket_customers + other.bucket_customers)
+
+    def __radd__(self, other) -> VolumePartial:
+        if isinstance(other, int) and other == 0:
+            return self
+        return self + other
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.customers.nbytes) + 24
+
+
+def volume_partial(frame: pd.DataFrame, *, bucketed: bool = False) -> VolumePartial:
+    """The :class:`VolumePartial` of ``frame`` (a month, or one part of it)."""
+    keys = frame[CUSTOMER_KEY].dropna() if CUSTOMER_KEY in frame.columns else pd.Series([], dtype="string")
+    if bucketed:
+        return VolumePartial(len(frame), len(keys), True, bucket_customers=int(keys.nunique()))
+    hashes = pd.util.hash_pandas_object(keys.astype(str), index=False).to_numpy(dtype=np.uint64)
+    return VolumePartial(len(frame), len(keys), False, np.unique(hashes))
+
+
+def volume_from_partial(partial: VolumePartial) -> Volume:
+    """:func:`volume` from a :class:`VolumePartial` (of the month, or added up from its parts)."""
+    if partial.known == 0:
+        return Volume(responses=partial.responses)
+    customers = partial.bucket_customers if partial.bucketed else int(partial.customers.size)
+    return Volume(responses=partial.responses, customers=customers, all_known=partial.known == partial.responses)
 
 
 def source_counts(frame: pd.DataFrame) -> dict[str, int]:
