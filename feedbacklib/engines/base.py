@@ -25,6 +25,7 @@ from typing import Any, Protocol
 import pandas as pd
 
 from .. import schema as S
+from ..arrowstr import release_memory
 from ..progress import StepTimer as Timer
 from ..sentiment import score_sentiment
 from ..themes import Taxonomy, ThemeTagger
@@ -101,6 +102,7 @@ def fit_tagger(texts: Any, taxonomy: Taxonomy) -> ThemeTagger:
 
 def add_themes(frame: pd.DataFrame, tagger: ThemeTagger) -> pd.DataFrame:
     """``frame`` with ``theme_<id>`` flags and the theme evidence (one tagging pass gives both)."""
+    release_memory()  # before the tagging workers fork: they would inherit the allocator's free pages
     tagged = tag_themes(frame[[S.TEXT]], tagger)
     return frame.assign(
         **{S.theme_column(t): tagged[S.theme_column(t)].to_numpy(dtype=bool) for t in tagger.theme_ids_},
@@ -111,6 +113,7 @@ def add_themes(frame: pd.DataFrame, tagger: ThemeTagger) -> pd.DataFrame:
 def add_sentiment(frame: pd.DataFrame, chunk: int | None = None) -> pd.DataFrame:
     """``frame`` with the sentiment score and label; ``chunk`` rows at a time when given (each text's
     score does not depend on the others: a Dask worker scores below the size at which the scorer forks)."""
+    release_memory()  # likewise before the scoring workers fork
     texts = frame[S.TEXT]
     if chunk is None or len(texts) <= chunk:
         scores = score_sentiment(texts)
