@@ -29,7 +29,6 @@ from ..arrowstr import release_memory
 from ..progress import StepTimer as Timer
 from ..sentiment import score_sentiment
 from ..themes import Taxonomy, ThemeTagger
-from ..themes.tagger import tag_themes
 
 __all__ = ["FIT_SAMPLE", "Cleaned", "Annotated", "Engine", "SummaryStep", "Timer", "month_volumes",
            "fit_tagger", "tag_frame", "add_themes", "add_sentiment", "months_to_analyse"]
@@ -100,13 +99,20 @@ def fit_tagger(texts: Any, taxonomy: Taxonomy) -> ThemeTagger:
     return ThemeTagger(taxonomy, random_state=0, max_fit_docs=FIT_SAMPLE).fit(texts)
 
 
+#: The theme evidence column's dtype: pandas' default ``str`` (missing values are NaN), which is
+#: what assigning tag_themes' evidence as an object array gave (an empty one stays ``object``).
+EVIDENCE_DTYPE = pd.StringDtype(na_value=float("nan"))
+
+
 def add_themes(frame: pd.DataFrame, tagger: ThemeTagger) -> pd.DataFrame:
     """``frame`` with ``theme_<id>`` flags and the theme evidence (one tagging pass gives both)."""
     release_memory()  # before the tagging workers fork: they would inherit the allocator's free pages
-    tagged = tag_themes(frame[[S.TEXT]], tagger)
+    # what tag_themes(frame[[S.TEXT]], tagger) gives, without its copy of the frame and without
+    # turning the evidence into a million Python strings twice: Arrow to Arrow, same dtype
+    tags, evidence = tagger._tag(frame[S.TEXT])
     return frame.assign(
-        **{S.theme_column(t): tagged[S.theme_column(t)].to_numpy(dtype=bool) for t in tagger.theme_ids_},
-        **{S.THEME_EVIDENCE: tagged[S.THEME_EVIDENCE].to_numpy()},
+        **{S.theme_column(t): tags[t].to_numpy(dtype=bool) for t in tagger.theme_ids_},
+        **{S.THEME_EVIDENCE: evidence.astype(EVIDENCE_DTYPE).array if len(evidence) else evidence.to_numpy()},
     )
 
 
