@@ -76,8 +76,9 @@ def test_add_themes_with_missing_text_and_other_index(tagger, na):
     texts = pd.Series(["charged twice", na, "lovely staff", ""], dtype="string", index=[7, 3, 11, 0])
     frame = pd.DataFrame({S.TEXT: texts})
     pd.testing.assert_frame_equal(add_themes(frame, tagger), _old_add_themes(frame, tagger))
-    frame_str = pd.DataFrame({S.TEXT: texts.astype("str")})  # pandas' default str dtype (NaN missing)
-    pd.testing.assert_frame_equal(add_themes(frame_str, tagger), _old_add_themes(frame_str, tagger))
+    for dtype in ("str", pd.StringDtype("python"), object):  # pandas' default str (NaN missing), Python storage
+        other = pd.DataFrame({S.TEXT: texts.astype(dtype)})
+        pd.testing.assert_frame_equal(add_themes(other, tagger), _old_add_themes(other, tagger))
 
 
 def test_add_themes_empty_frame(tagger):

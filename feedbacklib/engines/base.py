@@ -22,7 +22,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from .. import schema as S
 from ..arrowstr import release_memory
@@ -104,12 +106,30 @@ def fit_tagger(texts: Any, taxonomy: Taxonomy) -> ThemeTagger:
 EVIDENCE_DTYPE = pd.StringDtype(na_value=float("nan"))
 
 
+def _tag_distinct(texts: pd.Series, tagger: ThemeTagger) -> tuple[pd.DataFrame, pd.Series]:
+    """``tagger._tag(texts)`` for a ``string`` column, the distinct texts found by Arrow's hash table:
+    only those become Python strings, and the flags and evidence are spread back to the rows by
+    position (a text's tags do not depend on the other texts; missing texts are tagged as "")."""
+    if not isinstance(texts.dtype, pd.StringDtype) or not len(texts):
+        return tagger._tag(texts)
+    codes, uniq = pd.factorize(texts)  # missing values: -1
+    distinct = list(uniq)
+    if (codes < 0).any():
+        codes = np.where(codes < 0, len(distinct), codes)
+        distinct.append("")
+    flags, evidence = tagger._tag(pd.Series(distinct, dtype=object))
+    take = pa.array(codes)
+    return (pd.DataFrame(flags.to_numpy(dtype=bool)[codes], columns=flags.columns, index=texts.index),
+            pd.Series(pd.arrays.ArrowStringArray(pa.array(evidence.array).take(take)), index=texts.index,
+                      dtype="string"))
+
+
 def add_themes(frame: pd.DataFrame, tagger: ThemeTagger) -> pd.DataFrame:
     """``frame`` with ``theme_<id>`` flags and the theme evidence (one tagging pass gives both)."""
     release_memory()  # before the tagging workers fork: they would inherit the allocator's free pages
     # what tag_themes(frame[[S.TEXT]], tagger) gives, without its copy of the frame and without
     # turning the evidence into a million Python strings twice: Arrow to Arrow, same dtype
-    tags, evidence = tagger._tag(frame[S.TEXT])
+    tags, evidence = _tag_distinct(frame[S.TEXT], tagger)
     return frame.assign(
         **{S.theme_column(t): tags[t].to_numpy(dtype=bool) for t in tagger.theme_ids_},
         **{S.THEME_EVIDENCE: evidence.astype(EVIDENCE_DTYPE).array if len(evidence) else evidence.to_numpy()},
