@@ -10,7 +10,7 @@ assignment would copy through Python objects.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
+import functools
 
 import numpy as np
 import pandas as pd
@@ -46,16 +46,20 @@ def put_rows(values: pd.Series, where: np.ndarray, new: pd.Series) -> pd.Series:
     return pd.Series(pd.arrays.ArrowStringArray(arr), index=values.index, name=values.name)
 
 
-def _libc_trim() -> None:
-    """glibc's ``malloc_trim(0)``: hand the free pages of Python's and numpy's heap back (no-op elsewhere)."""
-    name = ctypes.util.find_library("c")
-    if not name:
-        return
+@functools.lru_cache(maxsize=1)
+def _malloc_trim():
+    """glibc's ``malloc_trim``, or None (musl, macOS, Windows)."""
     try:
-        trim = ctypes.CDLL(name).malloc_trim
-    except (OSError, AttributeError):  # not glibc (musl, macOS)
-        return
-    trim(0)
+        return getattr(ctypes.CDLL(None), "malloc_trim", None)
+    except (OSError, TypeError):
+        return None
+
+
+def _libc_trim() -> None:
+    """``malloc_trim(0)``: hand the free pages of Python's and numpy's heap back (no-op elsewhere)."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
 
 
 def release_memory() -> None:
