@@ -143,13 +143,31 @@ def label_sentiment(scores: pd.Series) -> pd.Series:
 
 def _compound(texts: pd.Series, method: str = "fast") -> pd.Series:
     _check_method(method)
-    values = pd.Series(texts, copy=False).astype(object)
+    series = pd.Series(texts, copy=False)
+    if isinstance(series.dtype, pd.StringDtype):
+        return _compound_strings(series, method)
+    values = series.astype(object)
     is_text = values.map(lambda v: isinstance(v, str) and bool(v.strip())).to_numpy(dtype=bool)
     out = np.full(len(values), np.nan)
     if is_text.any():
         codes, uniq = pd.factorize(values[is_text])
         out[is_text] = _score_unique(list(uniq), method)[codes]
     return pd.Series(out, index=values.index, name=SENTIMENT, dtype=float)
+
+
+def _compound_strings(texts: pd.Series, method: str) -> pd.Series:
+    """:func:`_compound` of a ``string`` column: its distinct values found by Arrow's hash table
+    (no Python object per row), the blank test run once per distinct text; the same scores."""
+    codes, uniq = pd.factorize(texts)  # missing values: -1
+    distinct = list(uniq)
+    scores = np.full(len(distinct), np.nan)
+    keep = [i for i, t in enumerate(distinct) if t.strip()]
+    if keep:
+        scores[keep] = _score_unique([distinct[i] for i in keep], method)
+    out = np.full(len(texts), np.nan)
+    present = codes >= 0
+    out[present] = scores[codes[present]]
+    return pd.Series(out, index=texts.index, name=SENTIMENT, dtype=float)
 
 
 def score_sentiment(texts: pd.Series, *, method: str = "fast") -> pd.DataFrame:

@@ -22,13 +22,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from .. import schema as S
+from ..arrowstr import release_memory
 from ..progress import StepTimer as Timer
 from ..sentiment import score_sentiment
 from ..themes import Taxonomy, ThemeTagger
-from ..themes.tagger import tag_themes
 
 __all__ = ["FIT_SAMPLE", "Cleaned", "Annotated", "Engine", "SummaryStep", "Timer", "month_volumes",
            "fit_tagger", "tag_frame", "add_themes", "add_sentiment", "months_to_analyse"]
@@ -99,18 +101,45 @@ def fit_tagger(texts: Any, taxonomy: Taxonomy) -> ThemeTagger:
     return ThemeTagger(taxonomy, random_state=0, max_fit_docs=FIT_SAMPLE).fit(texts)
 
 
+#: The theme evidence column's dtype: pandas' default ``str`` (missing values are NaN), which is
+#: what assigning tag_themes' evidence as an object array gave (an empty one stays ``object``).
+EVIDENCE_DTYPE = pd.StringDtype(na_value=float("nan"))
+
+
+def _tag_distinct(texts: pd.Series, tagger: ThemeTagger) -> tuple[pd.DataFrame, pd.Series]:
+    """``tagger._tag(texts)`` for a ``string`` column, the distinct texts found by Arrow's hash table:
+    only those become Python strings, and the flags and evidence are spread back to the rows by
+    position (a text's tags do not depend on the other texts; missing texts are tagged as "")."""
+    if not isinstance(texts.dtype, pd.StringDtype) or not len(texts):
+        return tagger._tag(texts)
+    codes, uniq = pd.factorize(texts)  # missing values: -1
+    distinct = list(uniq)
+    if (codes < 0).any():
+        codes = np.where(codes < 0, len(distinct), codes)
+        distinct.append("")
+    flags, evidence = tagger._tag(pd.Series(distinct, dtype=object))
+    take = pa.array(codes)
+    return (pd.DataFrame(flags.to_numpy(dtype=bool)[codes], columns=flags.columns, index=texts.index),
+            pd.Series(pd.arrays.ArrowStringArray(pa.array(evidence.array).take(take)), index=texts.index,
+                      dtype="string"))
+
+
 def add_themes(frame: pd.DataFrame, tagger: ThemeTagger) -> pd.DataFrame:
     """``frame`` with ``theme_<id>`` flags and the theme evidence (one tagging pass gives both)."""
-    tagged = tag_themes(frame[[S.TEXT]], tagger)
+    release_memory()  # before the tagging workers fork: they would inherit the allocator's free pages
+    # what tag_themes(frame[[S.TEXT]], tagger) gives, without its copy of the frame and without
+    # turning the evidence into a million Python strings twice: Arrow to Arrow, same dtype
+    tags, evidence = _tag_distinct(frame[S.TEXT], tagger)
     return frame.assign(
-        **{S.theme_column(t): tagged[S.theme_column(t)].to_numpy(dtype=bool) for t in tagger.theme_ids_},
-        **{S.THEME_EVIDENCE: tagged[S.THEME_EVIDENCE].to_numpy()},
+        **{S.theme_column(t): tags[t].to_numpy(dtype=bool) for t in tagger.theme_ids_},
+        **{S.THEME_EVIDENCE: evidence.astype(EVIDENCE_DTYPE).array if len(evidence) else evidence.to_numpy()},
     )
 
 
 def add_sentiment(frame: pd.DataFrame, chunk: int | None = None) -> pd.DataFrame:
     """``frame`` with the sentiment score and label; ``chunk`` rows at a time when given (each text's
     score does not depend on the others: a Dask worker scores below the size at which the scorer forks)."""
+    release_memory()  # likewise before the scoring workers fork
     texts = frame[S.TEXT]
     if chunk is None or len(texts) <= chunk:
         scores = score_sentiment(texts)

@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from .. import schema as S
+from ..arrowstr import release_memory
 from ..clean import CleanResult, clean_responses
 from ..io import read_exports
 from ..themes import Taxonomy
@@ -38,19 +39,25 @@ class PandasEngine:
             step.rows = sum(len(e.raw) for e in exports)
         with Timer(timings, "clean", bar, rows=step.rows):
             cleaned: CleanResult = clean_responses(exports, cfg)
+            skipped = list(getattr(exports, "skipped", []))
+            del exports  # the raw exports: the quarantine and quality tables keep what they need
+            release_memory()
         return Cleaned(volumes=month_volumes(cleaned.frame), quarantine=cleaned.quarantine,
-                       quality=cleaned.quality, skipped=list(getattr(exports, "skipped", [])), rows=cleaned.frame)
+                       quality=cleaned.quality, skipped=skipped, rows=cleaned.frame)
 
     def annotate(self, cleaned: Cleaned, month: str, taxonomy: Taxonomy, *, skip_months: Sequence[str] = (),
                  timings: dict[str, float], bar: Any = None, summary: SummaryStep | None = None) -> Annotated:
         frame: pd.DataFrame = cleaned.rows
         frame = frame[months_to_analyse(frame, month, skip_months)].reset_index(drop=True)
         cleaned.rows = None  # the unfiltered frame is not needed any more
+        release_memory()
         with Timer(timings, "themes", bar, rows=len(frame)):
             in_month = (frame[S.MONTH] == month).to_numpy(dtype=bool)
             tagger = fit_tagger(frame.loc[in_month, S.TEXT], taxonomy)
             frame = add_themes(frame, tagger)
+            release_memory()
         with Timer(timings, "sentiment", bar, rows=len(frame)):
             frame = add_sentiment(frame)
+            release_memory()
         combined = summary(frame, month, list(tagger.theme_ids_)) if summary is not None else None
         return Annotated(frame=frame, tagger=tagger, summary=combined)

@@ -51,7 +51,7 @@ COMMON_SEED_DF = 0.05
 #: longer texts are tagged by the model alone (issue 13, see benchmarks/eval_themes.py).
 SEED_ONLY_TOKENS = 60
 #: Texts tokenised and tagged together (bounds the memory of the token arrays).
-CHUNK_TEXTS = 50_000
+CHUNK_TEXTS = 20_000
 #: Distinct texts above which tagging runs in a fork-based Pool(2) (as sentiment does).
 PARALLEL_MIN_TEXTS = 20_000
 
