@@ -214,6 +214,7 @@ from threadpoolctl import threadpool_limits  # noqa: E402
 
 from feedbacklib.text import STOP_WORDS  # noqa: E402
 from feedbacklib.themes import ThemeTagger, load_taxonomy  # noqa: E402
+from feedbacklib.themes import supervised  # noqa: E402
 from feedbacklib.themes.discovery import ThemeDiscovery, clean_for_discovery  # noqa: E402
 
 DEFAULT_LABELS = ROOT.parent / "shared" / "labels" / "cfpb_issue_theme_map.csv"
@@ -561,7 +562,15 @@ def main_gold(argv=None) -> int:
     ap.add_argument("--folds", type=int, default=GOLD_FOLDS)
     ap.add_argument("--taxonomy", default=None)
     ap.add_argument("--json", dest="json_out", default=None)
+    ap.add_argument("--vector-weight", type=float, default=None,
+                    help="weight of the static word vectors in the supervised model (0: none; default: shipped)")
+    ap.add_argument("--vectors", type=Path, default=None,
+                    help="a vectors file built by tools/build_word_vectors.py instead of the shipped one")
     args = ap.parse_args(argv)
+    if args.vector_weight is not None:
+        supervised.VECTOR_WEIGHT = args.vector_weight
+    if args.vectors is not None:
+        supervised.VECTORS = args.vectors
     out = {}
     with threadpool_limits(limits=1):
         for name in args.files:
