@@ -133,15 +133,16 @@ def _fingerprint(path: str | None) -> tuple:
     return (path, st.st_size, digest)
 
 
-def features(tokens, words, m, matcher, space):
+def features(tokens, words, m, matcher, space, rows=None):
     """The model's features of tokenised texts (``m``: their seed hits); ``space=None`` fits the
-    word vocabulary on them and returns ``(space, X)``, else returns ``X``."""
+    word vocabulary on them and returns ``(space, X)``, else returns ``X``. ``rows`` (a boolean
+    mask): the word vectors are computed for those texts only (the others' are zeros)."""
     n_docs = len(tokens.offsets) - 1
     ft = tg._feature_tokens(tokens, words, tg._Matches.empty())
     S = seed_features(m, np.diff(tokens.offsets), matcher.phrase_seeds, len(matcher.ids))
     parts = [sp.csr_matrix(S)]
     if VECTOR_WEIGHT:
-        parts.append(sp.csr_matrix(VECTOR_WEIGHT * doc_vectors(tokens, load_vectors(VECTORS))))
+        parts.append(sp.csr_matrix(VECTOR_WEIGHT * doc_vectors(tokens, load_vectors(VECTORS), rows)))
     if PER_SEED:
         ones = np.ones(len(m.doc))
         parts.append(sp.csr_matrix((ones, (m.doc, m.seed)), shape=(n_docs, len(matcher.seed_list))).minimum(1.0))

@@ -116,15 +116,22 @@ def word_matrix(vectors: WordVectors, vocabulary: list) -> tuple[sp.csr_matrix, 
     return W2P, n_pieces > 0
 
 
-def doc_vectors(tokens: TokenArrays, vectors: WordVectors | None = None) -> np.ndarray:
-    """The L2-normalised mean vector of each text's content words (zeros for a text with none)."""
+def doc_vectors(tokens: TokenArrays, vectors: WordVectors | None = None, rows: np.ndarray | None = None) -> np.ndarray:
+    """The L2-normalised mean vector of each text's content words (zeros for a text with none;
+    ``rows``, a boolean mask of the texts: only those get a vector, the others zeros)."""
     vectors = load_vectors() if vectors is None else vectors
     n_docs = len(tokens.offsets) - 1
-    W2P, use = word_matrix(vectors, tokens.vocabulary)
-    keep = use[tokens.words]
-    doc = tokens.doc[keep]
-    counts = sp.csr_matrix((np.ones(len(doc), dtype=np.float32), (doc, tokens.words[keep])),
-                           shape=(n_docs, len(tokens.vocabulary)))
+    doc, word = tokens.doc, tokens.words
+    if rows is not None:
+        on = np.asarray(rows, dtype=bool)[doc]
+        doc, word = doc[on], word[on]
+    # only the words these texts use are looked up
+    used, word = np.unique(word, return_inverse=True)
+    W2P, use = word_matrix(vectors, [tokens.vocabulary[w] for w in used.tolist()])
+    keep = use[word]
+    doc = doc[keep]
+    counts = sp.csr_matrix((np.ones(len(doc), dtype=np.float32), (doc, word[keep])),
+                           shape=(n_docs, len(used)))
     D = np.asarray((counts @ W2P) @ vectors.matrix, dtype=np.float64)
     norm = np.linalg.norm(D, axis=1)
     norm[norm == 0] = 1.0
