@@ -201,6 +201,9 @@ What was tried (same CV, figures micro F1 CFPB dev / CFPB more / short unless sa
   distilled 128, SEED_ONLY 30       0.643 0.553 1.90    0.591 0.491 1.00    0.509 0.455 2.36    0.544 0.542 0.73
   ================================  ==================  ==================  ==================  ==================
 
+  With the vectors, C = 2 / 4 / 8: CFPB dev 0.643 / 0.641 / 0.633, more 0.595 / 0.592 / 0.597,
+  short 0.518 / 0.522 / 0.525, short + analyst 0.545 / 0.544 / 0.533 (rate MAE 0.55 / 0.73 / 0.76):
+  noise, C = 4 kept.
   Permissive file (300): no vectors 0.661 / 0.661 / 1.58; distilled 128, weight 1: 0.665 / 0.667 / 1.55.
   Kept: distilled, 128 dimensions (3.5 MB int8), weight 1 (``supervised.VECTOR_WEIGHT``). Every
   file gains a little at weight 0.5-1 (micro +0.004 to +0.011, macro +0.005 to +0.017, CFPB dev

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import fnmatch
 import importlib.util
 import json
 import struct
+import tomllib
 from importlib import resources
 from pathlib import Path
 
@@ -38,6 +40,14 @@ def test_the_shipped_vectors_are_small_and_carry_their_notice():
     v = load_vectors()
     assert v.matrix.dtype == np.float32 and v.matrix.shape == (len(v.index), 128)
     assert len(v.index) > 25_000 and "[unused0]" not in v.index and np.isfinite(v.matrix).all()
+
+
+def test_the_wheel_ships_the_vectors_with_their_notice_and_licence():
+    patterns = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"][
+        "package-data"]["feedbacklib"]
+    for name in ("data/word_vectors.npz", "data/NOTICE", "data/LICENSE-Apache-2.0.txt"):
+        assert (ROOT / "feedbacklib" / name).is_file()
+        assert any(fnmatch.fnmatch(name, p) for p in patterns), name
 
 
 def test_word_pieces_follow_bert_wordpiece():
