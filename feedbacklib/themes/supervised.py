@@ -74,9 +74,10 @@ _LONG = 120
 #: analyst's rows as many as the analyst's positives (not those of all training examples).
 ANALYST_THRESHOLD = True
 #: Append each text's static word vector (``themes/vectors.py``) to the features, times this
-#: weight (0: no vectors). 1 vs 0, 5-fold CV micro F1: CFPB dev 0.641 vs 0.634, CFPB more 0.592 vs
-#: 0.588, short 0.522 vs 0.514 (``benchmarks/eval_themes.py``).
-VECTOR_WEIGHT = 1.0
+#: weight (0: no vectors). 0.5 / 1 / 0 (none), 5-fold CV micro F1: CFPB dev 0.643 / 0.641 / 0.634,
+#: CFPB more 0.594 / 0.592 / 0.588, short 0.524 / 0.522 / 0.514, short + analyst labels
+#: 0.563 / 0.544 / 0.543 (``benchmarks/eval_themes.py``).
+VECTOR_WEIGHT = 0.5
 #: Where the vectors come from (a package resource, or a ``Path`` in experiments).
 VECTORS: str | Path = VECTORS_RESOURCE
 
