@@ -105,9 +105,10 @@ honest_guidance 0.60, protection 0.31 (was 0.00), follow_up 0.43, churn_risk 0.1
 (2 positives). Short texts, supervised: praise 0.72 (was 0.64), courtesy 0.61, follow_up 0.60,
 surprise_charges 0.57, responsiveness 0.40, listening 0.00.
 
-**Targets not reached**: micro F1 0.80 (narratives: 0.63 / 0.59) and 0.75 (short: 0.51-0.55),
-macro F1 0.70 (0.50-0.55), 0.80 after the analyst's labels (0.54), rate MAE 1.5 (met on CFPB more,
-1.09, and on short texts after the analyst's labels, 0.61; not on CFPB dev 2.02 or short 2.18).
+**Targets not reached** (session 4, with the word vectors): micro F1 0.80 (narratives: 0.64 /
+0.59) and 0.75 (short: 0.52-0.55), macro F1 0.70 (0.50-0.55), 0.80 after the analyst's labels
+(0.56), rate MAE 1.5 (met on CFPB more, 1.02, and on short texts after the analyst's labels,
+0.52; not on CFPB dev 1.93 or short 2.21).
 
 What was tried (same CV, figures micro F1 CFPB dev / CFPB more / short unless said):
 
