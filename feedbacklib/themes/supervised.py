@@ -17,8 +17,11 @@ Features (:func:`features`): TF-IDF of stemmed unigrams and bigrams of all words
 ``TfidfVectorizer(sublinear_tf=True, min_df=2)``, counted from the token arrays), words in a
 negation scope prefixed ``not_``, plus, per theme, whether a seed phrase of two or more words
 matched (with the tagger's negation and exclusion rules), how many places a single-word seed
-matched (log), that count in a long text, and the text's length. The model therefore learns how
-far to trust each theme's seeds, and in which kind of text.
+matched (log), that count in a long text, and the text's length, plus the text's static word
+vector (``themes/vectors.py``: 128 dimensions distilled from all-MiniLM-L6-v2, the mean over the
+text's content words, times :data:`VECTOR_WEIGHT`), so that words the examples never used count
+through their neighbours ("impolite" near "rude"). The model therefore learns how far to trust
+each theme's seeds, and in which kind of text.
 
 Each theme's decision threshold is chosen by 5-fold cross-validation on the training examples so
 that the number of out-of-fold predictions equals the number of labelled positives (over- and
@@ -51,6 +54,7 @@ from sklearn.model_selection import StratifiedKFold
 from feedbacklib.text import tokenize_many
 from feedbacklib.themes import matching as tg
 from feedbacklib.themes.labels import read_labels
+from feedbacklib.themes.vectors import VECTORS_RESOURCE, doc_vectors, load_vectors
 
 __all__ = ["SupervisedModel", "shipped_examples", "ANALYST_WEIGHT", "SHIPPED_EXAMPLES"]
 
@@ -69,6 +73,13 @@ _LONG = 120
 #: With an analyst's labels, each theme's threshold makes the out-of-fold predictions on the
 #: analyst's rows as many as the analyst's positives (not those of all training examples).
 ANALYST_THRESHOLD = True
+#: Append each text's static word vector (``themes/vectors.py``) to the features, times this
+#: weight (0: no vectors). 0.5 / 1 / 0 (none), 5-fold CV micro F1: CFPB dev 0.643 / 0.641 / 0.634,
+#: CFPB more 0.594 / 0.592 / 0.588, short 0.524 / 0.522 / 0.514, short + analyst labels
+#: 0.563 / 0.544 / 0.543 (``benchmarks/eval_themes.py``).
+VECTOR_WEIGHT = 0.5
+#: Where the vectors come from (a package resource, or a ``Path`` in experiments).
+VECTORS: str | Path = VECTORS_RESOURCE
 
 
 @lru_cache(maxsize=1)
@@ -123,13 +134,16 @@ def _fingerprint(path: str | None) -> tuple:
     return (path, st.st_size, digest)
 
 
-def features(tokens, words, m, matcher, space):
+def features(tokens, words, m, matcher, space, rows=None):
     """The model's features of tokenised texts (``m``: their seed hits); ``space=None`` fits the
-    word vocabulary on them and returns ``(space, X)``, else returns ``X``."""
+    word vocabulary on them and returns ``(space, X)``, else returns ``X``. ``rows`` (a boolean
+    mask): the word vectors are computed for those texts only (the others' are zeros)."""
     n_docs = len(tokens.offsets) - 1
     ft = tg._feature_tokens(tokens, words, tg._Matches.empty())
     S = seed_features(m, np.diff(tokens.offsets), matcher.phrase_seeds, len(matcher.ids))
     parts = [sp.csr_matrix(S)]
+    if VECTOR_WEIGHT:
+        parts.append(sp.csr_matrix(VECTOR_WEIGHT * doc_vectors(tokens, load_vectors(VECTORS), rows)))
     if PER_SEED:
         ones = np.ones(len(m.doc))
         parts.append(sp.csr_matrix((ones, (m.doc, m.seed)), shape=(n_docs, len(matcher.seed_list))).minimum(1.0))

@@ -389,7 +389,7 @@ class ThemeTagger(TransformerMixin, BaseEstimator):
             # with the analyst's own labels the model is trained on text of this kind: it tags all texts
             model_rows = np.diff(tokens.offsets) > (SEED_ONLY_TOKENS if not sup.n_analyst else -1)
             if model_rows.any():  # (survey comments are short: often no text needs the model)
-                X = supervised_features(tokens, words, m, matcher, sup.space)
+                X = supervised_features(tokens, words, m, matcher, sup.space, model_rows)
                 P = sup.proba(X[model_rows])
                 has_seed = np.zeros_like(T)
                 has_seed[m.doc, m.theme] = True
