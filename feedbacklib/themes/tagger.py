@@ -311,7 +311,8 @@ class ThemeTagger(TransformerMixin, BaseEstimator):
         self.supervised_ = None
         if self.learned and self.supervised:
             shipped = shipped_examples()["text"]
-            inside = shipped[shipped.isin(pd.Series(texts, dtype=object))]
+            present = frozenset(texts)  # a set lookup: pandas' isin over every distinct comment cost ~1 s at 1M
+            inside = shipped[[text in present for text in shipped]]
             self.supervised_ = fit_supervised(tax, frozenset(inside.tolist()), self.random_state)
         covered = set(self.supervised_.themes) if self.supervised_ is not None else set()
         if not self.learned or not uniq:
