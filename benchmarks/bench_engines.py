@@ -49,6 +49,8 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 MONTH = "2026-10"
 HEADER_ROWS = 3
+#: Rows generated at once (a larger month is made of blocks of this size; see :func:`split_folder`).
+GENERATE_ROWS = 1_000_000
 
 
 # --------------------------------------------------------------------------- input
@@ -60,22 +62,48 @@ def split_folder(rows: int, workdir: Path, texts: str, per_file: int) -> Path:
         return folder
     from benchmarks.bench_e2e import input_folder
 
-    src = next(input_folder(rows, workdir, texts).glob("*.csv"))
     tmp = folder.with_name(folder.name + ".partial")
     tmp.mkdir(parents=True, exist_ok=True)
-    with open(src, encoding="utf-8-sig", newline="") as fh:
-        header = [fh.readline() for _ in range(HEADER_ROWS)]
-    chunks = pd.read_csv(src, skiprows=HEADER_ROWS, header=None, dtype=str, keep_default_na=False,
-                         encoding="utf-8-sig", chunksize=per_file)
-    for k, chunk in enumerate(chunks):
-        with open(tmp / f"qualtrics_post_contact_survey_{MONTH}_part{k:03d}.csv", "w", encoding="utf-8-sig",
-                  newline="") as out:
-            out.write(header[0].lstrip("\ufeff"))
-            out.writelines(header[1:])
-            chunk.to_csv(out, header=False, index=False, lineterminator="\r\n")
+    k = 0
+    # Above GENERATE_ROWS the month is generated in blocks of that many rows (block b with seed 7 + b, so
+    # its ids, customers and comment pool are its own): the first block is the GENERATE_ROWS input itself,
+    # so the first GENERATE_ROWS / per_file files are the 1M month (the "1M subset" of the 10M run).
+    for block in range(0, rows, GENERATE_ROWS):
+        n = min(GENERATE_ROWS, rows - block)
+        if block == 0 and n == rows:
+            src = next(input_folder(rows, workdir, texts).glob("*.csv"))
+        elif block == 0:
+            src = next(input_folder(n, workdir, texts).glob("*.csv"))
+        else:
+            src = _block(workdir, n, texts, seed=7 + block // GENERATE_ROWS)
+        with open(src, encoding="utf-8-sig", newline="") as fh:
+            header = [fh.readline() for _ in range(HEADER_ROWS)]
+        chunks = pd.read_csv(src, skiprows=HEADER_ROWS, header=None, dtype=str, keep_default_na=False,
+                             encoding="utf-8-sig", chunksize=per_file)
+        for chunk in chunks:
+            with open(tmp / f"qualtrics_post_contact_survey_{MONTH}_part{k:03d}.csv", "w", encoding="utf-8-sig",
+                      newline="") as out:
+                out.write(header[0].lstrip("\ufeff"))
+                out.writelines(header[1:])
+                chunk.to_csv(out, header=False, index=False, lineterminator="\r\n")
+            k += 1
+        if block:
+            src.unlink()
     (tmp / ".complete").write_text("")
     os.replace(tmp, folder)
     return folder
+
+
+def _block(workdir: Path, rows: int, texts: str, seed: int) -> Path:
+    """One generated block of the month (a temporary CSV, removed by the caller)."""
+    from benchmarks.bench_e2e import _make_texts_distinct
+    from feedbacklib.sample import write_qualtrics_csv
+
+    path = workdir / f".block-{rows}-{texts}-{seed}.csv"
+    write_qualtrics_csv(path, rows, seed=seed, month=MONTH)
+    if texts == "distinct":
+        _make_texts_distinct(path, seed=seed)
+    return path
 
 
 # --------------------------------------------------------------------------- measuring
