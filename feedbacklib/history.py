@@ -50,6 +50,7 @@ from .clean import time_order
 from .errors import StoreError
 from .faults import fault as _fault
 from .stats import ALPHA, MIN_N, text_mask, proportion_interval
+from .stats.summaries import N_TEXT, Summary, hit_column
 from .fsutil import SymlinkError, exchange, fsync_dir, fsync_files, is_symlink, make_dirs, write_atomic
 from .lock import lock
 from .themes.discovery import uncovered_texts
@@ -57,7 +58,7 @@ from .trends import month_kpi_table, trend_table
 
 __all__ = [
     "History", "month_aggregates", "build_history", "uncovered_sample", "contacts_since", "taxonomy_fingerprint", "AGGREGATES", "CONTACT_DAYS",
-    "HistoryStore", "HISTORY_DIR", "COUNT_COLUMNS", "theme_counts_of", "kpi_columns",
+    "HistoryStore", "HISTORY_DIR", "COUNT_COLUMNS", "theme_counts_of", "theme_counts_from_summary", "kpi_columns",
     "monthly_theme_rates_from_counts", "theme_trends_from_counts", "ROWS", "DATASETS", "StoreError",
     "write_partitions", "write_row_part",
 ]
@@ -94,6 +95,42 @@ def theme_counts_of(frame: pd.DataFrame, themes: Sequence[str], *, by: str | Non
     grouped = sub.groupby(keys, observed=True, sort=True)
     n = grouped.size()
     hits = grouped[[S.theme_column(t) for t in themes]].sum()
+    hits.columns = list(themes)
+    long = hits.stack(future_stack=True).rename("hits").reset_index()
+    long = long.rename(columns={long.columns[len(keys)]: "theme"})
+    long["n"] = n.reindex(pd.MultiIndex.from_frame(long[keys]) if len(keys) > 1 else long[keys[0]]).to_numpy()
+    long["hits"] = long["hits"].astype("int64")
+    long["n"] = long["n"].astype("int64")
+    order = {t: k for k, t in enumerate(themes)}
+    long = long.sort_values(keys + ["theme"], key=lambda s: s.map(order) if s.name == "theme" else s,
+                            kind="stable").reset_index(drop=True)
+    return long[keys + ["theme", "n", "hits"]]
+
+
+def theme_counts_from_summary(summary: Summary, themes: Sequence[str], *, by: str | None = None,
+                              month: str | None = None) -> pd.DataFrame:
+    """:func:`theme_counts_of` from a :class:`~feedbacklib.stats.summaries.Summary` keyed by ``month`` (or
+    given one ``month`` for all its rows) and ``by``, that counts the hits of ``themes``.
+
+    A theme the summary counts but whose column the rows lacked has 0 hits (:func:`theme_counts_of`
+    needs every theme's column).
+    """
+    missing = [t for t in themes if t not in summary.themes]
+    if missing:
+        raise ValueError(f"The summary counts no hits of the themes {missing} (it has {list(summary.themes)}).")
+    cells = summary.cells
+    if month is not None:
+        cells = cells.assign(**{S.MONTH: month})
+    keys = [S.MONTH] + ([by] if by else [])
+    for key in keys:
+        if key not in cells.columns:
+            raise ValueError(f"The summary is not keyed by {key!r} (keys {list(summary.keys)}): build it with "
+                             f"summarise(frame, keys=(..., {key!r})){' or pass month=' if key == S.MONTH else ''}.")
+    hit_cols = [hit_column(t) for t in themes]
+    sub = cells.loc[(cells[N_TEXT] > 0).to_numpy(dtype=bool), keys + [N_TEXT] + hit_cols]
+    grouped = sub.groupby(keys, observed=True, sort=True)
+    n = grouped[N_TEXT].sum()
+    hits = grouped[hit_cols].sum()
     hits.columns = list(themes)
     long = hits.stack(future_stack=True).rename("hits").reset_index()
     long = long.rename(columns={long.columns[len(keys)]: "theme"})

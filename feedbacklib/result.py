@@ -20,26 +20,32 @@ import pandas as pd
 
 from . import schema as S
 from .emerging import find_emerging
-from .stats import (
-    channel_satisfaction, compare_groups, compare_vendors, headline_changes, kpi_table, perception_gap,
-    pooled_team_rates, sentiment_shares, team_praise, theme_impact, top_movers,
-)
+from .stats import headline_changes, top_movers
 from .actions import fix_first, select_call_list, select_recognition
 from .clean import reason_counts
 from .errors import InputError
 from .quotes import theme_quotes
-from .stats.breakdowns import Volume, source_counts, team_service_models, volume
+from .stats.breakdowns import (
+    Volume, channel_satisfaction_from_summary, pooled_team_rates_from_summary, sentiment_shares_from_summary,
+    source_counts_from_summary, team_praise_from_summary, team_service_models_from_summary, volume,
+)
 from .stats.casemix import adjusted_from_summary
-from .stats.summaries import DEFAULT_STRATA, summarise
+from .stats.impact import impact_from_summary
+from .stats.summaries import collapse
+from .stats.tables import (
+    compare_groups_from_summary, compare_vendors_from_summary, kpi_table_from_summary, perception_gap_from_summary,
+)
 from .config import Config
-from .stats.drivers import theme_drivers
+from .parts import MonthParts, month_parts
+from .stats.drivers import drivers_from_summary
 from .service import compare_service, service_kpis
 from .history import (
-    History, HistoryStore, build_history, monthly_theme_rates_from_counts, taxonomy_fingerprint, theme_counts_of,
+    History, HistoryStore, build_history, monthly_theme_rates_from_counts, taxonomy_fingerprint,
+    theme_counts_from_summary,
     uncovered_sample,
     theme_trends_from_counts,
 )
-from .trends import kpi_trends_from_tables, month_kpi_table
+from .trends import kpi_trends_from_tables, month_kpi_table_from_summary
 from .months import thin_reason
 from .progress import StepTimer
 from .safety import neutralise_formulas
@@ -47,7 +53,8 @@ from .themes import Taxonomy
 from .themes.correction import theme_error_table
 from .themes.discovery import uncovered_texts
 
-__all__ = ["MonthResult", "build_result", "kpis_document", "save_outputs", "TIMINGS_FILE"]
+__all__ = ["MonthResult", "build_result", "month_tables", "month_tables_from_parts", "kpis_document", "save_outputs",
+           "TIMINGS_FILE"]
 
 log = logging.getLogger(__name__)
 
@@ -251,47 +258,72 @@ def _build_result(month, cfg, taxonomy, rows, quarantine, quality, timings, bar,
 def month_tables(current: pd.DataFrame, history: History, month: str, cfg: Config,
                  taxonomy: Taxonomy, *, quarantine: pd.DataFrame | None = None) -> dict[str, Any]:
     """Every table of :class:`MonthResult` for the month's rows ``current`` and the earlier months' ``history``
-    (and the input's rejected rows ``quarantine``, for the reason counts)."""
+    (and the input's rejected rows ``quarantine``, for the reason counts).
+
+    The tables a summary of the rows gives come from :func:`month_tables_from_parts` on the rows'
+    :func:`~feedbacklib.parts.month_parts`; the rest still read the rows.
+    """
     themes = list(taxonomy.ids)
     min_n, sla = cfg.min_group_size, cfg.sla_first_response_hours
-    kw: dict[str, Any] = dict(themes=themes, min_n=min_n)
-    out: dict[str, Any] = {
-        "kpis": kpi_table(current, by=S.SERVICE_MODEL, **kw),
-        "vendor_kpis": kpi_table(current, by=S.VENDOR, **kw),
-        "comparison": compare_groups(current, **kw),
-        "vendors": compare_vendors(current, **kw),
-        "gap": perception_gap(current, min_n=min_n),
-        "impact": theme_impact(current, score=S.CSAT, themes=themes),
-    }
-    now = theme_counts_of(current.assign(**{S.MONTH: month}), themes, by=S.SERVICE_MODEL)
-    out["theme_counts"] = pd.concat([history.theme_counts, now], ignore_index=True)
-    out["theme_trend"] = theme_trends_from_counts(out["theme_counts"], month, themes, min_n=min_n)
-    now = month_kpi_table(current, history.contacts, month, themes=themes, min_n=min_n, sla_first_response_hours=sla)
-    out["kpi_tables"] = pd.concat([history.kpis, now], ignore_index=True)
-    out["service"] = service_kpis(current, history.contacts, by=S.SERVICE_MODEL, sla_first_response_hours=sla,
-                                  min_n=min_n)
+    service = service_kpis(current, history.contacts, by=S.SERVICE_MODEL, sla_first_response_hours=sla, min_n=min_n)
+    out = month_tables_from_parts(month_parts(current, month, themes, cfg), history, month, cfg, taxonomy,
+                                  quarantine=quarantine, service=service)
+    out["service"] = service
     out["service_comparison"] = compare_service(current, history.contacts, sla_first_response_hours=sla, min_n=min_n)
-    out["team_kpis"] = kpi_table(current, by=S.TEAM, **kw)
-    # case-mix adjusted next to the raw comparison above (not computed again): from the rows' summary
-    by_model = summarise(current, themes=themes, keys=(S.SERVICE_MODEL,), strata=DEFAULT_STRATA, scores=())
-    out["adjusted"] = adjusted_from_summary(by_model, out["comparison"], group_col=S.SERVICE_MODEL, a=S.OUTSOURCED,
-                                            b=S.IN_HOUSE, min_n=min_n)
-    out["drivers"] = theme_drivers(current, score=S.CSAT, by=S.SERVICE_MODEL, **kw)
     out["call_list"] = select_call_list(current, cfg.call_list_size)
     out["recognition"] = select_recognition(current)
     out["emerging"] = emerging_themes(current, history, month)
     out["fix_first"] = fix_first(out["impact"], current, out["theme_trend"], min_n=min_n)
-    out["channels"] = channel_satisfaction(current)
-    out["team_praise"] = team_praise(current, min_n=min_n)
-    out["pooled_teams"] = pooled_team_rates(current)
-    out["sentiment"] = sentiment_shares(current)
-    out["theme_movers"] = monthly_theme_rates_from_counts(out["theme_counts"], top_movers(out["theme_trend"]))
-    out["kpi_trend"] = kpi_trends_from_tables(out["kpi_tables"], month, months=12, themes=[], min_n=min_n)
-    out["headline_changes"] = headline_changes(out["kpi_tables"], month, previous_month(history, month))
     out["volume"] = volume(current)
-    out["source_counts"] = source_counts(current)
-    out["team_models"] = team_service_models(current)
     out["quote_themes"], out["quotes"] = theme_quotes(current, themes, cfg.quotes_per_theme)
+    return out
+
+
+def month_tables_from_parts(parts: MonthParts, history: History, month: str, cfg: Config, taxonomy: Taxonomy, *,
+                            quarantine: pd.DataFrame | None = None,
+                            service: pd.DataFrame | None = None) -> dict[str, Any]:
+    """The tables of :class:`MonthResult` that the month's additive :class:`~feedbacklib.parts.MonthParts`
+    give, identical to :func:`month_tables` on the rows the parts were built from.
+
+    ``service`` is the month's :func:`~feedbacklib.service.service_kpis` by service model (it needs the
+    customers' contacts across months); with it, ``kpi_tables``, ``kpi_trend`` and ``headline_changes``
+    are included too. Not included (they still need rows): ``service``, ``service_comparison``,
+    ``call_list``, ``recognition``, ``emerging``, ``fix_first``, ``volume``, ``quote_themes``, ``quotes``.
+    """
+    themes = list(taxonomy.ids)
+    min_n = cfg.min_group_size
+    summary = parts.summary
+    kw: dict[str, Any] = dict(themes=themes, min_n=min_n)
+    out: dict[str, Any] = {
+        "kpis": kpi_table_from_summary(summary, S.SERVICE_MODEL, **kw),
+        "vendor_kpis": kpi_table_from_summary(summary, S.VENDOR, **kw),
+        "comparison": compare_groups_from_summary(summary, **kw),
+        "vendors": compare_vendors_from_summary(summary, **kw),
+        "gap": perception_gap_from_summary(summary, min_n=min_n),
+        "impact": impact_from_summary(summary, score=S.CSAT),
+        "team_kpis": kpi_table_from_summary(summary, S.TEAM, **kw),
+    }
+    now = theme_counts_from_summary(summary, themes, by=S.SERVICE_MODEL, month=month)
+    out["theme_counts"] = pd.concat([history.theme_counts, now], ignore_index=True)
+    out["theme_trend"] = theme_trends_from_counts(out["theme_counts"], month, themes, min_n=min_n)
+    if service is not None:
+        now = month_kpi_table_from_summary(summary, service, month, themes=themes, min_n=min_n)
+        out["kpi_tables"] = pd.concat([history.kpis, now], ignore_index=True)
+        out["kpi_trend"] = kpi_trends_from_tables(out["kpi_tables"], month, months=12, themes=[], min_n=min_n)
+        out["headline_changes"] = headline_changes(out["kpi_tables"], month, previous_month(history, month))
+    # case-mix adjusted next to the raw comparison above (not computed again)
+    out["adjusted"] = adjusted_from_summary(collapse(summary, (S.SERVICE_MODEL,), scores=False),
+                                            out["comparison"], group_col=S.SERVICE_MODEL, a=S.OUTSOURCED,
+                                            b=S.IN_HOUSE, min_n=min_n)
+    out["drivers"] = drivers_from_summary(collapse(summary, (S.SERVICE_MODEL,), ()), S.CSAT, S.SERVICE_MODEL,
+                                          min_n=min_n)
+    out["channels"] = channel_satisfaction_from_summary(summary)
+    out["team_praise"] = team_praise_from_summary(summary, min_n=min_n)
+    out["pooled_teams"] = pooled_team_rates_from_summary(summary)
+    out["sentiment"] = sentiment_shares_from_summary(summary)
+    out["theme_movers"] = monthly_theme_rates_from_counts(out["theme_counts"], top_movers(out["theme_trend"]))
+    out["source_counts"] = source_counts_from_summary(summary)
+    out["team_models"] = team_service_models_from_summary(summary)
     out.update(theme_errors(taxonomy, out["theme_counts"], month))
     out["quarantine_reasons"] = reason_counts(quarantine if quarantine is not None else pd.DataFrame())
     return out

@@ -14,8 +14,10 @@ from . import schema as S
 from . import stats as C
 from .service import compare_service, group_kpis
 from .stats import benjamini_hochberg, proportion_interval, two_proportion_test
+from .stats.summaries import Summary
+from .stats.tables import kpi_table_from_summary
 
-__all__ = ["theme_trends", "trend_table", "monthly_theme_rates", "kpi_trends", "kpi_trends_from_tables",
+__all__ = ["month_kpi_table_from_summary", "theme_trends", "trend_table", "monthly_theme_rates", "kpi_trends", "kpi_trends_from_tables",
            "month_kpi_table", "kpi_changes", "KPI_SERIES"]
 
 
@@ -201,11 +203,32 @@ def month_kpi_table(rows: pd.DataFrame, contacts: pd.DataFrame | None, month: st
     """
     table = group_kpis(rows, contacts, by or S.MONTH, themes=themes, min_n=min_n, n_resamples=n_resamples,
                        random_state=random_state, **service_options)
+    return _month_table(table, month, by)
+
+
+def _month_table(table: pd.DataFrame, month: str, by: str | None) -> pd.DataFrame:
     if by is None:
         table = table[table["group"] == C.ALL]
     table = table.assign(**{"group": table["group"].astype("string")})
     table.insert(0, S.MONTH, month)
     return table.reset_index(drop=True)
+
+
+def month_kpi_table_from_summary(summary: Summary, service: pd.DataFrame, month: str, *,
+                                 by: str | None = S.SERVICE_MODEL, themes: list[str] | None = None,
+                                 min_n: int = C.MIN_N, n_resamples: int = C.DEFAULT_RESAMPLES,
+                                 random_state: int | None = 0) -> pd.DataFrame:
+    """:func:`month_kpi_table` from the month's :class:`~feedbacklib.stats.summaries.Summary` (keyed by
+    ``by``, or by ``month`` when ``by`` is None) and its service KPIs.
+
+    The service KPIs need the customers' contacts (repeat contacts within 30 days, across months), which
+    no summary of the month holds: ``service`` is :func:`~feedbacklib.service.service_kpis` of the
+    month's rows grouped the same way (``by``, or ``month``), with the same ``min_n``.
+    """
+    base = kpi_table_from_summary(summary, by or S.MONTH, themes=themes, min_n=min_n, n_resamples=n_resamples,
+                                    random_state=random_state)
+    table = base.merge(service.drop(columns=[C.N, C.REPORTABLE]), on=C.GROUP, how="left", validate="one_to_one")
+    return _month_table(table, month, by)
 
 
 def kpi_trends_from_tables(tables: pd.DataFrame, month: str, *, months: int = 12,

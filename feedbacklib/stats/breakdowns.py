@@ -15,14 +15,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from feedbacklib.pooling import group_counts, pooled_rates
+from feedbacklib.pooling import pooled_rates
 from feedbacklib.schema import (
     CHANNEL, CSAT, CUSTOMER_KEY, IN_HOUSE, OUTSOURCED, SENTIMENT_LABEL, SERVICE_MODEL, SOURCE, TEAM, UNKNOWN, VENDOR,
-    theme_column,
 )
 
-from ._frame import bool_flags, has_text
-from .columns import SATISFIED_MIN_CSAT
+from . import summaries as SU
+from .summaries import Summary, label_column, summarise
+from .columns import SENTIMENT_PARTS
 from .intervals import proportion_interval
 from .settings import ALPHA, CONFIDENCE, MIN_N
 from .significance import benjamini_hochberg, two_proportion_test
@@ -31,6 +31,8 @@ __all__ = [
     "CHANNEL_MIN_RATED", "CHANNEL_COLUMNS", "TEAM_PRAISE_COLUMNS", "SENTIMENT_PARTS", "HEADLINE_METRICS",
     "channel_satisfaction", "team_praise", "pooled_team_rates", "sentiment_shares", "clear_change",
     "headline_changes", "top_movers", "Volume", "volume", "source_counts", "team_service_models",
+    "channel_satisfaction_from_summary", "team_praise_from_summary", "pooled_team_rates_from_summary",
+    "sentiment_shares_from_summary", "source_counts_from_summary", "team_service_models_from_summary",
 ]
 
 #: A channel is shown for a side only with at least this many rated contacts.
@@ -39,8 +41,6 @@ CHANNEL_MIN_RATED = 5
 CHANNEL_COLUMNS = ("channel", "in_house_share", "outsourced_share", "group", "rate", "lo", "hi", "n")
 #: Columns of :func:`team_praise`.
 TEAM_PRAISE_COLUMNS = ("team", "n", "rate", "rest_rate", "p_value", "q_value", "significant")
-#: The sentiment labels, in the order the chart stacks them.
-SENTIMENT_PARTS = ("negative", "neutral", "positive")
 #: The headline figures (columns of the KPI tables) and whether higher is better for customers.
 HEADLINE_METRICS = (
     ("satisfied_share", True),
@@ -68,21 +68,42 @@ def channel_satisfaction(frame: pd.DataFrame, *, min_rated: int = CHANNEL_MIN_RA
     interval), ``n`` (the side's rated contacts). Empty when there is no channel or
     rating, or only one side has rated contacts.
     """
-    empty = pd.DataFrame(columns=list(CHANNEL_COLUMNS))
     if CHANNEL not in frame.columns or CSAT not in frame.columns:
+        return pd.DataFrame(columns=list(CHANNEL_COLUMNS))
+    summary = summarise(frame, themes=[], keys=(SERVICE_MODEL,), strata=(CHANNEL,), scores=())
+    return channel_satisfaction_from_summary(summary, min_rated=min_rated, confidence=confidence)
+
+
+def channel_satisfaction_from_summary(summary: Summary, *, min_rated: int = CHANNEL_MIN_RATED,
+                                      confidence: float = CONFIDENCE) -> pd.DataFrame:
+    """:func:`channel_satisfaction` from a :class:`~feedbacklib.stats.summaries.Summary` keyed by service
+    model with the channel among its strata (:data:`~feedbacklib.stats.summaries.DEFAULT_STRATA`)."""
+    empty = pd.DataFrame(columns=list(CHANNEL_COLUMNS))
+    if CHANNEL not in summary.columns or CSAT not in summary.columns:
         return empty
-    csat = pd.to_numeric(frame[CSAT], errors="coerce")
-    model = frame[SERVICE_MODEL].astype("string")
-    keep = csat.notna() & model.isin([IN_HOUSE, OUTSOURCED]) & frame[CHANNEL].notna()
-    rated = pd.DataFrame({"channel": frame.loc[keep, CHANNEL].astype("string").str.strip().str.title(),
-                          "group": model[keep], "satisfied": csat[keep] >= SATISFIED_MIN_CSAT})
+    cells = summary.cells
+    for col in (CHANNEL, SERVICE_MODEL):
+        if col not in cells.columns:
+            raise ValueError(f"The summary has no {col!r} cells (keys {list(summary.keys)}, strata "
+                             f"{list(summary.strata)}): build it with summarise(frame, keys=(..., {SERVICE_MODEL!r}), "
+                             f"strata=(..., {CHANNEL!r})).")
+    model = cells[SERVICE_MODEL].astype("string")
+    keep = ((cells[SU.CSAT_N] > 0) & model.isin([IN_HOUSE, OUTSOURCED]) & cells[CHANNEL].notna()).to_numpy(dtype=bool)
+    rated = pd.DataFrame({"channel": cells.loc[keep, CHANNEL].astype("string").str.strip().str.title(),
+                          "group": model[keep], "x": cells.loc[keep, SU.SATISFIED].astype("Int64"),
+                          "n": cells.loc[keep, SU.CSAT_N]})   # x as the canonical frame's nullable csat gives it
     if rated.empty or rated["group"].nunique() < 2:
         return empty
-    counts = rated.groupby(["channel", "group"]).agg(x=("satisfied", "sum"), n=("satisfied", "size")).reset_index()
+    counts = rated.groupby(["channel", "group"]).agg(x=("x", "sum"), n=("n", "sum")).reset_index()
+    return _channel_table(counts, rated.groupby("group")["n"].sum(), min_rated, confidence)
+
+
+def _channel_table(counts: pd.DataFrame, totals: pd.Series, min_rated: int, confidence: float) -> pd.DataFrame:
+    """The channel chart's table from satisfied/rated counts per (title-case channel, side) and rated per side."""
+    empty = pd.DataFrame(columns=list(CHANNEL_COLUMNS))
     counts = counts[counts["n"] >= min_rated].reset_index(drop=True)
     if counts.empty:  # no channel has enough rated contacts on a side: nothing to draw
         return empty
-    totals = rated.groupby("group").size()
     shares = counts["n"].to_numpy(dtype=float) / counts["group"].map(totals).to_numpy(dtype=float)
     mix = counts.assign(share=shares).pivot(index="channel", columns="group", values="share").fillna(0.0)
     lo, hi = proportion_interval(counts["x"].to_numpy(), counts["n"].to_numpy(), confidence)
@@ -103,11 +124,22 @@ def team_praise(frame: pd.DataFrame, *, min_n: int = MIN_N, alpha: float = ALPHA
     :data:`TEAM_PRAISE_COLUMNS`; ``significant``: q below ``alpha``, the team's rate
     above the others' and at least ``min_n`` comments. Sorted by ``q_value``.
     """
-    text = has_text(frame)
-    praise = bool_flags(frame, theme_column("praise"))[text]
-    counts = pd.DataFrame({"team": frame[TEAM].to_numpy()[text], "x": praise})
-    counts = counts.groupby("team", observed=True, sort=True)["x"].agg(["sum", "size"])
-    total_x, total_n = int(praise.sum()), int(text.sum())
+    frame[TEAM]  # noqa: B018 - a frame without teams is an error (KeyError), as it always was
+    return team_praise_from_summary(summarise(frame, themes=[], keys=(TEAM,), strata=(), scores=()),
+                                    min_n=min_n, alpha=alpha)
+
+
+def team_praise_from_summary(summary: Summary, *, min_n: int = MIN_N, alpha: float = ALPHA) -> pd.DataFrame:
+    """:func:`team_praise` from a :class:`~feedbacklib.stats.summaries.Summary` keyed by team."""
+    cells = summary.cells
+    if TEAM not in cells.columns:
+        raise ValueError(f"The summary is not keyed by {TEAM!r} (keys {list(summary.keys)}): build it with "
+                         f"summarise(frame, keys=(..., {TEAM!r})).")
+    texts = (cells[SU.N_TEXT] > 0).to_numpy(dtype=bool)
+    counts = pd.DataFrame({"team": cells[TEAM].to_numpy()[texts], "x": cells[SU.PRAISE].to_numpy()[texts],
+                           "n": cells[SU.N_TEXT].to_numpy()[texts]})
+    counts = counts.groupby("team", observed=True, sort=True).agg(sum=("x", "sum"), size=("n", "sum"))
+    total_x, total_n = int(cells[SU.PRAISE].sum()), int(cells[SU.N_TEXT].sum())
     rows = []
     for team, (x, n) in counts.iterrows():
         x, n = int(x), int(n)
@@ -125,10 +157,31 @@ def pooled_team_rates(frame: pd.DataFrame) -> pd.DataFrame:
     (see :mod:`feedbacklib.pooling`): what the funnel plot and the team ranking show."""
     if frame.empty or CSAT not in frame.columns or TEAM not in frame.columns:
         return pooled_rates(pd.DataFrame(columns=["group", "model", "x", "n"]))
-    csat = pd.to_numeric(frame[CSAT], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    known = ~np.isnan(csat)
-    counts = group_counts(frame, TEAM, np.nan_to_num(csat) >= SATISFIED_MIN_CSAT, known, SERVICE_MODEL)
-    return pooled_rates(counts)
+    return pooled_team_rates_from_summary(summarise(frame, themes=[], keys=(TEAM, SERVICE_MODEL), strata=(),
+                                                    scores=()))
+
+
+def pooled_team_rates_from_summary(summary: Summary) -> pd.DataFrame:
+    """:func:`pooled_team_rates` from a :class:`~feedbacklib.stats.summaries.Summary` keyed by team and
+    service model: per team the satisfied and rated counts, and its most common service model among its
+    rated rows (:func:`feedbacklib.pooling.group_counts`; a tie goes to the first in sort order)."""
+    cells = summary.cells
+    if summary.rows == 0 or CSAT not in summary.columns or TEAM not in summary.columns:
+        return pooled_rates(pd.DataFrame(columns=["group", "model", "x", "n"]))
+    rated = (cells[SU.CSAT_N] > 0).to_numpy(dtype=bool)
+    sub = pd.DataFrame({"group": cells[TEAM].astype("string").to_numpy()[rated],
+                        "model": cells[SERVICE_MODEL].astype("string").to_numpy()[rated],
+                        "x": cells[SU.SATISFIED].to_numpy()[rated], "n": cells[SU.CSAT_N].to_numpy()[rated]})
+    sub = sub.dropna(subset=["group"])
+    if sub.empty:
+        return pooled_rates(pd.DataFrame(columns=["group", "model", "x", "n"]))
+    agg = sub.groupby("group", sort=True).agg(x=("x", "sum"), n=("n", "sum")).reset_index()
+    by_model = sub.dropna(subset=["model"]).groupby(["group", "model"], sort=True)["n"].sum().reset_index()
+    # the most common model: most rated rows, ties to the first in sort order (Series.mode)
+    by_model = by_model.sort_values(["group", "n", "model"], ascending=[True, False, True], kind="mergesort")
+    models = by_model.drop_duplicates("group").set_index("group")["model"].astype("str")
+    agg["model"] = agg["group"].map(models)
+    return pooled_rates(agg[["group", "model", "x", "n"]])
 
 
 def sentiment_shares(frame: pd.DataFrame) -> pd.DataFrame:
@@ -136,16 +189,32 @@ def sentiment_shares(frame: pd.DataFrame) -> pd.DataFrame:
 
     Index: the provider; columns :data:`SENTIMENT_PARTS` (0..1, each row sums to 1) and ``n``.
     """
-    frame = frame[frame[SENTIMENT_LABEL].notna()]
-    group = np.where(frame[SERVICE_MODEL].astype("string") == OUTSOURCED,
-                     frame[VENDOR].fillna(OUTSOURCED_PROVIDER).astype(str), IN_HOUSE_PROVIDER)
-    group = pd.Series(group, index=frame.index)
-    group[frame[SERVICE_MODEL].astype("string") == UNKNOWN] = UNKNOWN_PROVIDER
-    shares = pd.crosstab(group, frame[SENTIMENT_LABEL], normalize="index")
+    frame[SENTIMENT_LABEL]  # noqa: B018 - a frame without labels is an error (KeyError), as it always was
+    return sentiment_shares_from_summary(summarise(frame, themes=[], keys=(SERVICE_MODEL, VENDOR), strata=(),
+                                                   scores=()))
+
+
+def sentiment_shares_from_summary(summary: Summary) -> pd.DataFrame:
+    """:func:`sentiment_shares` from a :class:`~feedbacklib.stats.summaries.Summary` keyed by service model
+    and vendor."""
+    cells = summary.cells
+    model = cells[SERVICE_MODEL].astype("string")
+    outsourced = model.eq(OUTSOURCED).fillna(False).to_numpy(dtype=bool)
+    group = np.where(outsourced, cells[VENDOR].fillna(OUTSOURCED_PROVIDER).astype(str), IN_HOUSE_PROVIDER)
+    group[model.eq(UNKNOWN).fillna(False).to_numpy(dtype=bool)] = UNKNOWN_PROVIDER
+    labels = [label_column(x) for x in SENTIMENT_PARTS]
+    counts = pd.DataFrame(cells[labels].to_numpy(dtype=np.int64), columns=list(SENTIMENT_PARTS))
+    counts = counts.groupby(pd.Index(group, dtype="str", name="row_0"), sort=True).sum()
+    totals = counts.sum(axis=1)
+    counts = counts[totals > 0]
+    totals = totals[totals > 0]
+    seen = sorted(c for c in SENTIMENT_PARTS if counts[c].sum() > 0)    # the labels crosstab would show
+    shares = counts[seen].astype(float).div(totals.astype(float), axis=0)
+    shares.columns = pd.Index(seen, dtype="str", name=SENTIMENT_LABEL)
     for part in SENTIMENT_PARTS:
         if part not in shares:
             shares[part] = 0.0
-    shares["n"] = group.value_counts()
+    shares["n"] = totals
     return shares
 
 
@@ -224,7 +293,18 @@ def source_counts(frame: pd.DataFrame) -> dict[str, int]:
     return {str(src): int(n) for src, n in frame[SOURCE].value_counts().items()}
 
 
+def source_counts_from_summary(summary: Summary) -> dict[str, int]:
+    """:func:`source_counts` from a :class:`~feedbacklib.stats.summaries.Summary` (ties in the order first seen)."""
+    order = sorted(range(len(summary.sources)), key=lambda i: -summary.sources[i][1])   # stable
+    return {summary.sources[i][0]: int(summary.sources[i][1]) for i in order}
+
+
 def team_service_models(frame: pd.DataFrame) -> dict[str, str]:
     """Each named team's service model (that of its first row)."""
     return (frame.dropna(subset=[TEAM]).drop_duplicates(TEAM)
             .set_index(TEAM)[SERVICE_MODEL].astype("string").to_dict())
+
+
+def team_service_models_from_summary(summary: Summary) -> dict[str, str]:
+    """:func:`team_service_models` from a :class:`~feedbacklib.stats.summaries.Summary`."""
+    return dict(summary.team_models)   # type: ignore[arg-type]

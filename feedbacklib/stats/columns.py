@@ -11,7 +11,7 @@ promoter, a low rating).
 from __future__ import annotations
 
 __all__ = [
-    "NEGATIVE_LABEL", "SATISFIED_SHARE", "CSAT_MEAN", "NPS_SCORE", "NEGATIVE_SHARE", "RATE_PREFIX", "SATISFIED_MIN_CSAT", "LOW_RATING_MAX_CSAT",
+    "NEGATIVE_LABEL", "SENTIMENT_PARTS", "SATISFIED_SHARE", "CSAT_MEAN", "NPS_SCORE", "NEGATIVE_SHARE", "RATE_PREFIX", "SATISFIED_MIN_CSAT", "LOW_RATING_MAX_CSAT",
     "PROMOTER_MIN", "DETRACTOR_MAX", "GROUP", "ALL", "N", "N_TEXT", "CSAT_N", "NPS_N",
     "REPORTABLE", "METRIC", "THEME", "KIND", "UNIT", "A", "B", "N_A",
     "N_B", "VALUE_A", "LO_A", "HI_A", "VALUE_B", "LO_B", "HI_B", "DIFF",
@@ -24,6 +24,8 @@ __all__ = [
 ]
 
 NEGATIVE_LABEL = "negative"
+#: The sentiment labels (:mod:`feedbacklib.sentiment`), in the order the sentiment chart stacks them.
+SENTIMENT_PARTS = ("negative", "neutral", "positive")
 
 # --------------------------------------------------------------------------- #
 # Metric names (rows of the long comparison frames, columns of kpi_table).

@@ -19,10 +19,28 @@ model x vendor x team x channel x contact reason; a missing value is its own key
 with the measures (all additive)
 
     rows, n_text, csat_n, csat_sum, csat_sumsq, satisfied, nps_n, nps_sum, nps_sumsq,
-    labelled, negative, hit:<theme> ...
+    labelled, negative, praise, label:negative, label:neutral, label:positive,
+    solved, solved_text, solved_not_fixed, solved_rated, solved_low, solved_reopen_known,
+    solved_reopened, solved_slow, solved_any, hit:<theme> ...
 
 (``nps_*`` are NPS points +100 / 0 / -100; ``negative`` counts labelled comments
-whose label is negative; ``hit:<theme>`` counts comments that mention the theme).
+whose label is negative; ``praise`` counts comments that mention the ``praise``
+theme whatever the theme list; ``label:<x>`` counts rows (with or without a
+comment) whose sentiment label is ``x``; ``solved*`` count the rows the provider
+reported resolved (or within ``sla``, see :func:`summarise`) and, among them, the
+perception-gap signals (:func:`~feedbacklib.stats.tables.perception_gap`);
+``hit:<theme>`` counts comments that mention the theme).
+
+``values[<score>]`` (only for the scores named by ``values=``): one row per ``keys`` x
+score value (rated rows only) with the count ``n``: the distribution each group's
+mean, t interval, Mann-Whitney test and NPS bootstrap need
+(:func:`~feedbacklib.stats.tables.kpi_table_from_summary`).
+
+Besides the tables: ``columns`` (which of the columns the statistics test for
+existed in the rows), ``sources`` (rows per ``source`` in the order first seen) and
+``team_models`` (each team's service model on its first row). These two keep the
+order of the rows, so partial summaries must be added up in the order of their
+partitions (``a + b`` is associative, not commutative, for them).
 
 ``scores[<score>]``: one row per ``keys`` x ``has_text`` x theme pattern x score
 value (NaN: no score, so every group of the rows shows up), with the count ``n``. The theme pattern is
@@ -47,7 +65,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -57,7 +75,7 @@ from . import columns as K
 from .. import schema as S
 
 __all__ = ["Summary", "summarise", "combine", "KEYS", "DEFAULT_STRATA", "SCORES", "pattern_columns",
-           "pattern_flags", "hit_column"]
+           "pattern_flags", "hit_column", "label_column", "collapse", "value_counts", "CHECKED_COLUMNS"]
 
 #: Group keys of a summary by default (those absent from the frame are left out).
 KEYS = (S.MONTH, S.SERVICE_MODEL, S.VENDOR, S.TEAM)
@@ -73,7 +91,18 @@ CSAT_N, CSAT_SUM, CSAT_SUMSQ = "csat_n", "csat_sum", "csat_sumsq"
 SATISFIED = "satisfied"
 NPS_N, NPS_SUM, NPS_SUMSQ = "nps_n", "nps_sum", "nps_sumsq"
 LABELLED, NEGATIVE = "labelled", "negative"
+PRAISE = "praise"
+LABEL_PREFIX = "label:"
+SOLVED, SOLVED_TEXT, SOLVED_NOT_FIXED = "solved", "solved_text", "solved_not_fixed"
+SOLVED_RATED, SOLVED_LOW = "solved_rated", "solved_low"
+SOLVED_REOPEN_KNOWN, SOLVED_REOPENED = "solved_reopen_known", "solved_reopened"
+SOLVED_SLOW, SOLVED_ANY = "solved_slow", "solved_any"
 HIT_PREFIX = "hit:"
+#: Columns whose mere presence changes a statistic (a theme rate with no column has no
+#: denominator; no channel column, no channel chart): :attr:`Summary.columns` says which were there.
+CHECKED_COLUMNS = (S.CHANNEL, S.CSAT, S.NPS, S.TEAM, S.VENDOR, S.SERVICE_MODEL, S.SENTIMENT_LABEL, S.SOURCE,
+                   S.REOPENED, S.theme_column(K.NOT_FIXED_THEME), S.theme_column(K.SLOW_THEME),
+                   S.theme_column(PRAISE))
 # keys and measure of Summary.scores[...]
 HAS_TEXT = "has_text"
 VALUE = "value"
@@ -86,6 +115,11 @@ WORD_BITS = 62
 def hit_column(theme: str) -> str:
     """Column of :attr:`Summary.cells` counting the comments that mention ``theme``."""
     return f"{HIT_PREFIX}{theme}"
+
+
+def label_column(label: str) -> str:
+    """Column of :attr:`Summary.cells` counting the rows whose sentiment label is ``label``."""
+    return f"{LABEL_PREFIX}{label}"
 
 
 def pattern_columns(n_themes: int) -> list[str]:
@@ -136,6 +170,18 @@ class Summary:
         ``keys + strata`` then the measures listed in the module docstring.
     scores : mapping of str to pandas.DataFrame
         Per score column: ``keys``, ``has_text``, ``pattern0``..., ``value``, ``n``.
+    values : mapping of str to pandas.DataFrame
+        Per score column named by ``summarise(values=...)``: ``keys``, ``value``, ``n``
+        (rated rows only).
+    columns : frozenset of str
+        Which of :data:`CHECKED_COLUMNS` the rows had.
+    sla : float or None
+        The first-response SLA (hours) that counted a row as reported good in the
+        ``solved*`` measures, besides ``resolved_reported`` (None: only that flag).
+    sources : tuple of (str, int)
+        Rows per ``source`` value, in the order first seen.
+    team_models : tuple of (object, object)
+        Each named team's service model on its first row, in the order first seen.
     """
 
     keys: tuple[str, ...]
@@ -144,6 +190,11 @@ class Summary:
     present: frozenset[str]
     cells: pd.DataFrame
     scores: Mapping[str, pd.DataFrame] = field(default_factory=dict)
+    values: Mapping[str, pd.DataFrame] = field(default_factory=dict)
+    columns: frozenset[str] = frozenset()
+    sla: float | None = None
+    sources: tuple[tuple[str, int], ...] = ()
+    team_models: tuple[tuple[object, object], ...] = ()
 
     @property
     def measures(self) -> list[str]:
@@ -170,7 +221,9 @@ class Summary:
 
 def _cell_measures(themes: Sequence[str]) -> list[str]:
     return [ROWS, N_TEXT, CSAT_N, CSAT_SUM, CSAT_SUMSQ, SATISFIED, NPS_N, NPS_SUM, NPS_SUMSQ,
-            LABELLED, NEGATIVE, *(hit_column(t) for t in themes)]
+            LABELLED, NEGATIVE, PRAISE, *(label_column(x) for x in K.SENTIMENT_PARTS),
+            SOLVED, SOLVED_TEXT, SOLVED_NOT_FIXED, SOLVED_RATED, SOLVED_LOW, SOLVED_REOPEN_KNOWN, SOLVED_REOPENED,
+            SOLVED_SLOW, SOLVED_ANY, *(hit_column(t) for t in themes)]
 
 
 # --------------------------------------------------------------------------- #
@@ -215,8 +268,16 @@ def _key_frame(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     return frame[list(columns)].reset_index(drop=True)
 
 
+def reported_good(frame: pd.DataFrame, sla_first_response_hours: float | None) -> np.ndarray:
+    """Rows the provider reported resolved, or (with an SLA) answered within it: the perception gap's rows."""
+    good = F.bool_flags(frame, S.RESOLVED_REPORTED)
+    if sla_first_response_hours is not None:
+        good = good | (F.numeric(frame, S.FIRST_RESPONSE_HOURS) <= sla_first_response_hours)
+    return good
+
+
 def _cells(frame: pd.DataFrame, keys: Sequence[str], strata: Sequence[str], themes: Sequence[str],
-           text: np.ndarray) -> pd.DataFrame:
+           text: np.ndarray, sla: float | None) -> pd.DataFrame:
     n = len(frame)
     key_frame = _key_frame(frame, list(dict.fromkeys([*keys, *strata])))
     ids, first = _group_ids([key_frame[c] for c in key_frame.columns], n)
@@ -237,7 +298,27 @@ def _cells(frame: pd.DataFrame, keys: Sequence[str], strata: Sequence[str], them
         ROWS: np.ones(n, dtype=np.int64), N_TEXT: text, CSAT_N: rated, CSAT_SUM: csat0, CSAT_SUMSQ: csat0 * csat0,
         SATISFIED: rated & (csat >= K.SATISFIED_MIN_CSAT), NPS_N: answered, NPS_SUM: points,
         NPS_SUMSQ: points * points, LABELLED: labelled, NEGATIVE: negative,
+        PRAISE: F.bool_flags(frame, S.theme_column(PRAISE)) & text,
     }
+    if S.SENTIMENT_LABEL in frame.columns:
+        label = frame[S.SENTIMENT_LABEL].astype("string")
+        for x in K.SENTIMENT_PARTS:
+            measures[label_column(x)] = np.array(label.eq(x).fillna(False), dtype=bool)
+    else:
+        for x in K.SENTIMENT_PARTS:
+            measures[label_column(x)] = np.zeros(n, dtype=bool)
+    # the perception gap's signals among the rows reported good (stats.tables.perception_gap)
+    solved = reported_good(frame, sla)
+    not_fixed = F.bool_flags(frame, S.theme_column(K.NOT_FIXED_THEME)) & text & solved
+    low = (csat <= K.LOW_RATING_MAX_CSAT) & rated & solved
+    reopen_known = F.known_mask(frame, S.REOPENED) & solved
+    reopened = F.bool_flags(frame, S.REOPENED) & reopen_known
+    slow = F.bool_flags(frame, S.theme_column(K.SLOW_THEME)) & text & solved
+    measures.update({
+        SOLVED: solved, SOLVED_TEXT: text & solved, SOLVED_NOT_FIXED: not_fixed, SOLVED_RATED: rated & solved,
+        SOLVED_LOW: low, SOLVED_REOPEN_KNOWN: reopen_known, SOLVED_REOPENED: reopened, SOLVED_SLOW: slow,
+        SOLVED_ANY: not_fixed | low | reopened | slow,
+    })
     for t in themes:
         measures[hit_column(t)] = F.bool_flags(frame, S.theme_column(t)) & text
     return _table(key_frame, ids, first, measures)
@@ -260,6 +341,29 @@ def _score_table(frame: pd.DataFrame, keys: Sequence[str], score: str, words: li
     return _table(key_frame, ids, first, {COUNT: np.ones(len(key_frame), dtype=np.int64)})
 
 
+def _value_table(frame: pd.DataFrame, keys: Sequence[str], score: str) -> pd.DataFrame:
+    values = score_values(frame, score)
+    rated = ~np.isnan(values)
+    key_frame = _key_frame(frame, keys)[rated].reset_index(drop=True)
+    key_frame[VALUE] = values[rated]
+    ids, first = _group_ids([key_frame[c] for c in key_frame.columns], len(key_frame))
+    return _table(key_frame, ids, first, {COUNT: np.ones(len(key_frame), dtype=np.int64)})
+
+
+def _sources(frame: pd.DataFrame) -> tuple[tuple[str, int], ...]:
+    if S.SOURCE not in frame.columns:
+        return ()
+    counts = frame[S.SOURCE].value_counts(sort=False)   # in the order first seen
+    return tuple((str(src), int(n)) for src, n in counts.items())
+
+
+def _team_models(frame: pd.DataFrame) -> tuple[tuple[object, object], ...]:
+    if S.TEAM not in frame.columns or S.SERVICE_MODEL not in frame.columns:
+        return ()
+    first = frame[[S.TEAM, S.SERVICE_MODEL]].dropna(subset=[S.TEAM]).drop_duplicates(S.TEAM)
+    return tuple(zip(first[S.TEAM].tolist(), first[S.SERVICE_MODEL].astype("string").tolist()))
+
+
 def summarise(
     frame: pd.DataFrame,
     *,
@@ -267,6 +371,8 @@ def summarise(
     keys: Sequence[str] = KEYS,
     strata: Sequence[str] | None = DEFAULT_STRATA,
     scores: Sequence[str] = SCORES,
+    values: Sequence[str] = (),
+    sla_first_response_hours: float | None = None,
 ) -> Summary:
     """The :class:`Summary` of ``frame`` (a month, or one partition of it).
 
@@ -284,6 +390,12 @@ def summarise(
     scores : sequence of str
         Score columns kept by value in :attr:`Summary.scores` (e.g. ``("csat", "nps")``;
         ``()`` for none).
+    values : sequence of str
+        Score columns whose distribution per group of ``keys`` is kept in
+        :attr:`Summary.values` (what the KPI tables and comparisons need; ``()`` for none).
+    sla_first_response_hours : float, optional
+        Also count a row answered within this many hours as reported good in the
+        ``solved*`` measures (:func:`~feedbacklib.stats.tables.perception_gap`'s option).
 
     Examples
     --------
@@ -299,7 +411,7 @@ def summarise(
         cells = pd.DataFrame(columns=[*keys, *_cell_measures(theme_ids)])
     else:
         strata_cols = tuple(c for c in strata if c in frame.columns)
-        cells = _cells(frame, keys, strata_cols, theme_ids, text)
+        cells = _cells(frame, keys, strata_cols, theme_ids, text, sla_first_response_hours)
     tables: dict[str, pd.DataFrame] = {}
     if scores:
         flags = [F.bool_flags(frame, S.theme_column(t)) & text for t in theme_ids]
@@ -307,8 +419,11 @@ def summarise(
         for score in scores:
             tables[score] = _score_table(frame, keys, score, words, text)
     present = frozenset(t for t in theme_ids if S.theme_column(t) in frame.columns)
+    value_tables = {score: _value_table(frame, keys, score) for score in values}
     return Summary(keys=keys, strata=strata_cols, themes=theme_ids, present=present, cells=cells,
-                   scores=tables)
+                   scores=tables, values=value_tables,
+                   columns=frozenset(c for c in CHECKED_COLUMNS if c in frame.columns),
+                   sla=sla_first_response_hours, sources=_sources(frame), team_models=_team_models(frame))
 
 
 def _add_tables(parts: Sequence[pd.DataFrame], keys: list[str]) -> pd.DataFrame:
@@ -336,14 +451,16 @@ def combine(*summaries: Summary) -> Summary:
         raise ValueError("combine() needs at least one Summary (got none): pass the partial summaries "
                          "returned by summarise() on each partition.")
     first = summaries[0]
+
+    def built(s: Summary) -> tuple:
+        return (s.keys, s.strata, s.themes, tuple(s.scores), tuple(s.values), s.sla)
+
     for other in summaries[1:]:
-        if (other.keys, other.strata, other.themes, tuple(other.scores)) != (
-                first.keys, first.strata, first.themes, tuple(first.scores)):
+        if built(other) != built(first):
             raise ValueError(
-                "Cannot combine summaries built differently: keys/strata/themes/scores "
-                f"{(first.keys, first.strata, first.themes, tuple(first.scores))} against "
-                f"{(other.keys, other.strata, other.themes, tuple(other.scores))}. Build every part with "
-                "summarise() and the same arguments (same themes, keys, strata and scores).")
+                "Cannot combine summaries built differently: keys/strata/themes/scores/values/sla "
+                f"{built(first)} against {built(other)}. Build every part with "
+                "summarise() and the same arguments (same themes, keys, strata, scores, values and SLA).")
     if len(summaries) == 1:
         return first
     cell_keys = list(dict.fromkeys([*first.keys, *first.strata]))
@@ -355,6 +472,72 @@ def combine(*summaries: Summary) -> Summary:
         keys = [c for c in table.columns if c != COUNT]
         added = _add_tables([s.scores[score] for s in summaries], keys)
         scores[score] = added if not added.empty else table.iloc[0:0]
+    value_tables = {}
+    for score, table in first.values.items():
+        added = _add_tables([s.values[score] for s in summaries], [*first.keys, VALUE])
+        value_tables[score] = added if not added.empty else table.iloc[0:0]
     present: frozenset[str] = frozenset().union(*(s.present for s in summaries))
+    columns: frozenset[str] = frozenset().union(*(s.columns for s in summaries))
+    sources: dict[str, int] = {}
+    team_models: dict[object, object] = {}
+    for s in summaries:
+        for src, n in s.sources:
+            sources[src] = sources.get(src, 0) + n
+        for team, model in s.team_models:
+            team_models.setdefault(team, model)
     return Summary(keys=first.keys, strata=first.strata, themes=first.themes, present=present,
-                   cells=cells, scores=scores)
+                   cells=cells, scores=scores, values=value_tables, columns=columns, sla=first.sla,
+                   sources=tuple(sources.items()), team_models=tuple(team_models.items()))
+
+
+def collapse(summary: Summary, keys: Sequence[str], strata: Sequence[str] | None = None, *,
+             scores: bool = True) -> Summary:
+    """``summary`` regrouped on fewer ``keys`` (and ``strata``, by default the same): the measures of the
+    cells that differ only in the dropped columns added up; what :func:`summarise` with those keys gives.
+    ``scores=False`` leaves the score tables out (what the case-mix tables need is in the cells).
+
+    Raises ``ValueError`` naming a key or stratum the summary does not have.
+    """
+    strata = summary.strata if strata is None else tuple(strata)
+    keys = tuple(k for k in keys)
+    for col, have in ((k, summary.keys) for k in keys):
+        if col not in have:
+            raise ValueError(f"Cannot regroup the summary on {col!r}: it is keyed by {list(have)}. "
+                             "Build it with summarise(frame, keys=...) including that column.")
+    for col in strata:
+        if col not in summary.strata:
+            raise ValueError(f"Cannot regroup the summary on the stratum {col!r}: its strata are "
+                             f"{list(summary.strata)}.")
+
+    def regroup(table: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+        measures = [c for c in table.columns if c not in (*summary.keys, *summary.strata, HAS_TEXT, VALUE)
+                    and not c.startswith(PATTERN_PREFIX)]
+        if table.empty:
+            return table[[*by, *measures]]
+        if not by:
+            return table[measures].sum().to_frame().T.astype(table[measures].dtypes.to_dict())
+        out = table.groupby(by, dropna=False, observed=True, sort=False)[measures].sum().reset_index()
+        return _sorted(out, by)
+
+    cell_keys = list(dict.fromkeys([*keys, *strata]))
+    cells = regroup(summary.cells, cell_keys)
+    score_tables = {
+        score: regroup(t, [*keys, HAS_TEXT, *[c for c in t.columns if c.startswith(PATTERN_PREFIX)], VALUE])
+        for score, t in summary.scores.items()} if scores else {}
+    values = {score: regroup(t, [*keys, VALUE]) for score, t in summary.values.items()}
+    return replace(summary, keys=keys, strata=tuple(strata), cells=cells, scores=score_tables, values=values)
+
+
+def value_counts(summary: Summary, score: str, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(distinct values ascending, counts) of ``score`` over the rows of :attr:`Summary.values` where ``mask``."""
+    if score not in summary.values:
+        raise ValueError(f"The summary keeps no distribution of {score!r} (it keeps {sorted(summary.values)}). "
+                         f"Build it with summarise(frame, values=({score!r},)).")
+    table = summary.values[score]
+    if mask is not None:
+        table = table.loc[mask]
+    if table.empty:
+        return np.zeros(0), np.zeros(0, dtype=np.int64)
+    g = table.groupby(VALUE, sort=True)[COUNT].sum()
+    g = g[g > 0]
+    return g.index.to_numpy(dtype=float), g.to_numpy(dtype=np.int64)

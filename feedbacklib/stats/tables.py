@@ -19,26 +19,25 @@ error (:class:`~feedbacklib.errors.SchemaError`).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from feedbacklib.schema import (
-    CSAT, FIRST_RESPONSE_HOURS, IN_HOUSE, NPS, OUTSOURCED, REOPENED, RESOLVED_REPORTED, SENTIMENT_LABEL,
-    SERVICE_MODEL, VENDOR, theme_column,
+    CSAT, IN_HOUSE, NPS, OUTSOURCED, SERVICE_MODEL, VENDOR, theme_column,
 )
 
 from ._frame import (
-    bool_flags, equals_mask, finite, group_values, has_text, known_mask, numeric, nps_points, require_column,
-    themes_of, vendor_names, vendor_rows,
+    equals_mask, group_values, known_mask, nps_points, require_column,
+    themes_of, vendor_names,
 )
 from .columns import (
     A, ALL, B, N, COMPARE_COLUMNS, CSAT_MEAN, CSAT_N, DIFF, DIFF_HI, DIFF_LO, EFFECT_COHEN_H,
     EFFECT_KIND, EFFECT_RANK_BISERIAL, EFFECT_SIZE, FINDING, GAP_ANY, GAP_LOW_RATING, GAP_MEASURES, GAP_NOT_FIXED,
     GAP_REOPENED, GAP_SLOW, GROUP, HI_A, HI_B, IN_HOUSE_LABEL, KIND, KIND_MEAN,
-    KIND_NPS, KIND_PROPORTION, LOW_RATING_MAX_CSAT, LO_A, LO_B, METRIC, NEGATIVE_LABEL, NEGATIVE_SHARE,
+    KIND_NPS, KIND_PROPORTION, LO_A, LO_B, METRIC, NEGATIVE_SHARE,
     NOT_FIXED_THEME, NPS_N, NPS_SCORE, N_A, N_B, N_REPORTED_SOLVED, N_TEXT, PROVIDER,
     P_VALUE, Q_VALUE, REPORTABLE, SATISFIED_MIN_CSAT, SATISFIED_SHARE, SIGNIFICANT, SLOW_THEME, THEME,
     UNIT, VALUE_A, VALUE_B, VENDOR_COL,
@@ -49,11 +48,15 @@ from .intervals import (
     bootstrap_mean_diff, mean_interval, newcombe_diff_interval, nps_interval, share_interval, welch_diff_interval,
 )
 from .settings import ALPHA, CONFIDENCE, DEFAULT_RESAMPLES, MIN_N
+from . import summaries as SU
+from .summaries import Summary, hit_column, summarise, value_counts
 from .significance import (
     benjamini_hochberg, cohen_h, mann_whitney, permutation_pvalue, rank_biserial, two_proportion_test,
 )
 
-__all__ = ["kpi_table", "compare_groups", "compare_vendors", "perception_gap", "proportion_row"]
+__all__ = ["kpi_table", "compare_groups", "compare_vendors", "perception_gap", "proportion_row",
+           "kpi_table_from_summary", "compare_groups_from_summary", "compare_vendors_from_summary",
+           "perception_gap_from_summary"]
 
 
 @dataclass
@@ -72,25 +75,56 @@ class _Summary:
         return int(np.count_nonzero(self.csat >= SATISFIED_MIN_CSAT)), int(self.csat.size)
 
 
-def _summarise(frame: pd.DataFrame, themes: Sequence[str]) -> _Summary:
-    text = has_text(frame)
-    n_text = int(text.sum())
-    if SENTIMENT_LABEL in frame.columns:
-        labels = frame[SENTIMENT_LABEL].astype("string").eq(NEGATIVE_LABEL).fillna(False)
-        labelled = text & known_mask(frame, SENTIMENT_LABEL)
-        negative = (int(np.count_nonzero(labels.to_numpy(dtype=bool) & labelled)), int(labelled.sum()))
-    else:
-        negative = (0, 0)
-    theme_counts = {
-        t: (int(np.count_nonzero(bool_flags(frame, theme_column(t)) & text)),
-            n_text if theme_column(t) in frame.columns else 0)
-        for t in themes
-    }
+#: Which rows of a summary's tables (cells, values) form a group: a function of the table.
+_Select = Callable[[pd.DataFrame], np.ndarray] | None
+
+
+def _values(summary: Summary, score: str, select: _Select) -> np.ndarray:
+    """The group's ``score`` values (ascending; the statistics read them in any order)."""
+    table = summary.values[score]
+    levels, counts = value_counts(summary, score, None if select is None else select(table))
+    return np.repeat(levels, counts)
+
+
+def _group(summary: Summary, select: _Select, themes: Sequence[str]) -> _Summary:
+    cells = summary.cells if select is None else summary.cells.loc[select(summary.cells)]
+    total = cells[[SU.ROWS, SU.N_TEXT, SU.LABELLED, SU.NEGATIVE, *(hit_column(t) for t in themes)]].sum()
+    n_text = int(total[SU.N_TEXT])
     return _Summary(
-        n=len(frame), n_text=n_text,
-        csat=finite(numeric(frame, CSAT)), nps=finite(numeric(frame, NPS)),
-        negative=negative, themes=theme_counts,
+        n=int(total[SU.ROWS]), n_text=n_text,
+        csat=_values(summary, CSAT, select), nps=_values(summary, NPS, select),
+        negative=(int(total[SU.NEGATIVE]), int(total[SU.LABELLED])),
+        themes={t: (int(total[hit_column(t)]), n_text if t in summary.present else 0) for t in themes},
     )
+
+
+def _equal(col: str, value) -> Callable[[pd.DataFrame], np.ndarray]:
+    return lambda table: equals_mask(table, col, value)
+
+
+def _vendor(value) -> Callable[[pd.DataFrame], np.ndarray]:
+    def select(table: pd.DataFrame) -> np.ndarray:
+        rows = known_mask(table, VENDOR)
+        if SERVICE_MODEL in table.columns:
+            rows &= ~equals_mask(table, SERVICE_MODEL, IN_HOUSE)
+        return rows & equals_mask(table, VENDOR, value)
+    return select
+
+
+def _theme_ids(summary: Summary, themes: Iterable[str] | None) -> list[str]:
+    theme_ids = list(summary.themes) if themes is None else list(themes)
+    missing = [t for t in theme_ids if t not in summary.themes]
+    if missing:
+        raise ValueError(f"The summary counts no hits of the themes {missing} (it has {list(summary.themes)}). "
+                         "Build it with summarise(frame, themes=...) including them.")
+    return theme_ids
+
+
+def _summary_of(frame: pd.DataFrame, keys: Sequence[str], themes: Iterable[str] | None,
+                sla_first_response_hours: float | None = None) -> Summary:
+    """The summary the row-level tables are computed from (only what they read)."""
+    return summarise(frame, themes=themes_of(frame, themes), keys=tuple(keys), strata=(), scores=(),
+                     values=(CSAT, NPS), sla_first_response_hours=sla_first_response_hours)
 
 
 def kpi_table(
@@ -107,6 +141,10 @@ def kpi_table(
     Groups are the categories of a categorical column (so an empty category
     shows up with ``n == 0`` and NaN values), else the observed values. Rows
     whose ``by`` value is missing count only in ``"all"``.
+
+    Computed from the rows' :class:`~feedbacklib.stats.summaries.Summary`
+    (:func:`kpi_table_from_summary`), so the table of partial summaries added up is
+    the same.
 
     Returns
     -------
@@ -130,12 +168,29 @@ def kpi_table(
     23.8
     """
     require_column(frame, by, "by")
-    theme_ids = themes_of(frame, themes)
-    parts = [(str(v), frame.loc[equals_mask(frame, by, v)]) for v in group_values(frame[by])]
-    parts.append((ALL, frame))
+    return kpi_table_from_summary(_summary_of(frame, (by,), themes), by, min_n=min_n, n_resamples=n_resamples,
+                                  random_state=random_state)
+
+
+def kpi_table_from_summary(
+    summary: Summary,
+    by: str = SERVICE_MODEL,
+    *,
+    themes: Iterable[str] | None = None,
+    min_n: int = MIN_N,
+    n_resamples: int = DEFAULT_RESAMPLES,
+    random_state: int | None = 0,
+) -> pd.DataFrame:
+    """:func:`kpi_table` from a :class:`~feedbacklib.stats.summaries.Summary` keyed by ``by`` (among
+    others) that keeps the ``csat`` and ``nps`` distributions (``summarise(..., values=("csat", "nps"))``).
+    ``themes`` defaults to the summary's themes."""
+    require_column(summary.cells, by, "by")
+    theme_ids = _theme_ids(summary, themes)
+    parts: list[tuple[str, _Select]] = [(str(v), _equal(by, v)) for v in group_values(summary.cells[by])]
+    parts.append((ALL, None))
     rows = []
-    for label, part in parts:
-        s = _summarise(part, theme_ids)
+    for label, select in parts:
+        s = _group(summary, select, theme_ids)
         row: dict[str, object] = {GROUP: label, N: s.n, N_TEXT: s.n_text, CSAT_N: int(s.csat.size)}
         row[CSAT_MEAN], row[lo(CSAT_MEAN)], row[hi(CSAT_MEAN)] = mean_interval(s.csat)
         row[SATISFIED_SHARE], row[lo(SATISFIED_SHARE)], row[hi(SATISFIED_SHARE)] = share_interval(*s.satisfied)
@@ -269,9 +324,29 @@ def compare_groups(
       11.9 in-house (difference 11.9 points, 95% CI 8.1 to 15.6).']
     """
     require_column(frame, group_col, "group_col")
-    theme_ids = themes_of(frame, themes)
-    sa = _summarise(frame.loc[equals_mask(frame, group_col, a)], theme_ids)
-    sb = _summarise(frame.loc[equals_mask(frame, group_col, b)], theme_ids)
+    return compare_groups_from_summary(_summary_of(frame, (group_col,), themes), group_col=group_col, a=a, b=b,
+                                       min_n=min_n, alpha=alpha, n_resamples=n_resamples,
+                                       random_state=random_state)
+
+
+def compare_groups_from_summary(
+    summary: Summary,
+    *,
+    group_col: str = SERVICE_MODEL,
+    a: str = OUTSOURCED,
+    b: str = IN_HOUSE,
+    themes: Iterable[str] | None = None,
+    min_n: int = MIN_N,
+    alpha: float = ALPHA,
+    n_resamples: int = DEFAULT_RESAMPLES,
+    random_state: int | None = 0,
+) -> pd.DataFrame:
+    """:func:`compare_groups` from a :class:`~feedbacklib.stats.summaries.Summary` keyed by ``group_col``
+    that keeps the ``csat`` and ``nps`` distributions."""
+    require_column(summary.cells, group_col, "group_col")
+    theme_ids = _theme_ids(summary, themes)
+    sa = _group(summary, _equal(group_col, a), theme_ids)
+    sb = _group(summary, _equal(group_col, b), theme_ids)
     rows = [{A: str(a), B: str(b), **r}
             for r in _metric_rows(sa, sb, theme_ids, n_resamples, random_state)]
     return _finalise(rows, min_n, alpha)[list(COMPARE_COLUMNS)]
@@ -299,12 +374,27 @@ def compare_vendors(
         (``a`` is the vendor name, ``b`` is ``"in_house"``).
     """
     require_column(frame, SERVICE_MODEL, "frame")
-    theme_ids = themes_of(frame, themes)
-    sb = _summarise(frame.loc[equals_mask(frame, SERVICE_MODEL, IN_HOUSE)], theme_ids)
-    vendor_frame = vendor_rows(frame)
+    return compare_vendors_from_summary(_summary_of(frame, (SERVICE_MODEL, VENDOR), themes), min_n=min_n,
+                                        alpha=alpha, n_resamples=n_resamples, random_state=random_state)
+
+
+def compare_vendors_from_summary(
+    summary: Summary,
+    *,
+    themes: Iterable[str] | None = None,
+    min_n: int = MIN_N,
+    alpha: float = ALPHA,
+    n_resamples: int = DEFAULT_RESAMPLES,
+    random_state: int | None = 0,
+) -> pd.DataFrame:
+    """:func:`compare_vendors` from a :class:`~feedbacklib.stats.summaries.Summary` keyed by service model
+    and vendor that keeps the ``csat`` and ``nps`` distributions."""
+    require_column(summary.cells, SERVICE_MODEL, "summary")
+    theme_ids = _theme_ids(summary, themes)
+    sb = _group(summary, _equal(SERVICE_MODEL, IN_HOUSE), theme_ids)
     rows = []
-    for vendor in vendor_names(frame):
-        sa = _summarise(vendor_frame.loc[equals_mask(vendor_frame, VENDOR, vendor)], theme_ids)
+    for vendor in vendor_names(summary.cells):
+        sa = _group(summary, _vendor(vendor), theme_ids)
         rows += [{VENDOR_COL: vendor, A: vendor, B: IN_HOUSE, **r}
                  for r in _metric_rows(sa, sb, theme_ids, n_resamples, random_state)]
     columns = [VENDOR_COL, *COMPARE_COLUMNS]
@@ -344,43 +434,55 @@ def perception_gap(frame: pd.DataFrame, *, min_n: int = MIN_N, alpha: float = AL
         (``n_reported_solved >= min_n``) and ``finding`` (sentence or ``""``).
         Test columns are NaN / False / ``""`` on the in-house row.
     """
-    reported_good = bool_flags(frame, RESOLVED_REPORTED)
-    if sla_first_response_hours is not None:
-        reported_good = reported_good | (numeric(frame, FIRST_RESPONSE_HOURS) <= sla_first_response_hours)
-    solved = frame.loc[reported_good] if len(frame) else frame
+    keys = (SERVICE_MODEL, VENDOR)
+    return perception_gap_from_summary(
+        summarise(frame, themes=[], keys=keys, strata=(), scores=(), sla_first_response_hours=sla_first_response_hours),
+        min_n=min_n, alpha=alpha, sla_first_response_hours=sla_first_response_hours)
+
+
+#: Per perception-gap measure, the summary's (disagreements, observed) measures.
+_GAP_SIGNALS = {
+    GAP_NOT_FIXED: (SU.SOLVED_NOT_FIXED, SU.SOLVED_TEXT),
+    GAP_LOW_RATING: (SU.SOLVED_LOW, SU.SOLVED_RATED),
+    GAP_REOPENED: (SU.SOLVED_REOPENED, SU.SOLVED_REOPEN_KNOWN),
+    GAP_SLOW: (SU.SOLVED_SLOW, SU.SOLVED_TEXT),
+    GAP_ANY: (SU.SOLVED_ANY, SU.SOLVED),
+}
+#: The measures observed only where the theme's column exists.
+_GAP_THEMES = {GAP_NOT_FIXED: theme_column(NOT_FIXED_THEME), GAP_SLOW: theme_column(SLOW_THEME)}
+
+
+def perception_gap_from_summary(summary: Summary, *, min_n: int = MIN_N, alpha: float = ALPHA,
+                                sla_first_response_hours: float | None = None) -> pd.DataFrame:
+    """:func:`perception_gap` from a :class:`~feedbacklib.stats.summaries.Summary` keyed by service model
+    and vendor, built with the same ``sla_first_response_hours`` (a different SLA counts other rows:
+    ``ValueError``)."""
+    if summary.sla != sla_first_response_hours:
+        raise ValueError(f"The summary counted rows within a first-response SLA of {summary.sla} h as reported "
+                         f"good, not {sla_first_response_hours}: build it with "
+                         f"summarise(frame, sla_first_response_hours={sla_first_response_hours!r}).")
+    cells = summary.cells
     groups: list[tuple[str, pd.DataFrame]] = []
-    if SERVICE_MODEL in frame.columns:
-        groups.append((IN_HOUSE_LABEL, solved.loc[equals_mask(solved, SERVICE_MODEL, IN_HOUSE)]))
+    if SERVICE_MODEL in cells.columns:
+        groups.append((IN_HOUSE_LABEL, cells.loc[equals_mask(cells, SERVICE_MODEL, IN_HOUSE)]))
     else:
-        groups.append((IN_HOUSE_LABEL, solved.iloc[0:0]))
-    vendor_solved = vendor_rows(solved) if VENDOR in solved.columns else solved.iloc[0:0]
-    for vendor in vendor_names(frame):
-        groups.append((vendor, vendor_solved.loc[equals_mask(vendor_solved, VENDOR, vendor)]))
+        groups.append((IN_HOUSE_LABEL, cells.iloc[0:0]))
+    for vendor in vendor_names(cells):
+        groups.append((vendor, cells.loc[_vendor(vendor)(cells)]))
 
     rows = []
     counts: dict[str, tuple[int, int]] = {}
     for label, part in groups:
-        text = has_text(part)
-        csat = numeric(part, CSAT)
-        signals = {
-            GAP_NOT_FIXED: (bool_flags(part, theme_column(NOT_FIXED_THEME)) & text,
-                            text if theme_column(NOT_FIXED_THEME) in part.columns else text & False),
-            GAP_LOW_RATING: (csat <= LOW_RATING_MAX_CSAT, ~np.isnan(csat)),
-            GAP_REOPENED: (bool_flags(part, REOPENED), known_mask(part, REOPENED)),
-            GAP_SLOW: (bool_flags(part, theme_column(SLOW_THEME)) & text,
-                       text if theme_column(SLOW_THEME) in part.columns else text & False),
-        }
-        any_hit = np.zeros(len(part), dtype=bool)
-        for hit, seen in signals.values():
-            any_hit |= hit & seen
-        signals[GAP_ANY] = (any_hit, np.ones(len(part), dtype=bool))
-        row: dict[str, object] = {PROVIDER: label, N_REPORTED_SOLVED: len(part)}
-        for m, (hit, seen) in signals.items():
-            x, n = int(np.count_nonzero(hit & seen)), int(seen.sum())
+        total = part[list(dict.fromkeys(m for pair in _GAP_SIGNALS.values() for m in pair))].sum()
+        row: dict[str, object] = {PROVIDER: label, N_REPORTED_SOLVED: int(total[SU.SOLVED])}
+        for m, (hit, seen) in _GAP_SIGNALS.items():
+            x, n = int(total[hit]), int(total[seen])
+            if m in _GAP_THEMES and _GAP_THEMES[m] not in summary.columns:
+                x = n = 0
             share = f"{m}_share"
             row[f"{m}_n"] = n
             row[share], row[lo(share)], row[hi(share)] = share_interval(x, n)
-        counts[label] = (int(any_hit.sum()), len(part))
+        counts[label] = (int(total[SU.SOLVED_ANY]), int(total[SU.SOLVED]))
         rows.append(row)
 
     x_b, n_b = counts[IN_HOUSE_LABEL]

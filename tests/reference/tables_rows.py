@@ -1,0 +1,411 @@
+"""Row-level reference (feedbacklib/stats/tables.py before issue 19 item 1, headline family; verbatim, imports aside).
+
+The tables of the report: KPIs by group, two-group comparisons, the perception gap.
+
+Everything here is a pure function: frames in, new frames out, inputs never
+mutated. Scales used in every returned frame:
+
+- ``*_share`` columns are proportions in 0..1 (satisfied share, negative share,
+  perception-gap shares).
+- ``rate_<theme>`` columns are per 100 responses **with text** (blank comments
+  cannot mention a theme, see :func:`~feedbacklib.stats.has_text`), so 0..100.
+- ``nps`` is on -100..100; ``csat_mean`` on 1..5.
+- ``*_lo`` / ``*_hi`` are the bounds of a 95% interval (``settings.CONFIDENCE``).
+
+Column names are the constants of :mod:`feedbacklib.stats.columns`. Missing data
+never raises: an empty group or an all-missing column yields NaN values (and
+``reportable`` / ``significant`` False). Only a missing grouping column is an
+error (:class:`~feedbacklib.errors.SchemaError`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from feedbacklib.schema import (
+    CSAT, FIRST_RESPONSE_HOURS, IN_HOUSE, NPS, OUTSOURCED, REOPENED, RESOLVED_REPORTED, SENTIMENT_LABEL,
+    SERVICE_MODEL, VENDOR, theme_column,
+)
+
+from feedbacklib.stats._frame import (
+    bool_flags, equals_mask, finite, group_values, has_text, known_mask, numeric, nps_points, require_column,
+    themes_of, vendor_names, vendor_rows,
+)
+from feedbacklib.stats.columns import (
+    A, ALL, B, N, COMPARE_COLUMNS, CSAT_MEAN, CSAT_N, DIFF, DIFF_HI, DIFF_LO, EFFECT_COHEN_H,
+    EFFECT_KIND, EFFECT_RANK_BISERIAL, EFFECT_SIZE, FINDING, GAP_ANY, GAP_LOW_RATING, GAP_MEASURES, GAP_NOT_FIXED,
+    GAP_REOPENED, GAP_SLOW, GROUP, HI_A, HI_B, IN_HOUSE_LABEL, KIND, KIND_MEAN,
+    KIND_NPS, KIND_PROPORTION, LOW_RATING_MAX_CSAT, LO_A, LO_B, METRIC, NEGATIVE_LABEL, NEGATIVE_SHARE,
+    NOT_FIXED_THEME, NPS_N, NPS_SCORE, N_A, N_B, N_REPORTED_SOLVED, N_TEXT, PROVIDER,
+    P_VALUE, Q_VALUE, REPORTABLE, SATISFIED_MIN_CSAT, SATISFIED_SHARE, SIGNIFICANT, SLOW_THEME, THEME,
+    UNIT, VALUE_A, VALUE_B, VENDOR_COL,
+    hi, lo, rate_column,
+)
+from feedbacklib.stats.findings import compared_row_sentence, gap_sentence
+from feedbacklib.stats.intervals import (
+    bootstrap_mean_diff, mean_interval, newcombe_diff_interval, nps_interval, share_interval, welch_diff_interval,
+)
+from feedbacklib.stats.settings import ALPHA, CONFIDENCE, DEFAULT_RESAMPLES, MIN_N
+from feedbacklib.stats.significance import (
+    benjamini_hochberg, cohen_h, mann_whitney, permutation_pvalue, rank_biserial, two_proportion_test,
+)
+
+__all__ = ["kpi_table", "compare_groups", "compare_vendors", "perception_gap", "proportion_row"]
+
+
+@dataclass
+class _Summary:
+    """Everything the comparisons need from one group of rows."""
+
+    n: int
+    n_text: int
+    csat: np.ndarray
+    nps: np.ndarray
+    negative: tuple[int, int]                      # (successes, n)
+    themes: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+    @property
+    def satisfied(self) -> tuple[int, int]:
+        return int(np.count_nonzero(self.csat >= SATISFIED_MIN_CSAT)), int(self.csat.size)
+
+
+def _summarise(frame: pd.DataFrame, themes: Sequence[str]) -> _Summary:
+    text = has_text(frame)
+    n_text = int(text.sum())
+    if SENTIMENT_LABEL in frame.columns:
+        labels = frame[SENTIMENT_LABEL].astype("string").eq(NEGATIVE_LABEL).fillna(False)
+        labelled = text & known_mask(frame, SENTIMENT_LABEL)
+        negative = (int(np.count_nonzero(labels.to_numpy(dtype=bool) & labelled)), int(labelled.sum()))
+    else:
+        negative = (0, 0)
+    theme_counts = {
+        t: (int(np.count_nonzero(bool_flags(frame, theme_column(t)) & text)),
+            n_text if theme_column(t) in frame.columns else 0)
+        for t in themes
+    }
+    return _Summary(
+        n=len(frame), n_text=n_text,
+        csat=finite(numeric(frame, CSAT)), nps=finite(numeric(frame, NPS)),
+        negative=negative, themes=theme_counts,
+    )
+
+
+def kpi_table(
+    frame: pd.DataFrame,
+    by: str = SERVICE_MODEL,
+    *,
+    themes: Iterable[str] | None = None,
+    min_n: int = MIN_N,
+    n_resamples: int = DEFAULT_RESAMPLES,
+    random_state: int | None = 0,
+) -> pd.DataFrame:
+    """Headline KPIs with 95% intervals, one row per group of ``by`` plus an ``"all"`` row.
+
+    Groups are the categories of a categorical column (so an empty category
+    shows up with ``n == 0`` and NaN values), else the observed values. Rows
+    whose ``by`` value is missing count only in ``"all"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns, in order:
+
+        ``group`` (str), ``n`` (rows), ``n_text`` (rows with a comment),
+        ``csat_n``, ``csat_mean``, ``csat_mean_lo``, ``csat_mean_hi`` (t interval),
+        ``satisfied_share``, ``satisfied_share_lo``, ``satisfied_share_hi``
+        (csat >= 4 among rated rows, 0..1, Wilson),
+        ``nps_n``, ``nps``, ``nps_lo``, ``nps_hi`` (-100..100, percentile bootstrap, seeded),
+        ``negative_share``, ``negative_share_lo``, ``negative_share_hi``
+        (sentiment_label == "negative" among comments, 0..1, Wilson),
+        then per theme ``rate_<theme>``, ``rate_<theme>_lo``, ``rate_<theme>_hi``
+        (per 100 comments, Wilson), and ``reportable`` (``n >= min_n``).
+
+    Examples
+    --------
+    >>> table = kpi_table(tagged)                                    # doctest: +SKIP
+    >>> table.set_index("group").loc["outsourced", "rate_responsiveness"]  # doctest: +SKIP
+    23.8
+    """
+    require_column(frame, by, "by")
+    theme_ids = themes_of(frame, themes)
+    parts = [(str(v), frame.loc[equals_mask(frame, by, v)]) for v in group_values(frame[by])]
+    parts.append((ALL, frame))
+    rows = []
+    for label, part in parts:
+        s = _summarise(part, theme_ids)
+        row: dict[str, object] = {GROUP: label, N: s.n, N_TEXT: s.n_text, CSAT_N: int(s.csat.size)}
+        row[CSAT_MEAN], row[lo(CSAT_MEAN)], row[hi(CSAT_MEAN)] = mean_interval(s.csat)
+        row[SATISFIED_SHARE], row[lo(SATISFIED_SHARE)], row[hi(SATISFIED_SHARE)] = share_interval(*s.satisfied)
+        row[NPS_N] = int(s.nps.size)
+        row[NPS_SCORE], row[lo(NPS_SCORE)], row[hi(NPS_SCORE)] = nps_interval(
+            s.nps, n_resamples, random_state)
+        row[NEGATIVE_SHARE], row[lo(NEGATIVE_SHARE)], row[hi(NEGATIVE_SHARE)] = share_interval(*s.negative)
+        for t in theme_ids:
+            value, low, high = share_interval(*s.themes[t])
+            col = rate_column(t)
+            row[col], row[lo(col)], row[hi(col)] = 100 * value, 100 * low, 100 * high
+        row[REPORTABLE] = s.n >= min_n
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def proportion_row(x_a, n_a, x_b, n_b, scale: float) -> dict:
+    va, la, ha = share_interval(x_a, n_a)
+    vb, lb, hb = share_interval(x_b, n_b)
+    dl, dh = newcombe_diff_interval(x_a, n_a, x_b, n_b)
+    return {
+        KIND: KIND_PROPORTION, N_A: n_a, N_B: n_b,
+        VALUE_A: scale * va, LO_A: scale * la, HI_A: scale * ha,
+        VALUE_B: scale * vb, LO_B: scale * lb, HI_B: scale * hb,
+        DIFF: scale * (va - vb), DIFF_LO: scale * dl, DIFF_HI: scale * dh,
+        P_VALUE: two_proportion_test(x_a, n_a, x_b, n_b),
+        EFFECT_SIZE: cohen_h(va, vb), EFFECT_KIND: EFFECT_COHEN_H,
+    }
+
+
+def _metric_rows(sa: _Summary, sb: _Summary, themes: Sequence[str],
+                 n_resamples: int, random_state: int | None) -> list[dict]:
+    rows = []
+    rows.append({METRIC: SATISFIED_SHARE, THEME: "", UNIT: "share of ratings 4-5 (0-1)",
+                 **proportion_row(*sa.satisfied, *sb.satisfied, 1.0)})
+
+    va, la, ha = mean_interval(sa.csat)
+    vb, lb, hb = mean_interval(sb.csat)
+    d, dl, dh = welch_diff_interval(sa.csat, sb.csat)
+    rows.append({
+        METRIC: CSAT_MEAN, THEME: "", KIND: KIND_MEAN, UNIT: "mean CSAT (1-5)",
+        N_A: int(sa.csat.size), N_B: int(sb.csat.size),
+        VALUE_A: va, LO_A: la, HI_A: ha, VALUE_B: vb, LO_B: lb, HI_B: hb,
+        DIFF: d, DIFF_LO: dl, DIFF_HI: dh,
+        P_VALUE: mann_whitney(sa.csat, sb.csat),
+        EFFECT_SIZE: rank_biserial(sa.csat, sb.csat), EFFECT_KIND: EFFECT_RANK_BISERIAL,
+    })
+
+    pa, pb = nps_points(sa.nps), nps_points(sb.nps)
+    va, la, ha = nps_interval(sa.nps, n_resamples, random_state)
+    vb, lb, hb = nps_interval(sb.nps, n_resamples, random_state)
+    dl, dh = bootstrap_mean_diff(pa, pb, n_resamples, CONFIDENCE, random_state)
+    rows.append({
+        METRIC: NPS_SCORE, THEME: "", KIND: KIND_NPS, UNIT: "NPS (-100 to 100)",
+        N_A: int(pa.size), N_B: int(pb.size),
+        VALUE_A: va, LO_A: la, HI_A: ha, VALUE_B: vb, LO_B: lb, HI_B: hb,
+        DIFF: va - vb, DIFF_LO: dl, DIFF_HI: dh,
+        P_VALUE: permutation_pvalue(pa, pb, n_resamples, random_state),
+        EFFECT_SIZE: math.nan, EFFECT_KIND: "",
+    })
+
+    rows.append({METRIC: NEGATIVE_SHARE, THEME: "", UNIT: "share of comments (0-1)",
+                 **proportion_row(*sa.negative, *sb.negative, 1.0)})
+    for t in themes:
+        rows.append({METRIC: rate_column(t), THEME: t, UNIT: "per 100 comments",
+                     **proportion_row(*sa.themes[t], *sb.themes[t], 100.0)})
+    return rows
+
+
+def _finalise(rows: list[dict], min_n: int, alpha: float) -> pd.DataFrame:
+    """BH across every reportable row, then significance and finding sentences."""
+    out = pd.DataFrame(rows)
+    if out.empty:
+        return pd.DataFrame(columns=list(COMPARE_COLUMNS))
+    big_enough = (out[N_A] >= min_n) & (out[N_B] >= min_n)
+    p = out[P_VALUE].to_numpy(dtype=float)
+    out[Q_VALUE] = benjamini_hochberg(np.where(big_enough, p, np.nan))
+    out[SIGNIFICANT] = (big_enough & (out[Q_VALUE] < alpha)).fillna(False).astype(bool)
+    out[FINDING] = [
+        compared_row_sentence(r) if r[SIGNIFICANT] else "" for r in out.to_dict("records")
+    ]
+    return out
+
+
+def compare_groups(
+    frame: pd.DataFrame,
+    *,
+    group_col: str = SERVICE_MODEL,
+    a: str = OUTSOURCED,
+    b: str = IN_HOUSE,
+    themes: Iterable[str] | None = None,
+    min_n: int = MIN_N,
+    alpha: float = ALPHA,
+    n_resamples: int = DEFAULT_RESAMPLES,
+    random_state: int | None = 0,
+) -> pd.DataFrame:
+    """Compare group ``a`` with group ``b`` on every metric; one row per metric.
+
+    Metrics (the ``metric`` column): ``satisfied_share``, ``csat_mean``, ``nps``,
+    ``negative_share``, then ``rate_<theme>`` per theme. Differences are a - b.
+
+    - Proportions (shares and theme rates): Wilson intervals, Newcombe hybrid
+      score interval of the difference, pooled z test (Fisher exact when an
+      expected count is under 5), Cohen's h.
+    - ``csat_mean``: t intervals, Welch interval of the difference,
+      Mann-Whitney p-value, rank-biserial effect size (positive: a rates higher).
+    - ``nps``: percentile bootstrap intervals (seeded), permutation p-value;
+      no effect size (NaN).
+
+    ``q_value`` is Benjamini-Hochberg over every metric of the table whose two
+    denominators reach ``min_n`` (one family: a finding from any metric reaches
+    the reader), NaN for the others. ``significant`` is ``q_value < alpha``
+    and both denominators ``>= min_n``; ``finding`` is a plain-language
+    sentence for significant rows and ``""`` otherwise.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``metric, theme, kind, unit, a, b, n_a, n_b, value_a, lo_a, hi_a,
+        value_b, lo_b, hi_b, diff, diff_lo, diff_hi, p_value, q_value,
+        effect_size, effect_kind, significant, finding``. ``theme`` is the theme
+        id for theme rates and ``""`` otherwise; ``kind`` is ``proportion``,
+        ``mean`` or ``nps``; ``n_a``/``n_b`` are the metric's denominators
+        (rated rows, NPS answers, or comments).
+
+    Examples
+    --------
+    >>> table = compare_groups(tagged)                               # doctest: +SKIP
+    >>> table.loc[table.significant, "finding"].tolist()             # doctest: +SKIP
+    ['Outsourced teams get responsiveness complaints at 23.8 per 100 comments against
+      11.9 in-house (difference 11.9 points, 95% CI 8.1 to 15.6).']
+    """
+    require_column(frame, group_col, "group_col")
+    theme_ids = themes_of(frame, themes)
+    sa = _summarise(frame.loc[equals_mask(frame, group_col, a)], theme_ids)
+    sb = _summarise(frame.loc[equals_mask(frame, group_col, b)], theme_ids)
+    rows = [{A: str(a), B: str(b), **r}
+            for r in _metric_rows(sa, sb, theme_ids, n_resamples, random_state)]
+    return _finalise(rows, min_n, alpha)[list(COMPARE_COLUMNS)]
+
+
+def compare_vendors(
+    frame: pd.DataFrame,
+    *,
+    themes: Iterable[str] | None = None,
+    min_n: int = MIN_N,
+    alpha: float = ALPHA,
+    n_resamples: int = DEFAULT_RESAMPLES,
+    random_state: int | None = 0,
+) -> pd.DataFrame:
+    """Compare each vendor with in-house service, in the long format of :func:`compare_groups`.
+
+    Vendors are the non-missing ``vendor`` values of rows not marked in-house;
+    the comparison group is every row with ``service_model == "in_house"``.
+    ``q_value`` is Benjamini-Hochberg across all vendor x metric tests.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``vendor`` followed by the columns of :func:`compare_groups`
+        (``a`` is the vendor name, ``b`` is ``"in_house"``).
+    """
+    require_column(frame, SERVICE_MODEL, "frame")
+    theme_ids = themes_of(frame, themes)
+    sb = _summarise(frame.loc[equals_mask(frame, SERVICE_MODEL, IN_HOUSE)], theme_ids)
+    vendor_frame = vendor_rows(frame)
+    rows = []
+    for vendor in vendor_names(frame):
+        sa = _summarise(vendor_frame.loc[equals_mask(vendor_frame, VENDOR, vendor)], theme_ids)
+        rows += [{VENDOR_COL: vendor, A: vendor, B: IN_HOUSE, **r}
+                 for r in _metric_rows(sa, sb, theme_ids, n_resamples, random_state)]
+    columns = [VENDOR_COL, *COMPARE_COLUMNS]
+    out = _finalise(rows, min_n, alpha)
+    if out.empty:
+        return pd.DataFrame(columns=columns)
+    return out[columns].reset_index(drop=True)
+
+
+def perception_gap(frame: pd.DataFrame, *, min_n: int = MIN_N, alpha: float = ALPHA,
+                   sla_first_response_hours: float | None = None) -> pd.DataFrame:
+    """Among cases the provider reported resolved (or within SLA), how often the customer disagrees.
+
+    Rows: ``"In-house"`` first, then one per vendor. Only rows with
+    ``resolved_reported`` True count, or, when ``sla_first_response_hours`` is
+    given, also rows whose ``first_response_hours`` is within that SLA (what
+    the provider's own dashboard counts as good service); ``n_reported_solved``
+    is then the number of such "reported good" rows. Each measure has its own denominator,
+    the rows where it can be observed:
+
+    - ``not_fixed``: the comment mentions the ``not_fixed`` theme (among comments);
+    - ``low_rating``: csat 1-2 (among rated rows);
+    - ``reopened``: the case came back (among rows where ``reopened`` is known);
+    - ``slow``: the comment mentions the ``responsiveness`` theme (among comments);
+    - ``any``: at least one of the above (among all reported-solved rows, so an
+      unobserved signal counts as no disagreement: a lower bound).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``provider``, ``n_reported_solved``; per measure m in (not_fixed,
+        low_rating, reopened, slow, any): ``m_n``, ``m_share``, ``m_share_lo``,
+        ``m_share_hi`` (0..1, Wilson); then the test of the vendor's ``any``
+        share against in-house: ``any_diff``, ``any_diff_lo``, ``any_diff_hi``
+        (Newcombe), ``p_value`` (two-proportion test), ``q_value`` (BH across
+        vendors that reach ``min_n``), ``significant``, ``reportable``
+        (``n_reported_solved >= min_n``) and ``finding`` (sentence or ``""``).
+        Test columns are NaN / False / ``""`` on the in-house row.
+    """
+    reported_good = bool_flags(frame, RESOLVED_REPORTED)
+    if sla_first_response_hours is not None:
+        reported_good = reported_good | (numeric(frame, FIRST_RESPONSE_HOURS) <= sla_first_response_hours)
+    solved = frame.loc[reported_good] if len(frame) else frame
+    groups: list[tuple[str, pd.DataFrame]] = []
+    if SERVICE_MODEL in frame.columns:
+        groups.append((IN_HOUSE_LABEL, solved.loc[equals_mask(solved, SERVICE_MODEL, IN_HOUSE)]))
+    else:
+        groups.append((IN_HOUSE_LABEL, solved.iloc[0:0]))
+    vendor_solved = vendor_rows(solved) if VENDOR in solved.columns else solved.iloc[0:0]
+    for vendor in vendor_names(frame):
+        groups.append((vendor, vendor_solved.loc[equals_mask(vendor_solved, VENDOR, vendor)]))
+
+    rows = []
+    counts: dict[str, tuple[int, int]] = {}
+    for label, part in groups:
+        text = has_text(part)
+        csat = numeric(part, CSAT)
+        signals = {
+            GAP_NOT_FIXED: (bool_flags(part, theme_column(NOT_FIXED_THEME)) & text,
+                            text if theme_column(NOT_FIXED_THEME) in part.columns else text & False),
+            GAP_LOW_RATING: (csat <= LOW_RATING_MAX_CSAT, ~np.isnan(csat)),
+            GAP_REOPENED: (bool_flags(part, REOPENED), known_mask(part, REOPENED)),
+            GAP_SLOW: (bool_flags(part, theme_column(SLOW_THEME)) & text,
+                       text if theme_column(SLOW_THEME) in part.columns else text & False),
+        }
+        any_hit = np.zeros(len(part), dtype=bool)
+        for hit, seen in signals.values():
+            any_hit |= hit & seen
+        signals[GAP_ANY] = (any_hit, np.ones(len(part), dtype=bool))
+        row: dict[str, object] = {PROVIDER: label, N_REPORTED_SOLVED: len(part)}
+        for m, (hit, seen) in signals.items():
+            x, n = int(np.count_nonzero(hit & seen)), int(seen.sum())
+            share = f"{m}_share"
+            row[f"{m}_n"] = n
+            row[share], row[lo(share)], row[hi(share)] = share_interval(x, n)
+        counts[label] = (int(any_hit.sum()), len(part))
+        rows.append(row)
+
+    x_b, n_b = counts[IN_HOUSE_LABEL]
+    for row in rows[1:]:
+        x_a, n_a = counts[str(row[PROVIDER])]
+        dl, dh = newcombe_diff_interval(x_a, n_a, x_b, n_b)
+        va = x_a / n_a if n_a else math.nan
+        vb = x_b / n_b if n_b else math.nan
+        row.update({f"{GAP_ANY}_diff": va - vb, f"{GAP_ANY}_diff_lo": dl, f"{GAP_ANY}_diff_hi": dh,
+                    P_VALUE: two_proportion_test(x_a, n_a, x_b, n_b)})
+    out = pd.DataFrame(rows)
+    for col in (f"{GAP_ANY}_diff", f"{GAP_ANY}_diff_lo", f"{GAP_ANY}_diff_hi", P_VALUE):
+        if col not in out.columns:
+            out[col] = np.nan
+    out[REPORTABLE] = out[N_REPORTED_SOLVED] >= min_n
+    testable = out[REPORTABLE].to_numpy() & bool(n_b >= min_n) & (out[PROVIDER] != IN_HOUSE_LABEL).to_numpy()
+    out[P_VALUE] = out[P_VALUE].astype(float)
+    out[Q_VALUE] = benjamini_hochberg(np.where(testable, out[P_VALUE].to_numpy(dtype=float), np.nan))
+    out[SIGNIFICANT] = (testable & (out[Q_VALUE] < alpha)).fillna(False).astype(bool)
+    share = f"{GAP_ANY}_share"
+    inhouse_share = out.loc[0, share]
+    out[FINDING] = [gap_sentence(r, inhouse_share) if r[SIGNIFICANT] else "" for r in out.to_dict("records")]
+    measures = [f"{m}_{suffix}" for m in GAP_MEASURES
+                for suffix in ("n", "share", "share_lo", "share_hi")]
+    return out[[PROVIDER, N_REPORTED_SOLVED, *measures, f"{GAP_ANY}_diff", f"{GAP_ANY}_diff_lo",
+                f"{GAP_ANY}_diff_hi", P_VALUE, Q_VALUE, REPORTABLE, SIGNIFICANT, FINDING]]
