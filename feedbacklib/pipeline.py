@@ -12,21 +12,24 @@ import contextlib
 import dataclasses
 import datetime as _dt
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 
 from .config import Config, load_config
-from .history import HISTORY_DIR, HistoryStore, taxonomy_fingerprint
+from .history import AGGREGATES, HISTORY_DIR, History, HistoryStore, taxonomy_fingerprint
 from .io._common import is_url
-from .result import TIMINGS_FILE, MonthResult, build_result, kpis_document, save_outputs  # noqa: F401
+from .result import TIMINGS_FILE, MonthResult, build_result, kpis_document, month_tables_from_parts, save_outputs  # noqa: F401
 from .errors import NoDataError
 from .months import as_date, resolve_month, thin_reason
-from .engines import FIT_SAMPLE, Engine, RowStaging, SummaryStep, make_engine, month_volumes, resolve_engine, tag_frame
+from .engines import FIT_SAMPLE, Engine, MonthPartsStep, RowStaging, SummaryStep, make_engine, month_volumes, resolve_engine, tag_frame
+from .parts import MonthParts
 from .progress import progress_bar
 from .themes import load_taxonomy
 
-__all__ = ["MonthResult", "run_month", "save_outputs", "month_volumes", "report_month", "tag_frame", "FIT_SAMPLE"]
+__all__ = ["MonthResult", "run_month", "save_outputs", "month_volumes", "report_month", "tag_frame", "FIT_SAMPLE",
+           "tables_from_parts"]
 
 log = logging.getLogger(__name__)
 
@@ -191,17 +194,43 @@ def _run_month(engine: Engine, month: str, folder: Path | str, cfg: Config, timi
         # build_result adds the aggregates, and an error anywhere commits nothing.
         with (store.transaction() if store is not None else contextlib.nullcontext()):
             staging = _row_staging(store, taxonomy, month, stored, {**baseline, **cleaned.volumes}, cfg)
+            if summary is None and not getattr(engine, "collect_rows", True):
+                summary = MonthPartsStep(cfg)  # the rows stay on the workers: the month's parts come back
             annotated = engine.annotate(cleaned, month, taxonomy, skip_months=stored, timings=timings, bar=bar,
                                         summary=summary, staging=staging)
             if store is not None:
                 store.staged_rows.update(annotated.staged)
             frame = annotated.frame
             if frame is None:
-                raise ValueError(f"The {engine.name} engine left the rows on its workers (collect_rows=False), but "
-                                 "the report's statistics need them: run the report with collect_rows=True.")
+                raise ValueError(_rows_needed(engine.name, annotated.summary, month, cfg, taxonomy))
             result = build_result(month, cfg, taxonomy, frame, cleaned.quarantine, cleaned.quality, timings, bar,
                                   store=store, stored_months=stored, volumes={**baseline, **cleaned.volumes})
     return dataclasses.replace(result, skipped=list(cleaned.skipped), rows=frame if keep_rows else None)
+
+
+def tables_from_parts(parts: MonthParts, month: str, cfg: Config, taxonomy: Any, *,
+                      store: HistoryStore | None = None, stored_months: Sequence[str] = (),
+                      quarantine: Any = None) -> dict[str, Any]:
+    """The report's tables that the month's additive parts give (:func:`~feedbacklib.result.month_tables_from_parts`),
+    with the earlier months' aggregates from ``store``: what a client that never holds the month computes
+    (the Dask engine with ``collect_rows=False`` and :class:`~feedbacklib.engines.MonthPartsStep`)."""
+    stored = {m: {name: store.read_aggregate(m, name) for name in AGGREGATES} for m in stored_months} \
+        if store is not None else {}
+    return month_tables_from_parts(parts, History.of_months(stored), month, cfg, taxonomy, quarantine=quarantine)
+
+
+def _rows_needed(engine: str, parts: Any, month: str, cfg: Config, taxonomy: Any) -> str:
+    """Why a run whose rows stayed on the workers cannot make the MonthResult yet (which tables need rows)."""
+    have: set[str] = set()
+    if isinstance(parts, MonthParts):
+        have = set(tables_from_parts(parts, month, cfg, taxonomy))
+    own = {"month", "config", "taxonomy", "frame", "history", "quarantine", "quality", "timings", "thin", "skipped",
+           "rows"}
+    missing = [f.name for f in dataclasses.fields(MonthResult) if f.name not in have | own]
+    return (f"The {engine} engine left the rows on its workers (collect_rows=False): the month's parts give "
+            f"{len(have)} of the report's tables, but {', '.join(missing)} still need the rows (issue 19: their "
+            "parts are not in MonthParts yet). Run the report with collect_rows=True, or compute the tables the "
+            "parts give with pipeline.tables_from_parts.")
 
 
 def _row_staging(store: HistoryStore | None, taxonomy: Any, month: str, stored: list[str], volumes: dict[str, int],

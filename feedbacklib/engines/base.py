@@ -26,12 +26,13 @@ import numpy as np
 import pandas as pd
 
 from .. import schema as S
+from ..parts import MonthParts, month_parts
 from ..progress import StepTimer as Timer
 from ..sentiment import score_sentiment
 from ..themes import Taxonomy, ThemeTagger
 from ..themes.tagger import tag_themes
 
-__all__ = ["FIT_SAMPLE", "fit_sample", "merge_fit_samples", "RowStaging", "Cleaned", "Annotated", "Engine", "SummaryStep", "Timer", "month_volumes",
+__all__ = ["FIT_SAMPLE", "fit_sample", "merge_fit_samples", "RowStaging", "MonthPartsStep", "Cleaned", "Annotated", "Engine", "SummaryStep", "Timer", "month_volumes",
            "fit_tagger", "tag_frame", "add_themes", "add_sentiment", "months_to_analyse"]
 
 #: The step timers log where they always have (run.log and the benchmarks' stage sampler read it).
@@ -59,6 +60,20 @@ class Cleaned:
     quality: pd.DataFrame                # rows read / kept / quarantined per file, by reason
     skipped: list[tuple[str, str]] = field(default_factory=list)
     rows: Any = field(default=None, repr=False)   # the engine's kept rows (frame, futures, ...)
+
+
+class MonthPartsStep:
+    """The :data:`SummaryStep` that makes each partition's :class:`~feedbacklib.parts.MonthParts` (of its
+    rows of the report month; earlier months' rows are left out), added up in partition order by the
+    engine: what :func:`feedbacklib.result.month_tables_from_parts` needs, instead of the rows.
+    A class (not a closure) so that it pickles by reference to the workers."""
+
+    def __init__(self, cfg: Any):
+        self.cfg = cfg
+
+    def __call__(self, rows: pd.DataFrame, month: str, themes: Sequence[str]) -> MonthParts:
+        in_month = (rows[S.MONTH] == month).fillna(False).to_numpy(dtype=bool)
+        return month_parts(rows[in_month].reset_index(drop=True), month, themes, self.cfg)
 
 
 @dataclass(frozen=True)
