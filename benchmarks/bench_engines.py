@@ -3,6 +3,7 @@
     python -m benchmarks.bench_engines --rows 1000000 --engine pandas --out r.json
     python -m benchmarks.bench_engines --rows 1000000 --engine dask --workers 2 --memory-limit 2GiB --out r.json
     python -m benchmarks.bench_engines --rows 10000000 --engine dask --summaries-only --out r.json   # the 10M run
+    python -m benchmarks.bench_engines --rows 10000000 --subset 1000000 --engine pandas   # its first 1M rows
 
 Input (cached in ``benchmarks/data/split-<N>-<texts>-<rows per file>/``, made once in a separate
 process so its memory is not counted): the month of ``bench_e2e.input_folder`` (one Qualtrics
@@ -16,7 +17,8 @@ What one run measures (in a fresh process, ``make bench`` starts one per size an
 - ``run_month`` (read, clean, themes, sentiment, comparisons; no notebook) on the folder, or with
   ``--summaries-only`` the Dask engine alone with ``collect_rows=False``: the rows stay on the
   workers (written to a Parquet folder), the client receives the per-file counts, the
-  quarantine and one KPI summary per month and service model (counts, sums, sums of squares);
+  quarantine and the month's ``MonthParts`` (``engines.MonthPartsStep``), and computes the
+  tables they give (``pipeline.tables_from_parts``, timed as ``tables_from_parts``);
 - ``cpu_s``: user + system seconds of this process and of every child it waited for
   (``getrusage(RUSAGE_SELF)`` + ``getrusage(RUSAGE_CHILDREN)``, read after the local cluster
   is closed, so the Dask worker processes and the forked tagging/sentiment pools are in it);
@@ -25,8 +27,12 @@ What one run measures (in a fresh process, ``make bench`` starts one per size an
 - ``client_peak_rss_mb`` (this process alone), ``worker_peak_rss_mb`` (the largest worker process
   with its children), ``tree_peak_pss_mb`` (everything, shared pages counted once), sampled every
   0.25 s;
-- ``kpis_sha256``: the digest of ``kpis.json`` (``--summaries-only``: of the summary), compared
-  across engines by ``python -m benchmarks`` ("same answer").
+- ``kpis_sha256``: the digest of ``kpis.json`` (``--summaries-only``: of the tables from the parts),
+  compared across engines by ``python -m benchmarks`` ("same answer"); ``tables_sha256``: the digest
+  of the tables the parts give (:data:`PARTS_TABLES`), on both kinds of run, so a summaries-only
+  run can be compared with a full pandas run of the same folder;
+- ``--subset N``: only the first N rows' files of the folder (a folder of the first files, linked),
+  e.g. the first 1M rows of the 10M month, which are the 1M month itself.
 """
 
 from __future__ import annotations
@@ -41,7 +47,6 @@ import sys
 import tempfile
 import threading
 import time
-from collections import Counter
 from pathlib import Path
 
 import pandas as pd
@@ -92,6 +97,17 @@ def split_folder(rows: int, workdir: Path, texts: str, per_file: int) -> Path:
     (tmp / ".complete").write_text("")
     os.replace(tmp, folder)
     return folder
+
+
+def subset_folder(folder: Path, rows: int, per_file: int) -> Path:
+    """``folder/../<name>-first-<rows>/``: links to the first ``rows / per_file`` files of ``folder``."""
+    files = sorted(folder.glob("*.csv"))[: max(1, rows // per_file)]
+    sub = folder.with_name(f"{folder.name}-first-{rows}")
+    sub.mkdir(exist_ok=True)
+    for f in files:
+        if not (sub / f.name).exists():
+            os.symlink(f, sub / f.name)
+    return sub
 
 
 def _block(workdir: Path, rows: int, texts: str, seed: int) -> Path:
@@ -159,17 +175,28 @@ class Sampler:
         self._t.join()
 
 
-def kpi_summary(rows: pd.DataFrame, month: str, themes) -> Counter:
-    """Per (month, service model): responses, CSAT answers / sum / sum of squares, negative comments,
-    theme hits. Adds up across partitions (``Counter`` addition)."""
-    csat = rows["csat"].astype("float64")
-    frame = pd.DataFrame({"month": rows["month"].astype(str), "group": rows["service_model"].astype(str),
-                          "n": 1, "csat_n": csat.notna().astype("int64"), "csat_sum": csat.fillna(0.0),
-                          "csat_sq": csat.fillna(0.0) ** 2,
-                          "negative": (rows["sentiment_label"].astype(str) == "negative").astype("int64"),
-                          **{f"theme_{t}": rows[f"theme_{t}"].astype("int64") for t in themes}})
-    table = frame.groupby(["month", "group"]).sum()
-    return Counter({f"{m}|{g}|{stat}": float(v) for (m, g), row in table.iterrows() for stat, v in row.items()})
+#: The report's tables that the month's parts give (``pipeline.tables_from_parts``): ``tables_sha256``
+#: digests them, on a full run (from the MonthResult) and on a summaries-only run (from the parts), so
+#: the two can be compared at one size ("identical results to pandas").
+PARTS_TABLES = ("kpis", "vendor_kpis", "team_kpis", "comparison", "vendors", "gap", "impact", "adjusted", "drivers",
+                "theme_counts", "theme_trend", "channels", "team_praise", "pooled_teams", "sentiment",
+                "source_counts", "team_models")
+
+
+def tables_digest(tables: dict) -> str:
+    """sha256 of :data:`PARTS_TABLES` as ``kpis.json`` writes tables (records, floats rounded to 6 places)."""
+    from feedbacklib.result import _records
+
+    def records(table):
+        if isinstance(table, pd.Series):
+            table = table.to_frame()
+        if isinstance(table, pd.DataFrame):
+            named = table.index.name is not None or any(n is not None for n in table.index.names)
+            return _records(table.reset_index() if named else table)
+        return table
+
+    doc = {name: records(tables[name]) for name in PARTS_TABLES}
+    return hashlib.sha256(json.dumps(doc, default=str).encode()).hexdigest()
 
 
 def bench(rows: int, folder: Path, engine: str, *, workers: int, memory_limit: str, summaries_only: bool) -> dict:
@@ -193,24 +220,28 @@ def bench(rows: int, folder: Path, engine: str, *, workers: int, memory_limit: s
             out["cluster_start_s"] = round(time.perf_counter() - t0, 2)
         try:
             if summaries_only:
-                from feedbacklib.engines import make_engine
+                from feedbacklib.engines import MonthPartsStep, make_engine
+                from feedbacklib.pipeline import tables_from_parts
                 from feedbacklib.themes import load_taxonomy
 
                 cfg = load_config(config)
+                taxonomy = load_taxonomy(cfg.taxonomy)
                 timings: dict[str, float] = {}
                 eng = make_engine("dask", client, rows_dir=str(Path(tmp) / "rows"), collect_rows=False,
                                   work_dir=str(Path(tmp) / "work"))
                 with eng.session():
                     cleaned = eng.clean(folder, cfg, timings)
-                    done = eng.annotate(cleaned, MONTH, load_taxonomy(cfg.taxonomy), timings=timings,
-                                        summary=kpi_summary)
-                summary = dict(sorted(done.summary.items()))
+                    done = eng.annotate(cleaned, MONTH, taxonomy, timings=timings, summary=MonthPartsStep(cfg))
+                t1 = time.perf_counter()
+                tables = tables_from_parts(done.summary, MONTH, cfg, taxonomy, quarantine=cleaned.quarantine)
+                timings["tables_from_parts"] = round(time.perf_counter() - t1, 2)
                 out["stages_s"] = timings
                 out["rows_kept"] = int(sum(cleaned.volumes.values()))
                 out["rows_quarantined"] = int(len(cleaned.quarantine))
-                out["summary_cells"] = len(summary)
-                out["kpis_sha256"] = hashlib.sha256(json.dumps(summary).encode()).hexdigest()
-                out["responses"] = int(sum(v for k, v in summary.items() if k.endswith("|n")))
+                out["summary_cells"] = int(len(done.summary.summary.cells))
+                out["tables_sha256"] = tables_digest(tables)
+                out["kpis_sha256"] = out["tables_sha256"]
+                out["responses"] = int(done.summary.rows)
             else:
                 result = run_month(MONTH, folder, config, engine=engine, scheduler=client)
                 doc = json.dumps(kpis_document(result), indent=2, sort_keys=False, default=str)
@@ -218,6 +249,7 @@ def bench(rows: int, folder: Path, engine: str, *, workers: int, memory_limit: s
                 out["rows_kept"] = int(len(result.frame))
                 out["rows_quarantined"] = int(len(result.quarantine))
                 out["kpis_sha256"] = hashlib.sha256(doc.encode()).hexdigest()
+                out["tables_sha256"] = tables_digest({name: getattr(result, name) for name in PARTS_TABLES})
                 out["responses"] = int(len(result.frame))
         finally:
             if client is not None:
@@ -246,6 +278,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--memory-limit", default="2GiB", help="per Dask worker (default 2GiB)")
     p.add_argument("--summaries-only", action="store_true",
                    help="Dask engine only, rows left on the workers, summaries to the client (the 10M run)")
+    p.add_argument("--subset", type=int, default=None,
+                   help="run on the first SUBSET rows' files only (e.g. the first 1M rows of the 10M month)")
     p.add_argument("--prepare", action="store_true", help="only make the input folder")
     args = p.parse_args(argv)
     os.environ.setdefault("FEEDBACK_PII_SALT", "benchmark-salt-not-secret")
@@ -258,7 +292,10 @@ def main(argv: list[str] | None = None) -> int:
                     "--engine", args.engine, "--workdir", str(args.workdir), "--texts", args.texts,
                     "--per-file", str(args.per_file)], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
     folder = split_folder(args.rows, args.workdir, args.texts, args.per_file)
-    result = bench(args.rows, folder, args.engine, workers=args.workers, memory_limit=args.memory_limit,
+    rows = args.rows
+    if args.subset:
+        folder, rows = subset_folder(folder, args.subset, args.per_file), args.subset
+    result = bench(rows, folder, args.engine, workers=args.workers, memory_limit=args.memory_limit,
                    summaries_only=args.summaries_only)
     result["texts"] = args.texts
     text = json.dumps(result, indent=2)
