@@ -177,13 +177,15 @@ class Sampler:
 
 #: The report's tables that the month's parts give (``pipeline.tables_from_parts``): ``tables_sha256``
 #: digests them, on a full run (from the MonthResult) and on a summaries-only run (from the parts), so
-#: the two can be compared at one size ("identical results to pandas").
+#: the two can be compared at one size ("identical results to pandas"). The two mappings (team models,
+#: source counts) are compared as mappings: from parts their order is first appearance in partition
+#: (file) order, from the rows first appearance in time order.
 PARTS_TABLES = ("kpis", "vendor_kpis", "team_kpis", "comparison", "vendors", "gap", "impact", "adjusted", "drivers",
                 "theme_counts", "theme_trend", "channels", "team_praise", "pooled_teams", "sentiment",
                 "source_counts", "team_models")
 
 
-def tables_digest(tables: dict) -> str:
+def tables_digest(tables: dict, names: tuple[str, ...] = PARTS_TABLES) -> str:
     """sha256 of :data:`PARTS_TABLES` as ``kpis.json`` writes tables (records, floats rounded to 6 places)."""
     from feedbacklib.result import _records
 
@@ -193,9 +195,11 @@ def tables_digest(tables: dict) -> str:
         if isinstance(table, pd.DataFrame):
             named = table.index.name is not None or any(n is not None for n in table.index.names)
             return _records(table.reset_index() if named else table)
+        if isinstance(table, dict):  # team models, source counts: compared as mappings, not in their order
+            return {str(k): table[k] for k in sorted(table, key=str)}
         return table
 
-    doc = {name: records(tables[name]) for name in PARTS_TABLES}
+    doc = {name: records(tables[name]) for name in names}
     return hashlib.sha256(json.dumps(doc, default=str).encode()).hexdigest()
 
 
@@ -240,6 +244,7 @@ def bench(rows: int, folder: Path, engine: str, *, workers: int, memory_limit: s
                 out["rows_quarantined"] = int(len(cleaned.quarantine))
                 out["summary_cells"] = int(len(done.summary.summary.cells))
                 out["tables_sha256"] = tables_digest(tables)
+                out["table_digests"] = {name: tables_digest(tables, (name,))[:12] for name in PARTS_TABLES}
                 out["kpis_sha256"] = out["tables_sha256"]
                 out["responses"] = int(done.summary.rows)
             else:
@@ -249,7 +254,10 @@ def bench(rows: int, folder: Path, engine: str, *, workers: int, memory_limit: s
                 out["rows_kept"] = int(len(result.frame))
                 out["rows_quarantined"] = int(len(result.quarantine))
                 out["kpis_sha256"] = hashlib.sha256(doc.encode()).hexdigest()
-                out["tables_sha256"] = tables_digest({name: getattr(result, name) for name in PARTS_TABLES})
+                tables = {name: getattr(result, name) for name in PARTS_TABLES}
+                out["tables_sha256"] = tables_digest(tables)
+                out["table_digests"] = {name: tables_digest(tables, (name,))[:12] for name in PARTS_TABLES}
+                out["months_in_input"] = sorted(str(m) for m in result.kpi_tables["month"].unique())
                 out["responses"] = int(len(result.frame))
         finally:
             if client is not None:
