@@ -40,6 +40,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import logging
 import os
 import resource
 import subprocess
@@ -148,31 +149,76 @@ def _rss(pid: int) -> int:
         return 0
 
 
-class Sampler:
-    """Peak RSS of this process, of its largest child tree (a worker), and PSS of the whole tree."""
+def _tree_cpu_s(pid: int) -> float:
+    """User + system seconds of the live processes under ``pid`` (not ``pid`` itself), from /proc."""
+    tick, total, todo = os.sysconf("SC_CLK_TCK"), 0.0, _children(pid)
+    while todo:
+        p = todo.pop()
+        try:
+            with open(f"/proc/{p}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+            total += sum(int(f) for f in fields[11:15]) / tick  # utime, stime, cutime, cstime
+        except (OSError, ValueError, IndexError):
+            pass
+        todo.extend(_children(p))
+    return total
 
-    def __init__(self, interval: float = 0.25):
+
+class Sampler:
+    """Peak RSS of this process, of its largest child tree (a worker), and PSS of the whole tree.
+
+    With ``progress`` (a path), every ``every`` seconds the figures so far go there as JSON (with the
+    CPU seconds of this process and of its live children, the load and the last step started), so a
+    run stopped before its end still says how far it got and what it used."""
+
+    def __init__(self, interval: float = 0.25, progress: Path | None = None, every: float = 15.0):
         self.interval, self.client, self.worker, self.tree_pss = interval, 0, 0, 0
+        self.progress, self.every, self.step = progress, every, ""
         self._stop = threading.Event()
         self._t = threading.Thread(target=self._run, daemon=True)
+        self._t0 = time.perf_counter()
 
     def _run(self) -> None:
         from benchmarks.bench_e2e import _tree_memory
 
-        me = os.getpid()
+        me, last = os.getpid(), 0.0
         while not self._stop.wait(self.interval):
             self.client = max(self.client, _rss(me))
             self.tree_pss = max(self.tree_pss, _tree_memory(me)[1])
             for child in _children(me):
                 self.worker = max(self.worker, _tree_memory(child)[0])
+            if self.progress is not None and time.perf_counter() - last >= self.every:
+                last = time.perf_counter()
+                self._write_progress(me)
+
+    def _write_progress(self, me: int) -> None:
+        state = {"elapsed_s": round(time.perf_counter() - self._t0, 1), "step": self.step,
+                 "cpu_s_so_far": round(_cpu_s() + _tree_cpu_s(me), 1), "load_avg_1m": round(os.getloadavg()[0], 2),
+                 "client_peak_rss_mb": round(self.client / 2**20, 1),
+                 "worker_peak_rss_mb": round(self.worker / 2**20, 1),
+                 "tree_peak_pss_mb": round(self.tree_pss / 2**20, 1)}
+        assert self.progress is not None
+        tmp = self.progress.with_name(self.progress.name + ".tmp")
+        tmp.write_text(json.dumps(state, indent=2) + "\n")
+        os.replace(tmp, self.progress)
 
     def __enter__(self):
+        sampler = self
+
+        class Steps(logging.Handler):
+            def emit(self, record: logging.LogRecord) -> None:
+                sampler.step = record.getMessage()
+
+        self._handler = Steps(logging.INFO)
+        logging.getLogger("feedbacklib.pipeline").addHandler(self._handler)
+        logging.getLogger("feedbacklib.pipeline").setLevel(logging.INFO)
         self._t.start()
         return self
 
     def __exit__(self, *exc):
         self._stop.set()
         self._t.join()
+        logging.getLogger("feedbacklib.pipeline").removeHandler(self._handler)
 
 
 #: The report's tables that the month's parts give (``pipeline.tables_from_parts``): ``tables_sha256``
@@ -203,7 +249,8 @@ def tables_digest(tables: dict, names: tuple[str, ...] = PARTS_TABLES) -> str:
     return hashlib.sha256(json.dumps(doc, default=str).encode()).hexdigest()
 
 
-def bench(rows: int, folder: Path, engine: str, *, workers: int, memory_limit: str, summaries_only: bool) -> dict:
+def bench(rows: int, folder: Path, engine: str, *, workers: int, memory_limit: str, summaries_only: bool,
+          progress: Path | None = None) -> dict:
     from feedbacklib.config import load_config
     from feedbacklib.pipeline import kpis_document, run_month
 
@@ -213,7 +260,7 @@ def bench(rows: int, folder: Path, engine: str, *, workers: int, memory_limit: s
     if engine == "dask":
         out.update(workers=workers, threads_per_worker=1, memory_limit_per_worker=memory_limit)
     load0, cpu0, t0 = os.getloadavg()[0], _cpu_s(), time.perf_counter()
-    with Sampler() as mem, tempfile.TemporaryDirectory(prefix="bench-engines-", dir=folder.parent) as tmp:
+    with Sampler(progress=progress) as mem, tempfile.TemporaryDirectory(prefix="bench-engines-", dir=folder.parent) as tmp:
         client = cluster = None
         if engine == "dask":
             from distributed import Client, LocalCluster
@@ -288,6 +335,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="Dask engine only, rows left on the workers, summaries to the client (the 10M run)")
     p.add_argument("--subset", type=int, default=None,
                    help="run on the first SUBSET rows' files only (e.g. the first 1M rows of the 10M month)")
+    p.add_argument("--progress", type=Path, default=None,
+                   help="write the figures so far to this JSON file every 15 s (a long run stopped early)")
     p.add_argument("--prepare", action="store_true", help="only make the input folder")
     args = p.parse_args(argv)
     os.environ.setdefault("FEEDBACK_PII_SALT", "benchmark-salt-not-secret")
@@ -304,7 +353,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.subset:
         folder, rows = subset_folder(folder, args.subset, args.per_file), args.subset
     result = bench(rows, folder, args.engine, workers=args.workers, memory_limit=args.memory_limit,
-                   summaries_only=args.summaries_only)
+                   summaries_only=args.summaries_only, progress=args.progress)
     result["texts"] = args.texts
     text = json.dumps(result, indent=2)
     print(text)
