@@ -464,6 +464,8 @@ def test_rows_left_on_the_workers_give_the_pandas_tables_from_parts(generated, g
 
 def test_run_month_without_rows_names_the_tables_that_still_need_them(generated, dask_client, salt_env):
     folder, _ = generated
-    with pytest.raises(ValueError, match=r"collect_rows=False.*call_list.*still need the rows"):
+    # which tables: those MonthParts does not give yet (the service tables, call list, quotes... until their
+    # parts are merged in; emerging themes need a second pass over the parts)
+    with pytest.raises(ValueError, match=r"collect_rows=False.*\w+ still need the rows"):
         run_month(MONTH, folder, CONFIG, engine="dask", scheduler=dask_client,
                   engine_options={"collect_rows": False})
