@@ -3,6 +3,7 @@
     python -m benchmarks.bench_engines --rows 1000000 --engine pandas --out r.json
     python -m benchmarks.bench_engines --rows 1000000 --engine dask --workers 2 --memory-limit 2GiB --out r.json
     python -m benchmarks.bench_engines --rows 10000000 --engine dask --summaries-only --out r.json   # the 10M run
+    python -m benchmarks.bench_engines --rows 10000000 --subset 1000000 --engine pandas   # its first 1M rows
 
 Input (cached in ``benchmarks/data/split-<N>-<texts>-<rows per file>/``, made once in a separate
 process so its memory is not counted): the month of ``bench_e2e.input_folder`` (one Qualtrics
@@ -16,7 +17,8 @@ What one run measures (in a fresh process, ``make bench`` starts one per size an
 - ``run_month`` (read, clean, themes, sentiment, comparisons; no notebook) on the folder, or with
   ``--summaries-only`` the Dask engine alone with ``collect_rows=False``: the rows stay on the
   workers (written to a Parquet folder), the client receives the per-file counts, the
-  quarantine and one KPI summary per month and service model (counts, sums, sums of squares);
+  quarantine and the month's ``MonthParts`` (``engines.MonthPartsStep``), and computes the
+  tables they give (``pipeline.tables_from_parts``, timed as ``tables_from_parts``);
 - ``cpu_s``: user + system seconds of this process and of every child it waited for
   (``getrusage(RUSAGE_SELF)`` + ``getrusage(RUSAGE_CHILDREN)``, read after the local cluster
   is closed, so the Dask worker processes and the forked tagging/sentiment pools are in it);
@@ -25,8 +27,12 @@ What one run measures (in a fresh process, ``make bench`` starts one per size an
 - ``client_peak_rss_mb`` (this process alone), ``worker_peak_rss_mb`` (the largest worker process
   with its children), ``tree_peak_pss_mb`` (everything, shared pages counted once), sampled every
   0.25 s;
-- ``kpis_sha256``: the digest of ``kpis.json`` (``--summaries-only``: of the summary), compared
-  across engines by ``python -m benchmarks`` ("same answer").
+- ``kpis_sha256``: the digest of ``kpis.json`` (``--summaries-only``: of the tables from the parts),
+  compared across engines by ``python -m benchmarks`` ("same answer"); ``tables_sha256``: the digest
+  of the tables the parts give (:data:`PARTS_TABLES`), on both kinds of run, so a summaries-only
+  run can be compared with a full pandas run of the same folder;
+- ``--subset N``: only the first N rows' files of the folder (a folder of the first files, linked),
+  e.g. the first 1M rows of the 10M month, which are the 1M month itself.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import logging
 import os
 import resource
 import subprocess
@@ -41,7 +48,6 @@ import sys
 import tempfile
 import threading
 import time
-from collections import Counter
 from pathlib import Path
 
 import pandas as pd
@@ -49,6 +55,8 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 MONTH = "2026-10"
 HEADER_ROWS = 3
+#: Rows generated at once (a larger month is made of blocks of this size; see :func:`split_folder`).
+GENERATE_ROWS = 1_000_000
 
 
 # --------------------------------------------------------------------------- input
@@ -60,22 +68,59 @@ def split_folder(rows: int, workdir: Path, texts: str, per_file: int) -> Path:
         return folder
     from benchmarks.bench_e2e import input_folder
 
-    src = next(input_folder(rows, workdir, texts).glob("*.csv"))
     tmp = folder.with_name(folder.name + ".partial")
     tmp.mkdir(parents=True, exist_ok=True)
-    with open(src, encoding="utf-8-sig", newline="") as fh:
-        header = [fh.readline() for _ in range(HEADER_ROWS)]
-    chunks = pd.read_csv(src, skiprows=HEADER_ROWS, header=None, dtype=str, keep_default_na=False,
-                         encoding="utf-8-sig", chunksize=per_file)
-    for k, chunk in enumerate(chunks):
-        with open(tmp / f"qualtrics_post_contact_survey_{MONTH}_part{k:03d}.csv", "w", encoding="utf-8-sig",
-                  newline="") as out:
-            out.write(header[0].lstrip("\ufeff"))
-            out.writelines(header[1:])
-            chunk.to_csv(out, header=False, index=False, lineterminator="\r\n")
+    k = 0
+    # Above GENERATE_ROWS the month is generated in blocks of that many rows (block b with seed 7 + b, so
+    # its ids, customers and comment pool are its own): the first block is the GENERATE_ROWS input itself,
+    # so the first GENERATE_ROWS / per_file files are the 1M month (the "1M subset" of the 10M run).
+    for block in range(0, rows, GENERATE_ROWS):
+        n = min(GENERATE_ROWS, rows - block)
+        if block == 0 and n == rows:
+            src = next(input_folder(rows, workdir, texts).glob("*.csv"))
+        elif block == 0:
+            src = next(input_folder(n, workdir, texts).glob("*.csv"))
+        else:
+            src = _block(workdir, n, texts, seed=7 + block // GENERATE_ROWS)
+        with open(src, encoding="utf-8-sig", newline="") as fh:
+            header = [fh.readline() for _ in range(HEADER_ROWS)]
+        chunks = pd.read_csv(src, skiprows=HEADER_ROWS, header=None, dtype=str, keep_default_na=False,
+                             encoding="utf-8-sig", chunksize=per_file)
+        for chunk in chunks:
+            with open(tmp / f"qualtrics_post_contact_survey_{MONTH}_part{k:03d}.csv", "w", encoding="utf-8-sig",
+                      newline="") as out:
+                out.write(header[0].lstrip("\ufeff"))
+                out.writelines(header[1:])
+                chunk.to_csv(out, header=False, index=False, lineterminator="\r\n")
+            k += 1
+        if block:
+            src.unlink()
     (tmp / ".complete").write_text("")
     os.replace(tmp, folder)
     return folder
+
+
+def subset_folder(folder: Path, rows: int, per_file: int) -> Path:
+    """``folder/../<name>-first-<rows>/``: links to the first ``rows / per_file`` files of ``folder``."""
+    files = sorted(folder.glob("*.csv"))[: max(1, rows // per_file)]
+    sub = folder.with_name(f"{folder.name}-first-{rows}")
+    sub.mkdir(exist_ok=True)
+    for f in files:
+        if not (sub / f.name).exists():
+            os.symlink(f, sub / f.name)
+    return sub
+
+
+def _block(workdir: Path, rows: int, texts: str, seed: int) -> Path:
+    """One generated block of the month (a temporary CSV, removed by the caller)."""
+    from benchmarks.bench_e2e import _make_texts_distinct
+    from feedbacklib.sample import write_qualtrics_csv
+
+    path = workdir / f".block-{rows}-{texts}-{seed}.csv"
+    write_qualtrics_csv(path, rows, seed=seed, month=MONTH)
+    if texts == "distinct":
+        _make_texts_distinct(path, seed=seed)
+    return path
 
 
 # --------------------------------------------------------------------------- measuring
@@ -104,47 +149,108 @@ def _rss(pid: int) -> int:
         return 0
 
 
-class Sampler:
-    """Peak RSS of this process, of its largest child tree (a worker), and PSS of the whole tree."""
+def _tree_cpu_s(pid: int) -> float:
+    """User + system seconds of the live processes under ``pid`` (not ``pid`` itself), from /proc."""
+    tick, total, todo = os.sysconf("SC_CLK_TCK"), 0.0, _children(pid)
+    while todo:
+        p = todo.pop()
+        try:
+            with open(f"/proc/{p}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+            total += sum(int(f) for f in fields[11:15]) / tick  # utime, stime, cutime, cstime
+        except (OSError, ValueError, IndexError):
+            pass
+        todo.extend(_children(p))
+    return total
 
-    def __init__(self, interval: float = 0.25):
+
+class Sampler:
+    """Peak RSS of this process, of its largest child tree (a worker), and PSS of the whole tree.
+
+    With ``progress`` (a path), every ``every`` seconds the figures so far go there as JSON (with the
+    CPU seconds of this process and of its live children, the load and the last step started), so a
+    run stopped before its end still says how far it got and what it used."""
+
+    def __init__(self, interval: float = 0.25, progress: Path | None = None, every: float = 15.0):
         self.interval, self.client, self.worker, self.tree_pss = interval, 0, 0, 0
+        self.progress, self.every, self.step = progress, every, ""
         self._stop = threading.Event()
         self._t = threading.Thread(target=self._run, daemon=True)
+        self._t0 = time.perf_counter()
 
     def _run(self) -> None:
         from benchmarks.bench_e2e import _tree_memory
 
-        me = os.getpid()
+        me, last = os.getpid(), 0.0
         while not self._stop.wait(self.interval):
             self.client = max(self.client, _rss(me))
             self.tree_pss = max(self.tree_pss, _tree_memory(me)[1])
             for child in _children(me):
                 self.worker = max(self.worker, _tree_memory(child)[0])
+            if self.progress is not None and time.perf_counter() - last >= self.every:
+                last = time.perf_counter()
+                self._write_progress(me)
+
+    def _write_progress(self, me: int) -> None:
+        state = {"elapsed_s": round(time.perf_counter() - self._t0, 1), "step": self.step,
+                 "cpu_s_so_far": round(_cpu_s() + _tree_cpu_s(me), 1), "load_avg_1m": round(os.getloadavg()[0], 2),
+                 "client_peak_rss_mb": round(self.client / 2**20, 1),
+                 "worker_peak_rss_mb": round(self.worker / 2**20, 1),
+                 "tree_peak_pss_mb": round(self.tree_pss / 2**20, 1)}
+        assert self.progress is not None
+        tmp = self.progress.with_name(self.progress.name + ".tmp")
+        tmp.write_text(json.dumps(state, indent=2) + "\n")
+        os.replace(tmp, self.progress)
 
     def __enter__(self):
+        sampler = self
+
+        class Steps(logging.Handler):
+            def emit(self, record: logging.LogRecord) -> None:
+                sampler.step = record.getMessage()
+
+        self._handler = Steps(logging.INFO)
+        logging.getLogger("feedbacklib.pipeline").addHandler(self._handler)
+        logging.getLogger("feedbacklib.pipeline").setLevel(logging.INFO)
         self._t.start()
         return self
 
     def __exit__(self, *exc):
         self._stop.set()
         self._t.join()
+        logging.getLogger("feedbacklib.pipeline").removeHandler(self._handler)
 
 
-def kpi_summary(rows: pd.DataFrame, month: str, themes) -> Counter:
-    """Per (month, service model): responses, CSAT answers / sum / sum of squares, negative comments,
-    theme hits. Adds up across partitions (``Counter`` addition)."""
-    csat = rows["csat"].astype("float64")
-    frame = pd.DataFrame({"month": rows["month"].astype(str), "group": rows["service_model"].astype(str),
-                          "n": 1, "csat_n": csat.notna().astype("int64"), "csat_sum": csat.fillna(0.0),
-                          "csat_sq": csat.fillna(0.0) ** 2,
-                          "negative": (rows["sentiment_label"].astype(str) == "negative").astype("int64"),
-                          **{f"theme_{t}": rows[f"theme_{t}"].astype("int64") for t in themes}})
-    table = frame.groupby(["month", "group"]).sum()
-    return Counter({f"{m}|{g}|{stat}": float(v) for (m, g), row in table.iterrows() for stat, v in row.items()})
+#: The report's tables that the month's parts give (``pipeline.tables_from_parts``): ``tables_sha256``
+#: digests them, on a full run (from the MonthResult) and on a summaries-only run (from the parts), so
+#: the two can be compared at one size ("identical results to pandas"). The two mappings (team models,
+#: source counts) are compared as mappings: from parts their order is first appearance in partition
+#: (file) order, from the rows first appearance in time order.
+PARTS_TABLES = ("kpis", "vendor_kpis", "team_kpis", "comparison", "vendors", "gap", "impact", "adjusted", "drivers",
+                "theme_counts", "theme_trend", "channels", "team_praise", "pooled_teams", "sentiment",
+                "source_counts", "team_models")
 
 
-def bench(rows: int, folder: Path, engine: str, *, workers: int, memory_limit: str, summaries_only: bool) -> dict:
+def tables_digest(tables: dict, names: tuple[str, ...] = PARTS_TABLES) -> str:
+    """sha256 of :data:`PARTS_TABLES` as ``kpis.json`` writes tables (records, floats rounded to 6 places)."""
+    from feedbacklib.result import _records
+
+    def records(table):
+        if isinstance(table, pd.Series):
+            table = table.to_frame()
+        if isinstance(table, pd.DataFrame):
+            named = table.index.name is not None or any(n is not None for n in table.index.names)
+            return _records(table.reset_index() if named else table)
+        if isinstance(table, dict):  # team models, source counts: compared as mappings, not in their order
+            return {str(k): table[k] for k in sorted(table, key=str)}
+        return table
+
+    doc = {name: records(tables[name]) for name in names}
+    return hashlib.sha256(json.dumps(doc, default=str).encode()).hexdigest()
+
+
+def bench(rows: int, folder: Path, engine: str, *, workers: int, memory_limit: str, summaries_only: bool,
+          progress: Path | None = None) -> dict:
     from feedbacklib.config import load_config
     from feedbacklib.pipeline import kpis_document, run_month
 
@@ -154,7 +260,7 @@ def bench(rows: int, folder: Path, engine: str, *, workers: int, memory_limit: s
     if engine == "dask":
         out.update(workers=workers, threads_per_worker=1, memory_limit_per_worker=memory_limit)
     load0, cpu0, t0 = os.getloadavg()[0], _cpu_s(), time.perf_counter()
-    with Sampler() as mem, tempfile.TemporaryDirectory(prefix="bench-engines-", dir=folder.parent) as tmp:
+    with Sampler(progress=progress) as mem, tempfile.TemporaryDirectory(prefix="bench-engines-", dir=folder.parent) as tmp:
         client = cluster = None
         if engine == "dask":
             from distributed import Client, LocalCluster
@@ -165,24 +271,29 @@ def bench(rows: int, folder: Path, engine: str, *, workers: int, memory_limit: s
             out["cluster_start_s"] = round(time.perf_counter() - t0, 2)
         try:
             if summaries_only:
-                from feedbacklib.engines import make_engine
+                from feedbacklib.engines import MonthPartsStep, make_engine
+                from feedbacklib.pipeline import tables_from_parts
                 from feedbacklib.themes import load_taxonomy
 
                 cfg = load_config(config)
+                taxonomy = load_taxonomy(cfg.taxonomy)
                 timings: dict[str, float] = {}
                 eng = make_engine("dask", client, rows_dir=str(Path(tmp) / "rows"), collect_rows=False,
                                   work_dir=str(Path(tmp) / "work"))
                 with eng.session():
                     cleaned = eng.clean(folder, cfg, timings)
-                    done = eng.annotate(cleaned, MONTH, load_taxonomy(cfg.taxonomy), timings=timings,
-                                        summary=kpi_summary)
-                summary = dict(sorted(done.summary.items()))
+                    done = eng.annotate(cleaned, MONTH, taxonomy, timings=timings, summary=MonthPartsStep(cfg))
+                t1 = time.perf_counter()
+                tables = tables_from_parts(done.summary, MONTH, cfg, taxonomy, quarantine=cleaned.quarantine)
+                timings["tables_from_parts"] = round(time.perf_counter() - t1, 2)
                 out["stages_s"] = timings
                 out["rows_kept"] = int(sum(cleaned.volumes.values()))
                 out["rows_quarantined"] = int(len(cleaned.quarantine))
-                out["summary_cells"] = len(summary)
-                out["kpis_sha256"] = hashlib.sha256(json.dumps(summary).encode()).hexdigest()
-                out["responses"] = int(sum(v for k, v in summary.items() if k.endswith("|n")))
+                out["summary_cells"] = int(len(done.summary.summary.cells))
+                out["tables_sha256"] = tables_digest(tables)
+                out["table_digests"] = {name: tables_digest(tables, (name,))[:12] for name in PARTS_TABLES}
+                out["kpis_sha256"] = out["tables_sha256"]
+                out["responses"] = int(done.summary.rows)
             else:
                 result = run_month(MONTH, folder, config, engine=engine, scheduler=client)
                 doc = json.dumps(kpis_document(result), indent=2, sort_keys=False, default=str)
@@ -190,6 +301,10 @@ def bench(rows: int, folder: Path, engine: str, *, workers: int, memory_limit: s
                 out["rows_kept"] = int(len(result.frame))
                 out["rows_quarantined"] = int(len(result.quarantine))
                 out["kpis_sha256"] = hashlib.sha256(doc.encode()).hexdigest()
+                tables = {name: getattr(result, name) for name in PARTS_TABLES}
+                out["tables_sha256"] = tables_digest(tables)
+                out["table_digests"] = {name: tables_digest(tables, (name,))[:12] for name in PARTS_TABLES}
+                out["months_in_input"] = sorted(str(m) for m in result.kpi_tables["month"].unique())
                 out["responses"] = int(len(result.frame))
         finally:
             if client is not None:
@@ -218,6 +333,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--memory-limit", default="2GiB", help="per Dask worker (default 2GiB)")
     p.add_argument("--summaries-only", action="store_true",
                    help="Dask engine only, rows left on the workers, summaries to the client (the 10M run)")
+    p.add_argument("--subset", type=int, default=None,
+                   help="run on the first SUBSET rows' files only (e.g. the first 1M rows of the 10M month)")
+    p.add_argument("--progress", type=Path, default=None,
+                   help="write the figures so far to this JSON file every 15 s (a long run stopped early)")
     p.add_argument("--prepare", action="store_true", help="only make the input folder")
     args = p.parse_args(argv)
     os.environ.setdefault("FEEDBACK_PII_SALT", "benchmark-salt-not-secret")
@@ -230,8 +349,11 @@ def main(argv: list[str] | None = None) -> int:
                     "--engine", args.engine, "--workdir", str(args.workdir), "--texts", args.texts,
                     "--per-file", str(args.per_file)], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
     folder = split_folder(args.rows, args.workdir, args.texts, args.per_file)
-    result = bench(args.rows, folder, args.engine, workers=args.workers, memory_limit=args.memory_limit,
-                   summaries_only=args.summaries_only)
+    rows = args.rows
+    if args.subset:
+        folder, rows = subset_folder(folder, args.subset, args.per_file), args.subset
+    result = bench(rows, folder, args.engine, workers=args.workers, memory_limit=args.memory_limit,
+                   summaries_only=args.summaries_only, progress=args.progress)
     result["texts"] = args.texts
     text = json.dumps(result, indent=2)
     print(text)

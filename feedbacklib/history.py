@@ -46,6 +46,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from . import schema as S
+from .clean import time_order
 from .errors import StoreError
 from .faults import fault as _fault
 from .stats import ALPHA, MIN_N, text_mask, proportion_interval
@@ -59,7 +60,7 @@ __all__ = [
     "History", "month_aggregates", "build_history", "uncovered_sample", "contacts_since", "taxonomy_fingerprint", "AGGREGATES", "CONTACT_DAYS",
     "HistoryStore", "HISTORY_DIR", "COUNT_COLUMNS", "theme_counts_of", "theme_counts_from_summary", "kpi_columns",
     "monthly_theme_rates_from_counts", "theme_trends_from_counts", "ROWS", "DATASETS", "StoreError",
-    "write_partitions",
+    "write_partitions", "write_row_part",
 ]
 
 log = logging.getLogger(__name__)
@@ -198,6 +199,9 @@ class HistoryStore:
         self.root = Path(root)
         self.stage: Path | None | Literal[False] = stage if stage is None or stage is False else Path(stage)
         self._pending: Path | None = None
+        #: Months whose rows other processes staged as parts (:meth:`staging`, :func:`write_row_part`):
+        #: :meth:`write_month` then writes only their aggregates.
+        self.staged_rows: set[str] = set()
 
     def __repr__(self) -> str:
         return f"HistoryStore({str(self.root)!r})"
@@ -213,7 +217,7 @@ class HistoryStore:
         if not rows.is_dir():
             return []
         return sorted(m for p in rows.iterdir()
-                      if (m := _month_of_partition(p.name)) and p.is_dir() and (p / _PART).exists())
+                      if (m := _month_of_partition(p.name)) and p.is_dir() and _parts(p))
 
     def legacy_months(self) -> list[str]:
         """Months still in the layout before the row and aggregate datasets were split (``month=*/``)."""
@@ -222,17 +226,33 @@ class HistoryStore:
         return sorted(m for p in self.root.iterdir() if (m := _month_of_partition(p.name)) and p.is_dir())
 
     def metadata(self, month: str) -> dict:
-        meta = pq.read_schema(self.partition(month) / _PART).metadata or {}
+        meta = pq.read_schema(_first_part(self.partition(month))).metadata or {}
         return json.loads(meta.get(_META_KEY, b"{}"))
 
     def columns(self, month: str) -> list[str]:
-        return list(pq.read_schema(self.partition(month) / _PART).names)
+        return list(pq.read_schema(_first_part(self.partition(month))).names)
 
     def read_month(self, month: str, columns: Sequence[str] | None = None) -> pd.DataFrame:
-        """One stored month's rows (only ``columns`` when given), with its ``month`` column."""
-        path = self.partition(month) / _PART
+        """One stored month's rows (only ``columns`` when given), with its ``month`` column.
+
+        A month written by Dask workers is several part files (one per input file, see
+        :func:`write_row_part`): they are read together, in the cleaned frame's order
+        (received_at, response_id; stable over the parts in file order), so the month reads as
+        the single file the pandas engine writes."""
+        parts = _parts(self.partition(month))
+        if not parts:
+            raise FileNotFoundError(f"{self.partition(month)}: no part file")
         cols = None if columns is None else [c for c in columns if c != S.MONTH]
-        frame = pq.read_table(path, columns=cols).to_pandas()
+        if len(parts) == 1:
+            frame = pq.read_table(parts[0], columns=cols).to_pandas()
+        else:
+            order = [S.RECEIVED_AT, S.RESPONSE_ID]
+            read = None if cols is None else [*cols, *(c for c in order if c not in cols)]
+            tables = [pq.read_table(p, columns=read) for p in parts]
+            frame = pa.concat_tables(tables, promote_options="default").to_pandas()
+            frame = frame.take(time_order(frame)).reset_index(drop=True)
+            if cols is not None:
+                frame = frame[cols]
         frame.insert(0, S.MONTH, pd.Series(month, index=frame.index, dtype="string"))
         return frame
 
@@ -267,16 +287,21 @@ class HistoryStore:
 
     # ----------------------------------------------------------------------- writing
 
-    def write_month(self, month: str, frame: pd.DataFrame, *, metadata: dict | None = None,
+    def write_month(self, month: str, frame: pd.DataFrame | None, *, metadata: dict | None = None,
                     aggregates: dict[str, pd.DataFrame] | None = None) -> Path:
         """Store ``frame`` (rows of ``month`` only) and its ``aggregates`` as the month's partitions.
+
+        ``frame`` None: the rows are already staged (:meth:`staging`, written by the Dask workers with
+        :func:`write_row_part`); only the aggregates are written.
 
         ``metadata`` (e.g. the taxonomy's fingerprint) is kept in the rows file's schema
         metadata; ``aggregates`` (name -> small frame, see :func:`month_aggregates`) go to
         their own datasets. Outside a :meth:`transaction` the month is committed at once;
         inside one, with the transaction. Returns the rows file's path in the store.
         """
-        if S.MONTH in frame.columns and len(frame) and not (frame[S.MONTH] == month).all():
+        if month in self.staged_rows:
+            frame = None
+        if frame is not None and S.MONTH in frame.columns and len(frame) and not (frame[S.MONTH] == month).all():
             raise ValueError(f"write_month({month!r}): the frame holds rows of other months")
         if self.stage is False:
             return self.partition(month) / _PART
@@ -287,6 +312,19 @@ class HistoryStore:
         assert target is not None  # set by the transaction just above
         write_partitions(target, month, frame, metadata=metadata, aggregates=aggregates)
         return self.partition(month) / _PART
+
+    def staging(self) -> Path | None:
+        """Where new partitions go now (the open :meth:`transaction`'s folder, or the ``stage`` folder),
+        so that other processes (Dask workers, on a shared path) can stage row parts there with
+        :func:`write_row_part`; None when the store is only read. Outside a transaction (``stage``
+        None) this is an error: nothing would commit what they write."""
+        if self.stage is False:
+            return None
+        target = self._pending if self.stage is None else self.stage
+        if target is None:
+            raise StoreError(f"The history store {self.root}: row parts can only be staged inside "
+                             "HistoryStore.transaction() (nothing would commit them).")
+        return target
 
     @contextlib.contextmanager
     def transaction(self):
@@ -521,12 +559,45 @@ class HistoryStore:
         return done
 
 
-def write_partitions(target: Path, month: str, frame: pd.DataFrame, *, metadata: dict | None = None,
+def _part_number(path: Path) -> int:
+    stem = path.name[len("part-"):-len(".parquet")]
+    return int(stem) if stem.isdigit() else -1
+
+
+def _parts(folder: Path) -> list[Path]:
+    """The part files of a partition folder, in part-number order (``part-0`` first)."""
+    if not folder.is_dir():
+        return []
+    return sorted((p for p in folder.glob("part-*.parquet") if _part_number(p) >= 0), key=_part_number)
+
+
+def _first_part(folder: Path) -> Path:
+    parts = _parts(folder)
+    return parts[0] if parts else folder / _PART
+
+
+def write_row_part(target: Path, month: str, frame: pd.DataFrame, number: int, *,
+                   metadata: dict | None = None) -> Path:
+    """Stage one part of ``month``'s rows as ``rows/month=M/part-<number>.parquet`` under ``target``
+    (a store's :meth:`HistoryStore.staging` folder): a Dask worker's share of the month, one part per
+    input file. The commit moves the month's folder with every part at once; :meth:`HistoryStore.read_month`
+    reads the parts together. The file appears under its name complete (written aside, then renamed)."""
+    folder = Path(target) / ROWS / f"month={month}"
+    folder.mkdir(parents=True, exist_ok=True)  # several workers may create it at once
+    path = folder / f"part-{number}.parquet"
+    tmp = folder / f".part-{number}.parquet.tmp"
+    pq.write_table(_arrow_table(frame, month, metadata), tmp, compression="zstd")
+    os.replace(tmp, path)
+    return path
+
+
+def write_partitions(target: Path, month: str, frame: pd.DataFrame | None, *, metadata: dict | None = None,
                      aggregates: dict[str, pd.DataFrame] | None = None) -> list[Path]:
-    """Write one month's partitions (``rows`` and each aggregate) in the store layout under ``target``."""
+    """Write one month's partitions (``rows`` and each aggregate) in the store layout under ``target``;
+    ``frame`` None writes the aggregates only (the rows are staged in parts, see :func:`write_row_part`)."""
     target = Path(target)
     written = []
-    for name, part in [(ROWS, frame), *(aggregates or {}).items()]:
+    for name, part in [*([(ROWS, frame)] if frame is not None else []), *(aggregates or {}).items()]:
         folder = target / name / f"month={month}"
         make_dirs(folder, target.parent)
         if (folder / _PART).exists():

@@ -8,23 +8,28 @@ that the report functions render and :func:`save_outputs` writes to disk.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as _dt
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 
 from .config import Config, load_config
-from .history import HISTORY_DIR, HistoryStore, taxonomy_fingerprint
-from .result import TIMINGS_FILE, MonthResult, build_result, kpis_document, save_outputs  # noqa: F401
+from .history import AGGREGATES, HISTORY_DIR, History, HistoryStore, taxonomy_fingerprint
+from .io._common import is_url
+from .result import TIMINGS_FILE, MonthResult, build_result, kpis_document, month_tables_from_parts, save_outputs  # noqa: F401
 from .errors import NoDataError
-from .months import as_date, resolve_month
-from .engines import FIT_SAMPLE, Engine, SummaryStep, make_engine, month_volumes, resolve_engine, tag_frame
+from .months import as_date, resolve_month, thin_reason
+from .engines import FIT_SAMPLE, Engine, MonthPartsStep, RowStaging, SummaryStep, make_engine, month_volumes, resolve_engine, tag_frame
+from .parts import MonthParts
 from .progress import progress_bar
 from .themes import load_taxonomy
 
-__all__ = ["MonthResult", "run_month", "save_outputs", "month_volumes", "report_month", "tag_frame", "FIT_SAMPLE"]
+__all__ = ["MonthResult", "run_month", "save_outputs", "month_volumes", "report_month", "tag_frame", "FIT_SAMPLE",
+           "tables_from_parts"]
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +112,7 @@ def run_month(
     >>> result.comparison[["metric", "diff", "significant"]]            # doctest: +SKIP
     """
     cfg = config if isinstance(config, Config) else load_config(config)
-    folder = Path(input_dir) if input_dir is not None else cfg.input
+    folder = (input_dir if is_url(input_dir) else Path(input_dir)) if input_dir is not None else cfg.input
     today = as_date(today, cfg.timezone)
     timings: dict[str, float] = {}
     store = _history_store(history_dir, history_out)
@@ -169,7 +174,7 @@ def stored_volumes(store: HistoryStore | None, months: list[str]) -> dict[str, i
     return volumes
 
 
-def _run_month(engine: Engine, month: str, folder: Path, cfg: Config, timings: dict[str, float], bar,
+def _run_month(engine: Engine, month: str, folder: Path | str, cfg: Config, timings: dict[str, float], bar,
                store: HistoryStore | None, keep_rows: bool, today: _dt.date | None,
                summary: SummaryStep | None = None) -> MonthResult:
     """The one orchestrator: the engine cleans, the month is resolved here against the input and
@@ -185,12 +190,56 @@ def _run_month(engine: Engine, month: str, folder: Path, cfg: Config, timings: d
         stored = [m for m in usable if m < month]
         if stored and store is not None:
             log.info("history: %d earlier month(s) read from %s: %s", len(stored), store.root, ", ".join(stored))
-        annotated = engine.annotate(cleaned, month, taxonomy, skip_months=stored, timings=timings, bar=bar,
-                                    summary=summary)
-    frame = annotated.frame
-    if frame is None:
-        raise ValueError(f"The {engine.name} engine left the rows on its workers (collect_rows=False), but the "
-                         "report's statistics need them: run the report with collect_rows=True.")
-    result = build_result(month, cfg, taxonomy, frame, cleaned.quarantine, cleaned.quality, timings, bar,
-                          store=store, stored_months=stored, volumes={**baseline, **cleaned.volumes})
+        # The store's transaction is open from here: the engine's workers may stage the rows into it,
+        # build_result adds the aggregates, and an error anywhere commits nothing.
+        with (store.transaction() if store is not None else contextlib.nullcontext()):
+            staging = _row_staging(store, taxonomy, month, stored, {**baseline, **cleaned.volumes}, cfg)
+            if summary is None and not getattr(engine, "collect_rows", True):
+                summary = MonthPartsStep(cfg)  # the rows stay on the workers: the month's parts come back
+            annotated = engine.annotate(cleaned, month, taxonomy, skip_months=stored, timings=timings, bar=bar,
+                                        summary=summary, staging=staging)
+            if store is not None:
+                store.staged_rows.update(annotated.staged)
+            frame = annotated.frame
+            if frame is None:
+                raise ValueError(_rows_needed(engine.name, annotated.summary, month, cfg, taxonomy))
+            result = build_result(month, cfg, taxonomy, frame, cleaned.quarantine, cleaned.quality, timings, bar,
+                                  store=store, stored_months=stored, volumes={**baseline, **cleaned.volumes})
     return dataclasses.replace(result, skipped=list(cleaned.skipped), rows=frame if keep_rows else None)
+
+
+def tables_from_parts(parts: MonthParts, month: str, cfg: Config, taxonomy: Any, *,
+                      store: HistoryStore | None = None, stored_months: Sequence[str] = (),
+                      quarantine: Any = None) -> dict[str, Any]:
+    """The report's tables that the month's additive parts give (:func:`~feedbacklib.result.month_tables_from_parts`),
+    with the earlier months' aggregates from ``store``: what a client that never holds the month computes
+    (the Dask engine with ``collect_rows=False`` and :class:`~feedbacklib.engines.MonthPartsStep`)."""
+    stored = {m: {name: store.read_aggregate(m, name) for name in AGGREGATES} for m in stored_months} \
+        if store is not None else {}
+    return month_tables_from_parts(parts, History.of_months(stored), month, cfg, taxonomy, quarantine=quarantine)
+
+
+def _rows_needed(engine: str, parts: Any, month: str, cfg: Config, taxonomy: Any) -> str:
+    """Why a run whose rows stayed on the workers cannot make the MonthResult yet (which tables need rows)."""
+    have: set[str] = set()
+    if isinstance(parts, MonthParts):
+        have = set(tables_from_parts(parts, month, cfg, taxonomy))
+    own = {"month", "config", "taxonomy", "frame", "history", "quarantine", "quality", "timings", "thin", "skipped",
+           "rows"}
+    missing = [f.name for f in dataclasses.fields(MonthResult) if f.name not in have | own]
+    return (f"The {engine} engine left the rows on its workers (collect_rows=False): the month's parts give "
+            f"{len(have)} of the report's tables, but {', '.join(missing)} still need the rows (issue 19: their "
+            "parts are not in MonthParts yet). Run the report with collect_rows=True, or compute the tables the "
+            "parts give with pipeline.tables_from_parts.")
+
+
+def _row_staging(store: HistoryStore | None, taxonomy: Any, month: str, stored: list[str], volumes: dict[str, int],
+                 cfg: Config) -> RowStaging | None:
+    """Where the engine's workers stage the rows of the months the store will get (those up to ``month``
+    not read from it, and not thin: what ``build_result`` stores), or None (no store, or read only)."""
+    folder = store.staging() if store is not None else None
+    if folder is None:
+        return None
+    months = tuple(m for m, n in sorted(volumes.items()) if n and m <= month and m not in stored
+                   and not thin_reason(m, volumes, min_group_size=cfg.min_group_size))
+    return RowStaging(str(folder), months, {"taxonomy": taxonomy_fingerprint(taxonomy)})

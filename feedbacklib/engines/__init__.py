@@ -13,11 +13,11 @@ from typing import Any
 
 from ..config import ENGINES
 from ..errors import ConfigError
-from .base import FIT_SAMPLE, Annotated, Cleaned, Engine, SummaryStep, Timer, month_volumes, tag_frame
+from .base import FIT_SAMPLE, Annotated, Cleaned, Engine, MonthPartsStep, RowStaging, SummaryStep, Timer, month_volumes, tag_frame
 from .dask import DaskEngine
 from .pandas import PandasEngine
 
-__all__ = ["ENGINES", "FIT_SAMPLE", "Annotated", "Cleaned", "Engine", "SummaryStep", "Timer", "month_volumes",
+__all__ = ["ENGINES", "FIT_SAMPLE", "Annotated", "Cleaned", "Engine", "MonthPartsStep", "RowStaging", "SummaryStep", "Timer", "month_volumes",
            "tag_frame", "resolve_engine", "make_engine", "PandasEngine", "DaskEngine"]
 
 

@@ -28,18 +28,22 @@ import pyarrow as pa
 
 from .. import schema as S
 from ..arrowstr import release_memory
+from ..parts import MonthParts, month_parts
 from ..progress import StepTimer as Timer
 from ..sentiment import score_sentiment
 from ..themes import Taxonomy, ThemeTagger
 
-__all__ = ["FIT_SAMPLE", "Cleaned", "Annotated", "Engine", "SummaryStep", "Timer", "month_volumes",
+__all__ = ["FIT_SAMPLE", "fit_sample", "merge_fit_samples", "RowStaging", "MonthPartsStep", "Cleaned", "Annotated", "Engine", "SummaryStep", "Timer", "month_volumes",
            "fit_tagger", "tag_frame", "add_themes", "add_sentiment", "months_to_analyse"]
 
 #: The step timers log where they always have (run.log and the benchmarks' stage sampler read it).
 
-#: Distinct comments the theme tagger is fitted on, at most (a fixed-seed sample of the month's
-#: distinct comments): seed labels on 20k texts train it as well as on 100k, at a fifth of the cost.
+#: Distinct comments the theme tagger is fitted on, at most (see :func:`fit_sample`): seed labels on
+#: 20k texts train it as well as on 100k, at a fifth of the cost.
 FIT_SAMPLE = 20_000
+
+#: The columns of a fit sample (:func:`fit_sample`): a text's stable 64-bit hash and the text.
+HASH, TEXT = "hash", "text"
 
 #: A per-partition summary: ``step(rows, month, theme_ids)`` on one partition's tagged and scored
 #: rows returns an object that adds up (``a + b``) with the other partitions' (for example
@@ -59,6 +63,30 @@ class Cleaned:
     rows: Any = field(default=None, repr=False)   # the engine's kept rows (frame, futures, ...)
 
 
+class MonthPartsStep:
+    """The :data:`SummaryStep` that makes each partition's :class:`~feedbacklib.parts.MonthParts` (of its
+    rows of the report month; earlier months' rows are left out), added up in partition order by the
+    engine: what :func:`feedbacklib.result.month_tables_from_parts` needs, instead of the rows.
+    A class (not a closure) so that it pickles by reference to the workers."""
+
+    def __init__(self, cfg: Any):
+        self.cfg = cfg
+
+    def __call__(self, rows: pd.DataFrame, month: str, themes: Sequence[str]) -> MonthParts:
+        in_month = (rows[S.MONTH] == month).fillna(False).to_numpy(dtype=bool)
+        return month_parts(rows[in_month].reset_index(drop=True), month, themes, self.cfg)
+
+
+@dataclass(frozen=True)
+class RowStaging:
+    """Where an engine's workers stage the analysed rows for the history store (a shared path:
+    :meth:`feedbacklib.history.HistoryStore.staging`), which ``months``, with which schema metadata."""
+
+    folder: str
+    months: tuple[str, ...]
+    metadata: dict = field(default_factory=dict)
+
+
 @dataclass
 class Annotated:
     """What :meth:`Engine.annotate` returns."""
@@ -67,6 +95,7 @@ class Annotated:
                                          # (None when a Dask engine was asked not to collect them)
     tagger: ThemeTagger
     summary: Any = None                  # the SummaryStep's results added up, or None
+    staged: tuple[str, ...] = ()         # months whose rows the workers staged (RowStaging)
 
 
 class Engine(Protocol):
@@ -77,7 +106,8 @@ class Engine(Protocol):
     def clean(self, folder: Any, cfg: Any, timings: dict[str, float], bar: Any = None) -> Cleaned: ...
 
     def annotate(self, cleaned: Cleaned, month: str, taxonomy: Taxonomy, *, skip_months: Sequence[str] = (),
-                 timings: dict[str, float], bar: Any = None, summary: SummaryStep | None = None) -> Annotated: ...
+                 timings: dict[str, float], bar: Any = None, summary: SummaryStep | None = None,
+                 staging: RowStaging | None = None) -> Annotated: ...
 
     def session(self) -> contextlib.AbstractContextManager: ...
 
@@ -95,10 +125,52 @@ def months_to_analyse(frame: pd.DataFrame, month: str, skip_months: Sequence[str
     return keep.fillna(False).to_numpy(dtype=bool)
 
 
+def _bottom_k(hashes: np.ndarray, texts: np.ndarray, k: int | None) -> pd.DataFrame:
+    """The ``k`` entries with the smallest ``(hash, text)``, sorted so (``texts`` distinct)."""
+    k = FIT_SAMPLE if k is None else k
+    if len(texts) > k:
+        cut = np.partition(hashes, k - 1)[k - 1]
+        near = np.flatnonzero(hashes <= cut)  # the k smallest and any ties with the k-th
+        hashes, texts = hashes[near], texts[near]
+    order = sorted(range(len(texts)), key=lambda i: (int(hashes[i]), texts[i]))[:k]
+    return pd.DataFrame({HASH: hashes[order].astype(np.uint64), TEXT: texts[order].astype(object)})
+
+
+def fit_sample(texts: Any, k: int | None = None) -> pd.DataFrame:
+    """The theme tagger's fit sample of ``texts``: of their distinct non-blank values, the ``k`` with
+    the smallest stable hash (``pd.util.hash_array``: a fixed key, the same in every process), ties
+    broken by the text; columns ``hash`` and ``text``, in that order. ``k`` None: :data:`FIT_SAMPLE`.
+
+    Bottom-k samples combine: the sample of a union is :func:`merge_fit_samples` of the parts'
+    samples, whatever the split. So a Dask partition sends at most ``k`` texts and the fit sees the
+    same sample as the pandas engine's, bounded whatever the month's size.
+    """
+    values = pd.Series(texts, dtype=object) if not isinstance(texts, pd.Series) else texts
+    values = values.dropna()
+    distinct = np.asarray(pd.unique(values.astype(object).to_numpy()), dtype=object)
+    if len(distinct):
+        distinct = distinct[pd.Series(distinct, dtype=object).str.strip().ne("").to_numpy(dtype=bool)]
+    return _bottom_k(pd.util.hash_array(distinct, categorize=False), distinct, k)
+
+
+def merge_fit_samples(*samples: pd.DataFrame, k: int | None = None) -> pd.DataFrame:
+    """The fit sample of the union of the texts behind ``samples`` (each from :func:`fit_sample`)."""
+    both = pd.concat([s for s in samples if len(s)] or [fit_sample([], k)], ignore_index=True)
+    both = both.drop_duplicates(TEXT)
+    return _bottom_k(both[HASH].to_numpy(dtype=np.uint64), both[TEXT].to_numpy(dtype=object), k)
+
+
+def fit_on_sample(sample: pd.DataFrame, taxonomy: Taxonomy) -> ThemeTagger:
+    """The theme tagger fitted on a fit sample (:func:`fit_sample`, :func:`merge_fit_samples`)."""
+    texts = sample[TEXT].tolist()  # already the sample: the tagger must not sample it again
+    return ThemeTagger(taxonomy, random_state=0, max_fit_docs=max(FIT_SAMPLE, len(texts))).fit(texts)
+
+
 def fit_tagger(texts: Any, taxonomy: Taxonomy) -> ThemeTagger:
-    """The theme tagger fitted on ``texts`` (the report month's comments, in any order: the fit
-    samples from their sorted distinct values, so the same set gives the same model)."""
-    return ThemeTagger(taxonomy, random_state=0, max_fit_docs=FIT_SAMPLE).fit(texts)
+    """The theme tagger fitted on the fit sample of ``texts`` (the report month's comments, in any
+    order: :func:`fit_sample`, at most :data:`FIT_SAMPLE` distinct texts chosen by a stable hash,
+    so the same set of texts gives the same model on every engine and every partitioning)."""
+    return fit_on_sample(fit_sample(texts), taxonomy)
 
 
 #: The theme evidence column's dtype: pandas' default ``str`` (missing values are NaN), which is

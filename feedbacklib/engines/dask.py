@@ -21,14 +21,20 @@ listed at the end.
 4. **Finish** (one task per file): the verdicts of steps 2-3 are applied; duplicate and repeat
    rows are quarantined with their raw cells (the worker reads that file again only when it
    has such rows); the kept rows are validated and stay on the worker.
-5. **Fit once** (one task): the distinct comments of the report month from every file are
-   gathered on *one worker*, which fits the theme tagger exactly as the pandas engine does
-   (the fit samples from the sorted distinct comments, so the same set gives the same model).
-   The fitted tagger goes to the other workers as a task result, never through the client.
+5. **Fit once on a bounded sample**: each file sends its fit sample of the report month's
+   comments (:func:`~feedbacklib.engines.base.fit_sample`: the at most ``FIT_SAMPLE`` distinct
+   comments with the smallest stable hash); the samples are merged in a tree of tasks
+   (``FAN_IN`` at a time) into the month's sample, which is the pandas engine's whatever the
+   partitioning, and one worker fits the theme tagger on it. No task holds more than
+   ``FAN_IN x FIT_SAMPLE`` comments. The fitted tagger goes to the other workers as a task
+   result, never through the client.
 6. **Annotate** (one task per file): months after the report month and months the history
    store holds are dropped, the rest is tagged and scored (sentiment in chunks below the
    size at which the scorer would fork, since a worker process may not); with ``rows_dir``
-   the rows are written there as ``part-<file>.parquet``; a pluggable
+   the rows are written there as ``part-<file>.parquet``; with a history store, each month's rows
+   of the file are staged in the store's open transaction as ``rows/month=M/part-<file>.parquet``
+   (:func:`feedbacklib.history.write_row_part`; the client writes only the aggregates and commits,
+   so an error anywhere commits nothing); a pluggable
    :data:`~feedbacklib.engines.base.SummaryStep` reduces each partition to a summary, and the
    summaries are added up on a worker.
 
@@ -59,10 +65,15 @@ from ..clean import (
     time_order, validate_canonical,
 )
 from ..errors import DetectionError, InputError, NoDataError
+from ..history import write_row_part
 from ..io import TRIED_SUFFIXES, read_export, strict_input
+from ..io._common import list_url, local_file, local_path
 from ..sentiment import PARALLEL_MIN_TEXTS
 from ..themes import Taxonomy
-from .base import Annotated, Cleaned, SummaryStep, Timer, add_sentiment, add_themes, fit_tagger, months_to_analyse
+from .base import (
+    Annotated, Cleaned, RowStaging, SummaryStep, Timer, add_sentiment, add_themes, fit_on_sample, fit_sample, merge_fit_samples,
+    months_to_analyse,
+)
 
 __all__ = ["DaskEngine", "connect", "list_exports"]
 
@@ -73,6 +84,7 @@ POS = "__pos"           # the row's place in its file's canonical rows
 REASON = S.QUARANTINE_REASON
 KIND = S.QUARANTINE_KIND
 STRING = pd.StringDtype("pyarrow")  # the readers' and the cleaned frame's text dtype
+FAN_IN = 8              # fit samples merged per task (step 5)
 
 
 def connect(scheduler: Any = None, **cluster_kwargs: Any):
@@ -88,10 +100,14 @@ def connect(scheduler: Any = None, **cluster_kwargs: Any):
     return Client(LocalCluster(**kwargs))
 
 
-def list_exports(folder: str | os.PathLike[str]) -> tuple[list[Path], list[tuple[str, str]]]:
+def list_exports(folder: str | os.PathLike[str]) -> tuple[list[Any], list[tuple[str, str]]]:
     """The files of ``folder`` that :func:`feedbacklib.io.read_exports` tries, in its order, and
-    the entries it skips without reading them (``(name, why)``)."""
-    folder = Path(folder)
+    the entries it skips without reading them (``(name, why)``). ``folder`` may be an fsspec URL
+    (``s3://bucket/exports``): its files are then URLs, which the workers open through fsspec."""
+    local = local_path(folder)
+    if local is None:
+        return _list_url(str(folder))
+    folder = local
     if not folder.is_dir():
         raise InputError(f"The input folder {str(folder)!r} does not exist or is not a folder.")
     files, skipped = [], []
@@ -108,6 +124,23 @@ def list_exports(folder: str | os.PathLike[str]) -> tuple[list[Path], list[tuple
             skipped.append((p.name, f"not an export ({p.suffix or 'no'} suffix)"))
         else:
             files.append(p)
+    return files, skipped
+
+
+def _list_url(url: str) -> tuple[list[Any], list[tuple[str, str]]]:
+    """:func:`list_exports` of an object-store URL."""
+    files: list[Any] = []
+    skipped: list[tuple[str, str]] = []
+    for name, entry, is_folder in list_url(url):
+        if name.startswith((".", "~$")):
+            continue
+        suffix = Path(name).suffix.lower()
+        if is_folder:
+            skipped.append((name, "a folder (sub-folders are not read)"))
+        elif suffix not in TRIED_SUFFIXES:
+            skipped.append((name, f"not an export ({suffix or 'no'} suffix)"))
+        else:
+            files.append(entry)
     return files, skipped
 
 
@@ -149,7 +182,8 @@ def _load(rows: pd.DataFrame | str) -> pd.DataFrame:
 def _read_file(path: str, cfg: Any, strict: bool, n: int = 0, work_dir: str | None = None) -> dict[str, Any]:
     """Step 1: one export read and mapped; row-level quarantine built while the raw cells are here."""
     try:
-        export = read_export(path, config=cfg)
+        with local_file(path) as local:  # an object-store URL: a local copy while it is read
+            export = read_export(local, config=cfg)
     except DetectionError as exc:
         if strict:
             raise InputError(f"{exc} ([input] strict = true makes an unknown file an error.)") from exc
@@ -226,7 +260,8 @@ def _finish(part: dict, file_no: int, verdicts: pd.DataFrame, path: str, cfg: An
         rows = rows.copy()
         rows.loc[at, REASON] = mine[REASON].astype(rows[REASON].dtype).to_numpy()
         rows.loc[at, KIND] = mine[KIND].astype(rows[KIND].dtype).to_numpy()
-        export = read_export(path, config=cfg)  # the raw cells of the rows quarantined here
+        with local_file(path) as local:  # the raw cells of the rows quarantined here
+            export = read_export(local, config=cfg)
         later = quarantine_rows(rows.iloc[np.sort(at)], export, cfg)
         quarantine = pd.concat([quarantine, later], ignore_index=True)
         pos = np.concatenate([pos, np.sort(at)])
@@ -244,21 +279,22 @@ def _finish(part: dict, file_no: int, verdicts: pd.DataFrame, path: str, cfg: An
             "small": {"counts": counts, "volumes": volumes, "quarantine": quarantine}}
 
 
-def _month_texts(kept: pd.DataFrame | str, month: str) -> pd.Series:
-    """Step 5, sender: the distinct comments of the report month in this file."""
+def _month_sample(kept: pd.DataFrame | str, month: str) -> pd.DataFrame:
+    """Step 5, sender: this file's fit sample of the report month's comments (at most
+    :data:`~feedbacklib.engines.base.FIT_SAMPLE` texts, see :func:`~feedbacklib.engines.base.fit_sample`)."""
     kept = _load(kept)
-    texts = kept.loc[(kept[S.MONTH] == month).to_numpy(dtype=bool), S.TEXT]
-    return pd.Series(texts.dropna().unique(), dtype=texts.dtype)
+    return fit_sample(kept.loc[(kept[S.MONTH] == month).to_numpy(dtype=bool), S.TEXT])
 
 
-def _fit(taxonomy: Taxonomy, *texts: pd.Series):
-    """Step 5, receiver: the pandas engine's model, fitted on one worker."""
-    return fit_tagger(pd.concat(list(texts), ignore_index=True), taxonomy)
+def _fit(taxonomy: Taxonomy, sample: pd.DataFrame):
+    """Step 5, receiver: the pandas engine's model (the same sample), fitted on one worker."""
+    return fit_on_sample(sample, taxonomy)
 
 
 def _annotate(kept: pd.DataFrame | str, tagger, month: str, skip: tuple[str, ...], rows_dir: str | None, file_no: int,
-              summary: SummaryStep | None) -> dict[str, Any]:
-    """Step 6: months kept, themes, evidence, sentiment; rows written; the partition's summary."""
+              summary: SummaryStep | None, staging: RowStaging | None = None) -> dict[str, Any]:
+    """Step 6: months kept, themes, evidence, sentiment; rows written (``rows_dir``) and staged for the
+    history store (``staging``: one part per month and file); the partition's summary."""
     kept = _load(kept)
     frame = kept[months_to_analyse(kept, month, skip)].reset_index(drop=True)
     frame = add_sentiment(add_themes(frame, tagger), chunk=max(1, PARALLEL_MIN_TEXTS))
@@ -267,6 +303,12 @@ def _annotate(kept: pd.DataFrame | str, tagger, month: str, skip: tuple[str, ...
         tmp = Path(rows_dir) / f".part-{file_no:05d}.parquet.tmp"
         frame.to_parquet(tmp, index=False)
         os.replace(tmp, Path(rows_dir) / f"part-{file_no:05d}.parquet")
+    if staging is not None:
+        for m in staging.months:
+            part = frame[(frame[S.MONTH] == m).fillna(False).to_numpy(dtype=bool)]
+            if len(part):
+                write_row_part(Path(staging.folder), m, part.reset_index(drop=True), file_no,
+                               metadata=staging.metadata)
     return {"rows": frame, "summary": summary(frame, month, list(tagger.theme_ids_)) if summary else None}
 
 
@@ -369,11 +411,16 @@ class DaskEngine:
         return verdicts, finished
 
     def annotate(self, cleaned: Cleaned, month: str, taxonomy: Taxonomy, *, skip_months: Sequence[str] = (),
-                 timings: dict[str, float], bar: Any = None, summary: SummaryStep | None = None) -> Annotated:
+                 timings: dict[str, float], bar: Any = None, summary: SummaryStep | None = None,
+                 staging: RowStaging | None = None) -> Annotated:
         kept = cleaned.rows
         with Timer(timings, "themes", bar):
-            tagger = self._submit(_fit, taxonomy, *[self._submit(_month_texts, k, month) for k in kept])
-            done = [self._submit(_annotate, k, tagger, month, tuple(skip_months), self.rows_dir, n, summary)
+            samples = [self._submit(_month_sample, k, month) for k in kept]
+            while len(samples) > 1:  # a tree: no task holds more than FAN_IN samples of FIT_SAMPLE texts
+                samples = [self._submit(merge_fit_samples, *samples[i:i + FAN_IN])
+                           for i in range(0, len(samples), FAN_IN)]
+            tagger = self._submit(_fit, taxonomy, samples[0] if samples else fit_sample([]))
+            done = [self._submit(_annotate, k, tagger, month, tuple(skip_months), self.rows_dir, n, summary, staging)
                     for n, k in enumerate(kept)]
             total = self._submit(_add, *[self._submit(operator.getitem, d, "summary") for d in done])
             self.client.gather(total)  # waits for every partition (errors surface here)
@@ -381,7 +428,8 @@ class DaskEngine:
             frame = None
             if self.collect_rows:
                 frame = _in_time_order(self.client.gather([self._submit(operator.getitem, d, "rows") for d in done]))
-            result = Annotated(frame=frame, tagger=self.client.gather(tagger), summary=self.client.gather(total))
+            result = Annotated(frame=frame, tagger=self.client.gather(tagger), summary=self.client.gather(total),
+                               staged=staging.months if staging is not None else ())
         cleaned.rows = None
         return result
 

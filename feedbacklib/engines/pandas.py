@@ -16,10 +16,12 @@ import pandas as pd
 from .. import schema as S
 from ..arrowstr import release_memory
 from ..clean import CleanResult, clean_responses
+from ..errors import InputError
 from ..io import read_exports
+from ..io._common import local_path
 from ..themes import Taxonomy
 from .base import (
-    Annotated, Cleaned, SummaryStep, Timer, add_sentiment, add_themes, fit_tagger, month_volumes, months_to_analyse,
+    Annotated, Cleaned, RowStaging, SummaryStep, Timer, add_sentiment, add_themes, fit_tagger, month_volumes, months_to_analyse,
 )
 
 __all__ = ["PandasEngine"]
@@ -34,6 +36,12 @@ class PandasEngine:
         return contextlib.nullcontext(self)
 
     def clean(self, folder: Path, cfg: Any, timings: dict[str, float], bar: Any = None) -> Cleaned:
+        local = local_path(folder)  # a file:// URL is its local folder
+        if local is None:
+            raise InputError(f"The input {str(folder)!r} is an object-store URL, which the pandas engine does not "
+                             "read: run with the dask engine (--engine dask; its workers open URLs through fsspec) "
+                             "or copy the exports to a local folder.")
+        folder = local
         with Timer(timings, "read", bar) as step:
             exports = read_exports(folder, cfg)
             step.rows = sum(len(e.raw) for e in exports)
@@ -46,7 +54,9 @@ class PandasEngine:
                        quality=cleaned.quality, skipped=skipped, rows=cleaned.frame)
 
     def annotate(self, cleaned: Cleaned, month: str, taxonomy: Taxonomy, *, skip_months: Sequence[str] = (),
-                 timings: dict[str, float], bar: Any = None, summary: SummaryStep | None = None) -> Annotated:
+                 timings: dict[str, float], bar: Any = None, summary: SummaryStep | None = None,
+                 staging: RowStaging | None = None) -> Annotated:
+        """``staging`` is ignored: the rows are in this process, and the store writes them from here."""
         frame: pd.DataFrame = cleaned.rows
         frame = frame[months_to_analyse(frame, month, skip_months)].reset_index(drop=True)
         cleaned.rows = None  # the unfiltered frame is not needed any more

@@ -10,13 +10,17 @@ platform-specific mapping onto the canonical columns is each reader's
 from __future__ import annotations
 
 import codecs
+import contextlib
 import contextvars
 import csv
 import io
 import json
+import os
 import re
+import shutil
+import tempfile
 from zlib import error as zlib_error
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -35,7 +39,7 @@ __all__ = [
     "frame_from_rows", "as_string_frame", "find_column", "columns_override", "split_truncated",
     "TRUNCATED_ROWS", "settings_table", "platform_settings", "input_settings", "VERSION", "PLACEHOLDERS", "read_rows", "decode_head",
     "read_csv_bytes", "sniff_layout", "Layout", "per_unique", "dayfirst_setting", "zone_from_name",
-    "is_workbook", "looks_like_json", "check_workbook",
+    "is_workbook", "looks_like_json", "check_workbook", "is_url", "local_path", "local_file", "list_url",
 ]
 
 #: dtype of every raw and staged cell.
@@ -148,6 +152,75 @@ def read_bytes(path: Path) -> bytes:
         raise InputError(f"The export {str(path)!r} is a folder, not a file.") from None
     except OSError as exc:
         raise InputError(f"Cannot read the export {str(path)!r}: {exc.strerror or exc}.") from None
+
+
+def is_url(path: Any) -> bool:
+    """``path`` is an fsspec URL (``s3://``, ``gs://``, ``file://``, ``memory://``...), not a local path."""
+    return isinstance(path, str) and "://" in path
+
+
+def _filesystem(url: str) -> tuple[Any, str]:
+    """fsspec's file system and path for ``url``; a clear error when its protocol is not installed."""
+    try:
+        import fsspec
+        return fsspec.core.url_to_fs(url)
+    except ImportError as exc:  # fsspec names the package, e.g. "Install s3fs to access S3"
+        raise InputError(f"Cannot open {url!r}: {exc} Install it on the machine that runs the report and on "
+                         "every Dask worker (see docs/scale.md).") from None
+    except ValueError as exc:  # an unknown protocol
+        raise InputError(f"Cannot open {url!r}: {exc}. Use a local path or an fsspec URL such as s3://bucket/"
+                         "folder (docs/scale.md).") from None
+
+
+def local_path(path: str | os.PathLike[str]) -> Path | None:
+    """The local path of ``path`` (a path, or a URL of the local file system such as ``file:///data``);
+    None for an object-store URL."""
+    if not is_url(path):
+        return Path(path)
+    fs, remote = _filesystem(str(path))
+    protocols = fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,)
+    return Path(remote) if "file" in protocols or "local" in protocols else None
+
+
+def list_url(url: str) -> list[tuple[str, str, bool]]:
+    """``(name, url, is_folder)`` for every entry of the folder at ``url``, in name order."""
+    fs, root = _filesystem(url)
+    try:
+        entries = fs.ls(root, detail=True)
+    except FileNotFoundError:
+        raise InputError(f"The input folder {url!r} does not exist or is not a folder.") from None
+    except OSError as exc:
+        raise InputError(f"Cannot list the input folder {url!r}: {exc}.") from None
+    out = []
+    for entry in entries:
+        name = str(entry["name"]).rstrip("/").rsplit("/", 1)[-1]
+        if str(entry["name"]).rstrip("/") == root.rstrip("/"):
+            continue  # some file systems list the folder itself
+        out.append((name, fs.unstrip_protocol(str(entry["name"]).rstrip("/")), entry.get("type") == "directory"))
+    return sorted(out)
+
+
+@contextlib.contextmanager
+def local_file(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """A local path to read ``path`` from: ``path`` itself when it is local (or a ``file://`` URL),
+    else a copy of the object (fsspec: ``s3://``, ``gs://``, ``memory://``...) under the same name
+    in a temporary folder, removed after the block. Every reader then opens it as a local file."""
+    local = local_path(path)
+    if local is not None:
+        yield local
+        return
+    url = str(path)
+    fs, remote = _filesystem(url)
+    with tempfile.TemporaryDirectory(prefix="feedback-export-") as tmp:
+        local = Path(tmp) / (remote.rstrip("/").rsplit("/", 1)[-1] or "export")
+        try:
+            with fs.open(remote, "rb") as src, open(local, "wb") as dst:
+                shutil.copyfileobj(src, dst, 1 << 20)
+        except FileNotFoundError:
+            raise InputError(f"The export {url!r} does not exist.") from None
+        except OSError as exc:
+            raise InputError(f"Cannot read the export {url!r}: {exc}.") from None
+        yield local
 
 
 def is_workbook(path: Path) -> bool:
