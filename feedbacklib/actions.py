@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .additive import Additive
 from . import stats as C
 from . import schema as S
 from .sentiment import score_sentiment
@@ -120,7 +121,7 @@ _CALL_ASCENDING = [False, False, True, True]
 
 
 @dataclass(frozen=True, eq=False)
-class CallListPartial:
+class CallListPartial(Additive):
     """The candidates of a set of rows for :func:`select_call_list`; add two to pool their rows.
 
     ``candidates`` holds at most ``size`` rows (one per customer with ``one_per_customer``,
@@ -141,10 +142,6 @@ class CallListPartial:
         return CallListPartial(self.size, self.one_per_customer, _call_candidates(both, self.size,
                                                                                   self.one_per_customer))
 
-    def __radd__(self, other) -> CallListPartial:
-        if isinstance(other, int) and other == 0:
-            return self
-        return self + other
 
     @property
     def nbytes(self) -> int:
@@ -331,7 +328,7 @@ _TEAM_ASCENDING = [True, True, False, True, True]
 
 
 @dataclass(frozen=True, eq=False)
-class RecognitionPartial:
+class RecognitionPartial(Additive):
     """What :func:`select_recognition` needs of a set of rows; add two to pool their rows.
 
     ``counts``: praising comments per team (additive). ``candidates``: per team the first
@@ -355,10 +352,6 @@ class RecognitionPartial:
         both = pd.concat(frames, ignore_index=True)
         return RecognitionPartial(self.size, counts, _praise_candidates(both, self.size))
 
-    def __radd__(self, other) -> RecognitionPartial:
-        if isinstance(other, int) and other == 0:
-            return self
-        return self + other
 
     @property
     def nbytes(self) -> int:
@@ -469,7 +462,7 @@ def fix_first(
 
 
 @dataclass(frozen=True, eq=False)
-class FixFirstPartial:
+class FixFirstPartial(Additive):
     """What :func:`fix_first` needs of a set of rows; add two to pool their rows.
 
     ``counts``: per ``dimension`` and group (``where``; the vendor of an in-house row without one
@@ -489,10 +482,6 @@ class FixFirstPartial:
         counts = both.groupby(["dimension", "where"], sort=True).sum().reset_index()
         return FixFirstPartial(self.dimensions, counts, self.totals.add(other.totals, fill_value=0).astype(np.int64))
 
-    def __radd__(self, other) -> FixFirstPartial:
-        if isinstance(other, int) and other == 0:
-            return self
-        return self + other
 
     @property
     def nbytes(self) -> int:

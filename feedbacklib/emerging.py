@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+from .additive import Additive
 from . import schema as S
 from .themes.discovery import ThemeDiscovery, uncovered_texts
 
@@ -156,7 +157,7 @@ _TEXT, _HASH = S.TEXT, "_hash"
 
 
 @dataclass(frozen=True, eq=False)
-class UncoveredPartial:
+class UncoveredPartial(Additive):
     """The comments of a set of rows that no theme covers: how many (``total``) and the ``k`` of them
     with the smallest row hashes (text, response id, platform), in hash order (``sample``:
     ``text`` and ``_hash``). Add two to pool their rows: the sample of the sum is the sample of
@@ -174,10 +175,6 @@ class UncoveredPartial:
         both = pd.concat([self.sample, other.sample], ignore_index=True)
         return UncoveredPartial(self.k, self.total + other.total, _bottom(both, self.k))
 
-    def __radd__(self, other) -> UncoveredPartial:
-        if isinstance(other, int) and other == 0:
-            return self
-        return self + other
 
     @property
     def texts(self) -> pd.Series:
@@ -242,7 +239,7 @@ def fit_emerging(fit_on, n_current: int, past_texts=None, past_months=None, *, p
 
 
 @dataclass(frozen=True, eq=False)
-class EmergingCounts:
+class EmergingCounts(Additive):
     """Per (candidate, last month's candidate, has a content word) how many of a set of uncovered
     comments fall there (``table``: ``now, before, content, n``; -1: no candidate, -2: no model
     of last month), and how many comments were counted (``texts``). Add two to pool them."""
@@ -255,10 +252,6 @@ class EmergingCounts:
         table = both.groupby(["now", "before", "content"], sort=True)["n"].sum().reset_index()
         return EmergingCounts(self.texts + other.texts, table)
 
-    def __radd__(self, other) -> EmergingCounts:
-        if isinstance(other, int) and other == 0:
-            return self
-        return self + other
 
 
 def emerging_counts(texts, models: EmergingModels) -> EmergingCounts:

@@ -16,7 +16,7 @@ How to add a field
 ------------------
 1. Give it a type whose ``+`` adds two partitions' worth (a frozen dataclass with an
    ``__add__``, like :class:`~feedbacklib.stats.summaries.Summary`; an ``int``; a ``Counter``
-   for counts by key). ``0 + x`` need not work: :meth:`MonthParts.__radd__` handles ``sum``.
+   for counts by key). ``0 + x`` need not work: the :class:`~feedbacklib.additive.Additive` mixin handles ``sum``.
 2. Add it to :class:`MonthParts` below, with a default when older callers may not fill it
    (``field(default=...)``), and fill it in :func:`month_parts`.
 3. Read it in :func:`feedbacklib.result.month_tables_from_parts`, and test that the parts of
@@ -32,6 +32,7 @@ from dataclasses import dataclass, field, fields
 
 import pandas as pd
 
+from .additive import Additive
 from . import schema as S
 from .actions import (
     CallListPartial, FixFirstPartial, RecognitionPartial, call_list_partial, fix_first_partial, recognition_partial,
@@ -52,7 +53,7 @@ PARTS_STRATA = DEFAULT_STRATA
 
 
 @dataclass(frozen=True)
-class ShownParts:
+class ShownParts(Additive):
     """The service KPIs, the volume and the few rows the report shows, as additive partials.
 
     Each field adds with ``+`` (None: not built; None + x is x). ``service`` (repeat contacts,
@@ -123,7 +124,7 @@ def shown_parts(frame: pd.DataFrame, themes: Iterable[str], cfg: Config, *, cont
 
 
 @dataclass(frozen=True)
-class MonthParts:
+class MonthParts(Additive):
     """Additive parts of one month's rows: add two to pool their rows.
 
     Attributes
@@ -149,10 +150,6 @@ class MonthParts:
             return NotImplemented
         return MonthParts(**{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)})
 
-    def __radd__(self, other) -> MonthParts:
-        if isinstance(other, int) and other == 0:   # sum(parts) starts from 0
-            return self
-        return NotImplemented
 
 
 def month_parts(frame: pd.DataFrame, month: str, themes: Iterable[str], cfg: Config, *,

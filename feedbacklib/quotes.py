@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from .additive import Additive
 from .schema import PLATFORM, RESPONSE_ID, SOURCE, TEAM, TEXT, theme_column
 from .stats import text_mask
 
@@ -115,7 +116,7 @@ def representative_quotes(
 # Mergeable candidates (issue 19)
 # --------------------------------------------------------------------------- #
 @dataclass(frozen=True, eq=False)
-class QuotePartial:
+class QuotePartial(Additive):
     """What :func:`theme_quotes` needs of a set of rows; add two to pool their rows.
 
     Attributes
@@ -144,10 +145,6 @@ class QuotePartial:
         both = pd.concat([self.candidates, other.candidates], ignore_index=True)
         return QuotePartial(self.k, self.max_pool, counts, _prune(both, self.k, self.max_pool))
 
-    def __radd__(self, other) -> QuotePartial:
-        if isinstance(other, int) and other == 0:
-            return self
-        return self + other
 
     @property
     def nbytes(self) -> int:

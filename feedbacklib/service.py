@@ -47,6 +47,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .additive import Additive
 from . import stats as C
 from . import schema as S
 from .stats import (
@@ -252,7 +253,7 @@ def _utc(stamp) -> pd.Timestamp:
 
 
 @dataclass(frozen=True)
-class ContactWindow:
+class ContactWindow(Additive):
     """The first and last contact time observed (``start``/``end``, UTC; NaT when none): the
     bounds of the repeat-contact and FCR windows. Add two to pool their rows (min and max)."""
 
@@ -264,10 +265,6 @@ class ContactWindow:
             return b if pd.isna(a) else a if pd.isna(b) else fn(a, b)
         return ContactWindow(pick(self.start, other.start, min), pick(self.end, other.end, max))
 
-    def __radd__(self, other) -> ContactWindow:
-        if isinstance(other, int) and other == 0:
-            return self
-        return self + other
 
 
 def contact_window(frame: pd.DataFrame, history: pd.DataFrame | None = None, *,
@@ -319,7 +316,7 @@ class ServiceOptions:
 
 
 @dataclass(frozen=True, eq=False)
-class ServicePartial:
+class ServicePartial(Additive):
     """Everything :func:`service_kpis` and :func:`compare_service` read of a set of rows; add two to pool them.
 
     Attributes
@@ -350,10 +347,6 @@ class ServicePartial:
     def __add__(self, other: ServicePartial) -> ServicePartial:
         return combine_service(self, other)
 
-    def __radd__(self, other) -> ServicePartial:
-        if isinstance(other, int) and other == 0:
-            return self
-        return combine_service(other, self)
 
     @property
     def nbytes(self) -> int:

@@ -20,6 +20,7 @@ from feedbacklib.schema import (
     CHANNEL, CSAT, CUSTOMER_KEY, IN_HOUSE, OUTSOURCED, SENTIMENT_LABEL, SERVICE_MODEL, SOURCE, TEAM, UNKNOWN, VENDOR,
 )
 
+from ..additive import Additive
 from . import summaries as SU
 from .summaries import Summary, label_column, summarise
 from .columns import SENTIMENT_PARTS
@@ -295,7 +296,7 @@ __all__ += ["VolumePartial", "volume_partial", "volume_from_partial"]
 
 
 @dataclass(frozen=True, eq=False)
-class VolumePartial:
+class VolumePartial(Additive):
     """What :func:`volume` needs of a set of rows; add two to pool their rows.
 
     ``customers`` holds the sorted distinct 64-bit hashes of the known customer keys
@@ -320,10 +321,6 @@ class VolumePartial:
                              np.union1d(self.customers, other.customers),
                              self.bucket_customers + other.bucket_customers)
 
-    def __radd__(self, other) -> VolumePartial:
-        if isinstance(other, int) and other == 0:
-            return self
-        return self + other
 
     @property
     def nbytes(self) -> int:

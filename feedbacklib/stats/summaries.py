@@ -70,6 +70,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
+from ..additive import Additive
 from . import _frame as F
 from . import columns as K
 from .. import schema as S
@@ -156,7 +157,7 @@ def pattern_flags(table: pd.DataFrame, n_themes: int) -> np.ndarray:
 
 
 @dataclass(frozen=True, eq=False)
-class Summary:
+class Summary(Additive):
     """Counts, sums and sums of squares per cell of a set of rows; add two to pool their rows.
 
     Attributes
@@ -217,10 +218,6 @@ class Summary:
     def __add__(self, other: Summary) -> Summary:
         return combine(self, other)
 
-    def __radd__(self, other) -> Summary:
-        if isinstance(other, int) and other == 0:   # sum(summaries) starts from 0
-            return self
-        return combine(other, self)
 
 
 def _cell_measures(themes: Sequence[str]) -> list[str]:
