@@ -28,7 +28,7 @@ import pandas as pd
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 from .additive import Additive
 from . import schema as S
-from .themes.discovery import ThemeDiscovery, uncovered_texts
+from .themes.discovery import ThemeDiscovery, growth_table, uncovered_texts
 
 __all__ = ["find_emerging", "has_content_word", "meaningful_candidates", "FILLER_WORDS",
            "K_MIN", "K_MAX", "FIT_SAMPLE", "MIN_CONTENT_SHARE", "bottom_k_texts", "UncoveredPartial",
@@ -283,23 +283,7 @@ def _growth(discovery, counts: EmergingCounts, past_texts: pd.Series, past_month
     per_month = months.value_counts()
     if counts.texts:
         per_month[month] = counts.texts
-    shares = table.div(per_month.reindex(table.columns), axis=1)
-    earlier = [m for m in shares.columns if m < month]
-    rows = []
-    for cand in discovery.candidates_:
-        c = cand.cluster
-        now_n = int(table.loc[c, month]) if c in table.index and month in table.columns else 0
-        now_share = now_n / per_month.get(month, np.nan) if per_month.get(month, 0) else np.nan
-        before = float(shares.loc[c, earlier].mean()) if earlier and c in shares.index else (0.0 if earlier else np.nan)
-        if not earlier:
-            growth = np.nan
-        elif before == 0:
-            growth = np.inf if now_n else np.nan
-        else:
-            growth = now_share / before
-        rows.append({"cluster": c, "label": cand.label, "month": month, "count": now_n, "share": now_share,
-                     "previous_share": before, "growth": growth})
-    return pd.DataFrame(rows, columns=["cluster", "label", "month", "count", "share", "previous_share", "growth"])
+    return growth_table(discovery, table, per_month, month)
 
 
 def _carry_labels(models: EmergingModels, candidates: list, counts: EmergingCounts) -> tuple[list, dict]:

@@ -70,6 +70,7 @@ __all__ = [
     "Candidate",
     "ThemeDiscovery",
     "candidate_growth",
+    "growth_table",
     "promote_candidate",
     "uncovered_texts",
     "clean_for_discovery",
@@ -506,7 +507,12 @@ def candidate_growth(
     labels = pd.Series(discovery.predict(texts))
     current = max(months.dropna().unique()) if current is None else current
     table = pd.crosstab(labels[labels >= 0], months[labels >= 0])
-    per_month = months.value_counts()
+    return growth_table(discovery, table, months.value_counts(), current)
+
+
+def growth_table(discovery: ThemeDiscovery, table: pd.DataFrame, per_month: pd.Series, current) -> pd.DataFrame:
+    """:func:`candidate_growth`'s table from the texts counted per candidate (rows) and month
+    (columns) in ``table`` and the texts per month ``per_month`` (the denominators of the shares)."""
     shares = table.div(per_month.reindex(table.columns), axis=1)
     earlier = [m for m in shares.columns if m < current]
     rows = []
