@@ -453,13 +453,19 @@ def test_rows_left_on_the_workers_give_the_pandas_tables_from_parts(generated, g
     tables = tables_from_parts(out.summary, MONTH, cfg, taxonomy, quarantine=cleaned.quarantine)
     for name in ("kpis", "vendor_kpis", "team_kpis", "comparison", "vendors", "gap", "impact", "adjusted", "drivers",
                  "theme_counts", "theme_trend", "channels", "team_praise", "pooled_teams", "sentiment",
-                 "source_counts", "team_models", "quarantine_reasons"):
+                 "source_counts", "team_models", "quarantine_reasons", "recognition", "volume", "quote_themes",
+                 "theme_errors"):
         assert name in tables, name
         got, want = tables[name], getattr(generated_pandas, name)
         if isinstance(want, pd.DataFrame):
             pd.testing.assert_frame_equal(got, want, obj=name)
         else:
             assert got == want, name
+    # the few rows the report shows: the same rows and values (the Dask path's text columns come back as object)
+    for name in ("call_list", "quotes"):
+        assert len(getattr(generated_pandas, name)), name
+        pd.testing.assert_frame_equal(tables[name].astype(object), getattr(generated_pandas, name).astype(object),
+                                      check_dtype=False, obj=name)
 
 
 def test_run_month_without_rows_names_the_tables_that_still_need_them(generated, dask_client, salt_env):
