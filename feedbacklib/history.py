@@ -84,6 +84,21 @@ CONTACT_COLUMNS = (S.RESPONSE_ID, S.SOURCE, S.CUSTOMER_KEY, S.RECEIVED_AT)
 _META_KEY = b"feedbacklib.history"
 
 
+def _long_counts(n: pd.Series, hits: pd.DataFrame, keys: list[str], themes: Sequence[str]) -> pd.DataFrame:
+    """The long table ``keys, theme, n, hits`` from comments per group ``n`` and hits per group and theme
+    (one column per theme, in ``themes`` order); sorted by the keys, then the themes' order."""
+    hits = hits.set_axis(list(themes), axis=1)
+    long = hits.stack(future_stack=True).rename("hits").reset_index()
+    long = long.rename(columns={long.columns[len(keys)]: "theme"})
+    long["n"] = n.reindex(pd.MultiIndex.from_frame(long[keys]) if len(keys) > 1 else long[keys[0]]).to_numpy()
+    long["hits"] = long["hits"].astype("int64")
+    long["n"] = long["n"].astype("int64")
+    order = {t: k for k, t in enumerate(themes)}
+    long = long.sort_values(keys + ["theme"], key=lambda s: s.map(order) if s.name == "theme" else s,
+                            kind="stable").reset_index(drop=True)
+    return long[keys + ["theme", "n", "hits"]]
+
+
 def theme_counts_of(frame: pd.DataFrame, themes: Sequence[str], *, by: str | None = None) -> pd.DataFrame:
     """Long table month, [by], theme, n (comments with text), hits, from rows in memory.
 
@@ -95,16 +110,7 @@ def theme_counts_of(frame: pd.DataFrame, themes: Sequence[str], *, by: str | Non
     grouped = sub.groupby(keys, observed=True, sort=True)
     n = grouped.size()
     hits = grouped[[S.theme_column(t) for t in themes]].sum()
-    hits.columns = list(themes)
-    long = hits.stack(future_stack=True).rename("hits").reset_index()
-    long = long.rename(columns={long.columns[len(keys)]: "theme"})
-    long["n"] = n.reindex(pd.MultiIndex.from_frame(long[keys]) if len(keys) > 1 else long[keys[0]]).to_numpy()
-    long["hits"] = long["hits"].astype("int64")
-    long["n"] = long["n"].astype("int64")
-    order = {t: k for k, t in enumerate(themes)}
-    long = long.sort_values(keys + ["theme"], key=lambda s: s.map(order) if s.name == "theme" else s,
-                            kind="stable").reset_index(drop=True)
-    return long[keys + ["theme", "n", "hits"]]
+    return _long_counts(n, hits, keys, themes)
 
 
 def theme_counts_from_summary(summary: Summary, themes: Sequence[str], *, by: str | None = None,
@@ -131,16 +137,7 @@ def theme_counts_from_summary(summary: Summary, themes: Sequence[str], *, by: st
     grouped = sub.groupby(keys, observed=True, sort=True)
     n = grouped[N_TEXT].sum()
     hits = grouped[hit_cols].sum()
-    hits.columns = list(themes)
-    long = hits.stack(future_stack=True).rename("hits").reset_index()
-    long = long.rename(columns={long.columns[len(keys)]: "theme"})
-    long["n"] = n.reindex(pd.MultiIndex.from_frame(long[keys]) if len(keys) > 1 else long[keys[0]]).to_numpy()
-    long["hits"] = long["hits"].astype("int64")
-    long["n"] = long["n"].astype("int64")
-    order = {t: k for k, t in enumerate(themes)}
-    long = long.sort_values(keys + ["theme"], key=lambda s: s.map(order) if s.name == "theme" else s,
-                            kind="stable").reset_index(drop=True)
-    return long[keys + ["theme", "n", "hits"]]
+    return _long_counts(n, hits, keys, themes)
 
 
 def kpi_columns(frame_columns: Iterable[str]) -> list[str]:
