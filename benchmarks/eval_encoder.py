@@ -3,6 +3,7 @@
     python benchmarks/eval_encoder.py [cv] [--dir ../shared/labels] [--json OUT]
     python benchmarks/eval_encoder.py curve [--json OUT]      # learning curves, current model vs encoder
     python benchmarks/eval_encoder.py speed [--json OUT]      # encoder texts / CPU s, projected to 1M rows
+    python benchmarks/eval_encoder.py analyst-curve           # the shipped model's analyst path, 25-100% of the labels
 
 A measurement for local evaluation only: NOT part of ``make bench`` or ``make test``, and torch is
 NOT a dependency of the project. It needs, in the venv that runs it::
@@ -472,6 +473,49 @@ def main_curve(args) -> dict:
     return out
 
 
+def analyst_curve_current(path: Path, texts, Y, ids, tax, fraction: float, seed: int = 0) -> dict:
+    """The product's analyst path (``eval_themes.gold_cv(analyst=True)``) with ``fraction`` of the
+    other folds as the analyst's labels file (a fixed nested subsample)."""
+    import tempfile
+    from dataclasses import replace
+
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    fold = folds_of(len(texts))
+    rank = np.argsort(np.random.RandomState(seed).permutation(len(texts)))
+    pred = np.zeros(Y.shape, dtype=bool)
+    with tempfile.TemporaryDirectory() as tmp:
+        for k in range(FOLDS):
+            te = np.flatnonzero(fold == k)
+            tr = np.flatnonzero(fold != k)
+            tr = tr[np.argsort(rank[tr])][: int(round(fraction * len(tr)))]
+            f = Path(tmp) / f"train_{k}.csv"
+            raw.iloc[np.sort(tr)].to_csv(f, index=False)
+            te_texts = [texts[i] for i in te]
+            tagger = ThemeTagger(replace(tax, labels=str(f)), random_state=0, max_fit_docs=20_000).fit(te_texts)
+            pred[te] = tagger.transform(te_texts)[ids].to_numpy()
+    labelled = ~np.isnan(Y).any(axis=0)
+    cols = [t for t, ok in zip(ids, labelled) if ok]
+    gold = pd.DataFrame(Y[:, labelled].astype(bool), columns=cols)
+    return score_tags(pd.DataFrame(pred[:, labelled], columns=cols), gold)
+
+
+def main_analyst_curve(args) -> dict:
+    """The analyst path on the short file with 25/50/75/100% of the other folds as the analyst's labels
+    (the shipped model only: it needs no encoder)."""
+    tax = load_taxonomy(None)
+    ids = list(tax.ids)
+    path = args.dir / "short_gold_dev.csv"
+    texts, Y = corpus(path, ids)
+    out = {}
+    for seed in args.seeds:
+        for f in args.fractions:
+            r = analyst_curve_current(path, texts, Y, ids, tax, f, seed)
+            label = f"analyst curve seed {seed} {int(100 * f)}% ({int(round(f * 240))} labels) current"
+            out[label] = r
+            print(_line(label, r), flush=True)
+    return out
+
+
 def _cpu_encode(model, texts, pooling, threads):
     import torch
     torch.set_num_threads(threads)
@@ -512,7 +556,7 @@ def main_speed(args) -> dict:
 
 def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    mode = argv.pop(0) if argv and argv[0] in ("cv", "curve", "speed") else "cv"
+    mode = argv.pop(0) if argv and argv[0] in ("cv", "curve", "speed", "analyst-curve") else "cv"
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--dir", type=Path, default=GOLD_DIR, help="folder of the label files")
     ap.add_argument("--cache", type=Path, default=CACHE, help="embedding cache folder")
@@ -535,6 +579,12 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     if not args.dir.is_dir():
         raise SystemExit(f"eval_encoder: no label folder {args.dir} (the shared labels): pass --dir")
+    if mode == "analyst-curve":  # the shipped model only: no encoder needed
+        with threadpool_limits(limits=1):
+            out = main_analyst_curve(args)
+        if args.json_out:
+            Path(args.json_out).write_text(json.dumps(out, indent=2, default=float), encoding="utf-8")
+        return 0
     load_encoder()  # fail early, with the message, when torch or the model is missing
     if mode == "speed":
         out = main_speed(args)
