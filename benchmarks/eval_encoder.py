@@ -315,7 +315,7 @@ class CurrentFeatures:
 
 # -- cross-validation -------------------------------------------------------------------------------
 def cv_scores(name, texts, Y, ids, emb, pooling, pool, *, stack_weight=None, cur=None, analyst=False,
-              train_fraction=1.0, subsample_seed=0, cfpb_only=False, c=C) -> dict:
+              train_fraction=1.0, subsample_seed=0, c=C) -> dict:
     """5-fold scores of the encoder model (``stack_weight``: stacked on the current model's features).
 
     Training rows per fold: the pool less the fold's texts (``train_fraction`` < 1: that share of the
@@ -334,8 +334,6 @@ def cv_scores(name, texts, Y, ids, emb, pooling, pool, *, stack_weight=None, cur
             order = cf[np.argsort(np.argsort(keep_rank)[cf])]
             drop = order[int(round(train_fraction * len(order))):]
             keep[drop] = False
-        if cfpb_only:
-            keep &= is_cfpb
         tr_texts = [ptexts[i] for i in np.flatnonzero(keep)]
         Ytr, wtr = PY[keep], np.ones(int(keep.sum()))
         on = None
@@ -367,11 +365,8 @@ def current_cv(texts, Y, ids, tax, *, train_fraction=1.0, subsample_seed=0) -> d
     if train_fraction < 1.0:
         is_cfpb = ex_all["source"].eq("cfpb").to_numpy()
         rank = np.argsort(np.random.RandomState(subsample_seed).permutation(len(ex_all)))
-        test_sets = []
-        fold = folds_of(len(texts))
-        for k in range(FOLDS):
-            test_sets.append({texts[i] for i in np.flatnonzero(fold == k)})
     fold = folds_of(len(texts))
+    test_sets = [{texts[i] for i in np.flatnonzero(fold == k)} for k in range(FOLDS)]
     pred = np.zeros(Y.shape, dtype=bool)
     try:
         for k in range(FOLDS):
