@@ -258,6 +258,9 @@ What was tried (same CV, figures micro F1 CFPB dev / CFPB more / short unless sa
   short + analyst labels   0.563 0.557 0.52  0.499 0.450 0.45  0.516 0.510 0.70  max C 0.003       0.572 0.548 0.67
   =======================  ================  ================  ================  ================  ================  ================
 
+  Stack with mean+max pooling, w1: CFPB dev 0.645 0.542 1.65, CFPB more 0.626 0.528 1.02, short
+  0.538 0.536 1.70, short + analyst 0.591 0.562 0.70 (the best analyst-path figure measured).
+
   (*) the best of trunc / mean / max / mean+max x C 0.001 / 0.003 / 0.01 / 0.1 / 1 picked on the
   scored CV figures themselves, so optimistic: a ceiling, not an estimate. C 0.1 / 1 were worse
   everywhere (CFPB dev mean: 0.526 / 0.513; short: 0.392 / 0.346). Per setting (micro): CFPB dev
@@ -274,7 +277,7 @@ What was tried (same CV, figures micro F1 CFPB dev / CFPB more / short unless sa
   +0.035 (CFPB more), +0.013 (pooled), +0.015 (permissive), +0.035 micro / +0.10 macro (short: the
   model on every short text, where without the encoder the model scores 0.494), +0.009 (analyst);
   macro falls on permissive (0.661 -> 0.609) and CFPB dev (-0.007). The best figure of any kind is
-  0.65 on narratives, 0.56 on short texts, 0.57 after the analyst's labels: 0.15-0.23 below the
+  0.65 on narratives, 0.56 on short texts, 0.59 after the analyst's labels: 0.15-0.21 below the
   targets. (3) A fine-tuned encoder (all layers trained on the 720 narratives) was not measured.
 
   Learning curve (the key evidence): pooled CFPB (720), 5-fold CV, the training rows' CFPB share cut
@@ -301,22 +304,23 @@ What was tried (same CV, figures micro F1 CFPB dev / CFPB more / short unless sa
   So more CFPB labels at the rate of a few hundred per session do not reach the targets with any of
   these models: 10x the labels (~6,000 narratives) buys about +0.08 micro (to ~0.69).
 
-  Encoder speed (``eval_encoder.py speed``, CPU seconds, load average 8-14 on the 2 shared cores,
-  so pessimistic by perhaps 1.5-2x): 1 thread, 1,500 bench_e2e-like texts (1-3 generated comments,
-  109 characters): 17.0 CPU s, 88 texts / CPU s; 300 short gold texts (185 characters): 40.7 texts /
-  CPU s; 100 CFPB narratives (1,112 characters, ~4 windows each): 8.4 texts / CPU s; about 9,500
-  characters per CPU s throughout. 2 threads cost more CPU (33.3 s for the 1,500 texts) for less
-  wall time (115 vs 150 s). Projected to the 1M-row month (~680k distinct comments of ~133
-  characters, 90M characters): ~9,500 CPU s (2.6 CPU hours; 7,700 s at 109 characters), against
-  the whole run's budget of 180 s and today's tagging of 31.5 CPU s; encoding only the ~10% of
-  texts the model decides (> 60 tokens, ~300+ characters): ~3,000 CPU s. Plus 750 MB of torch and
-  88 MB of weights in the install.
+  Encoder speed (``eval_encoder.py speed``, CPU seconds; two runs, at load average 8-14 and 2-5 on
+  the 2 shared cores, gave the same CPU figures within 10%; the quieter run): 1 thread, 1,500
+  bench_e2e-like texts (1-3 generated comments, 109 characters): 16.3 CPU s (16.7 s wall), 92 texts
+  / CPU s; 300 short gold texts (185 characters): 46 texts / CPU s; 100 CFPB narratives (1,112
+  characters, ~4 windows each): 9.2 texts / CPU s; about 10,000 characters per CPU s throughout.
+  2 threads cost more CPU (25.1 s for the 1,500 texts) for no less wall time on this shared machine.
+  Projected to the 1M-row month (~680k distinct comments of ~133 characters, 90M characters):
+  ~9,000 CPU s (2.5 CPU hours; 7,400 s at 109 characters), against the whole run's budget of 180 s
+  and today's tagging of 31.5 CPU s; encoding only the ~10% of texts the model decides (> 60
+  tokens, ~300+ characters): ~3,000 CPU s. An int8 or ONNX runtime might save 2-3x (not measured):
+  still 15x the budget. Plus 750 MB of torch and 88 MB of weights in the install.
 
   Decision this leaves (nothing shipped from it): within the issue's limits (CPU, offline, the
   monthly budget, training only on CFPB + permissive labels) no method measured reaches the
   targets, and neither decision on offer unblocks them: accepting torch and the encoder's cost
-  (~100x the tagging budget) buys +0.01 to +0.035 micro F1; labelling more narratives buys ~+0.02
-  per doubling. What would: (a) revising the targets to what reader-labelled single-annotator data
+  (~9,000 CPU s a month, 50x the whole run's budget) buys +0.00 to +0.035 micro F1 (+0.03 on the
+  analyst path); labelling more narratives buys ~+0.02 per doubling. What would: (a) revising the targets to what reader-labelled single-annotator data
   supports (measured: ~0.65 narratives, ~0.55 short; rate MAE <= 1.5 is met on CFPB more, pooled
   CFPB and the analyst path), and measuring inter-annotator agreement first (a second reader on
   100 texts): a micro F1 of 0.80 against one annotator may be above what two readers agree on,
