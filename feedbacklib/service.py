@@ -59,8 +59,8 @@ from .stats import (
     benjamini_hochberg,
     hi,
     lo,
-    mann_whitney,
 )
+from .stats.counted import Counted, mann_whitney_counted, rank_biserial_counted
 
 __all__ = [
     "contact_flags",
@@ -527,7 +527,8 @@ def _boot_counts(levels: np.ndarray, counts: np.ndarray, stat: str, n_resamples:
     """``(statistic, lo, hi)`` of the rows ``levels`` x ``counts`` (NaN when there are none)."""
     if counts.sum() == 0:
         return (math.nan, math.nan, math.nan)
-    value = float(_STATISTIC[stat](np.repeat(levels, counts)))
+    n = int(counts.sum())
+    value = float(_quantile_of_counts(np.cumsum(counts)[None, :], levels, n, _QUANTILE[stat])[0])
     reps = _replicates(levels, counts, stat, n_resamples, np.random.default_rng(random_state))
     low, high = C.percentile_interval(reps, C.CONFIDENCE)
     return (value, low, high)
@@ -721,7 +722,7 @@ def compare_service_from_partial(
     rows = []
     for name, _ in TIME_METRICS:
         la, lb = _levels(partial, name, ka), _levels(partial, name, kb)
-        xa, xb = np.repeat(*la), np.repeat(*lb)
+        xa, xb = Counted.of(*la), Counted.of(*lb)  # never one value per row (stats.counted)
         for stat in ("median", "p90"):
             va, lo_a, hi_a = _boot_counts(*la, stat, n_resamples, random_state)
             vb, lo_b, hi_b = _boot_counts(*lb, stat, n_resamples, random_state)
@@ -732,8 +733,8 @@ def compare_service_from_partial(
                 C.N_A: int(xa.size), C.N_B: int(xb.size),
                 C.VALUE_A: va, C.LO_A: lo_a, C.HI_A: hi_a, C.VALUE_B: vb, C.LO_B: lo_b, C.HI_B: hi_b,
                 C.DIFF: va - vb, C.DIFF_LO: dl, C.DIFF_HI: dh,
-                C.P_VALUE: mann_whitney(xa, xb) if tested else math.nan,
-                C.EFFECT_SIZE: C.rank_biserial(xa, xb) if tested else math.nan,
+                C.P_VALUE: mann_whitney_counted(xa, xb) if tested else math.nan,
+                C.EFFECT_SIZE: rank_biserial_counted(xa, xb) if tested else math.nan,
                 C.EFFECT_KIND: C.EFFECT_RANK_BISERIAL if tested else "",
             })
     ca, cb = _counts_of(partial, ka), _counts_of(partial, kb)

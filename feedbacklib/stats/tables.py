@@ -30,7 +30,7 @@ from feedbacklib.schema import (
 )
 
 from ._frame import (
-    equals_mask, group_values, known_mask, nps_points, require_column,
+    equals_mask, group_values, known_mask, require_column,
     themes_of, vendor_names,
 )
 from .columns import (
@@ -43,15 +43,19 @@ from .columns import (
     UNIT, VALUE_A, VALUE_B, VENDOR_COL,
     hi, lo, rate_column,
 )
+from .counted import (
+    Counted, bootstrap_mean_diff_counted, mann_whitney_counted, mean_interval_counted, nps_interval_counted,
+    permutation_pvalue_counted, rank_biserial_counted, welch_diff_interval_counted,
+)
 from .findings import compared_row_sentence, gap_sentence
 from .intervals import (
-    bootstrap_mean_diff, mean_interval, newcombe_diff_interval, nps_interval, share_interval, welch_diff_interval,
+    newcombe_diff_interval, share_interval,
 )
 from .settings import ALPHA, CONFIDENCE, DEFAULT_RESAMPLES, MIN_N
 from . import summaries as SU
 from .summaries import Summary, hit_column, summarise, value_counts
 from .significance import (
-    benjamini_hochberg, cohen_h, mann_whitney, permutation_pvalue, rank_biserial, two_proportion_test,
+    benjamini_hochberg, cohen_h, two_proportion_test,
 )
 
 __all__ = ["kpi_table", "compare_groups", "compare_vendors", "perception_gap", "proportion_row",
@@ -65,25 +69,24 @@ class _Summary:
 
     n: int
     n_text: int
-    csat: np.ndarray
-    nps: np.ndarray
+    csat: Counted                                  # CSAT ratings by value
+    nps: Counted                                   # 0-10 NPS ratings by value
     negative: tuple[int, int]                      # (successes, n)
     themes: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     @property
     def satisfied(self) -> tuple[int, int]:
-        return int(np.count_nonzero(self.csat >= SATISFIED_MIN_CSAT)), int(self.csat.size)
+        return self.csat.at_least(SATISFIED_MIN_CSAT), self.csat.size
 
 
 #: Which rows of a summary's tables (cells, values) form a group: a function of the table.
 _Select = Callable[[pd.DataFrame], np.ndarray] | None
 
 
-def _values(summary: Summary, score: str, select: _Select) -> np.ndarray:
-    """The group's ``score`` values (ascending; the statistics read them in any order)."""
+def _values(summary: Summary, score: str, select: _Select) -> Counted:
+    """The group's ``score`` values by value (never one per row: :mod:`~feedbacklib.stats.counted`)."""
     table = summary.values.get(score)
-    levels, counts = value_counts(summary, score, None if select is None or table is None else select(table))
-    return np.repeat(levels, counts)
+    return Counted(*value_counts(summary, score, None if select is None or table is None else select(table)))
 
 
 def _group(summary: Summary, select: _Select, themes: Sequence[str]) -> _Summary:
@@ -192,10 +195,10 @@ def kpi_table_from_summary(
     for label, select in parts:
         s = _group(summary, select, theme_ids)
         row: dict[str, object] = {GROUP: label, N: s.n, N_TEXT: s.n_text, CSAT_N: int(s.csat.size)}
-        row[CSAT_MEAN], row[lo(CSAT_MEAN)], row[hi(CSAT_MEAN)] = mean_interval(s.csat)
+        row[CSAT_MEAN], row[lo(CSAT_MEAN)], row[hi(CSAT_MEAN)] = mean_interval_counted(s.csat)
         row[SATISFIED_SHARE], row[lo(SATISFIED_SHARE)], row[hi(SATISFIED_SHARE)] = share_interval(*s.satisfied)
         row[NPS_N] = int(s.nps.size)
-        row[NPS_SCORE], row[lo(NPS_SCORE)], row[hi(NPS_SCORE)] = nps_interval(
+        row[NPS_SCORE], row[lo(NPS_SCORE)], row[hi(NPS_SCORE)] = nps_interval_counted(
             s.nps, n_resamples, random_state)
         row[NEGATIVE_SHARE], row[lo(NEGATIVE_SHARE)], row[hi(NEGATIVE_SHARE)] = share_interval(*s.negative)
         for t in theme_ids:
@@ -227,28 +230,28 @@ def _metric_rows(sa: _Summary, sb: _Summary, themes: Sequence[str],
     rows.append({METRIC: SATISFIED_SHARE, THEME: "", UNIT: "share of ratings 4-5 (0-1)",
                  **proportion_row(*sa.satisfied, *sb.satisfied, 1.0)})
 
-    va, la, ha = mean_interval(sa.csat)
-    vb, lb, hb = mean_interval(sb.csat)
-    d, dl, dh = welch_diff_interval(sa.csat, sb.csat)
+    va, la, ha = mean_interval_counted(sa.csat)
+    vb, lb, hb = mean_interval_counted(sb.csat)
+    d, dl, dh = welch_diff_interval_counted(sa.csat, sb.csat)
     rows.append({
         METRIC: CSAT_MEAN, THEME: "", KIND: KIND_MEAN, UNIT: "mean CSAT (1-5)",
         N_A: int(sa.csat.size), N_B: int(sb.csat.size),
         VALUE_A: va, LO_A: la, HI_A: ha, VALUE_B: vb, LO_B: lb, HI_B: hb,
         DIFF: d, DIFF_LO: dl, DIFF_HI: dh,
-        P_VALUE: mann_whitney(sa.csat, sb.csat),
-        EFFECT_SIZE: rank_biserial(sa.csat, sb.csat), EFFECT_KIND: EFFECT_RANK_BISERIAL,
+        P_VALUE: mann_whitney_counted(sa.csat, sb.csat),
+        EFFECT_SIZE: rank_biserial_counted(sa.csat, sb.csat), EFFECT_KIND: EFFECT_RANK_BISERIAL,
     })
 
-    pa, pb = nps_points(sa.nps), nps_points(sb.nps)
-    va, la, ha = nps_interval(sa.nps, n_resamples, random_state)
-    vb, lb, hb = nps_interval(sb.nps, n_resamples, random_state)
-    dl, dh = bootstrap_mean_diff(pa, pb, n_resamples, CONFIDENCE, random_state)
+    pa, pb = sa.nps.points(), sb.nps.points()
+    va, la, ha = nps_interval_counted(sa.nps, n_resamples, random_state)
+    vb, lb, hb = nps_interval_counted(sb.nps, n_resamples, random_state)
+    dl, dh = bootstrap_mean_diff_counted(pa, pb, n_resamples, CONFIDENCE, random_state)
     rows.append({
         METRIC: NPS_SCORE, THEME: "", KIND: KIND_NPS, UNIT: "NPS (-100 to 100)",
         N_A: int(pa.size), N_B: int(pb.size),
         VALUE_A: va, LO_A: la, HI_A: ha, VALUE_B: vb, LO_B: lb, HI_B: hb,
         DIFF: va - vb, DIFF_LO: dl, DIFF_HI: dh,
-        P_VALUE: permutation_pvalue(pa, pb, n_resamples, random_state),
+        P_VALUE: permutation_pvalue_counted(pa, pb, n_resamples, random_state),
         EFFECT_SIZE: math.nan, EFFECT_KIND: "",
     })
 
