@@ -300,7 +300,7 @@ def customer_parts(rows: pd.DataFrame, month: str, cfg: Config, *, since: pd.Tim
     do on the whole month: the report month against the earlier contacts since ``since`` within the
     month's ``window``; each earlier month against every contact at hand (``pool_window``).
     """
-    stored = rows[STORED].to_numpy(dtype=bool) if STORED in rows.columns else np.zeros(len(rows), dtype=bool)
+    stored = rows[STORED].eq(True).to_numpy(dtype=bool) if STORED in rows.columns else np.zeros(len(rows), dtype=bool)
     months = rows[S.MONTH].astype("string")
     is_month = months.eq(month).fillna(False).to_numpy(dtype=bool) & ~stored
     past = months.lt(month).fillna(False).to_numpy(dtype=bool) & ~stored
@@ -353,7 +353,8 @@ class CustomerRows:
         frame = rows[[c for c in SERVICE_COLUMNS if c in rows.columns]]
         frame = frame[frame[S.MONTH].astype("string").le(self.month).fillna(False).to_numpy(dtype=bool)]
         earlier = frame[S.MONTH].astype("string").lt(self.month).fillna(False).to_numpy(dtype=bool)
-        return frame.reset_index(drop=True), _windows(frame, earlier, self.since)
+        frame = frame.assign(**{STORED: False}).reset_index(drop=True)
+        return frame, _windows(frame, earlier, self.since)
 
 
 class StoredContacts:

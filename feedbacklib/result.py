@@ -501,12 +501,14 @@ __all__ += ["history_from_parts", "result_from_parts"]
 
 
 def history_from_parts(run: RunParts, customers: CustomerParts, themes: list[str], *, store: HistoryStore | None,
-                       stored_months: Sequence[str], min_n: int) -> tuple[History, dict[str, dict[str, pd.DataFrame]]]:
+                       stored_months: Sequence[str], min_n: int,
+                       month_dtype: Any = "string") -> tuple[History, dict[str, dict[str, pd.DataFrame]]]:
     """:func:`~feedbacklib.history.build_history` from the parts of a run whose rows stay on the workers:
     the earlier months of the input (``run.earlier``, their service partials in ``customers.earlier``)
     as the aggregates :func:`~feedbacklib.history.month_aggregates` makes of their rows, plus the stored
     months' aggregates. The earlier contacts stay on the workers (they were used there, in the
-    customer-key shuffle): ``History.contacts`` is empty."""
+    customer-key shuffle): ``History.contacts`` is empty. ``month_dtype``: the rows' month column's
+    (the theme counts of rows keep it)."""
     stored = {m: {name: store.read_aggregate(m, name) for name in AGGREGATES} for m in stored_months} \
         if store is not None else {}
     fresh: dict[str, dict[str, pd.DataFrame]] = {}
@@ -516,7 +518,8 @@ def history_from_parts(run: RunParts, customers: CustomerParts, themes: list[str
             raise ValueError(f"The customer-key shuffle returned no service partial for the earlier month {m}.")
         kpis = month_kpi_table_from_summary(parts.summary, service_kpis_from_partial(service, min_n=min_n), m,
                                             themes=themes, min_n=min_n)
-        fresh[m] = {"theme_counts": theme_counts_from_summary(parts.summary, themes, by=S.SERVICE_MODEL, month=m),
+        counts = theme_counts_from_summary(parts.summary, themes, by=S.SERVICE_MODEL, month=m)
+        fresh[m] = {"theme_counts": counts.astype({S.MONTH: month_dtype}),
                     "kpis": kpis, "uncovered": uncovered_sample_of(parts.shown.uncovered, m)}
     return History.of_months({**stored, **fresh}), fresh
 
@@ -537,7 +540,7 @@ def result_from_parts(month: str, cfg: Config, taxonomy: Taxonomy, run: RunParts
     volumes = {**(volumes or {}), month: run.rows}
     thin = thin_reason(month, volumes, min_group_size=min_n)
     history, fresh = history_from_parts(run, customers, themes, store=store, stored_months=stored_months,
-                                        min_n=min_n)
+                                        min_n=min_n, month_dtype=frame[S.MONTH].dtype)
     shown = replace(run.month.shown, service=customers.service, volume=customers.volume)
     parts = replace(run.month, shown=shown)
     tables = month_tables_from_parts(parts, history, month, cfg, taxonomy, quarantine=quarantine)
