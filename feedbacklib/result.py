@@ -544,8 +544,8 @@ def result_from_parts(month: str, cfg: Config, taxonomy: Taxonomy, run: RunParts
     shown = replace(run.month.shown, service=customers.service, volume=customers.volume)
     parts = replace(run.month, shown=shown)
     tables = month_tables_from_parts(parts, history, month, cfg, taxonomy, quarantine=quarantine)
-    tables["emerging"] = emerging_from_parts(shown.uncovered, lambda models: [emerging_counts(models)], history,
-                                             month)
+    uncovered = shown.uncovered if shown.uncovered is not None else uncovered_partial(frame)
+    tables["emerging"] = emerging_from_parts(uncovered, lambda models: [emerging_counts(models)], history, month)
     result = MonthResult(month=month, config=cfg, taxonomy=taxonomy, frame=frame, history=history,
                          quarantine=quarantine, quality=quality, timings=timings, thin=thin,
                          row_parts=tuple(row_parts), **tables)
