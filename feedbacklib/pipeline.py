@@ -257,8 +257,9 @@ def _result_on_workers(engine: Any, annotated: Any, month: str, cfg: Config, tax
         if store is not None and month in annotated.staged and store.stage is not False:
             row_parts = (_STORE_PARTS,)
         elif getattr(engine, "rows_dir", None):
-            parts = Path(engine.rows_dir).glob("part-*.parquet")
-            row_parts = tuple(str(p) for p in sorted(parts))
+            # this run's parts only (one per partition, as the engine names them), not older files of the folder
+            parts = (Path(engine.rows_dir) / f"part-{n:05d}.parquet" for n in range(len(handle)))
+            row_parts = tuple(str(p) for p in parts if p.exists())
         else:
             log.warning("%s engine: the month's rows are brought back to the client for feedback.parquet (no "
                         "history store holds them and no rows_dir was given: set one to keep them on the "

@@ -285,6 +285,7 @@ def month_tables(current: pd.DataFrame, history: History, month: str, cfg: Confi
     parts = month_parts(current, month, themes, cfg, contacts=history.contacts)
     out = month_tables_from_parts(parts, history, month, cfg, taxonomy, quarantine=quarantine)
     out["emerging"] = emerging_themes(current, history, month)
+    out["uncovered"] = parts.shown.uncovered  # the store's uncovered sample (MonthResult.aggregates)
     return out
 
 
@@ -341,8 +342,6 @@ def month_tables_from_parts(parts: MonthParts, history: History, month: str, cfg
     out.update(theme_errors(taxonomy, out["theme_counts"], month))
     out["quarantine_reasons"] = reason_counts(quarantine if quarantine is not None else pd.DataFrame())
     out.update(shown_tables(shown, out, min_n=min_n, service=service))
-    if shown.uncovered is not None:
-        out["uncovered"] = shown.uncovered
     return out
 
 
@@ -548,7 +547,7 @@ def result_from_parts(month: str, cfg: Config, taxonomy: Taxonomy, run: RunParts
     tables["emerging"] = emerging_from_parts(uncovered, lambda models: [emerging_counts(models)], history, month)
     result = MonthResult(month=month, config=cfg, taxonomy=taxonomy, frame=frame, history=history,
                          quarantine=quarantine, quality=quality, timings=timings, thin=thin,
-                         row_parts=tuple(row_parts), **tables)
+                         row_parts=tuple(row_parts), uncovered=uncovered, **tables)
     if store is not None:
         meta = {"taxonomy": taxonomy_fingerprint(taxonomy)}
         months = {**fresh, **({} if thin else {month: result.aggregates()})}
