@@ -15,10 +15,11 @@ folder.
 What one run measures (in a fresh process, ``make bench`` starts one per size and engine):
 
 - ``run_month`` (read, clean, themes, sentiment, comparisons; no notebook) on the folder, or with
-  ``--summaries-only`` the Dask engine alone with ``collect_rows=False``: the rows stay on the
-  workers (written to a Parquet folder), the client receives the per-file counts, the
-  quarantine and the month's ``MonthParts`` (``engines.MonthPartsStep``), and computes the
-  tables they give (``pipeline.tables_from_parts``, timed as ``tables_from_parts``);
+  ``--summaries-only`` the Dask engine with ``collect_rows=False`` (and ``work_dir``, ``rows_dir``):
+  the rows stay on the workers, the client receives the per-file counts, the quarantine, each
+  partition's ``RunParts``, the customer-key shuffle's ``CustomerParts`` and the emerging themes'
+  counts, and makes the whole MonthResult from them (``kpis.json`` digest as for a full run;
+  ``client_rows`` is 0);
 - ``cpu_s``: user + system seconds of this process and of every child it waited for
   (``getrusage(RUSAGE_SELF)`` + ``getrusage(RUSAGE_CHILDREN)``, read after the local cluster
   is closed, so the Dask worker processes and the forked tagging/sentiment pools are in it);
@@ -250,8 +251,7 @@ def tables_digest(tables: dict, names: tuple[str, ...] = PARTS_TABLES) -> str:
 
 
 def bench(rows: int, folder: Path, engine: str, *, workers: int, memory_limit: str, summaries_only: bool,
-          progress: Path | None = None) -> dict:
-    from feedbacklib.config import load_config
+          progress: Path | None = None, kpis_out: Path | None = None) -> dict:
     from feedbacklib.pipeline import kpis_document, run_month
 
     config = ROOT / "feedback.toml"
@@ -271,29 +271,23 @@ def bench(rows: int, folder: Path, engine: str, *, workers: int, memory_limit: s
             out["cluster_start_s"] = round(time.perf_counter() - t0, 2)
         try:
             if summaries_only:
-                from feedbacklib.engines import MonthPartsStep, make_engine
-                from feedbacklib.pipeline import tables_from_parts
-                from feedbacklib.themes import load_taxonomy
-
-                cfg = load_config(config)
-                taxonomy = load_taxonomy(cfg.taxonomy)
-                timings: dict[str, float] = {}
-                eng = make_engine("dask", client, rows_dir=str(Path(tmp) / "rows"), collect_rows=False,
-                                  work_dir=str(Path(tmp) / "work"))
-                with eng.session():
-                    cleaned = eng.clean(folder, cfg, timings)
-                    done = eng.annotate(cleaned, MONTH, taxonomy, timings=timings, summary=MonthPartsStep(cfg))
-                t1 = time.perf_counter()
-                tables = tables_from_parts(done.summary, MONTH, cfg, taxonomy, quarantine=cleaned.quarantine)
-                timings["tables_from_parts"] = round(time.perf_counter() - t1, 2)
-                out["stages_s"] = timings
-                out["rows_kept"] = int(sum(cleaned.volumes.values()))
-                out["rows_quarantined"] = int(len(cleaned.quarantine))
-                out["summary_cells"] = int(len(done.summary.summary.cells))
+                # the whole run_month with the rows left on the workers: the MonthResult (kpis.json) from the
+                # partitions' parts, the customer-key shuffle and the emerging themes' second round
+                options = {"collect_rows": False, "rows_dir": str(Path(tmp) / "rows"),
+                           "work_dir": str(Path(tmp) / "work")}
+                result = run_month(MONTH, folder, config, engine="dask", scheduler=client, engine_options=options)
+                doc = json.dumps(kpis_document(result), indent=2, sort_keys=False, default=str)
+                out["stages_s"] = dict(result.timings)
+                out["rows_kept"] = int(sum(result.quality["rows_kept"]))
+                out["rows_quarantined"] = int(len(result.quarantine))
+                out["client_rows"] = int(len(result.frame))  # 0: the month's rows never reached the client
+                out["kpis_sha256"] = hashlib.sha256(doc.encode()).hexdigest()
+                tables = {name: getattr(result, name) for name in PARTS_TABLES}
                 out["tables_sha256"] = tables_digest(tables)
                 out["table_digests"] = {name: tables_digest(tables, (name,))[:12] for name in PARTS_TABLES}
-                out["kpis_sha256"] = out["tables_sha256"]
-                out["responses"] = int(done.summary.rows)
+                out["responses"] = int(result.volume.responses)
+                if kpis_out is not None:
+                    kpis_out.write_text(doc + "\n")
             else:
                 result = run_month(MONTH, folder, config, engine=engine, scheduler=client)
                 doc = json.dumps(kpis_document(result), indent=2, sort_keys=False, default=str)
@@ -306,6 +300,8 @@ def bench(rows: int, folder: Path, engine: str, *, workers: int, memory_limit: s
                 out["table_digests"] = {name: tables_digest(tables, (name,))[:12] for name in PARTS_TABLES}
                 out["months_in_input"] = sorted(str(m) for m in result.kpi_tables["month"].unique())
                 out["responses"] = int(len(result.frame))
+                if kpis_out is not None:
+                    kpis_out.write_text(doc + "\n")
         finally:
             if client is not None:
                 client.close()
@@ -337,6 +333,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="run on the first SUBSET rows' files only (e.g. the first 1M rows of the 10M month)")
     p.add_argument("--progress", type=Path, default=None,
                    help="write the figures so far to this JSON file every 15 s (a long run stopped early)")
+    p.add_argument("--kpis-out", type=Path, default=None, help="also write the run's kpis.json there (to diff)")
     p.add_argument("--prepare", action="store_true", help="only make the input folder")
     args = p.parse_args(argv)
     os.environ.setdefault("FEEDBACK_PII_SALT", "benchmark-salt-not-secret")
@@ -353,7 +350,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.subset:
         folder, rows = subset_folder(folder, args.subset, args.per_file), args.subset
     result = bench(rows, folder, args.engine, workers=args.workers, memory_limit=args.memory_limit,
-                   summaries_only=args.summaries_only, progress=args.progress)
+                   summaries_only=args.summaries_only, progress=args.progress, kpis_out=args.kpis_out)
     result["texts"] = args.texts
     text = json.dumps(result, indent=2)
     print(text)

@@ -16,16 +16,21 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 
 from .config import Config, load_config
-from .history import AGGREGATES, HISTORY_DIR, History, HistoryStore, taxonomy_fingerprint
+from .history import AGGREGATES, CONTACT_DAYS, HISTORY_DIR, ROWS, History, HistoryStore, taxonomy_fingerprint
 from .io._common import is_url
-from .result import TIMINGS_FILE, MonthResult, build_result, kpis_document, month_tables_from_parts, save_outputs  # noqa: F401
+from .result import (  # noqa: F401
+    TIMINGS_FILE, MonthResult, build_result, kpis_document, month_tables_from_parts, result_from_parts, save_outputs,
+)
 from .errors import NoDataError
 from .months import as_date, resolve_month, thin_reason
-from .engines import FIT_SAMPLE, Engine, MonthPartsStep, RowStaging, SummaryStep, make_engine, month_volumes, resolve_engine, tag_frame
-from .parts import MonthParts
-from .progress import progress_bar
+from .engines import FIT_SAMPLE, Engine, RowStaging, RunPartsStep, SummaryStep, make_engine, month_volumes, resolve_engine, tag_frame
+from .parts import (
+    ContactWindows, CustomerParts, CustomerRows, CustomerStep, EmergingCountsStep, MonthParts, RunParts, StoredContacts,
+)
+from .progress import StepTimer, progress_bar
 from .themes import load_taxonomy
 
 __all__ = ["MonthResult", "run_month", "save_outputs", "month_volumes", "report_month", "tag_frame", "FIT_SAMPLE",
@@ -194,18 +199,77 @@ def _run_month(engine: Engine, month: str, folder: Path | str, cfg: Config, timi
         # build_result adds the aggregates, and an error anywhere commits nothing.
         with (store.transaction() if store is not None else contextlib.nullcontext()):
             staging = _row_staging(store, taxonomy, month, stored, {**baseline, **cleaned.volumes}, cfg)
-            if summary is None and not getattr(engine, "collect_rows", True):
-                summary = MonthPartsStep(cfg)  # the rows stay on the workers: the month's parts come back
+            no_rows = not getattr(engine, "collect_rows", True)
+            if summary is None and no_rows:
+                summary = RunPartsStep(cfg)  # the rows stay on the workers: each partition's parts come back
             annotated = engine.annotate(cleaned, month, taxonomy, skip_months=stored, timings=timings, bar=bar,
                                         summary=summary, staging=staging)
             if store is not None:
                 store.staged_rows.update(annotated.staged)
             frame = annotated.frame
             if frame is None:
-                raise ValueError(_rows_needed(engine.name, annotated.summary, month, cfg, taxonomy))
-            result = build_result(month, cfg, taxonomy, frame, cleaned.quarantine, cleaned.quality, timings, bar,
-                                  store=store, stored_months=stored, volumes={**baseline, **cleaned.volumes})
+                result = _result_on_workers(engine, annotated, month, cfg, taxonomy, cleaned, timings, bar, store,
+                                            stored, {**baseline, **cleaned.volumes})
+            else:
+                result = build_result(month, cfg, taxonomy, frame, cleaned.quarantine, cleaned.quality, timings, bar,
+                                      store=store, stored_months=stored, volumes={**baseline, **cleaned.volumes})
+    if result.row_parts == (_STORE_PARTS,) and store is not None:  # committed (or staged) only now: list them
+        result = dataclasses.replace(result, row_parts=_store_parts(store, month))
     return dataclasses.replace(result, skipped=list(cleaned.skipped), rows=frame if keep_rows else None)
+
+
+#: Placeholder in ``MonthResult.row_parts`` until the store's transaction has put the month's parts in place.
+_STORE_PARTS = "<history store>"
+
+
+def _store_parts(store: HistoryStore, month: str) -> tuple[str, ...]:
+    """The part files of ``month``'s rows: in the report run's staging folder, else in the store."""
+    folder = (store.stage if isinstance(store.stage, Path) else store.root) / ROWS / f"month={month}"
+    parts = sorted(folder.glob("part-*.parquet"), key=lambda p: int(p.stem[len("part-"):] or 0))
+    return tuple(str(p) for p in parts)
+
+
+def _result_on_workers(engine: Any, annotated: Any, month: str, cfg: Config, taxonomy: Any, cleaned: Any,
+                       timings: dict[str, float], bar: Any, store: HistoryStore | None, stored: list[str],
+                       volumes: dict[str, int]) -> MonthResult:
+    """The MonthResult of a run whose rows stayed on the engine's workers (``collect_rows=False``): the
+    partitions' :class:`~feedbacklib.parts.RunParts`, a shuffle on the customer key for the service KPIs
+    and the volume (:class:`~feedbacklib.parts.CustomerParts`, with the stored months' contacts read by
+    the workers), and the emerging themes' second round on the partitions; the client never holds the
+    month's rows. ``feedback.parquet`` is written from the rows' part files: the history store's when
+    the workers staged the month there, else the engine's ``rows_dir``; without either, the month's
+    rows are brought back for it (logged)."""
+    run, handle = annotated.summary, annotated.rows
+    if not isinstance(run, RunParts):
+        raise ValueError(f"The {engine.name} engine left the rows on its workers but returned "
+                         f"{type(run).__name__} instead of the RunParts of each partition: run it with "
+                         "summary=None (run_month chooses RunPartsStep).")
+    with StepTimer(timings, "compare", bar):
+        since = None if pd.isna(run.first_received) else run.first_received - pd.Timedelta(days=CONTACT_DAYS)
+        extra = [StoredContacts(str(store.root), m, since) for m in stored[-2:]] if store is not None else []
+
+        def make_step(info: ContactWindows) -> CustomerStep:
+            return CustomerStep(month, cfg, since, run.window + info.recent, info.pool)
+
+        customers = engine.by_customer(handle, CustomerRows(month, since), make_step, extra) or CustomerParts()
+        frame = engine.empty_rows(handle, month)
+        row_parts: tuple[str, ...] = ()
+        if store is not None and month in annotated.staged and store.stage is not False:
+            row_parts = (_STORE_PARTS,)
+        elif getattr(engine, "rows_dir", None):
+            # this run's parts only (one per partition, as the engine names them), not older files of the folder
+            parts = (Path(engine.rows_dir) / f"part-{n:05d}.parquet" for n in range(len(handle)))
+            row_parts = tuple(str(p) for p in parts if p.exists())
+        else:
+            log.warning("%s engine: the month's rows are brought back to the client for feedback.parquet (no "
+                        "history store holds them and no rows_dir was given: set one to keep them on the "
+                        "workers)", engine.name)
+            frame = engine.month_rows(handle, month)
+        result = result_from_parts(month, cfg, taxonomy, run, customers,
+                                   lambda models: engine.map_rows(handle, EmergingCountsStep(month, models)),
+                                   frame, cleaned.quarantine, cleaned.quality, timings, store=store,
+                                   stored_months=stored, volumes=volumes, row_parts=row_parts)
+    return result
 
 
 def tables_from_parts(parts: MonthParts, month: str, cfg: Config, taxonomy: Any, *,
@@ -217,20 +281,6 @@ def tables_from_parts(parts: MonthParts, month: str, cfg: Config, taxonomy: Any,
     stored = {m: {name: store.read_aggregate(m, name) for name in AGGREGATES} for m in stored_months} \
         if store is not None else {}
     return month_tables_from_parts(parts, History.of_months(stored), month, cfg, taxonomy, quarantine=quarantine)
-
-
-def _rows_needed(engine: str, parts: Any, month: str, cfg: Config, taxonomy: Any) -> str:
-    """Why a run whose rows stayed on the workers cannot make the MonthResult yet (which tables need rows)."""
-    have: set[str] = set()
-    if isinstance(parts, MonthParts):
-        have = set(tables_from_parts(parts, month, cfg, taxonomy))
-    own = {"month", "config", "taxonomy", "frame", "history", "quarantine", "quality", "timings", "thin", "skipped",
-           "rows"}
-    missing = [f.name for f in dataclasses.fields(MonthResult) if f.name not in have | own]
-    return (f"The {engine} engine left the rows on its workers (collect_rows=False): the month's parts give "
-            f"{len(have)} of the report's tables, but {', '.join(missing)} still need the rows (issue 19: their "
-            "parts are not in MonthParts yet). Run the report with collect_rows=True, or compute the tables the "
-            "parts give with pipeline.tables_from_parts.")
 
 
 def _row_staging(store: HistoryStore | None, taxonomy: Any, month: str, stored: list[str], volumes: dict[str, int],

@@ -12,12 +12,14 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from . import schema as S
 from .emerging import UncoveredPartial, emerging_from_counts, find_emerging, fit_emerging, uncovered_partial
@@ -38,14 +40,14 @@ from .stats.tables import (
     compare_groups_from_summary, compare_vendors_from_summary, kpi_table_from_summary, perception_gap_from_summary,
 )
 from .config import Config
-from .parts import MonthParts, ShownParts, month_parts
+from .parts import CustomerParts, MonthParts, RunParts, ShownParts, month_parts
 from .stats.drivers import drivers_from_summary
 from .service import compare_service_from_partial, service_kpis_from_partial
 from .history import (
     History, HistoryStore, build_history, monthly_theme_rates_from_counts, taxonomy_fingerprint,
     theme_counts_from_summary,
     uncovered_sample,
-    theme_trends_from_counts,
+    theme_trends_from_counts, UNCOVERED_SAMPLE, AGGREGATES, uncovered_sample_of,
 )
 from .trends import kpi_trends_from_tables, month_kpi_table_from_summary
 from .months import thin_reason
@@ -145,6 +147,12 @@ class MonthResult:
     #: Every month's rows processed in this run (the month included), only with
     #: ``run_month(..., keep_rows=True)`` (analysts' multi-month frames); None in the report.
     rows: pd.DataFrame | None = None
+    #: The month's :class:`~feedbacklib.emerging.UncoveredPartial` (the store's uncovered sample).
+    uncovered: UncoveredPartial | None = None
+    #: With the rows left on the Dask workers (``frame`` then has no rows, only the columns): the Parquet
+    #: files that hold the month's rows (the history store's part files, or the engine's ``rows_dir``),
+    #: from which :func:`save_outputs` writes ``feedback.parquet``.
+    row_parts: tuple[str, ...] = ()
 
     @property
     def theme_ids(self) -> list[str]:
@@ -160,8 +168,13 @@ class MonthResult:
         def this_month(table: pd.DataFrame) -> pd.DataFrame:
             return table[(table[S.MONTH] == self.month).to_numpy(dtype=bool)].reset_index(drop=True)
 
+        if self.uncovered is not None and self.uncovered.k >= UNCOVERED_SAMPLE:
+            top = self.uncovered.sample.head(UNCOVERED_SAMPLE)  # in hash order: the bottom-k of a bottom-k
+            uncovered = uncovered_sample_of(UncoveredPartial(UNCOVERED_SAMPLE, self.uncovered.total, top), self.month)
+        else:
+            uncovered = uncovered_sample(self.frame, self.month)
         return {"theme_counts": this_month(self.theme_counts), "kpis": this_month(self.kpi_tables),
-                "uncovered": uncovered_sample(self.frame, self.month)}
+                "uncovered": uncovered}
 
 
 def previous_month(history: History, month: str) -> str | None:
@@ -272,6 +285,7 @@ def month_tables(current: pd.DataFrame, history: History, month: str, cfg: Confi
     parts = month_parts(current, month, themes, cfg, contacts=history.contacts)
     out = month_tables_from_parts(parts, history, month, cfg, taxonomy, quarantine=quarantine)
     out["emerging"] = emerging_themes(current, history, month)
+    out["uncovered"] = parts.shown.uncovered  # the store's uncovered sample (MonthResult.aggregates)
     return out
 
 
@@ -419,7 +433,7 @@ def kpis_document(result: MonthResult) -> dict[str, Any]:
     return {
         "schema_version": 1,
         "month": result.month,
-        "responses": int(len(result.frame)),
+        "responses": int(result.volume.responses),
         "thin": result.thin is not None,
         "thin_reason": result.thin,
         "min_group_size": result.config.min_group_size,
@@ -455,8 +469,90 @@ def save_outputs(result: MonthResult, output_dir: str | Path | None) -> dict[str
         "kpis": out / "kpis.json",
         "quarantine": out / "quarantine.csv",
     }
-    result.frame.to_parquet(paths["feedback"], index=False)
+    if result.row_parts:
+        _feedback_from_parts(result, paths["feedback"])
+    else:
+        result.frame.to_parquet(paths["feedback"], index=False)
     paths["kpis"].write_text(json.dumps(kpis_document(result), indent=2, sort_keys=False) + "\n", encoding="utf-8")
     neutralise_formulas(result.quarantine).to_csv(paths["quarantine"], index=False, encoding="utf-8")
     (out / TIMINGS_FILE).write_text(json.dumps(result.timings), encoding="utf-8")
     return paths
+
+
+def _feedback_from_parts(result: MonthResult, path: Path) -> None:
+    """``feedback.parquet`` from the Parquet parts holding the month's rows (``result.row_parts``), one part
+    in memory at a time: the month's rows (a part may hold other months'), the columns and dtypes of
+    ``result.frame``; rows in part order (input file order), each part in time order."""
+    like = result.frame
+    schema = pa.Schema.from_pandas(like, preserve_index=False)
+    with pq.ParquetWriter(path, schema) as writer:
+        for part in result.row_parts:
+            rows = pq.read_table(part).to_pandas()
+            if S.MONTH in rows.columns:
+                rows = rows[(rows[S.MONTH].astype("string") == result.month).fillna(False).to_numpy(dtype=bool)]
+            else:  # a history store part: the month is the partition's
+                rows = rows.assign(**{S.MONTH: result.month})
+            rows = rows.reindex(columns=like.columns).astype(like.dtypes.to_dict())
+            writer.write_table(pa.Table.from_pandas(rows, schema=schema, preserve_index=False))
+
+
+__all__ += ["history_from_parts", "result_from_parts"]
+
+
+def history_from_parts(run: RunParts, customers: CustomerParts, themes: list[str], *, store: HistoryStore | None,
+                       stored_months: Sequence[str], min_n: int,
+                       month_dtype: Any = "string") -> tuple[History, dict[str, dict[str, pd.DataFrame]]]:
+    """:func:`~feedbacklib.history.build_history` from the parts of a run whose rows stay on the workers:
+    the earlier months of the input (``run.earlier``, their service partials in ``customers.earlier``)
+    as the aggregates :func:`~feedbacklib.history.month_aggregates` makes of their rows, plus the stored
+    months' aggregates. The earlier contacts stay on the workers (they were used there, in the
+    customer-key shuffle): ``History.contacts`` is empty. ``month_dtype``: the rows' month column's
+    (the theme counts of rows keep it)."""
+    stored = {m: {name: store.read_aggregate(m, name) for name in AGGREGATES} for m in stored_months} \
+        if store is not None else {}
+    fresh: dict[str, dict[str, pd.DataFrame]] = {}
+    for m, parts in sorted(run.earlier.items()):
+        service = customers.earlier.get(m)
+        if service is None:
+            raise ValueError(f"The customer-key shuffle returned no service partial for the earlier month {m}.")
+        kpis = month_kpi_table_from_summary(parts.summary, service_kpis_from_partial(service, min_n=min_n), m,
+                                            themes=themes, min_n=min_n)
+        counts = theme_counts_from_summary(parts.summary, themes, by=S.SERVICE_MODEL, month=m)
+        fresh[m] = {"theme_counts": counts.astype({S.MONTH: month_dtype}),
+                    "kpis": kpis, "uncovered": uncovered_sample_of(parts.shown.uncovered, m)}
+    return History.of_months({**stored, **fresh}), fresh
+
+
+def result_from_parts(month: str, cfg: Config, taxonomy: Taxonomy, run: RunParts, customers: CustomerParts,
+                      emerging_counts: Callable, frame: pd.DataFrame, quarantine: pd.DataFrame,
+                      quality: pd.DataFrame, timings: dict[str, float], *, store: HistoryStore | None = None,
+                      stored_months: Sequence[str] = (), volumes: dict[str, int] | None = None,
+                      row_parts: Sequence[str] = ()) -> MonthResult:
+    """:func:`build_result` for a run whose rows stay on the engine's workers: every table from the
+    partitions' :class:`~feedbacklib.parts.RunParts` and the customer-key shuffle's
+    :class:`~feedbacklib.parts.CustomerParts`; the emerging themes' second round is
+    ``emerging_counts(models)`` (the partitions' counts, added up where they are). ``frame``: the
+    month's columns without rows. The earlier months' and the month's aggregates go to ``store`` (their
+    rows were staged there by the workers)."""
+    themes = list(taxonomy.ids)
+    min_n = cfg.min_group_size
+    volumes = {**(volumes or {}), month: run.rows}
+    thin = thin_reason(month, volumes, min_group_size=min_n)
+    history, fresh = history_from_parts(run, customers, themes, store=store, stored_months=stored_months,
+                                        min_n=min_n, month_dtype=frame[S.MONTH].dtype)
+    shown = replace(run.month.shown, service=customers.service, volume=customers.volume)
+    parts = replace(run.month, shown=shown)
+    tables = month_tables_from_parts(parts, history, month, cfg, taxonomy, quarantine=quarantine)
+    uncovered = shown.uncovered if shown.uncovered is not None else uncovered_partial(frame)
+    tables["emerging"] = emerging_from_parts(uncovered, lambda models: [emerging_counts(models)], history, month)
+    result = MonthResult(month=month, config=cfg, taxonomy=taxonomy, frame=frame, history=history,
+                         quarantine=quarantine, quality=quality, timings=timings, thin=thin,
+                         row_parts=tuple(row_parts), uncovered=uncovered, **tables)
+    if store is not None:
+        meta = {"taxonomy": taxonomy_fingerprint(taxonomy)}
+        months = {**fresh, **({} if thin else {month: result.aggregates()})}
+        for m, aggregates in months.items():
+            if thin_reason(m, volumes, min_group_size=min_n):
+                continue
+            store.write_month(m, None, metadata=meta, aggregates=aggregates)
+    return result

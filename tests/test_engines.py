@@ -468,10 +468,135 @@ def test_rows_left_on_the_workers_give_the_pandas_tables_from_parts(generated, g
                                       check_dtype=False, obj=name)
 
 
-def test_run_month_without_rows_names_the_tables_that_still_need_them(generated, dask_client, salt_env):
+@pytest.fixture(scope="module")
+def dask_processes(salt_env):
+    """A LocalCluster of 2 worker processes (the salt set before they start): every step of a run whose
+    rows stay on the workers must pickle to another process."""
+    distributed = pytest.importorskip("distributed")
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0")
+    client = distributed.Client(cluster)
+    try:
+        yield client
+    finally:
+        client.close()
+        cluster.close()
+
+
+NO_ROWS = {"collect_rows": False}
+#: The report's sections, as the report notebook calls them.
+SECTIONS = ("executive_summary", "headline_tiles", "vendor_table", "fix_first_section", "call_list", "recognition",
+            "appendix_contents", "comparison_table", "vendor_detail", "team_section", "theme_chart",
+            "sentiment_chart", "drivers_table", "perception_gap_table", "theme_trend_table", "emerging_themes",
+            "quotes", "data_quality", "method_notes")
+
+
+def _renders(result) -> None:
+    from feedbacklib import report
+
+    html = [report.title_block(result, "2026-11-02")] + [getattr(report, name)(result) for name in SECTIONS]
+    text = "".join(str(getattr(h, "data", h)) for h in html)
+    assert len(text) > 10_000 and "Traceback" not in text
+
+
+def _sorted_rows(path: Path) -> pd.DataFrame:
+    return pd.read_parquet(path).sort_values(S.RESPONSE_ID, kind="stable").reset_index(drop=True)
+
+
+def test_sample_with_rows_on_the_workers_is_the_pandas_month(dask_processes, sample_result, tmp_path):
+    """The sample (July to October in the input: three earlier months built from parts) with the rows left
+    on two worker processes: kpis.json, the history, the service tables, emerging themes and the few rows
+    shown are the pandas run's; the client holds no row of the month; the report's sections render."""
+    from feedbacklib.pipeline import save_outputs
+
+    rows = tmp_path / "rows"
+    result = run_month("2026-10", SAMPLE, CONFIG, engine="dask", scheduler=dask_processes,
+                       engine_options={**NO_ROWS, "rows_dir": str(rows)})
+    assert len(result.frame) == 0 and result.rows is None
+    pd.testing.assert_series_equal(result.frame.dtypes, sample_result.frame.dtypes)
+    assert _json(result) == _json(sample_result)
+    assert result.history.months == sample_result.history.months == ["2026-07", "2026-08", "2026-09"]
+    for name in ("theme_counts", "kpi_tables", "theme_trend", "kpi_trend", "service", "service_comparison",
+                 "theme_movers", "fix_first", "recognition"):
+        pd.testing.assert_frame_equal(getattr(result, name), getattr(sample_result, name), obj=name)
+    pd.testing.assert_frame_equal(result.history.uncovered, sample_result.history.uncovered)
+    assert result.headline_changes == sample_result.headline_changes
+    assert result.volume == sample_result.volume
+    assert result.emerging[0] == sample_result.emerging[0]
+    pd.testing.assert_frame_equal(result.emerging[1], sample_result.emerging[1])
+    for name in ("call_list", "quotes"):
+        pd.testing.assert_frame_equal(getattr(result, name).astype(object), getattr(sample_result, name).astype(object),
+                                      obj=name)
+    for name, table in result.aggregates().items():
+        pd.testing.assert_frame_equal(table, sample_result.aggregates()[name], obj=name)
+    # feedback.parquet from the workers' part files: the month's rows (in input-file order)
+    written = save_outputs(result, tmp_path / "out")
+    pd.testing.assert_frame_equal(_sorted_rows(written["feedback"]),
+                                  sample_result.frame.sort_values(S.RESPONSE_ID, kind="stable").reset_index(drop=True))
+    _renders(result)
+
+
+@pytest.fixture(scope="module")
+def stored_august(tmp_path_factory, salt_env) -> Path:
+    """A history store holding August (from the sample), written by a pandas run."""
+    folder = tmp_path_factory.mktemp("august")
+    for name in ("qualtrics_post_contact_survey_2026-08.csv", "zendesk_tickets_2026-08.json"):
+        shutil.copy(SAMPLE / name, folder)
+    store = tmp_path_factory.mktemp("store") / "history"
+    run_month("2026-08", folder, CONFIG, engine="pandas", history_dir=store)
+    return store
+
+
+def test_generated_month_with_rows_on_the_workers_is_the_pandas_month(two_months, stored_august, dask_processes,
+                                                                     tmp_path):
+    """The generated October with September in the input and August in the store (read by the workers
+    for the earlier contacts): kpis.json and the history are the pandas run's, the store gets the same
+    aggregates, and feedback.parquet is written from the store's part files."""
+    from feedbacklib.history import AGGREGATES, HistoryStore
+    from feedbacklib.pipeline import save_outputs
+
+    stores = {}
+    for name in ("pandas", "dask"):
+        stores[name] = tmp_path / name / "history"
+        shutil.copytree(stored_august, stores[name])
+    want = run_month(MONTH, two_months, CONFIG, engine="pandas", history_dir=stores["pandas"], keep_rows=True)
+    got = run_month(MONTH, two_months, CONFIG, engine="dask", scheduler=dask_processes, history_dir=stores["dask"],
+                    engine_options=NO_ROWS)
+    assert want.history.months == got.history.months == ["2026-08", "2026-09"]
+    assert len(got.frame) == 0 and got.row_parts
+    assert _json(got) == _json(want)
+    for name in ("kpi_tables", "theme_counts", "kpi_trend", "service", "service_comparison"):
+        pd.testing.assert_frame_equal(getattr(got, name), getattr(want, name), obj=name)
+    assert got.emerging[0] == want.emerging[0]
+    p, d = HistoryStore(stores["pandas"]), HistoryStore(stores["dask"])
+    assert p.months() == d.months() == ["2026-08", "2026-09", MONTH]
+    for month in ("2026-09", MONTH):
+        pd.testing.assert_frame_equal(d.read_month(month), p.read_month(month))
+        for name in AGGREGATES:
+            pd.testing.assert_frame_equal(d.read_aggregate(month, name), p.read_aggregate(month, name), obj=name)
+    written = save_outputs(got, tmp_path / "out")
+    month_rows = want.rows[want.rows[S.MONTH] == MONTH].sort_values(S.RESPONSE_ID, kind="stable")
+    pd.testing.assert_frame_equal(_sorted_rows(written["feedback"]), month_rows.reset_index(drop=True))
+    _renders(got)
+
+
+def test_rows_left_on_the_workers_without_a_shared_folder_come_back_for_feedback_parquet(generated,
+                                                                                        generated_pandas,
+                                                                                        dask_client, caplog):
     folder, _ = generated
-    # which tables: those MonthParts does not give yet (the service tables, call list, quotes... until their
-    # parts are merged in; emerging themes need a second pass over the parts)
-    with pytest.raises(ValueError, match=r"collect_rows=False.*\w+ still need the rows"):
-        run_month(MONTH, folder, CONFIG, engine="dask", scheduler=dask_client,
-                  engine_options={"collect_rows": False})
+    with caplog.at_level("WARNING"):
+        result = run_month(MONTH, folder, CONFIG, engine="dask", scheduler=dask_client, engine_options=NO_ROWS)
+    assert "brought back to the client" in caplog.text
+    pd.testing.assert_frame_equal(result.frame, generated_pandas.frame)
+    assert _json(result) == _json(generated_pandas)
+
+
+def test_the_environment_keeps_the_rows_on_the_workers(monkeypatch):
+    from feedbacklib.engines import make_engine
+    from feedbacklib.errors import ConfigError
+
+    monkeypatch.setenv("FEEDBACK_DASK_COLLECT_ROWS", "0")
+    assert make_engine("dask").collect_rows is False
+    assert make_engine("dask", collect_rows=True).collect_rows is True
+    monkeypatch.setenv("FEEDBACK_DASK_COLLECT_ROWS", "maybe")
+    with pytest.raises(ConfigError, match="FEEDBACK_DASK_COLLECT_ROWS"):
+        make_engine("dask")

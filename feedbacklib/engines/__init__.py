@@ -13,11 +13,11 @@ from typing import Any
 
 from ..config import ENGINES
 from ..errors import ConfigError
-from .base import FIT_SAMPLE, Annotated, Cleaned, Engine, MonthPartsStep, RowStaging, SummaryStep, Timer, month_volumes, tag_frame
+from .base import FIT_SAMPLE, Annotated, Cleaned, Engine, MonthPartsStep, RowStaging, RunPartsStep, SummaryStep, Timer, month_volumes, tag_frame
 from .dask import DaskEngine
 from .pandas import PandasEngine
 
-__all__ = ["ENGINES", "FIT_SAMPLE", "Annotated", "Cleaned", "Engine", "MonthPartsStep", "RowStaging", "SummaryStep", "Timer", "month_volumes",
+__all__ = ["ENGINES", "FIT_SAMPLE", "Annotated", "Cleaned", "Engine", "MonthPartsStep", "RowStaging", "RunPartsStep", "SummaryStep", "Timer", "month_volumes",
            "tag_frame", "resolve_engine", "make_engine", "PandasEngine", "DaskEngine"]
 
 
@@ -38,12 +38,19 @@ def make_engine(name: str, scheduler: Any = None, **options: Any) -> Engine:
     """The engine called ``name`` (see :func:`resolve_engine`); ``options`` go to the Dask engine.
 
     Dask: ``work_dir`` and ``rows_dir`` default to ``FEEDBACK_DASK_WORK_DIR`` and
-    ``FEEDBACK_DASK_ROWS_DIR`` (shared folders; see docs/scale.md), so a scheduled
+    ``FEEDBACK_DASK_ROWS_DIR`` (shared folders; see docs/scale.md), and ``collect_rows`` to false when
+    ``FEEDBACK_DASK_COLLECT_ROWS`` is ``0``/``false``/``no`` (the rows stay on the workers), so a scheduled
     ``feedback-report run`` can set them.
     """
     if name == "dask":
         for key, env in (("work_dir", "FEEDBACK_DASK_WORK_DIR"), ("rows_dir", "FEEDBACK_DASK_ROWS_DIR")):
             if options.get(key) is None and os.environ.get(env):
                 options[key] = os.environ[env]
+        collect = os.environ.get("FEEDBACK_DASK_COLLECT_ROWS", "").strip().lower()
+        if "collect_rows" not in options and collect:
+            if collect not in ("0", "false", "no", "1", "true", "yes"):
+                raise ConfigError(f"FEEDBACK_DASK_COLLECT_ROWS={collect!r}: use 0 (the rows stay on the Dask "
+                                  "workers) or 1 (they come back to the client, the default).")
+            options["collect_rows"] = collect in ("1", "true", "yes")
         return DaskEngine(scheduler, **options)
     return PandasEngine()

@@ -28,12 +28,12 @@ import pyarrow as pa
 
 from .. import schema as S
 from ..arrowstr import release_memory
-from ..parts import MonthParts, month_parts
+from ..parts import MonthParts, RunParts, month_parts, run_parts
 from ..progress import StepTimer as Timer
 from ..sentiment import score_sentiment
 from ..themes import Taxonomy, ThemeTagger
 
-__all__ = ["FIT_SAMPLE", "fit_sample", "merge_fit_samples", "RowStaging", "MonthPartsStep", "Cleaned", "Annotated", "Engine", "SummaryStep", "Timer", "month_volumes",
+__all__ = ["FIT_SAMPLE", "fit_sample", "merge_fit_samples", "RowStaging", "MonthPartsStep", "RunPartsStep", "Cleaned", "Annotated", "Engine", "SummaryStep", "Timer", "month_volumes",
            "fit_tagger", "tag_frame", "add_themes", "add_sentiment", "months_to_analyse"]
 
 #: The step timers log where they always have (run.log and the benchmarks' stage sampler read it).
@@ -77,6 +77,18 @@ class MonthPartsStep:
         return month_parts(rows[in_month].reset_index(drop=True), month, themes, self.cfg)
 
 
+class RunPartsStep:
+    """The :data:`SummaryStep` of a run whose rows stay on the workers: each partition's
+    :class:`~feedbacklib.parts.RunParts` (the report month's parts, the earlier months' summaries and
+    uncovered samples, the month's first time and contact window), added up in partition order."""
+
+    def __init__(self, cfg: Any):
+        self.cfg = cfg
+
+    def __call__(self, rows: pd.DataFrame, month: str, themes: Sequence[str]) -> RunParts:
+        return run_parts(rows, month, themes, self.cfg)
+
+
 @dataclass(frozen=True)
 class RowStaging:
     """Where an engine's workers stage the analysed rows for the history store (a shared path:
@@ -96,6 +108,8 @@ class Annotated:
     tagger: ThemeTagger
     summary: Any = None                  # the SummaryStep's results added up, or None
     staged: tuple[str, ...] = ()         # months whose rows the workers staged (RowStaging)
+    rows: Any = field(default=None, repr=False)  # with frame None: the engine's handle on the analysed rows
+                                                 # (its partitions, on the workers), for the later steps
 
 
 class Engine(Protocol):

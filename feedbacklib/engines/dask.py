@@ -292,7 +292,8 @@ def _fit(taxonomy: Taxonomy, sample: pd.DataFrame):
 
 
 def _annotate(kept: pd.DataFrame | str, tagger, month: str, skip: tuple[str, ...], rows_dir: str | None, file_no: int,
-              summary: SummaryStep | None, staging: RowStaging | None = None) -> dict[str, Any]:
+              summary: SummaryStep | None, staging: RowStaging | None = None,
+              work_dir: str | None = None) -> dict[str, Any]:
     """Step 6: months kept, themes, evidence, sentiment; rows written (``rows_dir``) and staged for the
     history store (``staging``: one part per month and file); the partition's summary."""
     kept = _load(kept)
@@ -309,7 +310,41 @@ def _annotate(kept: pd.DataFrame | str, tagger, month: str, skip: tuple[str, ...
             if len(part):
                 write_row_part(Path(staging.folder), m, part.reset_index(drop=True), file_no,
                                metadata=staging.metadata)
-    return {"rows": frame, "summary": summary(frame, month, list(tagger.theme_ids_)) if summary else None}
+    parts = summary(frame, month, list(tagger.theme_ids_)) if summary else None
+    # with a work_dir (rows left on the workers), the analysed rows wait on disk for the later steps
+    return {"rows": _keep(frame, work_dir, f"analysed-{file_no:05d}.parquet"), "summary": parts}
+
+
+def _apply(rows: pd.DataFrame | str, fn: Any) -> Any:
+    """``fn`` of one partition's analysed rows (:meth:`DaskEngine.map_rows`)."""
+    return fn(_load(rows))
+
+
+def _customer_send(rows: pd.DataFrame | str | None, select: Any, buckets: int) -> dict[str, Any]:
+    """The customer-key shuffle's sender (:meth:`DaskEngine.by_customer`): ``select`` of one partition
+    (or of nothing: an extra source), split into buckets by customer key alone."""
+    frame, info = select(_load(rows)) if rows is not None else select()
+    keys = frame[[S.CUSTOMER_KEY]] if S.CUSTOMER_KEY in frame.columns else frame.iloc[:, :0]
+    bucket = _bucket_of(keys, buckets) if keys.shape[1] else np.zeros(len(frame), dtype=np.int64)
+    return {"pieces": _split(frame, bucket, buckets), "info": info}
+
+
+def _customer_bucket(step: Any, *pieces: pd.DataFrame) -> Any:
+    """The customer-key shuffle's receiver: ``step`` of every row of these customers (None: no rows)."""
+    present = [p for p in pieces if len(p)]
+    if not present:
+        return None
+    return step(pd.concat(present, ignore_index=True) if len(present) > 1 else present[0].reset_index(drop=True))
+
+
+def _month_head(rows: pd.DataFrame | str, month: str) -> pd.DataFrame:
+    """The first rows of ``month`` in one partition (enough for its dtypes)."""
+    return _month_rows(rows, month).iloc[:1]
+
+
+def _month_rows(rows: pd.DataFrame | str, month: str) -> pd.DataFrame:
+    frame = _load(rows)
+    return frame[(frame[S.MONTH] == month).fillna(False).to_numpy(dtype=bool)].reset_index(drop=True)
 
 
 def _add(*summaries: Any) -> Any:
@@ -420,18 +455,57 @@ class DaskEngine:
                 samples = [self._submit(merge_fit_samples, *samples[i:i + FAN_IN])
                            for i in range(0, len(samples), FAN_IN)]
             tagger = self._submit(_fit, taxonomy, samples[0] if samples else fit_sample([]))
-            done = [self._submit(_annotate, k, tagger, month, tuple(skip_months), self.rows_dir, n, summary, staging)
-                    for n, k in enumerate(kept)]
+            keep = None if self.collect_rows else self.work_dir
+            done = [self._submit(_annotate, k, tagger, month, tuple(skip_months), self.rows_dir, n, summary, staging,
+                                 keep) for n, k in enumerate(kept)]
             total = self._submit(_add, *[self._submit(operator.getitem, d, "summary") for d in done])
             self.client.gather(total)  # waits for every partition (errors surface here)
         with Timer(timings, "sentiment", bar):  # on Dask, tagging and scoring ran above; this brings the rows back
-            frame = None
+            frame, handle = None, None
+            rows = [self._submit(operator.getitem, d, "rows") for d in done]
             if self.collect_rows:
-                frame = _in_time_order(self.client.gather([self._submit(operator.getitem, d, "rows") for d in done]))
+                frame = _in_time_order(self.client.gather(rows))
+            else:
+                handle = rows  # the partitions stay on the workers for map_rows / by_customer / month_rows
             result = Annotated(frame=frame, tagger=self.client.gather(tagger), summary=self.client.gather(total),
-                               staged=staging.months if staging is not None else ())
+                               staged=staging.months if staging is not None else (), rows=handle)
         cleaned.rows = None
         return result
+
+    # ----------------------------------------------------------------------- rows left on the workers
+
+    def map_rows(self, handle: list, fn: Any) -> Any:
+        """``fn(rows)`` on each partition of the analysed rows (``Annotated.rows``) where it is, the results
+        added up in partition order on a worker (None: nothing to add); only the sum reaches the client."""
+        results = [self._submit(_apply, r, fn) for r in handle]
+        return self.client.gather(self._submit(_add, *results)) if results else None
+
+    def by_customer(self, handle: list, select: Any, make_step: Any, extra: Sequence[Any] = ()) -> Any:
+        """A shuffle on the customer key alone: each partition sends ``select(rows)`` (a frame and a small
+        additive ``info``), each of ``extra`` (callables, run on a worker) sends its own; the client gets
+        the ``info`` added up and ``make_step(info)`` gives the step each bucket runs on every row of its
+        customers; the buckets' results are added up on a worker and only the sum reaches the client."""
+        b = self.buckets or min(64, max(2, 2 * len(handle)))
+        sent = [self._submit(_customer_send, r, select, b) for r in handle]
+        sent += [self._submit(_customer_send, None, x, b) for x in extra]
+        if not sent:
+            return None
+        info = self.client.gather(self._submit(_add, *[self._submit(operator.getitem, s, "info") for s in sent]))
+        step = make_step(info)
+        pieces = [self._submit(operator.getitem, s, "pieces") for s in sent]
+        buckets = [self._submit(_customer_bucket, step, *[self._submit(operator.getitem, p, j) for p in pieces])
+                   for j in range(b)]
+        return self.client.gather(self._submit(_add, *buckets))
+
+    def month_rows(self, handle: list, month: str) -> pd.DataFrame:
+        """The analysed rows of ``month`` brought to the client, in the pandas engine's order."""
+        return _in_time_order(self.client.gather([self._submit(_month_rows, r, month) for r in handle]))
+
+    def empty_rows(self, handle: list, month: str) -> pd.DataFrame:
+        """No rows, with the columns and dtypes of the analysed rows of ``month`` (``MonthResult.frame``
+        of a run whose rows stay on the workers)."""
+        heads = self.client.gather([self._submit(_month_head, r, month) for r in handle])
+        return _in_time_order(heads).iloc[:0]
 
 
 @contextlib.contextmanager
