@@ -127,3 +127,25 @@ def test_recognition_partial_equals_the_row_by_row_path(month, generated):
         exp = exp.loc[got.index]
         assert got["agent"].tolist() == exp["agent"].tolist()
         assert got["clause"].tolist() == exp["clause"].tolist()
+
+
+# --------------------------------------------------------------------------- #
+# text_mask: Arrow's white-space test instead of a stripped copy
+# --------------------------------------------------------------------------- #
+def _old_text_mask(texts: pd.Series) -> np.ndarray:
+    text = texts.astype("string")
+    return np.array((text.notna() & (text.str.strip().str.len() > 0)).fillna(False), dtype=bool)
+
+
+def test_text_mask_equals_the_strip_test_on_every_code_point():
+    from feedbacklib.stats import text_mask
+
+    chars = [chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000]
+    values = chars + [c * 3 for c in chars[:0x3100]] + [" " + c + "\t" for c in chars[:0x3100]]
+    values += ["", None, pd.NA, float("nan"), "  ok ", "\u2003\u00a0\u3000", "\u200b", "\ufeff"]
+    for dtype in ("string", object, "str"):
+        texts = pd.Series(values, dtype=dtype) if dtype != "str" else pd.Series(
+            [v if isinstance(v, str) else None for v in values], dtype="str")
+        assert np.array_equal(text_mask(texts), _old_text_mask(texts))
+    python = pd.Series(values[:500], dtype=pd.StringDtype("python"))
+    assert np.array_equal(text_mask(python), _old_text_mask(python))
