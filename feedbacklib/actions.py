@@ -522,6 +522,7 @@ def fix_first_partial(frame: pd.DataFrame, *, dimensions: Sequence[str] = (S.VEN
     theme_ids = C.themes_of(frame, themes)
     hits = {f"hit:{t}": C.bool_flags(frame, S.theme_column(t)) & text for t in theme_ids}
     measures = pd.DataFrame({"n": text.astype(np.int64), **{k: v.astype(np.int64) for k, v in hits.items()}})
+    with_text = measures[text]  # once, not once per dimension
     parts = []
     for dim in dimensions:
         if dim not in frame.columns:
@@ -530,11 +531,11 @@ def fix_first_partial(frame: pd.DataFrame, *, dimensions: Sequence[str] = (S.VEN
         if dim == S.VENDOR and S.SERVICE_MODEL in frame.columns:
             in_house = C.equals_mask(frame, S.SERVICE_MODEL, S.IN_HOUSE)
             labels = labels.mask(labels.isna() & in_house, C.IN_HOUSE_LABEL)
-        rows = measures[text].assign(where=labels[text].to_numpy()).dropna(subset=["where"])
+        rows = with_text.assign(where=labels[text].to_numpy()).dropna(subset=["where"])
         parts.append(rows.groupby("where", sort=True).sum().reset_index().assign(dimension=dim))
     columns = ["dimension", "where", *measures.columns]
     counts = pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame(columns=columns)
-    totals = measures[text].sum().astype(np.int64)
+    totals = with_text.sum().astype(np.int64)
     return FixFirstPartial(tuple(dimensions), counts.astype({c: np.int64 for c in measures.columns}), totals)
 
 

@@ -149,3 +149,18 @@ def test_text_mask_equals_the_strip_test_on_every_code_point():
         assert np.array_equal(text_mask(texts), _old_text_mask(texts))
     python = pd.Series(values[:500], dtype=pd.StringDtype("python"))
     assert np.array_equal(text_mask(python), _old_text_mask(python))
+
+
+# --------------------------------------------------------------------------- #
+# tokenize_many: tokens and gaps numbered by a dict instead of pd.factorize
+# --------------------------------------------------------------------------- #
+def test_first_seen_codes_equal_factorize(month):
+    from feedbacklib.text import _TOKEN_SPLIT_RE, _first_seen_codes
+
+    big = "\n".join(month[S.TEXT].dropna().astype(str).tolist() + PRAISE_EDGE[:2] + ["", "a  b\t\tc", "é É e"])
+    parts = _TOKEN_SPLIT_RE.split(big)
+    for values in (parts[1::2], parts[0:-1:2], [], ["x"], ["b", "a", "b", "", "a"]):
+        codes, uniq = _first_seen_codes(values)
+        expected_codes, expected = pd.factorize(np.array(values, dtype=object), sort=False)
+        assert codes.tolist() == expected_codes.tolist()
+        assert list(uniq) == list(expected)
