@@ -266,13 +266,32 @@ def praise_clause(text, agent: str = "") -> str:
     """
     if not isinstance(text, str) or not text.strip():
         return ""
-    clauses = [c.strip(" ,") for c in _CLAUSE_SPLIT.split(text) if c and c.strip(" ,")]
-    if agent:
-        first = agent.split()[0]
-        named = [c for c in clauses if re.search(rf"\b{re.escape(first)}\b", c)]
-        if named:
-            return named[0]
-    return next((c for c in clauses if _PRAISE_WORDS.search(c)), "")
+    # the clauses of _CLAUSE_SPLIT.split(text), read one at a time up to the one that decides
+    # (the first naming the agent, else the first with a praise word): at 1M rows splitting
+    # every praising comment whole cost seconds
+    named = re.compile(rf"\b{re.escape(agent.split()[0])}\b") if agent else None
+    praising = ""
+    for clause in _clauses(text):
+        if named is not None and named.search(clause):
+            return clause
+        if not praising and _PRAISE_WORDS.search(clause):
+            if named is None:
+                return clause
+            praising = clause
+    return praising
+
+
+def _clauses(text: str):
+    """The non-empty clauses of ``text`` (``_CLAUSE_SPLIT``), stripped of spaces and commas, lazily."""
+    start = 0
+    for m in _CLAUSE_SPLIT.finditer(text):
+        clause = text[start:m.start()].strip(" ,")
+        start = m.end()
+        if clause:
+            yield clause
+    clause = text[start:].strip(" ,")
+    if clause:
+        yield clause
 
 
 def _praising(clauses: list[str]) -> np.ndarray:
@@ -383,12 +402,18 @@ def recognition_partial(frame: pd.DataFrame, size: int = RECOGNITION_CANDIDATES)
         if column not in out.columns:
             out[column] = pd.NA
     out[S.TEAM] = out[S.TEAM].astype("string").fillna("unknown team")
-    out["agent"] = pd.Series([detect_agent(t) for t in out[S.TEXT]], index=out.index, dtype="str")
-    out["clause"] = pd.Series([praise_clause(t, a) for t, a in zip(out[S.TEXT], out["agent"])], index=out.index,
-                              dtype="str")
-    has_clause = (out["clause"] != "").to_numpy(dtype=bool)
-    keep = np.zeros(len(out), dtype=bool)
-    keep[has_clause] = _praising(out.loc[has_clause, "clause"].tolist())
+    # the agent and the clause of each distinct text, and the verdict on each distinct clause, spread
+    # back to the rows (each depends only on its text): the same columns, computed once per text
+    codes, texts = pd.factorize(out[S.TEXT].astype(object), use_na_sentinel=False)
+    agents = [detect_agent(t) for t in texts]
+    clauses = [praise_clause(t, a) for t, a in zip(texts, agents)]
+    out["agent"] = pd.Series(np.array(agents, dtype=object)[codes], index=out.index, dtype="str")
+    out["clause"] = pd.Series(np.array(clauses, dtype=object)[codes], index=out.index, dtype="str")
+    clause_codes, distinct = pd.factorize(np.array(clauses, dtype=object))
+    verdict = np.zeros(len(distinct), dtype=bool)
+    said = np.array([c != "" for c in distinct], dtype=bool)
+    verdict[said] = _praising([c for c in distinct if c != ""])
+    keep = verdict[clause_codes][codes] if len(codes) else np.zeros(0, dtype=bool)
     out = out.loc[keep, columns]
     counts = {str(t): int(n) for t, n in out[S.TEAM].value_counts(sort=False).items()}
     out = out.assign(**{_PRAISE_KEY: out["clause"].astype(str).str.casefold().str.strip(" .!"),
@@ -497,6 +522,7 @@ def fix_first_partial(frame: pd.DataFrame, *, dimensions: Sequence[str] = (S.VEN
     theme_ids = C.themes_of(frame, themes)
     hits = {f"hit:{t}": C.bool_flags(frame, S.theme_column(t)) & text for t in theme_ids}
     measures = pd.DataFrame({"n": text.astype(np.int64), **{k: v.astype(np.int64) for k, v in hits.items()}})
+    with_text = measures[text]  # once, not once per dimension
     parts = []
     for dim in dimensions:
         if dim not in frame.columns:
@@ -505,11 +531,11 @@ def fix_first_partial(frame: pd.DataFrame, *, dimensions: Sequence[str] = (S.VEN
         if dim == S.VENDOR and S.SERVICE_MODEL in frame.columns:
             in_house = C.equals_mask(frame, S.SERVICE_MODEL, S.IN_HOUSE)
             labels = labels.mask(labels.isna() & in_house, C.IN_HOUSE_LABEL)
-        rows = measures[text].assign(where=labels[text].to_numpy()).dropna(subset=["where"])
+        rows = with_text.assign(where=labels[text].to_numpy()).dropna(subset=["where"])
         parts.append(rows.groupby("where", sort=True).sum().reset_index().assign(dimension=dim))
     columns = ["dimension", "where", *measures.columns]
     counts = pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame(columns=columns)
-    totals = measures[text].sum().astype(np.int64)
+    totals = with_text.sum().astype(np.int64)
     return FixFirstPartial(tuple(dimensions), counts.astype({c: np.int64 for c in measures.columns}), totals)
 
 

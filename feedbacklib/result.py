@@ -246,7 +246,8 @@ def build_result(month: str, cfg: Config, taxonomy: Taxonomy, rows: pd.DataFrame
 def _build_result(month, cfg, taxonomy, rows, quarantine, quality, timings, bar, *, store, stored_months, history,
                   volumes):
     in_month = (rows[S.MONTH] == month).fillna(False).to_numpy(dtype=bool)
-    current = rows[in_month].reset_index(drop=True)
+    # every row in the month (the usual run): the same rows without a copy of the month (copy-on-write)
+    current = (rows if in_month.all() else rows[in_month]).reset_index(drop=True)
     volumes = {**(volumes or {}), month: int(in_month.sum())}
     thin = thin_reason(month, volumes, min_group_size=cfg.min_group_size)
     if thin:

@@ -208,6 +208,13 @@ class TokenArrays:
         return np.repeat(np.arange(len(self.offsets) - 1), np.diff(self.offsets))
 
 
+def _first_seen_codes(values: list[str]) -> tuple[np.ndarray, list[str]]:
+    """``pd.factorize(values, sort=False)`` of a list of strings (codes in order of first appearance,
+    the distinct values), by a dict: no object array of the millions of tokens and gaps first."""
+    index = {v: i for i, v in enumerate(dict.fromkeys(values))}
+    return np.fromiter(map(index.__getitem__, values), dtype=np.int64, count=len(values)), list(index)
+
+
 def tokenize_many(texts: Sequence[object]) -> TokenArrays:
     """Tokenise many texts at once: the tokens of :func:`token_spans`, clause starts, scope breaks.
 
@@ -235,8 +242,8 @@ def tokenize_many(texts: Sequence[object]) -> TokenArrays:
     parts = _TOKEN_SPLIT_RE.split(big)  # gap, token, gap, token, ..., gap
     n_tok = len(parts) // 2
     # each distinct token and each distinct separator is looked at once
-    surf_codes, surf = pd.factorize(np.array(parts[1::2], dtype=object), sort=False)
-    gap_codes, gaps = pd.factorize(np.array(parts[0:-1:2], dtype=object), sort=False)
+    surf_codes, surf = _first_seen_codes(parts[1::2])
+    gap_codes, gaps = _first_seen_codes(parts[0:-1:2])
     del parts
     lengths = np.empty(2 * n_tok, dtype=np.int64)
     lengths[0::2] = np.fromiter(map(len, gaps), dtype=np.int64, count=len(gaps))[gap_codes]

@@ -58,7 +58,8 @@ class PandasEngine:
                  staging: RowStaging | None = None) -> Annotated:
         """``staging`` is ignored: the rows are in this process, and the store writes them from here."""
         frame: pd.DataFrame = cleaned.rows
-        frame = frame[months_to_analyse(frame, month, skip_months)].reset_index(drop=True)
+        analyse = months_to_analyse(frame, month, skip_months)
+        frame = (frame if analyse.all() else frame[analyse]).reset_index(drop=True)  # no copy when all rows are kept
         cleaned.rows = None  # the unfiltered frame is not needed any more
         release_memory()
         with Timer(timings, "themes", bar, rows=len(frame)):
