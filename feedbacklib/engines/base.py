@@ -199,7 +199,7 @@ def _tag_distinct(texts: pd.Series, tagger: ThemeTagger) -> tuple[pd.DataFrame, 
     if not isinstance(texts.dtype, pd.StringDtype) or not len(texts):
         return tagger._tag(texts)
     codes, uniq = pd.factorize(texts)  # missing values: -1
-    distinct = list(uniq)
+    distinct = uniq.to_numpy(dtype=object).tolist()  # one conversion, not one Arrow scalar per text
     if (codes < 0).any():
         codes = np.where(codes < 0, len(distinct), codes)
         distinct.append("")
