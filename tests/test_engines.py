@@ -26,16 +26,21 @@ MONTH = "2026-10"
 ENGINE_DIR = Path(__file__).resolve().parents[1] / "feedbacklib" / "engines"
 
 
-@pytest.fixture(scope="session")
-def dask_client():
+def _local_client(*, processes: bool):
+    """A client of a LocalCluster of 2 single-threaded workers (threads or processes), closed after use."""
     distributed = pytest.importorskip("distributed")
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0")
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=processes, dashboard_address=":0")
     client = distributed.Client(cluster)
     try:
         yield client
     finally:
         client.close()
         cluster.close()
+
+
+@pytest.fixture(scope="session")
+def dask_client():
+    yield from _local_client(processes=False)
 
 
 @pytest.fixture(params=["pandas", "dask"])
@@ -472,14 +477,7 @@ def test_rows_left_on_the_workers_give_the_pandas_tables_from_parts(generated, g
 def dask_processes(salt_env):
     """A LocalCluster of 2 worker processes (the salt set before they start): every step of a run whose
     rows stay on the workers must pickle to another process."""
-    distributed = pytest.importorskip("distributed")
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0")
-    client = distributed.Client(cluster)
-    try:
-        yield client
-    finally:
-        client.close()
-        cluster.close()
+    yield from _local_client(processes=True)
 
 
 NO_ROWS = {"collect_rows": False}
