@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import datetime as _dt
 import logging
 from collections.abc import Sequence
@@ -24,6 +25,7 @@ from .io._common import is_url
 from .result import (  # noqa: F401
     TIMINGS_FILE, MonthResult, build_result, kpis_document, month_tables_from_parts, result_from_parts, save_outputs,
 )
+from .emerging import fit_emerging
 from .errors import NoDataError
 from .months import as_date, resolve_month, thin_reason
 from .engines import FIT_SAMPLE, Engine, RowStaging, RunPartsStep, SummaryStep, make_engine, month_volumes, resolve_engine, tag_frame
@@ -218,6 +220,13 @@ def _run_month(engine: Engine, month: str, folder: Path | str, cfg: Config, timi
     return dataclasses.replace(result, skipped=list(cleaned.skipped), rows=frame if keep_rows else None)
 
 
+def _on_a_worker(engine: Any, fn: Any) -> Any:
+    """``fn`` run on one of the engine's workers (its memory is not the client's), or here when the engine
+    cannot run a single task."""
+    run = getattr(engine, "run", None)
+    return functools.partial(run, fn) if callable(run) else fn
+
+
 #: Placeholder in ``MonthResult.row_parts`` until the store's transaction has put the month's parts in place.
 _STORE_PARTS = "<history store>"
 
@@ -268,7 +277,8 @@ def _result_on_workers(engine: Any, annotated: Any, month: str, cfg: Config, tax
         result = result_from_parts(month, cfg, taxonomy, run, customers,
                                    lambda models: engine.map_rows(handle, EmergingCountsStep(month, models)),
                                    frame, cleaned.quarantine, cleaned.quality, timings, store=store,
-                                   stored_months=stored, volumes=volumes, row_parts=row_parts)
+                                   stored_months=stored, volumes=volumes, row_parts=row_parts,
+                                   fit_emerging_with=_on_a_worker(engine, fit_emerging))
     return result
 
 

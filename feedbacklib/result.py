@@ -373,17 +373,18 @@ def shown_tables(shown: ShownParts, out: dict[str, Any], *, min_n: int,
 
 
 def emerging_from_parts(uncovered: UncoveredPartial, part_texts: Iterable | Callable, history: History,
-                        month: str) -> tuple[list, pd.DataFrame]:
+                        month: str, *, fit: Callable = fit_emerging) -> tuple[list, pd.DataFrame]:
     """:func:`emerging_themes` in two rounds over the parts of a month: the discovery is fitted on the
     sample of the parts' added-up :class:`~feedbacklib.emerging.UncoveredPartial` (``uncovered``), then
     ``part_texts(models)`` (an iterable, or a function of the fitted models that returns one) gives each
     part's :class:`~feedbacklib.emerging.EmergingCounts` (``emerging_counts(uncovered_texts(part), models)``,
-    computed where the part is), which are added up."""
+    computed where the part is), which are added up. ``fit``: :func:`~feedbacklib.emerging.fit_emerging`,
+    or a function that runs it elsewhere with the same arguments (a Dask worker: the fit's memory is then
+    not the client's)."""
     past = history.uncovered
     past = past[past[S.MONTH] < month]
     texts, months = past[S.TEXT].astype(object), past[S.MONTH].astype(str)
-    models = fit_emerging(uncovered.texts, uncovered.total, texts, months,
-                          previous_month=previous_month(history, month))
+    models = fit(uncovered.texts, uncovered.total, texts, months, previous_month=previous_month(history, month))
     if models is None:
         return [], pd.DataFrame()
     counts = part_texts(models) if callable(part_texts) else part_texts
@@ -528,10 +529,11 @@ def result_from_parts(month: str, cfg: Config, taxonomy: Taxonomy, run: RunParts
                       emerging_counts: Callable, frame: pd.DataFrame, quarantine: pd.DataFrame,
                       quality: pd.DataFrame, timings: dict[str, float], *, store: HistoryStore | None = None,
                       stored_months: Sequence[str] = (), volumes: dict[str, int] | None = None,
-                      row_parts: Sequence[str] = ()) -> MonthResult:
+                      row_parts: Sequence[str] = (), fit_emerging_with: Callable = fit_emerging) -> MonthResult:
     """:func:`build_result` for a run whose rows stay on the engine's workers: every table from the
     partitions' :class:`~feedbacklib.parts.RunParts` and the customer-key shuffle's
-    :class:`~feedbacklib.parts.CustomerParts`; the emerging themes' second round is
+    :class:`~feedbacklib.parts.CustomerParts`; the emerging themes' discovery is fitted by
+    ``fit_emerging_with`` (``fit`` of :func:`emerging_from_parts`) and their second round is
     ``emerging_counts(models)`` (the partitions' counts, added up where they are). ``frame``: the
     month's columns without rows. The earlier months' and the month's aggregates go to ``store`` (their
     rows were staged there by the workers)."""
@@ -545,7 +547,8 @@ def result_from_parts(month: str, cfg: Config, taxonomy: Taxonomy, run: RunParts
     parts = replace(run.month, shown=shown)
     tables = month_tables_from_parts(parts, history, month, cfg, taxonomy, quarantine=quarantine)
     uncovered = shown.uncovered if shown.uncovered is not None else uncovered_partial(frame)
-    tables["emerging"] = emerging_from_parts(uncovered, lambda models: [emerging_counts(models)], history, month)
+    tables["emerging"] = emerging_from_parts(uncovered, lambda models: [emerging_counts(models)], history, month,
+                                             fit=fit_emerging_with)
     result = MonthResult(month=month, config=cfg, taxonomy=taxonomy, frame=frame, history=history,
                          quarantine=quarantine, quality=quality, timings=timings, thin=thin,
                          row_parts=tuple(row_parts), uncovered=uncovered, **tables)

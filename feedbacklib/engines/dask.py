@@ -497,6 +497,11 @@ class DaskEngine:
                    for j in range(b)]
         return self.client.gather(self._submit(_add, *buckets))
 
+    def run(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        """``fn(*args, **kwargs)`` on a worker, its result brought to the client (work whose memory should
+        not be the client's, such as the emerging themes' discovery fit)."""
+        return self.client.gather(self._submit(fn, *args, **kwargs))
+
     def month_rows(self, handle: list, month: str) -> pd.DataFrame:
         """The analysed rows of ``month`` brought to the client, in the pandas engine's order."""
         return _in_time_order(self.client.gather([self._submit(_month_rows, r, month) for r in handle]))
