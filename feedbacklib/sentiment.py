@@ -33,6 +33,7 @@ from feedbacklib.themes.taxonomy import load_taxonomy
 
 __all__ = [
     "score_sentiment",
+    "score_factorized",
     "theme_sentiment",
     "vader_analyzer",
     "SENTIMENT",
@@ -160,14 +161,20 @@ def _compound_strings(texts: pd.Series, method: str) -> pd.Series:
     (no Python object per row), the blank test run once per distinct text; the same scores."""
     codes, uniq = pd.factorize(texts)  # missing values: -1
     distinct = uniq.to_numpy(dtype=object).tolist()  # list(uniq) makes an Arrow scalar per text: seconds at 1M
+    return _compound_codes(codes, distinct, texts.index, method)
+
+
+def _compound_codes(codes: np.ndarray, distinct: list[str], index: pd.Index, method: str) -> pd.Series:
+    """The compound score of each row from ``pd.factorize`` of its texts (``codes``, -1 for missing,
+    and the distinct texts as Python strings): each distinct text scored once."""
     scores = np.full(len(distinct), np.nan)
     keep = [i for i, t in enumerate(distinct) if t.strip()]
     if keep:
         scores[keep] = _score_unique([distinct[i] for i in keep], method)
-    out = np.full(len(texts), np.nan)
+    out = np.full(len(codes), np.nan)
     present = codes >= 0
     out[present] = scores[codes[present]]
-    return pd.Series(out, index=texts.index, name=SENTIMENT, dtype=float)
+    return pd.Series(out, index=index, name=SENTIMENT, dtype=float)
 
 
 def score_sentiment(texts: pd.Series, *, method: str = "fast") -> pd.DataFrame:
@@ -194,6 +201,14 @@ def score_sentiment(texts: pd.Series, *, method: str = "fast") -> pd.DataFrame:
     if not isinstance(texts, pd.Series):
         texts = pd.Series(list(texts), dtype=object)
     compound = _compound(texts, method)
+    return pd.DataFrame({SENTIMENT: compound, SENTIMENT_LABEL: label_sentiment(compound)})
+
+
+def score_factorized(codes: np.ndarray, distinct: list[str], index: pd.Index, *, method: str = "fast") -> pd.DataFrame:
+    """:func:`score_sentiment` of a ``string`` column given as its ``pd.factorize`` (``codes``, -1 for
+    missing, and the distinct values as Python strings): the same frame, without factorising again."""
+    _check_method(method)
+    compound = _compound_codes(codes, distinct, index, method)
     return pd.DataFrame({SENTIMENT: compound, SENTIMENT_LABEL: label_sentiment(compound)})
 
 

@@ -67,3 +67,66 @@ def test_tokenize_many_equals_the_re_path_on_comments():
     texts = generate_comments(2000, seed=5)["text"].tolist()
     _assert_same_tokens(T.tokenize_many(texts), _old_tokenize_many(texts))
     _assert_same_tokens(T.tokenize_many([]), _old_tokenize_many([]))
+
+
+# --------------------------------------------------------------------------- #
+# add_themes / add_sentiment: the distinct texts factorised once for both stages
+# --------------------------------------------------------------------------- #
+def _frames(sample_result):
+    import pandas as pd
+
+    from feedbacklib import schema as S
+
+    month = sample_result.frame[[S.TEXT]].reset_index(drop=True)
+    texts = month[S.TEXT].astype("string")
+    extra = pd.array([None, "", "   ", "Charged twice!!", "Charged twice!!", None, "\u00e9 but ok"], dtype="string")
+    mixed = pd.DataFrame({S.TEXT: pd.concat([pd.Series(texts.array), pd.Series(extra)], ignore_index=True)})
+    return [pd.DataFrame({S.TEXT: texts}), mixed, mixed.iloc[:0], pd.DataFrame({S.TEXT: pd.array([None], dtype="string")}),
+            pd.DataFrame({S.TEXT: texts.astype(object)})]
+
+
+def test_add_themes_and_sentiment_equal_the_old_path(sample_result):
+    import pandas as pd
+
+    from feedbacklib.engines import base
+    from feedbacklib.engines.base import add_sentiment, add_themes, fit_tagger
+
+    from .reference import tag_rows as old
+
+    from feedbacklib.config import load_config
+    from feedbacklib.themes import load_taxonomy
+
+    from .conftest import CONFIG
+
+    tagger = fit_tagger(sample_result.frame["text"], load_taxonomy(load_config(CONFIG).taxonomy))
+    for frame in _frames(sample_result):
+        new = add_sentiment(add_themes(frame, tagger))
+        assert base._FACTORIZED == {}  # emptied by add_sentiment
+        pd.testing.assert_frame_equal(new, old.add_sentiment(old.add_themes(frame, tagger)), check_exact=True)
+        # sentiment of other rows than those tagged: the kept factorisation is not used
+        tagged = add_themes(frame, tagger)
+        other = tagged.iloc[::-1].reset_index(drop=True)
+        other["text"] = other["text"].copy(deep=True) if len(other) else other["text"]
+        pd.testing.assert_frame_equal(add_sentiment(other), old.add_sentiment(other), check_exact=True)
+        # the chunked path (Dask partitions) still scores chunk by chunk
+        pd.testing.assert_frame_equal(add_sentiment(add_themes(frame, tagger), chunk=5),
+                                      old.add_sentiment(frame.assign(**{c: tagged[c] for c in tagged.columns}), chunk=5),
+                                      check_exact=True)
+
+
+def test_kept_factorisation_is_freed_with_its_texts(sample_result):
+    import gc
+
+    import pandas as pd
+
+    from feedbacklib.engines import base
+
+    texts = pd.Series(["a", "b", None, "a"], dtype="string")
+    codes, distinct = base._factorize_texts(texts)
+    assert codes.tolist() == [0, 1, -1, 0] and distinct == ["a", "b"] and base._FACTORIZED
+    assert base._take_factorized(pd.Series(["a", "b", None, "a"], dtype="string")) is None  # other data
+    assert base._FACTORIZED == {}
+    base._factorize_texts(texts)
+    del texts
+    gc.collect()
+    assert base._FACTORIZED == {}

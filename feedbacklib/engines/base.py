@@ -18,6 +18,7 @@ Engines never import the pipeline; the pipeline imports them.
 from __future__ import annotations
 
 import contextlib
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -30,7 +31,7 @@ from .. import schema as S
 from ..arrowstr import release_memory
 from ..parts import MonthParts, RunParts, month_parts, run_parts
 from ..progress import StepTimer as Timer
-from ..sentiment import score_sentiment
+from ..sentiment import score_factorized, score_sentiment
 from ..themes import Taxonomy, ThemeTagger
 
 __all__ = ["FIT_SAMPLE", "fit_sample", "merge_fit_samples", "RowStaging", "MonthPartsStep", "RunPartsStep", "Cleaned", "Annotated", "Engine", "SummaryStep", "Timer", "month_volumes",
@@ -192,21 +193,58 @@ def fit_tagger(texts: Any, taxonomy: Taxonomy) -> ThemeTagger:
 EVIDENCE_DTYPE = pd.StringDtype(na_value=float("nan"))
 
 
+#: One slot: ``pd.factorize`` of the last text column :func:`add_themes` tagged (a weak reference to
+#: its Arrow data, the codes, the distinct texts as Python strings), so that :func:`add_sentiment` of
+#: the same rows does not factorise a million texts again. Emptied by :func:`add_sentiment`, or as
+#: soon as that column's data is freed.
+_FACTORIZED: dict[str, Any] = {}
+
+
+def _arrow_data(texts: pd.Series) -> Any:
+    data = getattr(texts.array, "_pa_array", None)
+    return data if isinstance(data, pa.ChunkedArray) else None
+
+
+def _factorize_texts(texts: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """``pd.factorize`` of a ``string`` column, its distinct values as Python strings (one conversion,
+    not one Arrow scalar per text); kept in :data:`_FACTORIZED` for :func:`add_sentiment`."""
+    codes, uniq = pd.factorize(texts)  # missing values: -1
+    distinct = uniq.to_numpy(dtype=object).tolist()
+    data = _arrow_data(texts)
+    _FACTORIZED.clear()
+    if data is not None:
+        _FACTORIZED.update(data=weakref.ref(data, lambda _ref: _FACTORIZED.clear()), n=len(texts),
+                           codes=codes, distinct=distinct)
+    return codes, distinct
+
+
+def _take_factorized(texts: pd.Series) -> tuple[np.ndarray, list[str]] | None:
+    """The kept factorisation when ``texts`` holds the very Arrow data :func:`add_themes` tagged; the
+    slot is emptied either way."""
+    data = _arrow_data(texts)
+    ref, codes, distinct = _FACTORIZED.get("data"), _FACTORIZED.get("codes"), _FACTORIZED.get("distinct")
+    same = data is not None and ref is not None and ref() is data and _FACTORIZED.get("n") == len(texts)
+    _FACTORIZED.clear()
+    return (codes, distinct) if same and codes is not None and distinct is not None else None
+
+
 def _tag_distinct(texts: pd.Series, tagger: ThemeTagger) -> tuple[pd.DataFrame, pd.Series]:
     """``tagger._tag(texts)`` for a ``string`` column, the distinct texts found by Arrow's hash table:
-    only those become Python strings, and the flags and evidence are spread back to the rows by
+    only those become Python strings, are tagged once each (``tagger._tag_unique``: they are distinct
+    already, no second factorisation), and the flags and evidence are spread back to the rows by
     position (a text's tags do not depend on the other texts; missing texts are tagged as "")."""
     if not isinstance(texts.dtype, pd.StringDtype) or not len(texts):
         return tagger._tag(texts)
-    codes, uniq = pd.factorize(texts)  # missing values: -1
-    distinct = uniq.to_numpy(dtype=object).tolist()  # one conversion, not one Arrow scalar per text
+    codes, distinct = _factorize_texts(texts)
     if (codes < 0).any():
         codes = np.where(codes < 0, len(distinct), codes)
-        distinct.append("")
-    flags, evidence = tagger._tag(pd.Series(distinct, dtype=object))
+        distinct = distinct + [""]  # a new list: the kept one stays the factorisation
+    flags, evidence = tagger._tag_unique(distinct)
+    # the evidence as ThemeTagger._tag builds it: a ``string`` Series of the object array
+    ev = pd.Series(np.asarray(evidence, dtype=object), dtype="string")
     take = pa.array(codes)
-    return (pd.DataFrame(flags.to_numpy(dtype=bool)[codes], columns=flags.columns, index=texts.index),
-            pd.Series(pd.arrays.ArrowStringArray(pa.array(evidence.array).take(take)), index=texts.index,
+    return (pd.DataFrame(flags[codes], columns=list(tagger.theme_ids_), index=texts.index),
+            pd.Series(pd.arrays.ArrowStringArray(pa.array(ev.array).take(take)), index=texts.index,
                       dtype="string"))
 
 
@@ -227,7 +265,10 @@ def add_sentiment(frame: pd.DataFrame, chunk: int | None = None) -> pd.DataFrame
     score does not depend on the others: a Dask worker scores below the size at which the scorer forks)."""
     release_memory()  # likewise before the scoring workers fork
     texts = frame[S.TEXT]
-    if chunk is None or len(texts) <= chunk:
+    factorized = _take_factorized(texts)
+    if factorized is not None and (chunk is None or len(texts) <= chunk):
+        scores = score_factorized(*factorized, texts.index)  # add_themes factorised these very texts
+    elif chunk is None or len(texts) <= chunk:
         scores = score_sentiment(texts)
     else:
         scores = pd.concat([score_sentiment(texts.iloc[i:i + chunk]) for i in range(0, len(texts), chunk)],
