@@ -130,3 +130,18 @@ def test_kept_factorisation_is_freed_with_its_texts(sample_result):
     del texts
     gc.collect()
     assert base._FACTORIZED == {}
+
+
+def test_fit_sample_of_an_arrow_column_equals_the_object_path(sample_result):
+    import pandas as pd
+
+    from feedbacklib.engines.base import fit_sample
+
+    texts = sample_result.frame["text"].astype(object).tolist()
+    texts += [None, "", "  ", "\u2003\u00a0", "\u200b", "\ufeff", " x ", "x", "x", "\u00e9 but"] + _random_texts(9, 300)
+    for k in (None, 5, 1, 10_000):
+        for values in (texts, texts[::-1], texts[:3], [None], []):
+            arrow = pd.Series(values, dtype="string")
+            old = fit_sample(pd.Series(values, dtype=object), k)
+            new = fit_sample(arrow, k)
+            pd.testing.assert_frame_equal(new, old, check_exact=True)

@@ -26,6 +26,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from .. import schema as S
 from ..arrowstr import release_memory
@@ -161,6 +162,14 @@ def fit_sample(texts: Any, k: int | None = None) -> pd.DataFrame:
     same sample as the pandas engine's, bounded whatever the month's size.
     """
     values = pd.Series(texts, dtype=object) if not isinstance(texts, pd.Series) else texts
+    data = _arrow_data(values)
+    if data is not None:
+        # an Arrow column: distinct values and the blank test in Arrow (the test of stats.text_mask,
+        # equal to strip() on every code point); the sample does not depend on the values' order
+        uniq = pc.unique(data).drop_null()
+        ok = pc.and_(pc.greater(pc.utf8_length(uniq), 0), pc.invert(pc.utf8_is_space(uniq)))
+        distinct = np.asarray(uniq.filter(ok).to_numpy(zero_copy_only=False), dtype=object)
+        return _bottom_k(pd.util.hash_array(distinct, categorize=False), distinct, k)
     values = values.dropna()
     distinct = np.asarray(pd.unique(values.astype(object).to_numpy()), dtype=object)
     if len(distinct):
