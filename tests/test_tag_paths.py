@@ -145,3 +145,29 @@ def test_fit_sample_of_an_arrow_column_equals_the_object_path(sample_result):
             old = fit_sample(pd.Series(values, dtype=object), k)
             new = fit_sample(arrow, k)
             pd.testing.assert_frame_equal(new, old, check_exact=True)
+
+
+def test_seed_evidence_equals_the_old_path(sample_result):
+    from feedbacklib.config import load_config
+    from feedbacklib.sample import generate_comments
+    from feedbacklib.themes import load_taxonomy
+    from feedbacklib.themes import matching as M
+
+    from .conftest import CONFIG
+    from .reference import tag_rows as old
+
+    matcher = M._matcher_for(load_taxonomy(load_config(CONFIG).taxonomy))
+    texts = [t for t in sample_result.frame["text"].astype(object).tolist() if isinstance(t, str)]
+    texts += generate_comments(1500, seed=3)["text"].tolist()
+    texts += ["On hold, ON HOLD, on  hold and on hold again", "charged twice... Charged Twice!", ""]
+    texts += [t + " " + t.upper() for t in texts[:200]] + _random_texts(4, 100)
+    rng = np.random.default_rng(0)
+    for batch in (texts, texts[:1], texts[-120:], []):
+        tokens = T.tokenize_many(batch)
+        m = matcher.match_many(tokens)
+        keep = M._outermost_mask(m)
+        tagged = rng.random((len(batch), len(matcher.ids))) < 0.7
+        for args in ((None, None), (keep, None), (keep, tagged)):
+            got, want = M._seed_evidence(batch, tokens, m, *args), old._seed_evidence(batch, tokens, m, *args)
+            assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1]) and got[2] == want[2]
+            assert got[0].dtype == want[0].dtype and got[1].dtype == want[1].dtype

@@ -173,7 +173,10 @@ class SeedMatcher:
         verbal = np.concatenate([words.verbal[kw], [False, False]])
         seg = np.concatenate([seg, [-1, -2]])
         keyed = np.flatnonzero(key[:n] >= 0)  # tokens that can start a pattern (besides negators)
-        order = keyed[np.argsort(key[keyed], kind="stable")]
+        keys_here = key[keyed]
+        if len(self._key_ids) <= np.iinfo(np.uint16).max:  # the same stable order; numpy radix-sorts 16 bits
+            keys_here = keys_here.astype(np.uint16)
+        order = keyed[np.argsort(keys_here, kind="stable")]
         sorted_keys = key[order]
         cache: dict[int, tuple] = {}
 
@@ -452,17 +455,24 @@ def _seed_evidence(texts: list[str], tokens: TokenArrays, m: _Matches, keep: np.
     if tagged is not None:
         keep = keep & tagged[m.doc, m.theme]
     doc, theme = m.doc[keep], m.theme[keep]
-    quoted = [f"'{texts[r][a:b]}'" for r, a, b in
-              zip(doc.tolist(), tokens.starts[m.first[keep]].tolist(), tokens.ends[m.last[keep]].tolist())]
-    if not quoted:
+    if not len(doc):
         return doc, theme, []
     o = np.lexsort((theme, doc))  # stable: reading order within a (text, theme)
     doc, theme = doc[o], theme[o]
-    quoted = [quoted[i] for i in o.tolist()]
-    repeat = pd.DataFrame({"d": doc, "t": theme, "q": [q.lower() for q in quoted]}).duplicated().to_numpy()
-    if repeat.any():
-        doc, theme = doc[~repeat], theme[~repeat]
-        quoted = [q for q, r in zip(quoted, repeat.tolist()) if not r]
+    quoted = [f"'{texts[r][a:b]}'" for r, a, b in
+              zip(doc.tolist(), tokens.starts[m.first[keep][o]].tolist(), tokens.ends[m.last[keep][o]].tolist())]
+    # case-insensitive repeats: only a (text, theme) with two or more hits can hold one
+    new_group = np.r_[True, (doc[1:] != doc[:-1]) | (theme[1:] != theme[:-1])]
+    size = np.diff(np.r_[np.flatnonzero(new_group), len(doc)])
+    multi = np.flatnonzero(np.repeat(size > 1, size))
+    if len(multi):
+        low = [quoted[i].lower() for i in multi.tolist()]
+        dup = pd.DataFrame({"d": doc[multi], "t": theme[multi], "q": low}).duplicated().to_numpy()
+        if dup.any():
+            repeat = np.zeros(len(doc), dtype=bool)
+            repeat[multi[dup]] = True
+            doc, theme = doc[~repeat], theme[~repeat]
+            quoted = [q for q, r in zip(quoted, repeat.tolist()) if not r]
     bounds = np.flatnonzero(np.r_[True, (doc[1:] != doc[:-1]) | (theme[1:] != theme[:-1]), True])
     first = bounds[:-1]
     joined = [", ".join(quoted[a:b]) if b - a > 1 else quoted[a] for a, b in zip(first.tolist(), bounds[1:].tolist())]

@@ -46,3 +46,28 @@ def add_sentiment(frame: pd.DataFrame, chunk: int | None = None) -> pd.DataFrame
                            ignore_index=True)
     return frame.assign(**{S.SENTIMENT: scores[S.SENTIMENT].to_numpy(),
                            S.SENTIMENT_LABEL: scores[S.SENTIMENT_LABEL].to_numpy()})
+
+
+def _seed_evidence(texts, tokens, m, keep=None, tagged=None):
+    """matching._seed_evidence before the repeat test was limited to (text, theme) pairs with 2+ hits."""
+    from feedbacklib.themes.matching import _outermost_mask
+
+    keep = _outermost_mask(m) if keep is None else keep
+    if tagged is not None:
+        keep = keep & tagged[m.doc, m.theme]
+    doc, theme = m.doc[keep], m.theme[keep]
+    quoted = [f"'{texts[r][a:b]}'" for r, a, b in
+              zip(doc.tolist(), tokens.starts[m.first[keep]].tolist(), tokens.ends[m.last[keep]].tolist())]
+    if not quoted:
+        return doc, theme, []
+    o = np.lexsort((theme, doc))  # stable: reading order within a (text, theme)
+    doc, theme = doc[o], theme[o]
+    quoted = [quoted[i] for i in o.tolist()]
+    repeat = pd.DataFrame({"d": doc, "t": theme, "q": [q.lower() for q in quoted]}).duplicated().to_numpy()
+    if repeat.any():
+        doc, theme = doc[~repeat], theme[~repeat]
+        quoted = [q for q, r in zip(quoted, repeat.tolist()) if not r]
+    bounds = np.flatnonzero(np.r_[True, (doc[1:] != doc[:-1]) | (theme[1:] != theme[:-1]), True])
+    first = bounds[:-1]
+    joined = [", ".join(quoted[a:b]) if b - a > 1 else quoted[a] for a, b in zip(first.tolist(), bounds[1:].tolist())]
+    return doc[first], theme[first], joined
