@@ -171,3 +171,44 @@ def test_seed_evidence_equals_the_old_path(sample_result):
             got, want = M._seed_evidence(batch, tokens, m, *args), old._seed_evidence(batch, tokens, m, *args)
             assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1]) and got[2] == want[2]
             assert got[0].dtype == want[0].dtype and got[1].dtype == want[1].dtype
+
+
+def test_supervised_features_of_a_subset_equal_those_rows_of_the_whole(sample_result):
+    """_tag_chunk computes the supervised model's features for the long texts alone: each row must be
+    bit for bit the row the whole chunk gave (the model's probabilities and terms read it)."""
+    from feedbacklib.config import load_config
+    from feedbacklib.sample import generate_comments
+    from feedbacklib.themes import load_taxonomy
+    from feedbacklib.themes import matching as M
+    from feedbacklib.themes.supervised import features, fit_supervised
+    from feedbacklib.themes.tagger import _texts_subset
+
+    from .conftest import CONFIG
+
+    tax = load_taxonomy(load_config(CONFIG).taxonomy)
+    sup = fit_supervised(tax, frozenset())
+    matcher = M._matcher_for(tax)
+    short = [t for t in sample_result.frame["text"].astype(object).tolist() if isinstance(t, str)]
+    short += generate_comments(600, seed=8)["text"].tolist() + ["", "no", "\u00e9"]
+    rng = np.random.default_rng(2)
+    long_ = [" ".join(rng.choice(short, 6)) + " not charged twice, on hold" for _ in range(150)]
+    texts = [t for pair in zip(short, long_ + short[:len(short) - len(long_)]) for t in pair]
+    tokens = T.tokenize_many(texts)
+    words = M._word_table(tokens.vocabulary)
+    m = matcher.match_many(tokens, words)
+    for rows in (np.diff(tokens.offsets) > 60, np.ones(len(texts), dtype=bool), np.arange(len(texts)) == 7,
+                 rng.random(len(texts)) < 0.3):
+        whole = features(tokens, words, m, matcher, sup.space, rows)[rows]
+        sub_tokens, sub_m = _texts_subset(tokens, m, np.flatnonzero(rows))
+        part = features(sub_tokens, words, sub_m, matcher, sup.space)
+        assert part.shape == whole.shape
+        assert np.array_equal(part.indptr, whole.indptr) and np.array_equal(part.indices, whole.indices)
+        assert np.array_equal(part.data, whole.data)
+        # and the subset is what tokenising those texts alone gives, up to the vocabulary numbering
+        alone = T.tokenize_many([texts[i] for i in np.flatnonzero(rows)])
+        assert [sub_tokens.vocabulary[w] for w in sub_tokens.words] == [alone.vocabulary[w] for w in alone.words]
+        assert np.array_equal(sub_tokens.offsets, alone.offsets) and np.array_equal(sub_tokens.starts, alone.starts)
+        assert np.array_equal(sub_tokens.clause_start, alone.clause_start)
+        again = matcher.match_many(alone)
+        for f in ("doc", "theme", "seed", "first", "last"):
+            assert np.array_equal(getattr(sub_m, f), getattr(again, f)), f

@@ -35,6 +35,7 @@ from sklearn.utils.validation import check_is_fitted
 from feedbacklib.schema import TEXT, theme_column
 from feedbacklib.text import (
     STOP_WORDS,
+    TokenArrays,
     clause_spans,
     stem,
     token_spans,
@@ -85,6 +86,29 @@ def _can_fork() -> bool:
 def _tag_range(bounds: tuple[int, int]) -> tuple[np.ndarray, list[str]]:
     tagger, texts = _POOL_STATE
     return tagger._tag_chunk(texts[bounds[0]:bounds[1]])
+
+
+def _texts_subset(tokens: TokenArrays, m: _Matches, docs: np.ndarray) -> tuple[TokenArrays, _Matches]:
+    """The token arrays and seed hits of the texts ``docs`` (sorted indices) alone, in that order,
+    with the same vocabulary and word ids: what ``tokenize_many`` and ``match_many`` give each of
+    those texts, without tokenising them again."""
+    if len(docs) == len(tokens.offsets) - 1:
+        return tokens, m
+    lens = np.diff(tokens.offsets)[docs]
+    offsets = np.zeros(len(docs) + 1, dtype=np.int64)
+    np.cumsum(lens, out=offsets[1:])
+    shift = tokens.offsets[docs] - offsets[:-1]  # old token index - new one, per kept text
+    take = np.repeat(shift, lens) + np.arange(offsets[-1], dtype=np.int64)
+    sub = TokenArrays(offsets=offsets, words=tokens.words[take], vocabulary=tokens.vocabulary,
+                      starts=tokens.starts[take], ends=tokens.ends[take],
+                      clause_start=tokens.clause_start[take], scope_break=tokens.scope_break[take])
+    new_doc = np.full(len(tokens.offsets) - 1, -1, dtype=np.int64)
+    new_doc[docs] = np.arange(len(docs))
+    hit = new_doc[m.doc] >= 0
+    d = new_doc[m.doc[hit]]
+    back = shift[d]
+    return sub, _Matches(doc=d, theme=m.theme[hit], seed=m.seed[hit], first=m.first[hit] - back,
+                         last=m.last[hit] - back)
 
 
 def _outermost(hits: list[SeedHit]) -> list[SeedHit]:
@@ -390,8 +414,11 @@ class ThemeTagger(TransformerMixin, BaseEstimator):
             # with the analyst's own labels the model is trained on text of this kind: it tags all texts
             model_rows = np.diff(tokens.offsets) > (SEED_ONLY_TOKENS if not sup.n_analyst else -1)
             if model_rows.any():  # (survey comments are short: often no text needs the model)
-                X = supervised_features(tokens, words, m, matcher, sup.space, model_rows)
-                P = sup.proba(X[model_rows])
+                # the features of those texts only (each row's features depend on its own text alone)
+                X_rows = np.flatnonzero(model_rows)
+                sub_tokens, sub_m = _texts_subset(tokens, m, X_rows)
+                X = supervised_features(sub_tokens, words, sub_m, matcher, sup.space)
+                P = sup.proba(X)
                 has_seed = np.zeros_like(T)
                 has_seed[m.doc, m.theme] = True
                 for c, k in enumerate(sup.themes):
@@ -402,12 +429,12 @@ class ThemeTagger(TransformerMixin, BaseEstimator):
             assert sup is not None  # terms come from the supervised model
             ft_all = None
             n_words = len(sup.space.names)
-            Xw = X[:, :n_words].tocsr()
+            Xw = X[:, :n_words].tocsr()  # row i: text X_rows[i]
             names = sup.space.get_feature_names_out()
             for c, k, todo in sup_terms:
                 coef = sup.W[:n_words, c]
-                for r in todo.tolist():
-                    a, b = Xw.indptr[r], Xw.indptr[r + 1]
+                for r, x in zip(todo.tolist(), np.searchsorted(X_rows, todo).tolist()):
+                    a, b = Xw.indptr[x], Xw.indptr[x + 1]
                     indices = Xw.indices[a:b]
                     contrib = Xw.data[a:b] * coef[indices]
                     order = np.lexsort((names[indices], -np.round(contrib, 9)))
