@@ -290,13 +290,17 @@ def tokenize_many(texts: Sequence[object]) -> TokenArrays:
     >>> ta.clause_start.tolist(), ta.scope_break.tolist()
     ([True, True, False, False, True], [False, True, False, False, False])
     """
-    strings: list[str] = [t if isinstance(t, str) else "" for t in texts]
+    strings: list[str] = list(texts)
+    try:
+        big = "\n".join(strings)  # all strings, the usual case: no test per text
+    except TypeError:
+        strings = [t if isinstance(t, str) else "" for t in strings]
+        big = "\n".join(strings)
     n = len(strings)
     lengths = np.fromiter(map(len, strings), dtype=np.int64, count=n)
     text_starts = np.zeros(n, dtype=np.int64)
     if n > 1:
         np.cumsum(lengths[:-1] + 1, out=text_starts[1:])
-    big = "\n".join(strings)
     for quote in _APOSTROPHE_CHARS:  # as _normalise, one character for one (offsets are kept)
         if quote in big:
             big = big.replace(quote, "'")
