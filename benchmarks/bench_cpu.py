@@ -7,7 +7,8 @@ The shared 2-core machine makes wall time meaningless under load, so each stage 
 timed in CPU seconds from ``getrusage`` (this process plus every child it waited for:
 the forked tagging and sentiment pools are joined inside their stage). Memory: this
 process's peak RSS (``ru_maxrss``), the largest child's, and the process tree's peak
-PSS sampled every 20 ms (pages a forked worker shares with its parent counted once).
+PSS sampled every 100 ms (pages a forked worker shares with its parent counted once; the
+sampler thread's own CPU time is left out of the CPU figures and reported as ``instrument_cpu_s``).
 The digests (``kpis.json`` bytes and the tagged frame's theme columns) say whether an
 optimisation changed any output: they must match before and after.
 """

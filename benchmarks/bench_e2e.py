@@ -149,7 +149,7 @@ class StageMemory(logging.Handler):
     subtracts it, so the instrument is not counted as the pipeline's work.
     """
 
-    def __init__(self, interval: float = 0.02, pid: int | None = None):
+    def __init__(self, interval: float = 0.1, pid: int | None = None):
         super().__init__(logging.INFO)
         self.interval, self.stage, self.peaks, self.pss_peaks = interval, None, {}, {}
         self.own_cpu_s = 0.0
