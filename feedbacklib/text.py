@@ -244,6 +244,54 @@ def _codes_of(values: pa.Array) -> tuple[np.ndarray, list[str]]:
     return codes, enc.dictionary.to_pylist()
 
 
+_LETTER_RE = re.compile(r"[^\W\d_]")
+
+
+def _token_bounds(big: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, bytes] | None:
+    """Where :data:`_TOKEN_RE` finds its tokens in ``big``, by array operations over its code points:
+    (token starts, token ends, the UTF-8 offset of every code point and one past the end, the UTF-8
+    bytes), or None when ``big`` holds a letter outside ``[A-Za-z\\u00C0-\\u024F]`` (µ, Greek, CJK:
+    the pattern's second branch) or a lone surrogate.
+
+    Without such letters a token is ``A+('B+)*`` (A: ASCII letters and digits and U+00C0-U+024F, B:
+    the same without digits). A quote joins when an A character precedes it and a B one follows; a
+    run of A characters and joining quotes is one token, except that a digit right after the letters
+    that follow a joining quote starts a new token (``ab'cd9`` is ``ab'cd`` and ``9``).
+    """
+    try:
+        cp = np.frombuffer(big.encode("utf-32-le"), dtype=np.uint32)
+        data = big.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+    n = len(cp)
+    latin = (cp >= 0xC0) & (cp <= 0x24F)
+    other = (cp >= 0x80) & ~latin
+    if other.any() and any(_LETTER_RE.match(chr(c)) for c in np.unique(cp[other]).tolist()):
+        return None
+    digit = (cp >= 0x30) & (cp <= 0x39)
+    letter = ((cp | 0x20) >= 0x61) & ((cp | 0x20) <= 0x7A) | latin
+    alnum = letter | digit
+    joined = np.zeros(n, dtype=bool)
+    if n > 2:
+        joined[1:-1] = (cp[1:-1] == 0x27) & alnum[:-2] & letter[2:]
+    inside = alnum | joined
+    before = np.zeros(n, dtype=bool)  # the previous character is inside a token
+    before[1:] = inside[:-1]
+    idx = np.arange(n, dtype=np.int64)
+    last_other = np.maximum.accumulate(np.where(letter, -1, idx))  # last non-letter at or before i
+    restart = np.zeros(n, dtype=bool)
+    if n > 1:
+        prev_other = last_other[:-1]  # the last non-letter before i (i >= 1)
+        restart[1:] = digit[1:] & letter[:-1] & (prev_other >= 0) & joined[np.maximum(prev_other, 0)]
+    start = (inside & ~before) | restart
+    after = np.zeros(n, dtype=bool)  # the next character continues the token
+    after[:-1] = inside[1:] & ~restart[1:]
+    width = 1 + (cp >= 0x80).astype(np.int64) + (cp >= 0x800) + (cp >= 0x10000)
+    byte_at = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(width, out=byte_at[1:])
+    return np.flatnonzero(start), np.flatnonzero(inside & ~after) + 1, byte_at, data
+
+
 def _split_tokens(big: str) -> tuple[np.ndarray, list[str], np.ndarray, list[str]]:
     """``_TOKEN_SPLIT_RE.split(big)`` as codes: (token codes, distinct tokens, codes of the gap before
     each token, distinct gaps), each numbered in order of first appearance.
@@ -252,6 +300,18 @@ def _split_tokens(big: str) -> tuple[np.ndarray, list[str], np.ndarray, list[str
     and gaps never become Python strings; text that RE2 cannot take (the marker character inside,
     lone surrogates) goes through Python's ``re`` as before, with the same result.
     """
+    bounds = _token_bounds(big) if big else None
+    if bounds is not None:
+        starts, ends, byte_at, data = bounds
+        cuts = np.empty(2 * len(starts) + 2, dtype=np.int64)  # gap, token, ..., gap: contiguous parts
+        cuts[0], cuts[-1] = 0, len(big)
+        cuts[1:-1:2], cuts[2:-1:2] = starts, ends
+        offsets = byte_at[cuts]
+        parts = pa.LargeStringArray.from_buffers(len(offsets) - 1, pa.py_buffer(offsets), pa.py_buffer(data))
+        index = np.arange(len(starts), dtype=np.int64)
+        surf_codes, surf = _codes_of(parts.take(pa.array(2 * index + 1)))
+        gap_codes, gaps = _codes_of(parts.take(pa.array(2 * index)))
+        return surf_codes, surf, gap_codes, gaps
     if big and _MARK not in big:
         try:
             whole = pa.array([big], type=pa.large_string())

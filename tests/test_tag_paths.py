@@ -212,3 +212,43 @@ def test_supervised_features_of_a_subset_equal_those_rows_of_the_whole(sample_re
         again = matcher.match_many(alone)
         for f in ("doc", "theme", "seed", "first", "last"):
             assert np.array_equal(getattr(sub_m, f), getattr(again, f)), f
+
+
+LATIN = list("aZ9zA0_'' ,.!?;:-\n\t\"()x\u00e9\u00d7\u00f7\u00c0\u024f\u00a3\u2014\u0663\u00a0\u00bf\u00ff") + [
+    "ab'cd9", "9'ef", "x'a9b'c7", "''", "a'", "'b", "but", "However", "n't", "don't", "\u00e9'\u00e9", "\U0001f44d"]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_array_tokeniser_equals_python_re_without_other_letters(seed):
+    """The code point path (_token_bounds) on text without letters outside A-Z, a-z, U+00C0-U+024F."""
+    rng = random.Random(seed)
+    texts = ["".join(rng.choice(LATIN) for _ in range(rng.randint(0, 30))) for _ in range(400)]
+    big = "\n".join(texts)
+    assert T._token_bounds(big) is not None  # this path, not RE2's
+    got, want = T._split_tokens(big), T._split_tokens_re(big)
+    assert np.array_equal(got[0], want[0]) and got[1] == want[1]
+    assert np.array_equal(got[2], want[2]) and got[3] == want[3]
+    _assert_same_tokens(T.tokenize_many(texts), _old_tokenize_many(texts))
+    for one in texts[:60]:
+        assert T._split_tokens(one)[1] == T._split_tokens_re(one)[1]
+
+
+def test_array_tokeniser_declines_other_letters_and_surrogates():
+    assert T._token_bounds("caf\u00e9 \u00a3 9") is not None
+    for text in ("\u00b5g", "\u00aa", "\u03b1\u03b2", "x \u4e00", "2\u00b2", "a\ud800b"):
+        assert T._token_bounds(text) is None
+        assert T._split_tokens(text)[1] == T._split_tokens_re(text)[1]
+
+
+def test_array_tokeniser_on_every_code_point_it_takes():
+    """Every code point that is not a letter outside the Latin ranges, alone and in runs with quotes,
+    letters and digits around: the code point path splits exactly as Python's ``re``."""
+    chars = [chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000]
+    taken = [c for c in chars if c < "\u0080" or "\u00c0" <= c <= "\u024f" or not T._LETTER_RE.match(c)]
+    for glue in ("'", "a'9"):
+        for step in (1, 2):
+            big = glue.join("".join(taken[i:i + step]) for i in range(0, len(taken), step))
+            assert T._token_bounds(big) is not None
+            got, want = T._split_tokens(big), T._split_tokens_re(big)
+            assert np.array_equal(got[0], want[0]) and got[1] == want[1]
+            assert np.array_equal(got[2], want[2]) and got[3] == want[3]
