@@ -296,9 +296,11 @@ def _split_tokens(big: str) -> tuple[np.ndarray, list[str], np.ndarray, list[str
     """``_TOKEN_SPLIT_RE.split(big)`` as codes: (token codes, distinct tokens, codes of the gap before
     each token, distinct gaps), each numbered in order of first appearance.
 
-    RE2 (Arrow) marks every token and the marked string is split in C, so the millions of tokens
-    and gaps never become Python strings; text that RE2 cannot take (the marker character inside,
-    lone surrogates) goes through Python's ``re`` as before, with the same result.
+    The tokens are found by :func:`_token_bounds` (array operations over the code points) when
+    ``big`` has no letter outside the Latin ranges, else RE2 (Arrow) marks every token and the
+    marked string is split in C; either way the millions of tokens and gaps never become Python
+    strings (Arrow's hash table numbers them). Text neither can take (the marker character
+    inside, lone surrogates) goes through Python's ``re`` as before, with the same result.
     """
     bounds = _token_bounds(big) if big else None
     if bounds is not None:
@@ -341,7 +343,8 @@ def tokenize_many(texts: Sequence[object]) -> TokenArrays:
 
     Gives, text by text, exactly the tokens (lower-cased, with their offsets) of
     :func:`token_spans`, the clause boundaries of :func:`clause_spans` and the scope
-    breaks of :func:`scope_breaks`, but with one regular-expression pass over all texts
+    breaks of :func:`scope_breaks`, but with one pass over all texts joined (array operations
+    over the code points, else Arrow's RE2, else Python's ``re``: see :func:`_split_tokens`)
     and each distinct token and separator examined once. Non-strings count as "".
 
     >>> ta = tokenize_many(["Lovely, but charged twice", None, "No!"])
