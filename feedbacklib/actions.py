@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .additive import Additive
 from . import stats as C
@@ -206,6 +208,14 @@ _AFTER = re.compile(
 _BEFORE = re.compile(
     _NAME + r"\s+(?:was (?:a star|brilliant|amazing|fantastic|great|excellent|so helpful|very helpful|lovely|"
     r"wonderful|patient|superb)|went above and beyond|is a credit|deserves|really helped|sorted)")
+# Python's ``\s`` (every code point ``re`` counts as white space), as an RE2 class for Arrow: RE2's ``\s``
+# is ASCII only. Used to build supersets of ``_AFTER`` and ``_BEFORE`` that Arrow tests on every text at once.
+# (tests/test_compare_cpu.py checks it against every code point)
+_PY_SPACE = r"[\x{9}-\x{d}\x{1c}-\x{20}\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]"
+# _AFTER and _BEFORE without their word boundaries and with Python's white space: every text either one
+# matches, these match too (RE2's ASCII ``\b`` aside, every other token means the same in both engines).
+_MAY_NAME = (_AFTER.pattern.replace(r"\b", "").replace(r"\s", _PY_SPACE) + "|"
+             + _BEFORE.pattern.replace(r"\s", _PY_SPACE))
 _NOT_NAMES = frozenset("""
 The A An I He She They We You Your It This That These Those My Our His Her Their Everyone Everybody
 Someone Team Staff Customer Service Support Agent Thanks Thank Great Brilliant Amazing Fantastic
@@ -240,8 +250,10 @@ def detect_agent(text) -> str:
     return ""
 
 
+# Every alternative starts with white space, ";" or ",": the lookahead (the same matches) lets the
+# search skip every other position at once (30% less CPU at 1M rows).
 _CLAUSE_SPLIT = re.compile(
-    r"(?<=[.!?])\s+|\s*[;\n]\s*|\s+-\s+|,?\s+\b(?:but|however|although|though|except|yet|unfortunately)\b\s*,?\s*",
+    r"(?=[\s;,])(?:(?<=[.!?])\s+|\s*[;\n]\s*|\s+-\s+|,?\s+\b(?:but|however|although|though|except|yet|unfortunately)\b\s*,?\s*)",
     re.IGNORECASE)
 _PRAISE_WORDS = re.compile(
     r"\b(?:thanks?|thank you|great|excellent|amazing|fantastic|brilliant|superb|a star|above and beyond|extra mile|"
@@ -266,10 +278,17 @@ def praise_clause(text, agent: str = "") -> str:
     """
     if not isinstance(text, str) or not text.strip():
         return ""
-    # the clauses of _CLAUSE_SPLIT.split(text), read one at a time up to the one that decides
-    # (the first naming the agent, else the first with a praise word): at 1M rows splitting
-    # every praising comment whole cost seconds
-    named = re.compile(rf"\b{re.escape(agent.split()[0])}\b") if agent else None
+    first = agent.split()[0] if agent else ""
+    if first.casefold() not in _CONTRAST_WORDS:
+        # The first clause naming the agent (else with a praise word) is the clause holding the text's
+        # first such match: a match is one or more whole words none of which is a contrast word, so no
+        # split falls inside it and the clause's edges are word boundaries in the text too. One search
+        # of the text, then the splits up to that clause (at 1M rows, searching clause by clause cost ~4 s).
+        hit = re.search(rf"\b{re.escape(first)}\b", text) if first else None
+        hit = hit or _PRAISE_WORDS.search(text)
+        return "" if hit is None else _clause_at(text, hit.start())
+    # a name that is also a contrast word ("Yet was a star") may fall inside a split: clause by clause
+    named = re.compile(rf"\b{re.escape(first)}\b")
     praising = ""
     for clause in _clauses(text):
         if named is not None and named.search(clause):
@@ -279,6 +298,21 @@ def praise_clause(text, agent: str = "") -> str:
                 return clause
             praising = clause
     return praising
+
+
+_CONTRAST_WORDS = frozenset(("but", "however", "although", "though", "except", "yet", "unfortunately"))
+
+
+def _clause_at(text: str, pos: int) -> str:
+    """The clause of ``text`` (``_CLAUSE_SPLIT``, stripped of spaces and commas) holding the character at
+    ``pos``, which no split covers."""
+    start, end = 0, len(text)
+    for m in _CLAUSE_SPLIT.finditer(text):
+        if m.start() > pos:
+            end = m.start()
+            break
+        start = m.end()
+    return text[start:end].strip(" ,")
 
 
 def _clauses(text: str):
@@ -292,6 +326,22 @@ def _clauses(text: str):
     clause = text[start:].strip(" ,")
     if clause:
         yield clause
+
+
+def _detect_agents(texts) -> list[str]:
+    """:func:`detect_agent` of each text, run only on the texts Arrow finds may name someone (``_MAY_NAME``)."""
+    agents = [""] * len(texts)
+    if not len(texts):
+        return agents
+    values = list(texts)
+    strings = np.array([isinstance(t, str) for t in values], dtype=bool)
+    may = np.zeros(len(values), dtype=bool)
+    if strings.any():
+        arrow = pa.array([t for t, ok in zip(values, strings) if ok], type=pa.large_string())
+        may[strings] = pc.match_substring_regex(arrow, _MAY_NAME).to_numpy(zero_copy_only=False)
+    for i in np.flatnonzero(may):
+        agents[i] = detect_agent(values[i])
+    return agents
 
 
 def _praising(clauses: list[str]) -> np.ndarray:
@@ -405,7 +455,7 @@ def recognition_partial(frame: pd.DataFrame, size: int = RECOGNITION_CANDIDATES)
     # the agent and the clause of each distinct text, and the verdict on each distinct clause, spread
     # back to the rows (each depends only on its text): the same columns, computed once per text
     codes, texts = pd.factorize(out[S.TEXT].astype(object), use_na_sentinel=False)
-    agents = [detect_agent(t) for t in texts]
+    agents = _detect_agents(texts)
     clauses = [praise_clause(t, a) for t, a in zip(texts, agents)]
     out["agent"] = pd.Series(np.array(agents, dtype=object)[codes], index=out.index, dtype="str")
     out["clause"] = pd.Series(np.array(clauses, dtype=object)[codes], index=out.index, dtype="str")
