@@ -255,8 +255,9 @@ def detect_agent(text) -> str:
 _CLAUSE_SPLIT = re.compile(
     r"(?=[\s;,])(?:(?<=[.!?])\s+|\s*[;\n]\s*|\s+-\s+|,?\s+\b(?:but|however|although|though|except|yet|unfortunately)\b\s*,?\s*)",
     re.IGNORECASE)
+# The lookahead (each alternative's first letter; the same matches) lets the search skip most positions at once.
 _PRAISE_WORDS = re.compile(
-    r"\b(?:thanks?|thank you|great|excellent|amazing|fantastic|brilliant|superb|a star|above and beyond|extra mile|"
+    r"(?=[tgeafbshlwokp])\b(?:thanks?|thank you|great|excellent|amazing|fantastic|brilliant|superb|a star|above and beyond|extra mile|"
     r"helpful|lovely|wonderful|outstanding|a credit|best|kind|patient|friendly|pleasure|sorted it|well done)\b",
     re.IGNORECASE)
 #: A praising clause must score at least this (VADER compound) on its own, or name a praise word and not be negative.
@@ -305,14 +306,22 @@ _CONTRAST_WORDS = frozenset(("but", "however", "although", "though", "except", "
 
 def _clause_at(text: str, pos: int) -> str:
     """The clause of ``text`` (``_CLAUSE_SPLIT``, stripped of spaces and commas) holding the character at
-    ``pos``, which no split covers."""
-    start, end = 0, len(text)
-    for m in _CLAUSE_SPLIT.finditer(text):
-        if m.start() > pos:
-            end = m.start()
-            break
-        start = m.end()
-    return text[start:end].strip(" ,")
+    ``pos``, which no split covers.
+
+    The splits are searched from the last sentence end (".", "!" or "?") before ``pos``: no split
+    covers that character, so the splits after it are the same as when searching from the start
+    (lookbehinds and word boundaries see the whole text); from the start when none is found there."""
+    after = max(text.rfind(".", 0, pos), text.rfind("!", 0, pos), text.rfind("?", 0, pos)) + 1
+    for origin in ((after, 0) if after else (0,)):
+        start, end = origin, len(text)
+        for m in _CLAUSE_SPLIT.finditer(text, origin):
+            if m.start() > pos:
+                end = m.start()
+                break
+            start = m.end()
+        if start != origin or not origin:  # a split before pos (or the text's start) begins the clause
+            return text[start:end].strip(" ,")
+    raise AssertionError("unreachable: the search from the start always returns")
 
 
 def _clauses(text: str):
@@ -392,6 +401,7 @@ def select_recognition(frame: pd.DataFrame, *, per_team: int | None = None,
 
 
 _PRAISE_KEY = "_key"
+_ROW = "_row"  # the candidate's position in the frame (to take its text), dropped once chosen
 _TEAM_ORDER = [S.TEAM, "_named", "_t", S.RESPONSE_ID, S.PLATFORM]
 _TEAM_ASCENDING = [True, True, False, True, True]
 
@@ -444,17 +454,20 @@ def recognition_partial(frame: pd.DataFrame, size: int = RECOGNITION_CANDIDATES)
     if frame.empty or col not in frame.columns:
         empty = pd.DataFrame({c: pd.Series(dtype=object) for c in [*columns, _PRAISE_KEY, "_named", "_t"]})
         return RecognitionPartial(int(size), {}, empty)
-    praise = C.bool_flags(frame, col) & C.has_text(frame)
-    # only the columns read below: a copy of every column of the praising rows cost seconds at 1M
-    out = frame.loc[praise, [c for c in (S.TEAM, S.VENDOR, S.RESPONSE_ID, S.RECEIVED_AT, S.TEXT, S.PLATFORM)
-                             if c in frame.columns]].copy()
+    praise = np.flatnonzero(C.bool_flags(frame, col) & C.has_text(frame))
+    # only the columns read below, and not the texts (the candidates' texts are taken at the end, by
+    # row): copying every column, then the texts, of the praising rows cost seconds at 1M
+    out = frame[[c for c in (S.TEAM, S.VENDOR, S.RESPONSE_ID, S.RECEIVED_AT, S.PLATFORM)
+                 if c in frame.columns]].iloc[praise]
     for column in (S.TEAM, S.VENDOR, S.RESPONSE_ID, S.RECEIVED_AT, S.PLATFORM):
         if column not in out.columns:
             out[column] = pd.NA
     out[S.TEAM] = out[S.TEAM].astype("string").fillna("unknown team")
+    out[_ROW] = praise
     # the agent and the clause of each distinct text, and the verdict on each distinct clause, spread
     # back to the rows (each depends only on its text): the same columns, computed once per text
-    codes, texts = pd.factorize(out[S.TEXT].astype(object), use_na_sentinel=False)
+    codes, distinct_texts = pd.factorize(frame[S.TEXT].iloc[praise], use_na_sentinel=False)
+    texts = np.asarray(distinct_texts, dtype=object)
     agents = _detect_agents(texts)
     clauses = [praise_clause(t, a) for t, a in zip(texts, agents)]
     out["agent"] = pd.Series(np.array(agents, dtype=object)[codes], index=out.index, dtype="str")
@@ -464,14 +477,17 @@ def recognition_partial(frame: pd.DataFrame, size: int = RECOGNITION_CANDIDATES)
     said = np.array([c != "" for c in distinct], dtype=bool)
     verdict[said] = _praising([c for c in distinct if c != ""])
     keep = verdict[clause_codes][codes] if len(codes) else np.zeros(0, dtype=bool)
-    out = out.loc[keep, columns]
+    out = out.loc[keep, [c for c in columns if c != S.TEXT] + [_ROW]]
     counts = {str(t): int(n) for t, n in out[S.TEAM].value_counts(sort=False).items()}
     out = out.assign(**{_PRAISE_KEY: out["clause"].astype(str).str.casefold().str.strip(" .!"),
                         "_named": (out["agent"] == "").astype(bool),
                         "_t": pd.to_datetime(out[S.RECEIVED_AT], utc=True),
                         S.RESPONSE_ID: out[S.RESPONSE_ID].astype("string"),
                         S.PLATFORM: out[S.PLATFORM].astype("string")})
-    return RecognitionPartial(int(size), counts, _praise_candidates(out, int(size)))
+    chosen = _praise_candidates(out, int(size))
+    text = frame[S.TEXT].iloc[chosen[_ROW].to_numpy(dtype=np.int64)].reset_index(drop=True)
+    chosen = chosen.assign(**{S.TEXT: text})[[*columns, _PRAISE_KEY, "_named", "_t"]]
+    return RecognitionPartial(int(size), counts, chosen)
 
 
 def select_recognition_from_partial(partial: RecognitionPartial, *, per_team: int | None = None) -> pd.DataFrame:
