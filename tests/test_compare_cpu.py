@@ -207,3 +207,33 @@ def test_bottom_ranks_equals_bottom_rows(seed):
     for k, max_pool in ((3, 5), (1, 1), (5, 2), (10, 30), (3, 5_000)):
         assert (Q._bottom_ranks(ranks.reshape(-1), readable, k, max_pool, len(distinct))
                 == Q._bottom_rows(values, readable, k, max_pool)).all()
+
+
+# --------------------------------------------------------------------------- #
+# Service: the contact test on the categories
+# --------------------------------------------------------------------------- #
+def _old_contact_mask(frame: pd.DataFrame, contact_sources) -> np.ndarray:
+    from feedbacklib import stats as C
+
+    ok = np.ones(len(frame), dtype=bool)
+    if contact_sources is not None and S.SOURCE in frame.columns:
+        ok &= np.array(frame[S.SOURCE].astype("string").isin(list(contact_sources)).fillna(False), dtype=bool)
+    for col in (S.CUSTOMER_KEY, S.RECEIVED_AT):
+        ok &= C.known_mask(frame, col)
+    return ok
+
+
+def test_contact_mask_on_categories_equals_the_string_test(month, generated):
+    from feedbacklib import service as SV
+
+    source = np.array(generated[S.SOURCE].astype(object), dtype=object)
+    source[::11] = None
+    variants = [month, generated, generated.iloc[:0],
+                generated.assign(**{S.SOURCE: pd.Categorical(source)}),
+                generated.assign(**{S.SOURCE: pd.Categorical([v if v == "ticket" else None for v in source],
+                                                             categories=["ticket", "other"])}),
+                generated.assign(**{S.SOURCE: pd.Categorical([None] * len(generated), categories=[])}),
+                generated.assign(**{S.SOURCE: pd.Series(source, dtype="string")})]
+    for frame in variants:
+        for sources in (None, ["ticket", "complaint"], [], ("survey",), ["nope"]):
+            assert (SV._contact_mask(frame, sources) == _old_contact_mask(frame, sources)).all()
