@@ -126,7 +126,15 @@ SERVICE_METRICS = (
 def _contact_mask(frame: pd.DataFrame, contact_sources: Sequence[str] | None) -> np.ndarray:
     ok = np.ones(len(frame), dtype=bool)
     if contact_sources is not None and S.SOURCE in frame.columns:
-        ok &= np.array(frame[S.SOURCE].astype("string").isin(list(contact_sources)).fillna(False), dtype=bool)
+        source = frame[S.SOURCE]
+        if isinstance(source.dtype, pd.CategoricalDtype):
+            # the same test on each category, spread by the codes (a missing value is no contact): at 1M
+            # rows, turning the categorical into strings cost ~0.15 s each of the three times it is asked
+            hit = np.array(source.cat.categories.astype("string").isin(list(contact_sources)), dtype=bool)
+            codes = source.cat.codes.to_numpy()
+            ok &= np.where(codes >= 0, hit[np.maximum(codes, 0)] if len(hit) else False, False)
+        else:
+            ok &= np.array(source.astype("string").isin(list(contact_sources)).fillna(False), dtype=bool)
     for col in (S.CUSTOMER_KEY, S.RECEIVED_AT):
         ok &= C.known_mask(frame, col)
     return ok

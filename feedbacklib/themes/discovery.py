@@ -57,7 +57,7 @@ from scipy.special import logsumexp
 from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
 from sklearn.cluster import KMeans
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer, TfidfTransformer
-from sklearn.metrics import silhouette_score
+from sklearn.metrics import pairwise_distances_chunked, silhouette_score
 from sklearn.preprocessing import normalize
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
@@ -197,6 +197,17 @@ def _ward_tree(Z: np.ndarray) -> np.ndarray:
             pos += n - i - 1
     np.sqrt(np.clip(condensed, 0.0, None), out=condensed)
     return linkage(condensed, method="ward")
+
+
+def _cosine_distances(Z: np.ndarray):
+    """The cosine distances between the rows of ``Z``, computed in the chunks ``silhouette_score(Z, labels,
+    metric="cosine")`` computes them: scoring each k on them (``metric="precomputed"``) gives the same
+    bits, with the matrix computed once instead of once per k (about a third of the fit on 5,000 texts).
+    False when a diagonal is not within the tolerance the precomputed metric accepts (then per k, as before)."""
+    distances = np.vstack(list(pairwise_distances_chunked(Z, metric="cosine")))
+    if np.any(np.abs(distances.diagonal()) > np.finfo(distances.dtype).eps * 100):
+        return False
+    return distances
 
 
 def clean_for_discovery(text: object) -> str:
@@ -381,6 +392,7 @@ class ThemeDiscovery(ClusterMixin, TransformerMixin, BaseEstimator):
         idx = sample if sample is not None else slice(None)
         self.silhouette_ = {}
         best = None
+        distances = None
         for k in range(k_lo, k_hi + 1):
             mixture = self._refine(C, Z, Z[ward_rows], fcluster(tree, k, criterion="maxclust"))
             if k_lo == k_hi:
@@ -389,7 +401,10 @@ class ThemeDiscovery(ClusterMixin, TransformerMixin, BaseEstimator):
             labels = mixture.labels_
             if len(np.unique(labels[idx])) < 2:
                 continue
-            score = float(silhouette_score(Z[idx], labels[idx], metric="cosine"))
+            if distances is None:
+                distances = _cosine_distances(Z[idx])
+            score = float(silhouette_score(distances, labels[idx], metric="precomputed")
+                          if distances is not False else silhouette_score(Z[idx], labels[idx], metric="cosine"))
             self.silhouette_[k] = score
             if best is None or score > best[0] + 1e-12:
                 best = (score, k, mixture)
