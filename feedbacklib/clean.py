@@ -54,7 +54,7 @@ from .errors import InputError, QuarantineKind, SchemaError
 from .io import Export, read_export, stage_export
 from .io._common import (CUSTOMER_ID, REJECT, REJECT_KIND, STRING, TRUNCATED_ROWS, VERSION, per_unique,
                          platform_settings)
-from .arrowstr import arrow_strings, matches, put_rows
+from .arrowstr import arrow_strings, matches, put_rows, release_memory
 from .validation import validate_frame
 from .settings import CSAT_LABELS, NPS_LABELS, CleaningSettings, PlatformSettings
 from .pii import MAY_HOLD_PII, personal_ids, pseudonym, redact_labels, redact_pii
@@ -882,6 +882,7 @@ def clean_mapped(mapped: Mapped, config: Any) -> CleanResult:
     kinds = allrows[S.QUARANTINE_KIND]
     columns = {c: allrows[c].array for c in S.CANONICAL_COLUMNS}
     del allrows
+    release_memory()  # the rules' numpy transients: freed pages back before Arrow allocates the new order
     # kept rows in time order, each column let go once taken
     frame = _cast(_take_columns(columns, order))
     validate_canonical(frame)

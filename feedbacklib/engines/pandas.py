@@ -69,7 +69,8 @@ class PandasEngine:
         release_memory()
         with Timer(timings, "themes", bar, rows=len(frame)):
             in_month = (frame[S.MONTH] == month).to_numpy(dtype=bool)
-            tagger = fit_tagger(frame.loc[in_month, S.TEXT], taxonomy)
+            # the month's comments; the whole column when every row is in the month (no copy of the texts)
+            tagger = fit_tagger(frame[S.TEXT] if in_month.all() else frame.loc[in_month, S.TEXT], taxonomy)
             frame = add_themes(frame, tagger)
             release_memory()
         with Timer(timings, "sentiment", bar, rows=len(frame)):
