@@ -846,23 +846,29 @@ class Mapped:
 def map_exports(exports: Iterable[Export], config: Any, *, keep_raw: bool = False) -> Mapped:
     """The first step of :func:`clean_exports`: each export mapped as it arrives (normalised, parsed,
     redacted, row-level problems in ``quarantine_reason``). Its raw frame is kept with ``keep_raw``;
-    otherwise only the raw rows already quarantined are."""
+    otherwise, once the next export arrives, only its raw rows already quarantined are (the last
+    export's raw frame is kept: nothing comes after it, and a single large export is not read again)."""
     parts: list[pd.DataFrame] = []
     files: list[_File] = []
     for export in exports:
+        if files and not keep_raw:
+            _let_go(files[-1])  # the previous export is not the last one: keep only its quarantined rows
         part = _cast(_canonical(export, config)).reset_index(drop=True).astype(
             {S.QUARANTINE_REASON: STRING, S.QUARANTINE_KIND: STRING})
-        info = _File(path=export.path, platform=export.platform, confidence=float(export.confidence),
-                     rows_read=len(export.raw))
-        if keep_raw:
-            info.raw = export.raw
-        else:  # the raw cells of the rows quarantined already; the rest of the raw frame goes with the export
-            info.held_at = np.flatnonzero(part[S.QUARANTINE_REASON].notna().to_numpy(dtype=bool))
-            info.held = export.raw.iloc[info.held_at]
-        files.append(info)
+        # the last export's raw frame is kept until the end (a single large export is not read twice)
+        files.append(_File(path=export.path, platform=export.platform, confidence=float(export.confidence),
+                           rows_read=len(export.raw), raw=export.raw,
+                           held_at=np.flatnonzero(part[S.QUARANTINE_REASON].notna().to_numpy(dtype=bool))))
         parts.append(part)
         del export, part
     return Mapped(parts=parts, files=files)
+
+
+def _let_go(info: _File) -> None:
+    """Keep only the raw cells of the rows already quarantined (``held_at``); the rest of the raw frame goes."""
+    if info.raw is not None and info.held_at is not None:
+        info.held = info.raw.iloc[info.held_at]
+        info.raw = None
 
 
 def clean_mapped(mapped: Mapped, config: Any) -> CleanResult:
@@ -878,17 +884,18 @@ def clean_mapped(mapped: Mapped, config: Any) -> CleanResult:
 
     bad = allrows[S.QUARANTINE_REASON].notna().to_numpy(dtype=bool)
     order = _time_order(allrows, np.flatnonzero(~bad))
-    rejected = allrows.loc[bad]
     kinds = allrows[S.QUARANTINE_KIND]
+    # the quarantine first: then no raw cells are held while the kept rows are put in time order
+    quarantine = _quarantine_of(allrows.loc[bad], file_no[bad], lambda k, src: files[k].raw_rows(src, config), config)
+    quality = _quality_table([(f.path.name, f.platform, f.confidence, f.rows_read) for f in files], file_no, bad, kinds)
+    for f in files:
+        f.raw = f.held = None
     columns = {c: allrows[c].array for c in S.CANONICAL_COLUMNS}
     del allrows
     release_memory()  # the rules' numpy transients: freed pages back before Arrow allocates the new order
     # kept rows in time order, each column let go once taken
     frame = _cast(_take_columns(columns, order))
     validate_canonical(frame)
-
-    quarantine = _quarantine_of(rejected, file_no[bad], lambda k, src: files[k].raw_rows(src, config), config)
-    quality = _quality_table([(f.path.name, f.platform, f.confidence, f.rows_read) for f in files], file_no, bad, kinds)
     return CleanResult(frame=frame, quarantine=quarantine, quality=quality)
 
 

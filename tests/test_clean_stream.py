@@ -172,3 +172,20 @@ def test_file_changed_before_it_is_read_again(folder, config, monkeypatch):
     path.write_text("".join(lines[:-50]), encoding="utf-8")  # ... then cut short before it is read again
     with pytest.raises(InputError, match="changed while it was being read"):
         clean_exports([first, *rest], config)
+
+
+def test_single_export_is_not_read_again(folder, config, monkeypatch, tmp_path):
+    """One export (the last one of its stream) keeps its raw frame: its duplicates and repeats need no second read."""
+    one = tmp_path / "one"
+    one.mkdir()
+    rows = []
+    for name in ("q_a.csv", "q_b.csv"):  # both in one file: its own duplicates and repeats
+        with open(folder / name, encoding="utf-8", newline="") as fh:
+            rows.extend(list(csv.reader(fh))[HEADER_ROWS if rows else 0:])
+    with open(one / "q_ab.csv", "w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh, lineterminator="\r\n").writerows(rows)
+    want = clean_before(read_exports(one, config), config)
+    assert {"duplicate", "repeat", "unparseable date"} <= set(want.quarantine[S.QUARANTINE_KIND])
+    rereads = _rereads(monkeypatch)
+    _same(clean_exports(ExportStream(one, config), config), want)
+    assert rereads == []
