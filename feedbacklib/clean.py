@@ -40,7 +40,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,17 +50,17 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import schema as S
-from .errors import QuarantineKind, SchemaError
-from .io import Export, stage_export
+from .errors import InputError, QuarantineKind, SchemaError
+from .io import Export, read_export, stage_export
 from .io._common import (CUSTOMER_ID, REJECT, REJECT_KIND, STRING, TRUNCATED_ROWS, VERSION, per_unique,
                          platform_settings)
-from .arrowstr import arrow_strings, matches, put_rows
+from .arrowstr import arrow_strings, matches, put_rows, release_memory
 from .validation import validate_frame
 from .settings import CSAT_LABELS, NPS_LABELS, CleaningSettings, PlatformSettings
 from .pii import MAY_HOLD_PII, personal_ids, pseudonym, redact_labels, redact_pii
 
 __all__ = [
-    "CleanResult", "clean_responses", "validate_canonical", "ORIGINAL", "REASON_KINDS",
+    "CleanResult", "clean_responses", "clean_exports", "map_exports", "clean_mapped", "Mapped", "validate_canonical", "ORIGINAL", "REASON_KINDS",
     "QUALITY_COLUMNS", "QuarantineKind", "reason_labels", "reason_counts", "repair_mojibake", "normalise_whitespace", "clean_text",
     "parse_timestamps", "reporting_month", "parse_score", "parse_bool", "lookup_teams",
     "normalise_channel", "customer_keys", "CSAT_LABELS", "NPS_LABELS", "cleaning_settings",
@@ -781,59 +781,167 @@ def clean_responses(exports: Sequence[Export], config: Any) -> CleanResult:
     """Map, normalise, de-duplicate and redact every export; quarantine rows that break a rule.
 
     Never modifies the exports. For every file ``rows_read == rows_kept + rows_quarantined``.
+    :func:`clean_exports` gives the same result from exports read one at a time.
 
     Raises
     ------
     SchemaError
         The cleaned frame breaks the canonical schema (a bug: listed in full).
     """
-    parts = [_canonical(e, config) for e in exports]
-    if len(parts) == 1:  # the usual case: no copy through concat
-        allrows = _cast(parts[0]).reset_index(drop=True).astype({S.QUARANTINE_REASON: STRING,
-                                                                 S.QUARANTINE_KIND: STRING})
-    elif parts:
-        allrows = pd.concat([_cast(p) if len(p) else p for p in parts], ignore_index=True)
-        allrows = allrows.astype({S.QUARANTINE_REASON: STRING, S.QUARANTINE_KIND: STRING})
-    else:
-        allrows = S.empty_canonical_frame().assign(**{S.QUARANTINE_REASON: pd.Series(dtype=STRING),
-                                                      S.QUARANTINE_KIND: pd.Series(dtype=STRING),
-                                                      VERSION: pd.Series(dtype="float64")})
-    allrows = _cast(allrows)
-    file_no = np.repeat(np.arange(len(parts)), [len(p) for p in parts])
+    return clean_mapped(map_exports(exports, config, keep_raw=True), config)
+
+
+def clean_exports(exports: Iterable[Export], config: Any) -> CleanResult:
+    """:func:`clean_responses` file by file, for exports read one at a time (:class:`feedbacklib.io.ExportStream`).
+
+    Each export is mapped onto the canonical columns as soon as it arrives, and its raw frame is let go:
+    only the raw cells of its rows quarantined by a row-level rule are kept. Duplicates and repeats are
+    known once every file is mapped; a file with such rows is read again (as the Dask engine does) for
+    their raw cells, with the platform it was read as. The frame, quarantine and quality table are
+    :func:`clean_responses`'s.
+    """
+    return clean_mapped(map_exports(exports, config), config)
+
+
+@dataclass
+class _File:
+    """What cleaning keeps of one export once it is mapped: its quality-table facts and the raw cells the
+    quarantine may need (the whole raw frame, or only ``held`` rows at the positions ``held_at``)."""
+
+    path: Any
+    platform: str
+    confidence: float
+    rows_read: int
+    raw: pd.DataFrame | None = None
+    held: pd.DataFrame | None = None
+    held_at: np.ndarray | None = None
+
+    def raw_rows(self, positions: np.ndarray, config: Any) -> pd.DataFrame:
+        """The raw rows at ``positions`` (data row numbers, ascending), in that order."""
+        if self.raw is not None:
+            return self.raw.iloc[positions]
+        assert self.held is not None and self.held_at is not None
+        at = np.searchsorted(self.held_at, positions)
+        if np.array_equal(self.held_at[at[at < len(self.held_at)]], positions):
+            return self.held.iloc[at]
+        raw = read_export(self.path, platform=self.platform, config=config).raw
+        if len(raw) != self.rows_read:
+            raise InputError(f"The export {self.path.name!r} changed while it was being read ({self.rows_read} rows "
+                             f"at first, {len(raw)} now): run again once the file is complete.")
+        return raw.iloc[positions]
+
+
+@dataclass
+class Mapped:
+    """Every export mapped onto the canonical columns (:func:`map_exports`), before the month-wide rules."""
+
+    parts: list[pd.DataFrame]
+    files: list[_File]
+
+    @property
+    def rows_read(self) -> int:
+        return sum(f.rows_read for f in self.files)
+
+
+def map_exports(exports: Iterable[Export], config: Any, *, keep_raw: bool = False) -> Mapped:
+    """The first step of :func:`clean_exports`: each export mapped as it arrives (normalised, parsed,
+    redacted, row-level problems in ``quarantine_reason``). Its raw frame is kept with ``keep_raw``;
+    otherwise, once the next export arrives, only its raw rows already quarantined are (the last
+    export's raw frame is kept: nothing comes after it, and a single large export is not read again)."""
+    parts: list[pd.DataFrame] = []
+    files: list[_File] = []
+    for export in exports:
+        if files and not keep_raw:
+            _let_go(files[-1])  # the previous export is not the last one: keep only its quarantined rows
+        part = _cast(_canonical(export, config)).reset_index(drop=True).astype(
+            {S.QUARANTINE_REASON: STRING, S.QUARANTINE_KIND: STRING})
+        # the last export's raw frame is kept until the end (a single large export is not read twice)
+        files.append(_File(path=export.path, platform=export.platform, confidence=float(export.confidence),
+                           rows_read=len(export.raw), raw=export.raw,
+                           held_at=np.flatnonzero(part[S.QUARANTINE_REASON].notna().to_numpy(dtype=bool))))
+        parts.append(part)
+        del export, part
+    return Mapped(parts=parts, files=files)
+
+
+def _let_go(info: _File) -> None:
+    """Keep only the raw cells of the rows already quarantined (``held_at``); the rest of the raw frame goes."""
+    if info.raw is not None and info.held_at is not None:
+        info.held = info.raw.iloc[info.held_at]
+        info.raw = None
+
+
+def clean_mapped(mapped: Mapped, config: Any) -> CleanResult:
+    """The second step of :func:`clean_exports`: the duplicate and repeat rules, the kept rows in time
+    order, the quarantine and the quality table. Empties ``mapped.parts`` (the rows are held once)."""
+    files = mapped.files
+    sizes = [len(p) for p in mapped.parts]
+    allrows = _concat_parts(mapped.parts)
+    file_no = np.repeat(np.arange(len(sizes)), sizes)
 
     _mark_duplicates(allrows)
     _mark_repeats(allrows, cleaning_settings(config)["duplicate_window_hours"])
 
     bad = allrows[S.QUARANTINE_REASON].notna().to_numpy(dtype=bool)
-    # kept rows in time order, taken in one step
-    frame = _take_rows(allrows[list(S.CANONICAL_COLUMNS)], _time_order(allrows, np.flatnonzero(~bad)))
-    frame = _cast(frame)
+    order = _time_order(allrows, np.flatnonzero(~bad))
+    kinds = allrows[S.QUARANTINE_KIND]
+    # the quarantine first: then no raw cells are held while the kept rows are put in time order
+    quarantine = _quarantine_of(allrows.loc[bad], file_no[bad], lambda k, src: files[k].raw_rows(src, config), config)
+    quality = _quality_table([(f.path.name, f.platform, f.confidence, f.rows_read) for f in files], file_no, bad, kinds)
+    for f in files:
+        f.raw = f.held = None
+    columns = {c: allrows[c].array for c in S.CANONICAL_COLUMNS}
+    del allrows
+    release_memory()  # the rules' numpy transients: freed pages back before Arrow allocates the new order
+    # kept rows in time order, each column let go once taken
+    frame = _cast(_take_columns(columns, order))
     validate_canonical(frame)
-
-    quarantine = _quarantine(allrows.loc[bad], file_no[bad], exports, config)
-    quality = _quality(exports, file_no, bad, allrows[S.QUARANTINE_KIND])
     return CleanResult(frame=frame, quarantine=quarantine, quality=quality)
 
 
-def _take_rows(frame: pd.DataFrame, positions: np.ndarray) -> pd.DataFrame:
-    """``frame.take(positions)`` with a fresh 0..n-1 index, columns taken on two threads.
+def _concat_parts(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """The canonical parts as one frame (cast as :func:`clean_responses` always did); ``parts`` is emptied.
 
-    Arrow's take releases the GIL, and taking every row of the text column in a
-    new order is the single largest copy of the cleaning step.
+    Arrow string columns are concatenated as chunks (no copy); the numeric columns are copied once.
+    """
+    if len(parts) == 1:  # the usual case: no copy through concat
+        allrows = parts[0]
+    elif parts:
+        allrows = pd.concat(parts, ignore_index=True)
+    else:
+        allrows = S.empty_canonical_frame().assign(**{S.QUARANTINE_REASON: pd.Series(dtype=STRING),
+                                                      S.QUARANTINE_KIND: pd.Series(dtype=STRING),
+                                                      VERSION: pd.Series(dtype="float64")})
+    parts.clear()
+    return _cast(allrows.astype({S.QUARANTINE_REASON: STRING, S.QUARANTINE_KIND: STRING}))
+
+
+def _take_columns(columns: dict[str, Any], positions: np.ndarray) -> pd.DataFrame:
+    """The rows at ``positions`` of the columns in ``columns`` (arrays by name), with a fresh 0..n-1 index.
+
+    Each column leaves ``columns`` when it is taken, so its rows in the old order are freed as soon as
+    they are in the new one (the caller must hold no other reference). Arrow's take of a chunked array
+    joins the chunks first: they are joined here, and let go, before the take. Columns are taken on
+    two threads (Arrow's take releases the GIL; the text column is the largest copy of cleaning).
     """
     from concurrent.futures import ThreadPoolExecutor
 
+    names = list(columns)
     indices = pa.array(positions)
 
     def take(name: str) -> Any:
-        col = frame[name]
-        if col.dtype == STRING:
-            return pd.arrays.ArrowStringArray(pa.array(col.array).take(indices))
-        return col.array.take(positions)
+        values = columns.pop(name)
+        if values.dtype != STRING:
+            return values.take(positions)
+        arr = pa.array(values)
+        del values
+        if isinstance(arr, pa.ChunkedArray):
+            arr = arr.combine_chunks()
+        return pd.arrays.ArrowStringArray(arr.take(indices))
 
     with ThreadPoolExecutor(max_workers=2) as pool:
-        columns = list(pool.map(take, frame.columns))
-    return pd.DataFrame(dict(zip(frame.columns, columns)), index=pd.RangeIndex(len(positions)), copy=False)
+        taken = list(pool.map(take, names))
+    return pd.DataFrame(dict(zip(names, taken)), index=pd.RangeIndex(len(positions)), copy=False)
 
 
 def _time_order(frame: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
@@ -898,8 +1006,10 @@ def _mark_repeats(allrows: pd.DataFrame, window_hours: float) -> None:
     ticket = S.SOURCES.index("ticket")
     not_ticket = allrows[S.SOURCE].cat.codes.to_numpy() != ticket if isinstance(
         allrows[S.SOURCE].dtype, pd.CategoricalDtype) else (allrows[S.SOURCE] != "ticket").to_numpy(dtype=bool)
-    ok = (allrows[S.QUARANTINE_REASON].isna() & allrows[S.CUSTOMER_KEY].notna()
-          & (allrows[S.TEXT].fillna("") != "")).to_numpy(dtype=bool) & not_ticket
+    # a comment: not null and not empty (its length, without a filled copy of the text column)
+    lengths = allrows[S.TEXT].str.len().fillna(0).to_numpy(dtype=np.int64)
+    ok = (allrows[S.QUARANTINE_REASON].isna() & allrows[S.CUSTOMER_KEY].notna()).to_numpy(dtype=bool)
+    ok = ok & (lengths > 0) & not_ticket
     if not ok.any():
         return
     customer = _pair_codes(allrows[S.PLATFORM], allrows[S.CUSTOMER_KEY])
@@ -907,7 +1017,7 @@ def _mark_repeats(allrows: pd.DataFrame, window_hours: float) -> None:
     # Texts are compared (lower-cased) only where the same customer sent another text of the
     # same length within the window: str.lower keeps the length, so other rows cannot repeat
     # one, nor be repeated.
-    length = allrows[S.TEXT].str.len().fillna(0).to_numpy(dtype=np.int64)[rows]
+    length = lengths[rows]
     key = customer[rows] * (int(length.max(initial=0)) + 1) + length
     same_key = pd.Series(key).duplicated(keep=False).to_numpy(dtype=bool)
     rows, key = rows[same_key], key[same_key]
@@ -964,14 +1074,19 @@ def _python_values(column: pd.Series) -> list[Any]:
 def _quarantine(rows: pd.DataFrame, file_no: np.ndarray, exports: Sequence[Export],
                 config: Any = None) -> pd.DataFrame:
     """The quarantined rows: position, reason (redacted) and their original cells, redacted."""
+    return _quarantine_of(rows, file_no, lambda k, src: exports[k].raw.iloc[src], config)
+
+
+def _quarantine_of(rows: pd.DataFrame, file_no: np.ndarray, raw_rows: Callable[[int, np.ndarray], pd.DataFrame],
+                   config: Any = None) -> pd.DataFrame:
+    """:func:`_quarantine` with ``raw_rows(k, positions)``: the raw rows at ``positions`` of export ``k``."""
     originals: list[str] = []
     encode = json.JSONEncoder(ensure_ascii=False).encode  # what json.dumps(..., ensure_ascii=False) does
     for k in np.unique(file_no):
-        raw = exports[int(k)].raw
         mine = file_no == k
         src = rows.loc[mine, S.SOURCE_ROW].to_numpy(dtype="int64")
         keys = rows.loc[mine, S.CUSTOMER_KEY].astype(STRING).reset_index(drop=True)
-        sub = raw.iloc[src].reset_index(drop=True)
+        sub = raw_rows(int(k), src).reset_index(drop=True)
         names = list(sub.columns)
         values = _redacted_cells(sub, keys, config)
         originals.extend(encode(dict(zip(names, cells))) for cells in zip(*values))
@@ -993,14 +1108,21 @@ def _quarantine(rows: pd.DataFrame, file_no: np.ndarray, exports: Sequence[Expor
 def _quality(exports: Sequence[Export], file_no: np.ndarray, bad: np.ndarray,
              kinds: pd.Series) -> pd.DataFrame:
     """One row per file: rows read, kept, quarantined, and the quarantined rows by kind."""
+    return _quality_table([(e.path.name, e.platform, float(e.confidence), len(e.raw)) for e in exports],
+                          file_no, bad, kinds)
+
+
+def _quality_table(files: Sequence[tuple[str, str, float, int]], file_no: np.ndarray, bad: np.ndarray,
+                   kinds: pd.Series) -> pd.DataFrame:
+    """:func:`_quality` from each file's (name, platform, confidence, rows read)."""
     kinds = kinds.dropna()
     extra = sorted(set(kinds.unique()) - set(REASON_KINDS))
     records = []
-    for k, e in enumerate(exports):
+    for k, (name, platform, confidence, rows_read) in enumerate(files):
         mine = file_no == k
         counts = kinds[mine[kinds.index.to_numpy()]].value_counts() if len(kinds) else pd.Series(dtype=int)
-        rec = {"file": e.path.name, S.PLATFORM: e.platform, "confidence": float(e.confidence),
-               "rows_read": len(e.raw), "rows_kept": int((mine & ~bad).sum()),
+        rec = {"file": name, S.PLATFORM: platform, "confidence": float(confidence),
+               "rows_read": rows_read, "rows_kept": int((mine & ~bad).sum()),
                "rows_quarantined": int((mine & bad).sum())}
         for kind in (*REASON_KINDS, *extra):
             rec[kind] = int(counts.get(kind, 0))

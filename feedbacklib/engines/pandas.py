@@ -1,5 +1,8 @@
 """The pandas engine: one process reads, cleans, tags and scores the whole input.
 
+The exports are read and mapped one file at a time (:class:`~feedbacklib.io.ExportStream`,
+:func:`~feedbacklib.clean.map_exports`): a file's raw frame is let go once its canonical rows exist.
+
 Tagging and sentiment fork a pool of two workers above a few ten thousand texts
 (:mod:`feedbacklib.themes.tagger`, :mod:`feedbacklib.sentiment`).
 """
@@ -15,9 +18,9 @@ import pandas as pd
 
 from .. import schema as S
 from ..arrowstr import release_memory
-from ..clean import CleanResult, clean_responses
+from ..clean import CleanResult, clean_mapped, map_exports
 from ..errors import InputError
-from ..io import read_exports
+from ..io import ExportStream
 from ..io._common import local_path
 from ..themes import Taxonomy
 from .base import (
@@ -42,13 +45,15 @@ class PandasEngine:
                              "read: run with the dask engine (--engine dask; its workers open URLs through fsspec) "
                              "or copy the exports to a local folder.")
         folder = local
-        with Timer(timings, "read", bar) as step:
-            exports = read_exports(folder, cfg)
-            step.rows = sum(len(e.raw) for e in exports)
-        with Timer(timings, "clean", bar, rows=step.rows):
-            cleaned: CleanResult = clean_responses(exports, cfg)
-            skipped = list(getattr(exports, "skipped", []))
-            del exports  # the raw exports: the quarantine and quality tables keep what they need
+        # file by file: each export is mapped as soon as it is read, and its raw frame let go
+        exports = ExportStream(folder, cfg)
+        with Timer(timings, "read", bar) as step:  # read and map
+            mapped = map_exports(exports, cfg)
+            step.rows = mapped.rows_read
+        with Timer(timings, "clean", bar, rows=step.rows):  # the month-wide rules, time order, quarantine
+            cleaned: CleanResult = clean_mapped(mapped, cfg)
+            skipped = list(exports.skipped)
+            del mapped  # the quarantine and quality tables keep what they need
             release_memory()
         return Cleaned(volumes=month_volumes(cleaned.frame), quarantine=cleaned.quarantine,
                        quality=cleaned.quality, skipped=skipped, rows=cleaned.frame)
@@ -64,7 +69,8 @@ class PandasEngine:
         release_memory()
         with Timer(timings, "themes", bar, rows=len(frame)):
             in_month = (frame[S.MONTH] == month).to_numpy(dtype=bool)
-            tagger = fit_tagger(frame.loc[in_month, S.TEXT], taxonomy)
+            # the month's comments; the whole column when every row is in the month (no copy of the texts)
+            tagger = fit_tagger(frame[S.TEXT] if in_month.all() else frame.loc[in_month, S.TEXT], taxonomy)
             frame = add_themes(frame, tagger)
             release_memory()
         with Timer(timings, "sentiment", bar, rows=len(frame)):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from .detect import PLATFORMS, _unrecognised, closest_layout, detect_platform
 from .platform import Platform, Registry
 from .registry import REGISTRY
 
-__all__ = ["Export", "Exports", "Staged", "read_export", "read_exports", "strict_input", "detect_platform", "stage_export",
+__all__ = ["Export", "Exports", "ExportStream", "Staged", "read_export", "read_exports", "strict_input", "detect_platform", "stage_export",
            "READERS", "PLATFORMS", "REGISTRY", "Platform", "Registry", "EXPORT_SUFFIXES"]
 
 #: Each platform's record (``read(path) -> (raw, meta)``, ``stage(export, config) -> Staged``), by name.
@@ -104,12 +105,41 @@ def read_exports(folder: str | os.PathLike[str], config: Any = None, *, platform
     ``collect_errors=True`` reads every file and lists the unreadable ones in
     ``errors`` instead of raising at the first.
     """
-    log = logging.getLogger("feedbacklib.io")
+    out = Exports()
+    out.extend(_each_export(_input_folder(folder), config, platform, collect_errors, out))
+    return out
+
+
+class ExportStream:
+    """The exports of ``folder`` read one at a time, with :func:`read_exports`' rules (order, skipped files,
+    errors), for a caller that lets each one go before the next is read (:func:`feedbacklib.clean.clean_exports`).
+
+    Iterate once; ``skipped`` and ``errors`` are complete when the iteration ends. A folder that does not
+    exist is an error at once.
+    """
+
+    def __init__(self, folder: str | os.PathLike[str], config: Any = None, *, platform: str | None = None,
+                 collect_errors: bool = False):
+        self.folder, self.config, self.platform, self.collect_errors = _input_folder(folder), config, platform, collect_errors
+        self.skipped: list[tuple[str, str]] = []
+        self.errors: list[tuple[str, str]] = []
+
+    def __iter__(self) -> Iterator[Export]:
+        return _each_export(self.folder, self.config, self.platform, self.collect_errors, self)
+
+
+def _input_folder(folder: str | os.PathLike[str]) -> Path:
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError(f"The input folder {str(folder)!r} does not exist or is not a folder.")
+    return folder
+
+
+def _each_export(folder: Path, config: Any, platform: str | None, collect_errors: bool,
+                 out: Exports | ExportStream) -> Iterator[Export]:
+    """:func:`read_exports`' loop: each export as it is read; skipped files and errors go to ``out``."""
+    log = logging.getLogger("feedbacklib.io")
     strict = strict_input(config)
-    out = Exports()
 
     def fail(p: Path, message: str) -> None:
         if not collect_errors:
@@ -132,7 +162,7 @@ def read_exports(folder: str | os.PathLike[str], config: Any = None, *, platform
             log.info("input: %r skipped: not an export (%s suffix)", p.name, p.suffix)
             continue
         try:
-            out.append(read_export(p, platform=platform, config=config))
+            export = read_export(p, platform=platform, config=config)
         except DetectionError as exc:
             if strict:
                 fail(p, f"{exc} ([input] strict = true makes an unknown file an error.)")
@@ -147,7 +177,9 @@ def read_exports(folder: str | os.PathLike[str], config: Any = None, *, platform
         except (RecursionError, MemoryError) as exc:  # hostile input: deeply nested JSON, a huge record
             fail(p, f"Cannot read the export {p.name!r}: it is too deeply nested or too large to read "
                     f"({type(exc).__name__}). Check that it is a genuine export.")
-    return out
+        else:
+            yield export
+            del export  # not held while the next file is read
 
 
 def _closest(path: Path) -> tuple[str | None, float]:
