@@ -172,31 +172,14 @@ def _col(frame: pd.DataFrame, column: str) -> pd.Series:
     return frame[column] if column in frame.columns else pd.Series(pd.NA, index=frame.index, dtype="string")
 
 
-def _bottom_rows(hashes: np.ndarray, readable: np.ndarray, k: int, max_pool: int) -> np.ndarray:
-    """Which rows of one theme (their text hashes, readable lengths) :func:`_prune` can keep: the
-    readable rows whose hash is at most the ``max_pool``-th smallest distinct readable hash, and the
-    other rows while fewer than ``k`` readable candidates are kept (``min(distinct hashes, max_pool)``;
-    pruned the same way).
-
-    A superset of what :func:`_prune` keeps (all rows of a text share its hash, and at least
-    ``max_pool`` distinct texts come before any row left out), so pruning it gives the same
-    candidates, without sorting every tagged row's text."""
-
-    def bottom(mask: np.ndarray) -> tuple[np.ndarray, int]:
-        distinct = np.unique(hashes[mask])
-        if len(distinct) <= max_pool:
-            return mask, len(distinct)
-        return mask & (hashes <= distinct[max_pool - 1]), len(distinct)
-
-    keep, n_readable = bottom(readable)
-    if min(n_readable, max_pool) < k:
-        keep = keep | bottom(~readable)[0]
-    return keep
-
-
 def _bottom_ranks(ranks: np.ndarray, readable: np.ndarray, k: int, max_pool: int, n_ranks: int) -> np.ndarray:
-    """:func:`_bottom_rows` from each row's rank among the distinct hashes (``0 .. n_ranks - 1``, in hash
-    order): the same rows, without sorting the theme's hashes."""
+    """Which rows of one theme (their text hashes' ranks among the distinct hashes, ``0 .. n_ranks - 1`` in
+    hash order; their readable lengths) :func:`_prune` can keep: the readable rows whose hash is at most the
+    ``max_pool``-th smallest distinct readable hash, and the other rows while fewer than ``k`` readable
+    candidates are kept (pruned the same way). A superset of what :func:`_prune` keeps (all rows of a text
+    share its hash, and at least ``max_pool`` distinct texts come before any row left out), so pruning it
+    gives the same candidates without sorting every tagged row's text, nor the theme's hashes
+    (``tests/reference/quotes_rows.py`` keeps the sorting version this equals)."""
 
     def bottom(mask: np.ndarray) -> tuple[np.ndarray, int]:
         present = np.zeros(n_ranks, dtype=bool)
@@ -222,10 +205,9 @@ def quote_partial(frame: pd.DataFrame, themes: list[str], k: int = 3, *, skip: t
     # only the columns a candidate keeps: taking every column of the frame per theme cost seconds at 1M
     frame = frame[[c for c in (TEXT, TEAM, SOURCE, RESPONSE_ID, PLATFORM) if c in frame.columns]]
     # each text's hash and length once (not once per theme), and per theme only the rows that can
-    # be among its bottom-k candidates (_bottom_rows): sorting every tagged row by its text cost ~20 s at 1M
+    # be among its bottom-k candidates (_bottom_ranks): sorting every tagged row by its text cost ~20 s at 1M
     # (only of the rows some theme flags), and each text's rank among the distinct hashes: per theme the
     # bottom-k threshold is read off a presence array of ranks instead of sorting the theme's hashes
-    # (_bottom_ranks: the same rows as _bottom_rows)
     flagged = np.zeros(len(frame), dtype=bool)
     for flags in flag_of.values():
         flagged |= flags

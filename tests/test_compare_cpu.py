@@ -17,6 +17,7 @@ from feedbacklib import schema as S
 from feedbacklib.themes import discovery as D
 
 from .reference import compare_rows as old
+from .reference import quotes_rows as old_q
 from .test_partials import repeat_month
 
 #: Texts that probe the clause splits, the praise words and the names: white space of every kind,
@@ -206,7 +207,7 @@ def test_bottom_ranks_equals_bottom_rows(seed):
     distinct, ranks = np.unique(values, return_inverse=True)
     for k, max_pool in ((3, 5), (1, 1), (5, 2), (10, 30), (3, 5_000)):
         assert (Q._bottom_ranks(ranks.reshape(-1), readable, k, max_pool, len(distinct))
-                == Q._bottom_rows(values, readable, k, max_pool)).all()
+                == old_q._bottom_rows(values, readable, k, max_pool)).all()
 
 
 # --------------------------------------------------------------------------- #

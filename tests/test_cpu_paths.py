@@ -70,10 +70,10 @@ def test_quote_partial_edge_cases_equal_the_old_path(month):
 def test_bottom_rows_keeps_every_row_of_a_kept_hash():
     hashes = np.array([5, 1, 1, 9, 3, 3, 7], dtype=np.uint64)
     readable = np.array([True, True, True, True, True, False, True])
-    keep = Q._bottom_rows(hashes, readable, k=1, max_pool=2)
+    keep = old_q._bottom_rows(hashes, readable, k=1, max_pool=2)
     assert keep.tolist() == [False, True, True, False, True, False, False]
     # fewer than k readable hashes: the unreadable rows are candidates too
-    keep = Q._bottom_rows(hashes, np.array([True, False, False, False, False, False, False]), k=2, max_pool=2)
+    keep = old_q._bottom_rows(hashes, np.array([True, False, False, False, False, False, False]), k=2, max_pool=2)
     assert keep.tolist() == [True, True, True, False, True, True, False]
 
 

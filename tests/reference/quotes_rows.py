@@ -3,6 +3,7 @@ verbatim (imports aside) as the reference of tests/test_cpu_paths.py: the bottom
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from feedbacklib.quotes import _HASH, _IN_RANGE, MAX_CHARS, MAX_POOL, MIN_CHARS, QuotePartial, _col, _prune, text_hashes
@@ -38,3 +39,27 @@ def quote_partial(frame: pd.DataFrame, themes: list[str], k: int = 3, *, skip: t
     candidates = _prune(pd.concat(parts, ignore_index=True), k, max_pool) if parts else pd.DataFrame(
         columns=["theme", TEXT, TEAM, SOURCE, RESPONSE_ID, PLATFORM, _HASH, _IN_RANGE])
     return QuotePartial(int(k), int(max_pool), counts, candidates)
+
+
+# The first bottom-k prefilter (sorting each theme's hashes), which quotes._bottom_ranks replaced: the
+# reference of tests/test_compare_cpu.py's equality test.
+def _bottom_rows(hashes: np.ndarray, readable: np.ndarray, k: int, max_pool: int) -> np.ndarray:
+    """Which rows of one theme (their text hashes, readable lengths) :func:`_prune` can keep: the
+    readable rows whose hash is at most the ``max_pool``-th smallest distinct readable hash, and the
+    other rows while fewer than ``k`` readable candidates are kept (``min(distinct hashes, max_pool)``;
+    pruned the same way).
+
+    A superset of what :func:`_prune` keeps (all rows of a text share its hash, and at least
+    ``max_pool`` distinct texts come before any row left out), so pruning it gives the same
+    candidates, without sorting every tagged row's text."""
+
+    def bottom(mask: np.ndarray) -> tuple[np.ndarray, int]:
+        distinct = np.unique(hashes[mask])
+        if len(distinct) <= max_pool:
+            return mask, len(distinct)
+        return mask & (hashes <= distinct[max_pool - 1]), len(distinct)
+
+    keep, n_readable = bottom(readable)
+    if min(n_readable, max_pool) < k:
+        keep = keep | bottom(~readable)[0]
+    return keep
