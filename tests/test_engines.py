@@ -598,3 +598,44 @@ def test_the_environment_keeps_the_rows_on_the_workers(monkeypatch):
     monkeypatch.setenv("FEEDBACK_DASK_COLLECT_ROWS", "maybe")
     with pytest.raises(ConfigError, match="FEEDBACK_DASK_COLLECT_ROWS"):
         make_engine("dask")
+
+
+def test_partition_results_are_added_up_in_a_tree_and_give_the_pandas_month(generated, generated_pandas,
+                                                                            dask_client, monkeypatch, tmp_path):
+    """With more partitions than ``FAN_IN`` the parts, the emerging counts and the customer shuffle's results
+    are added up in a tree of tasks (so no worker holds every partition's parts at once); the sums, taken in
+    partition order, give the pandas run's month."""
+    from feedbacklib.engines import dask as dask_engine
+
+    folder, _ = generated
+    assert len([p for p in folder.iterdir() if not p.name.startswith(".")]) > 2
+    monkeypatch.setattr(dask_engine, "FAN_IN", 2)
+    result = run_month(MONTH, folder, CONFIG, engine="dask", scheduler=dask_client,
+                       engine_options={**NO_ROWS, "rows_dir": str(tmp_path / "rows")})
+    assert len(result.frame) == 0
+    assert _json(result) == _json(generated_pandas)
+    for name in ("kpi_tables", "theme_counts", "service", "service_comparison", "recognition"):
+        pd.testing.assert_frame_equal(getattr(result, name), getattr(generated_pandas, name), obj=name)
+    for name in ("call_list", "quotes"):
+        pd.testing.assert_frame_equal(getattr(result, name).astype(object),
+                                      getattr(generated_pandas, name).astype(object), obj=name)
+
+
+def test_the_sum_of_partition_results_is_a_tree_of_fan_in_tasks_in_order(monkeypatch):
+    """``DaskEngine._sum``: tasks of at most ``FAN_IN`` inputs, each level in partition order, one future out."""
+    from feedbacklib.engines import dask as dask_engine
+
+    class Recording:  # a client that runs each task at once and records its inputs
+        def __init__(self):
+            self.sizes: list[int] = []
+
+        def submit(self, fn, *args, pure=True):
+            self.sizes.append(len(args))
+            return fn(*args)
+
+    monkeypatch.setattr(dask_engine, "FAN_IN", 3)
+    eng = dask_engine.DaskEngine.__new__(dask_engine.DaskEngine)
+    eng.client = Recording()
+    assert eng._sum([[n] for n in range(10)]) == list(range(10))  # list + list: the order is kept
+    assert eng.client.sizes == [3, 3, 3, 1, 3, 1, 2]  # 10 -> 4 -> 2 -> 1
+    assert eng._sum([]) is None

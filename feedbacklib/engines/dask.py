@@ -458,11 +458,14 @@ class DaskEngine:
             keep = None if self.collect_rows else self.work_dir
             done = [self._submit(_annotate, k, tagger, month, tuple(skip_months), self.rows_dir, n, summary, staging,
                                  keep) for n, k in enumerate(kept)]
-            total = self._submit(_add, *[self._submit(operator.getitem, d, "summary") for d in done])
+            rows = [self._submit(operator.getitem, d, "rows") for d in done]
+            summaries = [self._submit(operator.getitem, d, "summary") for d in done]
+            del done  # each partition's result is let go once split into its rows and its summary
+            total = self._sum(summaries)
+            del summaries  # the sums hold them until they are added: a few at a time, not all on one worker
             self.client.gather(total)  # waits for every partition (errors surface here)
         with Timer(timings, "sentiment", bar):  # on Dask, tagging and scoring ran above; this brings the rows back
             frame, handle = None, None
-            rows = [self._submit(operator.getitem, d, "rows") for d in done]
             if self.collect_rows:
                 frame = _in_time_order(self.client.gather(rows))
             else:
@@ -478,7 +481,7 @@ class DaskEngine:
         """``fn(rows)`` on each partition of the analysed rows (``Annotated.rows``) where it is, the results
         added up in partition order on a worker (None: nothing to add); only the sum reaches the client."""
         results = [self._submit(_apply, r, fn) for r in handle]
-        return self.client.gather(self._submit(_add, *results)) if results else None
+        return self.client.gather(self._sum(results)) if results else None
 
     def by_customer(self, handle: list, select: Any, make_step: Any, extra: Sequence[Any] = ()) -> Any:
         """A shuffle on the customer key alone: each partition sends ``select(rows)`` (a frame and a small
@@ -490,12 +493,21 @@ class DaskEngine:
         sent += [self._submit(_customer_send, None, x, b) for x in extra]
         if not sent:
             return None
-        info = self.client.gather(self._submit(_add, *[self._submit(operator.getitem, s, "info") for s in sent]))
+        info = self.client.gather(self._sum([self._submit(operator.getitem, s, "info") for s in sent]))
         step = make_step(info)
         pieces = [self._submit(operator.getitem, s, "pieces") for s in sent]
         buckets = [self._submit(_customer_bucket, step, *[self._submit(operator.getitem, p, j) for p in pieces])
                    for j in range(b)]
-        return self.client.gather(self._submit(_add, *buckets))
+        return self.client.gather(self._sum(buckets))
+
+    def _sum(self, futures: list) -> Any:
+        """The futures' results added up in their order, in a tree of tasks of ``FAN_IN`` each (one future;
+        None when there are none): a sum runs as soon as its ``FAN_IN`` inputs are ready and lets them go,
+        so no worker holds every partition's result at once (a 10M-row month's 100 partitions' parts,
+        ~16 MB each pickled, filled a 2 GiB worker when one task added them all)."""
+        while len(futures) > 1:
+            futures = [self._submit(_add, *futures[i:i + FAN_IN]) for i in range(0, len(futures), FAN_IN)]
+        return futures[0] if futures else self._submit(_add)
 
     def run(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
         """``fn(*args, **kwargs)`` on a worker, its result brought to the client (work whose memory should
