@@ -1105,16 +1105,10 @@ def _quarantine_of(rows: pd.DataFrame, file_no: np.ndarray, raw_rows: Callable[[
                        S.QUARANTINE_REASON: STRING, S.QUARANTINE_KIND: STRING, ORIGINAL: STRING})
 
 
-def _quality(exports: Sequence[Export], file_no: np.ndarray, bad: np.ndarray,
-             kinds: pd.Series) -> pd.DataFrame:
-    """One row per file: rows read, kept, quarantined, and the quarantined rows by kind."""
-    return _quality_table([(e.path.name, e.platform, float(e.confidence), len(e.raw)) for e in exports],
-                          file_no, bad, kinds)
-
-
 def _quality_table(files: Sequence[tuple[str, str, float, int]], file_no: np.ndarray, bad: np.ndarray,
                    kinds: pd.Series) -> pd.DataFrame:
-    """:func:`_quality` from each file's (name, platform, confidence, rows read)."""
+    """One row per file (its name, platform, confidence and rows read): rows kept, quarantined, and the
+    quarantined rows by kind."""
     kinds = kinds.dropna()
     extra = sorted(set(kinds.unique()) - set(REASON_KINDS))
     records = []

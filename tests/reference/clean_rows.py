@@ -12,7 +12,7 @@ import pandas as pd
 import pyarrow as pa
 
 from feedbacklib import schema as S
-from feedbacklib.clean import (CleanResult, _canonical, _cast, _mark_duplicates, _mark_repeats, _quality, _quarantine,
+from feedbacklib.clean import (CleanResult, _canonical, _cast, _mark_duplicates, _mark_repeats, _quality_table, _quarantine,
                                _time_order, cleaning_settings, validate_canonical)
 from feedbacklib.io import Export
 from feedbacklib.io._common import STRING, VERSION
@@ -43,7 +43,8 @@ def clean_responses(exports: Sequence[Export], config: Any) -> CleanResult:
     validate_canonical(frame)
 
     quarantine = _quarantine(allrows.loc[bad], file_no[bad], exports, config)
-    quality = _quality(exports, file_no, bad, allrows[S.QUARANTINE_KIND])
+    quality = _quality_table([(e.path.name, e.platform, float(e.confidence), len(e.raw)) for e in exports],
+                             file_no, bad, allrows[S.QUARANTINE_KIND])
     return CleanResult(frame=frame, quarantine=quarantine, quality=quality)
 
 
