@@ -4,7 +4,8 @@
     python -m benchmarks --rows 100000 --json out.json     # one size
     python -m benchmarks --rows 100000 --plan              # say what would run and how long, run nothing
     python -m benchmarks --rows 100000 --no-e2e            # stages only, no notebook run
-    python -m benchmarks --engines pandas dask             # also run_month on both engines per size (bench_engines)
+    python -m benchmarks --engines pandas pandas-work dask # run_month on these engines per size (bench_engines;
+                                                           # pandas-work: pandas with a work folder)
     python -m benchmarks --big                             # also the 10M-row Dask run (long: 15-30 min here)
     make bench ROWS=100000                                 # the size(s) to run (default 100000 1000000)
 
@@ -69,24 +70,43 @@ def _run_engine(rows: int, engine: str, args: argparse.Namespace, *, summaries_o
 
 def print_engines(runs: list[dict]) -> None:
     """The engines table: CPU from rusage (workers included), wall, load, memory, same answer."""
-    print(f"\n{'rows':>12} {'engine':<8} {'wall s':>8} {'CPU s':>8} {'load 1m':>11} {'client MB':>10} "
+    print(f"\n{'rows':>12} {'engine':<12} {'wall s':>8} {'CPU s':>8} {'load 1m':>11} {'client MB':>10} "
           f"{'worker MB':>10} {'tree PSS MB':>12} {'responses':>10}  kpis.json")
     digests: dict[int, set] = {}
     for r in runs:
         if "error" in r:
-            print(f"{r['rows']:>12,} {r['engine']:<8} {r['error']}")
+            print(f"{r['rows']:>12,} {r['engine']:<12} {r['error']}")
             continue
         if not r.get("summaries_only"):
             digests.setdefault(r["rows"], set()).add(r["kpis_sha256"])
         load = "{:.1f}->{:.1f}".format(*r["load_avg_1m"])
-        print(f"{r['rows']:>12,} {r['engine'] + ('*' if r.get('summaries_only') else ''):<8} {r['wall_s']:>8.1f} "
+        print(f"{r['rows']:>12,} {r['engine'] + ('*' if r.get('summaries_only') else ''):<12} {r['wall_s']:>8.1f} "
               f"{r['cpu_s']:>8.1f} {load:>11} {r['client_peak_rss_mb']:>10.0f} {r['worker_peak_rss_mb']:>10.0f} "
               f"{r['tree_peak_pss_mb']:>12.0f} {r['responses']:>10,}  {r['kpis_sha256'][:12]}")
     for rows, seen in sorted(digests.items()):
         print(f"{rows:>12,} rows: kpis.json {'identical on every engine' if len(seen) == 1 else 'DIFFERS between engines'}")
+    for line in growth_lines(runs):
+        print(line)
     if any(r.get("summaries_only") for r in runs):
         print("  * summaries only: the rows stay on the workers; the client receives counts, the quarantine and "
               "the summary")
+
+
+def growth_lines(runs: list[dict]) -> list[str]:
+    """Per engine, how much the peak memory (client process; tree PSS for Dask) grows per extra million
+    rows between its two largest sizes (target: < 0.5 GB; docs/scale.md)."""
+    lines = []
+    for engine in dict.fromkeys(r["engine"] for r in runs if "error" not in r and not r.get("summaries_only")):
+        sizes = sorted((r for r in runs if r["engine"] == engine and "error" not in r and not r.get("summaries_only")),
+                       key=lambda r: r["rows"])
+        if len(sizes) < 2 or sizes[-1]["rows"] == sizes[-2]["rows"]:
+            continue
+        a, b = sizes[-2], sizes[-1]
+        key = "tree_peak_pss_mb" if engine == "dask" else "client_peak_rss_mb"
+        per_m = (b[key] - a[key]) / 1024 / ((b["rows"] - a["rows"]) / 1e6)
+        lines.append(f"  {engine}: peak memory grows {per_m:.2f} GB per extra million rows ({a['rows']:,} -> "
+                     f"{b['rows']:,}: {a[key]:,.0f} -> {b[key]:,.0f} MB, {key})")
+    return lines
 
 
 #: Without an earlier run: seconds ~ fixed + per_million * rows / 1e6 for one size (generating the input
@@ -182,7 +202,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="distinct: ~every comment differs, as in real exports (default); "
                              "pool: the sample generator's 4,000 comments repeated")
     parser.add_argument("--no-e2e", dest="e2e", action="store_false", help="skip the feedback-report run")
-    parser.add_argument("--engines", nargs="*", choices=("pandas", "dask"), default=["pandas", "dask"],
+    parser.add_argument("--engines", nargs="*", choices=("pandas", "pandas-work", "dask"),
+                        default=["pandas", "pandas-work", "dask"],
                         help="also time run_month on these engines at each size (default: pandas dask; "
                              "--engines alone: none)")
     parser.add_argument("--workers", type=int, default=2, help="Dask workers of the local cluster (default 2)")

@@ -13,6 +13,7 @@ import dataclasses
 import functools
 import datetime as _dt
 import logging
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,8 @@ import pandas as pd
 
 from .config import Config, load_config
 from .history import AGGREGATES, CONTACT_DAYS, HISTORY_DIR, ROWS, History, HistoryStore, taxonomy_fingerprint
-from .io._common import is_url
+from .io import EXPORT_SUFFIXES
+from .io._common import is_url, local_path
 from .result import (  # noqa: F401
     TIMINGS_FILE, MonthResult, build_result, kpis_document, month_tables_from_parts, result_from_parts, save_outputs,
 )
@@ -123,10 +125,46 @@ def run_month(
     today = as_date(today, cfg.timezone)
     timings: dict[str, float] = {}
     store = _history_store(history_dir, history_out)
-    name, scheduler = resolve_engine(cfg, engine, scheduler)
-    chosen = make_engine(name, scheduler, **(engine_options or {}))
+    chosen = choose_engine(cfg, engine, scheduler, engine_options, folder)
     with progress_bar(total=len(_STEPS), desc="Analysing feedback", unit="step", progress=progress) as bar:
         return _run_month(chosen, month, folder, cfg, timings, bar, store, keep_rows, today)
+
+
+#: Exports above this size in all (about 3.5 million survey rows) send the pandas engine to a work
+#: folder when none is set (``<output>/.work``): holding the month in memory takes about 1.5 GB per
+#: million rows, one file at a time does not grow with the month.
+AUTO_WORK_DIR_BYTES = 1 << 30
+
+
+def choose_engine(cfg: Config, engine: str | None = None, scheduler: Any = None,
+                  options: dict[str, Any] | None = None, folder: str | Path | None = None) -> Engine:
+    """The engine of a run (:func:`~feedbacklib.engines.resolve_engine`, :func:`~feedbacklib.engines.make_engine`);
+    the pandas engine's ``work_dir``: ``options``, else ``FEEDBACK_WORK_DIR``, else ``[run] work_dir``, else
+    ``<output>/.work`` when the exports of ``folder`` exceed :data:`AUTO_WORK_DIR_BYTES`."""
+    name, scheduler = resolve_engine(cfg, engine, scheduler)
+    options = dict(options or {})
+    if name == "pandas" and options.get("work_dir") is None and not os.environ.get("FEEDBACK_WORK_DIR"):
+        options["work_dir"] = cfg.run.work_dir
+        size = _export_bytes(folder) if cfg.run.work_dir is None else 0
+        if size > AUTO_WORK_DIR_BYTES:
+            options["work_dir"] = str(Path(cfg.output) / ".work")
+            log.info("input: %.1f GB of exports: the month's rows wait on disk in %s, one file in memory at a "
+                     "time (set [run] work_dir or FEEDBACK_WORK_DIR to choose the folder)", size / 1e9,
+                     options["work_dir"])
+    return make_engine(name, scheduler, **options)
+
+
+def _export_bytes(folder: str | Path | None) -> int:
+    """The size of the exports in a local input folder (0 for a URL, or a folder that is not there)."""
+    local = local_path(folder) if folder is not None else None
+    if local is None or not local.is_dir():
+        return 0
+    size = 0
+    for p in local.iterdir():
+        with contextlib.suppress(OSError):  # a broken link: reading the input reports it
+            if p.suffix.lower() in EXPORT_SUFFIXES and p.is_file():
+                size += p.stat().st_size
+    return size
 
 
 #: The timed steps of :func:`run_month`, in order (one progress-bar tick each).
@@ -217,7 +255,9 @@ def _run_month(engine: Engine, month: str, folder: Path | str, cfg: Config, timi
                                       store=store, stored_months=stored, volumes={**baseline, **cleaned.volumes})
     if result.row_parts == (_STORE_PARTS,) and store is not None:  # committed (or staged) only now: list them
         result = dataclasses.replace(result, row_parts=_store_parts(store, month))
-    return dataclasses.replace(result, skipped=list(cleaned.skipped), rows=frame if keep_rows else None)
+    result = dataclasses.replace(result, skipped=list(cleaned.skipped), rows=frame if keep_rows else None)
+    release = getattr(engine, "release_with", None)  # an engine whose row files live as long as the result
+    return release(result) if callable(release) else result
 
 
 def _on_a_worker(engine: Any, fn: Any) -> Any:

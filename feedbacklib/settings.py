@@ -64,6 +64,7 @@ class RunSettings:
     cell_timeout_seconds: int | None = None
     engine: str | None = None
     scheduler: str | None = None
+    work_dir: str | None = None             # pandas engine: the month's rows wait on disk here
 
 
 @dataclass(frozen=True)

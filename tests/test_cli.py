@@ -305,6 +305,18 @@ def test_make_bench_says_what_it_runs_and_how_long(tmp_path):
     assert "about 2 min (as the last run of this size on this machine took)" in out.stderr
 
 
+def test_the_engines_table_says_how_memory_grows_per_million_rows():
+    from benchmarks.__main__ import growth_lines
+
+    run = {"cpu_s": 1.0, "wall_s": 1.0, "worker_peak_rss_mb": 0.0, "tree_peak_pss_mb": 0.0}
+    runs = [{**run, "rows": 1_000_000, "engine": "pandas", "client_peak_rss_mb": 1536.0},
+            {**run, "rows": 2_000_000, "engine": "pandas", "client_peak_rss_mb": 3072.0},
+            {**run, "rows": 1_000_000, "engine": "pandas-work", "client_peak_rss_mb": 1024.0},
+            {**run, "rows": 2_000_000, "engine": "pandas-work", "error": "exited 1"}]
+    (line,) = growth_lines(runs)  # an engine with one size measured says nothing
+    assert line.startswith("  pandas: peak memory grows 1.50 GB per extra million rows (1,000,000 -> 2,000,000")
+
+
 def test_a_log_line_clears_the_progress_line_first():
     import io
 

@@ -622,7 +622,8 @@ def test_partition_results_are_added_up_in_a_tree_and_give_the_pandas_month(gene
 
 
 def test_the_sum_of_partition_results_is_a_tree_of_fan_in_tasks_in_order(monkeypatch):
-    """``DaskEngine._sum``: tasks of at most ``FAN_IN`` inputs, each level in partition order, one future out."""
+    """``DaskEngine._sum``: tasks of at most ``FAN_IN`` inputs, submitted as the results come, in partition
+    order, one future out."""
     from feedbacklib.engines import dask as dask_engine
 
     class Recording:  # a client that runs each task at once and records its inputs
@@ -637,5 +638,98 @@ def test_the_sum_of_partition_results_is_a_tree_of_fan_in_tasks_in_order(monkeyp
     eng = dask_engine.DaskEngine.__new__(dask_engine.DaskEngine)
     eng.client = Recording()
     assert eng._sum([[n] for n in range(10)]) == list(range(10))  # list + list: the order is kept
-    assert eng.client.sizes == [3, 3, 3, 1, 3, 1, 2]  # 10 -> 4 -> 2 -> 1
+    assert eng.client.sizes == [3, 3, 3, 3, 2]  # 1-3, 4-6, 7-9; (1-3)+(4-6)+(7-9); that + 10
     assert eng._sum([]) is None
+
+
+# --------------------------------------------------------------------------- the pandas engine with a work folder
+
+def test_work_folder_engine_is_chosen_by_option_environment_and_config(monkeypatch, tmp_path):
+    from feedbacklib.config import load_config
+    from feedbacklib.engines import PandasEngine, make_engine
+    from feedbacklib import pipeline
+    from feedbacklib.pipeline import choose_engine
+
+    monkeypatch.delenv("FEEDBACK_WORK_DIR", raising=False)
+    assert isinstance(make_engine("pandas"), PandasEngine)
+    assert make_engine("pandas", work_dir=str(tmp_path)).folder == tmp_path
+    monkeypatch.setenv("FEEDBACK_WORK_DIR", str(tmp_path / "env"))
+    assert make_engine("pandas").folder == tmp_path / "env"
+    with pytest.raises(TypeError, match="buckets"):
+        make_engine("pandas", buckets=3)
+    monkeypatch.delenv("FEEDBACK_WORK_DIR")
+    toml = tmp_path / "feedback.toml"
+    toml.write_text(Path(CONFIG).read_text(encoding="utf-8") + '\n[run]\nwork_dir = "scratch"\n', encoding="utf-8")
+    cfg = load_config(toml)
+    assert cfg.run.work_dir == str(tmp_path / "scratch")  # relative to the configuration's folder
+    assert choose_engine(cfg).folder == tmp_path / "scratch"
+    assert isinstance(choose_engine(load_config(CONFIG)), PandasEngine)
+    assert choose_engine(cfg, "dask").work_dir is None  # the Dask engine has its own (FEEDBACK_DASK_WORK_DIR)
+    # a month too large for memory goes to <output>/.work unless a folder is set
+    monkeypatch.setattr(pipeline, "AUTO_WORK_DIR_BYTES", 10_000)
+    default = load_config(CONFIG)
+    assert choose_engine(default, folder=SAMPLE).folder == Path(default.output) / ".work"
+    assert choose_engine(cfg, folder=SAMPLE).folder == tmp_path / "scratch"
+    assert isinstance(choose_engine(default, folder=SAMPLE / "README.md"), PandasEngine)
+
+
+def test_in_process_client_runs_each_task_with_its_arguments_results():
+    from feedbacklib.engines.local import InProcessClient
+
+    client = InProcessClient()
+    a = client.submit(sum, [1, 2, 3])
+    b = client.submit(pow, a, 2)
+    c = client.submit(dict, x=b, y=1)
+    assert client.gather(b) == 36 and client.gather([a, b]) == [6, 36] and client.gather(c) == {"x": 36, "y": 1}
+
+
+def test_sample_with_a_work_folder_is_the_pandas_month(sample_result, salt_env, tmp_path, monkeypatch):
+    """The sample through the work folder: kpis.json, the history, the few rows shown and feedback.parquet
+    are the in-memory run's, no row of the month is held, the report renders, and the run's files go
+    when its result does."""
+    import gc
+
+    from feedbacklib.pipeline import save_outputs
+
+    monkeypatch.delenv("FEEDBACK_WORK_DIR", raising=False)
+    work = tmp_path / "work"
+    result = run_month("2026-10", SAMPLE, CONFIG, engine="pandas", engine_options={"work_dir": str(work)})
+    assert len(result.frame) == 0 and result.row_parts
+    pd.testing.assert_series_equal(result.frame.dtypes, sample_result.frame.dtypes)
+    assert _json(result) == _json(sample_result)
+    for name in ("theme_counts", "kpi_tables", "theme_trend", "service", "fix_first", "recognition"):
+        pd.testing.assert_frame_equal(getattr(result, name), getattr(sample_result, name), obj=name)
+    for name in ("call_list", "quotes"):
+        pd.testing.assert_frame_equal(getattr(result, name).astype(object), getattr(sample_result, name).astype(object),
+                                      obj=name)
+    pd.testing.assert_frame_equal(result.quarantine, sample_result.quarantine)
+    (run,) = work.iterdir()
+    assert not (run / "work").exists() and sorted(p.name for p in (run / "rows").iterdir())  # the rows' parts only
+    written = save_outputs(result, tmp_path / "out")
+    pd.testing.assert_frame_equal(_sorted_rows(written["feedback"]),
+                                  sample_result.frame.sort_values(S.RESPONSE_ID, kind="stable").reset_index(drop=True))
+    _renders(result)
+    del result
+    gc.collect()
+    assert not run.exists()
+
+
+def test_generated_month_with_a_work_folder_is_the_pandas_month(generated, generated_pandas, salt_env, tmp_path):
+    """Duplicates and repeats planted across CSV, Parquet, XLSX and JSON files: the shuffles find them as
+    the in-memory engine does."""
+    folder, _ = generated
+    result = run_month(MONTH, folder, CONFIG, engine="pandas", engine_options={"work_dir": str(tmp_path)})
+    assert _json(result) == _json(generated_pandas)
+    pd.testing.assert_frame_equal(result.quarantine, generated_pandas.quarantine)
+    pd.testing.assert_frame_equal(result.quality, generated_pandas.quality)
+
+
+def test_a_failed_run_leaves_nothing_in_the_work_folder(salt_env, tmp_path):
+    from feedbacklib.errors import FeedbackError
+
+    empty = tmp_path / "in"
+    empty.mkdir()
+    (empty / "notes.txt").write_text("not an export", encoding="utf-8")
+    with pytest.raises(FeedbackError):
+        run_month(MONTH, empty, CONFIG, engine="pandas", engine_options={"work_dir": str(tmp_path / "work")})
+    assert list((tmp_path / "work").iterdir()) == []

@@ -1,7 +1,8 @@
 """Engines: where read -> clean -> themes -> sentiment run for one month.
 
-``pandas`` (:mod:`.pandas`, the default) runs in this process; ``dask`` (:mod:`.dask`) runs
-on a Dask cluster and needs the ``[dask]`` extra. :func:`feedbacklib.pipeline.run_month`
+``pandas`` (:mod:`.pandas`, the default) runs in this process, with the month in memory, or with a
+work folder one export file at a time (:mod:`.local`: the Dask engine's plan, run here, for months
+larger than memory); ``dask`` (:mod:`.dask`) runs on a Dask cluster and needs the ``[dask]`` extra. :func:`feedbacklib.pipeline.run_month`
 chooses one with :func:`resolve_engine` and drives it through the two calls of
 :class:`~.base.Engine`. See docs/scale.md.
 """
@@ -15,10 +16,11 @@ from ..config import ENGINES
 from ..errors import ConfigError
 from .base import FIT_SAMPLE, Annotated, Cleaned, Engine, MonthPartsStep, RowStaging, RunPartsStep, SummaryStep, Timer, month_volumes, tag_frame
 from .dask import DaskEngine
+from .local import WorkFolderEngine
 from .pandas import PandasEngine
 
 __all__ = ["ENGINES", "FIT_SAMPLE", "Annotated", "Cleaned", "Engine", "MonthPartsStep", "RowStaging", "RunPartsStep", "SummaryStep", "Timer", "month_volumes",
-           "tag_frame", "resolve_engine", "make_engine", "PandasEngine", "DaskEngine"]
+           "tag_frame", "resolve_engine", "make_engine", "PandasEngine", "DaskEngine", "WorkFolderEngine"]
 
 
 def resolve_engine(cfg: Any, engine: str | None = None, scheduler: Any = None) -> tuple[str, Any]:
@@ -35,7 +37,9 @@ def resolve_engine(cfg: Any, engine: str | None = None, scheduler: Any = None) -
 
 
 def make_engine(name: str, scheduler: Any = None, **options: Any) -> Engine:
-    """The engine called ``name`` (see :func:`resolve_engine`); ``options`` go to the Dask engine.
+    """The engine called ``name`` (see :func:`resolve_engine`); ``options`` go to the Dask engine, or for
+    pandas ``work_dir`` (default ``FEEDBACK_WORK_DIR``): with one, the month's rows wait on disk there
+    and one export file is in memory at a time (:class:`~.local.WorkFolderEngine`).
 
     Dask: ``work_dir`` and ``rows_dir`` default to ``FEEDBACK_DASK_WORK_DIR`` and
     ``FEEDBACK_DASK_ROWS_DIR`` (shared folders; see docs/scale.md), and ``collect_rows`` to false when
@@ -53,4 +57,7 @@ def make_engine(name: str, scheduler: Any = None, **options: Any) -> Engine:
                                   "workers) or 1 (they come back to the client, the default).")
             options["collect_rows"] = collect in ("1", "true", "yes")
         return DaskEngine(scheduler, **options)
-    return PandasEngine()
+    work_dir = options.pop("work_dir", None) or os.environ.get("FEEDBACK_WORK_DIR") or None
+    if options:
+        raise TypeError(f"The pandas engine takes no option {', '.join(sorted(options))!r} (only work_dir).")
+    return WorkFolderEngine(work_dir) if work_dir else PandasEngine()

@@ -48,6 +48,7 @@ earlier months the store lacks), which the orchestrator hands to ``build_result`
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import operator
 import os
@@ -58,6 +59,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from .. import schema as S
 from ..clean import (
@@ -153,8 +156,50 @@ def _bucket_of(keys: pd.DataFrame, buckets: int) -> np.ndarray:
         np.int64)
 
 
-def _split(frame: pd.DataFrame, bucket: np.ndarray, buckets: int) -> list[pd.DataFrame]:
-    return [frame[bucket == b] for b in range(buckets)]
+@dataclasses.dataclass(frozen=True)
+class _Piece:
+    """One bucket's rows from one sender, left in the work folder: row group ``group`` of the sender's
+    Parquet file (-1: none; the file's schema gives the empty frame)."""
+
+    path: str
+    group: int
+
+
+def _split(frame: pd.DataFrame, bucket: np.ndarray, buckets: int, work_dir: str | None = None,
+           name: str = "") -> list[pd.DataFrame] | list[_Piece]:
+    """``frame``'s rows of each bucket, in their order (one stable sort and a slice per bucket, not a
+    mask per bucket: a partition is sent to up to 64 buckets). With a ``work_dir`` they wait there, in
+    one Parquet file ``name`` with a row group per bucket, and each bucket gets a :class:`_Piece`: a
+    shuffle then holds one sender's rows at a time, not every sender's until the buckets have run."""
+    order = np.argsort(bucket, kind="stable")
+    bounds = np.searchsorted(bucket[order], np.arange(buckets + 1))
+    ordered = frame.take(order)
+    if not work_dir:
+        return [ordered.iloc[bounds[b]:bounds[b + 1]] for b in range(buckets)]
+    Path(work_dir).mkdir(parents=True, exist_ok=True)
+    path = Path(work_dir) / name
+    table = pa.Table.from_pandas(ordered, preserve_index=False)
+    groups, written = [], 0
+    with pq.ParquetWriter(path, table.schema) as writer:
+        for b in range(buckets):
+            lo, hi = int(bounds[b]), int(bounds[b + 1])
+            if hi > lo:  # each call writes its own row group
+                writer.write_table(table.slice(lo, hi - lo), row_group_size=hi - lo)
+            groups.append(written if hi > lo else -1)
+            written += hi > lo
+    return [_Piece(str(path), g) for g in groups]
+
+
+def _frame(piece: pd.DataFrame | _Piece) -> pd.DataFrame:
+    """A bucket's rows from one sender (what :func:`_split` gave)."""
+    if isinstance(piece, pd.DataFrame):
+        return piece
+    source = pq.ParquetFile(piece.path)
+    if piece.group >= 0:
+        return source.read_row_group(piece.group).to_pandas()
+    if source.num_row_groups:  # no rows: those of a row group, for the categories' values as well as the columns
+        return source.read_row_group(0).slice(0, 0).to_pandas()
+    return source.schema_arrow.empty_table().to_pandas()
 
 
 def _keep(frame: pd.DataFrame, work_dir: str | None, name: str) -> pd.DataFrame | str:
@@ -196,18 +241,19 @@ def _read_file(path: str, cfg: Any, strict: bool, n: int = 0, work_dir: str | No
             "quarantine": quarantine, "quarantine_pos": np.flatnonzero(bad)}
 
 
-def _dup_keys(part: dict, file_no: int, buckets: int) -> list[pd.DataFrame]:
+def _dup_keys(part: dict, file_no: int, buckets: int, work_dir: str | None = None) -> list:
     """Step 2, sender: the keys of the usable rows (extra columns such as the version included)."""
     rows = _load(part["rows"])
     ok = rows[REASON].isna().to_numpy(dtype=bool)
     extra = [c for c in rows.columns if c not in S.CANONICAL_COLUMNS and c not in (REASON, KIND)]
     keys = rows.loc[ok, [S.PLATFORM, S.RESPONSE_ID, REASON, KIND, *extra]].assign(
         **{FILE_NO: np.int64(file_no), POS: np.flatnonzero(ok)})
-    return _split(keys, _bucket_of(keys[[S.PLATFORM, S.RESPONSE_ID]], buckets), buckets)
+    return _split(keys, _bucket_of(keys[[S.PLATFORM, S.RESPONSE_ID]], buckets), buckets, work_dir,
+                  f"duplicate-keys-{file_no:05d}.parquet")
 
 
-def _ordered(pieces: Sequence[pd.DataFrame]) -> pd.DataFrame:
-    keys = pd.concat(list(pieces), ignore_index=True)
+def _ordered(pieces: Sequence[pd.DataFrame | _Piece]) -> pd.DataFrame:
+    keys = pd.concat([_frame(p) for p in pieces], ignore_index=True)
     return keys.sort_values([FILE_NO, POS], kind="stable").reset_index(drop=True)
 
 
@@ -216,7 +262,7 @@ def _verdicts(keys: pd.DataFrame) -> pd.DataFrame:
     return keys.loc[hit, [FILE_NO, POS, REASON, KIND]].reset_index(drop=True)
 
 
-def _dup_bucket(*pieces: pd.DataFrame) -> pd.DataFrame:
+def _dup_bucket(*pieces: pd.DataFrame | _Piece) -> pd.DataFrame:
     """Step 2, receiver: the pandas duplicate rule on every copy of these response ids."""
     keys = _ordered(pieces)
     if len(keys):
@@ -224,7 +270,7 @@ def _dup_bucket(*pieces: pd.DataFrame) -> pd.DataFrame:
     return _verdicts(keys)
 
 
-def _repeat_keys(part: dict, file_no: int, dups: pd.DataFrame, buckets: int) -> list[pd.DataFrame]:
+def _repeat_keys(part: dict, file_no: int, dups: pd.DataFrame, buckets: int, work_dir: str | None = None) -> list:
     """Step 3, sender: rows that can be a repeat (usable, not a duplicate, a customer, a comment, no ticket)."""
     rows = _load(part["rows"])
     ok = rows[REASON].isna().to_numpy(dtype=bool).copy()
@@ -234,10 +280,11 @@ def _repeat_keys(part: dict, file_no: int, dups: pd.DataFrame, buckets: int) -> 
     ok &= (rows[S.SOURCE].astype(object) != "ticket").to_numpy(dtype=bool)
     keys = rows.loc[ok, [S.PLATFORM, S.CUSTOMER_KEY, S.SOURCE, S.TEXT, S.RECEIVED_AT, S.RESPONSE_ID, REASON, KIND]].assign(
         **{FILE_NO: np.int64(file_no), POS: np.flatnonzero(ok)})
-    return _split(keys, _bucket_of(keys[[S.PLATFORM, S.CUSTOMER_KEY]], buckets), buckets)
+    return _split(keys, _bucket_of(keys[[S.PLATFORM, S.CUSTOMER_KEY]], buckets), buckets, work_dir,
+                  f"repeat-keys-{file_no:05d}.parquet")
 
 
-def _repeat_bucket(cfg: Any, *pieces: pd.DataFrame) -> pd.DataFrame:
+def _repeat_bucket(cfg: Any, *pieces: pd.DataFrame | _Piece) -> pd.DataFrame:
     """Step 3, receiver: the pandas repeat rule on every row of these customers."""
     keys = _ordered(pieces)
     if len(keys):
@@ -299,11 +346,13 @@ def _annotate(kept: pd.DataFrame | str, tagger, month: str, skip: tuple[str, ...
     kept = _load(kept)
     frame = kept[months_to_analyse(kept, month, skip)].reset_index(drop=True)
     frame = add_sentiment(add_themes(frame, tagger), chunk=max(1, PARALLEL_MIN_TEXTS))
+    written = None
     if rows_dir:
         Path(rows_dir).mkdir(parents=True, exist_ok=True)
         tmp = Path(rows_dir) / f".part-{file_no:05d}.parquet.tmp"
         frame.to_parquet(tmp, index=False)
-        os.replace(tmp, Path(rows_dir) / f"part-{file_no:05d}.parquet")
+        written = str(Path(rows_dir) / f"part-{file_no:05d}.parquet")
+        os.replace(tmp, written)
     if staging is not None:
         for m in staging.months:
             part = frame[(frame[S.MONTH] == m).fillna(False).to_numpy(dtype=bool)]
@@ -311,8 +360,10 @@ def _annotate(kept: pd.DataFrame | str, tagger, month: str, skip: tuple[str, ...
                 write_row_part(Path(staging.folder), m, part.reset_index(drop=True), file_no,
                                metadata=staging.metadata)
     parts = summary(frame, month, list(tagger.theme_ids_)) if summary else None
-    # with a work_dir (rows left on the workers), the analysed rows wait on disk for the later steps
-    return {"rows": _keep(frame, work_dir, f"analysed-{file_no:05d}.parquet"), "summary": parts}
+    # with a work_dir (rows left on the workers), the analysed rows wait on disk for the later steps:
+    # in their rows_dir part when there is one (written once)
+    rows = written if work_dir and written else _keep(frame, work_dir, f"analysed-{file_no:05d}.parquet")
+    return {"rows": rows, "summary": parts}
 
 
 def _apply(rows: pd.DataFrame | str, fn: Any) -> Any:
@@ -320,26 +371,30 @@ def _apply(rows: pd.DataFrame | str, fn: Any) -> Any:
     return fn(_load(rows))
 
 
-def _customer_send(rows: pd.DataFrame | str | None, select: Any, buckets: int) -> dict[str, Any]:
+def _customer_send(rows: pd.DataFrame | str | None, select: Any, buckets: int, work_dir: str | None = None,
+                   name: str = "") -> dict[str, Any]:
     """The customer-key shuffle's sender (:meth:`DaskEngine.by_customer`): ``select`` of one partition
-    (or of nothing: an extra source), split into buckets by customer key alone."""
+    (or of nothing: an extra source), split into buckets by customer key alone (with a ``work_dir``,
+    left there as ``name``)."""
     frame, info = select(_load(rows)) if rows is not None else select()
     keys = frame[[S.CUSTOMER_KEY]] if S.CUSTOMER_KEY in frame.columns else frame.iloc[:, :0]
     bucket = _bucket_of(keys, buckets) if keys.shape[1] else np.zeros(len(frame), dtype=np.int64)
-    return {"pieces": _split(frame, bucket, buckets), "info": info}
+    return {"pieces": _split(frame, bucket, buckets, work_dir, name), "info": info}
 
 
-def _customer_bucket(step: Any, *pieces: pd.DataFrame) -> Any:
+def _customer_bucket(step: Any, *pieces: pd.DataFrame | _Piece) -> Any:
     """The customer-key shuffle's receiver: ``step`` of every row of these customers (None: no rows)."""
-    present = [p for p in pieces if len(p)]
+    present = [p for p in map(_frame, pieces) if len(p)]
     if not present:
         return None
     return step(pd.concat(present, ignore_index=True) if len(present) > 1 else present[0].reset_index(drop=True))
 
 
 def _month_head(rows: pd.DataFrame | str, month: str) -> pd.DataFrame:
-    """The first rows of ``month`` in one partition (enough for its dtypes)."""
-    return _month_rows(rows, month).iloc[:1]
+    """The first row of ``month`` in one partition (enough for its dtypes), a copy: a slice would keep the
+    whole partition's columns alive where the task's result is not pickled (:class:`~.local.InProcessClient`)."""
+    frame = _month_rows(rows, month)
+    return frame.take(np.arange(min(1, len(frame))))
 
 
 def _month_rows(rows: pd.DataFrame | str, month: str) -> pd.DataFrame:
@@ -433,11 +488,11 @@ class DaskEngine:
         if not parts:
             return None, []
         b = self.buckets or min(64, max(2, 2 * len(parts)))
-        dup_out = [self._submit(_dup_keys, p, k, b) for k, p in enumerate(parts)]
+        dup_out = [self._submit(_dup_keys, p, k, b, self.work_dir) for k, p in enumerate(parts)]
         dups = [self._submit(_dup_bucket, *[self._submit(operator.getitem, d, j) for d in dup_out])
                 for j in range(b)]
         dup_all = self._submit(_concat_verdicts, *dups) if dups else None
-        rep_out = [self._submit(_repeat_keys, p, k, dup_all, b) for k, p in enumerate(parts)]
+        rep_out = [self._submit(_repeat_keys, p, k, dup_all, b, self.work_dir) for k, p in enumerate(parts)]
         reps = [self._submit(_repeat_bucket, cfg, *[self._submit(operator.getitem, r, j) for r in rep_out])
                 for j in range(b)]
         verdicts = self._submit(_concat_verdicts, dup_all, *reps) if parts else None
@@ -456,13 +511,15 @@ class DaskEngine:
                            for i in range(0, len(samples), FAN_IN)]
             tagger = self._submit(_fit, taxonomy, samples[0] if samples else fit_sample([]))
             keep = None if self.collect_rows else self.work_dir
-            done = [self._submit(_annotate, k, tagger, month, tuple(skip_months), self.rows_dir, n, summary, staging,
-                                 keep) for n, k in enumerate(kept)]
-            rows = [self._submit(operator.getitem, d, "rows") for d in done]
-            summaries = [self._submit(operator.getitem, d, "summary") for d in done]
-            del done  # each partition's result is let go once split into its rows and its summary
-            total = self._sum(summaries)
-            del summaries  # the sums hold them until they are added: a few at a time, not all on one worker
+            rows, summaries = [], _TreeSum(self._submit)
+            for n, k in enumerate(kept):
+                done = self._submit(_annotate, k, tagger, month, tuple(skip_months), self.rows_dir, n, summary,
+                                    staging, keep)
+                rows.append(self._submit(operator.getitem, done, "rows"))
+                summaries.add(self._submit(operator.getitem, done, "summary"))
+                del done  # each partition's result is let go once split into its rows and its summary
+            total = summaries.total()  # added a few at a time as they come, never all on one worker
+            del summaries
             self.client.gather(total)  # waits for every partition (errors surface here)
         with Timer(timings, "sentiment", bar):  # on Dask, tagging and scoring ran above; this brings the rows back
             frame, handle = None, None
@@ -480,8 +537,12 @@ class DaskEngine:
     def map_rows(self, handle: list, fn: Any) -> Any:
         """``fn(rows)`` on each partition of the analysed rows (``Annotated.rows``) where it is, the results
         added up in partition order on a worker (None: nothing to add); only the sum reaches the client."""
-        results = [self._submit(_apply, r, fn) for r in handle]
-        return self.client.gather(self._sum(results)) if results else None
+        if not handle:
+            return None
+        results = _TreeSum(self._submit)
+        for r in handle:
+            results.add(self._submit(_apply, r, fn))
+        return self.client.gather(results.total())
 
     def by_customer(self, handle: list, select: Any, make_step: Any, extra: Sequence[Any] = ()) -> Any:
         """A shuffle on the customer key alone: each partition sends ``select(rows)`` (a frame and a small
@@ -489,25 +550,27 @@ class DaskEngine:
         the ``info`` added up and ``make_step(info)`` gives the step each bucket runs on every row of its
         customers; the buckets' results are added up on a worker and only the sum reaches the client."""
         b = self.buckets or min(64, max(2, 2 * len(handle)))
-        sent = [self._submit(_customer_send, r, select, b) for r in handle]
-        sent += [self._submit(_customer_send, None, x, b) for x in extra]
+        sent = [self._submit(_customer_send, r, select, b, self.work_dir, f"customers-{n:05d}.parquet")
+                for n, r in enumerate(handle)]
+        sent += [self._submit(_customer_send, None, x, b, self.work_dir, f"customers-stored-{n}.parquet")
+                 for n, x in enumerate(extra)]
         if not sent:
             return None
         info = self.client.gather(self._sum([self._submit(operator.getitem, s, "info") for s in sent]))
         step = make_step(info)
         pieces = [self._submit(operator.getitem, s, "pieces") for s in sent]
-        buckets = [self._submit(_customer_bucket, step, *[self._submit(operator.getitem, p, j) for p in pieces])
-                   for j in range(b)]
-        return self.client.gather(self._sum(buckets))
+        buckets = _TreeSum(self._submit)
+        for j in range(b):
+            buckets.add(self._submit(_customer_bucket, step, *[self._submit(operator.getitem, p, j) for p in pieces]))
+        return self.client.gather(buckets.total())
 
     def _sum(self, futures: list) -> Any:
-        """The futures' results added up in their order, in a tree of tasks of ``FAN_IN`` each (one future;
-        None when there are none): a sum runs as soon as its ``FAN_IN`` inputs are ready and lets them go,
-        so no worker holds every partition's result at once (a 10M-row month's 100 partitions' parts,
-        ~16 MB each pickled, filled a 2 GiB worker when one task added them all)."""
-        while len(futures) > 1:
-            futures = [self._submit(_add, *futures[i:i + FAN_IN]) for i in range(0, len(futures), FAN_IN)]
-        return futures[0] if futures else self._submit(_add)
+        """One future of the futures' results added up in their order (see :class:`_TreeSum`); its result is
+        None when there are none."""
+        total = _TreeSum(self._submit)
+        for f in futures:
+            total.add(f)
+        return total.total()
 
     def run(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
         """``fn(*args, **kwargs)`` on a worker, its result brought to the client (work whose memory should
@@ -523,6 +586,37 @@ class DaskEngine:
         of a run whose rows stay on the workers)."""
         heads = self.client.gather([self._submit(_month_head, r, month) for r in handle])
         return _in_time_order(heads).iloc[:0]
+
+
+class _TreeSum:
+    """Futures added up in their order, in a tree of tasks of at most ``FAN_IN`` inputs built as they are
+    given (:meth:`add`): a sum is submitted as soon as ``FAN_IN`` results wait at one level, runs when they
+    are ready and lets them go, so no worker holds every partition's result at once (a 10M-row month's 100
+    partitions' parts, ~16 MB each pickled, filled a 2 GiB worker when one task added them all), and a
+    client that runs each task at once (:class:`~.local.InProcessClient`) holds a few, not all of them."""
+
+    def __init__(self, submit: Any):
+        self.submit = submit
+        self.levels: list[list] = [[]]  # futures waiting at each level; a higher level holds earlier ones
+
+    def add(self, future: Any) -> None:
+        self.levels[0].append(future)
+        level = 0
+        while len(self.levels[level]) >= FAN_IN:
+            summed = self.submit(_add, *self.levels[level])
+            self.levels[level] = []
+            level += 1
+            if level == len(self.levels):
+                self.levels.append([])
+            self.levels[level].append(summed)
+
+    def total(self) -> Any:
+        """One future of the sum of everything given (of None when nothing was)."""
+        rest = [f for level in reversed(self.levels) for f in level]  # earlier partitions first
+        self.levels = [[]]
+        while len(rest) > 1:
+            rest = [self.submit(_add, *rest[i:i + FAN_IN]) for i in range(0, len(rest), FAN_IN)]
+        return rest[0] if rest else self.submit(_add)
 
 
 @contextlib.contextmanager
