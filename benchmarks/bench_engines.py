@@ -298,7 +298,9 @@ def bench(rows: int, folder: Path, engine: str, *, workers: int, memory_limit: s
                     kpis_out.write_text(doc + "\n")
             else:
                 # pandas-work: the pandas engine with a work folder (one file in memory at a time)
-                options = {"work_dir": str(Path(tmp) / "work-folder")} if engine == "pandas-work" else None
+                # pandas: the month in memory whatever its size ("" turns the automatic work folder off)
+                options = {"work_dir": str(Path(tmp) / "work-folder") if engine == "pandas-work" else ""} \
+                    if engine.startswith("pandas") else None
                 result = run_month(MONTH, folder, config, engine=engine.split("-")[0], scheduler=client,
                                    engine_options=options)
                 doc = json.dumps(kpis_document(result), indent=2, sort_keys=False, default=str)

@@ -242,7 +242,7 @@ def _section_keys() -> dict[str, dict[str, Key]]:
             "timeout_seconds": _SECONDS, "cell_timeout_seconds": _SECONDS,
             "engine": Key(f"one of {', '.join(ENGINES)}", lambda v: isinstance(v, str) and v.strip().lower() in ENGINES),
             "scheduler": Key('an address such as "tcp://host:8786"', lambda v: isinstance(v, str)),
-            "work_dir": Key('a folder such as "/var/tmp/feedback"', lambda v: isinstance(v, str) and bool(v.strip())),
+            "work_dir": Key('a folder such as "/var/tmp/feedback", or "" (the month in memory)', lambda v: isinstance(v, str)),
         },
     }
 
@@ -440,7 +440,7 @@ def _parse(data: dict[str, Any], root: Path, source: Path | None) -> Config:
         cleaning=CleaningSettings(**cleaning_kwargs),
         run=RunSettings(**{**_init_kwargs(RunSettings, run),
                            **({"engine": run["engine"].strip().lower()} if "engine" in run else {}),
-                           **({"work_dir": str(_resolve(root, run["work_dir"]))} if "work_dir" in run else {})}),
+                           **({"work_dir": str(_resolve(root, run["work_dir"]) or "")} if "work_dir" in run else {})}),
         platform_settings=typed_platforms,
     )
 

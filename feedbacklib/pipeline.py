@@ -130,17 +130,18 @@ def run_month(
         return _run_month(chosen, month, folder, cfg, timings, bar, store, keep_rows, today)
 
 
-#: Exports above this size in all (about 3.5 million survey rows) send the pandas engine to a work
+#: Exports above this size in all (about 1.7 million survey rows) send the pandas engine to a work
 #: folder when none is set (``<output>/.work``): holding the month in memory takes about 1.5 GB per
-#: million rows, one file at a time does not grow with the month.
-AUTO_WORK_DIR_BYTES = 1 << 30
+#: million rows (2.5 GB here), one file at a time does not grow with the month.
+AUTO_WORK_DIR_BYTES = 512 << 20
 
 
 def choose_engine(cfg: Config, engine: str | None = None, scheduler: Any = None,
                   options: dict[str, Any] | None = None, folder: str | Path | None = None) -> Engine:
     """The engine of a run (:func:`~feedbacklib.engines.resolve_engine`, :func:`~feedbacklib.engines.make_engine`);
     the pandas engine's ``work_dir``: ``options``, else ``FEEDBACK_WORK_DIR``, else ``[run] work_dir``, else
-    ``<output>/.work`` when the exports of ``folder`` exceed :data:`AUTO_WORK_DIR_BYTES`."""
+    ``<output>/.work`` when the exports of ``folder`` exceed :data:`AUTO_WORK_DIR_BYTES`. An empty
+    ``work_dir`` (option or ``[run]``) keeps the month in memory whatever its size."""
     name, scheduler = resolve_engine(cfg, engine, scheduler)
     options = dict(options or {})
     if name == "pandas" and options.get("work_dir") is None and not os.environ.get("FEEDBACK_WORK_DIR"):

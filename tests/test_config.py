@@ -30,6 +30,7 @@ def test_the_readme_example_of_the_optional_tables_loads_and_is_used(tmp_path, m
     monkeypatch.delenv("FEEDBACK_ENGINE", raising=False)
     assert resolve_engine(cfg) == ("pandas", None)  # [run] engine next to the time limits
     assert run_limits(cfg).timeout == 3600
+    assert cfg.run.work_dir == "/var/tmp/feedback"  # the pandas engine's work folder (pipeline.choose_engine)
     assert cleaning_settings(cfg)["duplicate_window_hours"] == 24
     assert cleaning_settings(cfg)["csat_scale"] == (1.0, 5.0)
     export = tmp_path / "nps_march.csv"

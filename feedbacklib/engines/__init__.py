@@ -39,7 +39,7 @@ def resolve_engine(cfg: Any, engine: str | None = None, scheduler: Any = None) -
 def make_engine(name: str, scheduler: Any = None, **options: Any) -> Engine:
     """The engine called ``name`` (see :func:`resolve_engine`); ``options`` go to the Dask engine, or for
     pandas ``work_dir`` (default ``FEEDBACK_WORK_DIR``): with one, the month's rows wait on disk there
-    and one export file is in memory at a time (:class:`~.local.WorkFolderEngine`).
+    and one export file is in memory at a time (:class:`~.local.WorkFolderEngine`); ``""``: in memory.
 
     Dask: ``work_dir`` and ``rows_dir`` default to ``FEEDBACK_DASK_WORK_DIR`` and
     ``FEEDBACK_DASK_ROWS_DIR`` (shared folders; see docs/scale.md), and ``collect_rows`` to false when
@@ -57,7 +57,9 @@ def make_engine(name: str, scheduler: Any = None, **options: Any) -> Engine:
                                   "workers) or 1 (they come back to the client, the default).")
             options["collect_rows"] = collect in ("1", "true", "yes")
         return DaskEngine(scheduler, **options)
-    work_dir = options.pop("work_dir", None) or os.environ.get("FEEDBACK_WORK_DIR") or None
+    work_dir = options.pop("work_dir", None)
+    if work_dir is None:
+        work_dir = os.environ.get("FEEDBACK_WORK_DIR")
     if options:
         raise TypeError(f"The pandas engine takes no option {', '.join(sorted(options))!r} (only work_dir).")
     return WorkFolderEngine(work_dir) if work_dir else PandasEngine()
