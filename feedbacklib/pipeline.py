@@ -125,7 +125,7 @@ def run_month(
     today = as_date(today, cfg.timezone)
     timings: dict[str, float] = {}
     store = _history_store(history_dir, history_out)
-    chosen = choose_engine(cfg, engine, scheduler, engine_options, folder)
+    chosen = choose_engine(cfg, engine, scheduler, engine_options, folder, keep_rows=keep_rows)
     with progress_bar(total=len(_STEPS), desc="Analysing feedback", unit="step", progress=progress) as bar:
         return _run_month(chosen, month, folder, cfg, timings, bar, store, keep_rows, today)
 
@@ -137,13 +137,17 @@ AUTO_WORK_DIR_BYTES = 512 << 20
 
 
 def choose_engine(cfg: Config, engine: str | None = None, scheduler: Any = None,
-                  options: dict[str, Any] | None = None, folder: str | Path | None = None) -> Engine:
+                  options: dict[str, Any] | None = None, folder: str | Path | None = None, *,
+                  keep_rows: bool = False) -> Engine:
     """The engine of a run (:func:`~feedbacklib.engines.resolve_engine`, :func:`~feedbacklib.engines.make_engine`);
     the pandas engine's ``work_dir``: ``options``, else ``FEEDBACK_WORK_DIR``, else ``[run] work_dir``, else
     ``<output>/.work`` when the exports of ``folder`` exceed :data:`AUTO_WORK_DIR_BYTES`. An empty
-    ``work_dir`` (option or ``[run]``) keeps the month in memory whatever its size."""
+    ``work_dir`` (option or ``[run]``) keeps the month in memory whatever its size, and so does
+    ``keep_rows`` (the analyst asked for the rows) unless ``options`` name a work folder."""
     name, scheduler = resolve_engine(cfg, engine, scheduler)
     options = dict(options or {})
+    if name == "pandas" and keep_rows and options.get("work_dir") is None:
+        options["work_dir"] = ""
     if name == "pandas" and options.get("work_dir") is None and not os.environ.get("FEEDBACK_WORK_DIR"):
         options["work_dir"] = cfg.run.work_dir
         size = _export_bytes(folder) if cfg.run.work_dir is None else 0

@@ -672,6 +672,7 @@ def test_work_folder_engine_is_chosen_by_option_environment_and_config(monkeypat
     assert choose_engine(cfg, folder=SAMPLE).folder == tmp_path / "scratch"
     assert isinstance(choose_engine(default, folder=SAMPLE / "README.md"), PandasEngine)
     assert isinstance(choose_engine(default, options={"work_dir": ""}, folder=SAMPLE), PandasEngine)  # in memory
+    assert isinstance(choose_engine(cfg, folder=SAMPLE, keep_rows=True), PandasEngine)  # the rows were asked for
     toml.write_text(Path(CONFIG).read_text(encoding="utf-8") + '\n[run]\nwork_dir = ""\n', encoding="utf-8")
     assert isinstance(choose_engine(load_config(toml), folder=SAMPLE), PandasEngine)
 

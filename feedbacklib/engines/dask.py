@@ -13,7 +13,8 @@ listed at the end.
    keys (no text) to one of ``buckets`` buckets by hash; each bucket sorts its keys in file
    then row order and applies :func:`feedbacklib.clean.mark_duplicates`, the pandas rule
    itself. Every copy of a response id meets the others in one bucket, so the verdicts are
-   the pandas path's.
+   the pandas path's. With a ``work_dir`` each sender's buckets wait there (one Parquet file, a row
+   group per bucket) instead of in worker memory; likewise in step 3 and the customer shuffle.
 3. **Repeats** (shuffle on ``(platform, customer_key)``): the rows still usable after step 2
    that can be a repeat (a customer key and a comment; tickets never are) send key, time,
    id and comment to a bucket by customer; :func:`feedbacklib.clean.mark_repeats` runs there.
@@ -159,7 +160,7 @@ def _bucket_of(keys: pd.DataFrame, buckets: int) -> np.ndarray:
 @dataclasses.dataclass(frozen=True)
 class _Piece:
     """One bucket's rows from one sender, left in the work folder: row group ``group`` of the sender's
-    Parquet file (-1: none; the file's schema gives the empty frame)."""
+    Parquet file (-1: the bucket got no rows)."""
 
     path: str
     group: int
@@ -611,7 +612,7 @@ class _TreeSum:
             self.levels[level].append(summed)
 
     def total(self) -> Any:
-        """One future of the sum of everything given (of None when nothing was)."""
+        """One future of the sum of everything given (its result is None when nothing was)."""
         rest = [f for level in reversed(self.levels) for f in level]  # earlier partitions first
         self.levels = [[]]
         while len(rest) > 1:

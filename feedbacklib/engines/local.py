@@ -2,7 +2,8 @@
 
 :class:`~.pandas.PandasEngine` holds the whole month in memory: the fastest way up to a million
 or two rows, but its peak memory grows by about 1.5 GB per million rows. Given a work folder
-(``--work-dir``, ``FEEDBACK_WORK_DIR`` or ``[run] work_dir``), the pandas engine runs the steps of
+(``[run] work_dir``, ``FEEDBACK_WORK_DIR``, or automatically above 512 MiB of exports: see
+:func:`feedbacklib.pipeline.choose_engine`), the pandas engine runs the steps of
 :class:`~.dask.DaskEngine` instead, one task at a time, here (:class:`InProcessClient` stands for
 the Dask client): each export file is read, mapped and cleaned on its own; its rows wait in the
 work folder as Parquet between the steps; the duplicate and repeat rules see every row of their
