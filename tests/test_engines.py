@@ -737,3 +737,29 @@ def test_a_failed_run_leaves_nothing_in_the_work_folder(salt_env, tmp_path):
     with pytest.raises(FeedbackError):
         run_month(MONTH, empty, CONFIG, engine="pandas", engine_options={"work_dir": str(tmp_path / "work")})
     assert list((tmp_path / "work").iterdir()) == []
+
+
+def test_history_store_with_a_work_folder_gets_the_in_memory_months(salt_env, tmp_path):
+    """As the report run does it (a store): the months the store gets, its aggregates, kpis.json and
+    feedback.parquet are the in-memory engine's."""
+    from feedbacklib.history import AGGREGATES, HistoryStore
+    from feedbacklib.pipeline import save_outputs
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for month in ("2026-09", MONTH):
+        shutil.copy(SAMPLE / f"qualtrics_post_contact_survey_{month}.csv", folder)
+    runs, stores = {}, {}
+    for name, work_dir in (("memory", ""), ("work", str(tmp_path / "work"))):
+        stores[name] = HistoryStore(tmp_path / name / "history")
+        runs[name] = run_month(MONTH, folder, CONFIG, engine="pandas", history_dir=stores[name].root,
+                               engine_options={"work_dir": work_dir})
+    assert len(runs["work"].frame) == 0 and _json(runs["work"]) == _json(runs["memory"])
+    assert stores["work"].months() == stores["memory"].months() == ["2026-09", MONTH]
+    for month in ("2026-09", MONTH):
+        pd.testing.assert_frame_equal(stores["work"].read_month(month), stores["memory"].read_month(month))
+        for name in AGGREGATES:
+            pd.testing.assert_frame_equal(stores["work"].read_aggregate(month, name),
+                                          stores["memory"].read_aggregate(month, name), obj=name)
+    written = {name: save_outputs(run, tmp_path / name / "out")["feedback"] for name, run in runs.items()}
+    pd.testing.assert_frame_equal(_sorted_rows(written["work"]), _sorted_rows(written["memory"]))
