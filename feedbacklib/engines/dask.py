@@ -506,11 +506,11 @@ class DaskEngine:
                  staging: RowStaging | None = None) -> Annotated:
         kept = cleaned.rows
         with Timer(timings, "themes", bar):
-            samples = [self._submit(_month_sample, k, month) for k in kept]
-            while len(samples) > 1:  # a tree: no task holds more than FAN_IN samples of FIT_SAMPLE texts
-                samples = [self._submit(merge_fit_samples, *samples[i:i + FAN_IN])
-                           for i in range(0, len(samples), FAN_IN)]
-            tagger = self._submit(_fit, taxonomy, samples[0] if samples else fit_sample([]))
+            samples = _TreeSum(self._submit, merge_fit_samples)  # no task holds over FAN_IN samples of FIT_SAMPLE texts
+            for k in kept:
+                samples.add(self._submit(_month_sample, k, month))
+            tagger = self._submit(_fit, taxonomy, samples.total())
+            del samples
             keep = None if self.collect_rows else self.work_dir
             rows, summaries = [], _TreeSum(self._submit)
             for n, k in enumerate(kept):
@@ -596,15 +596,15 @@ class _TreeSum:
     partitions' parts, ~16 MB each pickled, filled a 2 GiB worker when one task added them all), and a
     client that runs each task at once (:class:`~.local.InProcessClient`) holds a few, not all of them."""
 
-    def __init__(self, submit: Any):
-        self.submit = submit
+    def __init__(self, submit: Any, combine: Any = None):
+        self.submit, self.combine = submit, combine or _add  # combine(*results): ``_add``, or a merge
         self.levels: list[list] = [[]]  # futures waiting at each level; a higher level holds earlier ones
 
     def add(self, future: Any) -> None:
         self.levels[0].append(future)
         level = 0
         while len(self.levels[level]) >= FAN_IN:
-            summed = self.submit(_add, *self.levels[level])
+            summed = self.submit(self.combine, *self.levels[level])
             self.levels[level] = []
             level += 1
             if level == len(self.levels):
@@ -616,8 +616,8 @@ class _TreeSum:
         rest = [f for level in reversed(self.levels) for f in level]  # earlier partitions first
         self.levels = [[]]
         while len(rest) > 1:
-            rest = [self.submit(_add, *rest[i:i + FAN_IN]) for i in range(0, len(rest), FAN_IN)]
-        return rest[0] if rest else self.submit(_add)
+            rest = [self.submit(self.combine, *rest[i:i + FAN_IN]) for i in range(0, len(rest), FAN_IN)]
+        return rest[0] if rest else self.submit(self.combine)
 
 
 @contextlib.contextmanager
