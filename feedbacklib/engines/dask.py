@@ -180,15 +180,13 @@ def _split(frame: pd.DataFrame, bucket: np.ndarray, buckets: int, work_dir: str 
     Path(work_dir).mkdir(parents=True, exist_ok=True)
     path = Path(work_dir) / name
     table = pa.Table.from_pandas(ordered, preserve_index=False)
-    groups, written = [], 0
+    filled = [b for b in range(buckets) if bounds[b + 1] > bounds[b]]
     with pq.ParquetWriter(path, table.schema) as writer:
-        for b in range(buckets):
-            lo, hi = int(bounds[b]), int(bounds[b + 1])
-            if hi > lo:  # each call writes its own row group
-                writer.write_table(table.slice(lo, hi - lo), row_group_size=hi - lo)
-            groups.append(written if hi > lo else -1)
-            written += hi > lo
-    return [_Piece(str(path), g) for g in groups]
+        for b in filled:  # each call writes its own row group
+            size = int(bounds[b + 1] - bounds[b])
+            writer.write_table(table.slice(int(bounds[b]), size), row_group_size=size)
+    group = {b: g for g, b in enumerate(filled)}
+    return [_Piece(str(path), group.get(b, -1)) for b in range(buckets)]
 
 
 def _frame(piece: pd.DataFrame | _Piece) -> pd.DataFrame:
