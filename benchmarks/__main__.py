@@ -180,7 +180,8 @@ def print_table(runs: list[dict]) -> None:
         ("floor", lambda r: f"{r['floor_s']:.2f} s (read {r['floor_read_s']:.2f} + hashing {r['floor_hashing_s']:.2f})"),
         ("analysis", lambda r: f"{r['analysis_s']:.2f} s = {r['ratio_to_floor']:.1f}x floor"),
         ("peak", lambda r: f"PSS {r.get('peak_pss_mb', 0):.0f} MB (RSS sum {r['peak_rss_mb']:.0f}) in-process"),
-        ("e2e run", lambda r: (f"{r['end_to_end_s']:.1f} s, peak PSS {r.get('end_to_end_peak_pss_mb', 0):.0f} MB"
+        ("e2e run", lambda r: (f"{r['end_to_end_s']:.1f} s = {r.get('end_to_end_ratio_to_floor', 0):.1f}x floor, "
+                               f"PSS {r.get('end_to_end_peak_pss_mb', 0):.0f} MB"
                                + ("" if r.get("end_to_end_ok") else " FAILED")) if r.get("end_to_end_s") else "–"),
         ("report.html", lambda r: f"{r['html_bytes'] / 1024:.0f} KiB" if r.get("html_bytes") else "–"),
         ("distinct", lambda r: f"{r['distinct_texts']:,} texts"),

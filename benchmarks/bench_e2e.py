@@ -1,6 +1,6 @@
 """One benchmark size, measured in this (fresh) process.
 
-    python -m benchmarks.bench_e2e --rows 100000 --out result.json [--texts distinct|pool] [--no-e2e]
+    python -m benchmarks.bench_e2e --rows 100000 --out result.json [--texts distinct|pool] [--no-e2e] [--repeat N]
 
 Order matters for the memory figures: the real ``feedback-report run`` goes first
 (so ``getrusage(RUSAGE_CHILDREN)`` holds only the CLI, its papermill kernel and
@@ -302,19 +302,30 @@ def measure_pipeline(folder: Path, config: Path, engine_options: dict | None = N
     }
 
 
-def bench(rows: int, workdir: Path, *, texts: str = "distinct", e2e: bool = True) -> dict:
+def bench(rows: int, workdir: Path, *, texts: str = "distinct", e2e: bool = True, repeat: int = 1) -> dict:
     config = ROOT / "feedback.toml"
     os.environ.setdefault("FEEDBACK_PII_SALT", "benchmark-salt-not-secret")
     folder = input_folder(rows, workdir, texts)
     out: dict = {"rows": rows, "texts": texts, "input_bytes": sum(p.stat().st_size for p in folder.glob("*.csv"))}
-    if e2e:
-        out.update(run_cli(folder, config))
-    out.update(measure_floor(folder))
+    # the whole run and the floor, one after the other, ``repeat`` times: the run closest to the median
+    # ratio is reported (on a shared machine the speed of both moves from minute to minute)
+    pairs = []
+    for _ in range(max(1, repeat)):
+        pairs.append(({**run_cli(folder, config), "load_1m": os.getloadavg()[0]} if e2e else {}, measure_floor(folder)))
+    if e2e and len(pairs) > 1:
+        out["repeats"] = [{"end_to_end_s": cli["end_to_end_s"], "floor_s": round(floor["floor_s"], 3),
+                           "load_1m": round(cli["load_1m"], 2)} for cli, floor in pairs]
+        pairs.sort(key=lambda p: p[0]["end_to_end_s"] / p[1]["floor_s"])
+    cli, floor = pairs[len(pairs) // 2]
+    out.update(cli)
+    out.update(floor)
     out.update(measure_pipeline(folder, config))
     stages = out["stages_s"]
     analysis = sum(stages.get(s, 0.0) for s in ANALYSIS)
     out["analysis_s"] = round(analysis, 3)
     out["ratio_to_floor"] = round(analysis / out["floor_s"], 2)
+    if out.get("end_to_end_ok"):  # the whole run (CLI, kernel, notebook, HTML) against the same floor
+        out["end_to_end_ratio_to_floor"] = round(out["end_to_end_s"] / out["floor_s"], 2)
     out["floor_s"] = round(out["floor_s"], 3)
     out["rows_per_s"] = {k: round(rows / v) for k, v in stages.items() if v > 0}
     out["peak_rss_mb"] = round(max([resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
@@ -331,8 +342,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workdir", type=Path, default=ROOT / "benchmarks" / "data")
     p.add_argument("--texts", choices=("distinct", "pool"), default="distinct")
     p.add_argument("--no-e2e", dest="e2e", action="store_false", help="skip the feedback-report run")
+    p.add_argument("--repeat", type=int, default=1,
+                   help="run the feedback-report run and the floor this many times, alternately, and report the "
+                        "pair with the median ratio (default 1)")
     args = p.parse_args(argv)
-    result = bench(args.rows, args.workdir, texts=args.texts, e2e=args.e2e)
+    result = bench(args.rows, args.workdir, texts=args.texts, e2e=args.e2e, repeat=args.repeat)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     return 0
 

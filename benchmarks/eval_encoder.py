@@ -379,12 +379,12 @@ def current_cv(texts, Y, ids, tax, *, train_fraction=1.0, subsample_seed=0) -> d
                 keep[order[int(round(train_fraction * len(order))):]] = False
                 sub = ex_all[keep].reset_index(drop=True)
                 supervised.shipped_examples = lambda sub=sub: sub  # type: ignore[assignment]
-                supervised._fit_cached.cache_clear()
+                supervised.clear_cache()
             tagger = ThemeTagger(tax, random_state=0, max_fit_docs=20_000).fit(te_texts)
             pred[te] = tagger.transform(te_texts)[ids].to_numpy()
     finally:
         supervised.shipped_examples = original  # type: ignore[assignment]
-        supervised._fit_cached.cache_clear()
+        supervised.clear_cache()
     labelled = ~np.isnan(Y).any(axis=0)
     cols = [t for t, ok in zip(ids, labelled) if ok]
     gold = pd.DataFrame(Y[:, labelled].astype(bool), columns=cols)

@@ -36,6 +36,7 @@ from .parts import (
 )
 from .progress import StepTimer, progress_bar
 from .themes import load_taxonomy
+from .themes.supervised import fitting_ahead
 
 __all__ = ["MonthResult", "run_month", "save_outputs", "month_volumes", "report_month", "tag_frame", "FIT_SAMPLE",
            "tables_from_parts"]
@@ -230,7 +231,8 @@ def _run_month(engine: Engine, month: str, folder: Path | str, cfg: Config, timi
     """The one orchestrator: the engine cleans, the month is resolved here against the input and
     the store, the engine tags and scores what the store lacks, then the comparisons."""
     taxonomy = load_taxonomy(cfg.taxonomy)
-    with engine.session():
+    ahead = fitting_ahead(taxonomy) if getattr(engine, "fits_here", False) else contextlib.nullcontext()
+    with engine.session(), ahead:
         cleaned = engine.clean(folder, cfg, timings, bar)
         usable = _stored_months(store, taxonomy_fingerprint(taxonomy))
         baseline = stored_volumes(store, usable)

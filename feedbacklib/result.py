@@ -40,7 +40,8 @@ from .stats.tables import (
     compare_groups_from_summary, compare_vendors_from_summary, kpi_table_from_summary, perception_gap_from_summary,
 )
 from .config import Config
-from .parts import CustomerParts, MonthParts, RunParts, ShownParts, month_parts
+from .forking import Forked
+from .parts import FORK_MIN_ROWS, CustomerParts, MonthParts, RunParts, ShownParts, month_parts
 from .stats.drivers import drivers_from_summary
 from .service import compare_service_from_partial, service_kpis_from_partial
 from .history import (
@@ -206,6 +207,13 @@ def emerging_themes(frame: pd.DataFrame, history: History, month: str) -> tuple[
     fitted on a fixed-seed sample, non-themes ("ok", "yes") dropped, no quote twice, last
     month's labels kept.
     """
+    key, (candidates, growth) = _emerging_entry(frame, history, month)
+    _remember_emerging(key, (candidates, growth))
+    return list(candidates), growth.copy()
+
+
+def _emerging_entry(frame: pd.DataFrame, history: History, month: str) -> tuple[str, tuple[list, pd.DataFrame]]:
+    """(cache key, :func:`find_emerging`'s result) of :func:`emerging_themes`, from the cache when there."""
     past = history.uncovered
     past = past[past[S.MONTH] < month]
     current = uncovered_texts(frame)
@@ -213,13 +221,16 @@ def emerging_themes(frame: pd.DataFrame, history: History, month: str) -> tuple[
     texts, months = past[S.TEXT].astype(object), past[S.MONTH].astype(str)
     before = previous_month(history, month)
     key = _digest(current, fit_on, texts, months, month, before)
+    if key in _EMERGING_CACHE:
+        return key, _EMERGING_CACHE[key]
+    return key, find_emerging(current, texts, months, month=month, previous_month=before, fit_on=fit_on)
+
+
+def _remember_emerging(key: str, found: tuple[list, pd.DataFrame]) -> None:
     if key not in _EMERGING_CACHE:
         while len(_EMERGING_CACHE) >= _EMERGING_CACHE_SIZE:
             _EMERGING_CACHE.pop(next(iter(_EMERGING_CACHE)))
-        _EMERGING_CACHE[key] = find_emerging(current, texts, months, month=month, previous_month=before,
-                                             fit_on=fit_on)
-    candidates, growth = _EMERGING_CACHE[key]
-    return list(candidates), growth.copy()
+        _EMERGING_CACHE[key] = found
 
 
 def build_result(month: str, cfg: Config, taxonomy: Taxonomy, rows: pd.DataFrame, quarantine: pd.DataFrame,
@@ -283,9 +294,13 @@ def month_tables(current: pd.DataFrame, history: History, month: str, cfg: Confi
     :func:`emerging_from_parts`).
     """
     themes = list(taxonomy.ids)
+    # the emerging themes (a model fitted on the uncovered comments) in a forked child meanwhile
+    later = Forked(_emerging_entry, current, history, month, fork=len(current) >= FORK_MIN_ROWS)
     parts = month_parts(current, month, themes, cfg, contacts=history.contacts)
     out = month_tables_from_parts(parts, history, month, cfg, taxonomy, quarantine=quarantine)
-    out["emerging"] = emerging_themes(current, history, month)
+    key, found = later.result()
+    _remember_emerging(key, found)  # as if found here: a notebook asking again reads it from the cache
+    out["emerging"] = list(found[0]), found[1].copy()
     out["uncovered"] = parts.shown.uncovered  # the store's uncovered sample (MonthResult.aggregates)
     return out
 

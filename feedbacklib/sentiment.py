@@ -112,11 +112,12 @@ def _check_method(method: str) -> None:
         raise ValueError(f"Unknown sentiment method {method!r}: choose one of {', '.join(SENTIMENT_METHODS)}.")
 
 
-def _score_unique(texts: list[str], method: str = "fast") -> np.ndarray:
-    """Compound score of each (distinct, non-empty) text."""
+def _score_unique(texts: list[str], method: str = "fast", *, parallel: bool = True) -> np.ndarray:
+    """Compound score of each (distinct, non-empty) text (by a pool of two forked workers when
+    ``parallel`` and there are many)."""
     global _POOL_TEXTS
     threshold = PARALLEL_MIN_TEXTS if method == "fast" else NLTK_PARALLEL_MIN_TEXTS
-    if len(texts) > threshold and "fork" in multiprocessing.get_all_start_methods():
+    if parallel and len(texts) > threshold and "fork" in multiprocessing.get_all_start_methods():
         if method == "fast":  # load once in the parent; the workers inherit it
             load_lexicon()
         else:
@@ -164,13 +165,24 @@ def _compound_strings(texts: pd.Series, method: str) -> pd.Series:
     return _compound_codes(codes, distinct, texts.index, method)
 
 
-def _compound_codes(codes: np.ndarray, distinct: list[str], index: pd.Index, method: str) -> pd.Series:
-    """The compound score of each row from ``pd.factorize`` of its texts (``codes``, -1 for missing,
-    and the distinct texts as Python strings): each distinct text scored once."""
+def distinct_scores(distinct: list[str], method: str = "fast", *, parallel: bool = True) -> np.ndarray:
+    """The compound score of each of ``distinct`` (distinct texts; NaN for a blank one), each scored once
+    (``parallel=False``: in this process only, whatever their number)."""
+    _check_method(method)
     scores = np.full(len(distinct), np.nan)
     keep = [i for i, t in enumerate(distinct) if t.strip()]
     if keep:
-        scores[keep] = _score_unique([distinct[i] for i in keep], method)
+        scores[keep] = _score_unique([distinct[i] for i in keep], method, parallel=parallel)
+    return scores
+
+
+def _compound_codes(codes: np.ndarray, distinct: list[str], index: pd.Index, method: str,
+                    scores: np.ndarray | None = None) -> pd.Series:
+    """The compound score of each row from ``pd.factorize`` of its texts (``codes``, -1 for missing,
+    and the distinct texts as Python strings): each distinct text scored once (``scores``, when
+    :func:`distinct_scores` already gave them)."""
+    if scores is None:
+        scores = distinct_scores(distinct, method)
     out = np.full(len(codes), np.nan)
     present = codes >= 0
     out[present] = scores[codes[present]]
@@ -204,11 +216,13 @@ def score_sentiment(texts: pd.Series, *, method: str = "fast") -> pd.DataFrame:
     return pd.DataFrame({SENTIMENT: compound, SENTIMENT_LABEL: label_sentiment(compound)})
 
 
-def score_factorized(codes: np.ndarray, distinct: list[str], index: pd.Index, *, method: str = "fast") -> pd.DataFrame:
+def score_factorized(codes: np.ndarray, distinct: list[str], index: pd.Index, *, method: str = "fast",
+                     scores: np.ndarray | None = None) -> pd.DataFrame:
     """:func:`score_sentiment` of a ``string`` column given as its ``pd.factorize`` (``codes``, -1 for
-    missing, and the distinct values as Python strings): the same frame, without factorising again."""
+    missing, and the distinct values as Python strings): the same frame, without factorising again.
+    ``scores``: :func:`distinct_scores` of ``distinct``, when already computed."""
     _check_method(method)
-    compound = _compound_codes(codes, distinct, index, method)
+    compound = _compound_codes(codes, distinct, index, method, scores)
     return pd.DataFrame({SENTIMENT: compound, SENTIMENT_LABEL: label_sentiment(compound)})
 
 

@@ -32,11 +32,12 @@ from .. import schema as S
 from ..arrowstr import release_memory
 from ..parts import MonthParts, RunParts, month_parts, run_parts
 from ..progress import StepTimer as Timer
-from ..sentiment import score_factorized, score_sentiment
+from ..forking import Forked, can_fork
+from ..sentiment import distinct_scores, score_factorized, score_sentiment
 from ..themes import Taxonomy, ThemeTagger
 
 __all__ = ["FIT_SAMPLE", "fit_sample", "merge_fit_samples", "RowStaging", "MonthPartsStep", "RunPartsStep", "Cleaned", "Annotated", "Engine", "SummaryStep", "Timer", "month_volumes",
-           "fit_tagger", "tag_frame", "add_themes", "add_sentiment", "months_to_analyse"]
+           "fit_tagger", "tag_frame", "add_themes", "add_sentiment", "score_ahead", "months_to_analyse"]
 
 #: The step timers log where they always have (run.log and the benchmarks' stage sampler read it).
 
@@ -118,6 +119,10 @@ class Engine(Protocol):
     """The two steps an engine implements (see the module docstring)."""
 
     name: str
+    #: Whether the theme tagger is fitted in this process (the pandas engines), so that the part of
+    #: its fit that does not depend on the month can start here while the month is read
+    #: (:func:`~feedbacklib.themes.supervised.fitting_ahead`); the Dask engine fits it on a worker.
+    fits_here: bool
 
     def clean(self, folder: Any, cfg: Any, timings: dict[str, float], bar: Any = None) -> Cleaned: ...
 
@@ -227,14 +232,20 @@ def _factorize_texts(texts: pd.Series) -> tuple[np.ndarray, list[str]]:
     return codes, distinct
 
 
-def _take_factorized(texts: pd.Series) -> tuple[np.ndarray, list[str]] | None:
-    """The kept factorisation when ``texts`` holds the very Arrow data :func:`add_themes` tagged; the
-    slot is emptied either way."""
+def _peek_factorized(texts: pd.Series) -> tuple[np.ndarray, list[str]] | None:
+    """The kept factorisation when ``texts`` holds the very Arrow data factorised last, else None."""
     data = _arrow_data(texts)
     ref, codes, distinct = _FACTORIZED.get("data"), _FACTORIZED.get("codes"), _FACTORIZED.get("distinct")
     same = data is not None and ref is not None and ref() is data and _FACTORIZED.get("n") == len(texts)
-    _FACTORIZED.clear()
     return (codes, distinct) if same and codes is not None and distinct is not None else None
+
+
+def _take_factorized(texts: pd.Series) -> tuple[np.ndarray, list[str]] | None:
+    """The kept factorisation when ``texts`` holds the very Arrow data :func:`add_themes` tagged; the
+    slot is emptied either way."""
+    found = _peek_factorized(texts)
+    _FACTORIZED.clear()
+    return found
 
 
 def _tag_distinct(texts: pd.Series, tagger: ThemeTagger) -> tuple[pd.DataFrame, pd.Series]:
@@ -244,7 +255,7 @@ def _tag_distinct(texts: pd.Series, tagger: ThemeTagger) -> tuple[pd.DataFrame, 
     position (a text's tags do not depend on the other texts; missing texts are tagged as "")."""
     if not isinstance(texts.dtype, pd.StringDtype) or not len(texts):
         return tagger._tag(texts)
-    codes, distinct = _factorize_texts(texts)
+    codes, distinct = _peek_factorized(texts) or _factorize_texts(texts)  # score_ahead may have done it
     if (codes < 0).any():
         codes = np.where(codes < 0, len(distinct), codes)
         distinct = distinct + [""]  # a new list: the kept one stays the factorisation
@@ -269,14 +280,35 @@ def add_themes(frame: pd.DataFrame, tagger: ThemeTagger) -> pd.DataFrame:
     )
 
 
-def add_sentiment(frame: pd.DataFrame, chunk: int | None = None) -> pd.DataFrame:
+#: Rows from which :func:`score_ahead` scores the texts in a forked child while the themes are found.
+SCORE_AHEAD_MIN_ROWS = 50_000
+
+
+def score_ahead(frame: pd.DataFrame) -> Forked | None:
+    """Start scoring the sentiment of ``frame``'s distinct texts in a forked child, for
+    :func:`add_sentiment` to pick up (``ahead=``): the scores do not depend on the themes, so on two
+    cores they are computed while the tagger is fitted and tags. The texts are factorised here once,
+    for :func:`add_themes` and :func:`add_sentiment` too. None (nothing started) below
+    :data:`SCORE_AHEAD_MIN_ROWS` rows, without ``fork``, or for a text column that is not ``string``.
+    """
+    texts = frame[S.TEXT]
+    if not isinstance(texts.dtype, pd.StringDtype) or len(texts) < SCORE_AHEAD_MIN_ROWS or not can_fork():
+        return None
+    release_memory()  # before the child forks: it would inherit the allocator's free pages
+    _codes, distinct = _factorize_texts(texts)
+    return Forked(distinct_scores, distinct, parallel=False)  # one process: the tagging has the other core
+
+
+def add_sentiment(frame: pd.DataFrame, chunk: int | None = None, *, ahead: Forked | None = None) -> pd.DataFrame:
     """``frame`` with the sentiment score and label; ``chunk`` rows at a time when given (each text's
-    score does not depend on the others: a Dask worker scores below the size at which the scorer forks)."""
+    score does not depend on the others: a Dask worker scores below the size at which the scorer forks).
+    ``ahead``: :func:`score_ahead` of ``frame``, whose scores are then used."""
     release_memory()  # likewise before the scoring workers fork
     texts = frame[S.TEXT]
     factorized = _take_factorized(texts)
     if factorized is not None and (chunk is None or len(texts) <= chunk):
-        scores = score_factorized(*factorized, texts.index)  # add_themes factorised these very texts
+        # add_themes (or score_ahead) factorised these very texts
+        scores = score_factorized(*factorized, texts.index, scores=ahead.result() if ahead is not None else None)
     elif chunk is None or len(texts) <= chunk:
         scores = score_sentiment(texts)
     else:

@@ -424,6 +424,7 @@ class DaskEngine:
     """
 
     name = "dask"
+    fits_here = False  # on a worker (step 5)
 
     def __init__(self, scheduler: Any = None, *, buckets: int | None = None, rows_dir: str | None = None,
                  cluster_kwargs: dict | None = None, collect_rows: bool = True, work_dir: str | None = None):

@@ -74,6 +74,7 @@ class WorkFolderEngine(DaskEngine):
     """
 
     name = "pandas"
+    fits_here = True  # InProcessClient: the "worker" is this process
 
     def __init__(self, work_dir: str | Path, *, buckets: int | None = None):
         super().__init__(buckets=buckets, collect_rows=False)

@@ -25,6 +25,7 @@ from ..io._common import local_path
 from ..themes import Taxonomy
 from .base import (
     Annotated, Cleaned, RowStaging, SummaryStep, Timer, add_sentiment, add_themes, fit_tagger, month_volumes, months_to_analyse,
+    score_ahead,
 )
 
 __all__ = ["PandasEngine"]
@@ -34,6 +35,7 @@ class PandasEngine:
     """read -> clean -> themes -> sentiment in this process (see :mod:`feedbacklib.engines.base`)."""
 
     name = "pandas"
+    fits_here = True
 
     def session(self) -> contextlib.AbstractContextManager:
         return contextlib.nullcontext(self)
@@ -67,14 +69,21 @@ class PandasEngine:
         frame = (frame if analyse.all() else frame[analyse]).reset_index(drop=True)  # no copy when all rows are kept
         cleaned.rows = None  # the unfiltered frame is not needed any more
         release_memory()
-        with Timer(timings, "themes", bar, rows=len(frame)):
-            in_month = (frame[S.MONTH] == month).to_numpy(dtype=bool)
-            # the month's comments; the whole column when every row is in the month (no copy of the texts)
-            tagger = fit_tagger(frame[S.TEXT] if in_month.all() else frame.loc[in_month, S.TEXT], taxonomy)
-            frame = add_themes(frame, tagger)
-            release_memory()
-        with Timer(timings, "sentiment", bar, rows=len(frame)):
-            frame = add_sentiment(frame)
-            release_memory()
+        ahead = None
+        try:
+            with Timer(timings, "themes", bar, rows=len(frame)):
+                # the sentiment scores are computed in a forked child meanwhile: "sentiment" then mostly waits
+                ahead = score_ahead(frame)
+                in_month = (frame[S.MONTH] == month).to_numpy(dtype=bool)
+                # the month's comments; the whole column when every row is in the month (no copy of the texts)
+                tagger = fit_tagger(frame[S.TEXT] if in_month.all() else frame.loc[in_month, S.TEXT], taxonomy)
+                frame = add_themes(frame, tagger)
+                release_memory()
+            with Timer(timings, "sentiment", bar, rows=len(frame)):
+                frame = add_sentiment(frame, ahead=ahead)
+                release_memory()
+        finally:
+            if ahead is not None:
+                ahead.cancel()  # a failed step: the child's scores are not wanted
         combined = summary(frame, month, list(tagger.theme_ids_)) if summary is not None else None
         return Annotated(frame=frame, tagger=tagger, summary=combined)

@@ -1,0 +1,101 @@
+"""One function run in a forked child process while this process goes on with other work.
+
+The pandas engine holds the month in one process; on two cores, steps that do not depend on each
+other (the month's parts and the emerging themes, say) can run at once. A forked child inherits
+the rows without copying or pickling them, and sends back only its (small) result::
+
+    later = Forked(emerging_themes, frame, history, month)
+    parts = month_parts(frame, ...)   # meanwhile, here
+    emerging = later.result()
+
+Where ``fork`` is not available (Windows, macOS' default, a daemonic process such as a Dask
+worker) or the work is small, the function simply runs here, at once: the result is the same.
+A child that dies without a result (killed for memory, say) is reported in the log, and its
+function is run here instead, so the run loses nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import traceback
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
+__all__ = ["Forked", "can_fork"]
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def can_fork() -> bool:
+    """Whether this process may fork workers (a daemonic process, such as a Dask worker, may not)."""
+    return "fork" in multiprocessing.get_all_start_methods() and not multiprocessing.current_process().daemon
+
+
+def _child(conn: Any, fn: Callable[..., Any], args: tuple, kwargs: dict) -> None:
+    try:
+        outcome: tuple[bool, Any] = (True, fn(*args, **kwargs))
+    except BaseException as exc:  # noqa: BLE001 - handed to the parent, which raises it
+        outcome = (False, exc)
+    try:
+        conn.send(outcome)
+    except Exception:  # the exception (or the result) does not pickle: its text does
+        conn.send((False, RuntimeError("".join(traceback.format_exception(outcome[1]))
+                                       if not outcome[0] else "the result could not be sent back")))
+    finally:
+        conn.close()
+
+
+class Forked(Generic[T]):
+    """``fn(*args, **kwargs)`` computed in a forked child (when the ``fork`` start method is available and
+    the ``fork`` argument is true, else here at once);
+    :meth:`result` waits for it and returns it, or raises what ``fn`` raised."""
+
+    def __init__(self, fn: Callable[..., T], *args: Any, fork: bool = True, **kwargs: Any) -> None:
+        self._call: tuple[Callable[..., T], tuple, dict] | None = (fn, args, kwargs)
+        self._outcome: tuple[bool, Any] | None = None
+        self._process: Any = None
+        if fork and can_fork():
+            ctx = multiprocessing.get_context("fork")
+            self._conn, child_conn = ctx.Pipe(duplex=False)
+            self._process = ctx.Process(target=_child, args=(child_conn, fn, args, kwargs),
+                                        name=f"feedbacklib-{getattr(fn, '__name__', 'step')}")
+            self._process.start()
+            child_conn.close()  # the parent keeps the reading end only: a dead child then reads as EOF
+        else:
+            self._outcome, self._call = (True, fn(*args, **kwargs)), None
+
+    def result(self) -> T:
+        if self._outcome is None:
+            self._outcome = self._wait()
+        ok, value = self._outcome
+        if not ok:
+            raise value
+        return value
+
+    def cancel(self) -> None:
+        """Stop the child if it still runs: its result is not wanted (nor waited for)."""
+        if self._process is not None:
+            self._process.terminate()
+            self._process.join()
+            self._conn.close()
+            self._process, self._call = None, None
+            self._outcome = (False, RuntimeError("cancelled"))
+
+    def _wait(self) -> tuple[bool, Any]:
+        assert self._call is not None and self._process is not None
+        fn, args, kwargs = self._call
+        self._call = None  # the child's inputs are not kept alive by this handle
+        try:
+            outcome = self._conn.recv()
+        except (EOFError, OSError):
+            self._process.join()
+            log.warning("the child process computing %s ended without a result (exit code %s): computing it here",
+                        getattr(fn, "__name__", "a step"), self._process.exitcode)
+            outcome = (True, fn(*args, **kwargs))
+        finally:
+            self._conn.close()
+        self._process.join()
+        self._process = None
+        return outcome
