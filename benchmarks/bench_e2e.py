@@ -218,10 +218,11 @@ def run_cli(folder: Path, config: Path) -> dict:
         t0 = time.perf_counter()
         with tempfile.TemporaryFile("w+") as out_fh, tempfile.TemporaryFile("w+") as err_fh:
             child = subprocess.Popen(cmd, stdout=out_fh, stderr=err_fh, text=True, cwd=ROOT)
-            # every 0.25 s: on 2 cores the sampler's page-table walks compete with the run for CPU, so a
+            # every second: on 2 cores the sampler's page-table walks compete with the run for CPU, so a
             # finer interval lengthens the very wall time measured here (0.05 s: 61.2 s against 55.5 s
-            # timed without a sampler, at 1M rows); its CPU time is reported apart
-            with StageMemory(interval=0.25, pid=child.pid) as tree:
+            # timed without a sampler, at 1M rows; 0.25 s: 5.8 CPU s once the run forks children of
+            # 1.7 GB beside the kernel); its CPU time is reported apart
+            with StageMemory(interval=1.0, pid=child.pid) as tree:
                 tree.start("e2e")
                 child.wait()
             seconds = time.perf_counter() - t0

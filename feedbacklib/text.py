@@ -247,10 +247,32 @@ def _codes_of(values: pa.Array) -> tuple[np.ndarray, list[str]]:
 _LETTER_RE = re.compile(r"[^\W\d_]")
 
 
+#: Character classes of the code points below U+0250 (the last one stands for every code point
+#: above): a lookup turns each code point into its class in one pass, not a dozen comparisons.
+_LETTER, _DIGIT, _QUOTE, _NON_LATIN = 1, 2, 4, 8
+
+
+def _char_classes() -> np.ndarray:
+    cls = np.zeros(0x251, dtype=np.uint8)
+    for c in range(0x251):
+        if 0x61 <= (c | 0x20) <= 0x7A or 0xC0 <= c <= 0x24F:  # ASCII letters, U+00C0-U+024F
+            cls[c] = _LETTER
+        elif 0x30 <= c <= 0x39:
+            cls[c] = _DIGIT
+        elif c == 0x27:
+            cls[c] = _QUOTE
+        elif c >= 0x80:
+            cls[c] = _NON_LATIN
+    return cls
+
+
+_CLASSES = _char_classes()
+
+
 def _token_bounds(big: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, bytes] | None:
     """Where :data:`_TOKEN_RE` finds its tokens in ``big``, by array operations over its code points:
     (token starts, token ends, the UTF-8 offset of every code point and one past the end, the UTF-8
-    bytes), or None when ``big`` holds a letter outside ``[A-Za-z\\u00C0-\\u024F]`` (µ, Greek, CJK:
+    bytes), or None when ``big`` holds a letter outside ``[A-Za-z\u00C0-\u024F]`` (µ, Greek, CJK:
     the pattern's second branch) or a lone surrogate.
 
     Without such letters a token is ``A+('B+)*`` (A: ASCII letters and digits and U+00C0-U+024F, B:
@@ -264,32 +286,37 @@ def _token_bounds(big: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, bytes] 
     except UnicodeEncodeError:
         return None
     n = len(cp)
-    latin = (cp >= 0xC0) & (cp <= 0x24F)
-    other = (cp >= 0x80) & ~latin
-    if other.any() and any(_LETTER_RE.match(chr(c)) for c in np.unique(cp[other]).tolist()):
-        return None
-    digit = (cp >= 0x30) & (cp <= 0x39)
-    letter = ((cp | 0x20) >= 0x61) & ((cp | 0x20) <= 0x7A) | latin
-    alnum = letter | digit
+    cls = _CLASSES[np.minimum(cp, 0x250)]
+    if (cls == _NON_LATIN).any():
+        other = cp[cls == _NON_LATIN]
+        if any(_LETTER_RE.match(chr(c)) for c in np.unique(other).tolist()):
+            return None
+    letter = cls == _LETTER
+    alnum = (cls & (_LETTER | _DIGIT)) != 0
     joined = np.zeros(n, dtype=bool)
     if n > 2:
-        joined[1:-1] = (cp[1:-1] == 0x27) & alnum[:-2] & letter[2:]
+        joined[1:-1] = (cls[1:-1] == _QUOTE) & alnum[:-2] & letter[2:]
     inside = alnum | joined
-    before = np.zeros(n, dtype=bool)  # the previous character is inside a token
-    before[1:] = inside[:-1]
-    idx = np.arange(n, dtype=np.int64)
-    last_other = np.maximum.accumulate(np.where(letter, -1, idx))  # last non-letter at or before i
+    start = inside.copy()  # inside, and the previous character is not
+    start[1:] &= ~inside[:-1]
     restart = np.zeros(n, dtype=bool)
     if n > 1:
-        prev_other = last_other[:-1]  # the last non-letter before i (i >= 1)
-        restart[1:] = digit[1:] & letter[:-1] & (prev_other >= 0) & joined[np.maximum(prev_other, 0)]
-    start = (inside & ~before) | restart
-    after = np.zeros(n, dtype=bool)  # the next character continues the token
-    after[:-1] = inside[1:] & ~restart[1:]
-    width = 1 + (cp >= 0x80).astype(np.int64) + (cp >= 0x800) + (cp >= 0x10000)
-    byte_at = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(width, out=byte_at[1:])
-    return np.flatnonzero(start), np.flatnonzero(inside & ~after) + 1, byte_at, data
+        # a digit right after a letter: a new token when the last non-letter before it is a joining quote
+        digit_after_letter = np.flatnonzero((cls[1:] == _DIGIT) & letter[:-1]) + 1
+        if len(digit_after_letter):
+            non_letters = np.flatnonzero(~letter)
+            last = np.searchsorted(non_letters, digit_after_letter - 1, side="right") - 1
+            prev_other = np.where(last >= 0, non_letters[np.maximum(last, 0)], -1)
+            restart[digit_after_letter] = (prev_other >= 0) & joined[np.maximum(prev_other, 0)]
+    start |= restart
+    end = inside.copy()  # inside, and the next character does not continue the token
+    end[:-1] &= ~(inside[1:] & ~restart[1:])
+    # the UTF-8 offset of each code point: where its first byte is (a byte that is not a continuation)
+    raw = np.frombuffer(data, dtype=np.uint8)
+    byte_at = np.empty(n + 1, dtype=np.int64)
+    byte_at[:n] = np.flatnonzero((raw & 0xC0) != 0x80)
+    byte_at[n] = len(raw)
+    return np.flatnonzero(start), np.flatnonzero(end) + 1, byte_at, data
 
 
 def _split_tokens(big: str) -> tuple[np.ndarray, list[str], np.ndarray, list[str]]:
