@@ -9,28 +9,74 @@ the rows without copying or pickling them, and sends back only its (small) resul
     emerging = later.result()
 
 Where ``fork`` is not available (Windows, macOS' default, a daemonic process such as a Dask
-worker) or the work is small, the function simply runs here, at once: the result is the same.
+worker), the work is small, or less than :data:`FORK_MIN_AVAILABLE` of memory is free (a child's own
+allocations come on top of this process's), the function simply runs here, at once: the result is the same.
 A child that dies without a result (killed for memory, say) is reported in the log, and its
 function is run here instead, so the run loses nothing.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import traceback
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
-__all__ = ["Forked", "can_fork"]
+__all__ = ["Forked", "can_fork", "available_memory", "room_to_fork", "FORK_MIN_AVAILABLE"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
+#: Memory the machine (or this process's control group) must have free for :class:`Forked` to fork:
+#: a child's own allocations come on top of what it shares with this process (at a million rows each
+#: child of the report's steps allocates a few hundred megabytes). Below, the work runs here.
+FORK_MIN_AVAILABLE = 1 << 30
+
+
 def can_fork() -> bool:
     """Whether this process may fork workers (a daemonic process, such as a Dask worker, may not)."""
     return "fork" in multiprocessing.get_all_start_methods() and not multiprocessing.current_process().daemon
+
+
+def available_memory() -> int | None:
+    """Bytes of memory free for new allocations: ``MemAvailable``, or less when this process's control
+    group (v2 ``memory.max``, v1 ``memory.limit_in_bytes``) leaves less; None where neither is known."""
+    found: list[int] = []
+    with contextlib.suppress(OSError, ValueError):
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    found.append(int(line.split()[1]) * 1024)
+                    break
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        with open("/proc/self/cgroup", encoding="utf-8") as fh:
+            groups = [line.rstrip("\n").split(":", 2) for line in fh]
+        for _, controllers, path in groups:
+            if controllers == "":  # v2
+                base, limit, used = f"/sys/fs/cgroup{path}", "memory.max", "memory.current"
+            elif "memory" in controllers.split(","):  # v1
+                base, limit, used = f"/sys/fs/cgroup/memory{path}", "memory.limit_in_bytes", "memory.usage_in_bytes"
+            else:
+                continue
+            with contextlib.suppress(OSError, ValueError):
+                with open(f"{base}/{limit}", encoding="ascii") as fh:
+                    cap = fh.read().strip()
+                if cap != "max" and int(cap) < 1 << 60:
+                    with open(f"{base}/{used}", encoding="ascii") as fh:
+                        found.append(int(cap) - int(fh.read().strip()))
+    return min(found) if found else None
+
+
+def room_to_fork() -> bool:
+    """Whether at least :data:`FORK_MIN_AVAILABLE` bytes of memory are free (true when unknown)."""
+    free = available_memory()
+    if free is not None and free < FORK_MIN_AVAILABLE:
+        log.info("%d MiB of memory free: the next step runs in this process, not in a forked child", free >> 20)
+        return False
+    return True
 
 
 def _child(conn: Any, fn: Callable[..., Any], args: tuple, kwargs: dict) -> None:
@@ -56,7 +102,7 @@ class Forked(Generic[T]):
         self._call: tuple[Callable[..., T], tuple, dict] | None = (fn, args, kwargs)
         self._outcome: tuple[bool, Any] | None = None
         self._process: Any = None
-        if fork and can_fork():
+        if fork and can_fork() and room_to_fork():
             ctx = multiprocessing.get_context("fork")
             self._conn, child_conn = ctx.Pipe(duplex=False)
             self._process = ctx.Process(target=_child, args=(child_conn, fn, args, kwargs),

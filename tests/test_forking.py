@@ -54,6 +54,25 @@ def test_forked_runs_in_a_child_and_returns_its_result():
     assert later.result() == (pid, 7)  # asked again: the same result, no second child
 
 
+@needs_fork
+def test_forked_runs_here_when_memory_is_short(monkeypatch, caplog):
+    from feedbacklib import forking
+
+    monkeypatch.setattr(forking, "FORK_MIN_AVAILABLE", 1 << 62)
+    with caplog.at_level("INFO", logger="feedbacklib.forking"):
+        assert Forked(_pid_and, 3).result() == (os.getpid(), 3)
+    assert "runs in this process, not in a forked child" in caplog.text
+    monkeypatch.setattr(base, "SCORE_AHEAD_MIN_ROWS", 0)
+    assert base.score_ahead(pd.DataFrame({"text": pd.Series(["fine"], dtype="string")})) is None
+
+
+def test_available_memory_is_a_positive_number_of_bytes_where_known():
+    from feedbacklib.forking import available_memory
+
+    free = available_memory()
+    assert free is None or free > 0
+
+
 def test_forked_without_fork_runs_here_at_once():
     later = Forked(_pid_and, 5, fork=False)
     assert later.result() == (os.getpid(), 5)

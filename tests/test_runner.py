@@ -152,3 +152,37 @@ def test_a_config_error_writes_last_failure_log(tmp_path):
     with pytest.raises(ConfigError):
         run_report("2026-10", SAMPLE, bad, None)
     assert (out / "last-failure.log").is_file()
+
+
+def test_the_kernel_gets_the_allocator_settings_unless_the_environment_has_its_own(monkeypatch):
+    from pathlib import Path
+
+    from feedbacklib.runner import KERNEL_MALLOC_ENV, KERNEL_NAME, _project_kernel
+
+    def kernel_env() -> dict:
+        with _project_kernel() as name:
+            spec = Path(os.environ["JUPYTER_PATH"].split(os.pathsep)[0]) / "kernels" / name / "kernel.json"
+            return json.loads(spec.read_text())["env"]
+
+    for key in KERNEL_MALLOC_ENV:
+        monkeypatch.delenv(key, raising=False)
+    env = kernel_env()
+    assert {k: env[k] for k in KERNEL_MALLOC_ENV} == KERNEL_MALLOC_ENV
+    assert int(env["MALLOC_MMAP_THRESHOLD_"]) <= 32 * 2**20  # glibc ignores a larger one
+    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "131072")
+    assert "MALLOC_TRIM_THRESHOLD_" not in kernel_env()  # the environment's own value reaches the kernel
+    assert KERNEL_NAME == "feedbacklib"
+
+
+def test_the_command_leaves_out_jsonschemas_iri_grammar_and_still_reads_the_notebook():
+    import subprocess
+    import sys
+
+    from feedbacklib.runner import default_notebook
+
+    code = ("import sys; from feedbacklib.cli import _skip_iri_grammar; _skip_iri_grammar(); "
+            "import nbformat; nb = nbformat.read(sys.argv[1], as_version=4); nbformat.validate(nb); "
+            "print(sys.modules.get('rfc3987_syntax', 'absent'), 'lark' in sys.modules, len(nb.cells) > 5)")
+    out = subprocess.run([sys.executable, "-c", code, str(default_notebook())], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["None", "False", "True"]

@@ -32,7 +32,7 @@ from .. import schema as S
 from ..arrowstr import release_memory
 from ..parts import MonthParts, RunParts, month_parts, run_parts
 from ..progress import StepTimer as Timer
-from ..forking import Forked, can_fork
+from ..forking import Forked, can_fork, room_to_fork
 from ..sentiment import distinct_scores, score_factorized, score_sentiment
 from ..themes import Taxonomy, ThemeTagger
 
@@ -289,10 +289,12 @@ def score_ahead(frame: pd.DataFrame) -> Forked | None:
     :func:`add_sentiment` to pick up (``ahead=``): the scores do not depend on the themes, so on two
     cores they are computed while the tagger is fitted and tags. The texts are factorised here once,
     for :func:`add_themes` and :func:`add_sentiment` too. None (nothing started) below
-    :data:`SCORE_AHEAD_MIN_ROWS` rows, without ``fork``, or for a text column that is not ``string``.
+    :data:`SCORE_AHEAD_MIN_ROWS` rows, without ``fork`` or the memory a child needs
+    (:func:`~feedbacklib.forking.room_to_fork`), or for a text column that is not ``string``.
     """
     texts = frame[S.TEXT]
-    if not isinstance(texts.dtype, pd.StringDtype) or len(texts) < SCORE_AHEAD_MIN_ROWS or not can_fork():
+    if (not isinstance(texts.dtype, pd.StringDtype) or len(texts) < SCORE_AHEAD_MIN_ROWS or not can_fork()
+            or not room_to_fork()):
         return None
     release_memory()  # before the child forks: it would inherit the allocator's free pages
     _codes, distinct = _factorize_texts(texts)
