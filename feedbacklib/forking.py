@@ -4,9 +4,11 @@ The pandas engine holds the month in one process; on two cores, steps that do no
 other (the month's parts and the emerging themes, say) can run at once. A forked child inherits
 the rows without copying or pickling them, and sends back only its (small) result::
 
-    later = Forked(emerging_themes, frame, history, month)
-    parts = month_parts(frame, ...)   # meanwhile, here
-    emerging = later.result()
+    with Forked(emerging_themes, frame, history, month) as later:
+        parts = month_parts(frame, ...)   # meanwhile, here
+        emerging = later.result()
+
+Leaving the ``with`` block without the result (an error meanwhile) stops the child.
 
 Where ``fork`` is not available (Windows, macOS' default, a daemonic process such as a Dask
 worker), the work is small, or less than :data:`FORK_MIN_AVAILABLE` of memory is free (a child's own
@@ -119,6 +121,12 @@ class Forked(Generic[T]):
         if not ok:
             raise value
         return value
+
+    def __enter__(self) -> Forked[T]:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.cancel()  # left without its result (an error meanwhile): the child is stopped
 
     def cancel(self) -> None:
         """Stop the child if it still runs: its result is not wanted (nor waited for)."""

@@ -121,18 +121,18 @@ def shown_parts(frame: pd.DataFrame, themes: Iterable[str], cfg: Config, *, cont
     themes = list(themes)
     # the praise candidates (the slowest part: each praising text's clause is read) in a forked
     # child, the others here meanwhile; the same function either way
-    recognition = Forked(recognition_partial, frame, fork=len(frame) >= FORK_MIN_ROWS)
-    service = None if contacts is None else service_partial(
-        frame, contacts, S.SERVICE_MODEL, sla_first_response_hours=cfg.sla_first_response_hours, window=window)
-    return ShownParts(
-        service=service,
-        volume=volume_partial(frame, bucketed=customer_buckets),
-        call_list=call_list_partial(frame, cfg.call_list_size),
-        quotes=quote_partial(frame, themes, cfg.quotes_per_theme),
-        fix_first=fix_first_partial(frame, themes=themes),
-        uncovered=uncovered_partial(frame),
-        recognition=recognition.result(),
-    )
+    with Forked(recognition_partial, frame, fork=len(frame) >= FORK_MIN_ROWS) as recognition:
+        service = None if contacts is None else service_partial(
+            frame, contacts, S.SERVICE_MODEL, sla_first_response_hours=cfg.sla_first_response_hours, window=window)
+        return ShownParts(
+            service=service,
+            volume=volume_partial(frame, bucketed=customer_buckets),
+            call_list=call_list_partial(frame, cfg.call_list_size),
+            quotes=quote_partial(frame, themes, cfg.quotes_per_theme),
+            fix_first=fix_first_partial(frame, themes=themes),
+            uncovered=uncovered_partial(frame),
+            recognition=recognition.result(),
+        )
 
 
 @dataclass(frozen=True)

@@ -295,10 +295,10 @@ def month_tables(current: pd.DataFrame, history: History, month: str, cfg: Confi
     """
     themes = list(taxonomy.ids)
     # the emerging themes (a model fitted on the uncovered comments) in a forked child meanwhile
-    later = Forked(_emerging_entry, current, history, month, fork=len(current) >= FORK_MIN_ROWS)
-    parts = month_parts(current, month, themes, cfg, contacts=history.contacts)
-    out = month_tables_from_parts(parts, history, month, cfg, taxonomy, quarantine=quarantine)
-    key, found = later.result()
+    with Forked(_emerging_entry, current, history, month, fork=len(current) >= FORK_MIN_ROWS) as later:
+        parts = month_parts(current, month, themes, cfg, contacts=history.contacts)
+        out = month_tables_from_parts(parts, history, month, cfg, taxonomy, quarantine=quarantine)
+        key, found = later.result()
     _remember_emerging(key, found)  # as if found here: a notebook asking again reads it from the cache
     out["emerging"] = list(found[0]), found[1].copy()
     out["uncovered"] = parts.shown.uncovered  # the store's uncovered sample (MonthResult.aggregates)

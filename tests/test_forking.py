@@ -104,6 +104,30 @@ def test_cancel_stops_the_child():
         later.result()
 
 
+@needs_fork
+def test_leaving_the_block_on_an_error_stops_the_child():
+    with pytest.raises(KeyError):
+        with Forked(_sleep_long) as later:
+            process = later._process
+            raise KeyError("a step meanwhile failed")
+    assert not process.is_alive() and not multiprocessing.active_children()
+
+
+@needs_fork
+def test_a_failed_step_beside_a_forked_one_leaves_no_child(sample_result, monkeypatch):
+    """month_tables with the emerging themes and recognition forked: an error in the month's parts
+    stops both children."""
+    from feedbacklib.history import History
+
+    monkeypatch.setattr(parts, "FORK_MIN_ROWS", 0)
+    monkeypatch.setattr(result, "FORK_MIN_ROWS", 0)
+    monkeypatch.setattr(parts, "quote_partial", lambda *a, **k: _fail("the quotes broke"))
+    frame = sample_result.frame
+    with pytest.raises(ValueError, match="the quotes broke"):
+        result.month_tables(frame, History(), "2026-10", sample_result.config, sample_result.taxonomy)
+    assert not multiprocessing.active_children()
+
+
 def _frames(res) -> dict[str, pd.DataFrame]:
     return {f.name: getattr(res, f.name) for f in dataclasses.fields(res)
             if isinstance(getattr(res, f.name), pd.DataFrame) and f.name != "rows"}

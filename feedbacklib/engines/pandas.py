@@ -84,6 +84,6 @@ class PandasEngine:
                 release_memory()
         finally:
             if ahead is not None:
-                ahead.cancel()  # a failed step: the child's scores are not wanted
+                ahead.cancel()  # a failed step: the child's scores are not wanted (no-op once taken)
         combined = summary(frame, month, list(tagger.theme_ids_)) if summary is not None else None
         return Annotated(frame=frame, tagger=tagger, summary=combined)
