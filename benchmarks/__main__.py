@@ -205,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-e2e", dest="e2e", action="store_false", help="skip the feedback-report run")
     parser.add_argument("--engines", nargs="*", choices=("pandas", "pandas-work", "dask"),
                         default=["pandas", "pandas-work", "dask"],
-                        help="also time run_month on these engines at each size (default: pandas dask; "
+                        help="also time run_month on these engines at each size (default: pandas pandas-work dask; "
                              "--engines alone: none)")
     parser.add_argument("--workers", type=int, default=2, help="Dask workers of the local cluster (default 2)")
     parser.add_argument("--memory-limit", default="2GiB", help="per Dask worker (default 2GiB)")

@@ -311,7 +311,7 @@ def bench(rows: int, workdir: Path, *, texts: str = "distinct", e2e: bool = True
     # the whole run and the floor, one after the other, ``repeat`` times: the run closest to the median
     # ratio is reported (on a shared machine the speed of both moves from minute to minute)
     pairs = []
-    for _ in range(max(1, repeat)):
+    for _ in range(max(1, repeat) if e2e else 1):
         pairs.append(({**run_cli(folder, config), "load_1m": os.getloadavg()[0]} if e2e else {}, measure_floor(folder)))
     if e2e and len(pairs) > 1:
         out["repeats"] = [{"end_to_end_s": cli["end_to_end_s"], "floor_s": round(floor["floor_s"], 3),

@@ -11,8 +11,9 @@ the rows without copying or pickling them, and sends back only its (small) resul
 Leaving the ``with`` block without the result (an error meanwhile) stops the child.
 
 Where ``fork`` is not available (Windows, macOS' default, a daemonic process such as a Dask
-worker), the work is small, or less than :data:`FORK_MIN_AVAILABLE` of memory is free (a child's own
-allocations come on top of this process's), the function simply runs here, at once: the result is the same.
+worker, a child of :class:`Forked` itself), the work is small, less than :data:`FORK_MIN_AVAILABLE`
+of memory is free (a child's own allocations come on top of this process's), or the fork fails, the
+function simply runs here when its result is asked for: the result is the same.
 A child that dies without a result (killed for memory, say) is reported in the log, and its
 function is run here instead, so the run loses nothing.
 """
@@ -38,9 +39,16 @@ T = TypeVar("T")
 FORK_MIN_AVAILABLE = 1 << 30
 
 
+#: True in a child started by :class:`Forked`: it does its work in one process (the parent and its
+#: other children have the cores), and a cancelled child leaves no workers of its own behind.
+_IN_FORKED_CHILD = False
+
+
 def can_fork() -> bool:
-    """Whether this process may fork workers (a daemonic process, such as a Dask worker, may not)."""
-    return "fork" in multiprocessing.get_all_start_methods() and not multiprocessing.current_process().daemon
+    """Whether this process may fork workers: not a daemonic process (such as a Dask worker), nor a
+    :class:`Forked` child. The tagging and sentiment pools ask this too."""
+    return ("fork" in multiprocessing.get_all_start_methods() and not multiprocessing.current_process().daemon
+            and not _IN_FORKED_CHILD)
 
 
 def available_memory() -> int | None:
@@ -82,6 +90,8 @@ def room_to_fork() -> bool:
 
 
 def _child(conn: Any, fn: Callable[..., Any], args: tuple, kwargs: dict) -> None:
+    global _IN_FORKED_CHILD
+    _IN_FORKED_CHILD = True
     try:
         outcome: tuple[bool, Any] = (True, fn(*args, **kwargs))
     except BaseException as exc:  # noqa: BLE001 - handed to the parent, which raises it
@@ -96,9 +106,9 @@ def _child(conn: Any, fn: Callable[..., Any], args: tuple, kwargs: dict) -> None
 
 
 class Forked(Generic[T]):
-    """``fn(*args, **kwargs)`` computed in a forked child (when the ``fork`` start method is available and
-    the ``fork`` argument is true, else here at once);
-    :meth:`result` waits for it and returns it, or raises what ``fn`` raised."""
+    """``fn(*args, **kwargs)`` computed in a forked child (when the ``fork`` start method is available,
+    memory allows and the ``fork`` argument is true; :attr:`forked` says), else here when
+    :meth:`result` is first asked for; :meth:`result` returns it, or raises what ``fn`` raised."""
 
     def __init__(self, fn: Callable[..., T], *args: Any, fork: bool = True, **kwargs: Any) -> None:
         self._call: tuple[Callable[..., T], tuple, dict] | None = (fn, args, kwargs)
@@ -106,21 +116,40 @@ class Forked(Generic[T]):
         self._process: Any = None
         if fork and can_fork() and room_to_fork():
             ctx = multiprocessing.get_context("fork")
-            self._conn, child_conn = ctx.Pipe(duplex=False)
-            self._process = ctx.Process(target=_child, args=(child_conn, fn, args, kwargs),
-                                        name=f"feedbacklib-{getattr(fn, '__name__', 'step')}")
-            self._process.start()
-            child_conn.close()  # the parent keeps the reading end only: a dead child then reads as EOF
-        else:
-            self._outcome, self._call = (True, fn(*args, **kwargs)), None
+            conn, child_conn = ctx.Pipe(duplex=False)
+            process = ctx.Process(target=_child, args=(child_conn, fn, args, kwargs),
+                                  name=f"feedbacklib-{getattr(fn, '__name__', 'step')}")
+            try:
+                process.start()
+            except OSError as exc:  # no memory or no process left for a child: the work is done here
+                conn.close()
+                log.info("cannot fork for %s (%s): it runs in this process", getattr(fn, "__name__", "a step"), exc)
+            else:
+                self._conn, self._process = conn, process
+            finally:
+                child_conn.close()  # the parent keeps the reading end only: a dead child then reads as EOF
+
+    @property
+    def forked(self) -> bool:
+        """Whether a child computes the result (else :meth:`result` computes it here)."""
+        return self._process is not None
 
     def result(self) -> T:
         if self._outcome is None:
-            self._outcome = self._wait()
-        ok, value = self._outcome
-        if not ok:
-            raise value
-        return value
+            if self._process is not None:
+                self._outcome = self._wait()
+            else:  # not forked: computed here, now
+                assert self._call is not None
+                fn, args, kwargs = self._call
+                self._call = None
+                try:
+                    self._outcome = (True, fn(*args, **kwargs))
+                except Exception as exc:
+                    self._outcome = (False, exc)
+        outcome: tuple[bool, Any] = self._outcome
+        if not outcome[0]:
+            raise outcome[1]
+        return outcome[1]
 
     def __enter__(self) -> Forked[T]:
         return self
@@ -129,7 +158,9 @@ class Forked(Generic[T]):
         self.cancel()  # left without its result (an error meanwhile): the child is stopped
 
     def cancel(self) -> None:
-        """Stop the child if it still runs: its result is not wanted (nor waited for)."""
+        """Stop the child if it still runs (or forget the call not yet made here): its result is not wanted."""
+        if self._outcome is None and self._process is None:
+            self._call, self._outcome = None, (False, RuntimeError("cancelled"))
         if self._process is not None:
             self._process.terminate()
             self._process.join()

@@ -25,6 +25,7 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
+from feedbacklib.forking import can_fork
 from feedbacklib.schema import RESPONSE_ID, TEXT, theme_column
 from feedbacklib.text import clause_spans
 from feedbacklib.vader_fast import compound_many, load_lexicon
@@ -117,7 +118,7 @@ def _score_unique(texts: list[str], method: str = "fast", *, parallel: bool = Tr
     ``parallel`` and there are many)."""
     global _POOL_TEXTS
     threshold = PARALLEL_MIN_TEXTS if method == "fast" else NLTK_PARALLEL_MIN_TEXTS
-    if parallel and len(texts) > threshold and "fork" in multiprocessing.get_all_start_methods():
+    if parallel and len(texts) > threshold and can_fork():
         if method == "fast":  # load once in the parent; the workers inherit it
             load_lexicon()
         else:

@@ -66,6 +66,26 @@ def test_forked_runs_here_when_memory_is_short(monkeypatch, caplog):
     assert base.score_ahead(pd.DataFrame({"text": pd.Series(["fine"], dtype="string")})) is None
 
 
+@needs_fork
+def test_a_fork_that_fails_leaves_the_work_to_this_process(monkeypatch):
+    from multiprocessing.process import BaseProcess
+
+    def refuse(self):
+        raise OSError(12, "Cannot allocate memory")
+
+    monkeypatch.setattr(BaseProcess, "start", refuse)
+    later = Forked(_pid_and, 9)
+    assert not later.forked
+    assert later.result() == (os.getpid(), 9)
+
+
+@needs_fork
+def test_a_forked_child_forks_no_workers_of_its_own():
+    """Its tagging and sentiment run in one process: a cancelled child leaves nothing behind."""
+    assert can_fork()
+    assert Forked(can_fork).result() is False
+
+
 def test_available_memory_is_a_positive_number_of_bytes_where_known():
     from feedbacklib.forking import available_memory
 
@@ -73,7 +93,7 @@ def test_available_memory_is_a_positive_number_of_bytes_where_known():
     assert free is None or free > 0
 
 
-def test_forked_without_fork_runs_here_at_once():
+def test_forked_without_fork_runs_here():
     later = Forked(_pid_and, 5, fork=False)
     assert later.result() == (os.getpid(), 5)
     assert Forked(_square, 4, fork=False).result() == 16

@@ -32,7 +32,7 @@ from .. import schema as S
 from ..arrowstr import release_memory
 from ..parts import MonthParts, RunParts, month_parts, run_parts
 from ..progress import StepTimer as Timer
-from ..forking import Forked, can_fork, room_to_fork
+from ..forking import Forked
 from ..sentiment import distinct_scores, score_factorized, score_sentiment
 from ..themes import Taxonomy, ThemeTagger
 
@@ -293,12 +293,12 @@ def score_ahead(frame: pd.DataFrame) -> Forked | None:
     (:func:`~feedbacklib.forking.room_to_fork`), or for a text column that is not ``string``.
     """
     texts = frame[S.TEXT]
-    if (not isinstance(texts.dtype, pd.StringDtype) or len(texts) < SCORE_AHEAD_MIN_ROWS or not can_fork()
-            or not room_to_fork()):
+    if not isinstance(texts.dtype, pd.StringDtype) or len(texts) < SCORE_AHEAD_MIN_ROWS:
         return None
     release_memory()  # before the child forks: it would inherit the allocator's free pages
-    _codes, distinct = _factorize_texts(texts)
-    return Forked(distinct_scores, distinct, parallel=False)  # one process: the tagging has the other core
+    _codes, distinct = _factorize_texts(texts)  # kept for add_themes and add_sentiment either way
+    ahead = Forked(distinct_scores, distinct, parallel=False)  # one process: the tagging has the other core
+    return ahead if ahead.forked else None  # not forked: add_sentiment's own pool scores them later
 
 
 def add_sentiment(frame: pd.DataFrame, chunk: int | None = None, *, ahead: Forked | None = None) -> pd.DataFrame:
@@ -311,11 +311,14 @@ def add_sentiment(frame: pd.DataFrame, chunk: int | None = None, *, ahead: Forke
     if factorized is not None and (chunk is None or len(texts) <= chunk):
         # add_themes (or score_ahead) factorised these very texts
         scores = score_factorized(*factorized, texts.index, scores=ahead.result() if ahead is not None else None)
+        ahead = None
     elif chunk is None or len(texts) <= chunk:
         scores = score_sentiment(texts)
     else:
         scores = pd.concat([score_sentiment(texts.iloc[i:i + chunk]) for i in range(0, len(texts), chunk)],
                            ignore_index=True)
+    if ahead is not None:  # its texts were not these after all: its scores are not wanted
+        ahead.cancel()
     return frame.assign(**{S.SENTIMENT: scores[S.SENTIMENT].to_numpy(),
                            S.SENTIMENT_LABEL: scores[S.SENTIMENT_LABEL].to_numpy()})
 

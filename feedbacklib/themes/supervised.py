@@ -53,7 +53,7 @@ from scipy.special import expit
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
-from feedbacklib.forking import Forked, can_fork
+from feedbacklib.forking import Forked
 from feedbacklib.text import tokenize_many
 from feedbacklib.themes import matching as tg
 from feedbacklib.themes.labels import read_labels
@@ -200,19 +200,23 @@ def fitting_ahead(taxonomy, random_state: int = 0) -> Iterator[None]:
 
     The model usually needed has nothing excluded: a month's comments seldom include the shipped
     examples' texts (when they do, the tagger fits its own model and this one is let go). Nothing
-    starts without ``fork`` or when the model is already cached; a fit not asked for by the end of
-    the block is stopped.
+    starts when the model is already cached, or when :class:`~feedbacklib.forking.Forked` cannot fork
+    (it is then fitted when asked for, as without this block); a fit not asked for by the end of the
+    block is stopped.
     """
     key = (taxonomy, frozenset[str](), random_state, _fingerprint(taxonomy.labels))
     started = None
-    if key not in _MODELS and key not in _AHEAD and can_fork():
-        started = _AHEAD[key] = Forked(_fit, *key)
+    if key not in _MODELS and key not in _AHEAD:
+        started = Forked(_fit, *key)
+        if started.forked:
+            _AHEAD[key] = started
+        else:
+            started = None
     try:
         yield
     finally:
-        if started is not None and _AHEAD.get(key) is started:
-            del _AHEAD[key]
-            started.cancel()
+        if started is not None and _AHEAD.get(key) is started:  # not asked for
+            _AHEAD.pop(key).cancel()
 
 
 def _fit(taxonomy, exclude, random_state, _labels_key) -> SupervisedModel | None:

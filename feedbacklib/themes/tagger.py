@@ -69,6 +69,7 @@ from feedbacklib.themes.matching import (
 )
 from feedbacklib.themes.supervised import features as supervised_features
 from feedbacklib.themes.supervised import fit_supervised, shipped_examples
+from feedbacklib.forking import can_fork
 
 __all__ = ["ThemeTagger", "tag_themes", "THEME_EVIDENCE", "SeedMatcher", "SeedHit"]
 
@@ -77,10 +78,6 @@ _POOL_STATE: tuple = ()  # (tagger, texts), inherited by forked workers
 
 def _chunks(n: int, size: int) -> list[tuple[int, int]]:
     return [(a, min(a + size, n)) for a in range(0, n, size)] or [(0, 0)]
-
-
-def _can_fork() -> bool:
-    return "fork" in multiprocessing.get_all_start_methods() and not multiprocessing.current_process().daemon
 
 
 def _tag_range(bounds: tuple[int, int]) -> tuple[np.ndarray, list[str]]:
@@ -383,7 +380,7 @@ class ThemeTagger(TransformerMixin, BaseEstimator):
     # -- tagging -------------------------------------------------------------------------
     def _tag_unique(self, texts: list[str]) -> tuple[np.ndarray, list[str]]:
         check_is_fitted(self, "theme_ids_")
-        if len(texts) > PARALLEL_MIN_TEXTS and _can_fork():
+        if len(texts) > PARALLEL_MIN_TEXTS and can_fork():
             # two forked workers, each tagging whole chunks (they inherit the texts)
             global _POOL_STATE
             bounds = _chunks(len(texts), min(CHUNK_TEXTS, -(-len(texts) // 4)))
